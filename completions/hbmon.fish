@@ -1,0 +1,72 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_hbmon_global_optspecs
+    string join \n c/config= no-color q/quiet v/verbose h/help V/version
+end
+
+function __fish_hbmon_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_hbmon_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_hbmon_using_subcommand
+    set -l cmd (__fish_hbmon_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c hbmon -n "__fish_hbmon_needs_command" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_needs_command" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway)'
+complete -c hbmon -n "__fish_hbmon_needs_command" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_needs_command" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_needs_command" -s h -l help -d 'Print help'
+complete -c hbmon -n "__fish_hbmon_needs_command" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "check" -d 'Run every selected monitor once, print a report, exit with the worst status'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "validate" -d 'Load and check the configuration without probing; report every problem at once'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "schema" -d 'Print the JSON schema of the configuration file'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l only -d 'Run only these monitors: names or glob patterns (`api-*`), comma-separated or repeated' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l tag -d 'Run only monitors carrying one of these tags (comma-separated or repeated)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l format -d 'Report format' -r -f -a "human\t'A table for people; colour on a terminal'
+json\t'One JSON document with stable field names (see the README)'"
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l concurrency -d 'How many probes may run at the same time' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l timeout -d 'Override every monitor\'s timeout (`5s`, `500ms`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s h -l help -d 'Print help'
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s h -l help -d 'Print help'
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "check" -d 'Run every selected monitor once, print a report, exit with the worst status'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "validate" -d 'Load and check the configuration without probing; report every problem at once'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "schema" -d 'Print the JSON schema of the configuration file'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "completions" -d 'Print shell completions'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,116 @@
+//! The command line, as clap derive types. Every environment variable hbmon reads
+//! (`HBMON_*`, plus `NO_COLOR`) is declared here and nowhere else.
+//!
+//! These are the *raw* arguments; `cmd/` turns them into checked settings before any
+//! probe runs (an `--only` pattern that is not a valid glob is a usage error, say).
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Declarative uptime and heartbeat monitor: one binary, one YAML file.
+#[derive(Debug, Parser)]
+#[command(name = "hbmon", version, about, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown, \
+64 usage error, 70 internal error, 74 I/O error, 78 configuration error.")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand accepts.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Path of the configuration file.
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "HBMON_CONFIG",
+        default_value = "hbmon.yaml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Never colour the output (colour is only used on a terminal anyway).
+    #[arg(long, global = true, env = "NO_COLOR", value_parser = no_color_env)]
+    pub no_color: bool,
+    /// Print only problems: failing monitors and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log more about what hbmon does (repeat for more detail), on stderr.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// `NO_COLOR` counts when it is set to anything but the empty string (no-color.org);
+/// `--no-color` on its own means true.
+fn no_color_env(value: &str) -> Result<bool, String> {
+    Ok(match value {
+        "" | "0" | "false" => false,
+        _ => true,
+    })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every selected monitor once, print a report, exit with the worst status.
+    Check(CheckArgs),
+    /// Load and check the configuration without probing; report every problem at once.
+    Validate,
+    /// Print the JSON schema of the configuration file.
+    Schema,
+    /// Print shell completions.
+    Completions {
+        /// The shell to print completions for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Run only these monitors: names or glob patterns (`api-*`), comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "NAME|GLOB")]
+    pub only: Vec<String>,
+    /// Run only monitors carrying one of these tags (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// How many probes may run at the same time.
+    #[arg(long, default_value = "64", value_name = "N")]
+    pub concurrency: NonZeroUsize,
+    /// Override every monitor's timeout (`5s`, `500ms`).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Option<std::time::Duration>,
+}
+
+/// Report formats of `check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people; colour on a terminal.
+    Human,
+    /// One JSON document with stable field names (see the README).
+    Json,
+}
+
+fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(value) {
+        Ok(d) if d.is_zero() => Err("must be longer than zero".to_owned()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e} (write it like `5s`, `500ms` or `1m30s`)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,6 @@
+//! One file per subcommand; each is a short orchestration of the layers below.
+
+pub mod check;
+pub mod completions;
+pub mod schema;
+pub mod validate;

@@ -1,0 +1,18 @@
+//! `hbmon validate`: load and check the configuration without probing.
+
+use crate::cli::GlobalArgs;
+use crate::error::Error;
+use crate::{exit, plan};
+
+pub fn run(global: &GlobalArgs) -> Result<u8, Error> {
+    let plan = plan::load(&global.config)?;
+    if !global.quiet {
+        let n = plan.monitors.len();
+        println!(
+            "ok: {n} monitor{} in {}",
+            if n == 1 { "" } else { "s" },
+            plan.path.display()
+        );
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,440 @@
+//! Reading a configuration file: YAML parse, `${VAR}` interpolation, validation against
+//! the generated JSON schema, and a lenient decomposition into raw types, so that the
+//! semantic checks in `plan` can run even where the schema found problems. Every problem
+//! becomes a `Diagnostic`; nothing here stops at the first one.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::diag::{At, Diagnostic};
+use super::interpolate;
+use super::raw;
+use super::schema;
+use super::spans::{SpanMap, escape};
+use crate::error::Error;
+
+/// A configuration file after loading: its source, positions, the parts that could be
+/// decoded, and every problem found so far.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    /// Relative paths in the file (`file.path`, `*_file`) are relative to this.
+    pub base_dir: PathBuf,
+    pub source: String,
+    pub spans: SpanMap,
+    pub doc: Document,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The parts of a configuration that decoded, each on its own.
+#[derive(Debug, Default)]
+pub struct Document {
+    pub defaults: raw::Defaults,
+    /// Every host name; `None` where the entry itself is invalid (already reported),
+    /// so that monitors naming it are not reported a second time.
+    pub hosts: BTreeMap<String, Option<raw::Host>>,
+    pub monitors: Vec<MonitorEntry>,
+}
+
+/// One element of `monitors`.
+#[derive(Debug)]
+pub struct MonitorEntry {
+    pub index: usize,
+    /// The name, when it is a string (even if the rest of the entry is invalid).
+    pub name: Option<String>,
+    /// The decoded monitor; `None` when its problems are already reported.
+    pub monitor: Option<raw::Monitor>,
+}
+
+/// Read and check `path`. Only an unreadable file is an `Err`; every other problem is
+/// a diagnostic in the result.
+pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, Error> {
+    let source = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+        path: path.to_owned(),
+        source,
+    })?;
+    let base_dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    Ok(load_str(path.to_owned(), base_dir, source, env))
+}
+
+/// Check configuration text (the file is already read).
+pub fn load_str(
+    path: PathBuf,
+    base_dir: PathBuf,
+    source: String,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Loaded {
+    let spans = SpanMap::build(&source);
+    let mut loaded = Loaded {
+        path,
+        base_dir,
+        source,
+        spans,
+        doc: Document::default(),
+        diagnostics: Vec::new(),
+    };
+    let Some(mut value) = parse_yaml(&loaded.source, &mut loaded.diagnostics) else {
+        return loaded;
+    };
+    interpolate_tree(&mut value, &mut String::new(), &loaded.spans, env, &mut loaded.diagnostics);
+    let unknown = validate(&value, &mut loaded.diagnostics);
+    for pointer in unknown {
+        remove(&mut value, &pointer);
+    }
+    loaded.doc = decompose(value, &mut loaded.diagnostics);
+    loaded
+}
+
+fn parse_yaml(source: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
+    if source.trim().is_empty() || source.lines().all(|l| l.trim_start().starts_with('#') || l.trim().is_empty()) {
+        diags.push(
+            Diagnostic::new(At::Offset(0), "the configuration file is empty")
+                .hint("start with `version: 1` and a `monitors:` list; see examples/quickstart.yaml"),
+        );
+        return None;
+    }
+    let mut yaml: serde_yaml::Value = match serde_yaml::from_str(source) {
+        Ok(v) => v,
+        Err(e) => {
+            let offset = e.location().map_or(0, |l| l.index());
+            // The message names the construct, never the text around it.
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+            diags.push(Diagnostic::new(At::Offset(offset), format!("invalid YAML: {msg}")));
+            return None;
+        }
+    };
+    if let Err(e) = yaml.apply_merge() {
+        diags.push(Diagnostic::new(At::Offset(0), format!("invalid YAML merge key: {e}")));
+        return None;
+    }
+    match serde_json::to_value(&yaml) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            diags.push(
+                Diagnostic::new(At::Offset(0), format!("unsupported YAML: {e}"))
+                    .hint("mapping keys must be strings, and YAML tags (`!tag`) are not used"),
+            );
+            None
+        }
+    }
+}
+
+fn interpolate_tree(
+    value: &mut Value,
+    pointer: &mut String,
+    spans: &SpanMap,
+    env: &dyn Fn(&str) -> Option<String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    match value {
+        Value::String(s) => match interpolate::expand(s, env) {
+            Ok(out) if out.changed => {
+                let retyped = if out.whole && spans.is_plain(pointer) {
+                    retype(&out.text)
+                } else {
+                    None
+                };
+                *value = retyped.unwrap_or(Value::String(out.text));
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let mut d = Diagnostic::new(At::value(pointer.clone()), e.message());
+                d.hint = e.hint();
+                diags.push(d);
+                // Keep the value out of later checks: its problem is reported.
+                *value = Value::Null;
+            }
+        },
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let len = pointer.len();
+                pointer.push_str(&format!("/{i}"));
+                interpolate_tree(item, pointer, spans, env, diags);
+                pointer.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map.iter_mut() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&escape(k));
+                interpolate_tree(item, pointer, spans, env, diags);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An unquoted `${VAR}` that is a number or a boolean becomes one.
+fn retype(text: &str) -> Option<Value> {
+    match text {
+        "true" => return Some(Value::Bool(true)),
+        "false" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    if let Ok(n) = text.parse::<i64>() {
+        return Some(Value::from(n));
+    }
+    text.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
+}
+
+/// Validate against the schema; returns the pointers of unknown keys so they can be
+/// removed before decoding (they are reported, and must not hide the rest).
+fn validate(value: &Value, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+    let schema = schema::generate();
+    let validator = match jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+    {
+        Ok(v) => v,
+        Err(e) => {
+            // The schema is generated by hbmon itself; a test compiles it on every run.
+            diags.push(Diagnostic::new(At::Offset(0), format!("internal error: schema does not compile: {e}")));
+            return Vec::new();
+        }
+    };
+    // Values whose interpolation failed are `null` now and already reported.
+    let failed: Vec<String> = diags.iter().filter_map(|d| d.pointer().map(str::to_owned)).collect();
+    let mut unknown = Vec::new();
+    for err in validator.iter_errors(value) {
+        let pointer = err.instance_path().as_str().to_owned();
+        if failed.iter().any(|f| pointer == *f || pointer.starts_with(&format!("{f}/"))) {
+            continue;
+        }
+        let schema_path = err.schema_path().as_str();
+        let node = schema_path
+            .rfind('/')
+            .and_then(|i| schema.pointer(&schema_path[..i]))
+            .unwrap_or(&Value::Null);
+        let is_unknown_key = matches!(
+            err.kind(),
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { .. }
+        );
+        for d in describe(&err, &pointer, node, &schema) {
+            if is_unknown_key && let Some(p) = d.pointer() {
+                unknown.push(p.to_owned());
+            }
+            diags.push(d);
+        }
+    }
+    unknown
+}
+
+fn describe(
+    err: &jsonschema::ValidationError<'_>,
+    pointer: &str,
+    node: &Value,
+    root: &Value,
+) -> Vec<Diagnostic> {
+    use jsonschema::error::ValidationErrorKind as K;
+    let at = At::value(pointer);
+    let description = node.get("description").and_then(Value::as_str).map(first_sentence);
+    let one = |message: String| vec![Diagnostic::new(at.clone(), message)];
+    match err.kind() {
+        K::AdditionalProperties { unexpected } => {
+            let valid: Vec<&str> = node
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| p.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            unexpected
+                .iter()
+                .map(|key| {
+                    let d = Diagnostic::new(
+                        At::key(format!("{pointer}/{}", escape(key))),
+                        format!("unknown key `{key}`"),
+                    );
+                    match closest(key, &valid) {
+                        Some(best) => d.hint(format!("did you mean `{best}`?")),
+                        None if valid.is_empty() => d,
+                        None => d.hint(format!("valid keys here: {}", valid.join(", "))),
+                    }
+                })
+                .collect()
+        }
+        K::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            let prop_doc = node
+                .pointer(&format!("/properties/{}", escape(name)))
+                .map(|p| resolve(p, root))
+                .and_then(|p| p.get("description"))
+                .and_then(Value::as_str)
+                .map(first_sentence);
+            let mut d = Diagnostic::new(At::key(pointer), format!("missing required key `{name}`"));
+            if let Some(doc) = prop_doc {
+                d = d.hint(format!("`{name}`: {doc}"));
+            }
+            vec![d]
+        }
+        K::Type { .. } => {
+            let expected = node.get("type").map_or_else(|| "another type".to_owned(), type_names);
+            let mut d = Diagnostic::new(
+                at.clone(),
+                format!("expected {expected}, found {}", value_kind(err.instance())),
+            );
+            d.hint = examples(node).or(description);
+            vec![d]
+        }
+        K::Pattern { .. } => {
+            let message = match node.get("title").and_then(Value::as_str) {
+                Some(title) => format!("invalid {title}"),
+                None => "value has the wrong format".to_owned(),
+            };
+            let mut d = Diagnostic::new(at.clone(), message);
+            d.hint = match (description, examples(node)) {
+                (Some(desc), _) => Some(desc),
+                (None, ex) => ex,
+            };
+            vec![d]
+        }
+        K::Enum { options } => {
+            let list: Vec<String> = options
+                .as_array()
+                .map(|a| a.iter().map(|o| format!("`{}`", o.as_str().map_or_else(|| o.to_string(), str::to_owned))).collect())
+                .unwrap_or_default();
+            one(format!("expected one of {}", list.join(", ")))
+        }
+        K::Constant { expected_value } => one(format!("must be {expected_value}")),
+        K::Minimum { limit } => one(format!("must be at least {limit}")),
+        K::Maximum { limit } => one(format!("must be at most {limit}")),
+        K::ExclusiveMinimum { limit } => one(format!("must be greater than {limit}")),
+        K::ExclusiveMaximum { limit } => one(format!("must be less than {limit}")),
+        K::MinLength { limit: 1 } => one("must not be empty".to_owned()),
+        K::MinLength { limit } => one(format!("must be at least {limit} characters long")),
+        K::MaxLength { limit } => one(format!("must be at most {limit} characters long")),
+        K::MinItems { limit } => one(format!("must have at least {limit} item(s)")),
+        K::MaxItems { limit } => one(format!("must have at most {limit} item(s)")),
+        _ => one(format!("invalid value ({})", err.kind().keyword())),
+    }
+}
+
+/// Follow a `$ref` inside the generated schema (which only refers to its own `$defs`).
+fn resolve<'a>(node: &'a Value, root: &'a Value) -> &'a Value {
+    node.get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|p| root.pointer(p))
+        .unwrap_or(node)
+}
+
+/// The first line of a doc comment, as a hint: lower-case start, no final period.
+fn first_sentence(text: &str) -> String {
+    let line = text.lines().next().unwrap_or(text);
+    let line = line.strip_suffix('.').unwrap_or(line);
+    let mut chars = line.chars();
+    chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+}
+
+fn examples(node: &Value) -> Option<String> {
+    let ex: Vec<String> = node
+        .get("examples")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|s| format!("`{s}`"))
+        .collect();
+    (!ex.is_empty()).then(|| format!("for example {}", ex.join(" or ")))
+}
+
+fn type_names(ty: &Value) -> String {
+    let name = |t: &str| match t {
+        "object" => "a mapping",
+        "array" => "a list",
+        "string" => "a string",
+        "integer" => "a whole number",
+        "number" => "a number",
+        "boolean" => "`true` or `false`",
+        "null" => "nothing",
+        _ => "another type",
+    };
+    match ty {
+        Value::String(t) => name(t).to_owned(),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .map(name)
+            .collect::<Vec<_>>()
+            .join(" or "),
+        _ => "another type".to_owned(),
+    }
+}
+
+fn value_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing (an empty value)",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "a whole number",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// The valid key most like `key`, if one is close enough to be a typo.
+fn closest<'a>(key: &str, valid: &[&'a str]) -> Option<&'a str> {
+    valid
+        .iter()
+        .map(|v| (strsim::jaro_winkler(key, v), *v))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, v)| v)
+}
+
+fn remove(value: &mut Value, pointer: &str) {
+    let Some((parent, key)) = pointer.rsplit_once('/') else { return };
+    let key = key.replace("~1", "/").replace("~0", "~");
+    if let Some(Value::Object(map)) = value.pointer_mut(parent) {
+        map.remove(&key);
+    }
+}
+
+fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
+    let Value::Object(mut top) = value else {
+        return Document::default();
+    };
+    let schema_clean = diags.is_empty();
+    let mut decode_failed = |pointer: &str, e: &serde_json::Error| {
+        // The schema describes these types exactly, so decoding fails only where the
+        // schema already reported a problem. Report it if the schema did not.
+        if schema_clean {
+            diags.push(Diagnostic::new(At::value(pointer), format!("invalid value: {e}")));
+        }
+    };
+    let mut doc = Document::default();
+    if let Some(d) = top.remove("defaults") {
+        match serde_json::from_value(d) {
+            Ok(d) => doc.defaults = d,
+            Err(e) => decode_failed("/defaults", &e),
+        }
+    }
+    if let Some(Value::Object(hosts)) = top.remove("hosts") {
+        for (name, h) in hosts {
+            let host = serde_json::from_value(h)
+                .map_err(|e| decode_failed(&format!("/hosts/{}", escape(&name)), &e))
+                .ok();
+            doc.hosts.insert(name, host);
+        }
+    }
+    if let Some(Value::Array(monitors)) = top.remove("monitors") {
+        for (index, m) in monitors.into_iter().enumerate() {
+            let name = m.get("name").and_then(Value::as_str).map(str::to_owned);
+            let monitor = serde_json::from_value(m)
+                .map_err(|e| decode_failed(&format!("/monitors/{index}"), &e))
+                .ok();
+            doc.monitors.push(MonitorEntry { index, name, monitor });
+        }
+    }
+    doc
+}

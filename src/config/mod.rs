@@ -1,0 +1,11 @@
+//! The configuration language: raw types that mirror the YAML (`raw`), reading and
+//! checking a file (`load`, `interpolate`, `spans`), rendering problems (`diag`), and the
+//! JSON schema generated from the raw types (`schema`). `plan` turns the result into the
+//! checked form the rest of hbmon uses.
+
+pub mod diag;
+pub mod interpolate;
+pub mod load;
+pub mod raw;
+pub mod schema;
+pub mod spans;

@@ -1,0 +1,356 @@
+//! Raw configuration types: a faithful mirror of the YAML file, deriving both serde and
+//! the JSON schema. Each field's doc comment is its documentation in the schema (and so in
+//! editors). Values that need parsing (durations, sizes, URLs) stay strings here and are
+//! checked in `plan`, where every problem can be reported with its position.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Deserialize;
+
+/// An hbmon configuration file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "hbmon configuration")]
+pub struct Config {
+    /// Version of the configuration format; `1` is the only one so far.
+    #[schemars(range(min = 1, max = 1))]
+    pub version: u32,
+    /// Settings every monitor inherits unless it sets its own.
+    #[serde(default)]
+    pub defaults: Defaults,
+    /// Named hosts that monitors refer to with `host:`, so an address is written once.
+    #[serde(default)]
+    pub hosts: BTreeMap<String, Host>,
+    /// The monitors. Each has a unique `name` and exactly one probe
+    /// (`http`, `tcp`, `command`, `file` or `system`).
+    pub monitors: Vec<Monitor>,
+}
+
+/// Settings every monitor inherits.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// How often a monitor runs in `watch` mode (default `30s`).
+    pub interval: Option<DurationStr>,
+    /// How long one probe may take before it counts as failed (default `10s`).
+    pub timeout: Option<DurationStr>,
+    /// Consecutive failures before a monitor is considered down (default 3).
+    #[schemars(range(min = 1))]
+    pub failure_threshold: Option<u32>,
+    /// Consecutive successes before a down monitor is considered up again (default 1).
+    #[schemars(range(min = 1))]
+    pub success_threshold: Option<u32>,
+}
+
+/// A named host.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    /// Host name or IP address that probes connect to.
+    #[schemars(length(min = 1))]
+    pub address: String,
+    /// Free-form labels, carried into reports.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// One monitor: a name, scheduling settings and exactly one probe.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Monitor {
+    /// Unique name: letters, digits, `.`, `_` and `-`; it appears in reports, alerts and URLs.
+    #[schemars(title = "monitor name", regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"))]
+    pub name: String,
+    /// A sentence for people reading reports.
+    pub description: Option<String>,
+    /// Tags for selecting monitors (`hbmon check --tag db`).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Name of an entry in `hosts`; probes without their own address connect to it.
+    pub host: Option<String>,
+    /// How often this monitor runs in `watch` mode (inherits `defaults.interval`).
+    pub interval: Option<DurationStr>,
+    /// How long one probe may take (inherits `defaults.timeout`); at most `interval`.
+    pub timeout: Option<DurationStr>,
+    /// Consecutive failures before the monitor is down (inherits `defaults`).
+    #[schemars(range(min = 1))]
+    pub failure_threshold: Option<u32>,
+    /// Consecutive successes before it is up again (inherits `defaults`).
+    #[schemars(range(min = 1))]
+    pub success_threshold: Option<u32>,
+    /// Probe an HTTP or HTTPS endpoint.
+    pub http: Option<HttpProbe>,
+    /// Open a TCP connection.
+    pub tcp: Option<TcpProbe>,
+    /// Run a program that follows the Nagios plugin convention.
+    pub command: Option<CommandProbe>,
+    /// Check that a file exists, is recent and large enough.
+    pub file: Option<FileProbe>,
+    /// Check this machine's disk, memory and load.
+    pub system: Option<SystemProbe>,
+}
+
+/// HTTP request method.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[allow(clippy::upper_case_acronyms)] // they are written this way in the YAML
+pub enum HttpMethod {
+    GET,
+    HEAD,
+    POST,
+    PUT,
+    PATCH,
+    DELETE,
+    OPTIONS,
+}
+
+/// An HTTP(S) probe. Each probe opens a fresh connection, so latency and failure
+/// reasons are honest.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpProbe {
+    /// The URL to request (`http://` or `https://`).
+    pub url: String,
+    /// Request method (default `GET`).
+    pub method: Option<HttpMethod>,
+    /// Request headers. Values are treated as secrets: they never appear in output.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Secret>,
+    /// Request body.
+    pub body: Option<String>,
+    /// Send `Authorization: Bearer <token>`.
+    pub bearer_token: Option<Secret>,
+    /// Read the bearer token from this file (trailing newline removed).
+    pub bearer_token_file: Option<String>,
+    /// Send HTTP basic authentication.
+    pub basic_auth: Option<BasicAuth>,
+    /// Follow redirects (default true, at most 10).
+    pub follow_redirects: Option<bool>,
+    /// Verify the server's TLS certificate against the system's trust store (default true).
+    pub verify_tls: Option<bool>,
+    /// What the response must look like to count as up.
+    #[serde(default)]
+    pub expect: HttpExpect,
+    /// Slower than this is degraded (WARNING).
+    pub latency_warning: Option<DurationStr>,
+    /// Slower than this is down (CRITICAL).
+    pub latency_critical: Option<DurationStr>,
+}
+
+/// HTTP basic authentication.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: Option<Secret>,
+    /// Read the password from this file (trailing newline removed).
+    pub password_file: Option<String>,
+}
+
+/// Assertions on an HTTP response.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpExpect {
+    /// Status codes that count as up (default: any 2xx or 3xx).
+    #[serde(default)]
+    pub status: Vec<StatusCode>,
+    /// The body must contain this text (the first 1 MiB is read).
+    pub body_contains: Option<String>,
+}
+
+/// An HTTP status code.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct StatusCode(#[schemars(range(min = 100, max = 599))] pub u16);
+
+/// A TCP connect probe.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TcpProbe {
+    /// Host name or address; defaults to the monitor's `host`.
+    pub host: Option<String>,
+    /// Port to connect to.
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: u32,
+    /// Slower than this to connect is degraded (WARNING).
+    pub latency_warning: Option<DurationStr>,
+    /// Slower than this to connect is down (CRITICAL).
+    pub latency_critical: Option<DurationStr>,
+}
+
+/// Run a program. Exit codes follow the Nagios plugin convention: 0 up, 1 degraded,
+/// 2 down, anything else unknown. The first line of output is the reason.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandProbe {
+    /// Program and arguments, run directly (no shell).
+    pub run: Option<Vec<String>>,
+    /// A shell command line, run with `/bin/sh -c`.
+    pub shell: Option<String>,
+    /// Extra environment variables for the program.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Working directory (relative paths are relative to the configuration file).
+    pub working_dir: Option<String>,
+}
+
+/// Check a file: it must exist, and optionally be recent and large enough.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileProbe {
+    /// Path of the file (relative paths are relative to the configuration file).
+    #[schemars(length(min = 1))]
+    pub path: String,
+    /// The file must have been modified within this long (`25h` for a nightly backup).
+    pub max_age: Option<DurationStr>,
+    /// The file must be at least this large (`1KiB`, `10MB`).
+    pub min_size: Option<SizeStr>,
+}
+
+/// Check this machine's resources. Thresholds are percentages for disk and memory,
+/// and the load average for load. The worst of the checks given decides the status.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SystemProbe {
+    /// Disk usage of the file system holding `path`.
+    pub disk: Option<DiskCheck>,
+    /// Memory in use (total minus available), in percent.
+    pub memory: Option<Thresholds>,
+    /// One-minute load average.
+    pub load: Option<LoadCheck>,
+}
+
+/// Disk usage thresholds, in percent used.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiskCheck {
+    /// A path on the file system to check (default `/`).
+    pub path: Option<String>,
+    /// Percent used at or above which the monitor is degraded.
+    #[schemars(range(min = 0.0, max = 100.0))]
+    pub warning: Option<f64>,
+    /// Percent used at or above which the monitor is down.
+    #[schemars(range(min = 0.0, max = 100.0))]
+    pub critical: Option<f64>,
+}
+
+/// Warning and critical thresholds, in percent.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Thresholds {
+    /// At or above this the monitor is degraded.
+    #[schemars(range(min = 0.0, max = 100.0))]
+    pub warning: Option<f64>,
+    /// At or above this the monitor is down.
+    #[schemars(range(min = 0.0, max = 100.0))]
+    pub critical: Option<f64>,
+}
+
+/// Load-average thresholds.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadCheck {
+    /// At or above this one-minute load the monitor is degraded.
+    #[schemars(range(min = 0.0))]
+    pub warning: Option<f64>,
+    /// At or above this one-minute load the monitor is down.
+    #[schemars(range(min = 0.0))]
+    pub critical: Option<f64>,
+    /// Divide the load by the number of CPUs before comparing (default false).
+    pub per_cpu: Option<bool>,
+}
+
+/// A duration as people write it: `30s`, `5m`, `1h30m`, `500ms`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct DurationStr(pub String);
+
+/// The pattern the schema gives editors; `plan` parses with humantime, which accepts it.
+pub const DURATION_PATTERN: &str = r"^\s*([0-9]+\s*(ns|us|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?)\s*)+$";
+
+impl JsonSchema for DurationStr {
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "title": "duration",
+            "description": "A duration: a number and a unit (`ms`, `s`, `m`, `h`, `d`), several may follow each other: `30s`, `5m`, `1h30m`.",
+            "type": "string",
+            "pattern": DURATION_PATTERN,
+            "examples": ["30s", "1h30m"],
+        })
+    }
+}
+
+/// A size as people write it: `512`, `10KiB`, `1.5 MB`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SizeStr(pub String);
+
+/// The pattern the schema gives editors; `plan` parses with bytesize, which accepts it.
+pub const SIZE_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*([KkMmGgTtPp]i?[Bb]?|[Bb])?\s*$";
+
+impl JsonSchema for SizeStr {
+    fn schema_name() -> Cow<'static, str> {
+        "Size".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "title": "size",
+            "description": "A size in bytes, with an optional unit: `512`, `10KiB`, `1.5MB`, `2GiB`.",
+            "type": "string",
+            "pattern": SIZE_PATTERN,
+            "examples": ["10KiB", "1GB"],
+        })
+    }
+}
+
+/// A secret (token, password, header value). It deserializes from a plain string but
+/// never prints: `Debug` and `Display` show `[redacted]`, and there is no `Serialize`.
+/// The only way to the value is `expose`, called where the secret is sent.
+#[derive(Clone, Deserialize, JsonSchema)]
+#[serde(transparent)]
+#[schemars(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    #[must_use]
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
+    /// The secret's value, for the one place that sends it.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Secret;
+
+    #[test]
+    fn secret_never_formats_its_value() {
+        let s = Secret::new("hunter2".into());
+        assert_eq!(format!("{s} {s:?} {s:#?}"), "[redacted] [redacted] [redacted]");
+        assert_eq!(s.expose(), "hunter2");
+    }
+}

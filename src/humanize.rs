@@ -1,0 +1,68 @@
+//! Durations and sizes written for people: `812ms`, `1.25s`, `3h 2m`, `1.2 KiB`.
+
+use std::time::Duration;
+
+/// A latency: milliseconds below a second, then seconds with two or one decimals.
+#[must_use]
+pub fn latency(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 1.0 {
+        format!("{ms:.2}ms")
+    } else if ms < 1000.0 {
+        format!("{ms:.0}ms")
+    } else if ms < 10_000.0 {
+        format!("{:.2}s", ms / 1000.0)
+    } else {
+        format!("{:.1}s", ms / 1000.0)
+    }
+}
+
+/// A span of time, to its two largest units: `3h 2m`, `5m 3s`, `45s`, `250ms`.
+#[must_use]
+pub fn span(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.subsec_millis());
+    }
+    let values = [
+        (secs / 86_400, "d"),
+        (secs % 86_400 / 3_600, "h"),
+        (secs % 3_600 / 60, "m"),
+        (secs % 60, "s"),
+    ];
+    let parts: Vec<String> = values
+        .iter()
+        .filter(|(v, _)| *v > 0)
+        .take(2)
+        .map(|(v, unit)| format!("{v}{unit}"))
+        .collect();
+    parts.join(" ")
+}
+
+/// A size in bytes, in binary units.
+#[must_use]
+pub fn size(bytes: u64) -> String {
+    bytesize::ByteSize::b(bytes).display().iec().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies() {
+        assert_eq!(latency(Duration::from_micros(250)), "0.25ms");
+        assert_eq!(latency(Duration::from_millis(812)), "812ms");
+        assert_eq!(latency(Duration::from_millis(1250)), "1.25s");
+        assert_eq!(latency(Duration::from_secs(12)), "12.0s");
+    }
+
+    #[test]
+    fn spans() {
+        assert_eq!(span(Duration::from_millis(250)), "250ms");
+        assert_eq!(span(Duration::from_secs(45)), "45s");
+        assert_eq!(span(Duration::from_secs(3600)), "1h");
+        assert_eq!(span(Duration::from_secs(3 * 3600 + 120 + 5)), "3h 2m");
+        assert_eq!(span(Duration::from_secs(86_400 + 5)), "1d 5s");
+    }
+}

@@ -1,0 +1,585 @@
+//! The checked configuration. `build` turns a loaded file into a `Plan` or into a report
+//! of every problem: durations and sizes parsed, references resolved, secrets read from
+//! their files, defaults applied. This is the last place a configuration error can arise;
+//! nothing downstream re-validates, because a `Plan` cannot hold an invalid config.
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::header::{HeaderName, HeaderValue};
+
+use crate::config::diag::{At, Diagnostic, Report};
+use crate::config::load::{self, Loaded};
+use crate::config::raw::{self, DurationStr, Secret, SizeStr};
+use crate::error::Error;
+
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_FAILURE_THRESHOLD: u32 = 3;
+const DEFAULT_SUCCESS_THRESHOLD: u32 = 1;
+
+/// A checked configuration.
+#[derive(Debug)]
+pub struct Plan {
+    pub path: PathBuf,
+    pub monitors: Vec<Monitor>,
+}
+
+/// A checked monitor.
+#[derive(Debug)]
+pub struct Monitor {
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    /// The `hosts` entry this monitor names.
+    pub host: Option<HostRef>,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub failure_threshold: NonZeroU32,
+    pub success_threshold: NonZeroU32,
+    pub probe: Probe,
+}
+
+/// A resolved `hosts` entry.
+#[derive(Debug, Clone)]
+pub struct HostRef {
+    pub name: String,
+    pub address: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What a monitor probes.
+#[derive(Debug)]
+pub enum Probe {
+    Http(HttpProbe),
+    Tcp(TcpProbe),
+    Command(CommandProbe),
+    File(FileProbe),
+    System(SystemProbe),
+}
+
+impl Probe {
+    /// The probe kind as written in the config (`http`, `tcp`, ...).
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Probe::Http(_) => "http",
+            Probe::Tcp(_) => "tcp",
+            Probe::Command(_) => "command",
+            Probe::File(_) => "file",
+            Probe::System(_) => "system",
+        }
+    }
+}
+
+/// Latency thresholds; `warning < critical` when both are set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Latency {
+    pub warning: Option<Duration>,
+    pub critical: Option<Duration>,
+}
+
+#[derive(Debug)]
+pub struct HttpProbe {
+    pub url: url::Url,
+    pub method: reqwest::Method,
+    pub headers: Vec<(HeaderName, Secret)>,
+    pub body: Option<String>,
+    pub auth: Option<Auth>,
+    pub follow_redirects: bool,
+    pub verify_tls: bool,
+    /// Status codes that count as up; empty means any 2xx or 3xx.
+    pub expect_status: Vec<u16>,
+    pub body_contains: Option<String>,
+    pub latency: Latency,
+}
+
+#[derive(Debug)]
+pub enum Auth {
+    Bearer(Secret),
+    Basic {
+        username: String,
+        password: Option<Secret>,
+    },
+}
+
+#[derive(Debug)]
+pub struct TcpProbe {
+    pub host: String,
+    pub port: u16,
+    pub latency: Latency,
+}
+
+#[derive(Debug)]
+pub struct CommandProbe {
+    pub program: String,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub working_dir: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct FileProbe {
+    pub path: PathBuf,
+    pub max_age: Option<Duration>,
+    pub min_size: Option<u64>,
+}
+
+/// Warning and critical levels: at or above a level, the status applies.
+#[derive(Debug, Clone, Copy)]
+pub struct Levels {
+    pub warning: Option<f64>,
+    pub critical: Option<f64>,
+}
+
+#[derive(Debug)]
+pub struct SystemProbe {
+    pub disk: Option<(PathBuf, Levels)>,
+    pub memory: Option<Levels>,
+    pub load: Option<(Levels, bool)>,
+}
+
+/// Load `path` and build its plan: the one entry point for every command.
+pub fn load(path: &Path) -> Result<Plan, Error> {
+    let loaded = load::load(path, &|name| std::env::var(name).ok())?;
+    build(loaded)
+}
+
+/// Check a loaded file and build its plan, or report every problem found.
+pub fn build(loaded: Loaded) -> Result<Plan, Error> {
+    let mut b = Builder {
+        base_dir: &loaded.base_dir,
+        diags: Vec::new(),
+    };
+    let monitors = b.monitors(&loaded.doc);
+    let mut diagnostics = loaded.diagnostics;
+    diagnostics.append(&mut b.diags);
+    if diagnostics.is_empty() {
+        return Ok(Plan {
+            path: loaded.path,
+            monitors,
+        });
+    }
+    let mut report = Report {
+        path: loaded.path,
+        source: loaded.source,
+        spans: loaded.spans,
+        diagnostics,
+    };
+    report.sort();
+    Err(Error::Config(Box::new(report)))
+}
+
+struct Builder<'a> {
+    base_dir: &'a Path,
+    diags: Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn error(&mut self, at: At, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::new(at, message));
+        // Just pushed.
+        self.diags.last_mut().expect("a diagnostic was pushed")
+    }
+
+    fn monitors(&mut self, doc: &load::Document) -> Vec<Monitor> {
+        let d = &doc.defaults;
+        let def_interval = self.duration("/defaults/interval", d.interval.as_ref());
+        let def_timeout = self.duration("/defaults/timeout", d.timeout.as_ref());
+        if (def_interval.is_some() || def_timeout.is_some())
+            && def_timeout.unwrap_or(DEFAULT_TIMEOUT) > def_interval.unwrap_or(DEFAULT_INTERVAL)
+        {
+            let at = if def_timeout.is_some() { "timeout" } else { "interval" };
+            self.error(At::value(format!("/defaults/{at}")), "timeout is longer than the interval")
+                .hint = Some("a probe must finish before the next one is due".into());
+        }
+        let defaults = Inherited {
+            interval: def_interval.unwrap_or(DEFAULT_INTERVAL),
+            timeout: def_timeout.unwrap_or(DEFAULT_TIMEOUT),
+            failure_threshold: d.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD),
+            success_threshold: d.success_threshold.unwrap_or(DEFAULT_SUCCESS_THRESHOLD),
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for entry in &doc.monitors {
+            let ptr = format!("/monitors/{}", entry.index);
+            if let Some(name) = &entry.name {
+                if let Some(first) = seen.get(name.as_str()) {
+                    self.error(At::value(format!("{ptr}/name")), format!("duplicate monitor name `{name}`"))
+                        .hint = Some(format!("monitors[{first}] has the same name; names must be unique"));
+                } else {
+                    seen.insert(name, entry.index);
+                }
+            }
+            if let Some(m) = &entry.monitor
+                && let Some(m) = self.monitor(&ptr, m, doc, &defaults)
+            {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    fn monitor(
+        &mut self,
+        ptr: &str,
+        m: &raw::Monitor,
+        doc: &load::Document,
+        defaults: &Inherited,
+    ) -> Option<Monitor> {
+        let host = match &m.host {
+            None => None,
+            Some(name) => match doc.hosts.get(name) {
+                Some(Some(h)) => Some(HostRef {
+                    name: name.clone(),
+                    address: h.address.clone(),
+                    labels: h.labels.clone(),
+                }),
+                // The entry exists but is invalid: already reported.
+                Some(None) => None,
+                None => {
+                    let names: Vec<&str> = doc.hosts.keys().map(String::as_str).collect();
+                    let d = self.error(At::value(format!("{ptr}/host")), format!("unknown host `{name}`"));
+                    d.hint = Some(match names.iter().find(|n| strsim::jaro_winkler(name, n) >= 0.8) {
+                        Some(n) => format!("did you mean `{n}`?"),
+                        None if names.is_empty() => "there is no `hosts` block; declare the host there".into(),
+                        None => format!("hosts defined: {}", names.join(", ")),
+                    });
+                    return None;
+                }
+            },
+        };
+        let interval = self.duration(&format!("{ptr}/interval"), m.interval.as_ref());
+        let timeout = self.duration(&format!("{ptr}/timeout"), m.timeout.as_ref());
+        let interval_v = interval.unwrap_or(defaults.interval);
+        let timeout_v = timeout.unwrap_or(defaults.timeout);
+        if timeout_v > interval_v && (interval.is_some() || timeout.is_some()) {
+            let at = if timeout.is_some() { "timeout" } else { "interval" };
+            self.error(
+                At::value(format!("{ptr}/{at}")),
+                format!(
+                    "timeout ({}) is longer than the interval ({})",
+                    humantime::format_duration(timeout_v),
+                    humantime::format_duration(interval_v)
+                ),
+            )
+            .hint = Some("a probe must finish before the next one is due".into());
+        }
+        let probe = self.probe(ptr, m, host.as_ref())?;
+        Some(Monitor {
+            name: m.name.clone(),
+            description: m.description.clone(),
+            tags: m.tags.clone(),
+            host,
+            interval: interval_v,
+            timeout: timeout_v,
+            failure_threshold: nonzero(m.failure_threshold.unwrap_or(defaults.failure_threshold)),
+            success_threshold: nonzero(m.success_threshold.unwrap_or(defaults.success_threshold)),
+            probe,
+        })
+    }
+
+    fn probe(&mut self, ptr: &str, m: &raw::Monitor, host: Option<&HostRef>) -> Option<Probe> {
+        let given: Vec<&str> = [
+            ("http", m.http.is_some()),
+            ("tcp", m.tcp.is_some()),
+            ("command", m.command.is_some()),
+            ("file", m.file.is_some()),
+            ("system", m.system.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect();
+        match given.as_slice() {
+            [] => {
+                self.error(At::key(ptr), format!("monitor `{}` has no probe", m.name)).hint =
+                    Some("add one of `http`, `tcp`, `command`, `file` or `system`".into());
+                None
+            }
+            [_] => {
+                if let Some(h) = &m.http {
+                    self.http(&format!("{ptr}/http"), h).map(Probe::Http)
+                } else if let Some(t) = &m.tcp {
+                    self.tcp(&format!("{ptr}/tcp"), t, host).map(Probe::Tcp)
+                } else if let Some(c) = &m.command {
+                    self.command(&format!("{ptr}/command"), c).map(Probe::Command)
+                } else if let Some(f) = &m.file {
+                    self.file(&format!("{ptr}/file"), f).map(Probe::File)
+                } else {
+                    m.system.as_ref().and_then(|s| self.system(&format!("{ptr}/system"), s)).map(Probe::System)
+                }
+            }
+            [_, second, ..] => {
+                self.error(
+                    At::key(format!("{ptr}/{second}")),
+                    format!("monitor `{}` has more than one probe: {}", m.name, given.join(", ")),
+                )
+                .hint = Some("split it into one monitor per probe".into());
+                None
+            }
+        }
+    }
+
+    fn http(&mut self, ptr: &str, h: &raw::HttpProbe) -> Option<HttpProbe> {
+        let url = match url::Url::parse(&h.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                self.error(At::value(format!("{ptr}/url")), format!("unsupported URL scheme `{}`", u.scheme()))
+                    .hint = Some("use http:// or https:// (a `tcp` probe checks other services)".into());
+                None
+            }
+            Ok(_) => {
+                self.error(At::value(format!("{ptr}/url")), "URL has no host");
+                None
+            }
+            Err(e) => {
+                self.error(At::value(format!("{ptr}/url")), format!("invalid URL: {e}")).hint =
+                    Some("write a full URL such as `https://example.com/health`".into());
+                None
+            }
+        };
+        let mut headers = Vec::new();
+        for (name, value) in &h.headers {
+            let p = format!("{ptr}/headers/{}", crate::config::spans::escape(name));
+            match HeaderName::from_bytes(name.as_bytes()) {
+                Ok(n) => {
+                    if HeaderValue::from_str(value.expose()).is_err() {
+                        self.error(At::value(&p), "header value contains characters HTTP does not allow");
+                    }
+                    headers.push((n, value.clone()));
+                }
+                Err(_) => {
+                    self.error(At::key(&p), format!("`{name}` is not a valid HTTP header name"));
+                }
+            }
+        }
+        let bearer = self.secret(ptr, "bearer_token", h.bearer_token.as_ref(), h.bearer_token_file.as_deref());
+        let auth = match (&bearer, &h.basic_auth) {
+            (Some(_), Some(_)) => {
+                self.error(At::key(format!("{ptr}/basic_auth")), "both `bearer_token` and `basic_auth` are set")
+                    .hint = Some("a request carries one Authorization header; keep one of them".into());
+                None
+            }
+            (Some(token), None) => Some(Auth::Bearer(token.clone())),
+            (None, Some(b)) => {
+                let password = self.secret(
+                    &format!("{ptr}/basic_auth"),
+                    "password",
+                    b.password.as_ref(),
+                    b.password_file.as_deref(),
+                );
+                Some(Auth::Basic {
+                    username: b.username.clone(),
+                    password,
+                })
+            }
+            (None, None) => None,
+        };
+        let latency = self.latency(ptr, h.latency_warning.as_ref(), h.latency_critical.as_ref());
+        let method = match h.method.unwrap_or(raw::HttpMethod::GET) {
+            raw::HttpMethod::GET => reqwest::Method::GET,
+            raw::HttpMethod::HEAD => reqwest::Method::HEAD,
+            raw::HttpMethod::POST => reqwest::Method::POST,
+            raw::HttpMethod::PUT => reqwest::Method::PUT,
+            raw::HttpMethod::PATCH => reqwest::Method::PATCH,
+            raw::HttpMethod::DELETE => reqwest::Method::DELETE,
+            raw::HttpMethod::OPTIONS => reqwest::Method::OPTIONS,
+        };
+        Some(HttpProbe {
+            url: url?,
+            method,
+            headers,
+            body: h.body.clone(),
+            auth,
+            follow_redirects: h.follow_redirects.unwrap_or(true),
+            verify_tls: h.verify_tls.unwrap_or(true),
+            expect_status: h.expect.status.iter().map(|s| s.0).collect(),
+            body_contains: h.expect.body_contains.clone(),
+            latency,
+        })
+    }
+
+    fn tcp(&mut self, ptr: &str, t: &raw::TcpProbe, host: Option<&HostRef>) -> Option<TcpProbe> {
+        let latency = self.latency(ptr, t.latency_warning.as_ref(), t.latency_critical.as_ref());
+        let Some(address) = t.host.clone().or_else(|| host.map(|h| h.address.clone())) else {
+            self.error(At::key(ptr), "tcp probe has no host to connect to").hint =
+                Some("set `tcp.host`, or the monitor's `host` to an entry of `hosts`".into());
+            return None;
+        };
+        Some(TcpProbe {
+            host: address,
+            // The schema bounds the port to 1..=65535.
+            port: u16::try_from(t.port).unwrap_or(u16::MAX),
+            latency,
+        })
+    }
+
+    fn command(&mut self, ptr: &str, c: &raw::CommandProbe) -> Option<CommandProbe> {
+        let (program, args) = match (&c.run, &c.shell) {
+            (Some(run), None) => match run.split_first() {
+                Some((p, rest)) if !p.is_empty() => (p.clone(), rest.to_vec()),
+                _ => {
+                    self.error(At::value(format!("{ptr}/run")), "`run` needs a program to run")
+                        .hint = Some("for example `run: [check_disk, -w, \"10%\"]`".into());
+                    return None;
+                }
+            },
+            (None, Some(line)) => ("/bin/sh".to_owned(), vec!["-c".to_owned(), line.clone()]),
+            (Some(_), Some(_)) => {
+                self.error(At::key(format!("{ptr}/shell")), "both `run` and `shell` are set").hint =
+                    Some("`run` runs a program directly; `shell` runs a line with /bin/sh; keep one".into());
+                return None;
+            }
+            (None, None) => {
+                self.error(At::key(ptr), "command probe needs `run` or `shell`").hint =
+                    Some("for example `run: [/usr/lib/nagios/plugins/check_load]`".into());
+                return None;
+            }
+        };
+        let working_dir = c
+            .working_dir
+            .as_deref()
+            .map_or_else(|| self.base_dir.to_path_buf(), |d| self.base_dir.join(d));
+        Some(CommandProbe {
+            program,
+            args,
+            env: c.env.clone(),
+            working_dir,
+        })
+    }
+
+    fn file(&mut self, ptr: &str, f: &raw::FileProbe) -> Option<FileProbe> {
+        let max_age = self.duration(&format!("{ptr}/max_age"), f.max_age.as_ref());
+        let min_size = f.min_size.as_ref().and_then(|s| self.size(&format!("{ptr}/min_size"), s));
+        Some(FileProbe {
+            path: self.base_dir.join(&f.path),
+            max_age,
+            min_size,
+        })
+    }
+
+    fn system(&mut self, ptr: &str, s: &raw::SystemProbe) -> Option<SystemProbe> {
+        if s.disk.is_none() && s.memory.is_none() && s.load.is_none() {
+            self.error(At::key(ptr), "system probe checks nothing").hint =
+                Some("add `disk`, `memory` or `load` with a `warning` or `critical` level".into());
+            return None;
+        }
+        let disk = s.disk.as_ref().map(|d| {
+            let levels = self.levels(&format!("{ptr}/disk"), d.warning, d.critical);
+            (self.base_dir.join(d.path.as_deref().unwrap_or("/")), levels)
+        });
+        let memory = s
+            .memory
+            .as_ref()
+            .map(|m| self.levels(&format!("{ptr}/memory"), m.warning, m.critical));
+        let load = s.load.as_ref().map(|l| {
+            (
+                self.levels(&format!("{ptr}/load"), l.warning, l.critical),
+                l.per_cpu.unwrap_or(false),
+            )
+        });
+        Some(SystemProbe { disk, memory, load })
+    }
+
+    fn levels(&mut self, ptr: &str, warning: Option<f64>, critical: Option<f64>) -> Levels {
+        match (warning, critical) {
+            (None, None) => {
+                self.error(At::key(ptr), "no `warning` or `critical` level is set");
+            }
+            (Some(w), Some(c)) if w > c => {
+                self.error(At::value(format!("{ptr}/warning")), "warning level is above the critical level");
+            }
+            _ => {}
+        }
+        Levels { warning, critical }
+    }
+
+    fn latency(&mut self, ptr: &str, w: Option<&DurationStr>, c: Option<&DurationStr>) -> Latency {
+        let warning = self.duration(&format!("{ptr}/latency_warning"), w);
+        let critical = self.duration(&format!("{ptr}/latency_critical"), c);
+        if let (Some(w), Some(c)) = (warning, critical)
+            && w >= c
+        {
+            self.error(
+                At::value(format!("{ptr}/latency_warning")),
+                "latency_warning must be shorter than latency_critical",
+            );
+        }
+        Latency { warning, critical }
+    }
+
+    fn duration(&mut self, ptr: &str, d: Option<&DurationStr>) -> Option<Duration> {
+        let d = d?;
+        match humantime::parse_duration(d.0.trim()) {
+            Ok(v) if v.is_zero() => {
+                self.error(At::value(ptr), "duration must be longer than zero");
+                None
+            }
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.error(At::value(ptr), format!("invalid duration: {e}")).hint =
+                    Some("for example `30s`, `5m` or `1h30m`".into());
+                None
+            }
+        }
+    }
+
+    fn size(&mut self, ptr: &str, s: &SizeStr) -> Option<u64> {
+        match s.0.trim().parse::<bytesize::ByteSize>() {
+            Ok(v) => Some(v.as_u64()),
+            Err(_) => {
+                self.error(At::value(ptr), "invalid size").hint =
+                    Some("for example `512`, `10KiB` or `1.5GB`".into());
+                None
+            }
+        }
+    }
+
+    /// A secret given inline or as `<key>_file`; reading the file happens here, so an
+    /// unreadable secret is a configuration error, not a failure at 3 a.m.
+    fn secret(&mut self, ptr: &str, key: &str, inline: Option<&Secret>, file: Option<&str>) -> Option<Secret> {
+        match (inline, file) {
+            (Some(_), Some(_)) => {
+                self.error(At::key(format!("{ptr}/{key}_file")), format!("both `{key}` and `{key}_file` are set"));
+                None
+            }
+            (Some(s), None) => Some(s.clone()),
+            (None, Some(f)) => {
+                let path = self.base_dir.join(f);
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => {
+                        let value = text.trim_end_matches(['\n', '\r']);
+                        if value.is_empty() {
+                            self.error(At::value(format!("{ptr}/{key}_file")), format!("`{}` is empty", path.display()));
+                            None
+                        } else {
+                            Some(Secret::new(value.to_owned()))
+                        }
+                    }
+                    Err(e) => {
+                        self.error(
+                            At::value(format!("{ptr}/{key}_file")),
+                            format!("cannot read `{}`: {e}", path.display()),
+                        );
+                        None
+                    }
+                }
+            }
+            (None, None) => None,
+        }
+    }
+}
+
+struct Inherited {
+    interval: Duration,
+    timeout: Duration,
+    failure_threshold: u32,
+    success_threshold: u32,
+}
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    // The schema rejects 0, and a rejected value never reaches here.
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}

@@ -1,0 +1,214 @@
+//! The HTTP(S) probe: one request on a fresh connection (no pooling, so the latency and
+//! the failure reason describe this probe alone), with status and body assertions.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::ClientConfig;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_platform_verifier::BuilderVerifierExt;
+
+use super::{Outcome, io_reason, timed_out};
+
+use crate::plan::{Auth, HttpProbe};
+use crate::status::Status;
+
+/// At most this much of a body is read to look for `body_contains`.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The two TLS configurations a run needs, built once.
+#[derive(Debug)]
+pub struct TlsConfigs {
+    verified: ClientConfig,
+    insecure: ClientConfig,
+}
+
+impl TlsConfigs {
+    pub fn new() -> Result<Self, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let alpn = vec![b"http/1.1".to_vec()];
+        let mut verified = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .and_then(rustls::ConfigBuilder::with_platform_verifier)
+            .map_err(|e| format!("cannot set up TLS: {e}"))?
+            .with_no_client_auth();
+        verified.alpn_protocols.clone_from(&alpn);
+        let mut insecure = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("cannot set up TLS: {e}"))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
+            .with_no_client_auth();
+        insecure.alpn_protocols = alpn;
+        Ok(TlsConfigs { verified, insecure })
+    }
+}
+
+/// `verify_tls: false`: the certificate is not checked, but the handshake signatures are,
+/// so the connection is still encrypted to whoever holds the presented key.
+#[derive(Debug)]
+struct AcceptAnyCert(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcome {
+    let tls = if p.verify_tls { &tls.verified } else { &tls.insecure };
+    let client = reqwest::Client::builder()
+        .use_preconfigured_tls(tls.clone())
+        .redirect(if p.follow_redirects {
+            reqwest::redirect::Policy::limited(10)
+        } else {
+            reqwest::redirect::Policy::none()
+        })
+        .pool_max_idle_per_host(0)
+        .no_proxy()
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .user_agent(concat!("hbmon/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => return Outcome::new(Status::Unknown, format!("cannot build HTTP client: {}", error_reason(&e, timeout))),
+    };
+    let mut req = client.request(p.method.clone(), p.url.clone());
+    for (name, value) in &p.headers {
+        req = req.header(name, value.expose());
+    }
+    match &p.auth {
+        Some(Auth::Bearer(token)) => req = req.bearer_auth(token.expose()),
+        Some(Auth::Basic { username, password }) => {
+            req = req.basic_auth(username, password.as_ref().map(|p| p.expose()));
+        }
+        None => {}
+    }
+    if let Some(body) = &p.body {
+        req = req.body(body.clone());
+    }
+    let mut resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => return Outcome::new(Status::Down, error_reason(&e, timeout)),
+    };
+    let code = resp.status().as_u16();
+    let status_ok = if p.expect_status.is_empty() {
+        (200..400).contains(&code)
+    } else {
+        p.expect_status.contains(&code)
+    };
+    if !status_ok {
+        let expected = if p.expect_status.is_empty() {
+            "2xx or 3xx".to_owned()
+        } else {
+            p.expect_status.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+        };
+        return Outcome::new(Status::Down, format!("HTTP {code} (expected {expected})"));
+    }
+    if let Some(needle) = &p.body_contains {
+        let mut body = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = BODY_LIMIT - body.len();
+                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    if body.len() >= BODY_LIMIT {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Outcome::new(Status::Down, format!("HTTP {code}, but reading the body failed: {}", error_reason(&e, timeout))),
+            }
+        }
+        let text = String::from_utf8_lossy(&body);
+        if !text.contains(needle.as_str()) {
+            let within = if body.len() >= BODY_LIMIT { " (first 1 MiB read)" } else { "" };
+            return Outcome::new(Status::Down, format!("HTTP {code}, body does not contain {needle:?}{within}"));
+        }
+    }
+    Outcome::new(Status::Up, format!("HTTP {code}"))
+}
+
+/// A reason for a failed request, from the error's kind and its sources, never from its
+/// top-level message (which quotes the URL, and a URL can carry a token).
+fn error_reason(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return timed_out(timeout).reason;
+    }
+    if e.is_redirect() {
+        return "too many redirects".into();
+    }
+    let mut source = std::error::Error::source(e);
+    let mut innermost = None;
+    while let Some(s) = source {
+        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+            return tls_reason(tls);
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                return tls_reason(tls);
+            }
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return timed_out(timeout).reason;
+            }
+            return io_reason(io);
+        }
+        let text = s.to_string();
+        if text.starts_with("dns error") {
+            return "could not resolve host name".into();
+        }
+        innermost = Some(text);
+        source = s.source();
+    }
+    if e.is_connect() {
+        return "connection failed".into();
+    }
+    innermost.map_or_else(|| "request failed".into(), |t| t.to_lowercase())
+}
+
+fn tls_reason(e: &rustls::Error) -> String {
+    use rustls::{CertificateError as C, Error as E};
+    match e {
+        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => "TLS: certificate expired".into(),
+        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => "TLS: certificate not valid yet".into(),
+        E::InvalidCertificate(C::UnknownIssuer) => "TLS: certificate signed by an unknown issuer".into(),
+        E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            "TLS: certificate not valid for this host name".into()
+        }
+        E::InvalidCertificate(C::Revoked) => "TLS: certificate revoked".into(),
+        other => format!("TLS: {other}"),
+    }
+}
+

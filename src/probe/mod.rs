@@ -1,0 +1,166 @@
+//! Probes: one file per kind. With `notify/` (later), the only code that does network or
+//! process I/O. A probe never fails: whatever happens becomes an `Observation` with a
+//! status and a short, honest reason ("connection refused", "HTTP 503",
+//! "timeout after 5s"). Reasons never contain secrets: they are built from error kinds,
+//! never from error messages that could quote a URL or a header.
+
+mod command;
+mod file;
+mod http;
+mod system;
+mod tcp;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::humanize;
+use crate::plan::{Latency, Monitor, Probe};
+use crate::status::Status;
+
+/// The outcome of running one probe once.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub status: Status,
+    /// How long the probe took (for network probes, the latency it measured).
+    pub latency: Duration,
+    pub reason: String,
+    /// When the probe started (wall clock, for reports).
+    pub checked_at: SystemTime,
+}
+
+/// What a probe reports before timing is attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub reason: String,
+}
+
+impl Outcome {
+    pub fn new(status: Status, reason: impl Into<String>) -> Self {
+        Outcome {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Shared state for probes: TLS configurations are built once per run, not per probe
+/// (loading the system trust store for each of a thousand monitors would dominate).
+#[derive(Debug, Clone)]
+pub struct Context {
+    tls: Arc<http::TlsConfigs>,
+}
+
+impl Context {
+    /// Build the shared probe context.
+    pub fn new() -> Result<Self, String> {
+        Ok(Context {
+            tls: Arc::new(http::TlsConfigs::new()?),
+        })
+    }
+}
+
+/// Run one monitor's probe once, bounded by its timeout.
+pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observation {
+    let checked_at = SystemTime::now();
+    let start = Instant::now();
+    let fut = async {
+        match &monitor.probe {
+            Probe::Http(p) => http::probe(p, timeout, &ctx.tls).await,
+            Probe::Tcp(p) => tcp::probe(p).await,
+            Probe::Command(p) => command::probe(p, timeout).await,
+            Probe::File(p) => file::probe(p).await,
+            Probe::System(p) => system::probe(p).await,
+        }
+    };
+    // The command probe enforces the timeout itself, so that it can kill the process
+    // group; the outer bound is a safety net for it and the real bound for the others.
+    let bound = match monitor.probe {
+        Probe::Command(_) => timeout + Duration::from_secs(2),
+        _ => timeout,
+    };
+    let outcome = match tokio::time::timeout(bound, fut).await {
+        Ok(o) => o,
+        Err(_) => timed_out(timeout),
+    };
+    let latency = start.elapsed();
+    let outcome = match &monitor.probe {
+        Probe::Http(p) => apply_latency(outcome, latency, p.latency),
+        Probe::Tcp(p) => apply_latency(outcome, latency, p.latency),
+        _ => outcome,
+    };
+    Observation {
+        status: outcome.status,
+        latency,
+        reason: outcome.reason,
+        checked_at,
+    }
+}
+
+fn timed_out(timeout: Duration) -> Outcome {
+    Outcome::new(Status::Down, format!("timeout after {}", humanize::span(timeout)))
+}
+
+/// An up result slower than a threshold becomes degraded or down.
+fn apply_latency(outcome: Outcome, took: Duration, limits: Latency) -> Outcome {
+    if outcome.status != Status::Up {
+        return outcome;
+    }
+    let slow = |limit: Duration, level: &str| {
+        format!(
+            "slow: {} ({level} at {}); {}",
+            humanize::latency(took),
+            humanize::latency(limit),
+            outcome.reason
+        )
+    };
+    match (limits.warning, limits.critical) {
+        (_, Some(c)) if took >= c => Outcome::new(Status::Down, slow(c, "critical")),
+        (Some(w), _) if took >= w => Outcome::new(Status::Degraded, slow(w, "warning")),
+        _ => outcome,
+    }
+}
+
+/// A short reason for an I/O error, by kind, without the OS's sentence when a kind says it.
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::ConnectionReset => "connection reset by peer".into(),
+        K::ConnectionAborted => "connection aborted".into(),
+        K::TimedOut => "connection timed out".into(),
+        K::HostUnreachable => "host unreachable".into(),
+        K::NetworkUnreachable => "network unreachable".into(),
+        K::AddrNotAvailable => "address not available".into(),
+        K::PermissionDenied => "permission denied".into(),
+        K::NotFound => "not found".into(),
+        K::UnexpectedEof => "connection closed early".into(),
+        _ => {
+            // The OS message ("Connection refused (os error 111)") without the code.
+            let s = e.to_string();
+            s.split(" (os error").next().unwrap_or(&s).to_lowercase()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_thresholds_degrade_only_up_results() {
+        let up = || Outcome::new(Status::Up, "HTTP 200");
+        let limits = Latency {
+            warning: Some(Duration::from_millis(100)),
+            critical: Some(Duration::from_millis(500)),
+        };
+        let ms = Duration::from_millis;
+        assert_eq!(apply_latency(up(), ms(50), limits).status, Status::Up);
+        let slow = apply_latency(up(), ms(150), limits);
+        assert_eq!(slow.status, Status::Degraded);
+        assert_eq!(slow.reason, "slow: 150ms (warning at 100ms); HTTP 200");
+        assert_eq!(apply_latency(up(), ms(500), limits).status, Status::Down);
+        let down = Outcome::new(Status::Down, "HTTP 500");
+        assert_eq!(apply_latency(down.clone(), ms(900), limits), down);
+    }
+}

@@ -1,0 +1,77 @@
+//! The JSON report. Field names are stable (the README documents them); new fields may
+//! be added, existing ones keep their meaning. `version` changes if that ever breaks.
+
+use std::io;
+
+use serde::Serialize;
+
+use super::{Run, Writer};
+use crate::status::Status;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    status: Status,
+    exit_code: u8,
+    duration_ms: f64,
+    summary: Summary,
+    monitors: Vec<MonitorResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    total: usize,
+    up: usize,
+    degraded: usize,
+    unknown: usize,
+    down: usize,
+}
+
+#[derive(Serialize)]
+struct MonitorResult<'a> {
+    name: &'a str,
+    kind: &'static str,
+    host: Option<&'a str>,
+    tags: &'a [String],
+    status: Status,
+    latency_ms: f64,
+    reason: &'a str,
+    checked_at: String,
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
+    let status = run.status();
+    let report = Report {
+        version: 1,
+        status,
+        exit_code: status.exit_code(),
+        duration_ms: ms(run.elapsed),
+        summary: Summary {
+            total: run.results.len(),
+            up: run.count(Status::Up),
+            degraded: run.count(Status::Degraded),
+            unknown: run.count(Status::Unknown),
+            down: run.count(Status::Down),
+        },
+        monitors: run
+            .results
+            .iter()
+            .map(|(m, o)| MonitorResult {
+                name: &m.name,
+                kind: m.probe.kind(),
+                host: m.host.as_ref().map(|h| h.name.as_str()),
+                tags: &m.tags,
+                status: o.status,
+                latency_ms: ms(o.latency),
+                reason: &o.reason,
+                checked_at: humantime::format_rfc3339_millis(o.checked_at).to_string(),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}

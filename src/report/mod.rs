@@ -1,0 +1,39 @@
+//! Check-mode reports: the results of one run, written as a human table or as JSON.
+
+mod human;
+mod json;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use human::write as human;
+pub use json::write as json;
+
+use crate::plan::Monitor;
+use crate::probe::Observation;
+use crate::status::{Status, worst};
+
+/// The results of one `check` run, in configuration order.
+#[derive(Debug)]
+pub struct Run {
+    pub results: Vec<(Arc<Monitor>, Observation)>,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// The worst status of the run.
+    #[must_use]
+    pub fn status(&self) -> Status {
+        worst(self.results.iter().map(|(_, o)| o.status))
+    }
+
+    /// Count of results with `status`.
+    #[must_use]
+    pub fn count(&self, status: Status) -> usize {
+        self.results.iter().filter(|(_, o)| o.status == status).count()
+    }
+}
+
+/// Writes a report. Output errors (a closed pipe, a full disk) surface as I/O errors.
+pub type Writer<'a> = &'a mut dyn Write;
