@@ -31,6 +31,10 @@ pub const TABLE: &[(u8, &str, &str)] = &[
     (UNKNOWN, "UNKNOWN", "a monitor could not be evaluated"),
     (USAGE, "USAGE", "bad flags or arguments"),
     (SOFTWARE, "SOFTWARE", "internal error"),
-    (IO, "IO", "I/O error (writing output, store unreadable, disk full)"),
+    (
+        IO,
+        "IO",
+        "I/O error (writing output, store unreadable, disk full)",
+    ),
     (CONFIG, "CONFIG", "configuration unreadable or invalid"),
 ];

@@ -28,8 +28,14 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            // clap exits 2 on usage errors, which would read as CRITICAL here.
-            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+            // clap exits 2 on usage errors, which would read as CRITICAL here. Help shown
+            // because no subcommand was given is a usage error too.
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::OK
+                }
+                _ => exit::USAGE,
+            };
         }
     };
     if cli.global.no_color {

@@ -155,6 +155,14 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     };
     let monitors = b.monitors(&loaded.doc);
     let mut diagnostics = loaded.diagnostics;
+    // A value the loader already reported (a duration the schema rejected, say) is not
+    // reported a second time by the checks here.
+    let reported: Vec<String> = diagnostics
+        .iter()
+        .filter_map(|d| d.pointer().map(str::to_owned))
+        .collect();
+    b.diags
+        .retain(|d| !d.pointer().is_some_and(|p| reported.iter().any(|r| r == p)));
     diagnostics.append(&mut b.diags);
     if diagnostics.is_empty() {
         return Ok(Plan {
@@ -191,9 +199,16 @@ impl Builder<'_> {
         if (def_interval.is_some() || def_timeout.is_some())
             && def_timeout.unwrap_or(DEFAULT_TIMEOUT) > def_interval.unwrap_or(DEFAULT_INTERVAL)
         {
-            let at = if def_timeout.is_some() { "timeout" } else { "interval" };
-            self.error(At::value(format!("/defaults/{at}")), "timeout is longer than the interval")
-                .hint = Some("a probe must finish before the next one is due".into());
+            let at = if def_timeout.is_some() {
+                "timeout"
+            } else {
+                "interval"
+            };
+            self.error(
+                At::value(format!("/defaults/{at}")),
+                "timeout is longer than the interval",
+            )
+            .hint = Some("a probe must finish before the next one is due".into());
         }
         let defaults = Inherited {
             interval: def_interval.unwrap_or(DEFAULT_INTERVAL),
@@ -207,8 +222,13 @@ impl Builder<'_> {
             let ptr = format!("/monitors/{}", entry.index);
             if let Some(name) = &entry.name {
                 if let Some(first) = seen.get(name.as_str()) {
-                    self.error(At::value(format!("{ptr}/name")), format!("duplicate monitor name `{name}`"))
-                        .hint = Some(format!("monitors[{first}] has the same name; names must be unique"));
+                    self.error(
+                        At::value(format!("{ptr}/name")),
+                        format!("duplicate monitor name `{name}`"),
+                    )
+                    .hint = Some(format!(
+                        "monitors[{first}] has the same name; names must be unique"
+                    ));
                 } else {
                     seen.insert(name, entry.index);
                 }
@@ -241,12 +261,19 @@ impl Builder<'_> {
                 Some(None) => None,
                 None => {
                     let names: Vec<&str> = doc.hosts.keys().map(String::as_str).collect();
-                    let d = self.error(At::value(format!("{ptr}/host")), format!("unknown host `{name}`"));
-                    d.hint = Some(match names.iter().find(|n| strsim::jaro_winkler(name, n) >= 0.8) {
-                        Some(n) => format!("did you mean `{n}`?"),
-                        None if names.is_empty() => "there is no `hosts` block; declare the host there".into(),
-                        None => format!("hosts defined: {}", names.join(", ")),
-                    });
+                    let d = self.error(
+                        At::value(format!("{ptr}/host")),
+                        format!("unknown host `{name}`"),
+                    );
+                    d.hint = Some(
+                        match names.iter().find(|n| strsim::jaro_winkler(name, n) >= 0.8) {
+                            Some(n) => format!("did you mean `{n}`?"),
+                            None if names.is_empty() => {
+                                "there is no `hosts` block; declare the host there".into()
+                            }
+                            None => format!("hosts defined: {}", names.join(", ")),
+                        },
+                    );
                     return None;
                 }
             },
@@ -256,7 +283,11 @@ impl Builder<'_> {
         let interval_v = interval.unwrap_or(defaults.interval);
         let timeout_v = timeout.unwrap_or(defaults.timeout);
         if timeout_v > interval_v && (interval.is_some() || timeout.is_some()) {
-            let at = if timeout.is_some() { "timeout" } else { "interval" };
+            let at = if timeout.is_some() {
+                "timeout"
+            } else {
+                "interval"
+            };
             self.error(
                 At::value(format!("{ptr}/{at}")),
                 format!(
@@ -294,8 +325,8 @@ impl Builder<'_> {
         .collect();
         match given.as_slice() {
             [] => {
-                self.error(At::key(ptr), format!("monitor `{}` has no probe", m.name)).hint =
-                    Some("add one of `http`, `tcp`, `command`, `file` or `system`".into());
+                self.error(At::key(ptr), format!("monitor `{}` has no probe", m.name))
+                    .hint = Some("add one of `http`, `tcp`, `command`, `file` or `system`".into());
                 None
             }
             [_] => {
@@ -304,17 +335,25 @@ impl Builder<'_> {
                 } else if let Some(t) = &m.tcp {
                     self.tcp(&format!("{ptr}/tcp"), t, host).map(Probe::Tcp)
                 } else if let Some(c) = &m.command {
-                    self.command(&format!("{ptr}/command"), c).map(Probe::Command)
+                    self.command(&format!("{ptr}/command"), c)
+                        .map(Probe::Command)
                 } else if let Some(f) = &m.file {
                     self.file(&format!("{ptr}/file"), f).map(Probe::File)
                 } else {
-                    m.system.as_ref().and_then(|s| self.system(&format!("{ptr}/system"), s)).map(Probe::System)
+                    m.system
+                        .as_ref()
+                        .and_then(|s| self.system(&format!("{ptr}/system"), s))
+                        .map(Probe::System)
                 }
             }
             [_, second, ..] => {
                 self.error(
                     At::key(format!("{ptr}/{second}")),
-                    format!("monitor `{}` has more than one probe: {}", m.name, given.join(", ")),
+                    format!(
+                        "monitor `{}` has more than one probe: {}",
+                        m.name,
+                        given.join(", ")
+                    ),
                 )
                 .hint = Some("split it into one monitor per probe".into());
                 None
@@ -326,8 +365,12 @@ impl Builder<'_> {
         let url = match url::Url::parse(&h.url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
             Ok(u) if !matches!(u.scheme(), "http" | "https") => {
-                self.error(At::value(format!("{ptr}/url")), format!("unsupported URL scheme `{}`", u.scheme()))
-                    .hint = Some("use http:// or https:// (a `tcp` probe checks other services)".into());
+                self.error(
+                    At::value(format!("{ptr}/url")),
+                    format!("unsupported URL scheme `{}`", u.scheme()),
+                )
+                .hint =
+                    Some("use http:// or https:// (a `tcp` probe checks other services)".into());
                 None
             }
             Ok(_) => {
@@ -335,8 +378,8 @@ impl Builder<'_> {
                 None
             }
             Err(e) => {
-                self.error(At::value(format!("{ptr}/url")), format!("invalid URL: {e}")).hint =
-                    Some("write a full URL such as `https://example.com/health`".into());
+                self.error(At::value(format!("{ptr}/url")), format!("invalid URL: {e}"))
+                    .hint = Some("write a full URL such as `https://example.com/health`".into());
                 None
             }
         };
@@ -346,20 +389,34 @@ impl Builder<'_> {
             match HeaderName::from_bytes(name.as_bytes()) {
                 Ok(n) => {
                     if HeaderValue::from_str(value.expose()).is_err() {
-                        self.error(At::value(&p), "header value contains characters HTTP does not allow");
+                        self.error(
+                            At::value(&p),
+                            "header value contains characters HTTP does not allow",
+                        );
                     }
                     headers.push((n, value.clone()));
                 }
                 Err(_) => {
-                    self.error(At::key(&p), format!("`{name}` is not a valid HTTP header name"));
+                    self.error(
+                        At::key(&p),
+                        format!("`{name}` is not a valid HTTP header name"),
+                    );
                 }
             }
         }
-        let bearer = self.secret(ptr, "bearer_token", h.bearer_token.as_ref(), h.bearer_token_file.as_deref());
+        let bearer = self.secret(
+            ptr,
+            "bearer_token",
+            h.bearer_token.as_ref(),
+            h.bearer_token_file.as_deref(),
+        );
         let auth = match (&bearer, &h.basic_auth) {
             (Some(_), Some(_)) => {
-                self.error(At::key(format!("{ptr}/basic_auth")), "both `bearer_token` and `basic_auth` are set")
-                    .hint = Some("a request carries one Authorization header; keep one of them".into());
+                self.error(
+                    At::key(format!("{ptr}/basic_auth")),
+                    "both `bearer_token` and `basic_auth` are set",
+                )
+                .hint = Some("a request carries one Authorization header; keep one of them".into());
                 None
             }
             (Some(token), None) => Some(Auth::Bearer(token.clone())),
@@ -404,7 +461,8 @@ impl Builder<'_> {
     fn tcp(&mut self, ptr: &str, t: &raw::TcpProbe, host: Option<&HostRef>) -> Option<TcpProbe> {
         let latency = self.latency(ptr, t.latency_warning.as_ref(), t.latency_critical.as_ref());
         let Some(address) = t.host.clone().or_else(|| host.map(|h| h.address.clone())) else {
-            self.error(At::key(ptr), "tcp probe has no host to connect to").hint =
+            self.error(At::key(ptr), "tcp probe has no host to connect to")
+                .hint =
                 Some("set `tcp.host`, or the monitor's `host` to an entry of `hosts`".into());
             return None;
         };
@@ -421,20 +479,29 @@ impl Builder<'_> {
             (Some(run), None) => match run.split_first() {
                 Some((p, rest)) if !p.is_empty() => (p.clone(), rest.to_vec()),
                 _ => {
-                    self.error(At::value(format!("{ptr}/run")), "`run` needs a program to run")
-                        .hint = Some("for example `run: [check_disk, -w, \"10%\"]`".into());
+                    self.error(
+                        At::value(format!("{ptr}/run")),
+                        "`run` needs a program to run",
+                    )
+                    .hint = Some("for example `run: [check_disk, -w, \"10%\"]`".into());
                     return None;
                 }
             },
             (None, Some(line)) => ("/bin/sh".to_owned(), vec!["-c".to_owned(), line.clone()]),
             (Some(_), Some(_)) => {
-                self.error(At::key(format!("{ptr}/shell")), "both `run` and `shell` are set").hint =
-                    Some("`run` runs a program directly; `shell` runs a line with /bin/sh; keep one".into());
+                self.error(
+                    At::key(format!("{ptr}/shell")),
+                    "both `run` and `shell` are set",
+                )
+                .hint = Some(
+                    "`run` runs a program directly; `shell` runs a line with /bin/sh; keep one"
+                        .into(),
+                );
                 return None;
             }
             (None, None) => {
-                self.error(At::key(ptr), "command probe needs `run` or `shell`").hint =
-                    Some("for example `run: [/usr/lib/nagios/plugins/check_load]`".into());
+                self.error(At::key(ptr), "command probe needs `run` or `shell`")
+                    .hint = Some("for example `run: [/usr/lib/nagios/plugins/check_load]`".into());
                 return None;
             }
         };
@@ -452,7 +519,10 @@ impl Builder<'_> {
 
     fn file(&mut self, ptr: &str, f: &raw::FileProbe) -> Option<FileProbe> {
         let max_age = self.duration(&format!("{ptr}/max_age"), f.max_age.as_ref());
-        let min_size = f.min_size.as_ref().and_then(|s| self.size(&format!("{ptr}/min_size"), s));
+        let min_size = f
+            .min_size
+            .as_ref()
+            .and_then(|s| self.size(&format!("{ptr}/min_size"), s));
         Some(FileProbe {
             path: self.base_dir.join(&f.path),
             max_age,
@@ -489,7 +559,10 @@ impl Builder<'_> {
                 self.error(At::key(ptr), "no `warning` or `critical` level is set");
             }
             (Some(w), Some(c)) if w > c => {
-                self.error(At::value(format!("{ptr}/warning")), "warning level is above the critical level");
+                self.error(
+                    At::value(format!("{ptr}/warning")),
+                    "warning level is above the critical level",
+                );
             }
             _ => {}
         }
@@ -518,8 +591,9 @@ impl Builder<'_> {
                 None
             }
             Ok(v) => Some(v),
-            Err(e) => {
-                self.error(At::value(ptr), format!("invalid duration: {e}")).hint =
+            Err(_) => {
+                // humantime's message quotes the text, which may come from a secret.
+                self.error(At::value(ptr), "invalid duration").hint =
                     Some("for example `30s`, `5m` or `1h30m`".into());
                 None
             }
@@ -539,10 +613,19 @@ impl Builder<'_> {
 
     /// A secret given inline or as `<key>_file`; reading the file happens here, so an
     /// unreadable secret is a configuration error, not a failure at 3 a.m.
-    fn secret(&mut self, ptr: &str, key: &str, inline: Option<&Secret>, file: Option<&str>) -> Option<Secret> {
+    fn secret(
+        &mut self,
+        ptr: &str,
+        key: &str,
+        inline: Option<&Secret>,
+        file: Option<&str>,
+    ) -> Option<Secret> {
         match (inline, file) {
             (Some(_), Some(_)) => {
-                self.error(At::key(format!("{ptr}/{key}_file")), format!("both `{key}` and `{key}_file` are set"));
+                self.error(
+                    At::key(format!("{ptr}/{key}_file")),
+                    format!("both `{key}` and `{key}_file` are set"),
+                );
                 None
             }
             (Some(s), None) => Some(s.clone()),
@@ -552,7 +635,10 @@ impl Builder<'_> {
                     Ok(text) => {
                         let value = text.trim_end_matches(['\n', '\r']);
                         if value.is_empty() {
-                            self.error(At::value(format!("{ptr}/{key}_file")), format!("`{}` is empty", path.display()));
+                            self.error(
+                                At::value(format!("{ptr}/{key}_file")),
+                                format!("`{}` is empty", path.display()),
+                            );
                             None
                         } else {
                             Some(Secret::new(value.to_owned()))

@@ -29,7 +29,11 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     .and_then(|()| out.flush())
     .or_else(|e| {
         // A reader that stops early (`| head`) is not an error of the run.
-        if e.kind() == std::io::ErrorKind::BrokenPipe { Ok(()) } else { Err(e) }
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Ok(())
+        } else {
+            Err(e)
+        }
     })
     .map_err(|e| Error::io("cannot write the report", e))?;
     Ok(run.status().exit_code())

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFile;
-use codespan_reporting::term::{self, Config as TermConfig, DisplayStyle, Chars};
+use codespan_reporting::term::{self, Chars, Config as TermConfig, DisplayStyle};
 
 use super::spans::{SpanMap, display_path};
 
@@ -98,11 +98,8 @@ impl Report {
 
     /// Sort by position in the file, so the report reads top to bottom.
     pub fn sort(&mut self) {
-        let mut keyed: Vec<(usize, Diagnostic)> = self
-            .diagnostics
-            .drain(..)
-            .map(|d| (0, d))
-            .collect();
+        let mut keyed: Vec<(usize, Diagnostic)> =
+            self.diagnostics.drain(..).map(|d| (0, d)).collect();
         for (pos, d) in &mut keyed {
             *pos = match &d.at {
                 At::Offset(o) => *o,

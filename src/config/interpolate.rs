@@ -4,9 +4,8 @@
 //! `${VAR-default}` (default when unset), `${VAR:?message}` / `${VAR?message}` (an error
 //! with the message), and `$$` for a literal `$`. A `$` not followed by `{` or `$` is
 //! kept as it is. Only values are interpolated, never keys, and after YAML parsing, so a
-//! variable can never change the document's structure. An unquoted value that is exactly
-//! one `${VAR}` takes the type its text would have had if written in place
-//! (`port: ${PORT}` is a number); quote it to keep a string.
+//! variable can never change the document's structure. A value that is exactly one
+//! `${VAR}` becomes a number or boolean where the schema expects one (see `load`).
 
 /// Why a string could not be interpolated. The messages name the variable, never its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,7 +181,12 @@ mod tests {
 
     #[test]
     fn errors_name_the_variable() {
-        assert_eq!(err("x ${NOPE} y"), InterpError::Unset { name: "NOPE".into() });
+        assert_eq!(
+            err("x ${NOPE} y"),
+            InterpError::Unset {
+                name: "NOPE".into()
+            }
+        );
         assert_eq!(
             err("${NOPE:?set the token}"),
             InterpError::Required {

@@ -81,8 +81,15 @@ pub fn load_str(
     let Some(mut value) = parse_yaml(&loaded.source, &mut loaded.diagnostics) else {
         return loaded;
     };
-    interpolate_tree(&mut value, &mut String::new(), &loaded.spans, env, &mut loaded.diagnostics);
-    let unknown = validate(&value, &mut loaded.diagnostics);
+    let mut whole = Vec::new();
+    interpolate_tree(
+        &mut value,
+        &mut String::new(),
+        env,
+        &mut whole,
+        &mut loaded.diagnostics,
+    );
+    let unknown = validate(&mut value, &whole, &mut loaded.diagnostics);
     for pointer in unknown {
         remove(&mut value, &pointer);
     }
@@ -91,10 +98,15 @@ pub fn load_str(
 }
 
 fn parse_yaml(source: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
-    if source.trim().is_empty() || source.lines().all(|l| l.trim_start().starts_with('#') || l.trim().is_empty()) {
+    if source.trim().is_empty()
+        || source
+            .lines()
+            .all(|l| l.trim_start().starts_with('#') || l.trim().is_empty())
+    {
         diags.push(
-            Diagnostic::new(At::Offset(0), "the configuration file is empty")
-                .hint("start with `version: 1` and a `monitors:` list; see examples/quickstart.yaml"),
+            Diagnostic::new(At::Offset(0), "the configuration file is empty").hint(
+                "start with `version: 1` and a `monitors:` list; see examples/quickstart.yaml",
+            ),
         );
         return None;
     }
@@ -105,12 +117,18 @@ fn parse_yaml(source: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
             // The message names the construct, never the text around it.
             let msg = e.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-            diags.push(Diagnostic::new(At::Offset(offset), format!("invalid YAML: {msg}")));
+            diags.push(Diagnostic::new(
+                At::Offset(offset),
+                format!("invalid YAML: {msg}"),
+            ));
             return None;
         }
     };
     if let Err(e) = yaml.apply_merge() {
-        diags.push(Diagnostic::new(At::Offset(0), format!("invalid YAML merge key: {e}")));
+        diags.push(Diagnostic::new(
+            At::Offset(0),
+            format!("invalid YAML merge key: {e}"),
+        ));
         return None;
     }
     match serde_json::to_value(&yaml) {
@@ -125,22 +143,22 @@ fn parse_yaml(source: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
     }
 }
 
+/// Interpolate every string; `whole` collects the pointers of values that were exactly
+/// one `${VAR}`, which `validate` may convert to the number or boolean the schema expects.
 fn interpolate_tree(
     value: &mut Value,
     pointer: &mut String,
-    spans: &SpanMap,
     env: &dyn Fn(&str) -> Option<String>,
+    whole: &mut Vec<String>,
     diags: &mut Vec<Diagnostic>,
 ) {
     match value {
         Value::String(s) => match interpolate::expand(s, env) {
             Ok(out) if out.changed => {
-                let retyped = if out.whole && spans.is_plain(pointer) {
-                    retype(&out.text)
-                } else {
-                    None
-                };
-                *value = retyped.unwrap_or(Value::String(out.text));
+                if out.whole {
+                    whole.push(pointer.clone());
+                }
+                *value = Value::String(out.text);
             }
             Ok(_) => {}
             Err(e) => {
@@ -155,7 +173,7 @@ fn interpolate_tree(
             for (i, item) in items.iter_mut().enumerate() {
                 let len = pointer.len();
                 pointer.push_str(&format!("/{i}"));
-                interpolate_tree(item, pointer, spans, env, diags);
+                interpolate_tree(item, pointer, env, whole, diags);
                 pointer.truncate(len);
             }
         }
@@ -164,7 +182,7 @@ fn interpolate_tree(
                 let len = pointer.len();
                 pointer.push('/');
                 pointer.push_str(&escape(k));
-                interpolate_tree(item, pointer, spans, env, diags);
+                interpolate_tree(item, pointer, env, whole, diags);
                 pointer.truncate(len);
             }
         }
@@ -172,26 +190,46 @@ fn interpolate_tree(
     }
 }
 
-/// An unquoted `${VAR}` that is a number or a boolean becomes one.
-fn retype(text: &str) -> Option<Value> {
-    match text {
-        "true" => return Some(Value::Bool(true)),
-        "false" => return Some(Value::Bool(false)),
-        _ => {}
+/// The value a `${VAR}`'s text stands for where the schema expects `expected`
+/// (`"integer"`, `"number"`, `"boolean"`), if the text is one.
+fn coerce(text: &str, expected: &Value) -> Option<Value> {
+    let wants = |t: &str| match expected {
+        Value::String(s) => s == t,
+        Value::Array(a) => a.iter().any(|x| x == t),
+        _ => false,
+    };
+    let text = text.trim();
+    if wants("boolean") {
+        match text {
+            "true" => return Some(Value::Bool(true)),
+            "false" => return Some(Value::Bool(false)),
+            _ => {}
+        }
     }
-    if let Ok(n) = text.parse::<i64>() {
-        return Some(Value::from(n));
+    if wants("integer") || wants("number") {
+        if let Ok(n) = text.parse::<i64>() {
+            return Some(Value::from(n));
+        }
+        if let Ok(n) = text.parse::<u64>() {
+            return Some(Value::from(n));
+        }
     }
-    text.parse::<f64>()
-        .ok()
-        .filter(|f| f.is_finite())
-        .and_then(serde_json::Number::from_f64)
-        .map(Value::Number)
+    if wants("number") {
+        return text
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number);
+    }
+    None
 }
 
 /// Validate against the schema; returns the pointers of unknown keys so they can be
-/// removed before decoding (they are reported, and must not hide the rest).
-fn validate(value: &Value, diags: &mut Vec<Diagnostic>) -> Vec<String> {
+/// removed before decoding (they are reported, and must not hide the rest). A value that
+/// was exactly one `${VAR}` and sits where the schema wants a number or a boolean is
+/// converted first (`port: "${PGPORT}"`), since YAML cannot know what the variable holds.
+fn validate(value: &mut Value, whole: &[String], diags: &mut Vec<Diagnostic>) -> Vec<String> {
     let schema = schema::generate();
     let validator = match jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
@@ -200,16 +238,51 @@ fn validate(value: &Value, diags: &mut Vec<Diagnostic>) -> Vec<String> {
         Ok(v) => v,
         Err(e) => {
             // The schema is generated by hbmon itself; a test compiles it on every run.
-            diags.push(Diagnostic::new(At::Offset(0), format!("internal error: schema does not compile: {e}")));
+            diags.push(Diagnostic::new(
+                At::Offset(0),
+                format!("internal error: schema does not compile: {e}"),
+            ));
             return Vec::new();
         }
     };
+    if !whole.is_empty() {
+        let conversions: Vec<(String, Value)> = validator
+            .iter_errors(value)
+            .filter(|e| {
+                matches!(
+                    e.kind(),
+                    jsonschema::error::ValidationErrorKind::Type { .. }
+                )
+            })
+            .filter_map(|e| {
+                let pointer = e.instance_path().as_str();
+                let expected = schema.pointer(e.schema_path().as_str())?;
+                let converted = coerce(e.instance().as_str()?, expected)?;
+                whole
+                    .iter()
+                    .any(|w| w == pointer)
+                    .then(|| (pointer.to_owned(), converted))
+            })
+            .collect();
+        for (pointer, converted) in conversions {
+            if let Some(slot) = value.pointer_mut(&pointer) {
+                *slot = converted;
+            }
+        }
+    }
+    let value = &*value;
     // Values whose interpolation failed are `null` now and already reported.
-    let failed: Vec<String> = diags.iter().filter_map(|d| d.pointer().map(str::to_owned)).collect();
+    let failed: Vec<String> = diags
+        .iter()
+        .filter_map(|d| d.pointer().map(str::to_owned))
+        .collect();
     let mut unknown = Vec::new();
     for err in validator.iter_errors(value) {
         let pointer = err.instance_path().as_str().to_owned();
-        if failed.iter().any(|f| pointer == *f || pointer.starts_with(&format!("{f}/"))) {
+        if failed
+            .iter()
+            .any(|f| pointer == *f || pointer.starts_with(&format!("{f}/")))
+        {
             continue;
         }
         let schema_path = err.schema_path().as_str();
@@ -239,7 +312,10 @@ fn describe(
 ) -> Vec<Diagnostic> {
     use jsonschema::error::ValidationErrorKind as K;
     let at = At::value(pointer);
-    let description = node.get("description").and_then(Value::as_str).map(first_sentence);
+    let description = node
+        .get("description")
+        .and_then(Value::as_str)
+        .map(first_sentence);
     let one = |message: String| vec![Diagnostic::new(at.clone(), message)];
     match err.kind() {
         K::AdditionalProperties { unexpected } => {
@@ -278,7 +354,9 @@ fn describe(
             vec![d]
         }
         K::Type { .. } => {
-            let expected = node.get("type").map_or_else(|| "another type".to_owned(), type_names);
+            let expected = node
+                .get("type")
+                .map_or_else(|| "another type".to_owned(), type_names);
             let mut d = Diagnostic::new(
                 at.clone(),
                 format!("expected {expected}, found {}", value_kind(err.instance())),
@@ -301,7 +379,16 @@ fn describe(
         K::Enum { options } => {
             let list: Vec<String> = options
                 .as_array()
-                .map(|a| a.iter().map(|o| format!("`{}`", o.as_str().map_or_else(|| o.to_string(), str::to_owned))).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|o| {
+                            format!(
+                                "`{}`",
+                                o.as_str().map_or_else(|| o.to_string(), str::to_owned)
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             one(format!("expected one of {}", list.join(", ")))
         }
@@ -333,7 +420,9 @@ fn first_sentence(text: &str) -> String {
     let line = text.lines().next().unwrap_or(text);
     let line = line.strip_suffix('.').unwrap_or(line);
     let mut chars = line.chars();
-    chars.next().map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_lowercase().chain(chars).collect())
 }
 
 fn examples(node: &Value) -> Option<String> {
@@ -393,7 +482,9 @@ fn closest<'a>(key: &str, valid: &[&'a str]) -> Option<&'a str> {
 }
 
 fn remove(value: &mut Value, pointer: &str) {
-    let Some((parent, key)) = pointer.rsplit_once('/') else { return };
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return;
+    };
     let key = key.replace("~1", "/").replace("~0", "~");
     if let Some(Value::Object(map)) = value.pointer_mut(parent) {
         map.remove(&key);
@@ -409,7 +500,10 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
         // The schema describes these types exactly, so decoding fails only where the
         // schema already reported a problem. Report it if the schema did not.
         if schema_clean {
-            diags.push(Diagnostic::new(At::value(pointer), format!("invalid value: {e}")));
+            diags.push(Diagnostic::new(
+                At::value(pointer),
+                format!("invalid value: {e}"),
+            ));
         }
     };
     let mut doc = Document::default();
@@ -433,7 +527,11 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
             let monitor = serde_json::from_value(m)
                 .map_err(|e| decode_failed(&format!("/monitors/{index}"), &e))
                 .ok();
-            doc.monitors.push(MonitorEntry { index, name, monitor });
+            doc.monitors.push(MonitorEntry {
+                index,
+                name,
+                monitor,
+            });
         }
     }
     doc

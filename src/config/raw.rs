@@ -62,7 +62,10 @@ pub struct Host {
 #[serde(deny_unknown_fields)]
 pub struct Monitor {
     /// Unique name: letters, digits, `.`, `_` and `-`; it appears in reports, alerts and URLs.
-    #[schemars(title = "monitor name", regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"))]
+    #[schemars(
+        title = "monitor name",
+        regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    )]
     pub name: String,
     /// A sentence for people reading reports.
     pub description: Option<String>,
@@ -350,7 +353,10 @@ mod tests {
     #[test]
     fn secret_never_formats_its_value() {
         let s = Secret::new("hunter2".into());
-        assert_eq!(format!("{s} {s:?} {s:#?}"), "[redacted] [redacted] [redacted]");
+        assert_eq!(
+            format!("{s} {s:?} {s:#?}"),
+            "[redacted] [redacted] [redacted]"
+        );
         assert_eq!(s.expose(), "hunter2");
     }
 }

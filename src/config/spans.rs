@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use saphyr_parser::{Event, Parser, Span};
 
 /// Position of one node.
 #[derive(Debug, Clone)]
@@ -17,8 +17,6 @@ pub struct NodeSpan {
     pub key: Option<Range<usize>>,
     /// The value's bytes (for a mapping or sequence: where it starts).
     pub value: Range<usize>,
-    /// The value is a plain (unquoted) scalar.
-    pub plain: bool,
 }
 
 /// Pointer -> position, plus what is needed to turn byte offsets into lines.
@@ -29,8 +27,14 @@ pub struct SpanMap {
 }
 
 enum Frame {
-    Seq { pointer: String, next: usize },
-    Map { pointer: String, key: Option<(String, Range<usize>)> },
+    Seq {
+        pointer: String,
+        next: usize,
+    },
+    Map {
+        pointer: String,
+        key: Option<(String, Range<usize>)>,
+    },
     /// A collection used as a mapping key: nothing inside it is addressable.
     Opaque,
 }
@@ -53,24 +57,29 @@ impl SpanMap {
             let Ok((event, span)) = item else { break };
             let range = map.range(src, span);
             match event {
-                Event::Scalar(text, style, ..) => {
+                Event::Scalar(text, ..) => {
                     if opaque_depth > 0 {
                         continue;
                     }
-                    if let Some(Frame::Map { key: key @ None, .. }) = stack.last_mut() {
+                    if let Some(Frame::Map {
+                        key: key @ None, ..
+                    }) = stack.last_mut()
+                    {
                         *key = Some((text.into_owned(), range));
                         continue;
                     }
-                    let plain = style == ScalarStyle::Plain;
-                    map.record(&mut stack, range, plain);
+                    map.record(&mut stack, range);
                 }
                 Event::Alias(_) => {
                     if opaque_depth == 0 {
-                        if let Some(Frame::Map { key: key @ None, .. }) = stack.last_mut() {
+                        if let Some(Frame::Map {
+                            key: key @ None, ..
+                        }) = stack.last_mut()
+                        {
                             *key = Some(("*alias".to_owned(), range));
                             continue;
                         }
-                        map.record(&mut stack, range, false);
+                        map.record(&mut stack, range);
                     }
                 }
                 Event::SequenceStart(..) | Event::MappingStart(..) => {
@@ -82,7 +91,7 @@ impl SpanMap {
                         stack.push(Frame::Opaque);
                         continue;
                     }
-                    let pointer = map.record(&mut stack, range, false);
+                    let pointer = map.record(&mut stack, range);
                     stack.push(if is_map {
                         Frame::Map { pointer, key: None }
                     } else {
@@ -108,7 +117,7 @@ impl SpanMap {
     }
 
     /// Record a value node under the current frame; returns its pointer.
-    fn record(&mut self, stack: &mut [Frame], value: Range<usize>, plain: bool) -> String {
+    fn record(&mut self, stack: &mut [Frame], value: Range<usize>) -> String {
         let (pointer, key) = match stack.last_mut() {
             None => (String::new(), None),
             Some(Frame::Seq { pointer, next }) => {
@@ -122,8 +131,7 @@ impl SpanMap {
             }
             Some(Frame::Opaque) => return String::new(),
         };
-        self.nodes
-            .insert(pointer.clone(), NodeSpan { key, value, plain });
+        self.nodes.insert(pointer.clone(), NodeSpan { key, value });
         pointer
     }
 
@@ -162,12 +170,6 @@ impl SpanMap {
             }
             p = &p[..p.rfind('/')?];
         }
-    }
-
-    /// Whether the value at `pointer` was written as a plain (unquoted) scalar.
-    #[must_use]
-    pub fn is_plain(&self, pointer: &str) -> bool {
-        self.nodes.get(pointer).is_some_and(|n| n.plain)
     }
 
     /// 1-based line and column of a byte offset.
@@ -211,7 +213,11 @@ pub fn display_path(pointer: &str) -> String {
             out.push_str(&format!("{seg:?}"));
         }
     }
-    if out.is_empty() { "(top level)".to_owned() } else { out }
+    if out.is_empty() {
+        "(top level)".to_owned()
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]
@@ -231,8 +237,6 @@ mod tests {
         assert_eq!(text(m.find("/monitors/0/name", true)), "name");
         assert_eq!(text(m.find("/monitors/0/http/url", false)), "\"https://x\"");
         assert_eq!(text(m.find("/monitors/1/tcp/port", false)), "5432");
-        assert!(m.is_plain("/monitors/1/tcp/port"));
-        assert!(!m.is_plain("/monitors/0/http/url"));
         let off = m.find("/monitors/1/tcp/port", false).unwrap().start;
         assert_eq!(m.line_col(DOC, off), (7, 18));
     }

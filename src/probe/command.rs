@@ -38,11 +38,17 @@ pub async fn probe(p: &CommandProbe, timeout: Duration) -> Outcome {
     let pgid = child.id();
     match tokio::time::timeout(timeout, child.wait_with_output()).await {
         Ok(Ok(out)) => classify(out.status, &out.stdout, &out.stderr),
-        Ok(Err(e)) => Outcome::new(Status::Unknown, format!("cannot read the command's output: {e}")),
+        Ok(Err(e)) => Outcome::new(
+            Status::Unknown,
+            format!("cannot read the command's output: {e}"),
+        ),
         Err(_) => {
             // The child itself is killed on drop; this reaches what it started.
             if let Some(pid) = pgid.and_then(|p| i32::try_from(p).ok()) {
-                let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
             }
             timed_out(timeout)
         }
@@ -98,12 +104,21 @@ mod tests {
             (0, "OK - fine | load=1", Status::Up, "OK - fine"),
             (1, "WARNING - high", Status::Degraded, "WARNING - high"),
             (2, "CRITICAL - gone", Status::Down, "CRITICAL - gone"),
-            (3, "UNKNOWN - what", Status::Unknown, "exit code 3: UNKNOWN - what"),
+            (
+                3,
+                "UNKNOWN - what",
+                Status::Unknown,
+                "exit code 3: UNKNOWN - what",
+            ),
             (127, "", Status::Unknown, "exit code 127"),
         ];
         for (code, out, status, reason) in cases {
             let o = classify(exit(code), out.as_bytes(), b"");
-            assert_eq!((o.status, o.reason.as_str()), (status, reason), "exit {code}");
+            assert_eq!(
+                (o.status, o.reason.as_str()),
+                (status, reason),
+                "exit {code}"
+            );
         }
     }
 
@@ -111,6 +126,9 @@ mod tests {
     fn stderr_is_the_reason_when_stdout_is_empty_and_signals_are_unknown() {
         assert_eq!(classify(exit(2), b"\n\n", b"boom\n").reason, "boom");
         let killed = classify(std::process::ExitStatus::from_raw(9), b"", b"");
-        assert_eq!((killed.status, killed.reason.as_str()), (Status::Unknown, "killed by signal 9"));
+        assert_eq!(
+            (killed.status, killed.reason.as_str()),
+            (Status::Unknown, "killed by signal 9")
+        );
     }
 }

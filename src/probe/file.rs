@@ -13,7 +13,12 @@ pub async fn probe(p: &FileProbe) -> Outcome {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Outcome::new(Status::Down, "file not found");
         }
-        Err(e) => return Outcome::new(Status::Unknown, format!("cannot inspect the file: {}", super::io_reason(&e))),
+        Err(e) => {
+            return Outcome::new(
+                Status::Unknown,
+                format!("cannot inspect the file: {}", super::io_reason(&e)),
+            );
+        }
     };
     evaluate(p, meta.len(), meta.modified().ok(), SystemTime::now())
 }
@@ -26,7 +31,11 @@ fn evaluate(p: &FileProbe, size: u64, modified: Option<SystemTime>, now: SystemT
     {
         return Outcome::new(
             Status::Down,
-            format!("size {} is below {}", humanize::size(size), humanize::size(min)),
+            format!(
+                "size {} is below {}",
+                humanize::size(size),
+                humanize::size(min)
+            ),
         );
     }
     if let Some(max) = p.max_age {
@@ -34,14 +43,25 @@ fn evaluate(p: &FileProbe, size: u64, modified: Option<SystemTime>, now: SystemT
             Some(age) if age > max => {
                 return Outcome::new(
                     Status::Down,
-                    format!("modified {} ago (max {})", humanize::span(age), humanize::span(max)),
+                    format!(
+                        "modified {} ago (max {})",
+                        humanize::span(age),
+                        humanize::span(max)
+                    ),
                 );
             }
             Some(_) => {}
-            None => return Outcome::new(Status::Unknown, "the file system does not record modification times"),
+            None => {
+                return Outcome::new(
+                    Status::Unknown,
+                    "the file system does not record modification times",
+                );
+            }
         }
     }
-    let age = age.map_or_else(String::new, |a| format!(", modified {} ago", humanize::span(a)));
+    let age = age.map_or_else(String::new, |a| {
+        format!(", modified {} ago", humanize::span(a))
+    });
     Outcome::new(Status::Up, format!("{}{age}", humanize::size(size)))
 }
 
@@ -61,12 +81,24 @@ mod tests {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let ago = |s| Some(now - Duration::from_secs(s));
         let fresh = evaluate(&p, 2048, ago(300), now);
-        assert_eq!((fresh.status, fresh.reason.as_str()), (Status::Up, "2.0 KiB, modified 5m ago"));
+        assert_eq!(
+            (fresh.status, fresh.reason.as_str()),
+            (Status::Up, "2.0 KiB, modified 5m ago")
+        );
         let old = evaluate(&p, 2048, ago(3 * 3600 + 120), now);
-        assert_eq!((old.status, old.reason.as_str()), (Status::Down, "modified 3h 2m ago (max 1h)"));
+        assert_eq!(
+            (old.status, old.reason.as_str()),
+            (Status::Down, "modified 3h 2m ago (max 1h)")
+        );
         let small = evaluate(&p, 10, ago(1), now);
-        assert_eq!((small.status, small.reason.as_str()), (Status::Down, "size 10 B is below 1.0 KiB"));
+        assert_eq!(
+            (small.status, small.reason.as_str()),
+            (Status::Down, "size 10 B is below 1.0 KiB")
+        );
         // A clock step backwards must not make a file look old.
-        assert_eq!(evaluate(&p, 2048, Some(now + Duration::from_secs(60)), now).status, Status::Up);
+        assert_eq!(
+            evaluate(&p, 2048, Some(now + Duration::from_secs(60)), now).status,
+            Status::Up
+        );
     }
 }

@@ -69,7 +69,12 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -78,7 +83,12 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -87,7 +97,11 @@ impl ServerCertVerifier for AcceptAnyCert {
 }
 
 pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcome {
-    let tls = if p.verify_tls { &tls.verified } else { &tls.insecure };
+    let tls = if p.verify_tls {
+        &tls.verified
+    } else {
+        &tls.insecure
+    };
     let client = reqwest::Client::builder()
         .use_preconfigured_tls(tls.clone())
         .redirect(if p.follow_redirects {
@@ -103,7 +117,12 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
         .build();
     let client = match client {
         Ok(c) => c,
-        Err(e) => return Outcome::new(Status::Unknown, format!("cannot build HTTP client: {}", error_reason(&e, timeout))),
+        Err(e) => {
+            return Outcome::new(
+                Status::Unknown,
+                format!("cannot build HTTP client: {}", error_reason(&e, timeout)),
+            );
+        }
     };
     let mut req = client.request(p.method.clone(), p.url.clone());
     for (name, value) in &p.headers {
@@ -133,7 +152,11 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
         let expected = if p.expect_status.is_empty() {
             "2xx or 3xx".to_owned()
         } else {
-            p.expect_status.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+            p.expect_status
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         return Outcome::new(Status::Down, format!("HTTP {code} (expected {expected})"));
     }
@@ -149,13 +172,28 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
                     }
                 }
                 Ok(None) => break,
-                Err(e) => return Outcome::new(Status::Down, format!("HTTP {code}, but reading the body failed: {}", error_reason(&e, timeout))),
+                Err(e) => {
+                    return Outcome::new(
+                        Status::Down,
+                        format!(
+                            "HTTP {code}, but reading the body failed: {}",
+                            error_reason(&e, timeout)
+                        ),
+                    );
+                }
             }
         }
         let text = String::from_utf8_lossy(&body);
         if !text.contains(needle.as_str()) {
-            let within = if body.len() >= BODY_LIMIT { " (first 1 MiB read)" } else { "" };
-            return Outcome::new(Status::Down, format!("HTTP {code}, body does not contain {needle:?}{within}"));
+            let within = if body.len() >= BODY_LIMIT {
+                " (first 1 MiB read)"
+            } else {
+                ""
+            };
+            return Outcome::new(
+                Status::Down,
+                format!("HTTP {code}, body does not contain {needle:?}{within}"),
+            );
         }
     }
     Outcome::new(Status::Up, format!("HTTP {code}"))
@@ -201,9 +239,15 @@ fn error_reason(e: &reqwest::Error, timeout: Duration) -> String {
 fn tls_reason(e: &rustls::Error) -> String {
     use rustls::{CertificateError as C, Error as E};
     match e {
-        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => "TLS: certificate expired".into(),
-        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => "TLS: certificate not valid yet".into(),
-        E::InvalidCertificate(C::UnknownIssuer) => "TLS: certificate signed by an unknown issuer".into(),
+        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "TLS: certificate expired".into()
+        }
+        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
+            "TLS: certificate not valid yet".into()
+        }
+        E::InvalidCertificate(C::UnknownIssuer) => {
+            "TLS: certificate signed by an unknown issuer".into()
+        }
         E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
             "TLS: certificate not valid for this host name".into()
         }
@@ -211,4 +255,3 @@ fn tls_reason(e: &rustls::Error) -> String {
         other => format!("TLS: {other}"),
     }
 }
-

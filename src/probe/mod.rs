@@ -98,7 +98,10 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
 }
 
 fn timed_out(timeout: Duration) -> Outcome {
-    Outcome::new(Status::Down, format!("timeout after {}", humanize::span(timeout)))
+    Outcome::new(
+        Status::Down,
+        format!("timeout after {}", humanize::span(timeout)),
+    )
 }
 
 /// An up result slower than a threshold becomes degraded or down.

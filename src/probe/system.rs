@@ -11,13 +11,24 @@ pub async fn probe(p: &SystemProbe) -> Outcome {
     let disk = p.disk.clone();
     let (memory, load) = (p.memory, p.load);
     // sysinfo reads /proc and calls statvfs: blocking work.
-    let readings = tokio::task::spawn_blocking(move || read(disk.as_ref().map(|d| d.0.as_path()), memory.is_some(), load.is_some()))
-        .await
-        .unwrap_or_else(|_| Readings::failed());
+    let readings = tokio::task::spawn_blocking(move || {
+        read(
+            disk.as_ref().map(|d| d.0.as_path()),
+            memory.is_some(),
+            load.is_some(),
+        )
+    })
+    .await
+    .unwrap_or_else(|_| Readings::failed());
     let mut parts: Vec<(Status, String)> = Vec::new();
     if let Some((path, levels)) = &p.disk {
         parts.push(match &readings.disk {
-            Ok(pct) => judge(*pct, *levels, &format!("disk {} {pct:.1}% used", path.display()), "%"),
+            Ok(pct) => judge(
+                *pct,
+                *levels,
+                &format!("disk {} {pct:.1}% used", path.display()),
+                "%",
+            ),
             Err(e) => (Status::Unknown, e.clone()),
         });
     }
@@ -28,14 +39,22 @@ pub async fn probe(p: &SystemProbe) -> Outcome {
         });
     }
     if let Some((levels, per_cpu)) = p.load {
-        let value = if per_cpu { readings.load / readings.cpus.max(1) as f64 } else { readings.load };
+        let value = if per_cpu {
+            readings.load / readings.cpus.max(1) as f64
+        } else {
+            readings.load
+        };
         let what = if per_cpu { "load per CPU" } else { "load" };
         parts.push(judge(value, levels, &format!("{what} {value:.2}"), ""));
     }
     let status = worst(parts.iter().map(|(s, _)| *s));
     // The reason leads with the checks that decided the status.
     parts.sort_by_key(|(s, _)| std::cmp::Reverse(*s));
-    let reason = parts.into_iter().map(|(_, r)| r).collect::<Vec<_>>().join("; ");
+    let reason = parts
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect::<Vec<_>>()
+        .join("; ");
     Outcome::new(status, reason)
 }
 
@@ -71,12 +90,17 @@ fn read(disk_path: Option<&Path>, memory: bool, load: bool) -> Readings {
         let mut sys = sysinfo::System::new();
         sys.refresh_memory();
         let total = sys.total_memory();
-        (total > 0).then(|| (total.saturating_sub(sys.available_memory())) as f64 * 100.0 / total as f64)
+        (total > 0)
+            .then(|| (total.saturating_sub(sys.available_memory())) as f64 * 100.0 / total as f64)
     });
     Readings {
         disk,
         memory: memory.flatten(),
-        load: if load { sysinfo::System::load_average().one } else { 0.0 },
+        load: if load {
+            sysinfo::System::load_average().one
+        } else {
+            0.0
+        },
         cpus: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
     }
 }
@@ -95,7 +119,10 @@ fn disk_used_percent(path: &Path) -> Result<f64, String> {
         .ok_or_else(|| format!("no mounted file system holds {}", path.display()))?;
     let total = disk.total_space();
     if total == 0 {
-        return Err(format!("file system at {} reports no size", disk.mount_point().display()));
+        return Err(format!(
+            "file system at {} reports no size",
+            disk.mount_point().display()
+        ));
     }
     Ok(total.saturating_sub(disk.available_space()) as f64 * 100.0 / total as f64)
 }
@@ -111,9 +138,15 @@ mod tests {
             critical: Some(90.0),
         };
         assert_eq!(judge(50.0, l, "x", "%").0, Status::Up);
-        assert_eq!(judge(80.0, l, "x", "%"), (Status::Degraded, "x (warning at 80%)".into()));
+        assert_eq!(
+            judge(80.0, l, "x", "%"),
+            (Status::Degraded, "x (warning at 80%)".into())
+        );
         assert_eq!(judge(95.0, l, "x", "%").0, Status::Down);
-        let only_critical = Levels { warning: None, critical: Some(2.0) };
+        let only_critical = Levels {
+            warning: None,
+            critical: Some(2.0),
+        };
         assert_eq!(judge(1.5, only_critical, "x", "").0, Status::Up);
     }
 }

@@ -28,9 +28,23 @@ pub fn write(run: &Run, out: Writer<'_>, quiet: bool) -> io::Result<()> {
         .filter(|(_, o)| !quiet || o.status != Status::Up)
         .collect();
     if !rows.is_empty() {
-        let name_w = rows.iter().map(|(m, _)| m.name.chars().count()).max().unwrap_or(0).max(7);
-        let kind_w = rows.iter().map(|(m, _)| m.probe.kind().len()).max().unwrap_or(0).max(4);
-        writeln!(out, "{:name_w$}  {:kind_w$}  {:8}  {:>8}  REASON", "MONITOR", "KIND", "STATUS", "LATENCY")?;
+        let name_w = rows
+            .iter()
+            .map(|(m, _)| m.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(7);
+        let kind_w = rows
+            .iter()
+            .map(|(m, _)| m.probe.kind().len())
+            .max()
+            .unwrap_or(0)
+            .max(4);
+        writeln!(
+            out,
+            "{:name_w$}  {:kind_w$}  {:8}  {:>8}  REASON",
+            "MONITOR", "KIND", "STATUS", "LATENCY"
+        )?;
         for (m, o) in rows {
             let st = style(o.status);
             writeln!(

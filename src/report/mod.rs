@@ -31,7 +31,10 @@ impl Run {
     /// Count of results with `status`.
     #[must_use]
     pub fn count(&self, status: Status) -> usize {
-        self.results.iter().filter(|(_, o)| o.status == status).count()
+        self.results
+            .iter()
+            .filter(|(_, o)| o.status == status)
+            .count()
     }
 }
 

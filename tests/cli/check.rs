@@ -1,0 +1,266 @@
+//! `hbmon check` against real peers: every status, the exit code for each mix, and the
+//! human and JSON reports.
+
+use crate::harness::{HttpServer, closed_port, hbmon, report_filters, silent_listener};
+
+/// One monitor per line of `monitors`, under a `version: 1` header.
+fn config(monitors: &[String]) -> String {
+    let mut s = String::from("version: 1\nmonitors:\n");
+    for m in monitors {
+        s.push_str(m);
+        s.push('\n');
+    }
+    s
+}
+
+fn http(name: &str, url: &str, extra: &str) -> String {
+    format!("  - name: {name}\n    timeout: 2s\n    http: {{ url: \"{url}\"{extra} }}")
+}
+
+fn cmd(name: &str, exit: u8) -> String {
+    format!(
+        "  - name: {name}\n    command: {{ shell: 'echo \"plugin says {exit}\"; exit {exit}' }}"
+    )
+}
+
+#[test]
+fn each_status_and_reason_against_a_real_server() {
+    let srv = HttpServer::start();
+    let silent = silent_listener();
+    let refused = closed_port();
+    let monitors = [
+        http("up", &srv.url("/ok"), ", expect: { body_contains: ok }"),
+        http("redirect", &srv.url("/redirect"), ""),
+        http(
+            "redirect-not-followed",
+            &srv.url("/redirect"),
+            ", follow_redirects: false, expect: { status: [200] }",
+        ),
+        http("wrong-status", &srv.url("/status/503"), ""),
+        http(
+            "wanted-404",
+            &srv.url("/status/404"),
+            ", expect: { status: [404] }",
+        ),
+        http(
+            "wrong-body",
+            &srv.url("/ok"),
+            ", expect: { body_contains: healthy }",
+        ),
+        http("refused", &format!("http://127.0.0.1:{refused}/"), ""),
+        format!(
+            "  - name: timeout\n    timeout: 300ms\n    http: {{ url: \"http://{}/\" }}",
+            silent.local_addr().unwrap()
+        ),
+        http("slow", &srv.url("/slow/400"), ", latency_warning: 150ms"),
+        http(
+            "too-slow",
+            &srv.url("/slow/400"),
+            ", latency_warning: 100ms, latency_critical: 200ms",
+        ),
+    ];
+    let out = hbmon().config(&config(&monitors)).args(["check"]).run();
+    assert_eq!(out.code, 2, "{out:?}");
+    let row = |name: &str| {
+        out.stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name} in\n{}", out.stdout))
+            .to_owned()
+    };
+    let expect = [
+        ("up", "UP", "HTTP 200"),
+        ("redirect", "UP", "HTTP 200"),
+        ("redirect-not-followed", "DOWN", "HTTP 302 (expected 200)"),
+        ("wrong-status", "DOWN", "HTTP 503 (expected 2xx or 3xx)"),
+        ("wanted-404", "UP", "HTTP 404"),
+        (
+            "wrong-body",
+            "DOWN",
+            "HTTP 200, body does not contain \"healthy\"",
+        ),
+        ("refused", "DOWN", "connection refused"),
+        ("timeout", "DOWN", "timeout after 300ms"),
+        ("slow", "DEGRADED", "(warning at 150ms); HTTP 200"),
+        ("too-slow", "DOWN", "(critical at 200ms); HTTP 200"),
+    ];
+    for (name, status, reason) in expect {
+        let r = row(name);
+        assert!(r.contains(&format!(" {status} ")), "{name}: {r}");
+        assert!(r.ends_with(reason) || r.contains(reason), "{name}: {r}");
+    }
+}
+
+#[test]
+fn exit_code_is_the_worst_status_of_the_mix() {
+    let srv = HttpServer::start();
+    let refused = closed_port();
+    let up = http("up", &srv.url("/ok"), "");
+    let slow = http("slow", &srv.url("/slow/300"), ", latency_warning: 100ms");
+    let down = http("down", &format!("http://127.0.0.1:{refused}/"), "");
+    let unknown = cmd("unknown", 3);
+    let tcp = format!(
+        "  - name: tcp-up\n    tcp: {{ host: 127.0.0.1, port: {} }}",
+        srv.addr.port()
+    );
+    let cases: [(&str, Vec<&String>, i32); 7] = [
+        ("all up", vec![&up, &tcp], 0),
+        ("up and degraded", vec![&up, &slow], 1),
+        ("up and down", vec![&up, &down], 2),
+        ("unknown alone", vec![&unknown], 3),
+        ("degraded and unknown", vec![&slow, &unknown], 3),
+        ("down beats unknown", vec![&down, &unknown, &slow], 2),
+        ("down beats degraded", vec![&down, &slow], 2),
+    ];
+    for (what, monitors, code) in cases {
+        let monitors: Vec<String> = monitors.into_iter().cloned().collect();
+        let out = hbmon().config(&config(&monitors)).args(["check"]).run();
+        assert_eq!(out.code, code, "{what}: {out:?}");
+    }
+}
+
+#[test]
+fn tcp_probe_against_a_real_listener() {
+    let open = silent_listener();
+    let refused = closed_port();
+    let yaml = format!(
+        "version: 1\nhosts:\n  local: {{ address: 127.0.0.1 }}\nmonitors:\n  - name: open\n    host: local\n    tcp: {{ port: {} }}\n  - name: closed\n    tcp: {{ host: 127.0.0.1, port: {refused} }}\n  - name: nowhere\n    tcp: {{ host: no-such-host.invalid, port: 80 }}\n",
+        open.local_addr().unwrap().port()
+    );
+    let out = hbmon()
+        .config(&yaml)
+        .args(["check", "--format", "json"])
+        .run();
+    assert_eq!(out.code, 2, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let m = &v["monitors"];
+    assert_eq!(m[0]["status"], "up");
+    assert_eq!(m[0]["host"], "local");
+    assert!(
+        m[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("connected to 127.0.0.1:")
+    );
+    assert_eq!(
+        (m[1]["status"].as_str(), m[1]["reason"].as_str()),
+        (Some("down"), Some("connection refused"))
+    );
+    assert_eq!(m[2]["status"], "down");
+    assert_eq!(m[2]["reason"], "could not resolve `no-such-host.invalid`");
+}
+
+fn report_config(srv: &HttpServer) -> String {
+    config(&[
+        format!(
+            "  - name: api\n    tags: [web]\n    http: {{ url: \"{}\" }}",
+            srv.url("/ok")
+        ),
+        http("broken", &srv.url("/status/500"), ""),
+        cmd("plugin-warning", 1),
+        cmd("plugin-unknown", 3),
+    ])
+}
+
+#[test]
+fn human_report_snapshot() {
+    let srv = HttpServer::start();
+    let out = hbmon().config(&report_config(&srv)).args(["check"]).run();
+    assert_eq!(out.code, 2);
+    report_filters().bind(|| insta::assert_snapshot!("human_report", out.stdout));
+}
+
+#[test]
+fn json_report_snapshot() {
+    let srv = HttpServer::start();
+    let out = hbmon()
+        .config(&report_config(&srv))
+        .args(["check", "--format", "json"])
+        .run();
+    assert_eq!(out.code, 2);
+    report_filters().bind(|| insta::assert_snapshot!("json_report", out.stdout));
+}
+
+#[test]
+fn quiet_prints_only_failures() {
+    let srv = HttpServer::start();
+    let out = hbmon()
+        .config(&report_config(&srv))
+        .args(["check", "--quiet"])
+        .run();
+    assert_eq!(out.code, 2);
+    assert!(!out.stdout.contains("api "), "{}", out.stdout);
+    assert!(out.stdout.contains("broken"));
+    assert!(!out.stdout.contains("monitors,"), "no summary with --quiet");
+}
+
+#[test]
+fn only_and_tag_select_monitors() {
+    let srv = HttpServer::start();
+    let cfg = report_config(&srv);
+    let names = |args: &[&str]| {
+        let mut a = vec!["check", "--format", "json"];
+        a.extend_from_slice(args);
+        let out = hbmon().config(&cfg).args(a).run();
+        let v: serde_json::Value =
+            serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{out:?}"));
+        let names: Vec<String> = v["monitors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_owned())
+            .collect();
+        (out.code, names)
+    };
+    assert_eq!(names(&["--only", "api"]), (0, vec!["api".into()]));
+    assert_eq!(
+        names(&["--only", "plugin-*"]).1,
+        vec!["plugin-warning", "plugin-unknown"]
+    );
+    assert_eq!(names(&["--only", "api,broken"]).1, vec!["api", "broken"]);
+    assert_eq!(names(&["--tag", "web"]), (0, vec!["api".into()]));
+    assert_eq!(
+        names(&["--only", "plugin-*", "--tag", "web"]).1,
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn no_color_in_pipes_and_with_no_color() {
+    let srv = HttpServer::start();
+    let out = hbmon().config(&report_config(&srv)).args(["check"]).run();
+    assert!(!out.stdout.contains('\u{1b}'), "colour in a pipe");
+    let forced = hbmon()
+        .config(&report_config(&srv))
+        .args(["check"])
+        .env("CLICOLOR_FORCE", "1")
+        .run();
+    assert!(
+        forced.stdout.contains('\u{1b}'),
+        "CLICOLOR_FORCE should force colour"
+    );
+    let no_color = hbmon()
+        .config(&report_config(&srv))
+        .args(["check", "--no-color"])
+        .env("CLICOLOR_FORCE", "1")
+        .run();
+    assert!(!no_color.stdout.contains('\u{1b}'), "--no-color must win");
+    let env = hbmon()
+        .config(&report_config(&srv))
+        .args(["check"])
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .run();
+    assert!(!env.stdout.contains('\u{1b}'), "NO_COLOR must win");
+}
+
+#[test]
+fn timeout_flag_overrides_monitor_timeouts() {
+    let srv = HttpServer::start();
+    let out = hbmon()
+        .config(&config(&[http("slow", &srv.url("/slow/2000"), "")]))
+        .args(["check", "--timeout", "200ms"])
+        .run();
+    assert_eq!(out.code, 2);
+    assert!(out.stdout.contains("timeout after 200ms"), "{}", out.stdout);
+}

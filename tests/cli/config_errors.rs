@@ -1,0 +1,139 @@
+//! Configuration errors: every problem in one pass, with `file:line:col`, a caret, the
+//! config path and a hint; exit code 78.
+
+use crate::harness::{hbmon, snapshots};
+
+/// Eight different mistakes: syntax-level (unknown keys, wrong types, out of range,
+/// bad format), references (unknown host), duplicates, semantics (timeout longer than
+/// interval, no probe, invalid URL) and interpolation (unset variable).
+const BROKEN: &str = r#"version: 1
+defaults:
+  intervl: 30s
+hosts:
+  web1: { address: 10.0.0.5 }
+monitors:
+  - name: api
+    interval: 10s
+    timeout: 1m
+    http:
+      url: "not a url"
+  - name: api
+    host: web2
+    tcp: { port: 5432 }
+  - name: db
+    tcp: { host: db.internal, port: "5432" }
+    failure_threshold: 0
+  - name: backup
+    file: { path: /var/backups/db.gz, max_age: 25x }
+  - name: idle
+    tags: [misc]
+  - name: token
+    http: { url: "https://example.com/?key=${HBMON_TEST_UNSET_KEY}", mehtod: GET }
+"#;
+
+#[test]
+fn broken_config_reports_every_problem_at_once() {
+    let out = hbmon().config(BROKEN).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        out.stderr.contains("error: 11 problems in"),
+        "{}",
+        out.stderr
+    );
+    snapshots().bind(|| insta::assert_snapshot!("broken_config", out.stderr));
+}
+
+#[test]
+fn check_refuses_a_broken_config_before_probing() {
+    let out = hbmon().config(BROKEN).args(["check"]).run();
+    assert_eq!(out.code, 78);
+    assert!(
+        out.stdout.is_empty(),
+        "no report for a broken config: {}",
+        out.stdout
+    );
+}
+
+#[test]
+fn yaml_syntax_error_points_at_the_line() {
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - name: a\n    tcp: { port: 1\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78);
+    assert!(out.stderr.contains("invalid YAML"), "{}", out.stderr);
+    assert!(out.stderr.contains("hbmon.yaml:"), "{}", out.stderr);
+}
+
+#[test]
+fn empty_file_and_wrong_top_level_type() {
+    let out = hbmon().config("# nothing here\n").args(["validate"]).run();
+    assert_eq!(out.code, 78);
+    assert!(
+        out.stderr.contains("the configuration file is empty"),
+        "{}",
+        out.stderr
+    );
+    let out = hbmon()
+        .config("- just\n- a list\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78);
+    assert!(
+        out.stderr.contains("expected a mapping, found a list"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn interpolation_fills_values_and_types() {
+    let yaml = r#"version: 1
+monitors:
+  - name: "${NAME}"
+    timeout: ${TIMEOUT:-2s}
+    tcp: { host: "${HOST:-127.0.0.1}", port: "${PORT}" }
+  - name: block-style
+    tcp:
+      host: localhost
+      port: ${PORT}
+"#;
+    let out = hbmon()
+        .config(yaml)
+        .env("NAME", "from-env")
+        .env("PORT", "6543")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - name: x\n    tcp: { host: h, port: \"${PORT:?set PORT to the database port}\" }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78);
+    assert!(
+        out.stderr
+            .contains("environment variable `PORT` is required: set PORT to the database port"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("monitors[0].tcp.port"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn secret_file_problems_are_config_errors() {
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - name: x\n    http: { url: \"http://127.0.0.1/\", bearer_token_file: missing-token }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78);
+    assert!(
+        out.stderr.contains("cannot read `[dir]/missing-token`"),
+        "{}",
+        out.stderr
+    );
+}

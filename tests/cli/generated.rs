@@ -1,0 +1,91 @@
+//! Committed generated files (schema, completions) match what the binary prints, the
+//! README's exit-code table matches `exit::TABLE`, and every example is valid.
+//! Run with `UPDATE_GENERATED=1` to rewrite the generated files after a change.
+
+use std::path::Path;
+
+use crate::harness::hbmon;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn check_file(rel: &str, args: &[&str]) {
+    let out = hbmon().args(args.iter().copied()).run();
+    assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    let path = root().join(rel);
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        std::fs::write(&path, &out.stdout).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == out.stdout,
+        "{rel} is out of date: run `UPDATE_GENERATED=1 cargo test --test cli generated` and commit it"
+    );
+}
+
+#[test]
+fn schema_file_matches_the_binary() {
+    check_file("schemas/hbmon.schema.json", &["schema"]);
+}
+
+#[test]
+fn completion_files_match_the_binary() {
+    for (shell, file) in [
+        ("bash", "completions/hbmon.bash"),
+        ("zsh", "completions/_hbmon"),
+        ("fish", "completions/hbmon.fish"),
+        ("elvish", "completions/hbmon.elv"),
+        ("powershell", "completions/_hbmon.ps1"),
+    ] {
+        check_file(file, &["completions", shell]);
+    }
+}
+
+#[test]
+fn every_example_is_valid() {
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../schemas/hbmon.schema.json\n"),
+            "{} must start with the schema line",
+            path.display()
+        );
+        let out = hbmon()
+            .args(["validate", "--config", path.to_str().unwrap()])
+            .run();
+        assert_eq!(out.code, 0, "{}: {}", path.display(), out.stderr);
+        seen += 1;
+    }
+    assert!(
+        seen >= 2,
+        "examples/ should hold quickstart.yaml and monitors.yaml"
+    );
+}
+
+#[test]
+fn quickstart_runs_offline_and_is_up() {
+    let path = root().join("examples/quickstart.yaml");
+    let out = hbmon()
+        .args(["check", "--config", path.to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn readme_exit_code_table_matches_the_code() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for (code, name, _) in hbmon::exit::TABLE {
+        let row = format!("| {code} | {name} |");
+        assert!(
+            readme.contains(&row),
+            "README.md lacks the exit-code row `{row}`"
+        );
+    }
+}

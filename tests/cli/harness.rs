@@ -1,0 +1,228 @@
+//! The test builder (`hbmon().config(..).args(..).run()`) and the local peers.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Path as UrlPath;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::any;
+
+/// What one run of hbmon produced.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// stdout and stderr together, for "never appears anywhere" assertions.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Builder for one hbmon run in its own temporary directory.
+pub struct Hbmon {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    config: Option<String>,
+}
+
+pub fn hbmon() -> Hbmon {
+    Hbmon {
+        dir: tempfile::tempdir().unwrap(),
+        args: Vec::new(),
+        env: BTreeMap::new(),
+        config: None,
+    }
+}
+
+impl Hbmon {
+    /// Write `hbmon.yaml` in the run's directory and pass `--config` to it.
+    pub fn config(mut self, yaml: &str) -> Self {
+        self.config = Some(yaml.to_owned());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.insert(key.into(), value.into());
+        self
+    }
+
+    /// Write another file into the run's directory (a secret file, a file to probe).
+    pub fn file(self, name: &str, contents: &str) -> Self {
+        std::fs::write(self.dir.path().join(name), contents).unwrap();
+        self
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn run(&self) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hbmon"));
+        cmd.current_dir(self.dir.path());
+        for var in ["HBMON_CONFIG", "NO_COLOR", "CLICOLOR_FORCE", "RUST_LOG"] {
+            cmd.env_remove(var);
+        }
+        cmd.envs(&self.env);
+        cmd.args(&self.args);
+        if let Some(yaml) = &self.config {
+            let path = self.dir.path().join("hbmon.yaml");
+            std::fs::write(&path, yaml).unwrap();
+            cmd.arg("--config").arg(&path);
+        }
+        let out = cmd.output().unwrap();
+        let dir = self.dir.path().to_string_lossy().into_owned();
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).replace(&dir, "[dir]"),
+            stderr: String::from_utf8_lossy(&out.stderr).replace(&dir, "[dir]"),
+        }
+    }
+}
+
+/// insta settings for snapshots of configuration errors (paths are already `[dir]`).
+pub fn snapshots() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+/// insta settings for reports, hiding what changes from run to run: measured times,
+/// ports, timestamps.
+pub fn report_filters() -> insta::Settings {
+    let mut s = snapshots();
+    s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+    s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "[timestamp]");
+    s.add_filter(
+        r#""(latency_ms|duration_ms)": [0-9.e-]+"#,
+        r#""$1": "[ms]""#,
+    );
+    // Latency column (right-aligned, so its padding varies too) and the summary's wall time.
+    s.add_filter(r" {2,}\d+(\.\d+)?(ms|s)  ", "  [latency]  ");
+    s.add_filter(r" in \d+(\.\d+)?(ms|s)\n", " in [elapsed]\n");
+    s
+}
+
+/// A real HTTP server on 127.0.0.1, stopped (with every connection it holds) on drop.
+///
+/// Routes: `/ok` (200, body "status: ok"), `/status/{code}`, `/slow/{ms}` (answers after
+/// that many milliseconds), `/redirect` (302 to /ok), `/auth` (200 only with
+/// `Authorization: Bearer s3cr3t-token-value` and header `X-Api-Key: k3y-value`, else 401).
+pub struct HttpServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+pub const AUTH_TOKEN: &str = "s3cr3t-token-value";
+pub const API_KEY: &str = "k3y-value";
+
+impl HttpServer {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let app = Router::new()
+                    .route("/ok", any(|| async { "status: ok" }))
+                    .route(
+                        "/status/{code}",
+                        any(|UrlPath(code): UrlPath<u16>| async move {
+                            (StatusCode::from_u16(code).unwrap(), "status page")
+                        }),
+                    )
+                    .route(
+                        "/slow/{ms}",
+                        any(|UrlPath(ms): UrlPath<u64>| async move {
+                            // The peer is slow on purpose; the test does not wait on it.
+                            tokio::time::sleep(Duration::from_millis(ms)).await;
+                            "slow but ok"
+                        }),
+                    )
+                    .route(
+                        "/redirect",
+                        any(|| async { (StatusCode::FOUND, [("location", "/ok")]) }),
+                    )
+                    .route(
+                        "/auth",
+                        any(|headers: HeaderMap| async move {
+                            let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
+                            let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+                            if bearer == Some(&format!("Bearer {AUTH_TOKEN}"))
+                                && key == Some(API_KEY)
+                            {
+                                StatusCode::OK
+                            } else {
+                                StatusCode::UNAUTHORIZED
+                            }
+                        }),
+                    );
+                tokio::select! {
+                    r = axum::serve(listener, app) => r.unwrap(),
+                    _ = stopped => {}
+                }
+            });
+            // Dropping the runtime here cancels every connection task.
+        });
+        HttpServer {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then released).
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A listener that accepts connections (the kernel completes the handshake) but never
+/// reads or answers: the peer for timeouts. Closed on drop.
+pub fn silent_listener() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").unwrap()
+}

@@ -1,0 +1,11 @@
+//! hbmon's one integration-test binary: it runs the real `hbmon` executable against real
+//! peers started in the test (an HTTP server, TCP listeners, child processes) on
+//! 127.0.0.1. Modules are per feature; `harness` holds the builder and the peers.
+
+mod check;
+mod config_errors;
+mod generated;
+mod harness;
+mod probes;
+mod secrets;
+mod usage;

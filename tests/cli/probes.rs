@@ -1,0 +1,160 @@
+//! The local probes (command, file, system) run for real.
+
+use std::time::{Duration, SystemTime};
+
+use crate::harness::hbmon;
+
+fn json(out: &crate::harness::Output) -> serde_json::Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
+}
+
+#[test]
+fn command_probe_follows_the_nagios_convention() {
+    let yaml = r#"version: 1
+monitors:
+  - name: ok
+    command: { run: [sh, -c, 'echo "OK - all good | time=0.1s"'] }
+  - name: warn
+    command: { shell: 'echo "WARNING - 85% full"; exit 1' }
+  - name: crit
+    command: { shell: 'echo "CRITICAL - gone" >&2; exit 2' }
+  - name: missing
+    command: { run: [/nonexistent/check_thing] }
+  - name: env-and-dir
+    command: { shell: 'test "$GREETING" = hello && test -f marker && echo "OK - env and dir"', env: { GREETING: hello } }
+"#;
+    let out = hbmon()
+        .file("marker", "x")
+        .config(yaml)
+        .args(["check", "--format", "json"])
+        .run();
+    let v = json(&out);
+    let got: Vec<(String, String)> = v["monitors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["status"].as_str().unwrap().into(),
+                m["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        ("up", "OK - all good"),
+        ("degraded", "WARNING - 85% full"),
+        ("down", "CRITICAL - gone"),
+        ("unknown", "command not found: /nonexistent/check_thing"),
+        ("up", "OK - env and dir"),
+    ];
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!((g.0.as_str(), g.1.as_str()), w);
+    }
+    assert_eq!(out.code, 2);
+}
+
+/// State of a process from /proc: `None` when it is gone.
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit(')').next()?.trim().chars().next()
+}
+
+#[test]
+fn command_timeout_kills_the_whole_process_group() {
+    let yaml = r#"version: 1
+monitors:
+  - name: hangs
+    timeout: 300ms
+    command: { shell: 'sleep 300 & echo $! > child.pid; wait' }
+"#;
+    let run = hbmon().config(yaml).args(["check", "--format", "json"]);
+    let out = run.run();
+    let dir = run.dir();
+    let v = json(&out);
+    assert_eq!(v["monitors"][0]["status"], "down");
+    assert_eq!(v["monitors"][0]["reason"], "timeout after 300ms");
+    let pid: u32 = std::fs::read_to_string(dir.join("child.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // Killed with SIGKILL before hbmon exited; at most a zombie waiting for its reaper.
+    let state = proc_state(pid);
+    assert!(
+        matches!(state, None | Some('Z')),
+        "grandchild {pid} still running: {state:?}"
+    );
+}
+
+#[test]
+fn file_probe_checks_existence_age_and_size() {
+    let yaml = r"version: 1
+monitors:
+  - name: fresh
+    file: { path: fresh.txt, max_age: 1h, min_size: 4B }
+  - name: stale
+    file: { path: stale.txt, max_age: 1h }
+  - name: small
+    file: { path: fresh.txt, min_size: 1KiB }
+  - name: missing
+    file: { path: nope.txt }
+";
+    let run = hbmon()
+        .file("fresh.txt", "hello")
+        .file("stale.txt", "old")
+        .config(yaml)
+        .args(["check", "--format", "json"]);
+    let stale = std::fs::File::options()
+        .write(true)
+        .open(run.dir().join("stale.txt"))
+        .unwrap();
+    stale
+        .set_modified(SystemTime::now() - Duration::from_secs(3 * 3600))
+        .unwrap();
+    let v = json(&run.run());
+    let m = &v["monitors"];
+    assert_eq!(m[0]["status"], "up", "{m}");
+    assert_eq!(m[1]["status"], "down");
+    assert!(
+        m[1]["reason"].as_str().unwrap().starts_with("modified 3h"),
+        "{}",
+        m[1]["reason"]
+    );
+    assert_eq!(m[2]["reason"], "size 5 B is below 1.0 KiB");
+    assert_eq!(
+        (m[3]["status"].as_str(), m[3]["reason"].as_str()),
+        (Some("down"), Some("file not found"))
+    );
+}
+
+#[test]
+fn system_probe_reads_this_machine() {
+    let yaml = r"version: 1
+monitors:
+  - name: roomy
+    system: { disk: { path: /, critical: 100 }, memory: { critical: 100 }, load: { critical: 100000 } }
+  - name: tight
+    system: { disk: { path: /, warning: 0 } }
+";
+    let v = json(
+        &hbmon()
+            .config(yaml)
+            .args(["check", "--format", "json"])
+            .run(),
+    );
+    let m = &v["monitors"];
+    assert_eq!(m[0]["status"], "up", "{m}");
+    let reason = m[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("disk / ") && reason.contains("memory ") && reason.contains("load "),
+        "{reason}"
+    );
+    assert_eq!(m[1]["status"], "degraded");
+    assert!(
+        m[1]["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with("(warning at 0%)")
+    );
+    assert_eq!(v["exit_code"], 1);
+}

@@ -1,0 +1,94 @@
+//! Exit codes for bad flags and unreadable configs (64 and 78, never clap's 2).
+
+use crate::harness::hbmon;
+
+#[test]
+fn bad_flags_exit_64_with_clap_message() {
+    for args in [
+        vec!["check", "--bogus"],
+        vec!["check", "--format", "xml"],
+        vec!["check", "--concurrency", "0"],
+        vec!["check", "--timeout", "soon"],
+        vec![],
+        vec!["frobnicate"],
+    ] {
+        let out = hbmon().args(args.iter().copied()).run();
+        assert_eq!(out.code, 64, "{args:?}: {out:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: usage errors go to stderr");
+        assert!(
+            out.stderr.contains("Usage:") || out.stderr.contains("try '--help'"),
+            "{args:?}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let help = hbmon().args(["--help"]).run();
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("Exit codes:"));
+    let version = hbmon().args(["--version"]).run();
+    assert_eq!(version.code, 0);
+    assert!(version.stdout.starts_with("hbmon "));
+}
+
+#[test]
+fn missing_or_unreadable_config_exits_78_with_the_path() {
+    let out = hbmon()
+        .args(["check", "--config", "/nonexistent/monitors.yaml"])
+        .run();
+    assert_eq!(out.code, 78);
+    assert!(
+        out.stderr
+            .contains("cannot read config `/nonexistent/monitors.yaml`"),
+        "{}",
+        out.stderr
+    );
+    // The default path is ./hbmon.yaml, and HBMON_CONFIG overrides it.
+    let out = hbmon().args(["validate"]).run();
+    assert_eq!(out.code, 78);
+    assert!(out.stderr.contains("`hbmon.yaml`"), "{}", out.stderr);
+    let out = hbmon()
+        .env("HBMON_CONFIG", "/nonexistent/env.yaml")
+        .args(["validate"])
+        .run();
+    assert!(
+        out.stderr.contains("/nonexistent/env.yaml"),
+        "{}",
+        out.stderr
+    );
+    // A directory is not a config file.
+    let out = hbmon().args(["validate", "--config", "/"]).run();
+    assert_eq!(out.code, 78);
+}
+
+#[test]
+fn selection_that_matches_nothing_is_a_usage_error() {
+    let yaml = "version: 1\nmonitors:\n  - name: a\n    file: { path: /etc/hostname }\n";
+    let out = hbmon().config(yaml).args(["check", "--only", "b*"]).run();
+    assert_eq!(out.code, 64);
+    assert!(
+        out.stderr
+            .contains("--only `b*` matches no monitor (monitors: a)"),
+        "{}",
+        out.stderr
+    );
+    let out = hbmon().config(yaml).args(["check", "--tag", "nope"]).run();
+    assert_eq!(out.code, 64);
+    let out = hbmon()
+        .config(yaml)
+        .args(["check", "--only", "[oops"])
+        .run();
+    assert_eq!(out.code, 64);
+}
+
+#[test]
+fn validate_counts_monitors() {
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - name: a\n    file: { path: /etc/hostname }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 0);
+    assert_eq!(out.stdout, "ok: 1 monitor in [dir]/hbmon.yaml\n");
+}
