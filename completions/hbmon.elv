@@ -20,7 +20,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
-            cand --no-color 'Never colour the output (colour is only used on a terminal anyway)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
             cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -43,7 +43,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --timeout 'Override every monitor''s timeout (`5s`, `500ms`)'
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
-            cand --no-color 'Never colour the output (colour is only used on a terminal anyway)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
             cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -56,7 +56,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;validate'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
-            cand --no-color 'Never colour the output (colour is only used on a terminal anyway)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
             cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -69,7 +69,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;schema'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
-            cand --no-color 'Never colour the output (colour is only used on a terminal anyway)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
             cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -82,7 +82,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;completions'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
-            cand --no-color 'Never colour the output (colour is only used on a terminal anyway)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
             cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'

@@ -34,8 +34,9 @@ pub struct GlobalArgs {
         value_name = "FILE"
     )]
     pub config: PathBuf,
-    /// Never colour the output (colour is only used on a terminal anyway).
-    #[arg(long, global = true, env = "NO_COLOR", value_parser = no_color_env)]
+    /// Never colour the output (colour is only used on a terminal anyway). `NO_COLOR`
+    /// set to anything but empty, `0`, `false`, `no` or `off` means the same.
+    #[arg(long, global = true, env = "NO_COLOR", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_color: bool,
     /// Print only problems: failing monitors and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -43,15 +44,6 @@ pub struct GlobalArgs {
     /// Log more about what hbmon does (repeat for more detail), on stderr.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-}
-
-/// `NO_COLOR` counts when it is set to anything but the empty string (no-color.org);
-/// `--no-color` on its own means true.
-fn no_color_env(value: &str) -> Result<bool, String> {
-    Ok(match value {
-        "" | "0" | "false" => false,
-        _ => true,
-    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -45,10 +45,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
     match run(&cli) {
         Ok(code) => code,
         Err(err) => {
-            let _ = match &err {
+            match &err {
                 Error::Config(report) => anstream::eprintln!("{report}"),
                 other => anstream::eprintln!("hbmon: error: {other}"),
-            };
+            }
             err.code()
         }
     }

@@ -338,7 +338,7 @@ impl Builder<'_> {
                     self.command(&format!("{ptr}/command"), c)
                         .map(Probe::Command)
                 } else if let Some(f) = &m.file {
-                    self.file(&format!("{ptr}/file"), f).map(Probe::File)
+                    Some(Probe::File(self.file(&format!("{ptr}/file"), f)))
                 } else {
                     m.system
                         .as_ref()
@@ -517,17 +517,17 @@ impl Builder<'_> {
         })
     }
 
-    fn file(&mut self, ptr: &str, f: &raw::FileProbe) -> Option<FileProbe> {
+    fn file(&mut self, ptr: &str, f: &raw::FileProbe) -> FileProbe {
         let max_age = self.duration(&format!("{ptr}/max_age"), f.max_age.as_ref());
         let min_size = f
             .min_size
             .as_ref()
             .and_then(|s| self.size(&format!("{ptr}/min_size"), s));
-        Some(FileProbe {
+        FileProbe {
             path: self.base_dir.join(&f.path),
             max_age,
             min_size,
-        })
+        }
     }
 
     fn system(&mut self, ptr: &str, s: &raw::SystemProbe) -> Option<SystemProbe> {
@@ -601,13 +601,12 @@ impl Builder<'_> {
     }
 
     fn size(&mut self, ptr: &str, s: &SizeStr) -> Option<u64> {
-        match s.0.trim().parse::<bytesize::ByteSize>() {
-            Ok(v) => Some(v.as_u64()),
-            Err(_) => {
-                self.error(At::value(ptr), "invalid size").hint =
-                    Some("for example `512`, `10KiB` or `1.5GB`".into());
-                None
-            }
+        if let Ok(v) = s.0.trim().parse::<bytesize::ByteSize>() {
+            Some(v.as_u64())
+        } else {
+            self.error(At::value(ptr), "invalid size").hint =
+                Some("for example `512`, `10KiB` or `1.5GB`".into());
+            None
         }
     }
 

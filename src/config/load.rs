@@ -172,7 +172,8 @@ fn interpolate_tree(
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
                 let len = pointer.len();
-                pointer.push_str(&format!("/{i}"));
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
                 interpolate_tree(item, pointer, env, whole, diags);
                 pointer.truncate(len);
             }

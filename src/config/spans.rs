@@ -70,17 +70,15 @@ impl SpanMap {
                     }
                     map.record(&mut stack, range);
                 }
-                Event::Alias(_) => {
-                    if opaque_depth == 0 {
-                        if let Some(Frame::Map {
-                            key: key @ None, ..
-                        }) = stack.last_mut()
-                        {
-                            *key = Some(("*alias".to_owned(), range));
-                            continue;
-                        }
-                        map.record(&mut stack, range);
+                Event::Alias(_) if opaque_depth == 0 => {
+                    if let Some(Frame::Map {
+                        key: key @ None, ..
+                    }) = stack.last_mut()
+                    {
+                        *key = Some(("*alias".to_owned(), range));
+                        continue;
                     }
+                    map.record(&mut stack, range);
                 }
                 Event::SequenceStart(..) | Event::MappingStart(..) => {
                     let is_map = matches!(event, Event::MappingStart(..));
@@ -196,7 +194,9 @@ pub fn display_path(pointer: &str) -> String {
     for seg in pointer.split('/').skip(1) {
         let seg = seg.replace("~1", "/").replace("~0", "~");
         if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
-            out.push_str(&format!("[{seg}]"));
+            out.push('[');
+            out.push_str(&seg);
+            out.push(']');
         } else if seg
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -210,7 +210,7 @@ pub fn display_path(pointer: &str) -> String {
             if !out.is_empty() {
                 out.push('.');
             }
-            out.push_str(&format!("{seg:?}"));
+            out.push_str(&serde_json::to_string(&seg).unwrap_or_default());
         }
     }
     if out.is_empty() {

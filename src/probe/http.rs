@@ -12,6 +12,7 @@ use rustls_platform_verifier::BuilderVerifierExt;
 
 use super::{Outcome, io_reason, timed_out};
 
+use crate::config::raw::Secret;
 use crate::plan::{Auth, HttpProbe};
 use crate::status::Status;
 
@@ -131,7 +132,7 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
     match &p.auth {
         Some(Auth::Bearer(token)) => req = req.bearer_auth(token.expose()),
         Some(Auth::Basic { username, password }) => {
-            req = req.basic_auth(username, password.as_ref().map(|p| p.expose()));
+            req = req.basic_auth(username, password.as_ref().map(Secret::expose));
         }
         None => {}
     }
@@ -160,43 +161,53 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
         };
         return Outcome::new(Status::Down, format!("HTTP {code} (expected {expected})"));
     }
-    if let Some(needle) = &p.body_contains {
-        let mut body = Vec::new();
-        loop {
-            match resp.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = BODY_LIMIT - body.len();
-                    body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                    if body.len() >= BODY_LIMIT {
-                        break;
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    return Outcome::new(
-                        Status::Down,
-                        format!(
-                            "HTTP {code}, but reading the body failed: {}",
-                            error_reason(&e, timeout)
-                        ),
-                    );
-                }
-            }
-        }
-        let text = String::from_utf8_lossy(&body);
-        if !text.contains(needle.as_str()) {
-            let within = if body.len() >= BODY_LIMIT {
-                " (first 1 MiB read)"
-            } else {
-                ""
-            };
-            return Outcome::new(
-                Status::Down,
-                format!("HTTP {code}, body does not contain {needle:?}{within}"),
-            );
-        }
+    if let Some(needle) = &p.body_contains
+        && let Err(failed) = body_contains(&mut resp, needle, code, timeout).await
+    {
+        return failed;
     }
     Outcome::new(Status::Up, format!("HTTP {code}"))
+}
+
+/// Read at most `BODY_LIMIT` bytes of the body and look for `needle` in them.
+async fn body_contains(
+    resp: &mut reqwest::Response,
+    needle: &str,
+    code: u16,
+    timeout: Duration,
+) -> Result<(), Outcome> {
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = BODY_LIMIT - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if body.len() >= BODY_LIMIT {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let why = error_reason(&e, timeout);
+                return Err(Outcome::new(
+                    Status::Down,
+                    format!("HTTP {code}, but reading the body failed: {why}"),
+                ));
+            }
+        }
+    }
+    if String::from_utf8_lossy(&body).contains(needle) {
+        return Ok(());
+    }
+    let within = if body.len() >= BODY_LIMIT {
+        " (first 1 MiB read)"
+    } else {
+        ""
+    };
+    Err(Outcome::new(
+        Status::Down,
+        format!("HTTP {code}, body does not contain {needle:?}{within}"),
+    ))
 }
 
 /// A reason for a failed request, from the error's kind and its sources, never from its

@@ -61,12 +61,12 @@ fn proc_state(pid: u32) -> Option<char> {
 
 #[test]
 fn command_timeout_kills_the_whole_process_group() {
-    let yaml = r#"version: 1
+    let yaml = r"version: 1
 monitors:
   - name: hangs
     timeout: 300ms
     command: { shell: 'sleep 300 & echo $! > child.pid; wait' }
-"#;
+";
     let run = hbmon().config(yaml).args(["check", "--format", "json"]);
     let out = run.run();
     let dir = run.dir();
