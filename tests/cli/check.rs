@@ -48,6 +48,7 @@ fn each_status_and_reason_against_a_real_server() {
             ", expect: { body_contains: healthy }",
         ),
         http("refused", &format!("http://127.0.0.1:{refused}/"), ""),
+        http("no-dns", "http://no-such-host.invalid/", ""),
         format!(
             "  - name: timeout\n    timeout: 300ms\n    http: {{ url: \"http://{}/\" }}",
             silent.local_addr().unwrap()
@@ -80,6 +81,7 @@ fn each_status_and_reason_against_a_real_server() {
             "HTTP 200, body does not contain \"healthy\"",
         ),
         ("refused", "DOWN", "connection refused"),
+        ("no-dns", "DOWN", "could not resolve host name"),
         ("timeout", "DOWN", "timeout after 300ms"),
         ("slow", "DEGRADED", "(warning at 150ms); HTTP 200"),
         ("too-slow", "DOWN", "(critical at 200ms); HTTP 200"),

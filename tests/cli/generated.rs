@@ -1,4 +1,4 @@
-//! Committed generated files (schema, completions) match what the binary prints, the
+//! Committed generated files (schema, completions, man page) match what the binary prints, the
 //! README's exit-code table matches `exit::TABLE`, and every example is valid.
 //! Run with `UPDATE_GENERATED=1` to rewrite the generated files after a change.
 
@@ -13,14 +13,18 @@ fn root() -> &'static Path {
 fn check_file(rel: &str, args: &[&str]) {
     let out = hbmon().args(args.iter().copied()).run();
     assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
+    check_text(rel, &out.stdout);
+}
+
+fn check_text(rel: &str, generated: &str) {
     let path = root().join(rel);
     if std::env::var_os("UPDATE_GENERATED").is_some() {
-        std::fs::write(&path, &out.stdout).unwrap();
+        std::fs::write(&path, generated).unwrap();
         return;
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
-        committed == out.stdout,
+        committed == generated,
         "{rel} is out of date: run `UPDATE_GENERATED=1 cargo test --test cli generated` and commit it"
     );
 }
@@ -41,6 +45,16 @@ fn completion_files_match_the_binary() {
     ] {
         check_file(file, &["completions", shell]);
     }
+}
+
+#[test]
+fn man_page_matches_the_cli() {
+    use clap::CommandFactory;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(hbmon::cli::Cli::command())
+        .render(&mut page)
+        .unwrap();
+    check_text("man/hbmon.1", &String::from_utf8(page).unwrap());
 }
 
 #[test]
