@@ -98,16 +98,9 @@ impl Report {
 
     /// Sort by position in the file, so the report reads top to bottom.
     pub fn sort(&mut self) {
-        let mut keyed: Vec<(usize, Diagnostic)> =
-            self.diagnostics.drain(..).map(|d| (0, d)).collect();
-        for (pos, d) in &mut keyed {
-            *pos = match &d.at {
-                At::Offset(o) => *o,
-                At::Node { pointer, key } => self.spans.find(pointer, *key).map_or(0, |r| r.start),
-            };
-        }
-        keyed.sort_by_key(|(pos, _)| *pos);
-        self.diagnostics = keyed.into_iter().map(|(_, d)| d).collect();
+        let mut diagnostics = std::mem::take(&mut self.diagnostics);
+        diagnostics.sort_by_cached_key(|d| self.range(d).start);
+        self.diagnostics = diagnostics;
     }
 }
 
