@@ -6,7 +6,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -53,7 +57,8 @@ pub struct HostRef {
 /// What a monitor probes.
 #[derive(Debug)]
 pub enum Probe {
-    Http(HttpProbe),
+    // Boxed: an HTTP probe is several times larger than the others.
+    Http(Box<HttpProbe>),
     Tcp(TcpProbe),
     Command(CommandProbe),
     File(FileProbe),
@@ -90,11 +95,26 @@ pub struct HttpProbe {
     pub auth: Option<Auth>,
     pub follow_redirects: bool,
     pub verify_tls: bool,
+    /// Trusted CAs instead of the system store (from `ca_file`).
+    pub ca_certs: Option<Arc<Vec<CertificateDer<'static>>>>,
+    /// Connect here instead of resolving the URL's host.
+    pub resolve: Option<std::net::IpAddr>,
+    pub cert_expiry: CertExpiry,
     /// Status codes that count as up; empty means any 2xx or 3xx.
     pub expect_status: Vec<u16>,
     pub body_contains: Option<String>,
     pub latency: Latency,
 }
+
+/// How close to expiry a certificate may be: at or within `warning` it is degraded,
+/// within `critical` (or past expiry) down.
+#[derive(Debug, Clone, Copy)]
+pub struct CertExpiry {
+    pub warning: Duration,
+    pub critical: Option<Duration>,
+}
+
+const DEFAULT_CERT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 86_400);
 
 #[derive(Debug)]
 pub enum Auth {
@@ -331,7 +351,8 @@ impl Builder<'_> {
             }
             [_] => {
                 if let Some(h) = &m.http {
-                    self.http(&format!("{ptr}/http"), h).map(Probe::Http)
+                    self.http(&format!("{ptr}/http"), h)
+                        .map(|h| Probe::Http(Box::new(h)))
                 } else if let Some(t) = &m.tcp {
                     self.tcp(&format!("{ptr}/tcp"), t, host).map(Probe::Tcp)
                 } else if let Some(c) = &m.command {
@@ -362,48 +383,8 @@ impl Builder<'_> {
     }
 
     fn http(&mut self, ptr: &str, h: &raw::HttpProbe) -> Option<HttpProbe> {
-        let url = match url::Url::parse(&h.url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
-            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
-                self.error(
-                    At::value(format!("{ptr}/url")),
-                    format!("unsupported URL scheme `{}`", u.scheme()),
-                )
-                .hint =
-                    Some("use http:// or https:// (a `tcp` probe checks other services)".into());
-                None
-            }
-            Ok(_) => {
-                self.error(At::value(format!("{ptr}/url")), "URL has no host");
-                None
-            }
-            Err(e) => {
-                self.error(At::value(format!("{ptr}/url")), format!("invalid URL: {e}"))
-                    .hint = Some("write a full URL such as `https://example.com/health`".into());
-                None
-            }
-        };
-        let mut headers = Vec::new();
-        for (name, value) in &h.headers {
-            let p = format!("{ptr}/headers/{}", crate::config::spans::escape(name));
-            match HeaderName::from_bytes(name.as_bytes()) {
-                Ok(n) => {
-                    if HeaderValue::from_str(value.expose()).is_err() {
-                        self.error(
-                            At::value(&p),
-                            "header value contains characters HTTP does not allow",
-                        );
-                    }
-                    headers.push((n, value.clone()));
-                }
-                Err(_) => {
-                    self.error(
-                        At::key(&p),
-                        format!("`{name}` is not a valid HTTP header name"),
-                    );
-                }
-            }
-        }
+        let url = self.http_url(&format!("{ptr}/url"), &h.url);
+        let headers = self.headers(ptr, &h.headers);
         let bearer = self.secret(
             ptr,
             "bearer_token",
@@ -435,6 +416,22 @@ impl Builder<'_> {
             (None, None) => None,
         };
         let latency = self.latency(ptr, h.latency_warning.as_ref(), h.latency_critical.as_ref());
+        let ca_certs = h
+            .ca_file
+            .as_deref()
+            .and_then(|f| self.ca_file(&format!("{ptr}/ca_file"), f));
+        let resolve = h.resolve.as_deref().and_then(|ip| {
+            let parsed = ip.trim().parse().ok();
+            if parsed.is_none() {
+                self.error(
+                    At::value(format!("{ptr}/resolve")),
+                    "`resolve` must be an IP address",
+                )
+                .hint = Some("for example `10.0.0.5` or `::1`; the URL keeps the host name".into());
+            }
+            parsed
+        });
+        let cert_expiry = self.cert_expiry(ptr, h);
         let method = match h.method.unwrap_or(raw::HttpMethod::GET) {
             raw::HttpMethod::GET => reqwest::Method::GET,
             raw::HttpMethod::HEAD => reqwest::Method::HEAD,
@@ -452,10 +449,62 @@ impl Builder<'_> {
             auth,
             follow_redirects: h.follow_redirects.unwrap_or(true),
             verify_tls: h.verify_tls.unwrap_or(true),
+            ca_certs,
+            resolve,
+            cert_expiry,
             expect_status: h.expect.status.iter().map(|s| s.0).collect(),
             body_contains: h.expect.body_contains.clone(),
             latency,
         })
+    }
+
+    fn http_url(&mut self, ptr: &str, text: &str) -> Option<url::Url> {
+        match url::Url::parse(text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Some(u),
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                self.error(
+                    At::value(ptr),
+                    format!("unsupported URL scheme `{}`", u.scheme()),
+                )
+                .hint =
+                    Some("use http:// or https:// (a `tcp` probe checks other services)".into());
+                None
+            }
+            Ok(_) => {
+                self.error(At::value(ptr), "URL has no host");
+                None
+            }
+            Err(e) => {
+                self.error(At::value(ptr), format!("invalid URL: {e}")).hint =
+                    Some("write a full URL such as `https://example.com/health`".into());
+                None
+            }
+        }
+    }
+
+    fn headers(&mut self, ptr: &str, raw: &BTreeMap<String, Secret>) -> Vec<(HeaderName, Secret)> {
+        let mut headers = Vec::new();
+        for (name, value) in raw {
+            let p = format!("{ptr}/headers/{}", crate::config::spans::escape(name));
+            match HeaderName::from_bytes(name.as_bytes()) {
+                Ok(n) => {
+                    if HeaderValue::from_str(value.expose()).is_err() {
+                        self.error(
+                            At::value(&p),
+                            "header value contains characters HTTP does not allow",
+                        );
+                    }
+                    headers.push((n, value.clone()));
+                }
+                Err(_) => {
+                    self.error(
+                        At::key(&p),
+                        format!("`{name}` is not a valid HTTP header name"),
+                    );
+                }
+            }
+        }
+        headers
     }
 
     fn tcp(&mut self, ptr: &str, t: &raw::TcpProbe, host: Option<&HostRef>) -> Option<TcpProbe> {
@@ -607,6 +656,57 @@ impl Builder<'_> {
             self.error(At::value(ptr), "invalid size").hint =
                 Some("for example `512`, `10KiB` or `1.5GB`".into());
             None
+        }
+    }
+
+    fn cert_expiry(&mut self, ptr: &str, h: &raw::HttpProbe) -> CertExpiry {
+        let warning = self.duration(
+            &format!("{ptr}/cert_expiry_warning"),
+            h.cert_expiry_warning.as_ref(),
+        );
+        let critical = self.duration(
+            &format!("{ptr}/cert_expiry_critical"),
+            h.cert_expiry_critical.as_ref(),
+        );
+        if let (Some(w), Some(c)) = (warning, critical)
+            && w < c
+        {
+            self.error(
+                At::value(format!("{ptr}/cert_expiry_warning")),
+                "cert_expiry_warning must be at least cert_expiry_critical",
+            );
+        }
+        CertExpiry {
+            warning: warning
+                .unwrap_or(DEFAULT_CERT_EXPIRY_WARNING)
+                .max(critical.unwrap_or_default()),
+            critical,
+        }
+    }
+
+    /// CA certificates from a PEM file; unreadable or certificate-free files are errors.
+    fn ca_file(&mut self, ptr: &str, file: &str) -> Option<Arc<Vec<CertificateDer<'static>>>> {
+        let path = self.base_dir.join(file);
+        let certs: Result<Vec<_>, _> = match CertificateDer::pem_file_iter(&path) {
+            Ok(iter) => iter.collect(),
+            Err(e) => Err(e),
+        };
+        match certs {
+            Ok(certs) if !certs.is_empty() => Some(Arc::new(certs)),
+            Ok(_) => {
+                self.error(
+                    At::value(ptr),
+                    format!("`{}` holds no PEM certificate", path.display()),
+                );
+                None
+            }
+            Err(e) => {
+                self.error(
+                    At::value(ptr),
+                    format!("cannot read CA certificates from `{}`: {e}", path.display()),
+                );
+                None
+            }
         }
     }
 

@@ -71,6 +71,7 @@ async fn run_all(monitors: Vec<Arc<Monitor>>, args: &CheckArgs, ctx: probe::Cont
                 latency: std::time::Duration::ZERO,
                 reason: "internal error: the probe did not finish".into(),
                 checked_at: std::time::SystemTime::now(),
+                cert_not_after: None,
             });
             (m, obs)
         })

@@ -133,6 +133,16 @@ pub struct HttpProbe {
     pub follow_redirects: Option<bool>,
     /// Verify the server's TLS certificate against the system's trust store (default true).
     pub verify_tls: Option<bool>,
+    /// Trust these CA certificates (a PEM file) instead of the system's trust store, for
+    /// services with an internal CA.
+    pub ca_file: Option<String>,
+    /// Connect to this IP address instead of resolving the URL's host, keeping the host
+    /// name in the `Host` header and TLS SNI (for DNS overrides and checking one backend).
+    pub resolve: Option<String>,
+    /// A certificate expiring within this is degraded (default `14d`).
+    pub cert_expiry_warning: Option<DurationStr>,
+    /// A certificate expiring within this is down (an expired one always is).
+    pub cert_expiry_critical: Option<DurationStr>,
     /// What the response must look like to count as up.
     #[serde(default)]
     pub expect: HttpExpect,

@@ -2,7 +2,7 @@
 //! the failure reason describe this probe alone), with status and body assertions.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rustls::ClientConfig;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -13,23 +13,27 @@ use rustls_platform_verifier::BuilderVerifierExt;
 use super::{Outcome, io_reason, timed_out};
 
 use crate::config::raw::Secret;
-use crate::plan::{Auth, HttpProbe};
+use crate::humanize;
+use crate::plan::{Auth, CertExpiry, HttpProbe};
 use crate::status::Status;
 
 /// At most this much of a body is read to look for `body_contains`.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// The two TLS configurations a run needs, built once.
+/// The TLS configurations a run shares, built once.
 #[derive(Debug)]
 pub struct TlsConfigs {
+    provider: Arc<CryptoProvider>,
     verified: ClientConfig,
     insecure: ClientConfig,
 }
 
+const ALPN: &[&[u8]] = &[b"http/1.1"];
+
 impl TlsConfigs {
     pub fn new() -> Result<Self, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let alpn = vec![b"http/1.1".to_vec()];
+        let alpn: Vec<Vec<u8>> = ALPN.iter().map(|p| p.to_vec()).collect();
         let mut verified = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .and_then(rustls::ConfigBuilder::with_platform_verifier)
@@ -40,10 +44,39 @@ impl TlsConfigs {
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("cannot set up TLS: {e}"))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider.clone())))
             .with_no_client_auth();
         insecure.alpn_protocols = alpn;
-        Ok(TlsConfigs { verified, insecure })
+        Ok(TlsConfigs {
+            provider,
+            verified,
+            insecure,
+        })
+    }
+
+    /// The configuration for one probe: its own CA roots (`ca_file`), the system's, or none.
+    fn for_probe(&self, p: &HttpProbe) -> Result<ClientConfig, String> {
+        match (&p.ca_certs, p.verify_tls) {
+            (_, false) => Ok(self.insecure.clone()),
+            (None, true) => Ok(self.verified.clone()),
+            (Some(certs), true) => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add_parsable_certificates(certs.iter().cloned());
+                let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    self.provider.clone(),
+                )
+                .build()
+                .map_err(|e| format!("ca_file: {e}"))?;
+                let mut config = ClientConfig::builder_with_provider(self.provider.clone())
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| format!("cannot set up TLS: {e}"))?
+                    .with_webpki_verifier(verifier)
+                    .with_no_client_auth();
+                config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+                Ok(config)
+            }
+        }
     }
 }
 
@@ -98,13 +131,19 @@ impl ServerCertVerifier for AcceptAnyCert {
 }
 
 pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcome {
-    let tls = if p.verify_tls {
-        &tls.verified
-    } else {
-        &tls.insecure
+    let tls = match tls.for_probe(p) {
+        Ok(t) => t,
+        Err(e) => return Outcome::new(Status::Unknown, e),
     };
-    let client = reqwest::Client::builder()
-        .use_preconfigured_tls(tls.clone())
+    let mut builder = reqwest::Client::builder();
+    if let (Some(ip), Some(host)) = (p.resolve, p.url.host_str()) {
+        // Connect to `ip`; the URL's host stays in the Host header and the TLS SNI.
+        let port = p.url.port_or_known_default().unwrap_or(80);
+        builder = builder.resolve(host, std::net::SocketAddr::new(ip, port));
+    }
+    let client = builder
+        .use_preconfigured_tls(tls)
+        .tls_info(true)
         .redirect(if p.follow_redirects {
             reqwest::redirect::Policy::limited(10)
         } else {
@@ -143,6 +182,64 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
         Ok(r) => r,
         Err(e) => return Outcome::new(Status::Down, error_reason(&e, timeout)),
     };
+    let cert_not_after = resp
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(reqwest::tls::TlsInfo::peer_certificate)
+        .and_then(not_after);
+    let outcome = check_response(p, &mut resp, timeout).await;
+    match cert_not_after {
+        Some(t) => Outcome {
+            cert_not_after: Some(t),
+            ..apply_cert_expiry(outcome, t, SystemTime::now(), p.cert_expiry)
+        },
+        None => outcome,
+    }
+}
+
+/// When a DER certificate expires.
+fn not_after(der: &[u8]) -> Option<SystemTime> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let secs = cert.validity().not_after.timestamp();
+    let secs = u64::try_from(secs).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// A certificate that expired, or expires within a threshold, worsens the outcome.
+fn apply_cert_expiry(
+    outcome: Outcome,
+    not_after: SystemTime,
+    now: SystemTime,
+    limits: CertExpiry,
+) -> Outcome {
+    let Ok(left) = not_after.duration_since(now) else {
+        let ago = now.duration_since(not_after).unwrap_or_default();
+        return outcome.worsen(
+            Status::Down,
+            &format!("certificate expired {} ago", humanize::span(ago)),
+        );
+    };
+    let expires = format!("certificate expires in {}", humanize::span(left));
+    match limits.critical {
+        Some(c) if left <= c => {
+            return outcome.worsen(
+                Status::Down,
+                &format!("{expires} (critical at {})", humanize::span(c)),
+            );
+        }
+        _ => {}
+    }
+    if left <= limits.warning {
+        return outcome.worsen(
+            Status::Degraded,
+            &format!("{expires} (warning at {})", humanize::span(limits.warning)),
+        );
+    }
+    outcome
+}
+
+/// Status and body assertions on a response.
+async fn check_response(p: &HttpProbe, resp: &mut reqwest::Response, timeout: Duration) -> Outcome {
     let code = resp.status().as_u16();
     let status_ok = if p.expect_status.is_empty() {
         (200..400).contains(&code)
@@ -162,7 +259,7 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
         return Outcome::new(Status::Down, format!("HTTP {code} (expected {expected})"));
     }
     if let Some(needle) = &p.body_contains
-        && let Err(failed) = body_contains(&mut resp, needle, code, timeout).await
+        && let Err(failed) = body_contains(resp, needle, code, timeout).await
     {
         return failed;
     }
@@ -225,9 +322,16 @@ fn error_reason(e: &reqwest::Error, timeout: Duration) -> String {
         if let Some(tls) = s.downcast_ref::<rustls::Error>() {
             return tls_reason(tls);
         }
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            if let Some(tls) = io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-                return tls_reason(tls);
+        if let Some(mut io) = s.downcast_ref::<std::io::Error>() {
+            // Connectors wrap errors in layers of io::Error; the cause is the innermost.
+            while let Some(inner) = io.get_ref() {
+                if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                    return tls_reason(tls);
+                }
+                match inner.downcast_ref::<std::io::Error>() {
+                    Some(next) => io = next,
+                    None => break,
+                }
             }
             if io.kind() == std::io::ErrorKind::TimedOut {
                 return timed_out(timeout).reason;
@@ -264,5 +368,50 @@ fn tls_reason(e: &rustls::Error) -> String {
         }
         E::InvalidCertificate(C::Revoked) => "TLS: certificate revoked".into(),
         other => format!("TLS: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    #[test]
+    fn certificate_expiry_thresholds() {
+        let now = SystemTime::UNIX_EPOCH + 1000 * DAY;
+        let limits = CertExpiry {
+            warning: 14 * DAY,
+            critical: Some(3 * DAY),
+        };
+        let up = || Outcome::new(Status::Up, "HTTP 200");
+        let check = |left: i64| {
+            let t = if left >= 0 {
+                now + DAY * left.unsigned_abs() as u32
+            } else {
+                now - DAY * left.unsigned_abs() as u32
+            };
+            let o = apply_cert_expiry(up(), t, now, limits);
+            (o.status, o.reason)
+        };
+        assert_eq!(check(30), (Status::Up, "HTTP 200".into()));
+        assert_eq!(
+            check(10),
+            (
+                Status::Degraded,
+                "certificate expires in 10d (warning at 14d); HTTP 200".into()
+            )
+        );
+        assert_eq!(check(2).0, Status::Down);
+        assert_eq!(
+            check(-1),
+            (Status::Down, "certificate expired 1d ago; HTTP 200".into())
+        );
+        // An outcome that is already worse keeps its own reason.
+        let down = Outcome::new(Status::Down, "HTTP 500");
+        assert_eq!(
+            apply_cert_expiry(down, now + DAY, now, limits).reason,
+            "HTTP 500"
+        );
     }
 }

@@ -26,6 +26,9 @@ pub struct Observation {
     pub reason: String,
     /// When the probe started (wall clock, for reports).
     pub checked_at: SystemTime,
+    /// When the server's TLS certificate expires, for probes that saw one (even when
+    /// healthy, so reports can show it).
+    pub cert_not_after: Option<SystemTime>,
 }
 
 /// What a probe reports before timing is attached.
@@ -33,6 +36,7 @@ pub struct Observation {
 pub struct Outcome {
     pub status: Status,
     pub reason: String,
+    pub cert_not_after: Option<SystemTime>,
 }
 
 impl Outcome {
@@ -40,6 +44,21 @@ impl Outcome {
         Outcome {
             status,
             reason: reason.into(),
+            cert_not_after: None,
+        }
+    }
+
+    /// This outcome, or `status` with `why` in front of the reason if that is worse.
+    #[must_use]
+    pub fn worsen(self, status: Status, why: &str) -> Self {
+        if status > self.status {
+            Outcome {
+                status,
+                reason: format!("{why}; {}", self.reason),
+                ..self
+            }
+        } else {
+            self
         }
     }
 }
@@ -94,6 +113,7 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
         latency,
         reason: outcome.reason,
         checked_at,
+        cert_not_after: outcome.cert_not_after,
     }
 }
 
@@ -118,8 +138,16 @@ fn apply_latency(outcome: Outcome, took: Duration, limits: Latency) -> Outcome {
         )
     };
     match (limits.warning, limits.critical) {
-        (_, Some(c)) if took >= c => Outcome::new(Status::Down, slow(c, "critical")),
-        (Some(w), _) if took >= w => Outcome::new(Status::Degraded, slow(w, "warning")),
+        (_, Some(c)) if took >= c => Outcome {
+            status: Status::Down,
+            reason: slow(c, "critical"),
+            ..outcome
+        },
+        (Some(w), _) if took >= w => Outcome {
+            status: Status::Degraded,
+            reason: slow(w, "warning"),
+            ..outcome
+        },
         _ => outcome,
     }
 }

@@ -37,6 +37,9 @@ struct MonitorResult<'a> {
     latency_ms: f64,
     reason: &'a str,
     checked_at: String,
+    /// When the server's TLS certificate expires; only for probes that saw one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cert_expires_at: Option<String>,
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -69,6 +72,9 @@ pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
                 latency_ms: ms(o.latency),
                 reason: &o.reason,
                 checked_at: humantime::format_rfc3339_millis(o.checked_at).to_string(),
+                cert_expires_at: o
+                    .cert_not_after
+                    .map(|t| humantime::format_rfc3339_seconds(t).to_string()),
             })
             .collect(),
     };

@@ -123,7 +123,7 @@ pub fn report_filters() -> insta::Settings {
 
 /// A real HTTP server on 127.0.0.1, stopped (with every connection it holds) on drop.
 ///
-/// Routes: `/ok` (200, body "status: ok"), `/status/{code}`, `/slow/{ms}` (answers after
+/// Routes: `/host` (echoes the Host header as `host=<value>`), `/ok` (200, body "status: ok"), `/status/{code}`, `/slow/{ms}` (answers after
 /// that many milliseconds), `/redirect` (302 to /ok), `/auth` (200 only with
 /// `Authorization: Bearer s3cr3t-token-value` and header `X-Api-Key: k3y-value`, else 401).
 pub struct HttpServer {
@@ -135,8 +135,57 @@ pub struct HttpServer {
 pub const AUTH_TOKEN: &str = "s3cr3t-token-value";
 pub const API_KEY: &str = "k3y-value";
 
+/// Accepts TCP connections and completes a TLS handshake on each; connections whose
+/// handshake fails (a client that rejects the certificate) are dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
 impl HttpServer {
     pub fn start() -> Self {
+        Self::serve(None)
+    }
+
+    /// The same routes over TLS with this certificate chain and key (PEM).
+    pub fn start_tls(chain_pem: &str, key_pem: &str) -> Self {
+        use rustls::pki_types::pem::PemObject;
+        let chain = rustls::pki_types::CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+        Self::serve(Some(std::sync::Arc::new(config)))
+    }
+
+    fn serve(tls: Option<std::sync::Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
@@ -149,6 +198,13 @@ impl HttpServer {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 let app = Router::new()
+                    .route(
+                        "/host",
+                        any(|headers: HeaderMap| async move {
+                            let host = headers.get("host").and_then(|v| v.to_str().ok());
+                            format!("host={}", host.unwrap_or("none"))
+                        }),
+                    )
                     .route("/ok", any(|| async { "status: ok" }))
                     .route(
                         "/status/{code}",
@@ -182,9 +238,21 @@ impl HttpServer {
                             }
                         }),
                     );
-                tokio::select! {
-                    r = axum::serve(listener, app) => r.unwrap(),
-                    _ = stopped => {}
+                match tls {
+                    None => tokio::select! {
+                        r = axum::serve(listener, app) => r.unwrap(),
+                        _ = stopped => {}
+                    },
+                    Some(config) => {
+                        let listener = TlsListener {
+                            tcp: listener,
+                            acceptor: tokio_rustls::TlsAcceptor::from(config),
+                        };
+                        tokio::select! {
+                            r = axum::serve(listener, app) => r.unwrap(),
+                            _ = stopped => {}
+                        }
+                    }
                 }
             });
             // Dropping the runtime here cancels every connection task.
@@ -198,6 +266,10 @@ impl HttpServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
     }
 }
 

@@ -8,4 +8,5 @@ mod generated;
 mod harness;
 mod probes;
 mod secrets;
+mod tls;
 mod usage;
