@@ -94,16 +94,24 @@ pub struct HttpProbe {
     pub body: Option<String>,
     pub auth: Option<Auth>,
     pub follow_redirects: bool,
-    pub verify_tls: bool,
-    /// Trusted CAs instead of the system store (from `ca_file`).
-    pub ca_certs: Option<Arc<Vec<CertificateDer<'static>>>>,
+    /// Certificate checks for `https://` URLs.
+    pub tls: TlsCheck,
     /// Connect here instead of resolving the URL's host.
     pub resolve: Option<std::net::IpAddr>,
-    pub cert_expiry: CertExpiry,
     /// Status codes that count as up; empty means any 2xx or 3xx.
     pub expect_status: Vec<u16>,
     pub body_contains: Option<String>,
     pub latency: Latency,
+}
+
+/// How a TLS peer's certificate is checked.
+#[derive(Debug, Clone)]
+pub struct TlsCheck {
+    /// Verify the chain and host name (`verify_tls`).
+    pub verify: bool,
+    /// Trusted CAs instead of the system store (from `ca_file`).
+    pub ca_certs: Option<Arc<Vec<CertificateDer<'static>>>>,
+    pub expiry: CertExpiry,
 }
 
 /// How close to expiry a certificate may be: at or within `warning` it is degraded,
@@ -130,6 +138,17 @@ pub struct TcpProbe {
     pub host: String,
     pub port: u16,
     pub latency: Latency,
+    pub send: Option<Vec<u8>>,
+    pub expect: Option<Expect>,
+    /// TLS after connecting, with these checks.
+    pub tls: Option<TlsCheck>,
+}
+
+/// What a TCP response must hold.
+#[derive(Debug)]
+pub enum Expect {
+    Contains(String),
+    Regex(regex::Regex),
 }
 
 #[derive(Debug)]
@@ -416,10 +435,6 @@ impl Builder<'_> {
             (None, None) => None,
         };
         let latency = self.latency(ptr, h.latency_warning.as_ref(), h.latency_critical.as_ref());
-        let ca_certs = h
-            .ca_file
-            .as_deref()
-            .and_then(|f| self.ca_file(&format!("{ptr}/ca_file"), f));
         let resolve = h.resolve.as_deref().and_then(|ip| {
             let parsed = ip.trim().parse().ok();
             if parsed.is_none() {
@@ -431,7 +446,15 @@ impl Builder<'_> {
             }
             parsed
         });
-        let cert_expiry = self.cert_expiry(ptr, h);
+        let tls = self.tls_check(
+            ptr,
+            h.verify_tls,
+            h.ca_file.as_deref(),
+            [
+                h.cert_expiry_warning.as_ref(),
+                h.cert_expiry_critical.as_ref(),
+            ],
+        );
         let method = match h.method.unwrap_or(raw::HttpMethod::GET) {
             raw::HttpMethod::GET => reqwest::Method::GET,
             raw::HttpMethod::HEAD => reqwest::Method::HEAD,
@@ -448,10 +471,8 @@ impl Builder<'_> {
             body: h.body.clone(),
             auth,
             follow_redirects: h.follow_redirects.unwrap_or(true),
-            verify_tls: h.verify_tls.unwrap_or(true),
-            ca_certs,
+            tls,
             resolve,
-            cert_expiry,
             expect_status: h.expect.status.iter().map(|s| s.0).collect(),
             body_contains: h.expect.body_contains.clone(),
             latency,
@@ -515,11 +536,63 @@ impl Builder<'_> {
                 Some("set `tcp.host`, or the monitor's `host` to an entry of `hosts`".into());
             return None;
         };
+        let expect = match (&t.expect, &t.expect_regex) {
+            (Some(_), Some(_)) => {
+                self.error(
+                    At::key(format!("{ptr}/expect_regex")),
+                    "both `expect` and `expect_regex` are set",
+                );
+                None
+            }
+            (Some(text), None) => Some(Expect::Contains(text.clone())),
+            (None, Some(re)) => match regex::Regex::new(re) {
+                Ok(re) => Some(Expect::Regex(re)),
+                Err(e) => {
+                    self.error(
+                        At::value(format!("{ptr}/expect_regex")),
+                        format!("invalid regular expression: {e}"),
+                    );
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        let uses_tls = t.tls.unwrap_or(false);
+        if !uses_tls {
+            let tls_only = [
+                ("verify_tls", t.verify_tls.is_some()),
+                ("ca_file", t.ca_file.is_some()),
+                ("cert_expiry_warning", t.cert_expiry_warning.is_some()),
+                ("cert_expiry_critical", t.cert_expiry_critical.is_some()),
+            ];
+            for (key, set) in tls_only {
+                if set {
+                    self.error(
+                        At::key(format!("{ptr}/{key}")),
+                        format!("`{key}` needs `tls: true`"),
+                    );
+                }
+            }
+        }
+        let tls = uses_tls.then(|| {
+            self.tls_check(
+                ptr,
+                t.verify_tls,
+                t.ca_file.as_deref(),
+                [
+                    t.cert_expiry_warning.as_ref(),
+                    t.cert_expiry_critical.as_ref(),
+                ],
+            )
+        });
         Some(TcpProbe {
             host: address,
             // The schema bounds the port to 1..=65535.
             port: u16::try_from(t.port).unwrap_or(u16::MAX),
             latency,
+            send: t.send.as_ref().map(|s| s.clone().into_bytes()),
+            expect,
+            tls,
         })
     }
 
@@ -659,15 +732,17 @@ impl Builder<'_> {
         }
     }
 
-    fn cert_expiry(&mut self, ptr: &str, h: &raw::HttpProbe) -> CertExpiry {
-        let warning = self.duration(
-            &format!("{ptr}/cert_expiry_warning"),
-            h.cert_expiry_warning.as_ref(),
-        );
-        let critical = self.duration(
-            &format!("{ptr}/cert_expiry_critical"),
-            h.cert_expiry_critical.as_ref(),
-        );
+    /// `verify_tls`, `ca_file` and the expiry thresholds `[warning, critical]`.
+    fn tls_check(
+        &mut self,
+        ptr: &str,
+        verify: Option<bool>,
+        ca_file: Option<&str>,
+        [warning, critical]: [Option<&DurationStr>; 2],
+    ) -> TlsCheck {
+        let ca_certs = ca_file.and_then(|f| self.ca_file(&format!("{ptr}/ca_file"), f));
+        let warning = self.duration(&format!("{ptr}/cert_expiry_warning"), warning);
+        let critical = self.duration(&format!("{ptr}/cert_expiry_critical"), critical);
         if let (Some(w), Some(c)) = (warning, critical)
             && w < c
         {
@@ -676,11 +751,15 @@ impl Builder<'_> {
                 "cert_expiry_warning must be at least cert_expiry_critical",
             );
         }
-        CertExpiry {
-            warning: warning
-                .unwrap_or(DEFAULT_CERT_EXPIRY_WARNING)
-                .max(critical.unwrap_or_default()),
-            critical,
+        TlsCheck {
+            verify: verify.unwrap_or(true),
+            ca_certs,
+            expiry: CertExpiry {
+                warning: warning
+                    .unwrap_or(DEFAULT_CERT_EXPIRY_WARNING)
+                    .max(critical.unwrap_or_default()),
+                critical,
+            },
         }
     }
 

@@ -189,6 +189,23 @@ pub struct TcpProbe {
     /// Port to connect to.
     #[schemars(range(min = 1, max = 65535))]
     pub port: u32,
+    /// Send this after connecting (YAML escapes work: `"PING\r\n"`).
+    pub send: Option<String>,
+    /// The response (or banner) must contain this text; read up to 64 KiB.
+    pub expect: Option<String>,
+    /// The response (or banner) must match this regular expression.
+    pub expect_regex: Option<String>,
+    /// Speak TLS after connecting (SMTPS, IMAPS, LDAPS...), with the same certificate
+    /// checks as HTTPS.
+    pub tls: Option<bool>,
+    /// Verify the certificate (default true); only with `tls: true`.
+    pub verify_tls: Option<bool>,
+    /// Trust these CA certificates (a PEM file) instead of the system's; only with `tls: true`.
+    pub ca_file: Option<String>,
+    /// A certificate expiring within this is degraded (default `14d`).
+    pub cert_expiry_warning: Option<DurationStr>,
+    /// A certificate expiring within this is down (an expired one always is).
+    pub cert_expiry_critical: Option<DurationStr>,
     /// Slower than this to connect is degraded (WARNING).
     pub latency_warning: Option<DurationStr>,
     /// Slower than this to connect is down (CRITICAL).

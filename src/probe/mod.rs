@@ -9,6 +9,7 @@ mod file;
 mod http;
 mod system;
 mod tcp;
+mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -67,14 +68,14 @@ impl Outcome {
 /// (loading the system trust store for each of a thousand monitors would dominate).
 #[derive(Debug, Clone)]
 pub struct Context {
-    tls: Arc<http::TlsConfigs>,
+    tls: Arc<tls::TlsConfigs>,
 }
 
 impl Context {
     /// Build the shared probe context.
     pub fn new() -> Result<Self, String> {
         Ok(Context {
-            tls: Arc::new(http::TlsConfigs::new()?),
+            tls: Arc::new(tls::TlsConfigs::new()?),
         })
     }
 }
@@ -86,16 +87,17 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
     let fut = async {
         match &monitor.probe {
             Probe::Http(p) => http::probe(p, timeout, &ctx.tls).await,
-            Probe::Tcp(p) => tcp::probe(p).await,
+            Probe::Tcp(p) => tcp::probe(p, timeout, &ctx.tls).await,
             Probe::Command(p) => command::probe(p, timeout).await,
             Probe::File(p) => file::probe(p).await,
             Probe::System(p) => system::probe(p).await,
         }
     };
     // The command probe enforces the timeout itself, so that it can kill the process
-    // group; the outer bound is a safety net for it and the real bound for the others.
+    // group, and the tcp probe so that it can say what it was waiting for; the outer
+    // bound is a safety net for them and the real bound for the others.
     let bound = match monitor.probe {
-        Probe::Command(_) => timeout + Duration::from_secs(2),
+        Probe::Command(_) | Probe::Tcp(_) => timeout + Duration::from_secs(2),
         _ => timeout,
     };
     let outcome = match tokio::time::timeout(bound, fut).await {

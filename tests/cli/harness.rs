@@ -169,20 +169,7 @@ impl HttpServer {
 
     /// The same routes over TLS with this certificate chain and key (PEM).
     pub fn start_tls(chain_pem: &str, key_pem: &str) -> Self {
-        use rustls::pki_types::pem::PemObject;
-        let chain = rustls::pki_types::CertificateDer::pem_slice_iter(chain_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-        Self::serve(Some(std::sync::Arc::new(config)))
+        Self::serve(Some(server_config(chain_pem, key_pem)))
     }
 
     fn serve(tls: Option<std::sync::Arc<rustls::ServerConfig>>) -> Self {
@@ -274,6 +261,110 @@ impl HttpServer {
 }
 
 impl Drop for HttpServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A rustls server configuration for this certificate chain and key (PEM).
+pub fn server_config(chain_pem: &str, key_pem: &str) -> std::sync::Arc<rustls::ServerConfig> {
+    use rustls::pki_types::pem::PemObject;
+    let chain = rustls::pki_types::CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    std::sync::Arc::new(config)
+}
+
+/// A line-oriented TCP peer on 127.0.0.1 (plain or TLS): on each connection it writes
+/// `banner`, then, if `reply` is `(request, response)`, waits for `request` and writes
+/// `response`, then closes. Stopped with its connections on drop.
+pub struct LinePeer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LinePeer {
+    pub fn start(
+        tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+        banner: &'static str,
+        reply: Option<(&'static str, &'static str)>,
+    ) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+                let serve = async move {
+                    loop {
+                        let Ok((tcp, _)) = listener.accept().await else {
+                            continue;
+                        };
+                        let acceptor = acceptor.clone();
+                        tokio::spawn(async move {
+                            let mut stream: Box<dyn Stream> = match acceptor {
+                                None => Box::new(tcp),
+                                Some(a) => match a.accept(tcp).await {
+                                    Ok(s) => Box::new(s),
+                                    Err(_) => return,
+                                },
+                            };
+                            let _ = stream.write_all(banner.as_bytes()).await;
+                            if let Some((request, response)) = reply {
+                                let mut got = Vec::new();
+                                let mut chunk = [0u8; 256];
+                                while !String::from_utf8_lossy(&got).contains(request) {
+                                    match stream.read(&mut chunk).await {
+                                        Ok(0) | Err(_) => return,
+                                        Ok(n) => got.extend_from_slice(&chunk[..n]),
+                                    }
+                                }
+                                let _ = stream.write_all(response.as_bytes()).await;
+                            }
+                            let _ = stream.shutdown().await;
+                        });
+                    }
+                };
+                tokio::select! {
+                    () = serve => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        LinePeer {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
+
+impl Drop for LinePeer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

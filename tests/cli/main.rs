@@ -8,5 +8,6 @@ mod generated;
 mod harness;
 mod probes;
 mod secrets;
+mod tcp;
 mod tls;
 mod usage;

@@ -8,13 +8,13 @@ use time::{Duration, OffsetDateTime};
 use crate::harness::{HttpServer, hbmon};
 
 /// A private CA that signs leaf certificates.
-struct Ca {
-    pem: String,
+pub struct Ca {
+    pub pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
 impl Ca {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -26,7 +26,7 @@ impl Ca {
     }
 
     /// A leaf for `names`, valid from a month ago until `now + valid_for`; (chain, key).
-    fn leaf(&self, names: &[&str], valid_for: Duration) -> (String, String) {
+    pub fn leaf(&self, names: &[&str], valid_for: Duration) -> (String, String) {
         let key = KeyPair::generate().unwrap();
         let mut params =
             CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
@@ -39,7 +39,7 @@ impl Ca {
     }
 }
 
-fn self_signed(names: &[&str]) -> (String, String) {
+pub fn self_signed(names: &[&str]) -> (String, String) {
     let key = KeyPair::generate().unwrap();
     let params =
         CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).unwrap();

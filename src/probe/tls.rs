@@ -1,0 +1,249 @@
+//! TLS for probes: the client configurations a run shares (system trust store, a private
+//! CA from `ca_file`, or no verification), certificate expiry checks, and short reasons
+//! for TLS failures. Used by the http and tcp probes.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use rustls::ClientConfig;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_platform_verifier::BuilderVerifierExt;
+
+use super::Outcome;
+use crate::humanize;
+use crate::plan::{CertExpiry, TlsCheck};
+use crate::status::Status;
+
+/// The TLS configurations a run shares, built once.
+#[derive(Debug)]
+pub struct TlsConfigs {
+    provider: Arc<CryptoProvider>,
+    verified: ClientConfig,
+    insecure: ClientConfig,
+}
+
+impl TlsConfigs {
+    pub fn new() -> Result<Self, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verified = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .and_then(rustls::ConfigBuilder::with_platform_verifier)
+            .map_err(|e| format!("cannot set up TLS: {e}"))?
+            .with_no_client_auth();
+        let insecure = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("cannot set up TLS: {e}"))?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider.clone())))
+            .with_no_client_auth();
+        Ok(TlsConfigs {
+            provider,
+            verified,
+            insecure,
+        })
+    }
+
+    /// The configuration for one probe: its own CA roots (`ca_file`), the system's, or
+    /// none (`verify_tls: false`), offering `alpn` protocols.
+    pub fn client_config(&self, check: &TlsCheck, alpn: &[&[u8]]) -> Result<ClientConfig, String> {
+        let mut config = self.verifying(check)?;
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        Ok(config)
+    }
+
+    fn verifying(&self, check: &TlsCheck) -> Result<ClientConfig, String> {
+        match (&check.ca_certs, check.verify) {
+            (_, false) => Ok(self.insecure.clone()),
+            (None, true) => Ok(self.verified.clone()),
+            (Some(certs), true) => {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add_parsable_certificates(certs.iter().cloned());
+                let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    self.provider.clone(),
+                )
+                .build()
+                .map_err(|e| format!("ca_file: {e}"))?;
+                Ok(ClientConfig::builder_with_provider(self.provider.clone())
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| format!("cannot set up TLS: {e}"))?
+                    .with_webpki_verifier(verifier)
+                    .with_no_client_auth())
+            }
+        }
+    }
+}
+
+/// `verify_tls: false`: the certificate is not checked, but the handshake signatures are,
+/// so the connection is still encrypted to whoever holds the presented key.
+#[derive(Debug)]
+struct AcceptAnyCert(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// When a DER certificate expires.
+pub fn not_after(der: &[u8]) -> Option<SystemTime> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let secs = cert.validity().not_after.timestamp();
+    let secs = u64::try_from(secs).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
+}
+
+/// A certificate that expired, or expires within a threshold, worsens the outcome.
+pub fn apply_cert_expiry(
+    outcome: Outcome,
+    not_after: SystemTime,
+    now: SystemTime,
+    limits: CertExpiry,
+) -> Outcome {
+    let Ok(left) = not_after.duration_since(now) else {
+        let ago = now.duration_since(not_after).unwrap_or_default();
+        return outcome.worsen(
+            Status::Down,
+            &format!("certificate expired {} ago", humanize::span(ago)),
+        );
+    };
+    let expires = format!("certificate expires in {}", humanize::span(left));
+    match limits.critical {
+        Some(c) if left <= c => {
+            return outcome.worsen(
+                Status::Down,
+                &format!("{expires} (critical at {})", humanize::span(c)),
+            );
+        }
+        _ => {}
+    }
+    if left <= limits.warning {
+        return outcome.worsen(
+            Status::Degraded,
+            &format!("{expires} (warning at {})", humanize::span(limits.warning)),
+        );
+    }
+    outcome
+}
+
+/// A short reason for a TLS failure.
+pub fn reason(e: &rustls::Error) -> String {
+    use rustls::{CertificateError as C, Error as E};
+    match e {
+        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "TLS: certificate expired".into()
+        }
+        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
+            "TLS: certificate not valid yet".into()
+        }
+        E::InvalidCertificate(C::UnknownIssuer) => {
+            "TLS: certificate signed by an unknown issuer".into()
+        }
+        E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            "TLS: certificate not valid for this host name".into()
+        }
+        E::InvalidCertificate(C::Revoked) => "TLS: certificate revoked".into(),
+        other => format!("TLS: {other}"),
+    }
+}
+
+/// The TLS error inside layers of `io::Error`, as connectors wrap it, or the innermost
+/// `io::Error` when there is none.
+pub fn unwrap_io(mut io: &std::io::Error) -> Result<String, &std::io::Error> {
+    while let Some(inner) = io.get_ref() {
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return Ok(reason(tls));
+        }
+        match inner.downcast_ref::<std::io::Error>() {
+            Some(next) => io = next,
+            None => break,
+        }
+    }
+    Err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    #[test]
+    fn certificate_expiry_thresholds() {
+        let now = SystemTime::UNIX_EPOCH + 1000 * DAY;
+        let limits = CertExpiry {
+            warning: 14 * DAY,
+            critical: Some(3 * DAY),
+        };
+        let up = || Outcome::new(Status::Up, "HTTP 200");
+        let check = |left: i64| {
+            let t = if left >= 0 {
+                now + DAY * left.unsigned_abs() as u32
+            } else {
+                now - DAY * left.unsigned_abs() as u32
+            };
+            let o = apply_cert_expiry(up(), t, now, limits);
+            (o.status, o.reason)
+        };
+        assert_eq!(check(30), (Status::Up, "HTTP 200".into()));
+        assert_eq!(
+            check(10),
+            (
+                Status::Degraded,
+                "certificate expires in 10d (warning at 14d); HTTP 200".into()
+            )
+        );
+        assert_eq!(check(2).0, Status::Down);
+        assert_eq!(
+            check(-1),
+            (Status::Down, "certificate expired 1d ago; HTTP 200".into())
+        );
+        // An outcome that is already worse keeps its own reason.
+        let down = Outcome::new(Status::Down, "HTTP 500");
+        assert_eq!(
+            apply_cert_expiry(down, now + DAY, now, limits).reason,
+            "HTTP 500"
+        );
+    }
+}
