@@ -101,6 +101,7 @@ pub struct HttpProbe {
     /// Status codes that count as up; empty means any 2xx or 3xx.
     pub expect_status: Vec<u16>,
     pub body_contains: Option<String>,
+    pub max_body_size: Option<u64>,
     pub latency: Latency,
 }
 
@@ -475,6 +476,11 @@ impl Builder<'_> {
             resolve,
             expect_status: h.expect.status.iter().map(|s| s.0).collect(),
             body_contains: h.expect.body_contains.clone(),
+            max_body_size: h
+                .expect
+                .max_body_size
+                .as_ref()
+                .and_then(|s| self.size(&format!("{ptr}/expect/max_body_size"), s)),
             latency,
         })
     }

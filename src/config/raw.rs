@@ -173,6 +173,9 @@ pub struct HttpExpect {
     pub status: Vec<StatusCode>,
     /// The body must contain this text (the first 1 MiB is read).
     pub body_contains: Option<String>,
+    /// A body larger than this is down. The body is counted as it streams, never held in
+    /// memory beyond the first 1 MiB; without this, only what `body_contains` needs is read.
+    pub max_body_size: Option<SizeStr>,
 }
 
 /// An HTTP status code.

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use super::tls::{self, TlsConfigs};
 use super::{Outcome, io_reason, timed_out};
 use crate::config::raw::Secret;
+use crate::humanize;
 use crate::plan::{Auth, HttpProbe};
 use crate::status::Status;
 
@@ -100,28 +101,55 @@ async fn check_response(p: &HttpProbe, resp: &mut reqwest::Response, timeout: Du
         };
         return Outcome::new(Status::Down, format!("HTTP {code} (expected {expected})"));
     }
-    if let Some(needle) = &p.body_contains
-        && let Err(failed) = body_contains(resp, needle, code, timeout).await
+    if (p.body_contains.is_some() || p.max_body_size.is_some())
+        && let Err(failed) = check_body(resp, p, code, timeout).await
     {
         return failed;
     }
     Outcome::new(Status::Up, format!("HTTP {code}"))
 }
 
-/// Read at most `BODY_LIMIT` bytes of the body and look for `needle` in them.
-async fn body_contains(
+/// Stream the body: count it against `max_body_size` and keep at most `BODY_LIMIT`
+/// bytes to look for `body_contains`. Memory stays bounded whatever the server sends.
+async fn check_body(
     resp: &mut reqwest::Response,
-    needle: &str,
+    p: &HttpProbe,
     code: u16,
     timeout: Duration,
 ) -> Result<(), Outcome> {
-    let mut body = Vec::new();
+    let too_large = |max: u64| {
+        Outcome::new(
+            Status::Down,
+            format!(
+                "HTTP {code}, body larger than {} (max_body_size)",
+                humanize::size(max)
+            ),
+        )
+    };
+    if let (Some(max), Some(len)) = (p.max_body_size, resp.content_length())
+        && len > max
+    {
+        return Err(too_large(max));
+    }
+    let keep = if p.body_contains.is_some() {
+        BODY_LIMIT
+    } else {
+        0
+    };
+    let mut prefix = Vec::new();
+    let mut total: u64 = 0;
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
-                let room = BODY_LIMIT - body.len();
-                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if body.len() >= BODY_LIMIT {
+                total += chunk.len() as u64;
+                if let Some(max) = p.max_body_size
+                    && total > max
+                {
+                    return Err(too_large(max));
+                }
+                let room = keep - prefix.len();
+                prefix.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                if p.max_body_size.is_none() && prefix.len() >= keep {
                     break;
                 }
             }
@@ -135,10 +163,13 @@ async fn body_contains(
             }
         }
     }
-    if String::from_utf8_lossy(&body).contains(needle) {
+    let Some(needle) = &p.body_contains else {
+        return Ok(());
+    };
+    if String::from_utf8_lossy(&prefix).contains(needle.as_str()) {
         return Ok(());
     }
-    let within = if body.len() >= BODY_LIMIT {
+    let within = if prefix.len() >= BODY_LIMIT {
         " (first 1 MiB read)"
     } else {
         ""

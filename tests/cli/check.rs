@@ -266,3 +266,56 @@ fn timeout_flag_overrides_monitor_timeouts() {
     assert_eq!(out.code, 2);
     assert!(out.stdout.contains("timeout after 200ms"), "{}", out.stdout);
 }
+
+#[test]
+fn huge_bodies_fail_with_a_size_reason_without_being_read_whole() {
+    const GIB: u64 = 1024 * 1024 * 1024;
+    let with_length = crate::harness::BigBody::start(GIB, true);
+    let streamed = crate::harness::BigBody::start(GIB, false);
+    let monitors = [
+        http(
+            "needle",
+            &format!("http://{}/", with_length.addr),
+            ", expect: { body_contains: needle }",
+        ),
+        http(
+            "declared",
+            &format!("http://{}/", with_length.addr),
+            ", expect: { max_body_size: 10MiB }",
+        ),
+        http(
+            "streamed",
+            &format!("http://{}/", streamed.addr),
+            ", expect: { max_body_size: 10MiB }",
+        ),
+    ];
+    let out = hbmon()
+        .config(&config(&monitors))
+        .args(["check", "--format", "json"])
+        .run();
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let reasons: Vec<(&str, &str)> = v["monitors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["status"].as_str().unwrap(), m["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (
+                "down",
+                "HTTP 200, body does not contain \"needle\" (first 1 MiB read)"
+            ),
+            (
+                "down",
+                "HTTP 200, body larger than 10.0 MiB (max_body_size)"
+            ),
+            (
+                "down",
+                "HTTP 200, body larger than 10.0 MiB (max_body_size)"
+            ),
+        ]
+    );
+}

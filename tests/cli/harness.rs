@@ -389,3 +389,72 @@ pub fn closed_port() -> u16 {
 pub fn silent_listener() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").unwrap()
 }
+
+/// An HTTP server on 127.0.0.1 that answers every request with a body of `size` bytes,
+/// streamed in 64 KiB chunks (with `Content-Length`, or delimited by closing the
+/// connection). It stops writing when the client goes away. Stopped on drop.
+pub struct BigBody {
+    pub addr: SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BigBody {
+    pub fn start(size: u64, content_length: bool) -> Self {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut conn) = conn else { continue };
+                let mut request = Vec::new();
+                let mut byte = [0u8; 1];
+                while !request.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                    request.push(byte[0]);
+                }
+                let length = if content_length {
+                    format!("Content-Length: {size}\r\n")
+                } else {
+                    String::new()
+                };
+                let head = format!("HTTP/1.1 200 OK\r\n{length}Connection: close\r\n\r\n");
+                if conn.write_all(head.as_bytes()).is_err() {
+                    continue;
+                }
+                let chunk = vec![b'a'; 64 * 1024];
+                let mut sent = 0u64;
+                while sent < size {
+                    let n = chunk
+                        .len()
+                        .min(usize::try_from(size - sent).unwrap_or(usize::MAX));
+                    if conn.write_all(&chunk[..n]).is_err() {
+                        break;
+                    }
+                    sent += n as u64;
+                }
+            }
+        });
+        BigBody {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for BigBody {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = std::net::TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
