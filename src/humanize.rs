@@ -17,7 +17,7 @@ pub fn latency(d: Duration) -> String {
     }
 }
 
-/// A span of time, to its two largest units: `3h 2m`, `5m 3s`, `45s`, `250ms`.
+/// A span of time, to its largest unit and the next: `3h 2m`, `5m 3s`, `45s`, `250ms`.
 #[must_use]
 pub fn span(d: Duration) -> String {
     let secs = d.as_secs();
@@ -30,10 +30,15 @@ pub fn span(d: Duration) -> String {
         (secs % 3_600 / 60, "m"),
         (secs % 60, "s"),
     ];
-    let parts: Vec<String> = values
+    // The largest unit and the one after it: "2d 3h", "5m 3s"; never "2d 1s".
+    let first = values
         .iter()
-        .filter(|(v, _)| *v > 0)
+        .position(|(v, _)| *v > 0)
+        .unwrap_or(values.len() - 1);
+    let parts: Vec<String> = values[first..]
+        .iter()
         .take(2)
+        .filter(|(v, _)| *v > 0)
         .map(|(v, unit)| format!("{v}{unit}"))
         .collect();
     parts.join(" ")
@@ -63,6 +68,10 @@ mod tests {
         assert_eq!(span(Duration::from_secs(45)), "45s");
         assert_eq!(span(Duration::from_secs(3600)), "1h");
         assert_eq!(span(Duration::from_secs(3 * 3600 + 120 + 5)), "3h 2m");
-        assert_eq!(span(Duration::from_secs(86_400 + 5)), "1d 5s");
+        assert_eq!(span(Duration::from_secs(86_400 + 5)), "1d");
+        assert_eq!(
+            span(Duration::from_secs(2 * 86_400 + 3 * 3600 + 7)),
+            "2d 3h"
+        );
     }
 }

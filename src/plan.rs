@@ -99,8 +99,9 @@ pub struct HttpProbe {
     /// Connect here instead of resolving the URL's host.
     pub resolve: Option<std::net::IpAddr>,
     /// Status codes that count as up; empty means any 2xx or 3xx.
-    pub expect_status: Vec<u16>,
+    pub expect_status: Vec<StatusRange>,
     pub body_contains: Option<String>,
+    pub body_regex: Option<regex::Regex>,
     pub max_body_size: Option<u64>,
     pub latency: Latency,
 }
@@ -124,6 +125,13 @@ pub struct CertExpiry {
 }
 
 const DEFAULT_CERT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 86_400);
+
+/// Status codes that count as up, with the text they were written as.
+#[derive(Debug, Clone)]
+pub struct StatusRange {
+    pub codes: std::ops::RangeInclusive<u16>,
+    pub label: String,
+}
 
 #[derive(Debug)]
 pub enum Auth {
@@ -474,7 +482,23 @@ impl Builder<'_> {
             follow_redirects: h.follow_redirects.unwrap_or(true),
             tls,
             resolve,
-            expect_status: h.expect.status.iter().map(|s| s.0).collect(),
+            expect_status: h
+                .expect
+                .status
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| self.status(&format!("{ptr}/expect/status/{i}"), s))
+                .collect(),
+            body_regex: h.expect.body_regex.as_deref().and_then(|re| {
+                regex::Regex::new(re)
+                    .map_err(|e| {
+                        self.error(
+                            At::value(format!("{ptr}/expect/body_regex")),
+                            format!("invalid regular expression: {e}"),
+                        );
+                    })
+                    .ok()
+            }),
             body_contains: h.expect.body_contains.clone(),
             max_body_size: h
                 .expect
@@ -767,6 +791,31 @@ impl Builder<'_> {
                 critical,
             },
         }
+    }
+
+    fn status(&mut self, ptr: &str, s: &raw::StatusCode) -> Option<StatusRange> {
+        let (codes, label) = match s {
+            raw::StatusCode::Code(c) => (*c..=*c, c.to_string()),
+            raw::StatusCode::Pattern(p) => {
+                let codes = if let Some(class) = p.strip_suffix("xx") {
+                    class.parse::<u16>().ok().map(|c| c * 100..=c * 100 + 99)
+                } else {
+                    p.split_once('-')
+                        .and_then(|(a, b)| Some(a.parse::<u16>().ok()?..=b.parse::<u16>().ok()?))
+                };
+                match codes {
+                    Some(r) if !r.is_empty() => (r, p.clone()),
+                    _ => {
+                        self.error(At::value(ptr), "invalid status range").hint = Some(
+                            "write a code (`200`), a class (`\"2xx\"`) or a range (`\"200-299\"`)"
+                                .into(),
+                        );
+                        return None;
+                    }
+                }
+            }
+        };
+        Some(StatusRange { codes, label })
     }
 
     /// CA certificates from a PEM file; unreadable or certificate-free files are errors.

@@ -168,20 +168,48 @@ pub struct BasicAuth {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpExpect {
-    /// Status codes that count as up (default: any 2xx or 3xx).
+    /// Status codes that count as up: codes (`200`), classes (`"2xx"`) or ranges
+    /// (`"200-299"`). Default: any 2xx or 3xx.
     #[serde(default)]
     pub status: Vec<StatusCode>,
     /// The body must contain this text (the first 1 MiB is read).
     pub body_contains: Option<String>,
+    /// The body must match this regular expression (the first 1 MiB is read).
+    pub body_regex: Option<String>,
     /// A body larger than this is down. The body is counted as it streams, never held in
     /// memory beyond the first 1 MiB; without this, only what `body_contains` needs is read.
     pub max_body_size: Option<SizeStr>,
 }
 
-/// An HTTP status code.
-#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(transparent)]
-pub struct StatusCode(#[schemars(range(min = 100, max = 599))] pub u16);
+/// An HTTP status code (`200`), class (`"2xx"`) or range (`"200-299"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StatusCode {
+    Code(u16),
+    Pattern(String),
+}
+
+/// The pattern the schema gives editors for status classes and ranges.
+pub const STATUS_PATTERN: &str = r"^([1-5]xx|[1-5][0-9][0-9]-[1-5][0-9][0-9])$";
+
+impl JsonSchema for StatusCode {
+    fn schema_name() -> Cow<'static, str> {
+        "StatusCode".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        // One schema for both forms: `minimum`/`maximum` apply to numbers and `pattern`
+        // to strings, so a mistake in either gets its own precise message.
+        json_schema!({
+            "title": "status code",
+            "description": "An HTTP status code (`200`), class (`\"2xx\"`) or range (`\"200-299\"`).",
+            "type": ["integer", "string"],
+            "minimum": 100,
+            "maximum": 599,
+            "pattern": STATUS_PATTERN,
+            "examples": [200, "2xx", "200-299"],
+        })
+    }
+}
 
 /// A TCP connect probe.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -87,7 +87,7 @@ async fn check_response(p: &HttpProbe, resp: &mut reqwest::Response, timeout: Du
     let status_ok = if p.expect_status.is_empty() {
         (200..400).contains(&code)
     } else {
-        p.expect_status.contains(&code)
+        p.expect_status.iter().any(|s| s.codes.contains(&code))
     };
     if !status_ok {
         let expected = if p.expect_status.is_empty() {
@@ -95,13 +95,13 @@ async fn check_response(p: &HttpProbe, resp: &mut reqwest::Response, timeout: Du
         } else {
             p.expect_status
                 .iter()
-                .map(u16::to_string)
+                .map(|s| s.label.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         };
         return Outcome::new(Status::Down, format!("HTTP {code} (expected {expected})"));
     }
-    if (p.body_contains.is_some() || p.max_body_size.is_some())
+    if (p.body_contains.is_some() || p.body_regex.is_some() || p.max_body_size.is_some())
         && let Err(failed) = check_body(resp, p, code, timeout).await
     {
         return failed;
@@ -131,7 +131,7 @@ async fn check_body(
     {
         return Err(too_large(max));
     }
-    let keep = if p.body_contains.is_some() {
+    let keep = if p.body_contains.is_some() || p.body_regex.is_some() {
         BODY_LIMIT
     } else {
         0
@@ -163,21 +163,29 @@ async fn check_body(
             }
         }
     }
-    let Some(needle) = &p.body_contains else {
-        return Ok(());
-    };
-    if String::from_utf8_lossy(&prefix).contains(needle.as_str()) {
-        return Ok(());
-    }
+    let text = String::from_utf8_lossy(&prefix);
     let within = if prefix.len() >= BODY_LIMIT {
         " (first 1 MiB read)"
     } else {
         ""
     };
-    Err(Outcome::new(
-        Status::Down,
-        format!("HTTP {code}, body does not contain {needle:?}{within}"),
-    ))
+    if let Some(needle) = &p.body_contains
+        && !text.contains(needle.as_str())
+    {
+        return Err(Outcome::new(
+            Status::Down,
+            format!("HTTP {code}, body does not contain {needle:?}{within}"),
+        ));
+    }
+    if let Some(re) = &p.body_regex
+        && !re.is_match(&text)
+    {
+        return Err(Outcome::new(
+            Status::Down,
+            format!("HTTP {code}, body does not match /{}/{within}", re.as_str()),
+        ));
+    }
+    Ok(())
 }
 
 /// A reason for a failed request, from the error's kind and its sources, never from its

@@ -47,6 +47,31 @@ fn each_status_and_reason_against_a_real_server() {
             &srv.url("/ok"),
             ", expect: { body_contains: healthy }",
         ),
+        http(
+            "class-4xx",
+            &srv.url("/status/404"),
+            ", expect: { status: [\"4xx\"] }",
+        ),
+        http(
+            "range",
+            &srv.url("/status/503"),
+            ", expect: { status: [200, \"500-503\"] }",
+        ),
+        http(
+            "outside-range",
+            &srv.url("/status/504"),
+            ", expect: { status: [200, \"500-503\"] }",
+        ),
+        http(
+            "regex",
+            &srv.url("/ok"),
+            ", expect: { body_regex: '^status: (ok|fine)$' }",
+        ),
+        http(
+            "regex-miss",
+            &srv.url("/ok"),
+            ", expect: { body_regex: '^healthy' }",
+        ),
         http("refused", &format!("http://127.0.0.1:{refused}/"), ""),
         http("no-dns", "http://no-such-host.invalid/", ""),
         format!(
@@ -79,6 +104,15 @@ fn each_status_and_reason_against_a_real_server() {
             "wrong-body",
             "DOWN",
             "HTTP 200, body does not contain \"healthy\"",
+        ),
+        ("class-4xx", "UP", "HTTP 404"),
+        ("range", "UP", "HTTP 503"),
+        ("outside-range", "DOWN", "HTTP 504 (expected 200, 500-503)"),
+        ("regex", "UP", "HTTP 200"),
+        (
+            "regex-miss",
+            "DOWN",
+            "HTTP 200, body does not match /^healthy/",
         ),
         ("refused", "DOWN", "connection refused"),
         ("no-dns", "DOWN", "could not resolve host name"),

@@ -137,3 +137,23 @@ fn secret_file_problems_are_config_errors() {
         out.stderr
     );
 }
+
+#[test]
+fn status_codes_classes_and_ranges_are_checked() {
+    let out = hbmon()
+        .config(
+            "version: 1\nmonitors:\n  - name: x\n    http: { url: \"http://127.0.0.1/\", expect: { status: [700, \"2xy\", \"299-200\", \"2xx\"], body_regex: \"(\" } }\n",
+        )
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78);
+    for expected in [
+        "must be at most 599",
+        "invalid status code",
+        "invalid status range",
+        "invalid regular expression",
+        "error: 4 problems",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}: {}", out.stderr);
+    }
+}
