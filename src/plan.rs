@@ -60,6 +60,7 @@ pub enum Probe {
     // Boxed: an HTTP probe is several times larger than the others.
     Http(Box<HttpProbe>),
     Tcp(TcpProbe),
+    Icmp(IcmpProbe),
     Command(CommandProbe),
     File(FileProbe),
     System(SystemProbe),
@@ -72,6 +73,7 @@ impl Probe {
         match self {
             Probe::Http(_) => "http",
             Probe::Tcp(_) => "tcp",
+            Probe::Icmp(_) => "icmp",
             Probe::Command(_) => "command",
             Probe::File(_) => "file",
             Probe::System(_) => "system",
@@ -158,6 +160,19 @@ pub struct TcpProbe {
 pub enum Expect {
     Contains(String),
     Regex(regex::Regex),
+}
+
+#[derive(Debug)]
+pub struct IcmpProbe {
+    pub host: String,
+    pub count: u32,
+    pub interval: Duration,
+    pub packet_timeout: Duration,
+    /// Packet loss levels, in percent.
+    pub loss: Levels,
+    /// Average round-trip levels.
+    pub rtt: Latency,
+    pub ip_version: raw::IpVersion,
 }
 
 #[derive(Debug)]
@@ -364,6 +379,7 @@ impl Builder<'_> {
         let given: Vec<&str> = [
             ("http", m.http.is_some()),
             ("tcp", m.tcp.is_some()),
+            ("icmp", m.icmp.is_some()),
             ("command", m.command.is_some()),
             ("file", m.file.is_some()),
             ("system", m.system.is_some()),
@@ -374,7 +390,8 @@ impl Builder<'_> {
         match given.as_slice() {
             [] => {
                 self.error(At::key(ptr), format!("monitor `{}` has no probe", m.name))
-                    .hint = Some("add one of `http`, `tcp`, `command`, `file` or `system`".into());
+                    .hint =
+                    Some("add one of `http`, `tcp`, `icmp`, `command`, `file` or `system`".into());
                 None
             }
             [_] => {
@@ -383,6 +400,8 @@ impl Builder<'_> {
                         .map(|h| Probe::Http(Box::new(h)))
                 } else if let Some(t) = &m.tcp {
                     self.tcp(&format!("{ptr}/tcp"), t, host).map(Probe::Tcp)
+                } else if let Some(i) = &m.icmp {
+                    self.icmp(&format!("{ptr}/icmp"), i, host).map(Probe::Icmp)
                 } else if let Some(c) = &m.command {
                     self.command(&format!("{ptr}/command"), c)
                         .map(Probe::Command)
@@ -626,6 +645,44 @@ impl Builder<'_> {
         })
     }
 
+    fn icmp(&mut self, ptr: &str, i: &raw::IcmpProbe, host: Option<&HostRef>) -> Option<IcmpProbe> {
+        let interval = self.duration(&format!("{ptr}/interval"), i.interval.as_ref());
+        let packet_timeout =
+            self.duration(&format!("{ptr}/packet_timeout"), i.packet_timeout.as_ref());
+        let rtt = self.latency_levels(
+            ptr,
+            ["rtt_warning", "rtt_critical"],
+            [i.rtt_warning.as_ref(), i.rtt_critical.as_ref()],
+        );
+        let loss = Levels {
+            warning: i.loss_warning,
+            critical: Some(i.loss_critical.unwrap_or(100.0)),
+        };
+        if let (Some(w), Some(c)) = (loss.warning, loss.critical)
+            && w > c
+        {
+            self.error(
+                At::value(format!("{ptr}/loss_warning")),
+                "loss_warning is above loss_critical",
+            );
+        }
+        let Some(address) = i.host.clone().or_else(|| host.map(|h| h.address.clone())) else {
+            self.error(At::key(ptr), "icmp probe has no host to ping")
+                .hint =
+                Some("set `icmp.host`, or the monitor's `host` to an entry of `hosts`".into());
+            return None;
+        };
+        Some(IcmpProbe {
+            host: address,
+            count: i.count.unwrap_or(3),
+            interval: interval.unwrap_or(Duration::from_millis(200)),
+            packet_timeout: packet_timeout.unwrap_or(Duration::from_secs(1)),
+            loss,
+            rtt,
+            ip_version: i.ip_version.unwrap_or(raw::IpVersion::Any),
+        })
+    }
+
     fn command(&mut self, ptr: &str, c: &raw::CommandProbe) -> Option<CommandProbe> {
         let (program, args) = match (&c.run, &c.shell) {
             (Some(run), None) => match run.split_first() {
@@ -722,14 +779,25 @@ impl Builder<'_> {
     }
 
     fn latency(&mut self, ptr: &str, w: Option<&DurationStr>, c: Option<&DurationStr>) -> Latency {
-        let warning = self.duration(&format!("{ptr}/latency_warning"), w);
-        let critical = self.duration(&format!("{ptr}/latency_critical"), c);
+        self.latency_levels(ptr, ["latency_warning", "latency_critical"], [w, c])
+    }
+
+    /// Warning and critical durations under the keys `names`; warning < critical.
+    fn latency_levels(
+        &mut self,
+        ptr: &str,
+        names: [&str; 2],
+        [w, c]: [Option<&DurationStr>; 2],
+    ) -> Latency {
+        let [wn, cn] = names;
+        let warning = self.duration(&format!("{ptr}/{wn}"), w);
+        let critical = self.duration(&format!("{ptr}/{cn}"), c);
         if let (Some(w), Some(c)) = (warning, critical)
             && w >= c
         {
             self.error(
-                At::value(format!("{ptr}/latency_warning")),
-                "latency_warning must be shorter than latency_critical",
+                At::value(format!("{ptr}/{wn}")),
+                format!("{wn} must be shorter than {cn}"),
             );
         }
         Latency { warning, critical }

@@ -88,6 +88,8 @@ pub struct Monitor {
     pub http: Option<HttpProbe>,
     /// Open a TCP connection.
     pub tcp: Option<TcpProbe>,
+    /// Send ICMP echo requests (ping).
+    pub icmp: Option<IcmpProbe>,
     /// Run a program that follows the Nagios plugin convention.
     pub command: Option<CommandProbe>,
     /// Check that a file exists, is recent and large enough.
@@ -241,6 +243,49 @@ pub struct TcpProbe {
     pub latency_warning: Option<DurationStr>,
     /// Slower than this to connect is down (CRITICAL).
     pub latency_critical: Option<DurationStr>,
+}
+
+/// Which IP version to use.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IpVersion {
+    /// IPv4 only.
+    #[serde(rename = "4")]
+    V4,
+    /// IPv6 only.
+    #[serde(rename = "6")]
+    V6,
+    /// Whatever the name resolves to first.
+    Any,
+}
+
+/// An ICMP echo (ping) probe. Uses an unprivileged datagram socket where
+/// `net.ipv4.ping_group_range` allows it, otherwise a raw socket (root or `CAP_NET_RAW`);
+/// without either the result is UNKNOWN with the fix in the reason.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IcmpProbe {
+    /// Host name or address; defaults to the monitor's `host`.
+    pub host: Option<String>,
+    /// Echo requests per probe (default 3).
+    #[schemars(range(min = 1, max = 100))]
+    pub count: Option<u32>,
+    /// Time between requests (default `200ms`).
+    pub interval: Option<DurationStr>,
+    /// How long to wait for each reply (default `1s`).
+    pub packet_timeout: Option<DurationStr>,
+    /// Packet loss in percent at or above which the monitor is degraded.
+    #[schemars(range(min = 0.0, max = 100.0))]
+    pub loss_warning: Option<f64>,
+    /// Packet loss in percent at or above which the monitor is down (default 100).
+    #[schemars(range(min = 0.0, max = 100.0))]
+    pub loss_critical: Option<f64>,
+    /// An average round trip at or above this is degraded.
+    pub rtt_warning: Option<DurationStr>,
+    /// An average round trip at or above this is down.
+    pub rtt_critical: Option<DurationStr>,
+    /// `"4"`, `"6"` or `any` (default) when a host name is given.
+    pub ip_version: Option<IpVersion>,
 }
 
 /// Run a program. Exit codes follow the Nagios plugin convention: 0 up, 1 degraded,

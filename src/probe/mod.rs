@@ -7,6 +7,7 @@
 mod command;
 mod file;
 mod http;
+mod icmp;
 mod system;
 mod tcp;
 mod tls;
@@ -88,6 +89,7 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
         match &monitor.probe {
             Probe::Http(p) => http::probe(p, timeout, &ctx.tls).await,
             Probe::Tcp(p) => tcp::probe(p, timeout, &ctx.tls).await,
+            Probe::Icmp(p) => icmp::probe(p).await,
             Probe::Command(p) => command::probe(p, timeout).await,
             Probe::File(p) => file::probe(p).await,
             Probe::System(p) => system::probe(p).await,

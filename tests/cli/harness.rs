@@ -75,7 +75,23 @@ impl Hbmon {
     }
 
     pub fn run(&self) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_hbmon"));
+        self.run_with(&[])
+    }
+
+    /// Run under a wrapper command (`setpriv ...`); the run's directory is made readable
+    /// to other users first.
+    pub fn run_with(&self, wrapper: &[&str]) -> Output {
+        let mut cmd = match wrapper.split_first() {
+            None => Command::new(env!("CARGO_BIN_EXE_hbmon")),
+            Some((program, args)) => {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(self.dir.path(), std::fs::Permissions::from_mode(0o755))
+                    .unwrap();
+                let mut c = Command::new(program);
+                c.args(args).arg(env!("CARGO_BIN_EXE_hbmon"));
+                c
+            }
+        };
         cmd.current_dir(self.dir.path());
         for var in ["HBMON_CONFIG", "NO_COLOR", "CLICOLOR_FORCE", "RUST_LOG"] {
             cmd.env_remove(var);

@@ -6,6 +6,7 @@ mod check;
 mod config_errors;
 mod generated;
 mod harness;
+mod icmp;
 mod probes;
 mod secrets;
 mod tcp;
