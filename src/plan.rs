@@ -61,6 +61,7 @@ pub enum Probe {
     Http(Box<HttpProbe>),
     Tcp(TcpProbe),
     Icmp(IcmpProbe),
+    Dns(DnsProbe),
     Command(CommandProbe),
     File(FileProbe),
     System(SystemProbe),
@@ -74,6 +75,7 @@ impl Probe {
             Probe::Http(_) => "http",
             Probe::Tcp(_) => "tcp",
             Probe::Icmp(_) => "icmp",
+            Probe::Dns(_) => "dns",
             Probe::Command(_) => "command",
             Probe::File(_) => "file",
             Probe::System(_) => "system",
@@ -173,6 +175,19 @@ pub struct IcmpProbe {
     /// Average round-trip levels.
     pub rtt: Latency,
     pub ip_version: raw::IpVersion,
+}
+
+#[derive(Debug)]
+pub struct DnsProbe {
+    pub name: String,
+    pub record_type: raw::RecordType,
+    /// `None`: the system resolver.
+    pub server: Option<std::net::SocketAddr>,
+    pub tcp: bool,
+    /// Normalized expected answers (see `dns::normalize`).
+    pub answers: Option<Vec<String>>,
+    pub contains: Vec<String>,
+    pub rcode: raw::Rcode,
 }
 
 #[derive(Debug)]
@@ -380,6 +395,7 @@ impl Builder<'_> {
             ("http", m.http.is_some()),
             ("tcp", m.tcp.is_some()),
             ("icmp", m.icmp.is_some()),
+            ("dns", m.dns.is_some()),
             ("command", m.command.is_some()),
             ("file", m.file.is_some()),
             ("system", m.system.is_some()),
@@ -390,8 +406,9 @@ impl Builder<'_> {
         match given.as_slice() {
             [] => {
                 self.error(At::key(ptr), format!("monitor `{}` has no probe", m.name))
-                    .hint =
-                    Some("add one of `http`, `tcp`, `icmp`, `command`, `file` or `system`".into());
+                    .hint = Some(
+                    "add one of `http`, `tcp`, `icmp`, `dns`, `command`, `file` or `system`".into(),
+                );
                 None
             }
             [_] => {
@@ -402,6 +419,8 @@ impl Builder<'_> {
                     self.tcp(&format!("{ptr}/tcp"), t, host).map(Probe::Tcp)
                 } else if let Some(i) = &m.icmp {
                     self.icmp(&format!("{ptr}/icmp"), i, host).map(Probe::Icmp)
+                } else if let Some(d) = &m.dns {
+                    self.dns(&format!("{ptr}/dns"), d, host).map(Probe::Dns)
                 } else if let Some(c) = &m.command {
                     self.command(&format!("{ptr}/command"), c)
                         .map(Probe::Command)
@@ -680,6 +699,51 @@ impl Builder<'_> {
             loss,
             rtt,
             ip_version: i.ip_version.unwrap_or(raw::IpVersion::Any),
+        })
+    }
+
+    fn dns(&mut self, ptr: &str, d: &raw::DnsProbe, host: Option<&HostRef>) -> Option<DnsProbe> {
+        let server_text = d.server.clone().or_else(|| host.map(|h| h.address.clone()));
+        let server = match server_text.as_deref().map(parse_server) {
+            None => None,
+            Some(Ok(addr)) => Some(addr),
+            Some(Err(())) => {
+                let at = if d.server.is_some() {
+                    format!("{ptr}/server")
+                } else {
+                    ptr.replace("/dns", "/host")
+                };
+                self.error(
+                    At::value(at),
+                    "a DNS server must be an IP address, with an optional port",
+                )
+                .hint = Some("for example `10.0.0.2`, `10.0.0.2:5353` or `[::1]:53`".into());
+                return None;
+            }
+        };
+        let record_type = d.record_type.unwrap_or(raw::RecordType::A);
+        let norm = |v: &Vec<String>| {
+            v.iter()
+                .map(|a| crate::probe::dns_normalize(a, record_type))
+                .collect::<Vec<_>>()
+        };
+        let rcode = d.expect.rcode.unwrap_or(raw::Rcode::NOERROR);
+        if rcode != raw::Rcode::NOERROR
+            && (d.expect.answers.is_some() || !d.expect.contains.is_empty())
+        {
+            self.error(
+                At::key(format!("{ptr}/expect/rcode")),
+                "answers are only expected with rcode NOERROR",
+            );
+        }
+        Some(DnsProbe {
+            name: d.name.clone(),
+            record_type,
+            server,
+            tcp: matches!(d.transport, Some(raw::DnsTransport::Tcp)),
+            answers: d.expect.answers.as_ref().map(norm),
+            contains: norm(&d.expect.contains),
+            rcode,
         })
     }
 
@@ -964,6 +1028,19 @@ struct Inherited {
     timeout: Duration,
     failure_threshold: u32,
     success_threshold: u32,
+}
+
+/// `10.0.0.2`, `10.0.0.2:5353`, `::1` or `[::1]:53` (port 53 when none is given).
+fn parse_server(text: &str) -> Result<std::net::SocketAddr, ()> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
+        return Ok(addr);
+    }
+    text.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
+        .map_err(|_| ())
 }
 
 fn nonzero(n: u32) -> NonZeroU32 {

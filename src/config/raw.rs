@@ -90,6 +90,8 @@ pub struct Monitor {
     pub tcp: Option<TcpProbe>,
     /// Send ICMP echo requests (ping).
     pub icmp: Option<IcmpProbe>,
+    /// Query a DNS server.
+    pub dns: Option<DnsProbe>,
     /// Run a program that follows the Nagios plugin convention.
     pub command: Option<CommandProbe>,
     /// Check that a file exists, is recent and large enough.
@@ -286,6 +288,72 @@ pub struct IcmpProbe {
     pub rtt_critical: Option<DurationStr>,
     /// `"4"`, `"6"` or `any` (default) when a host name is given.
     pub ip_version: Option<IpVersion>,
+}
+
+/// DNS record types a dns probe can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[allow(clippy::upper_case_acronyms)] // written this way in zone files and the YAML
+pub enum RecordType {
+    A,
+    AAAA,
+    CNAME,
+    MX,
+    TXT,
+    NS,
+    SOA,
+    SRV,
+    PTR,
+}
+
+/// DNS response codes a dns probe can expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum Rcode {
+    NOERROR,
+    NXDOMAIN,
+    SERVFAIL,
+    REFUSED,
+}
+
+/// DNS transport.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsTransport {
+    Udp,
+    Tcp,
+}
+
+/// A DNS query against a server (or the system resolver) with expectations on the answer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsProbe {
+    /// The name to query.
+    #[schemars(length(min = 1))]
+    pub name: String,
+    /// Record type (default `A`).
+    pub record_type: Option<RecordType>,
+    /// Server address, with an optional port (`10.0.0.2`, `10.0.0.2:5353`, `[::1]:53`).
+    /// Default: the monitor's `host`, else the system resolver (`/etc/resolv.conf`).
+    pub server: Option<String>,
+    /// `udp` (default) or `tcp`.
+    pub transport: Option<DnsTransport>,
+    /// What the response must hold.
+    #[serde(default)]
+    pub expect: DnsExpect,
+}
+
+/// Expectations on a DNS response. Answers are compared as text in zone-file form without
+/// the final dot (`10.0.0.5`, `10 mail.example.com`, `v=spf1 -all`); names ignore case.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DnsExpect {
+    /// The answers must be exactly these (in any order).
+    pub answers: Option<Vec<String>>,
+    /// The answers must include each of these.
+    #[serde(default)]
+    pub contains: Vec<String>,
+    /// The response code (default `NOERROR` with at least one answer).
+    pub rcode: Option<Rcode>,
 }
 
 /// Run a program. Exit codes follow the Nagios plugin convention: 0 up, 1 degraded,

@@ -5,6 +5,7 @@
 //! never from error messages that could quote a URL or a header.
 
 mod command;
+mod dns;
 mod file;
 mod http;
 mod icmp;
@@ -18,6 +19,8 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::humanize;
 use crate::plan::{Latency, Monitor, Probe};
 use crate::status::Status;
+
+pub use dns::normalize as dns_normalize;
 
 /// The outcome of running one probe once.
 #[derive(Debug, Clone)]
@@ -90,6 +93,7 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
             Probe::Http(p) => http::probe(p, timeout, &ctx.tls).await,
             Probe::Tcp(p) => tcp::probe(p, timeout, &ctx.tls).await,
             Probe::Icmp(p) => icmp::probe(p).await,
+            Probe::Dns(p) => dns::probe(p, timeout).await,
             Probe::Command(p) => command::probe(p, timeout).await,
             Probe::File(p) => file::probe(p).await,
             Probe::System(p) => system::probe(p).await,

@@ -4,6 +4,7 @@
 
 mod check;
 mod config_errors;
+mod dns;
 mod generated;
 mod harness;
 mod icmp;
