@@ -23,6 +23,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
         'hbmon' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
@@ -47,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Override every monitor''s timeout (`5s`, `500ms`)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
@@ -61,6 +63,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
         'hbmon;validate' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
@@ -75,6 +78,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
         'hbmon;schema' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
@@ -89,6 +93,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
         'hbmon;completions' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')

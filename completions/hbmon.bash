@@ -53,7 +53,7 @@ _hbmon() {
 
     case "${cmd}" in
         hbmon)
-            opts="-c -q -v -h -V --config --no-color --quiet --verbose --help --version check validate schema completions help"
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --help --version check validate schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -67,6 +67,10 @@ _hbmon() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --docker-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -75,7 +79,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__check)
-            opts="-c -q -v -h -V --only --tag --format --concurrency --timeout --config --no-color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --only --tag --format --concurrency --timeout --config --no-color --quiet --docker-host --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -109,6 +113,10 @@ _hbmon() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --docker-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -117,7 +125,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__completions)
-            opts="-c -q -v -h -V --config --no-color --quiet --verbose --help --version bash elvish fish powershell zsh"
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -128,6 +136,10 @@ _hbmon() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -223,7 +235,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__schema)
-            opts="-c -q -v -h -V --config --no-color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -234,6 +246,10 @@ _hbmon() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -245,7 +261,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__validate)
-            opts="-c -q -v -h -V --config --no-color --quiet --verbose --help --version"
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +272,10 @@ _hbmon() {
                     return 0
                     ;;
                 -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -20,6 +20,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
@@ -43,6 +44,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --timeout 'Override every monitor''s timeout (`5s`, `500ms`)'
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
@@ -56,6 +58,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;validate'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
@@ -69,6 +72,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;schema'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
@@ -82,6 +86,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;completions'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hbmon_global_optspecs
-    string join \n c/config= no-color q/quiet v/verbose h/help V/version
+    string join \n c/config= no-color q/quiet docker-host= v/verbose h/help V/version
 end
 
 function __fish_hbmon_needs_command
@@ -25,6 +25,7 @@ function __fish_hbmon_using_subcommand
 end
 
 complete -c hbmon -n "__fish_hbmon_needs_command" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_needs_command" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_needs_command" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_needs_command" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_needs_command" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -42,24 +43,28 @@ json\t'One JSON document with stable field names (see the README)'"
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l concurrency -d 'How many probes may run at the same time' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l timeout -d 'Override every monitor\'s timeout (`5s`, `500ms`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'

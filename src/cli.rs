@@ -41,6 +41,10 @@ pub struct GlobalArgs {
     /// Print only problems: failing monitors and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Docker API for docker probes without their own `socket` (a unix socket:
+    /// `unix:///var/run/docker.sock`).
+    #[arg(long, global = true, env = "DOCKER_HOST", value_name = "URL")]
+    pub docker_host: Option<String>,
     /// Log more about what hbmon does (repeat for more detail), on stderr.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -62,6 +62,7 @@ pub enum Probe {
     Tcp(TcpProbe),
     Icmp(IcmpProbe),
     Dns(DnsProbe),
+    Docker(DockerProbe),
     Command(CommandProbe),
     File(FileProbe),
     System(SystemProbe),
@@ -76,6 +77,7 @@ impl Probe {
             Probe::Tcp(_) => "tcp",
             Probe::Icmp(_) => "icmp",
             Probe::Dns(_) => "dns",
+            Probe::Docker(_) => "docker",
             Probe::Command(_) => "command",
             Probe::File(_) => "file",
             Probe::System(_) => "system",
@@ -188,6 +190,29 @@ pub struct DnsProbe {
     pub answers: Option<Vec<String>>,
     pub contains: Vec<String>,
     pub rcode: raw::Rcode,
+}
+
+#[derive(Debug)]
+pub struct DockerProbe {
+    /// The socket path; `None`: `DOCKER_HOST` or the default socket, decided at run time.
+    pub socket: Option<String>,
+    pub target: DockerTarget,
+}
+
+#[derive(Debug)]
+pub enum DockerTarget {
+    Container {
+        name: String,
+        healthy: Option<bool>,
+        max_restarts: Option<u32>,
+        min_uptime: Option<Duration>,
+    },
+    Count {
+        name: Option<String>,
+        labels: Vec<(String, String)>,
+        min: Option<u32>,
+        max: Option<u32>,
+    },
 }
 
 #[derive(Debug)]
@@ -396,6 +421,7 @@ impl Builder<'_> {
             ("tcp", m.tcp.is_some()),
             ("icmp", m.icmp.is_some()),
             ("dns", m.dns.is_some()),
+            ("docker", m.docker.is_some()),
             ("command", m.command.is_some()),
             ("file", m.file.is_some()),
             ("system", m.system.is_some()),
@@ -407,7 +433,7 @@ impl Builder<'_> {
             [] => {
                 self.error(At::key(ptr), format!("monitor `{}` has no probe", m.name))
                     .hint = Some(
-                    "add one of `http`, `tcp`, `icmp`, `dns`, `command`, `file` or `system`".into(),
+                    "add one of `http`, `tcp`, `icmp`, `dns`, `docker`, `command`, `file` or `system`".into(),
                 );
                 None
             }
@@ -421,6 +447,8 @@ impl Builder<'_> {
                     self.icmp(&format!("{ptr}/icmp"), i, host).map(Probe::Icmp)
                 } else if let Some(d) = &m.dns {
                     self.dns(&format!("{ptr}/dns"), d, host).map(Probe::Dns)
+                } else if let Some(d) = &m.docker {
+                    self.docker(&format!("{ptr}/docker"), d).map(Probe::Docker)
                 } else if let Some(c) = &m.command {
                     self.command(&format!("{ptr}/command"), c)
                         .map(Probe::Command)
@@ -745,6 +773,75 @@ impl Builder<'_> {
             contains: norm(&d.expect.contains),
             rcode,
         })
+    }
+
+    fn docker(&mut self, ptr: &str, d: &raw::DockerProbe) -> Option<DockerProbe> {
+        let socket = d
+            .socket
+            .as_ref()
+            .map(|s| s.strip_prefix("unix://").unwrap_or(s).to_owned());
+        let target = match (&d.container, &d.count) {
+            (Some(name), None) => DockerTarget::Container {
+                name: name.clone(),
+                healthy: d.healthy,
+                max_restarts: d.max_restarts,
+                min_uptime: self.duration(&format!("{ptr}/min_uptime"), d.min_uptime.as_ref()),
+            },
+            (None, Some(c)) => {
+                for key in ["healthy", "max_restarts", "min_uptime"] {
+                    let set = match key {
+                        "healthy" => d.healthy.is_some(),
+                        "max_restarts" => d.max_restarts.is_some(),
+                        _ => d.min_uptime.is_some(),
+                    };
+                    if set {
+                        self.error(
+                            At::key(format!("{ptr}/{key}")),
+                            format!("`{key}` applies to `container`, not to `count`"),
+                        );
+                    }
+                }
+                if c.min.is_none() && c.max.is_none() {
+                    self.error(
+                        At::key(format!("{ptr}/count")),
+                        "`count` needs `min` or `max`",
+                    );
+                }
+                if let (Some(lo), Some(hi)) = (c.min, c.max)
+                    && lo > hi
+                {
+                    self.error(
+                        At::value(format!("{ptr}/count/min")),
+                        "`min` is above `max`",
+                    );
+                }
+                DockerTarget::Count {
+                    name: c.name.clone(),
+                    labels: c
+                        .labels
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    min: c.min,
+                    max: c.max,
+                }
+            }
+            (Some(_), Some(_)) => {
+                self.error(
+                    At::key(format!("{ptr}/count")),
+                    "both `container` and `count` are set",
+                )
+                .hint = Some(
+                    "a docker monitor checks one container or counts containers; split it".into(),
+                );
+                return None;
+            }
+            (None, None) => {
+                self.error(At::key(ptr), "docker probe needs `container` or `count`");
+                return None;
+            }
+        };
+        Some(DockerProbe { socket, target })
     }
 
     fn command(&mut self, ptr: &str, c: &raw::CommandProbe) -> Option<CommandProbe> {

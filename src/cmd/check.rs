@@ -19,7 +19,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
-    let ctx = probe::Context::new().map_err(Error::Internal)?;
+    let ctx = probe::Context::new(global.docker_host.clone()).map_err(Error::Internal)?;
     let run = runtime.block_on(run_all(monitors, args, ctx));
     let mut out = anstream::stdout().lock();
     match args.format {

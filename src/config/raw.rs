@@ -92,6 +92,8 @@ pub struct Monitor {
     pub icmp: Option<IcmpProbe>,
     /// Query a DNS server.
     pub dns: Option<DnsProbe>,
+    /// Check a container, or count running containers, through the Docker API.
+    pub docker: Option<DockerProbe>,
     /// Run a program that follows the Nagios plugin convention.
     pub command: Option<CommandProbe>,
     /// Check that a file exists, is recent and large enough.
@@ -354,6 +356,43 @@ pub struct DnsExpect {
     pub contains: Vec<String>,
     /// The response code (default `NOERROR` with at least one answer).
     pub rcode: Option<Rcode>,
+}
+
+/// A Docker probe: one container by name or id (`container`), or a count of running
+/// containers (`count`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockerProbe {
+    /// The Docker API's unix socket (`/var/run/docker.sock` or `unix:///run/docker.sock`).
+    /// Default: `DOCKER_HOST` when it names a unix socket, else `/var/run/docker.sock`.
+    pub socket: Option<String>,
+    /// Container name or id; it must be running.
+    pub container: Option<String>,
+    /// Require the container's health check to pass. Default: required when the container
+    /// defines one; `false` ignores it, `true` also fails a container without one.
+    pub healthy: Option<bool>,
+    /// More restarts than this is degraded (a crash loop that Docker keeps restarting).
+    pub max_restarts: Option<u32>,
+    /// Running for less than this is degraded (it restarted recently).
+    pub min_uptime: Option<DurationStr>,
+    /// Count running containers instead of checking one.
+    pub count: Option<DockerCount>,
+}
+
+/// Count running containers that match every given filter.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DockerCount {
+    /// Container name (substring, as `docker ps --filter name=` matches).
+    pub name: Option<String>,
+    /// Labels the containers must carry (`com.example.role: web`; an empty value matches
+    /// any value).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Fewer running containers than this is down.
+    pub min: Option<u32>,
+    /// More running containers than this is degraded.
+    pub max: Option<u32>,
 }
 
 /// Run a program. Exit codes follow the Nagios plugin convention: 0 up, 1 degraded,

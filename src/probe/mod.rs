@@ -6,6 +6,7 @@
 
 mod command;
 mod dns;
+mod docker;
 mod file;
 mod http;
 mod icmp;
@@ -73,13 +74,16 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct Context {
     tls: Arc<tls::TlsConfigs>,
+    /// `--docker-host` / `DOCKER_HOST`, for docker probes without their own socket.
+    docker_host: Option<Arc<str>>,
 }
 
 impl Context {
     /// Build the shared probe context.
-    pub fn new() -> Result<Self, String> {
+    pub fn new(docker_host: Option<String>) -> Result<Self, String> {
         Ok(Context {
             tls: Arc::new(tls::TlsConfigs::new()?),
+            docker_host: docker_host.map(Arc::from),
         })
     }
 }
@@ -94,6 +98,7 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
             Probe::Tcp(p) => tcp::probe(p, timeout, &ctx.tls).await,
             Probe::Icmp(p) => icmp::probe(p).await,
             Probe::Dns(p) => dns::probe(p, timeout).await,
+            Probe::Docker(p) => docker::probe(p, timeout, ctx.docker_host.as_deref()).await,
             Probe::Command(p) => command::probe(p, timeout).await,
             Probe::File(p) => file::probe(p).await,
             Probe::System(p) => system::probe(p).await,

@@ -5,6 +5,7 @@
 mod check;
 mod config_errors;
 mod dns;
+mod docker;
 mod generated;
 mod harness;
 mod icmp;
