@@ -165,8 +165,8 @@ fn interpolate_tree(
                 let mut d = Diagnostic::new(At::value(pointer.clone()), e.message());
                 d.hint = e.hint();
                 diags.push(d);
-                // Keep the value out of later checks: its problem is reported.
-                *value = Value::Null;
+                // The value keeps its text as written; later checks skip this pointer, and a
+                // present value cannot cause derived errors ("missing url") elsewhere.
             }
         },
         Value::Array(items) => {
@@ -272,7 +272,7 @@ fn validate(value: &mut Value, whole: &[String], diags: &mut Vec<Diagnostic>) ->
         }
     }
     let value = &*value;
-    // Values whose interpolation failed are `null` now and already reported.
+    // Values whose interpolation failed are reported already.
     let failed: Vec<String> = diags
         .iter()
         .filter_map(|d| d.pointer().map(str::to_owned))

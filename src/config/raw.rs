@@ -120,8 +120,16 @@ pub enum HttpMethod {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpProbe {
-    /// The URL to request (`http://` or `https://`).
-    pub url: String,
+    /// The URL to request (`http://` or `https://`). Without it, the URL is built from the
+    /// monitor's `host` with `scheme`, `port` and `path`.
+    pub url: Option<String>,
+    /// With `host` instead of `url`: `http` (default) or `https`.
+    pub scheme: Option<HttpScheme>,
+    /// With `host` instead of `url`: the port (default 80 or 443).
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: Option<u32>,
+    /// With `host` instead of `url`: the path and query (default `/`).
+    pub path: Option<String>,
     /// Request method (default `GET`).
     pub method: Option<HttpMethod>,
     /// Request headers. Values are treated as secrets: they never appear in output.
@@ -156,6 +164,14 @@ pub struct HttpProbe {
     pub latency_warning: Option<DurationStr>,
     /// Slower than this is down (CRITICAL).
     pub latency_critical: Option<DurationStr>,
+}
+
+/// URL scheme for host-relative HTTP probes.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpScheme {
+    Http,
+    Https,
 }
 
 /// HTTP basic authentication.

@@ -1,12 +1,15 @@
 //! The JSON report. Field names are stable (the README documents them); new fields may
 //! be added, existing ones keep their meaning. `version` changes if that ever breaks.
 
+use std::collections::BTreeMap;
 use std::io;
 
 use serde::Serialize;
 
 use super::{Run, Writer};
 use crate::status::Status;
+
+static NO_LABELS: BTreeMap<String, String> = BTreeMap::new();
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -32,6 +35,8 @@ struct MonitorResult<'a> {
     name: &'a str,
     kind: &'static str,
     host: Option<&'a str>,
+    /// The host's labels (empty without a host).
+    labels: &'a BTreeMap<String, String>,
     tags: &'a [String],
     status: Status,
     latency_ms: f64,
@@ -67,6 +72,7 @@ pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
                 name: &m.name,
                 kind: m.probe.kind(),
                 host: m.host.as_ref().map(|h| h.name.as_str()),
+                labels: m.host.as_ref().map_or(&NO_LABELS, |h| &h.labels),
                 tags: &m.tags,
                 status: o.status,
                 latency_ms: ms(o.latency),

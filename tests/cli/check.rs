@@ -353,3 +353,39 @@ fn huge_bodies_fail_with_a_size_reason_without_being_read_whole() {
         ]
     );
 }
+
+#[test]
+fn one_host_carries_several_probes_and_its_labels_reach_the_report() {
+    let srv = HttpServer::start();
+    let port = srv.addr.port();
+    let yaml = format!(
+        "version: 1
+hosts:
+  web1: {{ address: 127.0.0.1, labels: {{ env: test, role: web }} }}
+monitors:
+  - name: web1-http
+    host: web1
+    http: {{ port: {port}, path: ok, expect: {{ body_contains: ok }} }}
+  - name: web1-tcp
+    host: web1
+    tcp: {{ port: {port} }}
+  - name: no-host
+    http: {{ url: \"{}\" }}
+",
+        srv.url("/ok")
+    );
+    let out = hbmon()
+        .config(&yaml)
+        .args(["check", "--format", "json"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let m = &v["monitors"];
+    assert_eq!(m[0]["reason"], "HTTP 200");
+    assert_eq!(
+        m[0]["labels"],
+        serde_json::json!({"env": "test", "role": "web"})
+    );
+    assert_eq!(m[1]["labels"]["role"], "web");
+    assert_eq!(m[2]["labels"], serde_json::json!({}));
+}

@@ -157,3 +157,23 @@ fn status_codes_classes_and_ranges_are_checked() {
         assert!(out.stderr.contains(expected), "{expected}: {}", out.stderr);
     }
 }
+
+#[test]
+fn http_needs_a_url_or_a_host_and_not_both_forms() {
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - name: a\n    http: { path: /health }\n  - name: b\n    http: { url: \"http://x/\", path: /health }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78);
+    assert!(
+        out.stderr
+            .contains("http probe needs a `url`, or a monitor `host` to build one from"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("`path` is for host-relative probes"),
+        "{}",
+        out.stderr
+    );
+}
