@@ -477,48 +477,7 @@ impl Builder<'_> {
     }
 
     fn http(&mut self, ptr: &str, h: &raw::HttpProbe, host: Option<&HostRef>) -> Option<HttpProbe> {
-        let url = match (&h.url, host) {
-            (Some(url), _) => {
-                for key in ["scheme", "port", "path"] {
-                    let set = match key {
-                        "scheme" => h.scheme.is_some(),
-                        "port" => h.port.is_some(),
-                        _ => h.path.is_some(),
-                    };
-                    if set {
-                        self.error(
-                            At::key(format!("{ptr}/{key}")),
-                            format!("`{key}` is for host-relative probes; `url` already says it"),
-                        );
-                    }
-                }
-                self.http_url(&format!("{ptr}/url"), url)
-            }
-            (None, Some(host)) => {
-                let scheme = match h.scheme {
-                    Some(raw::HttpScheme::Https) => "https",
-                    _ => "http",
-                };
-                // An IPv6 address needs brackets in a URL.
-                let address = if host.address.contains(':') && !host.address.starts_with('[') {
-                    format!("[{}]", host.address)
-                } else {
-                    host.address.clone()
-                };
-                let port = h.port.map_or_else(String::new, |p| format!(":{p}"));
-                let path = h.path.as_deref().unwrap_or("/");
-                let slash = if path.starts_with('/') { "" } else { "/" };
-                self.http_url(
-                    &format!("{ptr}/path"),
-                    &format!("{scheme}://{address}{port}{slash}{path}"),
-                )
-            }
-            (None, None) => {
-                self.error(At::key(ptr), "http probe needs a `url`, or a monitor `host` to build one from")
-                    .hint = Some("for example `url: https://example.com/health`, or `host: web1` with `path: /health`".into());
-                None
-            }
-        };
+        let url = self.http_target(ptr, h, host);
         let headers = self.headers(ptr, &h.headers);
         let bearer = self.secret(
             ptr,
@@ -614,6 +573,57 @@ impl Builder<'_> {
                 .and_then(|s| self.size(&format!("{ptr}/expect/max_body_size"), s)),
             latency,
         })
+    }
+
+    /// The URL: as written, or built from the monitor's host with scheme, port and path.
+    fn http_target(
+        &mut self,
+        ptr: &str,
+        h: &raw::HttpProbe,
+        host: Option<&HostRef>,
+    ) -> Option<url::Url> {
+        match (&h.url, host) {
+            (Some(url), _) => {
+                for key in ["scheme", "port", "path"] {
+                    let set = match key {
+                        "scheme" => h.scheme.is_some(),
+                        "port" => h.port.is_some(),
+                        _ => h.path.is_some(),
+                    };
+                    if set {
+                        self.error(
+                            At::key(format!("{ptr}/{key}")),
+                            format!("`{key}` is for host-relative probes; `url` already says it"),
+                        );
+                    }
+                }
+                self.http_url(&format!("{ptr}/url"), url)
+            }
+            (None, Some(host)) => {
+                let scheme = match h.scheme {
+                    Some(raw::HttpScheme::Https) => "https",
+                    _ => "http",
+                };
+                // An IPv6 address needs brackets in a URL.
+                let address = if host.address.contains(':') && !host.address.starts_with('[') {
+                    format!("[{}]", host.address)
+                } else {
+                    host.address.clone()
+                };
+                let port = h.port.map_or_else(String::new, |p| format!(":{p}"));
+                let path = h.path.as_deref().unwrap_or("/");
+                let slash = if path.starts_with('/') { "" } else { "/" };
+                self.http_url(
+                    &format!("{ptr}/path"),
+                    &format!("{scheme}://{address}{port}{slash}{path}"),
+                )
+            }
+            (None, None) => {
+                self.error(At::key(ptr), "http probe needs a `url`, or a monitor `host` to build one from")
+                    .hint = Some("for example `url: https://example.com/health`, or `host: web1` with `path: /health`".into());
+                None
+            }
+        }
     }
 
     fn http_url(&mut self, ptr: &str, text: &str) -> Option<url::Url> {
