@@ -108,6 +108,11 @@ pub struct HttpProbe {
     pub expect_status: Vec<StatusRange>,
     pub body_contains: Option<String>,
     pub body_regex: Option<regex::Regex>,
+    /// Response headers: name and the value it must equal or match.
+    pub header_checks: Vec<(HeaderName, HeaderCheck)>,
+    pub json: Vec<JsonCheck>,
+    /// Bind to this unspecified address to force an IP version.
+    pub local_address: Option<std::net::IpAddr>,
     pub max_body_size: Option<u64>,
     pub latency: Latency,
 }
@@ -131,6 +136,28 @@ pub struct CertExpiry {
 }
 
 const DEFAULT_CERT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 86_400);
+
+/// What a response header must hold.
+#[derive(Debug)]
+pub enum HeaderCheck {
+    Equals(String),
+    Matches(regex::Regex),
+}
+
+/// A compiled JSONPath assertion.
+#[derive(Debug)]
+pub struct JsonCheck {
+    pub path: serde_json_path::JsonPath,
+    /// The path as written, for reasons.
+    pub text: String,
+    pub want: JsonWant,
+}
+
+#[derive(Debug)]
+pub enum JsonWant {
+    Exists(bool),
+    Equals(serde_json::Value),
+}
 
 /// Status codes that count as up, with the text they were written as.
 #[derive(Debug, Clone)]
@@ -479,36 +506,7 @@ impl Builder<'_> {
     fn http(&mut self, ptr: &str, h: &raw::HttpProbe, host: Option<&HostRef>) -> Option<HttpProbe> {
         let url = self.http_target(ptr, h, host);
         let headers = self.headers(ptr, &h.headers);
-        let bearer = self.secret(
-            ptr,
-            "bearer_token",
-            h.bearer_token.as_ref(),
-            h.bearer_token_file.as_deref(),
-        );
-        let auth = match (&bearer, &h.basic_auth) {
-            (Some(_), Some(_)) => {
-                self.error(
-                    At::key(format!("{ptr}/basic_auth")),
-                    "both `bearer_token` and `basic_auth` are set",
-                )
-                .hint = Some("a request carries one Authorization header; keep one of them".into());
-                None
-            }
-            (Some(token), None) => Some(Auth::Bearer(token.clone())),
-            (None, Some(b)) => {
-                let password = self.secret(
-                    &format!("{ptr}/basic_auth"),
-                    "password",
-                    b.password.as_ref(),
-                    b.password_file.as_deref(),
-                );
-                Some(Auth::Basic {
-                    username: b.username.clone(),
-                    password,
-                })
-            }
-            (None, None) => None,
-        };
+        let auth = self.http_auth(ptr, h);
         let latency = self.latency(ptr, h.latency_warning.as_ref(), h.latency_critical.as_ref());
         let resolve = h.resolve.as_deref().and_then(|ip| {
             let parsed = ip.trim().parse().ok();
@@ -555,6 +553,13 @@ impl Builder<'_> {
                 .enumerate()
                 .filter_map(|(i, s)| self.status(&format!("{ptr}/expect/status/{i}"), s))
                 .collect(),
+            header_checks: self.header_checks(&format!("{ptr}/expect"), &h.expect),
+            json: self.json_checks(&format!("{ptr}/expect/json"), &h.expect.json),
+            local_address: h.ip_version.and_then(|v| match v {
+                raw::IpVersion::V4 => Some(std::net::Ipv4Addr::UNSPECIFIED.into()),
+                raw::IpVersion::V6 => Some(std::net::Ipv6Addr::UNSPECIFIED.into()),
+                raw::IpVersion::Any => None,
+            }),
             body_regex: h.expect.body_regex.as_deref().and_then(|re| {
                 regex::Regex::new(re)
                     .map_err(|e| {
@@ -573,6 +578,40 @@ impl Builder<'_> {
                 .and_then(|s| self.size(&format!("{ptr}/expect/max_body_size"), s)),
             latency,
         })
+    }
+
+    /// `bearer_token(_file)` or `basic_auth`, secrets read; both set is an error.
+    fn http_auth(&mut self, ptr: &str, h: &raw::HttpProbe) -> Option<Auth> {
+        let bearer = self.secret(
+            ptr,
+            "bearer_token",
+            h.bearer_token.as_ref(),
+            h.bearer_token_file.as_deref(),
+        );
+        match (&bearer, &h.basic_auth) {
+            (Some(_), Some(_)) => {
+                self.error(
+                    At::key(format!("{ptr}/basic_auth")),
+                    "both `bearer_token` and `basic_auth` are set",
+                )
+                .hint = Some("a request carries one Authorization header; keep one of them".into());
+                None
+            }
+            (Some(token), None) => Some(Auth::Bearer(token.clone())),
+            (None, Some(b)) => {
+                let password = self.secret(
+                    &format!("{ptr}/basic_auth"),
+                    "password",
+                    b.password.as_ref(),
+                    b.password_file.as_deref(),
+                );
+                Some(Auth::Basic {
+                    username: b.username.clone(),
+                    password,
+                })
+            }
+            (None, None) => None,
+        }
     }
 
     /// The URL: as written, or built from the monitor's host with scheme, port and path.
@@ -1071,6 +1110,72 @@ impl Builder<'_> {
                 critical,
             },
         }
+    }
+
+    fn header_checks(&mut self, ptr: &str, e: &raw::HttpExpect) -> Vec<(HeaderName, HeaderCheck)> {
+        let mut out = Vec::new();
+        let all = e
+            .headers
+            .iter()
+            .map(|(n, v)| ("headers", n, v))
+            .chain(e.header_regex.iter().map(|(n, v)| ("header_regex", n, v)));
+        for (key, name, value) in all {
+            let p = format!("{ptr}/{key}/{}", crate::config::spans::escape(name));
+            let Ok(header) = HeaderName::from_bytes(name.as_bytes()) else {
+                self.error(
+                    At::key(&p),
+                    format!("`{name}` is not a valid HTTP header name"),
+                );
+                continue;
+            };
+            let check = if key == "headers" {
+                HeaderCheck::Equals(value.clone())
+            } else {
+                match regex::Regex::new(value) {
+                    Ok(re) => HeaderCheck::Matches(re),
+                    Err(e) => {
+                        self.error(At::value(&p), format!("invalid regular expression: {e}"));
+                        continue;
+                    }
+                }
+            };
+            out.push((header, check));
+        }
+        out
+    }
+
+    fn json_checks(&mut self, ptr: &str, checks: &[raw::JsonAssertion]) -> Vec<JsonCheck> {
+        let mut out = Vec::new();
+        for (i, c) in checks.iter().enumerate() {
+            let path = match serde_json_path::JsonPath::parse(&c.path) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.error(
+                        At::value(format!("{ptr}/{i}/path")),
+                        format!("invalid JSONPath: {e}"),
+                    )
+                    .hint = Some("for example `$.status` or `$.checks[0].ok`".into());
+                    continue;
+                }
+            };
+            let want = match (&c.equals, c.exists) {
+                (Some(_), Some(false)) => {
+                    self.error(
+                        At::key(format!("{ptr}/{i}/exists")),
+                        "`equals` with `exists: false` can never hold",
+                    );
+                    continue;
+                }
+                (Some(v), _) => JsonWant::Equals(v.clone()),
+                (None, exists) => JsonWant::Exists(exists.unwrap_or(true)),
+            };
+            out.push(JsonCheck {
+                path,
+                text: c.path.clone(),
+                want,
+            });
+        }
+        out
     }
 
     fn status(&mut self, ptr: &str, s: &raw::StatusCode) -> Option<StatusRange> {

@@ -153,6 +153,8 @@ pub struct HttpProbe {
     /// Connect to this IP address instead of resolving the URL's host, keeping the host
     /// name in the `Host` header and TLS SNI (for DNS overrides and checking one backend).
     pub resolve: Option<String>,
+    /// Connect over IPv4 only (`"4"`), IPv6 only (`"6"`) or either (`any`, the default).
+    pub ip_version: Option<IpVersion>,
     /// A certificate expiring within this is degraded (default `14d`).
     pub cert_expiry_warning: Option<DurationStr>,
     /// A certificate expiring within this is down (an expired one always is).
@@ -198,9 +200,31 @@ pub struct HttpExpect {
     pub body_contains: Option<String>,
     /// The body must match this regular expression (the first 1 MiB is read).
     pub body_regex: Option<String>,
+    /// Response headers that must have exactly these values (names ignore case).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Response headers whose values must match these regular expressions.
+    #[serde(default)]
+    pub header_regex: BTreeMap<String, String>,
+    /// Assertions on a JSON body (the first 1 MiB is read), by JSONPath (RFC 9535).
+    #[serde(default)]
+    pub json: Vec<JsonAssertion>,
     /// A body larger than this is down. The body is counted as it streams, never held in
     /// memory beyond the first 1 MiB; without this, only what `body_contains` needs is read.
     pub max_body_size: Option<SizeStr>,
+}
+
+/// One JSONPath assertion: the path must select something (`exists: true`, the default),
+/// nothing (`exists: false`), or a value equal to `equals`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonAssertion {
+    /// A JSONPath such as `$.status` or `$.checks[?@.name == 'db'].ok`.
+    pub path: String,
+    /// The first selected value must equal this (a string, number, boolean or null).
+    pub equals: Option<serde_json::Value>,
+    /// Whether the path must select something (default true).
+    pub exists: Option<bool>,
 }
 
 /// An HTTP status code (`200`), class (`"2xx"`) or range (`"200-299"`).

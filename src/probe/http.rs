@@ -8,7 +8,7 @@ use super::tls::{self, TlsConfigs};
 use super::{Outcome, io_reason, timed_out};
 use crate::config::raw::Secret;
 use crate::humanize;
-use crate::plan::{Auth, HttpProbe};
+use crate::plan::{Auth, HeaderCheck, HttpProbe, JsonCheck, JsonWant};
 use crate::status::Status;
 
 /// At most this much of a body is read to look for `body_contains`.
@@ -19,7 +19,7 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
         Ok(t) => t,
         Err(e) => return Outcome::new(Status::Unknown, e),
     };
-    let mut builder = reqwest::Client::builder();
+    let mut builder = reqwest::Client::builder().local_address(p.local_address);
     if let (Some(ip), Some(host)) = (p.resolve, p.url.host_str()) {
         // Connect to `ip`; the URL's host stays in the Host header and the TLS SNI.
         let port = p.url.port_or_known_default().unwrap_or(80);
@@ -101,7 +101,13 @@ async fn check_response(p: &HttpProbe, resp: &mut reqwest::Response, timeout: Du
         };
         return Outcome::new(Status::Down, format!("HTTP {code} (expected {expected})"));
     }
-    if (p.body_contains.is_some() || p.body_regex.is_some() || p.max_body_size.is_some())
+    if let Some(failed) = check_headers(p, resp.headers(), code) {
+        return failed;
+    }
+    if (p.body_contains.is_some()
+        || p.body_regex.is_some()
+        || !p.json.is_empty()
+        || p.max_body_size.is_some())
         && let Err(failed) = check_body(resp, p, code, timeout).await
     {
         return failed;
@@ -131,7 +137,7 @@ async fn check_body(
     {
         return Err(too_large(max));
     }
-    let keep = if p.body_contains.is_some() || p.body_regex.is_some() {
+    let keep = if p.body_contains.is_some() || p.body_regex.is_some() || !p.json.is_empty() {
         BODY_LIMIT
     } else {
         0
@@ -185,7 +191,78 @@ async fn check_body(
             format!("HTTP {code}, body does not match /{}/{within}", re.as_str()),
         ));
     }
+    if !p.json.is_empty() {
+        let doc: serde_json::Value = serde_json::from_slice(&prefix).map_err(|_| {
+            Outcome::new(
+                Status::Down,
+                format!("HTTP {code}, body is not valid JSON{within}"),
+            )
+        })?;
+        if let Some(why) = p.json.iter().find_map(|c| check_json(c, &doc)) {
+            return Err(Outcome::new(Status::Down, format!("HTTP {code}, {why}")));
+        }
+    }
     Ok(())
+}
+
+/// Why a JSONPath assertion fails, if it does.
+fn check_json(c: &JsonCheck, doc: &serde_json::Value) -> Option<String> {
+    let found = c.path.query(doc).all();
+    match &c.want {
+        JsonWant::Exists(true) if found.is_empty() => Some(format!("{} not found", c.text)),
+        JsonWant::Exists(false) if !found.is_empty() => Some(format!("{} is present", c.text)),
+        JsonWant::Exists(_) => None,
+        JsonWant::Equals(want) => match found.first() {
+            None => Some(format!("{} not found (expected {want})", c.text)),
+            Some(got) if *got != want => {
+                Some(format!("{} is {} (expected {want})", c.text, short(got)))
+            }
+            Some(_) => None,
+        },
+    }
+}
+
+/// A JSON value for a reason, cut short.
+fn short(v: &serde_json::Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// Why the response headers fail the checks, if they do.
+fn check_headers(
+    p: &HttpProbe,
+    headers: &reqwest::header::HeaderMap,
+    code: u16,
+) -> Option<Outcome> {
+    for (name, check) in &p.header_checks {
+        let values: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ok = match check {
+            HeaderCheck::Equals(want) => values.iter().any(|v| v == want),
+            HeaderCheck::Matches(re) => values.iter().any(|v| re.is_match(v)),
+        };
+        if !ok {
+            let want = match check {
+                HeaderCheck::Equals(w) => format!("{w:?}"),
+                HeaderCheck::Matches(re) => format!("/{}/", re.as_str()),
+            };
+            let got = values
+                .first()
+                .map_or_else(|| "missing".to_owned(), |v| format!("{v:?}"));
+            return Some(Outcome::new(
+                Status::Down,
+                format!("HTTP {code}, header {name} is {got} (expected {want})"),
+            ));
+        }
+    }
+    None
 }
 
 /// A reason for a failed request, from the error's kind and its sources, never from its

@@ -389,3 +389,112 @@ monitors:
     assert_eq!(m[1]["labels"]["role"], "web");
     assert_eq!(m[2]["labels"], serde_json::json!({}));
 }
+
+#[test]
+fn header_and_json_assertions() {
+    let srv = HttpServer::start();
+    let json = srv.url("/json");
+    let cases = [
+        (
+            "ctype",
+            "expect: { headers: { Content-Type: application/json } }",
+            "up",
+            "HTTP 200",
+        ),
+        (
+            "ctype-wrong",
+            "expect: { headers: { content-type: text/html } }",
+            "down",
+            "HTTP 200, header content-type is \"application/json\" (expected \"text/html\")",
+        ),
+        (
+            "ctype-regex",
+            "expect: { header_regex: { Content-Type: '^application/' } }",
+            "up",
+            "HTTP 200",
+        ),
+        (
+            "missing-header",
+            "expect: { headers: { X-Version: '2' } }",
+            "down",
+            "HTTP 200, header x-version is missing (expected \"2\")",
+        ),
+        (
+            "status-ok",
+            "expect: { json: [ { path: $.status, equals: ok } ] }",
+            "up",
+            "HTTP 200",
+        ),
+        (
+            "db",
+            "expect: { json: [ { path: $.db.connected, equals: false } ] }",
+            "down",
+            "HTTP 200, $.db.connected is true (expected false)",
+        ),
+        (
+            "filter",
+            "expect: { json: [ { path: \"$.checks[?@.name == 'db'].ok\", equals: true } ] }",
+            "up",
+            "HTTP 200",
+        ),
+        (
+            "exists",
+            "expect: { json: [ { path: $.version } ] }",
+            "down",
+            "HTTP 200, $.version not found",
+        ),
+        (
+            "absent",
+            "expect: { json: [ { path: $.error, exists: false } ] }",
+            "up",
+            "HTTP 200",
+        ),
+    ];
+    let mut monitors: Vec<String> = cases
+        .iter()
+        .map(|(name, extra, _, _)| {
+            format!("  - name: {name}\n    http: {{ url: \"{json}\", {extra} }}")
+        })
+        .collect();
+    monitors.push(http(
+        "not-json",
+        &srv.url("/ok"),
+        ", expect: { json: [ { path: $.status } ] }",
+    ));
+    let out = hbmon()
+        .config(&config(&monitors))
+        .args(["check", "--format", "json"])
+        .run();
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let m = v["monitors"].as_array().unwrap();
+    for (i, (name, _, status, reason)) in cases.iter().enumerate() {
+        assert_eq!(
+            (
+                m[i]["status"].as_str().unwrap(),
+                m[i]["reason"].as_str().unwrap()
+            ),
+            (*status, *reason),
+            "{name}"
+        );
+    }
+    assert_eq!(m[cases.len()]["reason"], "HTTP 200, body is not valid JSON");
+}
+
+#[test]
+fn ip_version_chooses_the_address_family() {
+    let srv = HttpServer::start(); // listens on 127.0.0.1 only
+    let url = format!("http://localhost:{}/ok", srv.addr.port());
+    let monitors = [
+        format!("  - name: v4\n    http: {{ url: \"{url}\", ip_version: \"4\" }}"),
+        format!("  - name: v6\n    http: {{ url: \"{url}\", ip_version: \"6\" }}"),
+    ];
+    let out = hbmon()
+        .config(&config(&monitors))
+        .args(["check", "--format", "json"])
+        .run();
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert_eq!(v["monitors"][0]["status"], "up", "{v}");
+    assert_eq!(v["monitors"][1]["status"], "down", "{v}");
+}

@@ -139,7 +139,8 @@ pub fn report_filters() -> insta::Settings {
 
 /// A real HTTP server on 127.0.0.1, stopped (with every connection it holds) on drop.
 ///
-/// Routes: `/host` (echoes the Host header as `host=<value>`), `/ok` (200, body "status: ok"), `/status/{code}`, `/slow/{ms}` (answers after
+/// Routes: `/json` (a JSON health document), `/host` (echoes the Host header as
+/// `host=<value>`), `/ok` (200, body "status: ok"), `/status/{code}`, `/slow/{ms}` (answers after
 /// that many milliseconds), `/redirect` (302 to /ok), `/auth` (200 only with
 /// `Authorization: Bearer s3cr3t-token-value` and header `X-Api-Key: k3y-value`, else 401).
 pub struct HttpServer {
@@ -201,6 +202,15 @@ impl HttpServer {
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
                 let app = Router::new()
+                    .route(
+                        "/json",
+                        any(|| async {
+                            (
+                                [("content-type", "application/json")],
+                                r#"{"status":"ok","db":{"connected":true},"checks":[{"name":"db","ok":true},{"name":"cache","ok":false}]}"#,
+                            )
+                        }),
+                    )
                     .route(
                         "/host",
                         any(|headers: HeaderMap| async move {
