@@ -113,6 +113,8 @@ pub struct HttpProbe {
     pub json: Vec<JsonCheck>,
     /// Bind to this unspecified address to force an IP version.
     pub local_address: Option<std::net::IpAddr>,
+    /// Proxy URL (may hold credentials).
+    pub proxy: Option<Secret>,
     pub max_body_size: Option<u64>,
     pub latency: Latency,
 }
@@ -125,6 +127,15 @@ pub struct TlsCheck {
     /// Trusted CAs instead of the system store (from `ca_file`).
     pub ca_certs: Option<Arc<Vec<CertificateDer<'static>>>>,
     pub expiry: CertExpiry,
+    /// A client certificate chain and key, for mutual TLS.
+    pub client_identity: Option<Arc<ClientIdentity>>,
+}
+
+/// A client certificate chain and its private key.
+#[derive(Debug)]
+pub struct ClientIdentity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: rustls::pki_types::PrivateKeyDer<'static>,
 }
 
 /// How close to expiry a certificate may be: at or within `warning` it is degraded,
@@ -519,7 +530,7 @@ impl Builder<'_> {
             }
             parsed
         });
-        let tls = self.tls_check(
+        let mut tls = self.tls_check(
             ptr,
             h.verify_tls,
             h.ca_file.as_deref(),
@@ -528,6 +539,12 @@ impl Builder<'_> {
                 h.cert_expiry_critical.as_ref(),
             ],
         );
+        tls.client_identity = self.client_identity(
+            ptr,
+            h.client_cert_file.as_deref(),
+            h.client_key_file.as_deref(),
+        );
+        let proxy = self.proxy(&format!("{ptr}/proxy"), h.proxy.as_ref());
         let method = match h.method.unwrap_or(raw::HttpMethod::GET) {
             raw::HttpMethod::GET => reqwest::Method::GET,
             raw::HttpMethod::HEAD => reqwest::Method::HEAD,
@@ -546,6 +563,7 @@ impl Builder<'_> {
             follow_redirects: h.follow_redirects.unwrap_or(true),
             tls,
             resolve,
+            proxy,
             expect_status: h
                 .expect
                 .status
@@ -1103,6 +1121,7 @@ impl Builder<'_> {
         TlsCheck {
             verify: verify.unwrap_or(true),
             ca_certs,
+            client_identity: None,
             expiry: CertExpiry {
                 warning: warning
                     .unwrap_or(DEFAULT_CERT_EXPIRY_WARNING)
@@ -1201,6 +1220,61 @@ impl Builder<'_> {
             }
         };
         Some(StatusRange { codes, label })
+    }
+
+    /// A proxy URL; messages never quote it (it may hold credentials).
+    fn proxy(&mut self, ptr: &str, proxy: Option<&Secret>) -> Option<Secret> {
+        let proxy = proxy?;
+        match url::Url::parse(proxy.expose()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(proxy.clone()),
+            Ok(_) => {
+                self.error(At::value(ptr), "proxy URL must be http:// or https://");
+                None
+            }
+            Err(e) => {
+                self.error(At::value(ptr), format!("invalid proxy URL: {e}"));
+                None
+            }
+        }
+    }
+
+    /// `client_cert_file` and `client_key_file`, both or neither.
+    fn client_identity(
+        &mut self,
+        ptr: &str,
+        cert: Option<&str>,
+        key: Option<&str>,
+    ) -> Option<Arc<ClientIdentity>> {
+        use rustls::pki_types::PrivateKeyDer;
+        let (cert, key) = match (cert, key) {
+            (None, None) => return None,
+            (Some(c), Some(k)) => (c, k),
+            (Some(_), None) | (None, Some(_)) => {
+                self.error(
+                    At::key(ptr),
+                    "`client_cert_file` and `client_key_file` go together",
+                );
+                return None;
+            }
+        };
+        let chain = self.ca_file(&format!("{ptr}/client_cert_file"), cert)?;
+        let key_path = self.base_dir.join(key);
+        match PrivateKeyDer::from_pem_file(&key_path) {
+            Ok(key) => Some(Arc::new(ClientIdentity {
+                chain: chain.as_ref().clone(),
+                key,
+            })),
+            Err(e) => {
+                self.error(
+                    At::value(format!("{ptr}/client_key_file")),
+                    format!(
+                        "cannot read a private key from `{}`: {e}",
+                        key_path.display()
+                    ),
+                );
+                None
+            }
+        }
     }
 
     /// CA certificates from a PEM file; unreadable or certificate-free files are errors.

@@ -155,6 +155,13 @@ pub struct HttpProbe {
     pub resolve: Option<String>,
     /// Connect over IPv4 only (`"4"`), IPv6 only (`"6"`) or either (`any`, the default).
     pub ip_version: Option<IpVersion>,
+    /// Send the request through this proxy (`http://proxy:3128`, `socks5://...` is not
+    /// supported). A secret: it may carry credentials. Environment proxies are never used.
+    pub proxy: Option<Secret>,
+    /// Present this client certificate (PEM, with its chain) for mutual TLS.
+    pub client_cert_file: Option<String>,
+    /// The private key (PEM) of `client_cert_file`.
+    pub client_key_file: Option<String>,
     /// A certificate expiring within this is degraded (default `14d`).
     pub cert_expiry_warning: Option<DurationStr>,
     /// A certificate expiring within this is down (an expired one always is).

@@ -25,6 +25,15 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
         let port = p.url.port_or_known_default().unwrap_or(80);
         builder = builder.resolve(host, std::net::SocketAddr::new(ip, port));
     }
+    if let Some(proxy) = &p.proxy {
+        match reqwest::Proxy::all(proxy.expose()) {
+            Ok(proxy) => builder = builder.no_proxy().proxy(proxy),
+            // reqwest's message would quote the URL, which may hold credentials.
+            Err(_) => return Outcome::new(Status::Unknown, "the proxy URL is not usable"),
+        }
+    } else {
+        builder = builder.no_proxy();
+    }
     let client = builder
         .use_preconfigured_tls(tls)
         .tls_info(true)
@@ -34,7 +43,6 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
             reqwest::redirect::Policy::none()
         })
         .pool_max_idle_per_host(0)
-        .no_proxy()
         .connect_timeout(timeout)
         .timeout(timeout)
         .user_agent(concat!("hbmon/", env!("CARGO_PKG_VERSION")))

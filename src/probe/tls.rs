@@ -54,9 +54,21 @@ impl TlsConfigs {
     }
 
     fn verifying(&self, check: &TlsCheck) -> Result<ClientConfig, String> {
-        match (&check.ca_certs, check.verify) {
-            (_, false) => Ok(self.insecure.clone()),
-            (None, true) => Ok(self.verified.clone()),
+        // The shared configurations cover the common cases without building anything.
+        match (&check.ca_certs, check.verify, &check.client_identity) {
+            (_, false, None) => return Ok(self.insecure.clone()),
+            (None, true, None) => return Ok(self.verified.clone()),
+            _ => {}
+        }
+        let setup = |e: rustls::Error| format!("cannot set up TLS: {e}");
+        let builder = ClientConfig::builder_with_provider(self.provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(setup)?;
+        let builder = match (&check.ca_certs, check.verify) {
+            (_, false) => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(self.provider.clone()))),
+            (None, true) => builder.with_platform_verifier().map_err(setup)?,
             (Some(certs), true) => {
                 let mut roots = rustls::RootCertStore::empty();
                 roots.add_parsable_certificates(certs.iter().cloned());
@@ -66,12 +78,14 @@ impl TlsConfigs {
                 )
                 .build()
                 .map_err(|e| format!("ca_file: {e}"))?;
-                Ok(ClientConfig::builder_with_provider(self.provider.clone())
-                    .with_safe_default_protocol_versions()
-                    .map_err(|e| format!("cannot set up TLS: {e}"))?
-                    .with_webpki_verifier(verifier)
-                    .with_no_client_auth())
+                builder.with_webpki_verifier(verifier)
             }
+        };
+        match &check.client_identity {
+            None => Ok(builder.with_no_client_auth()),
+            Some(id) => builder
+                .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+                .map_err(|e| format!("client certificate: {e}")),
         }
     }
 }

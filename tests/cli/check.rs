@@ -498,3 +498,41 @@ fn ip_version_chooses_the_address_family() {
     assert_eq!(v["monitors"][0]["status"], "up", "{v}");
     assert_eq!(v["monitors"][1]["status"], "down", "{v}");
 }
+
+#[test]
+fn requests_go_through_a_configured_proxy_whose_credentials_stay_hidden() {
+    // The test server answers absolute-form proxy requests by path, so a URL whose host
+    // does not resolve is answered only if the request really went through the proxy.
+    let proxy = HttpServer::start();
+    let with_creds = format!("http://hbmon:pr0xy-s3cret@{}", proxy.addr);
+    let monitors = [
+        format!(
+            "  - name: via-proxy\n    http: {{ url: \"http://upstream.invalid/ok\", proxy: \"{with_creds}\", expect: {{ body_contains: ok }} }}"
+        ),
+        http("direct", "http://upstream.invalid/ok", ""),
+        format!(
+            "  - name: bad-proxy\n    http: {{ url: \"http://upstream.invalid/ok\", proxy: \"http://hbmon:pr0xy-s3cret@127.0.0.1:{}\" }}",
+            closed_port()
+        ),
+    ];
+    let out = hbmon()
+        .config(&config(&monitors))
+        .args(["check", "--format", "json", "-vvv"])
+        .run();
+    let v: serde_json::Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert_eq!(
+        (
+            v["monitors"][0]["status"].as_str(),
+            v["monitors"][0]["reason"].as_str()
+        ),
+        (Some("up"), Some("HTTP 200"))
+    );
+    assert_eq!(v["monitors"][1]["reason"], "could not resolve host name");
+    assert_eq!(v["monitors"][2]["status"], "down");
+    assert!(
+        !out.all().contains("pr0xy-s3cret"),
+        "proxy credentials leaked: {}",
+        out.all()
+    );
+}

@@ -189,6 +189,11 @@ impl HttpServer {
         Self::serve(Some(server_config(chain_pem, key_pem)))
     }
 
+    /// Over TLS with a server configuration of the test's own (mutual TLS).
+    pub fn start_with(config: std::sync::Arc<rustls::ServerConfig>) -> Self {
+        Self::serve(Some(config))
+    }
+
     fn serve(tls: Option<std::sync::Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -299,20 +304,42 @@ impl Drop for HttpServer {
 
 /// A rustls server configuration for this certificate chain and key (PEM).
 pub fn server_config(chain_pem: &str, key_pem: &str) -> std::sync::Arc<rustls::ServerConfig> {
+    server_config_with_clients(chain_pem, key_pem, None)
+}
+
+/// A rustls server configuration that, with `client_ca_pem`, requires client
+/// certificates signed by that CA (mutual TLS).
+pub fn server_config_with_clients(
+    chain_pem: &str,
+    key_pem: &str,
+    client_ca_pem: Option<&str>,
+) -> std::sync::Arc<rustls::ServerConfig> {
     use rustls::pki_types::pem::PemObject;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let chain = rustls::pki_types::CertificateDer::pem_slice_iter(chain_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .unwrap();
     let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
-    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(chain, key)
-    .unwrap();
-    std::sync::Arc::new(config)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap();
+    let builder = match client_ca_pem {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls::pki_types::CertificateDer::pem_slice_iter(ca.as_bytes()) {
+                roots.add(cert.unwrap()).unwrap();
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                std::sync::Arc::new(roots),
+                provider,
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    std::sync::Arc::new(builder.with_single_cert(chain, key).unwrap())
 }
 
 /// A line-oriented TCP peer on 127.0.0.1 (plain or TLS): on each connection it writes

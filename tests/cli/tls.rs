@@ -5,7 +5,7 @@
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use time::{Duration, OffsetDateTime};
 
-use crate::harness::{HttpServer, hbmon};
+use crate::harness::{HttpServer, hbmon, server_config_with_clients};
 
 /// A private CA that signs leaf certificates.
 pub struct Ca {
@@ -178,4 +178,36 @@ fn resolve_override_keeps_host_header_and_sni() {
         (status.as_str(), reason.as_str()),
         ("down", "could not resolve host name")
     );
+}
+
+#[test]
+fn client_certificate_for_mutual_tls() {
+    let ca = Ca::new();
+    let (chain, key) = ca.leaf(&["127.0.0.1"], Duration::days(90));
+    let (client_chain, client_key) = ca.leaf(&["hbmon.client"], Duration::days(90));
+    let srv = HttpServer::start_with(server_config_with_clients(&chain, &key, Some(&ca.pem)));
+    let url = format!("https://127.0.0.1:{}/ok", srv.port());
+    let run = |extra: &str| {
+        let yaml = format!(
+            "version: 1\nmonitors:\n  - name: m\n    timeout: 5s\n    http: {{ url: \"{url}\", ca_file: ca.pem{extra} }}\n"
+        );
+        let out = hbmon()
+            .file("ca.pem", &ca.pem)
+            .file("client.pem", &client_chain)
+            .file("client.key", &client_key)
+            .config(&yaml)
+            .args(["check", "--format", "json"])
+            .run();
+        let v: serde_json::Value =
+            serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        (
+            v["monitors"][0]["status"].as_str().unwrap().to_owned(),
+            v["monitors"][0]["reason"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (status, reason) = run(", client_cert_file: client.pem, client_key_file: client.key");
+    assert_eq!((status.as_str(), reason.as_str()), ("up", "HTTP 200"));
+    let (status, reason) = run("");
+    assert_eq!(status, "down", "without a client certificate: {reason}");
+    assert!(reason.starts_with("TLS: "), "{reason}");
 }
