@@ -99,7 +99,8 @@ pub struct HttpProbe {
     pub headers: Vec<(HeaderName, Secret)>,
     pub body: Option<String>,
     pub auth: Option<Auth>,
-    pub follow_redirects: bool,
+    /// Redirects to follow; 0 when `follow_redirects: false`.
+    pub max_redirects: usize,
     /// Certificate checks for `https://` URLs.
     pub tls: TlsCheck,
     /// Connect here instead of resolving the URL's host.
@@ -560,7 +561,17 @@ impl Builder<'_> {
             headers,
             body: h.body.clone(),
             auth,
-            follow_redirects: h.follow_redirects.unwrap_or(true),
+            max_redirects: if h.follow_redirects.unwrap_or(true) {
+                h.max_redirects.unwrap_or(10) as usize
+            } else {
+                if h.max_redirects.is_some() {
+                    self.error(
+                        At::key(format!("{ptr}/max_redirects")),
+                        "`max_redirects` with `follow_redirects: false`",
+                    );
+                }
+                0
+            },
             tls,
             resolve,
             proxy,

@@ -145,6 +145,9 @@ pub struct HttpProbe {
     pub basic_auth: Option<BasicAuth>,
     /// Follow redirects (default true, at most 10).
     pub follow_redirects: Option<bool>,
+    /// Follow at most this many redirects (default 10); more is down ("too many redirects").
+    #[schemars(range(min = 1, max = 100))]
+    pub max_redirects: Option<u32>,
     /// Verify the server's TLS certificate against the system's trust store (default true).
     pub verify_tls: Option<bool>,
     /// Trust these CA certificates (a PEM file) instead of the system's trust store, for

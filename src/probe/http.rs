@@ -37,10 +37,10 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcom
     let client = builder
         .use_preconfigured_tls(tls)
         .tls_info(true)
-        .redirect(if p.follow_redirects {
-            reqwest::redirect::Policy::limited(10)
-        } else {
+        .redirect(if p.max_redirects == 0 {
             reqwest::redirect::Policy::none()
+        } else {
+            reqwest::redirect::Policy::limited(p.max_redirects)
         })
         .pool_max_idle_per_host(0)
         .connect_timeout(timeout)

@@ -139,7 +139,7 @@ pub fn report_filters() -> insta::Settings {
 
 /// A real HTTP server on 127.0.0.1, stopped (with every connection it holds) on drop.
 ///
-/// Routes: `/json` (a JSON health document), `/host` (echoes the Host header as
+/// Routes: `/json` (a JSON health document), `/loop` (redirects to itself), `/host` (echoes the Host header as
 /// `host=<value>`), `/ok` (200, body "status: ok"), `/status/{code}`, `/slow/{ms}` (answers after
 /// that many milliseconds), `/redirect` (302 to /ok), `/auth` (200 only with
 /// `Authorization: Bearer s3cr3t-token-value` and header `X-Api-Key: k3y-value`, else 401).
@@ -237,6 +237,10 @@ impl HttpServer {
                             tokio::time::sleep(Duration::from_millis(ms)).await;
                             "slow but ok"
                         }),
+                    )
+                    .route(
+                        "/loop",
+                        any(|| async { (StatusCode::FOUND, [("location", "/loop")]) }),
                     )
                     .route(
                         "/redirect",
