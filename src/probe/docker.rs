@@ -226,7 +226,8 @@ fn evaluate(state: &ContainerState, restarts: i64, rules: &Rules, now: SystemTim
         && restarts > i64::from(max)
     {
         status = status.max(Status::Degraded);
-        notes.push(format!("restarted {restarts} times (max {max})"));
+        let times = if restarts == 1 { "time" } else { "times" };
+        notes.push(format!("restarted {restarts} {times} (max {max})"));
     }
     if let (Some(min), Some(up)) = (rules.min_uptime, uptime)
         && up < min

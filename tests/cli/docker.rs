@@ -205,3 +205,65 @@ fn a_missing_socket_is_unknown_and_names_it() {
         out.stdout
     );
 }
+
+/// Block until podman has reported `count` `start` events for `name` since `since` (unix
+/// seconds): the event stream is replayed from `since`, so nothing is missed and nothing
+/// sleeps.
+fn wait_for_starts(name: &str, since: u64, count: usize) {
+    use std::io::{BufRead, BufReader};
+    let mut events = Command::new("podman")
+        .args(["--runtime", "runc", "--cgroup-manager=cgroupfs", "events"])
+        .args([
+            "--since",
+            &since.to_string(),
+            "--filter",
+            &format!("container={name}"),
+        ])
+        .args(["--filter", "event=start", "--format", "{{.Status}}"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("podman events runs");
+    let stdout = events.stdout.take().unwrap();
+    let starts = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .filter(|l| l.trim() == "start")
+        .take(count)
+        .count();
+    let _ = events.kill();
+    let _ = events.wait();
+    assert_eq!(starts, count, "podman events ended early");
+}
+
+#[test]
+fn a_container_that_restarted_is_degraded_by_max_restarts() {
+    let Some(socket) = socket() else { return };
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 1;
+    let mut c = Containers(Vec::new());
+    // The first run fails; the restart finds its marker file and keeps running.
+    let flaky = c.run(
+        "flaky",
+        &["--restart", "always"],
+        &[
+            "sh",
+            "-c",
+            "test -f /ran && exec sleep 600; echo > /ran; exit 1",
+        ],
+    );
+    wait_for_starts(&flaky, since, 2);
+    let got = check(
+        &socket,
+        &[
+            ("tolerated", format!("container: {flaky}")),
+            ("strict", format!("container: {flaky}, max_restarts: 0")),
+        ],
+    );
+    assert_eq!(got[0].0, "up", "{got:?}");
+    assert_eq!(got[1].0, "degraded", "{got:?}");
+    assert!(got[1].1.ends_with("restarted 1 time (max 0)"), "{got:?}");
+}
