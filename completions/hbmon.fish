@@ -39,11 +39,23 @@ complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "help" -d 'Print this me
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l only -d 'Run only these monitors: names or glob patterns (`api-*`), comma-separated or repeated' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l tag -d 'Run only monitors carrying one of these tags (comma-separated or repeated)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l format -d 'Report format' -r -f -a "human\t'A table for people; colour on a terminal'
-json\t'One JSON document with stable field names (see the README)'"
+json\t'One JSON document with stable field names (see the README)'
+junit\t'JUnit XML, for GitLab, Jenkins and GitHub test reports'
+tap\t'TAP version 13'
+nagios\t'One Nagios plugin status line with performance data'
+prometheus\t'Prometheus text format, for node_exporter\'s textfile collector'"
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s o -l output -d 'Write the report to this file (atomically: a reader never sees half a report) instead of standard output' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l concurrency -d 'How many probes may run at the same time' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l per-host -d 'How many probes may run at the same time against one host' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l timeout -d 'Override every monitor\'s timeout (`5s`, `500ms`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l retries -d 'Probe a failing monitor up to N more times, with backoff, before reporting it' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l wait -d 'Keep re-probing failing monitors, with backoff, until all pass or this long has passed (a deploy gate: "wait until the new version answers")' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l deadline -d 'Stop the whole run after this long; monitors not finished by then are unknown' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l fail-on -d 'Which status counts as failing for `--retries`, `--wait` and the JUnit and TAP reports; the exit code always follows the exit-code table' -r -f -a "warning\t'Degraded, unknown and down monitors fail'
+critical\t'Unknown and down monitors fail'"
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s c -l config -d 'Path of the configuration file' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l ci -d 'Behave as in CI: never show a progress indicator (set by most CI systems)'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'

@@ -76,12 +76,45 @@ pub struct CheckArgs {
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Write the report to this file (atomically: a reader never sees half a report)
+    /// instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// How many probes may run at the same time.
     #[arg(long, default_value = "64", value_name = "N")]
     pub concurrency: NonZeroUsize,
+    /// How many probes may run at the same time against one host.
+    #[arg(long, default_value = "16", value_name = "N")]
+    pub per_host: NonZeroUsize,
     /// Override every monitor's timeout (`5s`, `500ms`).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<std::time::Duration>,
+    /// Probe a failing monitor up to N more times, with backoff, before reporting it.
+    #[arg(long, default_value = "0", value_name = "N")]
+    pub retries: u32,
+    /// Keep re-probing failing monitors, with backoff, until all pass or this long has
+    /// passed (a deploy gate: "wait until the new version answers").
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub wait: Option<std::time::Duration>,
+    /// Stop the whole run after this long; monitors not finished by then are unknown.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub deadline: Option<std::time::Duration>,
+    /// Which status counts as failing for `--retries`, `--wait` and the JUnit and TAP
+    /// reports; the exit code always follows the exit-code table.
+    #[arg(long, value_enum, default_value_t = FailOn::Critical)]
+    pub fail_on: FailOn,
+    /// Behave as in CI: never show a progress indicator (set by most CI systems).
+    #[arg(long, env = "CI", value_parser = clap::builder::FalseyValueParser::new(), hide_env_values = true)]
+    pub ci: bool,
+}
+
+/// Which status fails the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Degraded, unknown and down monitors fail.
+    Warning,
+    /// Unknown and down monitors fail.
+    Critical,
 }
 
 /// Report formats of `check`.
@@ -91,6 +124,14 @@ pub enum Format {
     Human,
     /// One JSON document with stable field names (see the README).
     Json,
+    /// JUnit XML, for GitLab, Jenkins and GitHub test reports.
+    Junit,
+    /// TAP version 13.
+    Tap,
+    /// One Nagios plugin status line with performance data.
+    Nagios,
+    /// Prometheus text format, for node_exporter's textfile collector.
+    Prometheus,
 }
 
 fn parse_duration(value: &str) -> Result<std::time::Duration, String> {

@@ -69,6 +69,23 @@ pub enum Probe {
 }
 
 impl Probe {
+    /// The remote host this probe talks to, for the per-host concurrency limit; `None`
+    /// for probes of this machine (command, file, system) and the system resolver.
+    #[must_use]
+    pub fn target(&self) -> Option<String> {
+        match self {
+            Probe::Http(p) => p
+                .resolve
+                .map(|ip| ip.to_string())
+                .or_else(|| p.url.host_str().map(str::to_owned)),
+            Probe::Tcp(p) => Some(p.host.clone()),
+            Probe::Icmp(p) => Some(p.host.clone()),
+            Probe::Dns(p) => p.server.map(|s| s.ip().to_string()),
+            Probe::Docker(p) => Some(p.socket.clone().unwrap_or_else(|| "docker".to_owned())),
+            Probe::Command(_) | Probe::File(_) | Probe::System(_) => None,
+        }
+    }
+
     /// The probe kind as written in the config (`http`, `tcp`, ...).
     #[must_use]
     pub fn kind(&self) -> &'static str {

@@ -1,85 +1,306 @@
 //! `hbmon check`: run every selected monitor once, concurrently, print a report and
-//! return the worst status as the exit code.
+//! return the worst status as the exit code. With `--retries` and `--wait` failing
+//! monitors are probed again with backoff; `--deadline` bounds the whole run.
 
-use std::io::Write;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::cli::{CheckArgs, Format, GlobalArgs};
+use tokio::sync::Semaphore;
+
+use crate::cli::{CheckArgs, FailOn, Format, GlobalArgs};
 use crate::error::Error;
 use crate::plan::{self, Monitor};
-use crate::probe;
+use crate::probe::{self, Observation};
 use crate::report::{self, Run};
+use crate::status::Status;
+
+/// First pause before probing a failing monitor again, and the longest.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     let selection = Selection::new(&args.only, &args.tag)?;
     let plan = plan::load(&global.config)?;
     let monitors = selection.apply(plan.monitors)?;
+    let concurrency = fd_budget(args.concurrency.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
     let ctx = probe::Context::new(global.docker_host.clone()).map_err(Error::Internal)?;
-    let run = runtime.block_on(run_all(monitors, args, ctx));
-    let mut out = anstream::stdout().lock();
-    match args.format {
-        Format::Human => report::human(&run, &mut out, global.quiet),
-        Format::Json => report::json(&run, &mut out),
-    }
-    .and_then(|()| out.flush())
-    .or_else(|e| {
-        // A reader that stops early (`| head`) is not an error of the run.
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            Ok(())
-        } else {
-            Err(e)
-        }
-    })
-    .map_err(|e| Error::io("cannot write the report", e))?;
+    let show_progress = args.format == Format::Human
+        && !global.quiet
+        && !args.ci
+        && args.output.is_none()
+        && std::io::stderr().is_terminal();
+    let settings = Settings {
+        concurrency,
+        per_host: args.per_host.get(),
+        timeout: args.timeout,
+        retries: args.retries,
+        wait: args.wait,
+        deadline: args.deadline.map(|d| Instant::now() + d),
+        fail_from: match args.fail_on {
+            FailOn::Warning => Status::Degraded,
+            FailOn::Critical => Status::Unknown,
+        },
+        progress: show_progress,
+    };
+    let run = runtime.block_on(run_all(monitors, &settings, ctx));
+    write_report(&run, args, global.quiet)?;
     Ok(run.status().exit_code())
 }
 
-async fn run_all(monitors: Vec<Arc<Monitor>>, args: &CheckArgs, ctx: probe::Context) -> Run {
-    let start = Instant::now();
-    let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency.get()));
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, m) in monitors.iter().enumerate() {
-        let (m, ctx, limit) = (Arc::clone(m), ctx.clone(), Arc::clone(&limit));
-        let timeout = args.timeout.unwrap_or(m.timeout);
-        tasks.spawn(async move {
-            // The semaphore is never closed, so acquiring only waits.
-            let _permit = limit.acquire_owned().await;
-            let obs = probe::run(&m, timeout, &ctx).await;
-            tracing::debug!(monitor = %m.name, status = obs.status.name(), reason = %obs.reason, "probe finished");
-            (i, obs)
-        });
+struct Settings {
+    concurrency: usize,
+    per_host: usize,
+    timeout: Option<Duration>,
+    retries: u32,
+    wait: Option<Duration>,
+    deadline: Option<Instant>,
+    fail_from: Status,
+    progress: bool,
+}
+
+fn write_report(run: &Run, args: &CheckArgs, quiet: bool) -> Result<(), Error> {
+    let render = |out: &mut dyn Write| -> std::io::Result<()> {
+        match args.format {
+            Format::Human => report::human(run, out, quiet),
+            Format::Json => report::json(run, out),
+            Format::Junit => report::junit(run, out),
+            Format::Tap => report::tap(run, out),
+            Format::Nagios => report::nagios(run, out),
+            Format::Prometheus => report::prometheus(run, out),
+        }?;
+        out.flush()
+    };
+    if let Some(path) = &args.output {
+        return write_atomically(path, &render);
     }
-    let mut slots: Vec<Option<probe::Observation>> = vec![None; monitors.len()];
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((i, obs)) => slots[i] = Some(obs),
-            // A panicking probe is a bug; the monitor is reported as unknown below.
-            Err(e) => tracing::error!("a probe task failed: {e}"),
+    let mut out = anstream::stdout().lock();
+    render(&mut out)
+        .or_else(|e| {
+            // A reader that stops early (`| head`) is not an error of the run.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| Error::io("cannot write the report", e))
+}
+
+/// Write to a temporary file beside `path`, then rename it over `path`: a reader (the
+/// node_exporter textfile collector, a CI artifact upload) never sees half a report.
+fn write_atomically(
+    path: &Path,
+    render: &dyn Fn(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let context = || format!("cannot write the report to `{}`", path.display());
+    let mut file = tempfile::Builder::new()
+        .prefix(".hbmon-report")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(context(), e))?;
+    render(&mut std::io::BufWriter::new(file.as_file_mut()))
+        .map_err(|e| Error::io(context(), e))?;
+    file.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(context(), e))?;
+    file.persist(path)
+        .map_err(|e| Error::io(context(), e.error))?;
+    Ok(())
+}
+
+/// Raise the soft file-descriptor limit to the hard one, and keep the concurrency within
+/// what the limit allows (each probe may hold a couple of descriptors).
+fn fd_budget(concurrency: usize) -> usize {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return concurrency;
+    };
+    let soft = if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
+        hard
+    } else {
+        soft
+    };
+    // Room for the runtime, stdio and the store; two descriptors per probe at most.
+    let allowed = usize::try_from(soft.saturating_sub(64) / 2)
+        .unwrap_or(usize::MAX)
+        .max(1);
+    if concurrency > allowed {
+        tracing::warn!(
+            "concurrency lowered from {concurrency} to {allowed}: the file descriptor limit is {soft}"
+        );
+        allowed
+    } else {
+        concurrency
+    }
+}
+
+async fn run_all(monitors: Vec<Arc<Monitor>>, s: &Settings, ctx: probe::Context) -> Run {
+    let start = Instant::now();
+    let limit = Arc::new(Semaphore::new(s.concurrency));
+    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let host_limits: Vec<Option<Arc<Semaphore>>> = monitors
+        .iter()
+        .map(|m| {
+            m.probe.target().map(|host| {
+                Arc::clone(
+                    per_host
+                        .entry(host)
+                        .or_insert_with(|| Arc::new(Semaphore::new(s.per_host))),
+                )
+            })
+        })
+        .collect();
+    let bar = progress_bar(monitors.len(), s.progress);
+    let mut slots: Vec<Option<Observation>> = vec![None; monitors.len()];
+    let mut pending: Vec<usize> = (0..monitors.len()).collect();
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let mut tasks = tokio::task::JoinSet::new();
+        for &i in &pending {
+            let (m, ctx, limit, host) = (
+                Arc::clone(&monitors[i]),
+                ctx.clone(),
+                Arc::clone(&limit),
+                host_limits[i].clone(),
+            );
+            let (timeout, retries, deadline, fail_from) = (
+                s.timeout.unwrap_or(m.timeout),
+                s.retries,
+                s.deadline,
+                s.fail_from,
+            );
+            tasks.spawn(async move {
+                // Host first: a task waiting for its host holds no global permit.
+                let _host = match &host {
+                    Some(h) => Some(h.acquire().await),
+                    None => None,
+                };
+                let _permit = limit.acquire_owned().await;
+                let obs = probe_with_retries(&m, timeout, &ctx, retries, deadline, fail_from).await;
+                tracing::debug!(monitor = %m.name, status = obs.status.name(), reason = %obs.reason, "probe finished");
+                (i, obs)
+            });
         }
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((i, obs)) => {
+                    slots[i] = Some(obs);
+                    if let Some(bar) = &bar {
+                        bar.inc(1);
+                    }
+                }
+                // A panicking probe is a bug; its monitor is reported as unknown below.
+                Err(e) => tracing::error!("a probe task failed: {e}"),
+            }
+        }
+        pending.retain(|&i| slots[i].as_ref().is_some_and(|o| o.status >= s.fail_from));
+        // `--wait`: probe the failing ones again until they pass or the time is up.
+        let Some(wait) = s.wait else { break };
+        let wait_until = start + wait;
+        let now = Instant::now();
+        let stop = s.deadline.map_or(wait_until, |d| d.min(wait_until));
+        if pending.is_empty() || now + backoff >= stop {
+            break;
+        }
+        tracing::info!(
+            "{} monitor(s) failing; probing again in {}",
+            pending.len(),
+            crate::humanize::latency(backoff)
+        );
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     let results = monitors
         .into_iter()
         .zip(slots)
         .map(|(m, obs)| {
-            let obs = obs.unwrap_or_else(|| probe::Observation {
-                status: crate::status::Status::Unknown,
-                latency: std::time::Duration::ZERO,
-                reason: "internal error: the probe did not finish".into(),
-                checked_at: std::time::SystemTime::now(),
-                cert_not_after: None,
-            });
+            let obs =
+                obs.unwrap_or_else(|| unknown("internal error: the probe did not finish".into()));
             (m, obs)
         })
         .collect();
     Run {
         results,
         elapsed: start.elapsed(),
+        fail_from: s.fail_from,
     }
+}
+
+/// One monitor, probed again up to `retries` times with backoff while it fails; every
+/// attempt's timeout is cut to what is left before the deadline.
+async fn probe_with_retries(
+    m: &Monitor,
+    timeout: Duration,
+    ctx: &probe::Context,
+    retries: u32,
+    deadline: Option<Instant>,
+    fail_from: Status,
+) -> Observation {
+    let mut backoff = FIRST_BACKOFF;
+    let mut attempt = 0;
+    loop {
+        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        if left.is_some_and(|l| l.is_zero()) {
+            return unknown("not run: the --deadline was reached".into());
+        }
+        let t = left.map_or(timeout, |l| timeout.min(l));
+        let obs = probe::run(m, t, ctx).await;
+        let more_time = deadline.is_none_or(|d| Instant::now() + backoff < d);
+        if obs.status < fail_from || attempt >= retries || !more_time {
+            return obs;
+        }
+        attempt += 1;
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+fn unknown(reason: String) -> Observation {
+    Observation {
+        status: Status::Unknown,
+        latency: Duration::ZERO,
+        reason,
+        checked_at: SystemTime::now(),
+        cert_not_after: None,
+    }
+}
+
+/// A progress bar on stderr that appears only if the run takes longer than a second.
+fn progress_bar(total: usize, enabled: bool) -> Option<indicatif::ProgressBar> {
+    if !enabled {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total as u64),
+        indicatif::ProgressDrawTarget::hidden(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {pos}/{len} monitors probed {wide_bar} {elapsed}",
+    ) {
+        bar.set_style(style);
+    }
+    let shown = bar.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if !shown.is_finished() {
+            shown.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            shown.enable_steady_tick(Duration::from_millis(120));
+        }
+    });
+    Some(bar)
 }
 
 /// `--only` and `--tag`, checked before the config is even read.

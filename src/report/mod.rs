@@ -2,6 +2,10 @@
 
 mod human;
 mod json;
+mod junit;
+mod nagios;
+mod prometheus;
+mod tap;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -9,6 +13,10 @@ use std::time::Duration;
 
 pub use human::write as human;
 pub use json::write as json;
+pub use junit::write as junit;
+pub use nagios::write as nagios;
+pub use prometheus::write as prometheus;
+pub use tap::write as tap;
 
 use crate::plan::Monitor;
 use crate::probe::Observation;
@@ -19,6 +27,9 @@ use crate::status::{Status, worst};
 pub struct Run {
     pub results: Vec<(Arc<Monitor>, Observation)>,
     pub elapsed: Duration,
+    /// The least severe status that fails the run's gate (`--fail-on`): degraded with
+    /// `warning`, unknown with `critical`.
+    pub fail_from: Status,
 }
 
 impl Run {

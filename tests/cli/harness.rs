@@ -139,7 +139,8 @@ pub fn report_filters() -> insta::Settings {
 
 /// A real HTTP server on 127.0.0.1, stopped (with every connection it holds) on drop.
 ///
-/// Routes: `/json` (a JSON health document), `/loop` (redirects to itself), `/host` (echoes the Host header as
+/// Routes: `/flaky/{n}` (503 for the first n requests to it, then 200), `/json` (a JSON
+/// health document), `/loop` (redirects to itself), `/host` (echoes the Host header as
 /// `host=<value>`), `/ok` (200, body "status: ok"), `/status/{code}`, `/slow/{ms}` (answers after
 /// that many milliseconds), `/redirect` (302 to /ok), `/auth` (200 only with
 /// `Authorization: Bearer s3cr3t-token-value` and header `X-Api-Key: k3y-value`, else 401).
@@ -206,60 +207,7 @@ impl HttpServer {
                 .unwrap();
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = Router::new()
-                    .route(
-                        "/json",
-                        any(|| async {
-                            (
-                                [("content-type", "application/json")],
-                                r#"{"status":"ok","db":{"connected":true},"checks":[{"name":"db","ok":true},{"name":"cache","ok":false}]}"#,
-                            )
-                        }),
-                    )
-                    .route(
-                        "/host",
-                        any(|headers: HeaderMap| async move {
-                            let host = headers.get("host").and_then(|v| v.to_str().ok());
-                            format!("host={}", host.unwrap_or("none"))
-                        }),
-                    )
-                    .route("/ok", any(|| async { "status: ok" }))
-                    .route(
-                        "/status/{code}",
-                        any(|UrlPath(code): UrlPath<u16>| async move {
-                            (StatusCode::from_u16(code).unwrap(), "status page")
-                        }),
-                    )
-                    .route(
-                        "/slow/{ms}",
-                        any(|UrlPath(ms): UrlPath<u64>| async move {
-                            // The peer is slow on purpose; the test does not wait on it.
-                            tokio::time::sleep(Duration::from_millis(ms)).await;
-                            "slow but ok"
-                        }),
-                    )
-                    .route(
-                        "/loop",
-                        any(|| async { (StatusCode::FOUND, [("location", "/loop")]) }),
-                    )
-                    .route(
-                        "/redirect",
-                        any(|| async { (StatusCode::FOUND, [("location", "/ok")]) }),
-                    )
-                    .route(
-                        "/auth",
-                        any(|headers: HeaderMap| async move {
-                            let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
-                            let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
-                            if bearer == Some(&format!("Bearer {AUTH_TOKEN}"))
-                                && key == Some(API_KEY)
-                            {
-                                StatusCode::OK
-                            } else {
-                                StatusCode::UNAUTHORIZED
-                            }
-                        }),
-                    );
+                let app = routes();
                 match tls {
                     None => tokio::select! {
                         r = axum::serve(listener, app) => r.unwrap(),
@@ -304,6 +252,79 @@ impl Drop for HttpServer {
             let _ = t.join();
         }
     }
+}
+
+/// The routes of the test HTTP server (see `HttpServer`).
+fn routes() -> Router {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    Router::new()
+        .route(
+            "/flaky/{n}",
+            any(move |UrlPath(n): UrlPath<u64>| {
+                let hits = hits.clone();
+                async move {
+                    // The first `n` requests fail: a service still starting.
+                    if hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < n {
+                        (StatusCode::SERVICE_UNAVAILABLE, "starting")
+                    } else {
+                        (StatusCode::OK, "ready")
+                    }
+                }
+            }),
+        )
+        .route(
+            "/json",
+            any(|| async {
+                (
+                    [("content-type", "application/json")],
+                    r#"{"status":"ok","db":{"connected":true},"checks":[{"name":"db","ok":true},{"name":"cache","ok":false}]}"#,
+                )
+            }),
+        )
+        .route(
+            "/host",
+            any(|headers: HeaderMap| async move {
+                let host = headers.get("host").and_then(|v| v.to_str().ok());
+                format!("host={}", host.unwrap_or("none"))
+            }),
+        )
+        .route("/ok", any(|| async { "status: ok" }))
+        .route(
+            "/status/{code}",
+            any(|UrlPath(code): UrlPath<u16>| async move {
+                (StatusCode::from_u16(code).unwrap(), "status page")
+            }),
+        )
+        .route(
+            "/slow/{ms}",
+            any(|UrlPath(ms): UrlPath<u64>| async move {
+                // The peer is slow on purpose; the test does not wait on it.
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                "slow but ok"
+            }),
+        )
+        .route(
+            "/loop",
+            any(|| async { (StatusCode::FOUND, [("location", "/loop")]) }),
+        )
+        .route(
+            "/redirect",
+            any(|| async { (StatusCode::FOUND, [("location", "/ok")]) }),
+        )
+        .route(
+            "/auth",
+            any(|headers: HeaderMap| async move {
+                let bearer = headers.get("authorization").and_then(|v| v.to_str().ok());
+                let key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+                if bearer == Some(&format!("Bearer {AUTH_TOKEN}"))
+                    && key == Some(API_KEY)
+                {
+                    StatusCode::OK
+                } else {
+                    StatusCode::UNAUTHORIZED
+                }
+            }),
+        )
 }
 
 /// A rustls server configuration for this certificate chain and key (PEM).

@@ -6,6 +6,8 @@ mod check;
 mod config_errors;
 mod dns;
 mod docker;
+mod formats;
+mod gates;
 mod generated;
 mod harness;
 mod icmp;
