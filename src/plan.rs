@@ -331,8 +331,9 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     }
     let mut report = Report {
         path: loaded.path,
+        // Positions are only needed to show problems, so they are found only then.
+        spans: crate::config::spans::SpanMap::build(&loaded.source),
         source: loaded.source,
-        spans: loaded.spans,
         diagnostics,
     };
     report.sort();

@@ -14,6 +14,9 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "hbmon configuration")]
+// Top-level keys starting with `x-` are free (as in Compose files): a place for YAML
+// anchors that monitors merge with `<<: *anchor`. `load` never decodes them.
+#[schemars(extend("patternProperties" = { "^x-": {} }))]
 pub struct Config {
     /// Version of the configuration format; `1` is the only one so far.
     #[schemars(range(min = 1, max = 1))]

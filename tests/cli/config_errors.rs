@@ -177,3 +177,19 @@ fn http_needs_a_url_or_a_host_and_not_both_forms() {
         out.stderr
     );
 }
+
+#[test]
+fn anchors_under_x_keys_merge_into_monitors() {
+    let yaml = "version: 1\nx-fast: &fast { timeout: 2s, interval: 10s }\nmonitors:\n  - name: a\n    <<: *fast\n    tcp: { host: h, port: 1 }\n  - name: b\n    <<: *fast\n    timeout: 20s\n    tcp: { host: h, port: 1 }\n";
+    let out = hbmon().config(yaml).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    // The merged interval applies, and the error points at b's own timeout.
+    assert!(
+        out.stderr
+            .contains("timeout (20s) is longer than the interval (10s)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("hbmon.yaml:9:14"), "{}", out.stderr);
+    assert!(out.stderr.contains("error: 1 problem"), "{}", out.stderr);
+}
