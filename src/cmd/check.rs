@@ -186,7 +186,9 @@ async fn run_all(monitors: Vec<Arc<Monitor>>, s: &Settings, ctx: probe::Context)
                     None => None,
                 };
                 let _permit = limit.acquire_owned().await;
-                let obs = probe_with_retries(&m, timeout, &ctx, retries, deadline, fail_from).await;
+                // Boxed, and created only once the permits are held: the ten thousand tasks
+                // that wait for a permit then hold a pointer, not a whole probe's state.
+                let obs = Box::pin(probe_with_retries(&m, timeout, &ctx, retries, deadline, fail_from)).await;
                 tracing::debug!(monitor = %m.name, status = obs.status.name(), reason = %obs.reason, "probe finished");
                 (i, obs)
             });
