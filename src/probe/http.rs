@@ -2,6 +2,8 @@
 //! the failure reason describe this probe alone), with status and body assertions, and
 //! the certificate checks of `tls` on HTTPS.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::tls::{self, TlsConfigs};
@@ -14,49 +16,95 @@ use crate::status::Status;
 /// At most this much of a body is read to look for `body_contains`.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-pub async fn probe(p: &HttpProbe, timeout: Duration, tls: &TlsConfigs) -> Outcome {
-    let tls = match tls.client_config(&p.tls, &[b"http/1.1"]) {
-        Ok(t) => t,
-        Err(e) => return Outcome::new(Status::Unknown, e),
-    };
-    let mut builder = reqwest::Client::builder().local_address(p.local_address);
-    if let (Some(ip), Some(host)) = (p.resolve, p.url.host_str()) {
-        // Connect to `ip`; the URL's host stays in the Host header and the TLS SNI.
-        let port = p.url.port_or_known_default().unwrap_or(80);
-        builder = builder.resolve(host, std::net::SocketAddr::new(ip, port));
-    }
-    if let Some(proxy) = &p.proxy {
-        match reqwest::Proxy::all(proxy.expose()) {
-            Ok(proxy) => builder = builder.no_proxy().proxy(proxy),
-            // reqwest's message would quote the URL, which may hold credentials.
-            Err(_) => return Outcome::new(Status::Unknown, "the proxy URL is not usable"),
+/// What tells shareable clients apart: TLS verification, redirect limit, local address.
+type ClientKey = (bool, usize, Option<std::net::IpAddr>);
+
+/// HTTP clients shared by the probes of a run. A client holds settings, not connections
+/// (pooling is off, every probe connects afresh), so probes with the same TLS, redirect
+/// and address settings share one instead of each building its own. Probes with rare
+/// settings (`resolve`, `proxy`, `ca_file`, client certificates) get their own.
+#[derive(Debug)]
+pub struct Clients {
+    tls: Arc<TlsConfigs>,
+    shared: Mutex<HashMap<ClientKey, reqwest::Client>>,
+}
+
+impl Clients {
+    pub fn new(tls: Arc<TlsConfigs>) -> Self {
+        Clients {
+            tls,
+            shared: Mutex::new(HashMap::new()),
         }
-    } else {
-        builder = builder.no_proxy();
     }
-    let client = builder
-        .use_preconfigured_tls(tls)
-        .tls_info(true)
-        .redirect(if p.max_redirects == 0 {
-            reqwest::redirect::Policy::none()
-        } else {
-            reqwest::redirect::Policy::limited(p.max_redirects)
-        })
-        .pool_max_idle_per_host(0)
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .user_agent(concat!("hbmon/", env!("CARGO_PKG_VERSION")))
-        .build();
-    let client = match client {
+
+    fn get(&self, p: &HttpProbe) -> Result<reqwest::Client, String> {
+        let shareable = p.resolve.is_none()
+            && p.proxy.is_none()
+            && p.tls.ca_certs.is_none()
+            && p.tls.client_identity.is_none();
+        if !shareable {
+            return self.build(p);
+        }
+        let key = (p.tls.verify, p.max_redirects, p.local_address);
+        // A poisoned lock only means another probe panicked while holding it; the map is
+        // still a valid cache.
+        let mut shared = self
+            .shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = shared.get(&key) {
+            return Ok(c.clone());
+        }
+        let client = self.build(p)?;
+        shared.insert(key, client.clone());
+        Ok(client)
+    }
+
+    fn build(&self, p: &HttpProbe) -> Result<reqwest::Client, String> {
+        let tls = self.tls.client_config(&p.tls, &[b"http/1.1"])?;
+        let mut builder = reqwest::Client::builder().local_address(p.local_address);
+        if let (Some(ip), Some(host)) = (p.resolve, p.url.host_str()) {
+            // Connect to `ip`; the URL's host stays in the Host header and the TLS SNI.
+            let port = p.url.port_or_known_default().unwrap_or(80);
+            builder = builder.resolve(host, std::net::SocketAddr::new(ip, port));
+        }
+        builder = match &p.proxy {
+            Some(proxy) => match reqwest::Proxy::all(proxy.expose()) {
+                Ok(proxy) => builder.proxy(proxy),
+                // reqwest's message would quote the URL, which may hold credentials.
+                Err(_) => return Err("the proxy URL is not usable".into()),
+            },
+            None => builder.no_proxy(),
+        };
+        builder
+            .use_preconfigured_tls(tls)
+            .tls_info(true)
+            .redirect(if p.max_redirects == 0 {
+                reqwest::redirect::Policy::none()
+            } else {
+                reqwest::redirect::Policy::limited(p.max_redirects)
+            })
+            .pool_max_idle_per_host(0)
+            .user_agent(concat!("hbmon/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                format!(
+                    "cannot build HTTP client: {}",
+                    error_reason(&e, Duration::ZERO)
+                )
+            })
+    }
+}
+
+pub async fn probe(p: &HttpProbe, timeout: Duration, clients: &Clients) -> Outcome {
+    let client = match clients.get(p) {
         Ok(c) => c,
-        Err(e) => {
-            return Outcome::new(
-                Status::Unknown,
-                format!("cannot build HTTP client: {}", error_reason(&e, timeout)),
-            );
-        }
+        Err(reason) => return Outcome::new(Status::Unknown, reason),
     };
-    let mut req = client.request(p.method.clone(), p.url.clone());
+    // The whole request, connecting included, is bounded per request: clients are shared.
+    let mut req = client
+        .request(p.method.clone(), p.url.clone())
+        .timeout(timeout);
     for (name, value) in &p.headers {
         req = req.header(name, value.expose());
     }

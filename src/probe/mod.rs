@@ -74,6 +74,7 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct Context {
     tls: Arc<tls::TlsConfigs>,
+    http: Arc<http::Clients>,
     /// `--docker-host` / `DOCKER_HOST`, for docker probes without their own socket.
     docker_host: Option<Arc<str>>,
 }
@@ -81,8 +82,10 @@ pub struct Context {
 impl Context {
     /// Build the shared probe context.
     pub fn new(docker_host: Option<String>) -> Result<Self, String> {
+        let tls = Arc::new(tls::TlsConfigs::new()?);
         Ok(Context {
-            tls: Arc::new(tls::TlsConfigs::new()?),
+            http: Arc::new(http::Clients::new(Arc::clone(&tls))),
+            tls,
             docker_host: docker_host.map(Arc::from),
         })
     }
@@ -94,7 +97,7 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
     let start = Instant::now();
     let fut = async {
         match &monitor.probe {
-            Probe::Http(p) => http::probe(p, timeout, &ctx.tls).await,
+            Probe::Http(p) => http::probe(p, timeout, &ctx.http).await,
             Probe::Tcp(p) => tcp::probe(p, timeout, &ctx.tls).await,
             Probe::Icmp(p) => icmp::probe(p).await,
             Probe::Dns(p) => dns::probe(p, timeout).await,
