@@ -217,7 +217,7 @@ fn tcp_probe_against_a_real_listener() {
         .args(["check", "--format", "json"])
         .run();
     assert_eq!(out.code, 2, "{out:?}");
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = out.json();
     let m = &v["monitors"];
     assert_eq!(m[0]["status"], "up");
     assert_eq!(m[0]["host"], "local");
@@ -287,8 +287,7 @@ fn only_and_tag_select_monitors() {
         let mut a = vec!["check", "--format", "json"];
         a.extend_from_slice(args);
         let out = hbmon().config(&cfg).args(a).run();
-        let v: serde_json::Value =
-            serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{out:?}"));
+        let v = out.json();
         let names: Vec<String> = v["monitors"]
             .as_array()
             .unwrap()
@@ -376,8 +375,7 @@ fn huge_bodies_fail_with_a_size_reason_without_being_read_whole() {
         .config(&config(&monitors))
         .args(["check", "--format", "json"])
         .run();
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let v = out.json();
     let reasons: Vec<(&str, &str)> = v["monitors"]
         .as_array()
         .unwrap()
@@ -428,7 +426,7 @@ monitors:
         .args(["check", "--format", "json"])
         .run();
     assert_eq!(out.code, 0, "{out:?}");
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let v = out.json();
     let m = &v["monitors"];
     assert_eq!(m[0]["reason"], "HTTP 200");
     assert_eq!(
@@ -514,8 +512,7 @@ fn header_and_json_assertions() {
         .config(&config(&monitors))
         .args(["check", "--format", "json"])
         .run();
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let v = out.json();
     let m = v["monitors"].as_array().unwrap();
     for (i, (name, _, status, reason)) in cases.iter().enumerate() {
         assert_eq!(
@@ -542,8 +539,7 @@ fn ip_version_chooses_the_address_family() {
         .config(&config(&monitors))
         .args(["check", "--format", "json"])
         .run();
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let v = out.json();
     assert_eq!(v["monitors"][0]["status"], "up", "{v}");
     assert_eq!(v["monitors"][1]["status"], "down", "{v}");
 }
@@ -568,8 +564,7 @@ fn requests_go_through_a_configured_proxy_whose_credentials_stay_hidden() {
         .config(&config(&monitors))
         .args(["check", "--format", "json", "-vvv"])
         .run();
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let v = out.json();
     assert_eq!(
         (
             v["monitors"][0]["status"].as_str(),

@@ -147,19 +147,7 @@ fn run(server: &DnsServer, monitors: &[(&str, &str)]) -> Vec<(String, String)> {
         .config(&yaml)
         .args(["check", "--format", "json"])
         .run();
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
-    v["monitors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["status"].as_str().unwrap().to_owned(),
-                m["reason"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    out.statuses()
 }
 
 #[test]
@@ -255,8 +243,7 @@ fn a_server_that_does_not_answer_times_out() {
         .config(&yaml)
         .args(["check", "--format", "json"])
         .run();
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let v = out.json();
     assert_eq!(v["monitors"][0]["status"], "down");
     assert_eq!(v["monitors"][0]["reason"], "timeout after 500ms");
 }

@@ -81,19 +81,7 @@ fn check(socket: &str, monitors: &[(&str, String)]) -> Vec<(String, String)> {
         .config(&yaml)
         .args(["check", "--format", "json"])
         .run();
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
-    v["monitors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["status"].as_str().unwrap().to_owned(),
-                m["reason"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    out.statuses()
 }
 
 #[test]

@@ -11,12 +11,7 @@ fn one_monitor(url: &str, extra: &str) -> String {
 }
 
 fn status(out: &crate::harness::Output) -> (String, String) {
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
-    (
-        v["monitors"][0]["status"].as_str().unwrap().to_owned(),
-        v["monitors"][0]["reason"].as_str().unwrap().to_owned(),
-    )
+    out.statuses().swap_remove(0)
 }
 
 #[test]

@@ -24,6 +24,24 @@ impl Output {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// The JSON report on stdout; a panic shows the whole output when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:?}"))
+    }
+
+    /// Status and reason of every monitor in the JSON report, in order.
+    pub fn statuses(&self) -> Vec<(String, String)> {
+        self.json()["monitors"]
+            .as_array()
+            .expect("a JSON report has a monitors list")
+            .iter()
+            .map(|m| {
+                let text = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+                (text("status"), text("reason"))
+            })
+            .collect()
+    }
 }
 
 /// Builder for one hbmon run in its own temporary directory.

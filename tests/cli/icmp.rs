@@ -18,22 +18,6 @@ fn is_root() -> bool {
     })
 }
 
-fn statuses(out: &crate::harness::Output) -> Vec<(String, String)> {
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
-    v["monitors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["status"].as_str().unwrap().to_owned(),
-                m["reason"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn ping_loopback_over_ipv4_and_ipv6() {
     if !is_root() {
@@ -44,7 +28,7 @@ fn ping_loopback_over_ipv4_and_ipv6() {
         .config(CONFIG)
         .args(["check", "--format", "json"])
         .run();
-    let got = statuses(&out);
+    let got = out.statuses();
     assert_eq!(got[0].0, "up", "{got:?}");
     assert!(
         got[0].1.starts_with("2/2 replies from 127.0.0.1, 0% loss"),
@@ -78,7 +62,7 @@ fn without_permission_the_result_is_unknown_with_the_fix() {
         "--clear-groups",
     ]);
     assert_eq!(out.code, 3, "{out:?}");
-    for (status, reason) in statuses(&out) {
+    for (status, reason) in out.statuses() {
         assert_eq!(status, "unknown");
         assert!(reason.starts_with("no permission to send ICMP"), "{reason}");
         assert!(

@@ -4,10 +4,6 @@ use std::time::{Duration, SystemTime};
 
 use crate::harness::hbmon;
 
-fn json(out: &crate::harness::Output) -> serde_json::Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"))
-}
-
 #[test]
 fn command_probe_follows_the_nagios_convention() {
     let yaml = r#"version: 1
@@ -28,7 +24,7 @@ monitors:
         .config(yaml)
         .args(["check", "--format", "json"])
         .run();
-    let v = json(&out);
+    let v = out.json();
     let got: Vec<(String, String)> = v["monitors"]
         .as_array()
         .unwrap()
@@ -82,7 +78,7 @@ monitors:
     let run = hbmon().config(yaml).args(["check", "--format", "json"]);
     let out = run.run();
     let dir = run.dir();
-    let v = json(&out);
+    let v = out.json();
     assert_eq!(v["monitors"][0]["status"], "down");
     assert_eq!(v["monitors"][0]["reason"], "timeout after 300ms");
     let pid: u32 = std::fs::read_to_string(dir.join("child.pid"))
@@ -124,7 +120,7 @@ monitors:
     stale
         .set_modified(SystemTime::now() - Duration::from_secs(3 * 3600))
         .unwrap();
-    let v = json(&run.run());
+    let v = run.run().json();
     let m = &v["monitors"];
     assert_eq!(m[0]["status"], "up", "{m}");
     assert_eq!(m[1]["status"], "down");
@@ -149,12 +145,11 @@ monitors:
   - name: tight
     system: { disk: { path: /, warning: 0 } }
 ";
-    let v = json(
-        &hbmon()
-            .config(yaml)
-            .args(["check", "--format", "json"])
-            .run(),
-    );
+    let v = hbmon()
+        .config(yaml)
+        .args(["check", "--format", "json"])
+        .run()
+        .json();
     let m = &v["monitors"];
     assert_eq!(m[0]["status"], "up", "{m}");
     let reason = m[0]["reason"].as_str().unwrap();

@@ -16,8 +16,7 @@ fn probe(files: &[(&str, &str)], tcp: &str) -> (String, String, Option<String>) 
         "version: 1\nmonitors:\n  - name: m\n    timeout: 2s\n    tcp: {{ host: 127.0.0.1, {tcp} }}\n"
     );
     let out = run.config(&yaml).args(["check", "--format", "json"]).run();
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let v = out.json();
     let m = &v["monitors"][0];
     (
         m["status"].as_str().unwrap().to_owned(),

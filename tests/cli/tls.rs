@@ -55,8 +55,7 @@ fn probe(ca: Option<&Ca>, http: &str) -> (String, String, Option<String>) {
         .config(&yaml)
         .args(["check", "--format", "json"]);
     let out = run.run();
-    let v: serde_json::Value =
-        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    let v = out.json();
     let m = &v["monitors"][0];
     (
         m["status"].as_str().unwrap().to_owned(),
@@ -198,8 +197,7 @@ fn client_certificate_for_mutual_tls() {
             .config(&yaml)
             .args(["check", "--format", "json"])
             .run();
-        let v: serde_json::Value =
-            serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        let v = out.json();
         (
             v["monitors"][0]["status"].as_str().unwrap().to_owned(),
             v["monitors"][0]["reason"].as_str().unwrap().to_owned(),
