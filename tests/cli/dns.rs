@@ -15,13 +15,12 @@ use hickory_server::proto::rr::{LowerName, Name, RData, Record};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 
-use crate::harness::hbmon;
+use crate::harness::{Background, hbmon};
 
 /// A DNS server for the zone `test.`, stopped on drop.
 struct DnsServer {
     addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Background,
 }
 
 fn name(n: &str) -> Name {
@@ -94,41 +93,21 @@ impl DnsServer {
         let addr = udp.local_addr().unwrap();
         udp.set_nonblocking(true).unwrap();
         tcp.set_nonblocking(true).unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let mut catalog = Catalog::new();
-                catalog.upsert(LowerName::new(&name("test.")), vec![Arc::new(zone())]);
-                let mut server = Server::new(catalog);
-                server.register_socket(tokio::net::UdpSocket::from_std(udp).unwrap());
-                server.register_listener(
-                    tokio::net::TcpListener::from_std(tcp).unwrap(),
-                    Duration::from_secs(5),
-                    4096,
-                );
-                let _ = stopped.await;
-                let _ = server.shutdown_gracefully().await;
-            });
+        let server = Background::spawn(move || async move {
+            let mut catalog = Catalog::new();
+            catalog.upsert(LowerName::new(&name("test.")), vec![Arc::new(zone())]);
+            let mut server = Server::new(catalog);
+            server.register_socket(tokio::net::UdpSocket::from_std(udp).unwrap());
+            server.register_listener(
+                tokio::net::TcpListener::from_std(tcp).unwrap(),
+                Duration::from_secs(5),
+                4096,
+            );
+            let _ = server.block_until_done().await;
         });
         DnsServer {
             addr,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for DnsServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            _server: server,
         }
     }
 }

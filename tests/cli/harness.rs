@@ -155,6 +155,51 @@ pub fn report_filters() -> insta::Settings {
     s
 }
 
+/// A server running on a thread of its own, with its own tokio runtime; dropping it stops
+/// the server and every connection it holds (the runtime is dropped with them).
+pub struct Background {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    /// Run the future `serve()` makes (inside the runtime) until dropped.
+    pub fn spawn<F, Fut>(serve: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                tokio::select! {
+                    () = serve() => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        Background {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// A real HTTP server on 127.0.0.1, stopped (with every connection it holds) on drop.
 ///
 /// Routes: `/flaky/{n}` (503 for the first n requests to it, then 200), `/json` (a JSON
@@ -164,8 +209,7 @@ pub fn report_filters() -> insta::Settings {
 /// `Authorization: Bearer s3cr3t-token-value` and header `X-Api-Key: k3y-value`, else 401).
 pub struct HttpServer {
     pub addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Background,
 }
 
 pub const AUTH_TOKEN: &str = "s3cr3t-token-value";
@@ -217,38 +261,23 @@ impl HttpServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = routes();
-                match tls {
-                    None => tokio::select! {
-                        r = axum::serve(listener, app) => r.unwrap(),
-                        _ = stopped => {}
-                    },
-                    Some(config) => {
-                        let listener = TlsListener {
-                            tcp: listener,
-                            acceptor: tokio_rustls::TlsAcceptor::from(config),
-                        };
-                        tokio::select! {
-                            r = axum::serve(listener, app) => r.unwrap(),
-                            _ = stopped => {}
-                        }
-                    }
+        let server = Background::spawn(move || async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let app = routes();
+            match tls {
+                None => axum::serve(listener, app).await.unwrap(),
+                Some(config) => {
+                    let listener = TlsListener {
+                        tcp: listener,
+                        acceptor: tokio_rustls::TlsAcceptor::from(config),
+                    };
+                    axum::serve(listener, app).await.unwrap();
                 }
-            });
-            // Dropping the runtime here cancels every connection task.
+            }
         });
         HttpServer {
             addr,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 
@@ -258,17 +287,6 @@ impl HttpServer {
 
     pub fn port(&self) -> u16 {
         self.addr.port()
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -390,8 +408,7 @@ pub fn server_config_with_clients(
 /// `response`, then closes. Stopped with its connections on drop.
 pub struct LinePeer {
     pub addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: Background,
 }
 
 impl LinePeer {
@@ -404,72 +421,47 @@ impl LinePeer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
-                let serve = async move {
-                    loop {
-                        let Ok((tcp, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        let acceptor = acceptor.clone();
-                        tokio::spawn(async move {
-                            let mut stream: Box<dyn Stream> = match acceptor {
-                                None => Box::new(tcp),
-                                Some(a) => match a.accept(tcp).await {
-                                    Ok(s) => Box::new(s),
-                                    Err(_) => return,
-                                },
-                            };
-                            let _ = stream.write_all(banner.as_bytes()).await;
-                            if let Some((request, response)) = reply {
-                                let mut got = Vec::new();
-                                let mut chunk = [0u8; 256];
-                                while !String::from_utf8_lossy(&got).contains(request) {
-                                    match stream.read(&mut chunk).await {
-                                        Ok(0) | Err(_) => return,
-                                        Ok(n) => got.extend_from_slice(&chunk[..n]),
-                                    }
-                                }
-                                let _ = stream.write_all(response.as_bytes()).await;
-                            }
-                            let _ = stream.shutdown().await;
-                        });
-                    }
+        let server = Background::spawn(move || async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
                 };
-                tokio::select! {
-                    () = serve => {}
-                    _ = stopped => {}
-                }
-            });
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let mut stream: Box<dyn Stream> = match acceptor {
+                        None => Box::new(tcp),
+                        Some(a) => match a.accept(tcp).await {
+                            Ok(s) => Box::new(s),
+                            Err(_) => return,
+                        },
+                    };
+                    let _ = stream.write_all(banner.as_bytes()).await;
+                    if let Some((request, response)) = reply {
+                        let mut got = Vec::new();
+                        let mut chunk = [0u8; 256];
+                        while !String::from_utf8_lossy(&got).contains(request) {
+                            match stream.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => got.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let _ = stream.write_all(response.as_bytes()).await;
+                    }
+                    let _ = stream.shutdown().await;
+                });
+            }
         });
         LinePeer {
             addr,
-            stop: Some(stop),
-            thread: Some(thread),
+            _server: server,
         }
     }
 }
 
 trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
-
-impl Drop for LinePeer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
 
 /// A port on 127.0.0.1 where nothing listens (bound, then released).
 pub fn closed_port() -> u16 {
