@@ -196,10 +196,13 @@ async fn run_all(monitors: Vec<Arc<Monitor>>, s: &Settings, ctx: probe::Context)
         while let Some(joined) = tasks.join_next().await {
             match joined {
                 Ok((i, obs)) => {
-                    slots[i] = Some(obs);
-                    if let Some(bar) = &bar {
+                    // The bar counts monitors, not attempts: `--wait` rounds do not move it.
+                    if slots[i].is_none()
+                        && let Some(bar) = &bar
+                    {
                         bar.inc(1);
                     }
+                    slots[i] = Some(obs);
                 }
                 // A panicking probe is a bug; its monitor is reported as unknown below.
                 Err(e) => tracing::error!("a probe task failed: {e}"),
