@@ -12,6 +12,7 @@ pub mod humanize;
 pub mod plan;
 pub mod probe;
 pub mod report;
+pub mod schedule;
 pub mod state;
 pub mod status;
 
