@@ -30,6 +30,18 @@ impl Output {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {self:?}"))
     }
 
+    /// Status, reason and `cert_expires_at` of the first monitor in the JSON report.
+    pub fn first(&self) -> (String, String, Option<String>) {
+        let v = self.json();
+        let m = &v["monitors"][0];
+        let text = |k: &str| m[k].as_str().map(str::to_owned);
+        (
+            text("status").unwrap_or_default(),
+            text("reason").unwrap_or_default(),
+            text("cert_expires_at"),
+        )
+    }
+
     /// Status and reason of every monitor in the JSON report, in order.
     pub fn statuses(&self) -> Vec<(String, String)> {
         self.json()["monitors"]
