@@ -1,21 +1,36 @@
-//! The monitor state machine: a pure function from (previous state, observation, policy,
-//! now) to (next state, events). No I/O, no clock reads, no await: `watch` feeds it
-//! observations and persists what it returns, and tests drive it with made-up times.
+//! The monitor state machine: a pure function from (previous state, observation,
+//! conditions, policy, now) to (next state, events). No I/O, no clock reads, no await:
+//! `watch` and `simulate` feed it observations and persist what it returns, and tests
+//! drive it with made-up times.
+//!
+//! Two things are tracked apart: the *confirmed* status (debounced observations, with an
+//! `Incident` while it is failing) and what alerts last *announced*. Every alert is the
+//! reconciliation of the two, so holding alerts back (maintenance, a parent that is down,
+//! flapping) only defers the reconciliation; nothing is lost and nothing is sent twice.
 //!
 //! Rules (the seeds' debouncing, made declarative):
 //! - An observation is *failing* when it is down or unknown. `failure_threshold`
 //!   consecutive failing observations, and (with `grace`) failing for at least that long,
-//!   confirm an outage: one `IncidentOpened`, however long it lasts.
-//! - `success_threshold` consecutive passing observations end it: `IncidentResolved` with
-//!   the downtime.
-//! - Degraded is passing but reported: entering it outside an incident emits `Degraded`.
-//! - Start-up: a fresh state (nothing stored) records the first confirmed status without
-//!   alerting; a state restored from the store keeps its incident, so a restart neither
-//!   re-alerts an ongoing outage nor forgets it, and a change since is alerted normally.
-//! - While an incident is open, `repeat_every` emits `ReminderDue`, at most
+//!   confirm an outage: one incident, however long it lasts.
+//! - `success_threshold` consecutive passing observations end it.
+//! - Degraded is passing but announced: `Degraded` once when it starts.
+//! - Window start (seed 003): after a monitor becomes active, a failure is not confirmed
+//!   before `not_before` (`window_start + interval + grace`, set by the scheduler).
+//! - Start-up (seed 001): a fresh state (nothing stored) takes the first confirmed status
+//!   as already announced, so it is recorded, not alerted; a state restored from the
+//!   store keeps its incident and announcement, so a restart neither re-alerts an ongoing
+//!   outage nor forgets it, and a change since is alerted normally.
+//! - Holds: in a maintenance window, or while a `depends_on` parent is failing, incidents
+//!   are recorded but not announced. When the hold ends, whatever is still true is
+//!   announced (an outage that outlived its maintenance alerts then; one that ended inside
+//!   it never alerts).
+//! - Flapping: `changes` confirmed changes between failing and passing within `window`
+//!   announce `Flapping` once and hold alerts until the status has held for a whole
+//!   window; then the settled status is announced.
+//! - While an announced outage lasts, `repeat_every` emits `ReminderDue`, at most
 //!   `max_reminders` times.
-//!
-//! Not yet here (later work): flapping, `depends_on` holds, the paused state.
+//! - Paused: not stepped at all (the scheduler does not probe it); pausing forgets the
+//!   counters but not the incident or the announcement.
 
 use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime};
@@ -29,19 +44,49 @@ pub struct Policy {
     pub success_threshold: NonZeroU32,
     /// Down only after failing for at least this long.
     pub grace: Option<Duration>,
-    /// Remind while an incident stays open.
+    /// Remind while an announced outage lasts.
     pub repeat_every: Option<Duration>,
     pub max_reminders: Option<u32>,
+    pub flapping: Option<Flapping>,
 }
 
-/// An open outage.
+/// Flap detection: `changes` confirmed changes within `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flapping {
+    pub changes: NonZeroU32,
+    pub window: Duration,
+}
+
+/// Why alerts are held back at this moment (the scheduler knows; the machine obeys).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hold {
+    /// The monitor is in a maintenance window.
+    Maintenance,
+    /// A `depends_on` parent is failing.
+    Parent(String),
+}
+
+/// A confirmed outage, announced or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Incident {
     pub opened_at: SystemTime,
     /// The reason of the observation that confirmed it.
     pub reason: String,
-    pub reminders: u32,
-    pub last_alert: SystemTime,
+    /// The failing parent it was confirmed under, if any.
+    pub parent: Option<String>,
+}
+
+/// What alerts last said about a monitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Announced {
+    Up,
+    Degraded,
+    Down {
+        /// When the announced outage began (its first incident's opening).
+        opened_at: SystemTime,
+        reminders: u32,
+        last_alert: SystemTime,
+    },
 }
 
 /// What the state machine knows about one monitor.
@@ -56,13 +101,22 @@ pub struct MonitorState {
     /// When the current run of failing observations began.
     pub failing_since: Option<SystemTime>,
     pub incident: Option<Incident>,
+    /// `None` until the first confirmed status after a fresh start.
+    pub announced: Option<Announced>,
+    /// Confirmed changes between failing and passing, oldest first, for flap detection.
+    pub changes: Vec<SystemTime>,
+    pub flapping: bool,
+    /// Window-start rule: no failure is confirmed before this.
+    pub not_before: Option<SystemTime>,
 }
 
-/// What happened, for the store and the notifier.
+/// What happened that people may need to hear about: the notifier's input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// An outage is announced; `opened_at` is earlier than `at` when a hold delayed it.
     IncidentOpened {
         at: SystemTime,
+        opened_at: SystemTime,
         reason: String,
     },
     IncidentResolved {
@@ -74,11 +128,71 @@ pub enum Event {
         at: SystemTime,
         reason: String,
     },
+    Flapping {
+        at: SystemTime,
+        changes: u32,
+        window: Duration,
+    },
     ReminderDue {
         at: SystemTime,
         opened_at: SystemTime,
         reminder: u32,
     },
+}
+
+impl Event {
+    /// The event's name as stored and shown: `down`, `up`, `degraded`, `flapping`,
+    /// `reminder`.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::IncidentOpened { .. } => "down",
+            Event::IncidentResolved { .. } => "up",
+            Event::Degraded { .. } => "degraded",
+            Event::Flapping { .. } => "flapping",
+            Event::ReminderDue { .. } => "reminder",
+        }
+    }
+
+    #[must_use]
+    pub fn at(&self) -> SystemTime {
+        match self {
+            Event::IncidentOpened { at, .. }
+            | Event::IncidentResolved { at, .. }
+            | Event::Degraded { at, .. }
+            | Event::Flapping { at, .. }
+            | Event::ReminderDue { at, .. } => *at,
+        }
+    }
+}
+
+fn is_failing(s: Status) -> bool {
+    s >= Status::Unknown
+}
+
+impl MonitorState {
+    /// Pause (or resume) probing: the counters start afresh, the incident and the
+    /// announcement stay, so resuming into a recovery announces it.
+    pub fn reset_counters(&mut self) {
+        self.failures = 0;
+        self.successes = 0;
+        self.failing_since = None;
+    }
+
+    /// The monitor just became active (its `active` window opened at `window_start`):
+    /// failures before this window do not count, and none is confirmed before
+    /// `window_start + interval + grace`.
+    pub fn activate(&mut self, window_start: SystemTime, interval: Duration, policy: &Policy) {
+        self.reset_counters();
+        self.not_before = Some(window_start + interval + policy.grace.unwrap_or_default());
+    }
+
+    /// Whether a `depends_on` child of this monitor should hold its alerts: the monitor
+    /// is confirmed failing or its latest observation failed.
+    #[must_use]
+    pub fn holds_children(&self) -> bool {
+        self.status.is_some_and(is_failing) || self.failures > 0
+    }
 }
 
 /// One observation through the machine.
@@ -87,96 +201,185 @@ pub fn step(
     prev: &MonitorState,
     observed: Status,
     reason: &str,
+    hold: Option<&Hold>,
     policy: &Policy,
     now: SystemTime,
 ) -> (MonitorState, Vec<Event>) {
     let mut next = prev.clone();
     let mut events = Vec::new();
-    let failing = observed >= Status::Unknown;
+    let failing = is_failing(observed);
     if failing {
-        next.failures += 1;
+        next.failures = next.failures.saturating_add(1);
         next.successes = 0;
         next.failing_since.get_or_insert(now);
     } else {
-        next.successes += 1;
+        next.successes = next.successes.saturating_add(1);
         next.failures = 0;
         next.failing_since = None;
     }
-    let fresh = prev.status.is_none();
+    if next.not_before.is_some_and(|t| now >= t) {
+        next.not_before = None;
+    }
     let confirmed = if failing {
         let long_enough = policy.grace.is_none_or(|g| {
             next.failing_since
                 .is_some_and(|s| now.duration_since(s).unwrap_or_default() >= g)
         });
-        (next.failures >= policy.failure_threshold.get() && long_enough).then_some(observed)
+        (next.failures >= policy.failure_threshold.get()
+            && long_enough
+            && next.not_before.is_none())
+        .then_some(observed)
     } else if next.incident.is_some() {
         (next.successes >= policy.success_threshold.get()).then_some(observed)
     } else {
         // Outside an incident a passing observation is confirmed at once (up <-> degraded).
         Some(observed)
     };
-    let Some(confirmed) = confirmed else {
-        remind(&mut next, policy, now, &mut events);
-        return (next, events);
-    };
+    if let Some(confirmed) = confirmed {
+        confirm(&mut next, confirmed, reason, hold, now);
+    }
+    if let Some(f) = policy.flapping {
+        let horizon = now.checked_sub(f.window).unwrap_or(SystemTime::UNIX_EPOCH);
+        next.changes.retain(|t| *t > horizon);
+        let keep = f.changes.get() as usize;
+        if next.changes.len() > keep {
+            next.changes.drain(..next.changes.len() - keep);
+        }
+        if !next.flapping && next.changes.len() >= keep {
+            next.flapping = true;
+            events.push(Event::Flapping {
+                at: now,
+                changes: f.changes.get(),
+                window: f.window,
+            });
+        } else if next.flapping && next.changes.is_empty() {
+            next.flapping = false;
+        }
+    }
+    // The state found at a fresh start is taken as announced: recorded, not alerted.
+    if next.announced.is_none()
+        && let Some(status) = next.status
+    {
+        next.announced = Some(match (status, &next.incident) {
+            (s, Some(i)) if is_failing(s) => Announced::Down {
+                opened_at: i.opened_at,
+                reminders: 0,
+                last_alert: now,
+            },
+            (Status::Degraded, _) => Announced::Degraded,
+            _ => Announced::Up,
+        });
+    }
+    if hold.is_none() && !next.flapping {
+        reconcile(&mut next, reason, policy, now, &mut events);
+    }
+    (next, events)
+}
+
+/// Record a confirmed status: its time, flips for flap detection, the incident.
+fn confirm(
+    next: &mut MonitorState,
+    confirmed: Status,
+    reason: &str,
+    hold: Option<&Hold>,
+    now: SystemTime,
+) {
     if next.status != Some(confirmed) {
         next.since = Some(now);
+        if next
+            .status
+            .is_some_and(|s| is_failing(s) != is_failing(confirmed))
+        {
+            next.changes.push(now);
+        }
     }
     next.status = Some(confirmed);
-    match (failing, next.incident.take()) {
-        (true, Some(incident)) => {
-            next.incident = Some(incident);
-            remind(&mut next, policy, now, &mut events);
-        }
-        (true, None) => {
+    if is_failing(confirmed) {
+        if next.incident.is_none() {
             next.incident = Some(Incident {
                 opened_at: now,
                 reason: reason.to_owned(),
+                parent: match hold {
+                    Some(Hold::Parent(p)) => Some(p.clone()),
+                    _ => None,
+                },
+            });
+        }
+    } else {
+        next.incident = None;
+    }
+}
+
+/// Announce what changed since the last announcement.
+fn reconcile(
+    next: &mut MonitorState,
+    reason: &str,
+    policy: &Policy,
+    now: SystemTime,
+    events: &mut Vec<Event>,
+) {
+    let Some(status) = next.status else {
+        return;
+    };
+    match (&mut next.announced, &next.incident) {
+        (Some(Announced::Down { .. }), Some(_)) => remind(next, policy, now, events),
+        (announced, Some(incident)) => {
+            events.push(Event::IncidentOpened {
+                at: now,
+                opened_at: incident.opened_at,
+                reason: incident.reason.clone(),
+            });
+            *announced = Some(Announced::Down {
+                opened_at: incident.opened_at,
                 reminders: 0,
                 last_alert: now,
             });
-            // The state found at a fresh start is recorded, not alerted.
-            if !fresh {
-                events.push(Event::IncidentOpened {
-                    at: now,
-                    reason: reason.to_owned(),
-                });
-            }
         }
-        (false, Some(incident)) => events.push(Event::IncidentResolved {
-            at: now,
-            opened_at: incident.opened_at,
-            downtime: now.duration_since(incident.opened_at).unwrap_or_default(),
-        }),
-        (false, None) => {
-            if confirmed == Status::Degraded && prev.status != Some(Status::Degraded) && !fresh {
+        (announced, None) => {
+            let was = announced.take();
+            if let Some(Announced::Down { opened_at, .. }) = was {
+                events.push(Event::IncidentResolved {
+                    at: now,
+                    opened_at,
+                    downtime: now.duration_since(opened_at).unwrap_or_default(),
+                });
+            } else if status == Status::Degraded && was != Some(Announced::Degraded) {
                 events.push(Event::Degraded {
                     at: now,
                     reason: reason.to_owned(),
                 });
             }
+            *announced = Some(if status == Status::Degraded {
+                Announced::Degraded
+            } else {
+                Announced::Up
+            });
         }
     }
-    (next, events)
 }
 
 fn remind(state: &mut MonitorState, policy: &Policy, now: SystemTime, events: &mut Vec<Event>) {
-    let (Some(incident), Some(every)) = (state.incident.as_mut(), policy.repeat_every) else {
+    let (
+        Some(Announced::Down {
+            opened_at,
+            reminders,
+            last_alert,
+        }),
+        Some(every),
+    ) = (state.announced.as_mut(), policy.repeat_every)
+    else {
         return;
     };
-    if policy
-        .max_reminders
-        .is_some_and(|max| incident.reminders >= max)
-    {
+    if policy.max_reminders.is_some_and(|max| *reminders >= max) {
         return;
     }
-    if now.duration_since(incident.last_alert).unwrap_or_default() >= every {
-        incident.reminders += 1;
-        incident.last_alert = now;
+    if now.duration_since(*last_alert).unwrap_or_default() >= every {
+        *reminders += 1;
+        *last_alert = now;
         events.push(Event::ReminderDue {
             at: now,
-            opened_at: incident.opened_at,
-            reminder: incident.reminders,
+            opened_at: *opened_at,
+            reminder: *reminders,
         });
     }
 }
@@ -198,62 +401,93 @@ mod tests {
             grace: None,
             repeat_every: None,
             max_reminders: None,
+            flapping: None,
         }
     }
 
-    /// Short names for events in the tables: `open@30`, `resolve@60/30s`, `degraded@10`,
-    /// `remind#1@90`.
+    /// Short names for events in the tables: `open@30`, `open@50/30` (announced at 50,
+    /// opened at 30), `resolve@60/30s`, `degraded@10`, `flapping@40`, `remind#1@90`.
     fn name(e: &Event) -> String {
         let secs = |t: &SystemTime| t.duration_since(at(0)).unwrap().as_secs();
         match e {
-            Event::IncidentOpened { at, .. } => format!("open@{}", secs(at)),
+            Event::IncidentOpened { at, opened_at, .. } if at == opened_at => {
+                format!("open@{}", secs(at))
+            }
+            Event::IncidentOpened { at, opened_at, .. } => {
+                format!("open@{}/{}", secs(at), secs(opened_at))
+            }
             Event::IncidentResolved { at, downtime, .. } => {
                 format!("resolve@{}/{}s", secs(at), downtime.as_secs())
             }
             Event::Degraded { at, .. } => format!("degraded@{}", secs(at)),
+            Event::Flapping { at, .. } => format!("flapping@{}", secs(at)),
             Event::ReminderDue { at, reminder, .. } => format!("remind#{reminder}@{}", secs(at)),
         }
     }
 
-    /// Run a timeline of `secs:status` words (u, w, d, ?) from `start`; return the events.
+    /// Run a timeline of `secs:status` words (u, w, d, ?) from `start`, a status suffixed
+    /// `m` in maintenance or `p` while the parent is down; return the events.
     fn run(start: MonitorState, p: &Policy, timeline: &str) -> (MonitorState, Vec<String>) {
         let mut state = start;
         let mut out = Vec::new();
         for word in timeline.split_whitespace() {
             let (t, s) = word.split_once(':').unwrap();
-            let status = match s {
-                "u" => Status::Up,
-                "w" => Status::Degraded,
-                "d" => Status::Down,
-                "?" => Status::Unknown,
-                _ => panic!("bad status {s}"),
+            let (s, hold) = match s.as_bytes() {
+                [s, b'm'] => (*s, Some(Hold::Maintenance)),
+                [s, b'p'] => (*s, Some(Hold::Parent("db".into()))),
+                [s] => (*s, None),
+                _ => panic!("bad word {word}"),
             };
-            let (next, events) = step(&state, status, "why", p, at(t.parse().unwrap()));
+            let status = match s {
+                b'u' => Status::Up,
+                b'w' => Status::Degraded,
+                b'd' => Status::Down,
+                b'?' => Status::Unknown,
+                _ => panic!("bad status in {word}"),
+            };
+            let (next, events) = step(
+                &state,
+                status,
+                "why",
+                hold.as_ref(),
+                p,
+                at(t.parse().unwrap()),
+            );
             out.extend(events.iter().map(name));
             state = next;
         }
         (state, out)
     }
 
-    /// A state as if restored from the store: confirmed `status` since 0.
+    /// A state as if restored from the store: confirmed and announced `status` since 0.
     fn restored(status: Status) -> MonitorState {
-        let incident = (status >= Status::Unknown).then(|| Incident {
-            opened_at: at(0),
-            reason: "stored".into(),
-            reminders: 0,
-            last_alert: at(0),
-        });
+        let down = is_failing(status);
         MonitorState {
             status: Some(status),
             since: Some(at(0)),
-            incident,
+            incident: down.then(|| Incident {
+                opened_at: at(0),
+                reason: "stored".into(),
+                parent: None,
+            }),
+            announced: Some(if down {
+                Announced::Down {
+                    opened_at: at(0),
+                    reminders: 0,
+                    last_alert: at(0),
+                }
+            } else {
+                Announced::Up
+            }),
             ..MonitorState::default()
         }
     }
 
     #[test]
+    #[allow(clippy::too_many_lines)] // one row per rule reads better than many functions
     fn table() {
         let up = || restored(Status::Up);
+        let fresh = MonitorState::default;
         let cases: Vec<(&str, MonitorState, Policy, &str, Vec<&str>)> = vec![
             (
                 "one failure below the threshold",
@@ -298,7 +532,14 @@ mod tests {
                 vec!["open@20"],
             ),
             (
-                "degraded is reported once, not an incident",
+                "down and unknown mixed are one outage",
+                up(),
+                policy(1, 1),
+                "10:d 20:? 30:d 40:u",
+                vec!["open@10", "resolve@40/30s"],
+            ),
+            (
+                "degraded is announced once, not an incident",
                 up(),
                 policy(1, 1),
                 "10:w 20:w 30:u 40:w",
@@ -311,27 +552,49 @@ mod tests {
                 "10:d 20:w 30:u",
                 vec!["open@10", "resolve@30/20s"],
             ),
+            // Seed 001: alert after N consecutive failures, recover immediately.
+            (
+                "seed 001: 3 failures at 10 s, immediate recovery",
+                up(),
+                policy(3, 1),
+                "0:u 10:d 20:d 30:d 40:d 50:u 60:u",
+                vec!["open@30", "resolve@50/20s"],
+            ),
             // Seed 001: the state found at start-up is recorded, not alerted.
             (
                 "fresh start finds it down: silent",
-                MonitorState::default(),
+                fresh(),
                 policy(1, 1),
                 "10:d 20:d",
                 vec![],
             ),
             (
+                "fresh start finds it degraded: silent",
+                fresh(),
+                policy(1, 1),
+                "10:w 20:w",
+                vec![],
+            ),
+            (
                 "fresh start, down then recovery is alerted",
-                MonitorState::default(),
+                fresh(),
                 policy(1, 1),
                 "10:d 20:u",
                 vec!["resolve@20/10s"],
             ),
             (
                 "fresh start finds it up, then an outage",
-                MonitorState::default(),
+                fresh(),
                 policy(2, 1),
                 "10:u 20:d 30:d",
                 vec!["open@30"],
+            ),
+            (
+                "fresh start, failures below the threshold then up: nothing",
+                fresh(),
+                policy(3, 1),
+                "10:d 20:d 30:u 40:d",
+                vec![],
             ),
             // Seed 001: restore the last state from the store after a restart.
             (
@@ -348,11 +611,84 @@ mod tests {
                 "10:d",
                 vec!["open@10"],
             ),
+            (
+                "restart, stored down, now up: recovery alerted",
+                restored(Status::Down),
+                policy(3, 1),
+                "10:u",
+                vec!["resolve@10/10s"],
+            ),
+            // Maintenance: probed, recorded, never alerted; what outlives it is.
+            (
+                "outage inside maintenance: silent",
+                up(),
+                policy(1, 1),
+                "10:dm 20:dm 30:um 40:u",
+                vec![],
+            ),
+            (
+                "outage outlives maintenance: alerted when it ends",
+                up(),
+                policy(1, 1),
+                "10:dm 20:dm 30:d 40:u",
+                vec!["open@30/10", "resolve@40/30s"],
+            ),
+            (
+                "recovery inside maintenance of an announced outage: announced after",
+                up(),
+                policy(1, 1),
+                "10:d 20:um 30:u",
+                vec!["open@10", "resolve@30/20s"],
+            ),
+            (
+                "no reminders during maintenance",
+                up(),
+                Policy {
+                    repeat_every: Some(Duration::from_secs(10)),
+                    ..policy(1, 1)
+                },
+                "10:d 20:dm 30:dm 40:d",
+                vec!["open@10", "remind#1@40"],
+            ),
+            // depends_on: held while the parent fails, named under it.
+            (
+                "child down while the parent is down: held",
+                up(),
+                policy(1, 1),
+                "10:dp 20:dp 30:up",
+                vec![],
+            ),
+            (
+                "child still down after the parent recovered: alerted then",
+                up(),
+                policy(1, 1),
+                "10:dp 20:dp 30:d",
+                vec!["open@30/10"],
+            ),
+            // Window-start rule tested in `window_start_rule`.
         ];
         for (what, start, p, timeline, want) in cases {
             let (_, got) = run(start, &p, timeline);
             assert_eq!(got, want, "{what}: {timeline}");
         }
+    }
+
+    #[test]
+    fn a_held_incident_names_its_parent() {
+        let (state, _) = run(restored(Status::Up), &policy(1, 1), "10:dp");
+        let incident = state.incident.unwrap();
+        assert_eq!(incident.parent.as_deref(), Some("db"));
+        assert_eq!(incident.opened_at, at(10));
+        assert_eq!(state.announced, Some(Announced::Up));
+    }
+
+    #[test]
+    fn holds_children_on_a_failure_before_it_is_confirmed() {
+        let (state, _) = run(restored(Status::Up), &policy(3, 1), "10:d");
+        assert!(state.holds_children());
+        let (state, _) = run(restored(Status::Up), &policy(3, 1), "10:d 20:u");
+        assert!(!state.holds_children());
+        assert!(restored(Status::Down).holds_children());
     }
 
     #[test]
@@ -365,6 +701,77 @@ mod tests {
         assert_eq!(got, ["open@70"]);
         let (_, got) = run(restored(Status::Up), &p, "10:d 40:d 50:u 60:d 100:d 120:d");
         assert_eq!(got, ["open@120"], "a success restarts the grace period");
+    }
+
+    #[test]
+    fn window_start_rule() {
+        // Seed 003: an 8:00 window, 5 min frequency, 60 s grace: no alert before 8:06,
+        // whatever happened before the window.
+        let p = Policy {
+            grace: Some(Duration::from_secs(60)),
+            ..policy(1, 1)
+        };
+        let mut state = restored(Status::Up);
+        state.failures = 7; // yesterday's failures
+        state.failing_since = Some(at(0));
+        state.activate(at(1000), Duration::from_secs(300), &p);
+        assert_eq!(state.not_before, Some(at(1360)));
+        let (_, got) = run(state.clone(), &p, "1000:d 1300:d 1359:d 1360:d");
+        assert_eq!(got, ["open@1360"]);
+        let (_, got) = run(state, &p, "1000:d 1300:u 1360:d 1420:d");
+        assert_eq!(
+            got,
+            ["open@1420"],
+            "grace still applies after the window start"
+        );
+    }
+
+    #[test]
+    fn flapping_is_one_event_then_the_settled_status() {
+        let p = Policy {
+            flapping: Some(Flapping {
+                changes: NonZeroU32::new(4).unwrap(),
+                window: Duration::from_secs(100),
+            }),
+            ..policy(1, 1)
+        };
+        let three = Policy {
+            flapping: Some(Flapping {
+                changes: NonZeroU32::new(3).unwrap(),
+                window: Duration::from_secs(100),
+            }),
+            ..p
+        };
+        // Changes at 10, 20, 30: the third makes it flap, instead of a second alert.
+        // Alerts are held until the status held for a whole window (the last change was
+        // at 70, so until 171); it settled down, which is announced then.
+        let (state, got) = run(
+            restored(Status::Up),
+            &three,
+            "10:d 20:u 30:d 40:u 50:d 60:u 70:d 100:d 150:d 171:d",
+        );
+        assert_eq!(
+            got,
+            ["open@10", "resolve@20/10s", "flapping@30", "open@171/70"]
+        );
+        assert!(!state.flapping);
+        // Settling up after a flap that began during an announced outage announces the
+        // recovery once.
+        let (_, got) = run(
+            restored(Status::Up),
+            &p,
+            "10:d 20:u 30:d 40:u 50:d 60:u 200:u",
+        );
+        assert_eq!(
+            got,
+            [
+                "open@10",
+                "resolve@20/10s",
+                "open@30",
+                "flapping@40",
+                "resolve@200/170s"
+            ]
+        );
     }
 
     #[test]
@@ -385,6 +792,7 @@ mod tests {
         );
         assert!(state.incident.is_none());
         assert_eq!(state.status, Some(Status::Up));
+        assert_eq!(state.announced, Some(Announced::Up));
     }
 
     #[test]
@@ -393,5 +801,13 @@ mod tests {
         assert_eq!(state.status, Some(Status::Down));
         assert_eq!(state.since, Some(at(30)));
         assert_eq!(state.incident.as_ref().map(|i| i.opened_at), Some(at(30)));
+    }
+
+    #[test]
+    fn pausing_keeps_the_outage() {
+        let (mut state, _) = run(restored(Status::Up), &policy(2, 1), "10:d 20:d 30:d");
+        state.reset_counters();
+        let (_, got) = run(state, &policy(2, 1), "1000:u");
+        assert_eq!(got, ["resolve@1000/980s"]);
     }
 }
