@@ -1,11 +1,10 @@
-//! When a monitor runs next: pure functions of the schedule and a given time, no clock
-//! reads, so they are tested with made-up times, across DST changes too. (Issue 6, first
-//! part: intervals with clock alignment and a stable jitter, and cron expressions in a time
-//! zone. Active and maintenance windows come next.)
+//! When a monitor runs next, and whether a named window (`schedules:`) is open: pure
+//! functions of the schedule and a given time, no clock reads, so they are tested with
+//! made-up times, across DST changes too.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 /// How often a monitor runs.
 #[derive(Debug, Clone)]
@@ -105,6 +104,163 @@ pub fn jitter_offset(name: &str, jitter: Duration) -> Duration {
     }
     let nanos = u64::try_from(jitter.as_nanos()).unwrap_or(u64::MAX);
     Duration::from_nanos(hash % nanos)
+}
+
+/// A named set of windows in a time zone (`schedules.<name>`): business hours, a weekly
+/// maintenance slot.
+#[derive(Debug, Clone)]
+pub struct Windows {
+    pub tz: chrono_tz::Tz,
+    pub windows: Vec<Window>,
+}
+
+/// One window.
+#[derive(Debug, Clone)]
+pub enum Window {
+    /// On the given weekdays (Monday first) from `from` to `to`, local time; a `to` at or
+    /// before `from` ends on the next day (`from == to` is a whole day).
+    Days {
+        days: [bool; 7],
+        from: NaiveTime,
+        to: NaiveTime,
+    },
+    /// From each time of a cron expression, for `duration`.
+    Cron {
+        cron: Box<croner::Cron>,
+        duration: Duration,
+    },
+}
+
+impl Windows {
+    /// If `t` is inside a window, when that window opened (the earliest start among the
+    /// windows that contain `t`, so overlapping windows read as one).
+    #[must_use]
+    pub fn open_since(&self, t: SystemTime) -> Option<SystemTime> {
+        self.windows
+            .iter()
+            .filter_map(|w| self.window_open_since(w, t))
+            .min()
+    }
+
+    /// The next time strictly after `t` that a window opens.
+    #[must_use]
+    pub fn next_open(&self, t: SystemTime) -> Option<SystemTime> {
+        let utc: DateTime<Utc> = t.into();
+        let local = self.tz.from_utc_datetime(&utc.naive_utc());
+        self.windows
+            .iter()
+            .filter_map(|w| match w {
+                Window::Days { days, from, .. } => (0..=7)
+                    .filter_map(|d| {
+                        let date = local.date_naive().checked_add_days(chrono::Days::new(d))?;
+                        days[date.weekday().num_days_from_monday() as usize]
+                            .then(|| self.local(date, *from))
+                            .filter(|s| *s > t)
+                    })
+                    .next(),
+                Window::Cron { cron, .. } => cron
+                    .find_next_occurrence(&local, false)
+                    .ok()
+                    .map(|n| n.with_timezone(&Utc).into()),
+            })
+            .min()
+    }
+
+    fn window_open_since(&self, w: &Window, t: SystemTime) -> Option<SystemTime> {
+        let utc: DateTime<Utc> = t.into();
+        let local = self.tz.from_utc_datetime(&utc.naive_utc());
+        match w {
+            Window::Days { days, from, to } => {
+                // A window containing `t` opened today or (crossing midnight) yesterday.
+                [1, 0].into_iter().find_map(|back| {
+                    let date = local
+                        .date_naive()
+                        .checked_sub_days(chrono::Days::new(back))?;
+                    if !days[date.weekday().num_days_from_monday() as usize] {
+                        return None;
+                    }
+                    let start = self.local(date, *from);
+                    let end_date = if to > from { date } else { date.succ_opt()? };
+                    let end = self.local(end_date, *to);
+                    (start <= t && t < end).then_some(start)
+                })
+            }
+            Window::Cron { cron, duration } => {
+                let start: SystemTime = cron
+                    .find_previous_occurrence(&local, true)
+                    .ok()?
+                    .with_timezone(&Utc)
+                    .into();
+                (t < start + *duration).then_some(start)
+            }
+        }
+    }
+
+    /// A local date and time as an instant; a time skipped by a DST change is read as the
+    /// first instant after the gap, a repeated one as its first occurrence.
+    fn local(&self, date: NaiveDate, time: NaiveTime) -> SystemTime {
+        let naive = NaiveDateTime::new(date, time);
+        let mut probe = naive;
+        for _ in 0..4 {
+            if let Some(t) = self.tz.from_local_datetime(&probe).earliest() {
+                return t.with_timezone(&Utc).into();
+            }
+            probe += chrono::Duration::minutes(30);
+        }
+        // No zone has a gap longer than two hours; fall back to reading it as UTC.
+        Utc.from_utc_datetime(&naive).into()
+    }
+}
+
+/// Weekdays from `mon-fri`, `sat,sun`, `fri-mon` (wrapping), `daily`: Monday first.
+pub fn parse_days(text: &str) -> Result<[bool; 7], String> {
+    const FULL: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    let day = |s: &str| {
+        let s = s.trim().to_ascii_lowercase();
+        FULL.iter()
+            .position(|f| s == *f || (s.len() == 3 && f.starts_with(&s)))
+            .ok_or_else(|| "unknown day name (use mon, tue, wed, thu, fri, sat, sun)".to_owned())
+    };
+    let mut days = [false; 7];
+    if matches!(text.trim(), "daily" | "*" | "all") {
+        return Ok([true; 7]);
+    }
+    for part in text.split(',') {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (day(a)?, day(b)?);
+                let mut d = a;
+                loop {
+                    days[d] = true;
+                    if d == b {
+                        break;
+                    }
+                    d = (d + 1) % 7;
+                }
+            }
+            None => days[day(part)?] = true,
+        }
+    }
+    Ok(days)
+}
+
+/// A local time of day, `HH:MM` or `HH:MM:SS`; `24:00` is the end of the day (midnight).
+pub fn parse_time(text: &str) -> Result<NaiveTime, String> {
+    let text = text.trim();
+    if text == "24:00" {
+        return Ok(NaiveTime::MIN);
+    }
+    NaiveTime::parse_from_str(text, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(text, "%H:%M:%S"))
+        .map_err(|_| "invalid time of day (use HH:MM, 24-hour clock)".to_owned())
 }
 
 #[cfg(test)]
@@ -217,5 +373,130 @@ mod tests {
         assert_ne!(jitter_offset("api", j), jitter_offset("db", j));
         assert!((0..1000).all(|i| jitter_offset(&format!("m{i}"), j) < j));
         assert_eq!(jitter_offset("api", Duration::ZERO), Duration::ZERO);
+    }
+
+    fn berlin(windows: Vec<Window>) -> Windows {
+        Windows {
+            tz: chrono_tz::Europe::Berlin,
+            windows,
+        }
+    }
+
+    fn days(text: &str, from: &str, to: &str) -> Window {
+        Window::Days {
+            days: parse_days(text).unwrap(),
+            from: parse_time(from).unwrap(),
+            to: parse_time(to).unwrap(),
+        }
+    }
+
+    #[test]
+    fn business_hours_in_a_time_zone() {
+        // 2026-11-23 is a Monday; Berlin is UTC+1 in November.
+        let w = berlin(vec![days("mon-fri", "08:00", "18:00")]);
+        assert_eq!(w.open_since(t("2026-11-23T06:59:59Z")), None);
+        assert_eq!(
+            show(w.open_since(t("2026-11-23T07:00:00Z"))),
+            "2026-11-23T07:00:00Z"
+        );
+        assert_eq!(
+            show(w.open_since(t("2026-11-23T16:59:59Z"))),
+            "2026-11-23T07:00:00Z"
+        );
+        assert_eq!(w.open_since(t("2026-11-23T17:00:00Z")), None);
+        assert_eq!(w.open_since(t("2026-11-28T10:00:00Z")), None, "Saturday");
+        assert_eq!(
+            show(w.next_open(t("2026-11-27T12:00:00Z"))),
+            "2026-11-30T07:00:00Z",
+            "Friday noon: next Monday"
+        );
+        assert_eq!(
+            show(w.next_open(t("2026-11-23T07:00:00Z"))),
+            "2026-11-24T07:00:00Z"
+        );
+        // Summer time: 08:00 CEST is 06:00 UTC.
+        assert_eq!(
+            show(w.open_since(t("2026-07-01T06:30:00Z"))),
+            "2026-07-01T06:00:00Z"
+        );
+    }
+
+    #[test]
+    fn windows_across_midnight_and_dst() {
+        let night = berlin(vec![days("fri", "22:00", "06:00")]);
+        // Friday 2026-11-27 22:00 CET = 21:00 UTC, until Saturday 06:00 CET = 05:00 UTC.
+        assert_eq!(
+            show(night.open_since(t("2026-11-28T04:00:00Z"))),
+            "2026-11-27T21:00:00Z"
+        );
+        assert_eq!(night.open_since(t("2026-11-28T05:00:00Z")), None);
+        assert_eq!(
+            night.open_since(t("2026-11-27T04:00:00Z")),
+            None,
+            "Thursday night"
+        );
+        // 02:30 does not exist on 2026-03-29 in Berlin: the window opens at 03:00 CEST.
+        let gap = berlin(vec![days("daily", "02:30", "04:00")]);
+        assert_eq!(
+            show(gap.next_open(t("2026-03-28T12:00:00Z"))),
+            "2026-03-29T01:00:00Z"
+        );
+        // A whole day.
+        let all = berlin(vec![days("sun", "00:00", "24:00")]);
+        assert_eq!(
+            show(all.open_since(t("2026-11-29T22:59:59Z"))),
+            "2026-11-28T23:00:00Z"
+        );
+        assert_eq!(all.open_since(t("2026-11-29T23:00:00Z")), None);
+    }
+
+    #[test]
+    fn cron_windows_with_a_duration() {
+        let Schedule::Cron { cron, .. } = Schedule::cron("0 2 * * sun", "UTC").unwrap() else {
+            unreachable!()
+        };
+        let w = Windows {
+            tz: chrono_tz::UTC,
+            windows: vec![Window::Cron {
+                cron,
+                duration: Duration::from_secs(2 * 3600),
+            }],
+        };
+        // Sunday 2026-11-29.
+        assert_eq!(w.open_since(t("2026-11-29T01:59:59Z")), None);
+        assert_eq!(
+            show(w.open_since(t("2026-11-29T02:00:00Z"))),
+            "2026-11-29T02:00:00Z"
+        );
+        assert_eq!(
+            show(w.open_since(t("2026-11-29T03:59:59Z"))),
+            "2026-11-29T02:00:00Z"
+        );
+        assert_eq!(w.open_since(t("2026-11-29T04:00:00Z")), None);
+        assert_eq!(
+            show(w.next_open(t("2026-11-29T02:00:00Z"))),
+            "2026-12-06T02:00:00Z"
+        );
+    }
+
+    #[test]
+    fn day_and_time_syntax() {
+        let on = |text: &str| {
+            parse_days(text)
+                .unwrap()
+                .iter()
+                .map(|d| if *d { 'x' } else { '.' })
+                .collect::<String>()
+        };
+        assert_eq!(on("mon-fri"), "xxxxx..");
+        assert_eq!(on("sat,sun"), ".....xx");
+        assert_eq!(on("fri-mon"), "x...xxx");
+        assert_eq!(on("Monday, wed"), "x.x....");
+        assert_eq!(on("daily"), "xxxxxxx");
+        assert!(parse_days("mon-fry").is_err());
+        assert!(parse_days("").is_err());
+        assert_eq!(parse_time("08:30").unwrap().to_string(), "08:30:00");
+        assert!(parse_time("8h").is_err());
+        assert!(parse_time("25:00").is_err());
     }
 }
