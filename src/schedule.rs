@@ -150,14 +150,12 @@ impl Windows {
         self.windows
             .iter()
             .filter_map(|w| match w {
-                Window::Days { days, from, .. } => (0..=7)
-                    .filter_map(|d| {
-                        let date = local.date_naive().checked_add_days(chrono::Days::new(d))?;
-                        days[date.weekday().num_days_from_monday() as usize]
-                            .then(|| self.local(date, *from))
-                            .filter(|s| *s > t)
-                    })
-                    .next(),
+                Window::Days { days, from, .. } => (0..=7).find_map(|d| {
+                    let date = local.date_naive().checked_add_days(chrono::Days::new(d))?;
+                    days[date.weekday().num_days_from_monday() as usize]
+                        .then(|| self.local(date, *from))
+                        .filter(|s| *s > t)
+                }),
                 Window::Cron { cron, .. } => cron
                     .find_next_occurrence(&local, false)
                     .ok()
