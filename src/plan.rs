@@ -18,17 +18,36 @@ use crate::config::diag::{At, Diagnostic, Report};
 use crate::config::load::{self, Loaded};
 use crate::config::raw::{self, DurationStr, Secret, SizeStr};
 use crate::error::Error;
+use crate::schedule::{Schedule, Window, Windows};
+use crate::state::{Flapping, Policy};
 
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_FAILURE_THRESHOLD: u32 = 3;
 const DEFAULT_SUCCESS_THRESHOLD: u32 = 1;
+const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
 
 /// A checked configuration.
 #[derive(Debug)]
 pub struct Plan {
     pub path: PathBuf,
     pub monitors: Vec<Monitor>,
+    /// The `store` block: the database file (relative paths resolved) and retention.
+    pub store: StoreSettings,
+}
+
+/// Where and for how long `watch` keeps its state.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub path: Option<PathBuf>,
+    pub retention: Duration,
+}
+
+/// A resolved `schedules` entry.
+#[derive(Debug, Clone)]
+pub struct NamedWindows {
+    pub name: String,
+    pub windows: Arc<Windows>,
 }
 
 /// A checked monitor.
@@ -41,8 +60,17 @@ pub struct Monitor {
     pub host: Option<HostRef>,
     pub interval: Duration,
     pub timeout: Duration,
-    pub failure_threshold: NonZeroU32,
-    pub success_threshold: NonZeroU32,
+    /// When `watch` runs it.
+    pub schedule: Schedule,
+    /// How its observations become alerts.
+    pub policy: Policy,
+    /// Names of monitors whose failures hold this one's alerts.
+    pub depends_on: Vec<String>,
+    /// Probed and alerted only while this is open.
+    pub active: Option<NamedWindows>,
+    /// Probed, never alerted while this is open.
+    pub maintenance: Option<NamedWindows>,
+    pub paused: bool,
     pub probe: Probe,
 }
 
@@ -312,7 +340,9 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
         base_dir: &loaded.base_dir,
         diags: Vec::new(),
     };
-    let monitors = b.monitors(&loaded.doc);
+    let schedules = b.schedules(&loaded.doc);
+    let monitors = b.monitors(&loaded.doc, &schedules);
+    let store = b.store(&loaded.doc);
     let mut diagnostics = loaded.diagnostics;
     // A value the loader already reported (a duration the schema rejected, say) is not
     // reported a second time by the checks here.
@@ -327,6 +357,7 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
         return Ok(Plan {
             path: loaded.path,
             monitors,
+            store,
         });
     }
     let mut report = Report {
@@ -352,7 +383,11 @@ impl Builder<'_> {
         self.diags.last_mut().expect("a diagnostic was pushed")
     }
 
-    fn monitors(&mut self, doc: &load::Document) -> Vec<Monitor> {
+    fn monitors(
+        &mut self,
+        doc: &load::Document,
+        schedules: &BTreeMap<String, Option<Arc<Windows>>>,
+    ) -> Vec<Monitor> {
         let d = &doc.defaults;
         let def_interval = self.duration("/defaults/interval", d.interval.as_ref());
         let def_timeout = self.duration("/defaults/timeout", d.timeout.as_ref());
@@ -375,6 +410,15 @@ impl Builder<'_> {
             timeout: def_timeout.unwrap_or(DEFAULT_TIMEOUT),
             failure_threshold: d.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD),
             success_threshold: d.success_threshold.unwrap_or(DEFAULT_SUCCESS_THRESHOLD),
+            grace: self.duration("/defaults/grace", d.grace.as_ref()),
+            jitter: self.duration("/defaults/jitter", d.jitter.as_ref()),
+            align: d.align.unwrap_or(false),
+            repeat_every: self.duration("/defaults/repeat_every", d.repeat_every.as_ref()),
+            max_reminders: d.max_reminders,
+            flapping: d
+                .flapping
+                .as_ref()
+                .and_then(|f| self.flapping("/defaults/flapping", f)),
         };
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut out = Vec::new();
@@ -394,12 +438,260 @@ impl Builder<'_> {
                 }
             }
             if let Some(m) = &entry.monitor
-                && let Some(m) = self.monitor(&ptr, m, doc, &defaults)
+                && let Some(m) = self.monitor(&ptr, m, doc, schedules, &defaults)
             {
                 out.push(m);
             }
         }
+        self.dependencies(doc);
         out
+    }
+
+    /// `depends_on` names existing monitors other than itself, without cycles. Checked
+    /// on every decoded entry, so a monitor with another problem still takes part.
+    fn dependencies(&mut self, doc: &load::Document) {
+        let names: Vec<&str> = doc
+            .monitors
+            .iter()
+            .filter_map(|e| e.name.as_deref())
+            .collect();
+        let parents: HashMap<&str, &[String]> = doc
+            .monitors
+            .iter()
+            .filter_map(|e| e.monitor.as_ref())
+            .map(|m| (m.name.as_str(), m.depends_on.as_slice()))
+            .collect();
+        for entry in &doc.monitors {
+            let Some(m) = &entry.monitor else { continue };
+            let i = entry.index;
+            for (k, parent) in m.depends_on.iter().enumerate() {
+                let ptr = format!("/monitors/{i}/depends_on/{k}");
+                if parent == &m.name {
+                    self.error(At::value(ptr), "a monitor cannot depend on itself");
+                } else if !names.contains(&parent.as_str()) {
+                    let hint = suggest(parent, &names, "monitors");
+                    self.error(At::value(ptr), format!("unknown monitor `{parent}`"))
+                        .hint = Some(hint);
+                }
+            }
+            // A cycle through this monitor, not counting a direct self-reference.
+            let mut seen: Vec<&str> = Vec::new();
+            let mut queue: Vec<&str> = m
+                .depends_on
+                .iter()
+                .map(String::as_str)
+                .filter(|p| *p != m.name)
+                .collect();
+            while let Some(name) = queue.pop() {
+                if name == m.name {
+                    self.error(
+                        At::value(format!("/monitors/{i}/depends_on")),
+                        "dependency cycle",
+                    )
+                    .hint = Some(format!(
+                        "`{}` depends on itself through its parents; one of the links must go",
+                        m.name
+                    ));
+                    break;
+                }
+                if seen.contains(&name) {
+                    continue;
+                }
+                seen.push(name);
+                if let Some(p) = parents.get(name) {
+                    queue.extend(p.iter().map(String::as_str));
+                }
+            }
+        }
+    }
+
+    fn schedules(&mut self, doc: &load::Document) -> BTreeMap<String, Option<Arc<Windows>>> {
+        let mut out = BTreeMap::new();
+        for (name, def) in &doc.schedules {
+            let ptr = format!("/schedules/{}", crate::config::spans::escape(name));
+            let windows = def.as_ref().and_then(|d| self.windows(&ptr, d));
+            out.insert(name.clone(), windows.map(Arc::new));
+        }
+        out
+    }
+
+    fn windows(&mut self, ptr: &str, def: &raw::ScheduleDef) -> Option<Windows> {
+        let tz = def
+            .timezone
+            .as_deref()
+            .unwrap_or("UTC")
+            .parse::<chrono_tz::Tz>()
+            .map_err(|_| {
+                self.error(At::value(format!("{ptr}/timezone")), "unknown time zone")
+                    .hint = Some("use an IANA name such as `Europe/Berlin` or `UTC`".into());
+            })
+            .ok();
+        let mut windows = Vec::new();
+        for (i, w) in def.windows.iter().enumerate() {
+            let wp = format!("{ptr}/windows/{i}");
+            if let Some(w) = self.window(&wp, w) {
+                windows.push(w);
+            }
+        }
+        (windows.len() == def.windows.len()).then_some(Windows { tz: tz?, windows })
+    }
+
+    fn window(&mut self, ptr: &str, w: &raw::WindowDef) -> Option<Window> {
+        let daily = w.days.is_some() || w.from.is_some() || w.to.is_some();
+        if let Some(cron) = &w.cron {
+            if daily {
+                self.error(
+                    At::key(ptr),
+                    "a window has either `cron` and `duration`, or `days`, `from` and `to`",
+                );
+                return None;
+            }
+            let cron = match crate::schedule::Schedule::cron(cron, "UTC") {
+                Ok(Schedule::Cron { cron, .. }) => Some(cron),
+                Ok(Schedule::Every { .. }) => None,
+                Err(e) => {
+                    self.error(At::value(format!("{ptr}/cron")), e);
+                    None
+                }
+            };
+            let duration = self.duration(&format!("{ptr}/duration"), w.duration.as_ref());
+            if w.duration.is_none() {
+                self.error(At::key(ptr), "a `cron` window needs a `duration`")
+                    .hint = Some("for example `duration: 2h`".into());
+            }
+            return Some(Window::Cron {
+                cron: cron?,
+                duration: duration?,
+            });
+        }
+        if w.duration.is_some() {
+            self.error(
+                At::value(format!("{ptr}/duration")),
+                "`duration` belongs to a `cron` window",
+            )
+            .hint = Some("a `days` window ends at `to`".into());
+            return None;
+        }
+        let days = match crate::schedule::parse_days(w.days.as_deref().unwrap_or("daily")) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.error(At::value(format!("{ptr}/days")), e);
+                None
+            }
+        };
+        let mut time = |key: &str, v: Option<&String>| -> Option<chrono::NaiveTime> {
+            let Some(v) = v else {
+                self.error(At::key(ptr), format!("a `days` window needs `{key}`"))
+                    .hint = Some("for example `from: \"08:00\"` and `to: \"18:00\"`".into());
+                return None;
+            };
+            crate::schedule::parse_time(v)
+                .map_err(|e| self.error(At::value(format!("{ptr}/{key}")), e))
+                .ok()
+        };
+        let from = time("from", w.from.as_ref());
+        let to = time("to", w.to.as_ref());
+        Some(Window::Days {
+            days: days?,
+            from: from?,
+            to: to?,
+        })
+    }
+
+    fn store(&mut self, doc: &load::Document) -> StoreSettings {
+        StoreSettings {
+            path: doc.store.path.as_ref().map(|p| self.base_dir.join(p)),
+            retention: self
+                .duration("/store/retention", doc.store.retention.as_ref())
+                .unwrap_or(DEFAULT_RETENTION),
+        }
+    }
+
+    fn flapping(&mut self, ptr: &str, f: &raw::FlappingDef) -> Option<Flapping> {
+        let window = self.duration(&format!("{ptr}/window"), Some(&f.window))?;
+        Some(Flapping {
+            changes: NonZeroU32::new(f.changes.max(2))?,
+            window,
+        })
+    }
+
+    /// The named schedule a monitor refers to with `key` (`active`, `maintenance`).
+    fn named_windows(
+        &mut self,
+        ptr: &str,
+        key: &str,
+        name: Option<&String>,
+        schedules: &BTreeMap<String, Option<Arc<Windows>>>,
+    ) -> Option<NamedWindows> {
+        let name = name?;
+        let Some(w) = schedules.get(name) else {
+            let names: Vec<&str> = schedules.keys().map(String::as_str).collect();
+            let hint = suggest(name, &names, "schedules");
+            self.error(
+                At::value(format!("{ptr}/{key}")),
+                format!("unknown schedule `{name}`"),
+            )
+            .hint = Some(hint);
+            return None;
+        };
+        w.as_ref().map(|w| NamedWindows {
+            name: name.clone(),
+            windows: Arc::clone(w),
+        })
+    }
+
+    /// The run schedule: `cron` (with `timezone`) or `interval` (with `align`, `jitter`).
+    fn run_schedule(
+        &mut self,
+        ptr: &str,
+        m: &raw::Monitor,
+        interval: Duration,
+        defaults: &Inherited,
+    ) -> Option<Schedule> {
+        let jitter = match &m.jitter {
+            Some(j) => self.duration(&format!("{ptr}/jitter"), Some(j)),
+            None => defaults.jitter,
+        };
+        let Some(cron) = &m.cron else {
+            if m.timezone.is_some() {
+                self.error(
+                    At::key(format!("{ptr}/timezone")),
+                    "`timezone` applies to `cron` only",
+                )
+                .hint = Some("windows have their own `timezone` under `schedules`".into());
+            }
+            return Some(Schedule::Every {
+                interval,
+                align: m.align.unwrap_or(defaults.align),
+                offset: jitter.map_or(Duration::ZERO, |j| {
+                    crate::schedule::jitter_offset(&m.name, j.min(interval))
+                }),
+            });
+        };
+        for (key, given) in [
+            ("interval", m.interval.is_some()),
+            ("align", m.align.is_some()),
+        ] {
+            if given {
+                self.error(
+                    At::key(format!("{ptr}/{key}")),
+                    format!("`{key}` and `cron` exclude each other"),
+                )
+                .hint = Some("a monitor runs either every `interval` or at `cron` times".into());
+            }
+        }
+        match Schedule::cron(cron, m.timezone.as_deref().unwrap_or("UTC")) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                let key = if e.contains("time zone") {
+                    "timezone"
+                } else {
+                    "cron"
+                };
+                self.error(At::value(format!("{ptr}/{key}")), e);
+                None
+            }
+        }
     }
 
     fn monitor(
@@ -407,6 +699,7 @@ impl Builder<'_> {
         ptr: &str,
         m: &raw::Monitor,
         doc: &load::Document,
+        schedules: &BTreeMap<String, Option<Arc<Windows>>>,
         defaults: &Inherited,
     ) -> Option<Monitor> {
         let host = match &m.host {
@@ -421,19 +714,12 @@ impl Builder<'_> {
                 Some(None) => None,
                 None => {
                     let names: Vec<&str> = doc.hosts.keys().map(String::as_str).collect();
-                    let d = self.error(
+                    let hint = suggest(name, &names, "hosts");
+                    self.error(
                         At::value(format!("{ptr}/host")),
                         format!("unknown host `{name}`"),
-                    );
-                    d.hint = Some(
-                        match names.iter().find(|n| strsim::jaro_winkler(name, n) >= 0.8) {
-                            Some(n) => format!("did you mean `{n}`?"),
-                            None if names.is_empty() => {
-                                "there is no `hosts` block; declare the host there".into()
-                            }
-                            None => format!("hosts defined: {}", names.join(", ")),
-                        },
-                    );
+                    )
+                    .hint = Some(hint);
                     return None;
                 }
             },
@@ -442,7 +728,7 @@ impl Builder<'_> {
         let timeout = self.duration(&format!("{ptr}/timeout"), m.timeout.as_ref());
         let interval_v = interval.unwrap_or(defaults.interval);
         let timeout_v = timeout.unwrap_or(defaults.timeout);
-        if timeout_v > interval_v && (interval.is_some() || timeout.is_some()) {
+        if timeout_v > interval_v && (interval.is_some() || timeout.is_some()) && m.cron.is_none() {
             let at = if timeout.is_some() {
                 "timeout"
             } else {
@@ -458,6 +744,26 @@ impl Builder<'_> {
             )
             .hint = Some("a probe must finish before the next one is due".into());
         }
+        let schedule = self.run_schedule(ptr, m, interval_v, defaults);
+        let policy = Policy {
+            failure_threshold: nonzero(m.failure_threshold.unwrap_or(defaults.failure_threshold)),
+            success_threshold: nonzero(m.success_threshold.unwrap_or(defaults.success_threshold)),
+            grace: match &m.grace {
+                Some(g) => self.duration(&format!("{ptr}/grace"), Some(g)),
+                None => defaults.grace,
+            },
+            repeat_every: match &m.repeat_every {
+                Some(r) => self.duration(&format!("{ptr}/repeat_every"), Some(r)),
+                None => defaults.repeat_every,
+            },
+            max_reminders: m.max_reminders.or(defaults.max_reminders),
+            flapping: match &m.flapping {
+                Some(f) => self.flapping(&format!("{ptr}/flapping"), f),
+                None => defaults.flapping,
+            },
+        };
+        let active = self.named_windows(ptr, "active", m.active.as_ref(), schedules);
+        let maintenance = self.named_windows(ptr, "maintenance", m.maintenance.as_ref(), schedules);
         let probe = self.probe(ptr, m, host.as_ref())?;
         Some(Monitor {
             name: m.name.clone(),
@@ -466,8 +772,12 @@ impl Builder<'_> {
             host,
             interval: interval_v,
             timeout: timeout_v,
-            failure_threshold: nonzero(m.failure_threshold.unwrap_or(defaults.failure_threshold)),
-            success_threshold: nonzero(m.success_threshold.unwrap_or(defaults.success_threshold)),
+            schedule: schedule?,
+            policy,
+            depends_on: m.depends_on.clone(),
+            active,
+            maintenance,
+            paused: m.paused.unwrap_or(false),
             probe,
         })
     }
@@ -1384,6 +1694,21 @@ struct Inherited {
     timeout: Duration,
     failure_threshold: u32,
     success_threshold: u32,
+    grace: Option<Duration>,
+    jitter: Option<Duration>,
+    align: bool,
+    repeat_every: Option<Duration>,
+    max_reminders: Option<u32>,
+    flapping: Option<Flapping>,
+}
+
+/// A hint for an unknown name: the closest known one, or what exists.
+fn suggest(name: &str, names: &[&str], block: &str) -> String {
+    match names.iter().find(|n| strsim::jaro_winkler(name, n) >= 0.8) {
+        Some(n) => format!("did you mean `{n}`?"),
+        None if names.is_empty() => format!("there is no `{block}` block; declare it there"),
+        None => format!("{block} defined: {}", names.join(", ")),
+    }
 }
 
 /// `10.0.0.2`, `10.0.0.2:5353`, `::1` or `[::1]:53` (port 53 when none is given).

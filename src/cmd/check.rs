@@ -332,6 +332,7 @@ impl Selection {
     }
 
     /// Monitors matching any `--only` pattern (if given) and any `--tag` (if given).
+    /// Paused monitors run only when `--only` names them exactly.
     /// A pattern or tag that selects nothing is a usage error: it is almost always a typo,
     /// and a CI gate that silently checks nothing is worse than one that fails.
     fn apply(&self, monitors: Vec<Monitor>) -> Result<Vec<Arc<Monitor>>, Error> {
@@ -353,6 +354,7 @@ impl Selection {
             .into_iter()
             .filter(|m| self.only.is_empty() || self.only.iter().any(|(_, p)| p.matches(&m.name)))
             .filter(|m| self.tags.is_empty() || self.tags.iter().any(|t| m.tags.contains(t)))
+            .filter(|m| !m.paused || self.only.iter().any(|(text, _)| *text == m.name))
             .map(Arc::new)
             .collect())
     }

@@ -34,6 +34,9 @@ pub struct Document {
     /// Every host name; `None` where the entry itself is invalid (already reported),
     /// so that monitors naming it are not reported a second time.
     pub hosts: BTreeMap<String, Option<raw::Host>>,
+    /// Every schedule name; `None` where the entry is invalid (already reported).
+    pub schedules: BTreeMap<String, Option<raw::ScheduleDef>>,
+    pub store: raw::Store,
     pub monitors: Vec<MonitorEntry>,
 }
 
@@ -529,6 +532,20 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
                 .map_err(|e| decode_failed(&format!("/hosts/{}", escape(&name)), &e))
                 .ok();
             doc.hosts.insert(name, host);
+        }
+    }
+    if let Some(Value::Object(schedules)) = top.remove("schedules") {
+        for (name, sch) in schedules {
+            let sch = serde_json::from_value(sch)
+                .map_err(|e| decode_failed(&format!("/schedules/{}", escape(&name)), &e))
+                .ok();
+            doc.schedules.insert(name, sch);
+        }
+    }
+    if let Some(st) = top.remove("store") {
+        match serde_json::from_value(st) {
+            Ok(st) => doc.store = st,
+            Err(e) => decode_failed("/store", &e),
         }
     }
     if let Some(Value::Array(monitors)) = top.remove("monitors") {

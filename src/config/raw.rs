@@ -27,6 +27,13 @@ pub struct Config {
     /// Named hosts that monitors refer to with `host:`, so an address is written once.
     #[serde(default)]
     pub hosts: BTreeMap<String, Host>,
+    /// Named time windows that monitors refer to with `active:` (probed and alerted only
+    /// inside) and `maintenance:` (probed, never alerted inside).
+    #[serde(default)]
+    pub schedules: BTreeMap<String, ScheduleDef>,
+    /// Where `hbmon watch` keeps its state, and for how long.
+    #[serde(default)]
+    pub store: Store,
     /// The monitors. Each has a unique `name` and exactly one probe
     /// (`http`, `tcp`, `command`, `file` or `system`).
     pub monitors: Vec<Monitor>,
@@ -46,6 +53,74 @@ pub struct Defaults {
     /// Consecutive successes before a down monitor is considered up again (default 1).
     #[schemars(range(min = 1))]
     pub success_threshold: Option<u32>,
+    /// Failing for at least this long before the monitor is down, on top of
+    /// `failure_threshold` (inherits `defaults.grace`; none by default).
+    pub grace: Option<DurationStr>,
+    /// Start at a random but stable offset within this duration, so that many monitors with
+    /// the same interval spread out (inherits `defaults.jitter`).
+    pub jitter: Option<DurationStr>,
+    /// Run on multiples of the interval on the clock (`:00`, `:10`, ... for `10s`)
+    /// (inherits `defaults.align`; default false).
+    pub align: Option<bool>,
+    /// Remind this often while an outage lasts (inherits `defaults.repeat_every`; none by
+    /// default).
+    pub repeat_every: Option<DurationStr>,
+    /// At most this many reminders per outage (inherits `defaults.max_reminders`).
+    pub max_reminders: Option<u32>,
+    /// Flap detection: a monitor that changes between failing and passing this often
+    /// announces "flapping" once instead of a storm of alerts (inherits `defaults`).
+    pub flapping: Option<FlappingDef>,
+}
+
+/// A named set of time windows.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleDef {
+    /// IANA time zone the windows are read in (default `UTC`), e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// The windows; the schedule is open while any of them is.
+    #[schemars(length(min = 1))]
+    pub windows: Vec<WindowDef>,
+}
+
+/// One window: `days` with `from` and `to`, or `cron` with `duration`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WindowDef {
+    /// Weekdays: `mon-fri`, `sat,sun`, `fri-mon`, `daily` (default daily).
+    pub days: Option<String>,
+    /// Opening time of day, `HH:MM` (24-hour clock).
+    pub from: Option<String>,
+    /// Closing time of day, `HH:MM`; at or before `from`, the window ends the next day;
+    /// `24:00` is midnight.
+    pub to: Option<String>,
+    /// Opens at each time of this cron expression (`0 2 * * sun`) ...
+    pub cron: Option<String>,
+    /// ... for this long.
+    pub duration: Option<DurationStr>,
+}
+
+/// Flap detection settings.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlappingDef {
+    /// Changes between failing and passing that make a monitor flap (at least 2).
+    #[schemars(range(min = 2))]
+    pub changes: u32,
+    /// Within this long; flapping ends once the status held for a whole window.
+    pub window: DurationStr,
+}
+
+/// The SQLite store of `hbmon watch`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Store {
+    /// Database file (default `hbmon.db` in `$STATE_DIRECTORY` when systemd sets it, else
+    /// in the working directory); `--db` overrides it. Relative paths are relative to this
+    /// file.
+    pub path: Option<String>,
+    /// Observations older than this are deleted (default `30d`); incidents are kept.
+    pub retention: Option<DurationStr>,
 }
 
 /// A named host.
@@ -87,6 +162,37 @@ pub struct Monitor {
     /// Consecutive successes before it is up again (inherits `defaults`).
     #[schemars(range(min = 1))]
     pub success_threshold: Option<u32>,
+    /// Failing for at least this long before the monitor is down, on top of
+    /// `failure_threshold` (inherits `defaults.grace`; none by default).
+    pub grace: Option<DurationStr>,
+    /// Start at a random but stable offset within this duration, so that many monitors with
+    /// the same interval spread out (inherits `defaults.jitter`).
+    pub jitter: Option<DurationStr>,
+    /// Run on multiples of the interval on the clock (`:00`, `:10`, ... for `10s`)
+    /// (inherits `defaults.align`; default false).
+    pub align: Option<bool>,
+    /// Remind this often while an outage lasts (inherits `defaults.repeat_every`; none by
+    /// default).
+    pub repeat_every: Option<DurationStr>,
+    /// At most this many reminders per outage (inherits `defaults.max_reminders`).
+    pub max_reminders: Option<u32>,
+    /// Flap detection: a monitor that changes between failing and passing this often
+    /// announces "flapping" once instead of a storm of alerts (inherits `defaults`).
+    pub flapping: Option<FlappingDef>,
+    /// Run at the times of this cron expression instead of every `interval`.
+    pub cron: Option<String>,
+    /// IANA time zone for `cron` (default `UTC`).
+    pub timezone: Option<String>,
+    /// Names of monitors this one depends on: while one of them fails, this monitor's
+    /// outages are recorded but not alerted (they are named under the parent's).
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Name of a `schedules` entry: probed and alerted only while it is open.
+    pub active: Option<String>,
+    /// Name of a `schedules` entry: probed but never alerted while it is open.
+    pub maintenance: Option<String>,
+    /// Not probed by `watch` (`check` still runs it when selected by name).
+    pub paused: Option<bool>,
     /// Probe an HTTP or HTTPS endpoint.
     pub http: Option<HttpProbe>,
     /// Open a TCP connection.

@@ -193,3 +193,63 @@ fn anchors_under_x_keys_merge_into_monitors() {
     assert!(out.stderr.contains("hbmon.yaml:9:14"), "{}", out.stderr);
     assert!(out.stderr.contains("error: 1 problem"), "{}", out.stderr);
 }
+
+/// Mistakes in the `watch` settings: schedules, windows, references and dependencies.
+const BROKEN_WATCH: &str = r#"version: 1
+defaults:
+  flapping: { changes: 1, window: 10m }
+schedules:
+  business-hours:
+    timezone: Europe/Berlinn
+    windows:
+      - { days: mon-fry, from: "08:00", to: "18:00" }
+  nightly:
+    windows:
+      - { cron: "0 2 * * sun" }
+      - { from: "25:00", to: "03:00" }
+store:
+  retention: forever
+monitors:
+  - name: api
+    tcp: { host: 127.0.0.1, port: 1 }
+    active: busines-hours
+    maintenance: weekly
+    depends_on: [db, api]
+  - name: db
+    tcp: { host: 127.0.0.1, port: 1 }
+    cron: "0 61 * * *"
+    interval: 10s
+    depends_on: [cache]
+  - name: cache
+    tcp: { host: 127.0.0.1, port: 1 }
+    depends_on: [db]
+    timezone: UTC
+"#;
+
+#[test]
+fn watch_settings_are_checked_too() {
+    let out = hbmon().config(BROKEN_WATCH).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    for want in [
+        "unknown time zone",
+        "unknown day name",
+        "a `cron` window needs a `duration`",
+        "invalid time of day",
+        "invalid duration",
+        "unknown schedule `busines-hours`",
+        "did you mean `business-hours`?",
+        "unknown schedule `weekly`",
+        "a monitor cannot depend on itself",
+        "invalid cron expression",
+        "`interval` and `cron` exclude each other",
+        "dependency cycle",
+        "`timezone` applies to `cron` only",
+    ] {
+        assert!(
+            out.stderr.contains(want),
+            "missing {want:?} in\n{}",
+            out.stderr
+        );
+    }
+    snapshots().bind(|| insta::assert_snapshot!("broken_watch_config", out.stderr));
+}
