@@ -31,6 +31,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The store cannot be opened, read or written.
+    #[error("store `{path}`: {message}")]
+    Store { path: PathBuf, message: String },
     /// A bug in hbmon.
     #[error("internal error: {0}")]
     Internal(String),
@@ -43,7 +46,7 @@ impl Error {
         match self {
             Error::Usage(_) => exit::USAGE,
             Error::ConfigRead { .. } | Error::Config(_) => exit::CONFIG,
-            Error::Io { .. } => exit::IO,
+            Error::Io { .. } | Error::Store { .. } => exit::IO,
             Error::Internal(_) => exit::SOFTWARE,
         }
     }

@@ -15,6 +15,7 @@ pub mod report;
 pub mod schedule;
 pub mod state;
 pub mod status;
+pub mod store;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;

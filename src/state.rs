@@ -35,6 +35,8 @@
 use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime};
 
+use serde::{Deserialize, Serialize};
+
 use crate::status::Status;
 
 /// How a monitor's observations turn into alerts.
@@ -67,7 +69,7 @@ pub enum Hold {
 }
 
 /// A confirmed outage, announced or not.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
     pub opened_at: SystemTime,
     /// The reason of the observation that confirmed it.
@@ -77,7 +79,7 @@ pub struct Incident {
 }
 
 /// What alerts last said about a monitor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Announced {
     Up,
     Degraded,
@@ -90,7 +92,7 @@ pub enum Announced {
 }
 
 /// What the state machine knows about one monitor.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct MonitorState {
     /// The confirmed status; `None` until the first one after a fresh start.
     pub status: Option<Status>,

@@ -1,13 +1,13 @@
 //! The status of a monitor and how statuses combine into an exit code.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::exit;
 
 /// The status of one observation or monitor, ordered by severity: the worst of several
 /// is their maximum. DOWN outranks UNKNOWN (something is known to be broken), and
 /// UNKNOWN outranks DEGRADED (something could not be checked at all).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Up,
@@ -37,6 +37,14 @@ impl Status {
             Status::Unknown => "UNKNOWN",
             Status::Down => "DOWN",
         }
+    }
+
+    /// The status named by `name()`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Status> {
+        [Status::Up, Status::Degraded, Status::Unknown, Status::Down]
+            .into_iter()
+            .find(|s| s.name() == name)
     }
 
     /// Lower-case name, as in JSON output.
