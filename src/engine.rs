@@ -1,0 +1,458 @@
+//! The scheduler and the state of every monitor, without I/O: which monitors are due at
+//! `now`, and what an observation changes. `watch` drives it with the wall clock and real
+//! probes; `simulate` with a virtual clock and a made-up timeline, so both run exactly the
+//! same rules.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::plan::Monitor;
+use crate::state::{self, Event, Hold, MonitorState};
+use crate::status::Status;
+use crate::store::{Batch, ObservationRow};
+
+/// One monitor's runtime entry.
+#[derive(Debug)]
+struct Entry {
+    monitor: Arc<Monitor>,
+    state: MonitorState,
+    /// Bumped whenever the entry is rescheduled, so stale queue items are skipped.
+    generation: u64,
+    /// Inside its `active` window (always true without one) as of the last due time.
+    active: bool,
+    /// A probe is in flight.
+    running: bool,
+    /// The queued next run.
+    due: Option<SystemTime>,
+}
+
+/// A probe to start.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub monitor: Arc<Monitor>,
+    /// When it was due (for lag).
+    pub scheduled: SystemTime,
+}
+
+/// What a reload changed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reloaded {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub kept: usize,
+}
+
+/// The scheduler and states.
+#[derive(Debug, Default)]
+pub struct Engine {
+    entries: HashMap<String, Entry>,
+    queue: BinaryHeap<Reverse<(SystemTime, u64, String)>>,
+    generation: u64,
+}
+
+impl Engine {
+    /// Start with these monitors and the states stored before (missing ones are fresh).
+    #[must_use]
+    pub fn new(
+        monitors: Vec<Arc<Monitor>>,
+        mut stored: HashMap<String, MonitorState>,
+        now: SystemTime,
+    ) -> Engine {
+        let mut engine = Engine::default();
+        for m in monitors {
+            let state = stored.remove(&m.name).unwrap_or_default();
+            engine.insert(m, state, now, None);
+        }
+        engine
+    }
+
+    /// Add a monitor, first due at `due` or at its schedule's first run after `now`.
+    fn insert(
+        &mut self,
+        monitor: Arc<Monitor>,
+        state: MonitorState,
+        now: SystemTime,
+        due: Option<SystemTime>,
+    ) {
+        let name = monitor.name.clone();
+        self.generation += 1;
+        let due = if monitor.paused {
+            None
+        } else {
+            due.or_else(|| monitor.schedule.first_run(now))
+        };
+        if let Some(due) = due {
+            self.queue
+                .push(Reverse((due, self.generation, name.clone())));
+        }
+        let entry = Entry {
+            monitor,
+            state,
+            generation: self.generation,
+            active: false,
+            running: false,
+            due,
+        };
+        self.entries.insert(name, entry);
+    }
+
+    /// When the next monitor is due, if any is scheduled.
+    #[must_use]
+    pub fn next_due(&mut self) -> Option<SystemTime> {
+        while let Some(Reverse((due, generation, name))) = self.queue.peek() {
+            if self
+                .entries
+                .get(name)
+                .is_some_and(|e| e.generation == *generation)
+            {
+                return Some(*due);
+            }
+            self.queue.pop();
+        }
+        None
+    }
+
+    /// The probes due at `now`; each is rescheduled for its next run. A monitor outside
+    /// its `active` window is not probed but rescheduled for the window's opening; one
+    /// whose previous probe is still running skips this run.
+    pub fn take_due(&mut self, now: SystemTime) -> Vec<Run> {
+        let mut runs = Vec::new();
+        while let Some(Reverse((due, generation, name))) = self.queue.peek().cloned() {
+            if due > now {
+                break;
+            }
+            self.queue.pop();
+            let Some(entry) = self.entries.get_mut(&name) else {
+                continue;
+            };
+            if entry.generation != generation {
+                continue;
+            }
+            let m = Arc::clone(&entry.monitor);
+            let mut next = m.schedule.next_run(due);
+            // Fell behind (a suspended machine, a clock jump): skip the missed runs.
+            if next.is_some_and(|n| n <= now) {
+                next = m.schedule.next_run(now);
+            }
+            if let Some(active) = &m.active {
+                match active.windows.open_since(due) {
+                    None => {
+                        entry.active = false;
+                        entry.due = active.windows.next_open(due);
+                        if let Some(n) = entry.due {
+                            self.queue.push(Reverse((n, generation, name)));
+                        }
+                        continue;
+                    }
+                    Some(start) if !entry.active => {
+                        entry.active = true;
+                        entry.state.activate(start, m.interval, &m.policy);
+                    }
+                    Some(_) => {}
+                }
+            }
+            entry.due = next;
+            if let Some(n) = next {
+                self.queue.push(Reverse((n, generation, name.clone())));
+            }
+            if entry.running {
+                tracing::warn!(monitor = %name, "previous probe still running; this run is skipped");
+                continue;
+            }
+            entry.running = true;
+            runs.push(Run {
+                monitor: m,
+                scheduled: due,
+            });
+        }
+        runs
+    }
+
+    /// Feed an observation through the state machine, recording it in `batch`. Returns
+    /// the events (already in `batch`), for logging. An observation of a monitor that
+    /// left the configuration meanwhile is dropped.
+    pub fn observe(
+        &mut self,
+        obs: ObservationRow,
+        now: SystemTime,
+        batch: &mut Batch,
+    ) -> Vec<Event> {
+        let hold = self.hold(&obs.monitor, now);
+        let Some(entry) = self.entries.get_mut(&obs.monitor) else {
+            return Vec::new();
+        };
+        entry.running = false;
+        let policy = entry.monitor.policy;
+        let (next, events) = state::step(
+            &entry.state,
+            obs.status,
+            &obs.reason,
+            hold.as_ref(),
+            &policy,
+            now,
+        );
+        batch.record(obs, &entry.state, &next, events.clone());
+        entry.state = next;
+        events
+    }
+
+    /// Why `name`'s alerts are held at `now`: maintenance first, then a failing parent.
+    fn hold(&self, name: &str, now: SystemTime) -> Option<Hold> {
+        let m = &self.entries.get(name)?.monitor;
+        if m.maintenance
+            .as_ref()
+            .is_some_and(|w| w.windows.open_since(now).is_some())
+        {
+            return Some(Hold::Maintenance);
+        }
+        m.depends_on
+            .iter()
+            .find(|p| {
+                self.entries
+                    .get(p.as_str())
+                    .is_some_and(|e| e.state.holds_children())
+            })
+            .map(|p| Hold::Parent(p.clone()))
+    }
+
+    /// Apply a new configuration: monitors keep their state by name; a monitor whose
+    /// schedule did not change keeps its next run too.
+    pub fn reload(&mut self, monitors: Vec<Arc<Monitor>>, now: SystemTime) -> Reloaded {
+        let mut old = std::mem::take(&mut self.entries);
+        self.queue.clear();
+        let mut out = Reloaded::default();
+        for m in monitors {
+            let Some(entry) = old.remove(&m.name) else {
+                out.added.push(m.name.clone());
+                self.insert(m, MonitorState::default(), now, None);
+                continue;
+            };
+            out.kept += 1;
+            let same = format!("{:?}", entry.monitor.schedule) == format!("{:?}", m.schedule)
+                && entry.monitor.paused == m.paused;
+            let (running, active) = (entry.running, entry.active && same);
+            let due = if same { entry.due } else { None };
+            self.insert(Arc::clone(&m), entry.state, now, due);
+            if let Some(e) = self.entries.get_mut(&m.name) {
+                e.running = running;
+                e.active = active;
+            }
+        }
+        out.removed = old.into_keys().collect();
+        out.removed.sort();
+        out.added.sort();
+        out
+    }
+
+    /// The state of a monitor.
+    #[must_use]
+    pub fn state(&self, name: &str) -> Option<&MonitorState> {
+        self.entries.get(name).map(|e| &e.state)
+    }
+
+    /// Replace a monitor's state (`simulate` starts from a chosen one).
+    pub fn set_state(&mut self, name: &str, state: MonitorState) {
+        if let Some(e) = self.entries.get_mut(name) {
+            e.state = state;
+        }
+    }
+
+    /// How many probes are in flight.
+    #[must_use]
+    pub fn running(&self) -> usize {
+        self.entries.values().filter(|e| e.running).count()
+    }
+
+    /// Monitors known, for tests.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The status a probe outcome maps to, for observations made up by `simulate`.
+#[must_use]
+pub fn status_word(word: &str) -> Option<Status> {
+    Some(match word.to_ascii_lowercase().as_str() {
+        "ok" | "up" | "u" | "pass" => Status::Up,
+        "warn" | "degraded" | "w" | "slow" => Status::Degraded,
+        "fail" | "down" | "d" | "x" | "err" => Status::Down,
+        "unknown" | "?" => Status::Unknown,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load;
+    use std::time::Duration;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    fn plan(yaml: &str) -> Vec<Arc<Monitor>> {
+        let loaded = load::load_str("t.yaml".into(), ".".into(), yaml.to_owned(), &|_| None);
+        match crate::plan::build(loaded) {
+            Ok(p) => p.monitors.into_iter().map(Arc::new).collect(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    fn t(s: &str) -> SystemTime {
+        humantime::parse_rfc3339(s).unwrap()
+    }
+
+    fn obs(name: &str, at: SystemTime, status: Status) -> ObservationRow {
+        ObservationRow {
+            monitor: name.into(),
+            at,
+            scheduled: Some(at),
+            status,
+            latency: Duration::ZERO,
+            reason: "r".into(),
+            details: None,
+        }
+    }
+
+    #[test]
+    fn aligned_runs_and_skips_while_running() {
+        let monitors = plan(
+            "version: 1\nmonitors:\n  - { name: a, interval: 10s, align: true, tcp: { host: 127.0.0.1, port: 1 } }\n",
+        );
+        let start = t("2026-01-01T00:00:03Z");
+        let mut e = Engine::new(monitors, HashMap::new(), start);
+        assert_eq!(e.next_due(), Some(t("2026-01-01T00:00:10Z")));
+        let runs = e.take_due(t("2026-01-01T00:00:10Z"));
+        assert_eq!(runs.len(), 1);
+        // Still running at :20: the run is skipped, the next one is at :30.
+        assert!(e.take_due(t("2026-01-01T00:00:20Z")).is_empty());
+        assert_eq!(e.next_due(), Some(t("2026-01-01T00:00:30Z")));
+        let mut batch = Batch::default();
+        e.observe(
+            obs("a", t("2026-01-01T00:00:21Z"), Status::Up),
+            t("2026-01-01T00:00:21Z"),
+            &mut batch,
+        );
+        assert_eq!(e.take_due(t("2026-01-01T00:00:30Z")).len(), 1);
+        // Asleep for a minute: one run, not six.
+        e.observe(
+            obs("a", t("2026-01-01T00:00:30Z"), Status::Up),
+            t("2026-01-01T00:00:30Z"),
+            &mut batch,
+        );
+        assert_eq!(e.take_due(t("2026-01-01T00:01:35Z")).len(), 1);
+        assert_eq!(e.next_due(), Some(t("2026-01-01T00:01:40Z")));
+    }
+
+    #[test]
+    fn active_windows_gate_probes_and_apply_the_window_start_rule() {
+        let monitors = plan(
+            r#"version: 1
+schedules:
+  office: { timezone: UTC, windows: [ { days: daily, from: "08:00", to: "10:00" } ] }
+monitors:
+  - { name: a, interval: 5m, grace: 60s, failure_threshold: 1, active: office, tcp: { host: 127.0.0.1, port: 1 } }
+"#,
+        );
+        let mut e = Engine::new(monitors, HashMap::new(), t("2026-01-01T07:00:00Z"));
+        // First due at 07:00: outside the window, rescheduled for 08:00.
+        assert!(e.take_due(t("2026-01-01T07:00:00Z")).is_empty());
+        assert_eq!(e.next_due(), Some(t("2026-01-01T08:00:00Z")));
+        assert_eq!(e.take_due(t("2026-01-01T08:00:00Z")).len(), 1);
+        assert_eq!(
+            e.state("a").unwrap().not_before,
+            Some(t("2026-01-01T08:06:00Z"))
+        );
+        let mut batch = Batch::default();
+        e.observe(
+            obs("a", t("2026-01-01T08:00:00Z"), Status::Down),
+            t("2026-01-01T08:00:00Z"),
+            &mut batch,
+        );
+        assert!(e.state("a").unwrap().incident.is_none(), "not before 08:06");
+        // Last run in the window at 09:55; at 10:00 it closes until tomorrow.
+        for m in [5, 10, 15] {
+            let now = t("2026-01-01T08:00:00Z") + secs(60 * m);
+            assert_eq!(e.take_due(now).len(), 1);
+            e.observe(obs("a", now, Status::Down), now, &mut batch);
+        }
+        assert!(e.state("a").unwrap().incident.is_some());
+        let mut now = t("2026-01-01T08:15:00Z");
+        while let Some(due) = e.next_due() {
+            if due >= t("2026-01-01T10:00:00Z") {
+                break;
+            }
+            now = due;
+            for r in e.take_due(now) {
+                e.observe(obs(&r.monitor.name, now, Status::Down), now, &mut batch);
+            }
+        }
+        assert_eq!(now, t("2026-01-01T09:55:00Z"));
+        assert!(e.take_due(t("2026-01-01T10:00:00Z")).is_empty());
+        assert_eq!(e.next_due(), Some(t("2026-01-02T08:00:00Z")));
+    }
+
+    #[test]
+    fn children_are_held_while_the_parent_fails() {
+        let monitors = plan(
+            "version: 1\ndefaults: { failure_threshold: 1 }\nmonitors:\n  - { name: db, tcp: { host: 127.0.0.1, port: 1 } }\n  - { name: api, depends_on: [db], tcp: { host: 127.0.0.1, port: 2 } }\n",
+        );
+        let up = MonitorState {
+            status: Some(Status::Up),
+            announced: Some(state::Announced::Up),
+            ..MonitorState::default()
+        };
+        let stored = HashMap::from([("db".to_owned(), up.clone()), ("api".to_owned(), up)]);
+        let now = t("2026-01-01T00:00:00Z");
+        let mut e = Engine::new(monitors, stored, now);
+        let mut batch = Batch::default();
+        let ev = e.observe(obs("db", now, Status::Down), now, &mut batch);
+        assert_eq!(ev.len(), 1);
+        let ev = e.observe(obs("api", now, Status::Down), now, &mut batch);
+        assert!(ev.is_empty(), "held: {ev:?}");
+        assert_eq!(batch.opened.len(), 2);
+        assert_eq!(batch.opened[1].parent.as_deref(), Some("db"));
+    }
+
+    #[test]
+    fn reload_keeps_state_by_name() {
+        let one = plan(
+            "version: 1\nmonitors:\n  - { name: a, tcp: { host: 127.0.0.1, port: 1 } }\n  - { name: b, tcp: { host: 127.0.0.1, port: 1 } }\n",
+        );
+        let now = t("2026-01-01T00:00:00Z");
+        let mut e = Engine::new(one, HashMap::new(), now);
+        assert_eq!(e.take_due(now).len(), 2);
+        let mut batch = Batch::default();
+        e.observe(obs("a", now, Status::Up), now, &mut batch);
+        let two = plan(
+            "version: 1\nmonitors:\n  - { name: a, tcp: { host: 127.0.0.1, port: 2 } }\n  - { name: c, tcp: { host: 127.0.0.1, port: 1 } }\n",
+        );
+        let r = e.reload(two, now);
+        assert_eq!(
+            r,
+            Reloaded {
+                added: vec!["c".into()],
+                removed: vec!["b".into()],
+                kept: 1
+            }
+        );
+        assert_eq!(e.state("a").unwrap().status, Some(Status::Up));
+        assert_eq!(e.len(), 2);
+        // `a` kept its schedule and so its next run; `c` is new and due now.
+        let due: Vec<String> = e
+            .take_due(now)
+            .into_iter()
+            .map(|r| r.monitor.name.clone())
+            .collect();
+        assert_eq!(due, ["c"]);
+    }
+}
