@@ -48,12 +48,37 @@ pub struct GlobalArgs {
     /// Log more about what hbmon does (repeat for more detail), on stderr.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Log lines for people (`human`), one JSON object per line (`json`), or human on a
+    /// terminal and JSON otherwise (`auto`).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto, env = "HBMON_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// The SQLite store of `watch`, `status` and `history` (overrides `store.path`).
+    #[arg(long, global = true, env = "HBMON_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Auto,
+    Human,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every selected monitor once, print a report, exit with the worst status.
     Check(CheckArgs),
+    /// Run forever: probe on schedule, debounce, keep state in the store (a systemd unit).
+    Watch(WatchArgs),
+    /// Show every monitor's state from the store: since when, last reason, uptime, open
+    /// incidents.
+    Status(StatusArgs),
+    /// Show one monitor's incidents and recent observations from the store.
+    History(HistoryArgs),
+    /// Feed made-up observations through the real scheduler and state machine with a
+    /// virtual clock, and print which alerts would fire when.
+    Simulate(SimulateArgs),
     /// Load and check the configuration without probing; report every problem at once.
     Validate,
     /// Print the JSON schema of the configuration file.
@@ -106,6 +131,66 @@ pub struct CheckArgs {
     /// Behave as in CI: never show a progress indicator (set by most CI systems).
     #[arg(long, env = "CI", value_parser = clap::builder::FalseyValueParser::new(), hide_env_values = true)]
     pub ci: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// How many probes may run at the same time.
+    #[arg(long, default_value = "64", value_name = "N")]
+    pub concurrency: NonZeroUsize,
+    /// On SIGTERM or SIGINT, wait this long for running probes before exiting.
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub drain_timeout: std::time::Duration,
+    /// How often observations are written to the store, in one transaction.
+    #[arg(long, value_parser = parse_duration, default_value = "1s", value_name = "DURATION")]
+    pub flush_interval: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReadFormat::Human)]
+    pub format: ReadFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The monitor.
+    pub monitor: String,
+    /// How many recent observations to show.
+    #[arg(long, default_value = "20", value_name = "N")]
+    pub limit: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReadFormat::Human)]
+    pub format: ReadFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Timelines: `api: ok ok fail fail fail ok @ 10s` (statuses ok, warn, fail, unknown,
+    /// or `-` for no probe; `@` sets the probe interval, default the monitor's).
+    #[arg(value_name = "TIMELINE")]
+    pub timelines: Vec<String>,
+    /// Read timelines from this file, one per line (`#` starts a comment).
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The virtual clock's start (RFC 3339), for schedules and windows.
+    #[arg(long, value_name = "TIME", default_value = "2026-01-05T00:00:00Z")]
+    pub start: String,
+    /// Start as after a fresh install (the state found first is recorded, not alerted)
+    /// instead of from a monitor known to be up.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReadFormat::Human)]
+    pub format: ReadFormat,
+}
+
+/// Output of the commands that read the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadFormat {
+    Human,
+    Json,
 }
 
 /// Which status fails the gate.

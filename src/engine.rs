@@ -198,6 +198,13 @@ impl Engine {
         events
     }
 
+    /// A run that produced no observation (`simulate`'s `-`): the monitor may run again.
+    pub fn abandon(&mut self, name: &str) {
+        if let Some(e) = self.entries.get_mut(name) {
+            e.running = false;
+        }
+    }
+
     /// Why `name`'s alerts are held at `now`: maintenance first, then a failing parent.
     fn hold(&self, name: &str, now: SystemTime) -> Option<Hold> {
         let m = &self.entries.get(name)?.monitor;

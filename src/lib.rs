@@ -45,7 +45,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
     if cli.global.no_color {
         anstream::ColorChoice::Never.write_global();
     }
-    init_logging(&cli.global);
+    init_logging(&cli.global, matches!(cli.command, Command::Watch(_)));
     match run(&cli) {
         Ok(code) => code,
         Err(err) => {
@@ -62,26 +62,43 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
 pub fn run(cli: &Cli) -> Result<u8, Error> {
     match &cli.command {
         Command::Check(args) => cmd::check::run(&cli.global, args),
+        Command::Watch(args) => cmd::watch::run(&cli.global, args),
+        Command::Status(args) => cmd::status::status(&cli.global, args),
+        Command::History(args) => cmd::status::history(&cli.global, args),
+        Command::Simulate(args) => cmd::simulate::run(&cli.global, args),
         Command::Validate => cmd::validate::run(&cli.global),
         Command::Schema => cmd::schema::run(),
         Command::Completions { shell } => cmd::completions::run(*shell),
     }
 }
 
-fn init_logging(global: &cli::GlobalArgs) {
+/// Logs go to stderr: human lines on a terminal, JSON lines otherwise (journald, log
+/// shippers), unless `--log-format` says. `watch` logs at info by default (its log is
+/// where incidents appear); one-shot commands only warn.
+fn init_logging(global: &cli::GlobalArgs, daemon: bool) {
     use tracing_subscriber::filter::LevelFilter;
-    let level = match (global.quiet, global.verbose) {
+    let base = usize::from(daemon) + usize::from(global.verbose);
+    let level = match (global.quiet, base) {
         (true, _) => LevelFilter::ERROR,
         (false, 0) => LevelFilter::WARN,
         (false, 1) => LevelFilter::INFO,
         (false, 2) => LevelFilter::DEBUG,
         (false, _) => LevelFilter::TRACE,
     };
-    let ansi = !global.no_color && std::io::stderr().is_terminal();
-    let _ = tracing_subscriber::fmt()
+    let terminal = std::io::stderr().is_terminal();
+    let json = match global.log_format {
+        cli::LogFormat::Json => true,
+        cli::LogFormat::Human => false,
+        // One-shot commands print few lines, for a person; a daemon's go to a journal.
+        cli::LogFormat::Auto => daemon && !terminal,
+    };
+    let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.with_ansi(!global.no_color && terminal).try_init()
+    };
 }

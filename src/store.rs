@@ -141,6 +141,16 @@ impl Batch {
             && self.events.is_empty()
     }
 
+    /// Add a later batch to this one (a batch that could not be written waits for the
+    /// next attempt together with what came after it).
+    pub fn append(&mut self, later: Batch) {
+        self.observations.extend(later.observations);
+        self.states.extend(later.states);
+        self.opened.extend(later.opened);
+        self.resolved.extend(later.resolved);
+        self.events.extend(later.events);
+    }
+
     /// Record one step of the state machine: the observation, the new state, the incident
     /// it opened or closed (from the difference of the states) and its events.
     pub fn record(

@@ -3,4 +3,7 @@
 pub mod check;
 pub mod completions;
 pub mod schema;
+pub mod simulate;
+pub mod status;
 pub mod validate;
+pub mod watch;

@@ -1,0 +1,324 @@
+//! `hbmon simulate`: made-up observations through the real scheduler and state machine
+//! (`Engine`, the same one `watch` runs) with a virtual clock; prints which alerts would
+//! fire and when. Monitors come from the config (their thresholds, grace, windows,
+//! dependencies); a name the config lacks, or no config at all, gets the defaults.
+//!
+//! A timeline is `name: word word ... [@ interval]`; words are `ok`/`up`, `warn`,
+//! `fail`/`down`, `unknown`, or `-` for a run without an observation (a probe that never
+//! answered before the next run). A word may repeat: `fail*5`.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, ReadFormat, SimulateArgs};
+use crate::config::load;
+use crate::engine::{Engine, status_word};
+use crate::error::Error;
+use crate::humanize;
+use crate::plan::{self, Monitor};
+use crate::schedule::Schedule;
+use crate::state::{Announced, Event, MonitorState};
+use crate::status::Status;
+use crate::store::{Batch, ObservationRow};
+
+/// One parsed timeline.
+#[derive(Debug, PartialEq)]
+struct Timeline {
+    monitor: String,
+    /// `None` is `-`.
+    steps: Vec<Option<Status>>,
+    every: Option<Duration>,
+}
+
+fn parse_timeline(text: &str) -> Result<Timeline, String> {
+    let (name, rest) = text
+        .split_once(':')
+        .ok_or("a timeline starts with a monitor name and a colon: `api: ok fail fail`")?;
+    let (words, every) = match rest.split_once('@') {
+        Some((w, e)) => {
+            let every = humantime::parse_duration(e.trim())
+                .ok()
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| format!("`@{e}`: not a duration (write `@ 10s`)"))?;
+            (w, Some(every))
+        }
+        None => (rest, None),
+    };
+    let mut steps = Vec::new();
+    for word in words.split_whitespace() {
+        let (word, times) = match word.split_once('*') {
+            Some((w, n)) => (
+                w,
+                n.parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or_else(|| format!("`{word}`: repeat with a count, like `fail*3`"))?,
+            ),
+            None => (word, 1),
+        };
+        let step = if word == "-" {
+            None
+        } else {
+            Some(status_word(word).ok_or_else(|| {
+                format!("`{word}` is not a status (use ok, warn, fail, unknown or -)")
+            })?)
+        };
+        steps.extend(std::iter::repeat_n(step, times));
+    }
+    let monitor = name.trim().to_owned();
+    if monitor.is_empty() || steps.is_empty() {
+        return Err("a timeline needs a monitor name and at least one status".into());
+    }
+    Ok(Timeline {
+        monitor,
+        steps,
+        every,
+    })
+}
+
+/// An event as printed.
+struct Fired {
+    at: SystemTime,
+    monitor: String,
+    event: Event,
+}
+
+pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
+    let timelines = timelines(args)?;
+    let start = humantime::parse_rfc3339_weak(&args.start)
+        .map_err(|_| Error::Usage(format!("--start `{}`: not an RFC 3339 time", args.start)))?;
+    let mut config = match plan::load(&global.config) {
+        Ok(p) => p.monitors,
+        Err(Error::ConfigRead { .. }) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let mut monitors = Vec::new();
+    for t in &timelines {
+        let mut m = match config.iter().position(|m| m.name == t.monitor) {
+            Some(i) => config.swap_remove(i),
+            None => default_monitor(&t.monitor)?,
+        };
+        if let Some(every) = t.every {
+            m.interval = every;
+            m.schedule = Schedule::Every {
+                interval: every,
+                align: false,
+                offset: Duration::ZERO,
+            };
+        }
+        // Simulated probes are instant and never run at the same time as the next.
+        monitors.push(Arc::new(m));
+    }
+    let known_up = MonitorState {
+        status: Some(Status::Up),
+        since: Some(start),
+        announced: Some(Announced::Up),
+        ..MonitorState::default()
+    };
+    let stored = if args.fresh {
+        HashMap::new()
+    } else {
+        monitors
+            .iter()
+            .map(|m| (m.name.clone(), known_up.clone()))
+            .collect()
+    };
+    let mut engine = Engine::new(monitors, stored, start);
+    let mut remaining: HashMap<String, std::vec::IntoIter<Option<Status>>> = timelines
+        .into_iter()
+        .map(|t| (t.monitor, t.steps.into_iter()))
+        .collect();
+    let mut fired = Vec::new();
+    let mut batch = Batch::default();
+    while !remaining.is_empty() {
+        let Some(now) = engine.next_due() else { break };
+        for run in engine.take_due(now) {
+            let name = run.monitor.name.clone();
+            let step = remaining.get_mut(&name).and_then(Iterator::next);
+            let Some(step) = step else {
+                remaining.remove(&name);
+                engine.abandon(&name);
+                continue;
+            };
+            let Some(status) = step else {
+                engine.abandon(&name);
+                continue;
+            };
+            let row = ObservationRow {
+                monitor: name.clone(),
+                at: now,
+                scheduled: Some(now),
+                status,
+                latency: Duration::ZERO,
+                reason: format!("simulated {}", status.name()),
+                details: None,
+            };
+            for event in engine.observe(row, now, &mut batch) {
+                fired.push(Fired {
+                    at: now,
+                    monitor: name.clone(),
+                    event,
+                });
+            }
+            batch = Batch::default();
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let written = match args.format {
+        ReadFormat::Human => human(&mut out, &fired, start),
+        ReadFormat::Json => json_out(&mut out, &fired, start),
+    };
+    written.map_err(|e| Error::io("cannot write the simulation", e))?;
+    Ok(crate::exit::OK)
+}
+
+/// The timelines from the arguments and `--file`.
+fn timelines(args: &SimulateArgs) -> Result<Vec<Timeline>, Error> {
+    let mut texts = args.timelines.clone();
+    if let Some(file) = &args.file {
+        let body = std::fs::read_to_string(file)
+            .map_err(|e| Error::io(format!("cannot read `{}`", file.display()), e))?;
+        texts.extend(
+            body.lines()
+                .map(|l| l.split('#').next().unwrap_or("").trim().to_owned())
+                .filter(|l| !l.is_empty()),
+        );
+    }
+    if texts.is_empty() {
+        return Err(Error::Usage(
+            "no timeline given: `hbmon simulate 'api: ok fail fail fail ok @ 10s'`".into(),
+        ));
+    }
+    texts
+        .iter()
+        .map(|t| parse_timeline(t).map_err(|e| Error::Usage(format!("timeline `{t}`: {e}"))))
+        .collect()
+}
+
+/// A monitor with the config's defaults, for names the config does not have.
+fn default_monitor(name: &str) -> Result<Monitor, Error> {
+    let yaml = format!(
+        "version: 1\nmonitors:\n  - name: {}\n    command: {{ run: [\"true\"] }}\n",
+        serde_json::to_string(name).unwrap_or_default()
+    );
+    let loaded = load::load_str("simulate".into(), ".".into(), yaml, &|_| None);
+    let mut plan = plan::build(loaded).map_err(|_| {
+        Error::Usage(format!(
+            "`{name}` is not a monitor name (letters, digits, `.`, `_`, `-`)"
+        ))
+    })?;
+    Ok(plan.monitors.remove(0))
+}
+
+fn offset(at: SystemTime, start: SystemTime) -> String {
+    format!(
+        "+{}",
+        humanize::span(at.duration_since(start).unwrap_or_default())
+    )
+}
+
+fn describe(e: &Event, start: SystemTime) -> (&'static str, String) {
+    match e {
+        Event::IncidentOpened {
+            opened_at, reason, ..
+        } => (
+            "DOWN",
+            format!("incident opened at {}: {reason}", offset(*opened_at, start)),
+        ),
+        Event::IncidentResolved { downtime, .. } => (
+            "UP",
+            format!("recovered after {}", humanize::span(*downtime)),
+        ),
+        Event::Degraded { reason, .. } => ("DEGRADED", reason.clone()),
+        Event::Flapping {
+            changes, window, ..
+        } => (
+            "FLAPPING",
+            format!(
+                "{changes} changes within {}; alerts held until it settles",
+                humanize::span(*window)
+            ),
+        ),
+        Event::ReminderDue {
+            reminder,
+            opened_at,
+            ..
+        } => (
+            "REMINDER",
+            format!("#{reminder}, down since {}", offset(*opened_at, start)),
+        ),
+    }
+}
+
+fn human(out: &mut dyn Write, fired: &[Fired], start: SystemTime) -> std::io::Result<()> {
+    if fired.is_empty() {
+        writeln!(out, "no alerts would fire")?;
+    }
+    for f in fired {
+        let (kind, text) = describe(&f.event, start);
+        writeln!(
+            out,
+            "{:>9}  {}  {:10} {:9} {text}",
+            offset(f.at, start),
+            humantime::format_rfc3339_seconds(f.at),
+            f.monitor,
+            kind
+        )?;
+    }
+    Ok(())
+}
+
+fn json_out(out: &mut dyn Write, fired: &[Fired], start: SystemTime) -> std::io::Result<()> {
+    let events: Vec<_> = fired
+        .iter()
+        .map(|f| {
+            let (kind, text) = describe(&f.event, start);
+            json!({
+                "at": humantime::format_rfc3339_seconds(f.at).to_string(),
+                "offset_s": f.at.duration_since(start).unwrap_or_default().as_secs(),
+                "monitor": f.monitor,
+                "event": f.event.kind(),
+                "label": kind,
+                "text": text,
+            })
+        })
+        .collect();
+    serde_json::to_writer_pretty(&mut *out, &json!({ "events": events }))?;
+    writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timelines_parse() {
+        let t = parse_timeline("api: ok fail*3 - warn @ 10s").unwrap();
+        assert_eq!(t.monitor, "api");
+        assert_eq!(t.every, Some(Duration::from_secs(10)));
+        assert_eq!(
+            t.steps,
+            vec![
+                Some(Status::Up),
+                Some(Status::Down),
+                Some(Status::Down),
+                Some(Status::Down),
+                None,
+                Some(Status::Degraded)
+            ]
+        );
+        assert!(parse_timeline("api ok").is_err());
+        assert!(
+            parse_timeline("api: ok maybe")
+                .unwrap_err()
+                .contains("`maybe`")
+        );
+        assert!(parse_timeline("api: ok @ soon").is_err());
+        assert!(parse_timeline("api:").is_err());
+        assert!(parse_timeline("api: fail*0").is_err());
+    }
+}

@@ -1,0 +1,303 @@
+//! `hbmon status` and `hbmon history <monitor>`: read the store, while `watch` writes it
+//! (WAL lets readers and the writer work at the same time).
+//!
+//! Uptime is computed from incidents (confirmed downtime), not from counting
+//! observations: incidents are small and kept for ever, so 30-day figures stay exact
+//! after retention has pruned the observations, and reading them is instant.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+
+use crate::cli::{GlobalArgs, HistoryArgs, ReadFormat, StatusArgs};
+use crate::cmd::watch::db_path;
+use crate::error::Error;
+use crate::humanize;
+use crate::plan::{self, Plan};
+use crate::status::Status;
+use crate::store::{IncidentRow, StateRow, Store};
+
+const WINDOWS: [(&str, Duration); 3] = [
+    ("24h", Duration::from_secs(86_400)),
+    ("7d", Duration::from_secs(7 * 86_400)),
+    ("30d", Duration::from_secs(30 * 86_400)),
+];
+
+/// The config if there is one; without one, `--db` alone is enough.
+fn open(global: &GlobalArgs) -> Result<(Option<Plan>, Store), Error> {
+    let plan = match plan::load(&global.config) {
+        Ok(p) => Some(p),
+        Err(Error::ConfigRead { .. }) if global.db.is_some() => None,
+        Err(e) => return Err(e),
+    };
+    let db = db_path(global.db.as_deref(), plan.as_ref().map(|p| &p.store));
+    Ok((plan, Store::open_read(&db)?))
+}
+
+/// One line of `status`.
+struct Line {
+    name: String,
+    /// `up`, `down`, ..., `paused`, or `pending` before the first confirmed status.
+    state: String,
+    status: Option<Status>,
+    row: Option<StateRow>,
+    uptime: Vec<(&'static str, Option<f64>)>,
+}
+
+pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
+    let (plan, store) = open(global)?;
+    let now = SystemTime::now();
+    let mut rows: BTreeMap<String, StateRow> = store
+        .states()?
+        .into_iter()
+        .map(|r| (r.monitor.clone(), r))
+        .collect();
+    // The config's monitors in its order, then any the store knows that left it.
+    let mut names: Vec<(String, bool)> = plan
+        .as_ref()
+        .map(|p| {
+            p.monitors
+                .iter()
+                .map(|m| (m.name.clone(), m.paused))
+                .collect()
+        })
+        .unwrap_or_default();
+    if plan.is_none() {
+        names.extend(rows.keys().map(|n| (n.clone(), false)));
+    }
+    let mut lines = Vec::new();
+    for (name, paused) in names {
+        let row = rows.remove(&name);
+        let status = row.as_ref().and_then(|r| r.status);
+        let state = match (paused, status) {
+            (true, _) => "paused".to_owned(),
+            (false, Some(s)) => s.name().to_owned(),
+            (false, None) => "pending".to_owned(),
+        };
+        let mut uptime = Vec::new();
+        for (label, span) in WINDOWS {
+            let value = match &row {
+                Some(r) => {
+                    let from = now
+                        .checked_sub(span)
+                        .unwrap_or(SystemTime::UNIX_EPOCH)
+                        .max(r.first_seen);
+                    let total = now.duration_since(from).unwrap_or_default();
+                    if total.is_zero() {
+                        None
+                    } else {
+                        let down = store.downtime(&name, from, now)?;
+                        Some(
+                            100.0
+                                * (1.0 - down.as_secs_f64() / total.as_secs_f64()).clamp(0.0, 1.0),
+                        )
+                    }
+                }
+                None => None,
+            };
+            uptime.push((label, value));
+        }
+        lines.push(Line {
+            name,
+            state,
+            status,
+            row,
+            uptime,
+        });
+    }
+    let open = store.incidents(None, true, 1000)?;
+    let mut out = std::io::stdout().lock();
+    let written = match args.format {
+        ReadFormat::Json => status_json(&mut out, &lines, &open),
+        ReadFormat::Human => status_human(&mut out, &lines, &open, now),
+    };
+    written.map_err(|e| Error::io("cannot write the status", e))?;
+    // Like `check`: the worst confirmed status, so scripts can branch on it.
+    Ok(crate::status::worst(
+        lines
+            .iter()
+            .filter(|l| l.state != "paused")
+            .filter_map(|l| l.status),
+    )
+    .exit_code())
+}
+
+fn rfc(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+fn ago(t: SystemTime, now: SystemTime) -> String {
+    format!(
+        "{} ago",
+        humanize::span(now.duration_since(t).unwrap_or_default())
+    )
+}
+
+fn status_json(out: &mut dyn Write, lines: &[Line], open: &[IncidentRow]) -> std::io::Result<()> {
+    let monitors: Vec<_> = lines
+        .iter()
+        .map(|l| {
+            let r = l.row.as_ref();
+            json!({
+                "name": l.name,
+                "state": l.state,
+                "since": r.and_then(|r| r.since).map(rfc),
+                "last_check": r.and_then(|r| r.last_at).map(rfc),
+                "last_status": r.and_then(|r| r.last_status).map(Status::name),
+                "last_reason": r.and_then(|r| r.last_reason.clone()),
+                "uptime_percent": l.uptime.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                "incident": open.iter().find(|i| i.monitor == l.name).map(incident_json),
+            })
+        })
+        .collect();
+    let doc = json!({
+        "monitors": monitors,
+        "open_incidents": open.iter().map(incident_json).collect::<Vec<_>>(),
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn incident_json(i: &IncidentRow) -> serde_json::Value {
+    json!({
+        "monitor": i.monitor,
+        "opened_at": rfc(i.opened_at),
+        "resolved_at": i.resolved_at.map(rfc),
+        "duration_s": i.resolved_at.unwrap_or_else(SystemTime::now).duration_since(i.opened_at).unwrap_or_default().as_secs(),
+        "cause": i.cause,
+        "parent": i.parent,
+    })
+}
+
+fn status_human(
+    out: &mut dyn Write,
+    lines: &[Line],
+    open: &[IncidentRow],
+    now: SystemTime,
+) -> std::io::Result<()> {
+    let width = lines.iter().map(|l| l.name.len()).max().unwrap_or(7).max(7);
+    writeln!(
+        out,
+        "{:width$}  {:9}  {:16}  {:>7}  {:>7}  {:>7}  LAST REASON",
+        "MONITOR", "STATE", "SINCE", "24H", "7D", "30D"
+    )?;
+    for l in lines {
+        let r = l.row.as_ref();
+        let since = r
+            .and_then(|r| r.since)
+            .map_or_else(|| "-".to_owned(), |t| ago(t, now));
+        let pct = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}%"));
+        writeln!(
+            out,
+            "{:width$}  {:9}  {:16}  {:>7}  {:>7}  {:>7}  {}",
+            l.name,
+            l.state.to_uppercase(),
+            since,
+            pct(l.uptime[0].1),
+            pct(l.uptime[1].1),
+            pct(l.uptime[2].1),
+            r.and_then(|r| r.last_reason.as_deref()).unwrap_or("-"),
+        )?;
+    }
+    if !open.is_empty() {
+        writeln!(out, "\nOpen incidents:")?;
+        for i in open {
+            let under = i
+                .parent
+                .as_ref()
+                .map(|p| format!(" (under {p})"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {}  since {} ({}): {}{under}",
+                i.monitor,
+                rfc(i.opened_at),
+                ago(i.opened_at, now),
+                i.cause
+            )?;
+        }
+    }
+    Ok(())
+}
+
+pub fn history(global: &GlobalArgs, args: &HistoryArgs) -> Result<u8, Error> {
+    let (plan, store) = open(global)?;
+    let known_in_config = plan
+        .as_ref()
+        .is_some_and(|p| p.monitors.iter().any(|m| m.name == args.monitor));
+    let states = store.states()?;
+    if !known_in_config && !states.iter().any(|s| s.monitor == args.monitor) {
+        let mut names: Vec<String> = states.into_iter().map(|s| s.monitor).collect();
+        if let Some(p) = &plan {
+            names.extend(p.monitors.iter().map(|m| m.name.clone()));
+        }
+        names.sort();
+        names.dedup();
+        return Err(Error::Usage(format!(
+            "no monitor named `{}` in the config or the store (monitors: {})",
+            args.monitor,
+            names.join(", ")
+        )));
+    }
+    let incidents = store.incidents(Some(&args.monitor), false, 50)?;
+    let observations = store.observations(&args.monitor, args.limit)?;
+    let now = SystemTime::now();
+    let mut out = std::io::stdout().lock();
+    let written = match args.format {
+        ReadFormat::Json => {
+            let doc = json!({
+                "monitor": args.monitor,
+                "incidents": incidents.iter().map(incident_json).collect::<Vec<_>>(),
+                "observations": observations.iter().map(|o| json!({
+                    "at": humantime::format_rfc3339_millis(o.at).to_string(),
+                    "status": o.status.name(),
+                    "latency_ms": o.latency.as_secs_f64() * 1000.0,
+                    "reason": o.reason,
+                    "details": o.details,
+                })).collect::<Vec<_>>(),
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+        }
+        ReadFormat::Human => (|| {
+            writeln!(out, "Incidents of {} (newest first):", args.monitor)?;
+            if incidents.is_empty() {
+                writeln!(out, "  none")?;
+            }
+            for i in &incidents {
+                let end = i.resolved_at.unwrap_or(now);
+                let length = humanize::span(end.duration_since(i.opened_at).unwrap_or_default());
+                let when = match i.resolved_at {
+                    Some(r) => format!("{} to {} ({length})", rfc(i.opened_at), rfc(r)),
+                    None => format!("{} to now ({length}, open)", rfc(i.opened_at)),
+                };
+                let under = i
+                    .parent
+                    .as_ref()
+                    .map(|p| format!(" (under {p})"))
+                    .unwrap_or_default();
+                writeln!(out, "  {when}: {}{under}", i.cause)?;
+            }
+            writeln!(out, "\nRecent observations (newest first):")?;
+            if observations.is_empty() {
+                writeln!(out, "  none")?;
+            }
+            for o in &observations {
+                writeln!(
+                    out,
+                    "  {}  {:9} {:>8}  {}",
+                    rfc(o.at),
+                    o.status.label(),
+                    humanize::latency(o.latency),
+                    o.reason
+                )?;
+            }
+            Ok(())
+        })(),
+    };
+    written.map_err(|e| Error::io("cannot write the history", e))?;
+    Ok(crate::exit::OK)
+}
