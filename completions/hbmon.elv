@@ -21,6 +21,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
@@ -31,6 +33,10 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand check 'Run every selected monitor once, print a report, exit with the worst status'
+            cand watch 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)'
+            cand status 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents'
+            cand history 'Show one monitor''s incidents and recent observations from the store'
+            cand simulate 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
             cand validate 'Load and check the configuration without probing; report every problem at once'
             cand schema 'Print the JSON schema of the configuration file'
             cand completions 'Print shell completions'
@@ -52,6 +58,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
             cand --ci 'Behave as in CI: never show a progress indicator (set by most CI systems)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
@@ -63,10 +71,87 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hbmon;watch'= {
+            cand --concurrency 'How many probes may run at the same time'
+            cand --drain-timeout 'On SIGTERM or SIGINT, wait this long for running probes before exiting'
+            cand --flush-interval 'How often observations are written to the store, in one transaction'
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hbmon;status'= {
+            cand --format 'Output format'
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hbmon;history'= {
+            cand --limit 'How many recent observations to show'
+            cand --format 'Output format'
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hbmon;simulate'= {
+            cand -f 'Read timelines from this file, one per line (`#` starts a comment)'
+            cand --file 'Read timelines from this file, one per line (`#` starts a comment)'
+            cand --start 'The virtual clock''s start (RFC 3339), for schedules and windows'
+            cand --format 'Output format'
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --fresh 'Start as after a fresh install (the state found first is recorded, not alerted) instead of from a monitor known to be up'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'hbmon;validate'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
@@ -81,6 +166,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
@@ -95,6 +182,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'
@@ -107,12 +196,24 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         }
         &'hbmon;help'= {
             cand check 'Run every selected monitor once, print a report, exit with the worst status'
+            cand watch 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)'
+            cand status 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents'
+            cand history 'Show one monitor''s incidents and recent observations from the store'
+            cand simulate 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
             cand validate 'Load and check the configuration without probing; report every problem at once'
             cand schema 'Print the JSON schema of the configuration file'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hbmon;help;check'= {
+        }
+        &'hbmon;help;watch'= {
+        }
+        &'hbmon;help;status'= {
+        }
+        &'hbmon;help;history'= {
+        }
+        &'hbmon;help;simulate'= {
         }
         &'hbmon;help;validate'= {
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hbmon_global_optspecs
-    string join \n c/config= no-color q/quiet docker-host= v/verbose h/help V/version
+    string join \n c/config= no-color q/quiet docker-host= v/verbose log-format= db= h/help V/version
 end
 
 function __fish_hbmon_needs_command
@@ -26,12 +26,20 @@ end
 
 complete -c hbmon -n "__fish_hbmon_needs_command" -s c -l config -d 'Path of the configuration file' -r -F
 complete -c hbmon -n "__fish_hbmon_needs_command" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_needs_command" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_needs_command" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
 complete -c hbmon -n "__fish_hbmon_needs_command" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_needs_command" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_needs_command" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_needs_command" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_needs_command" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "check" -d 'Run every selected monitor once, print a report, exit with the worst status'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "watch" -d 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "status" -d 'Show every monitor\'s state from the store: since when, last reason, uptime, open incidents'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "history" -d 'Show one monitor\'s incidents and recent observations from the store'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "simulate" -d 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "validate" -d 'Load and check the configuration without probing; report every problem at once'
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "schema" -d 'Print the JSON schema of the configuration file'
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -55,14 +63,79 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l fail-on -d 'Which 
 critical\t'Unknown and down monitors fail'"
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s c -l config -d 'Path of the configuration file' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l ci -d 'Behave as in CI: never show a progress indicator (set by most CI systems)'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l concurrency -d 'How many probes may run at the same time' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l drain-timeout -d 'On SIGTERM or SIGINT, wait this long for running probes before exiting' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l flush-interval -d 'How often observations are written to the store, in one transaction' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s h -l help -d 'Print help'
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s h -l help -d 'Print help'
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l limit -d 'How many recent observations to show' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s h -l help -d 'Print help'
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s f -l file -d 'Read timelines from this file, one per line (`#` starts a comment)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l start -d 'The virtual clock\'s start (RFC 3339), for schedules and windows' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l format -d 'Output format' -r -f -a "human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l fresh -d 'Start as after a fresh install (the state found first is recorded, not alerted) instead of from a monitor known to be up'
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s h -l help -d 'Print help'
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s c -l config -d 'Path of the configuration file' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -70,6 +143,10 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s h -l help -d 'P
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s c -l config -d 'Path of the configuration file' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -77,13 +154,21 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s h -l help -d 'Pri
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s c -l config -d 'Path of the configuration file' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "check" -d 'Run every selected monitor once, print a report, exit with the worst status'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "validate" -d 'Load and check the configuration without probing; report every problem at once'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "schema" -d 'Print the JSON schema of the configuration file'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "completions" -d 'Print shell completions'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check validate schema completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate validate schema completions help" -f -a "check" -d 'Run every selected monitor once, print a report, exit with the worst status'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate validate schema completions help" -f -a "watch" -d 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate validate schema completions help" -f -a "status" -d 'Show every monitor\'s state from the store: since when, last reason, uptime, open incidents'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate validate schema completions help" -f -a "history" -d 'Show one monitor\'s incidents and recent observations from the store'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate validate schema completions help" -f -a "simulate" -d 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate validate schema completions help" -f -a "validate" -d 'Load and check the configuration without probing; report every problem at once'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate validate schema completions help" -f -a "schema" -d 'Print the JSON schema of the configuration file'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate validate schema completions help" -f -a "completions" -d 'Print shell completions'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate validate schema completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

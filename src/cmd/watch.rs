@@ -159,11 +159,7 @@ async fn main_loop(
             .min(MAX_SLEEP);
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
-            Some(done) = done_rx.recv() => {
-                let name = done.row.monitor.clone();
-                let events = engine.observe(done.row, SystemTime::now(), &mut batch);
-                log_events(&name, &events);
-            }
+            Some(done) = done_rx.recv() => observed(&mut engine, done, &mut batch),
             _ = flush.tick() => {
                 if !batch.is_empty() {
                     writer.send(Job::Commit(std::mem::take(&mut batch)));
@@ -187,11 +183,7 @@ async fn main_loop(
     let deadline = tokio::time::Instant::now() + args.drain_timeout;
     while engine.running() > 0 {
         tokio::select! {
-            Some(done) = done_rx.recv() => {
-                let name = done.row.monitor.clone();
-                let events = engine.observe(done.row, SystemTime::now(), &mut batch);
-                log_events(&name, &events);
-            }
+            Some(done) = done_rx.recv() => observed(&mut engine, done, &mut batch),
             () = tokio::time::sleep_until(deadline) => {
                 tracing::warn!(running = engine.running(), "drain timeout: abandoning running probes");
                 break;
@@ -241,6 +233,24 @@ async fn reload(global: &GlobalArgs, plan: &mut Plan, engine: &mut Engine, write
         Err(e) => tracing::error!("configuration not reloaded: {e}"),
     }
     notify(&[NotifyState::Ready]);
+}
+
+/// An observation through the engine, into the batch.
+fn observed(engine: &mut Engine, done: Done, batch: &mut Batch) {
+    let row = done.row;
+    tracing::debug!(
+        monitor = %row.monitor,
+        status = row.status.name(),
+        reason = %row.reason,
+        lag_ms = row.scheduled.and_then(|s| row.at.duration_since(s).ok()).map_or(0, |d| d.as_millis() as u64),
+        "observed"
+    );
+    let name = row.monitor.clone();
+    // The observation's time is when its probe started: incidents open at the probe that
+    // confirmed them, whatever the queue did after.
+    let at = row.at;
+    let events = engine.observe(row, at, batch);
+    log_events(&name, &events);
 }
 
 /// Until notifications exist, the log is where alerts go.
@@ -340,6 +350,11 @@ impl Writer {
                     }
                     match store.commit(&pending) {
                         Ok(()) => {
+                            tracing::debug!(
+                                observations = pending.observations.len(),
+                                events = pending.events.len(),
+                                "committed"
+                            );
                             if failing {
                                 tracing::info!("store writable again");
                             }

@@ -16,3 +16,4 @@ mod secrets;
 mod tcp;
 mod tls;
 mod usage;
+mod watch;

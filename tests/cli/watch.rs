@@ -1,0 +1,448 @@
+//! `hbmon watch` as a process: against a real HTTP server whose health the test switches,
+//! with its store checked afterwards. The test follows the daemon through its JSON log
+//! (`-v` adds an `observed` line per probe and a `committed` line per batch), so it never
+//! sleeps to wait for something: every wait is for a line, with a deadline.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+use crate::harness::{Background, hbmon};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// An HTTP server answering `/health` with 200 or 503, as the test switches it.
+struct Switch {
+    port: u16,
+    healthy: Arc<AtomicBool>,
+    _server: Background,
+}
+
+impl Switch {
+    fn start() -> Switch {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let healthy = Arc::new(AtomicBool::new(true));
+        let flag = Arc::clone(&healthy);
+        let server = Background::spawn(move || async move {
+            let app = axum::Router::new().route(
+                "/health",
+                axum::routing::get(move || {
+                    let up = flag.load(Ordering::SeqCst);
+                    async move {
+                        if up {
+                            (axum::http::StatusCode::OK, "ok")
+                        } else {
+                            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down")
+                        }
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+        Switch {
+            port,
+            healthy,
+            _server: server,
+        }
+    }
+
+    fn set(&self, up: bool) {
+        self.healthy.store(up, Ordering::SeqCst);
+    }
+}
+
+/// A running `hbmon watch`, killed with SIGKILL if a test ends without stopping it.
+struct Daemon {
+    child: Child,
+    lines: mpsc::Receiver<Value>,
+    /// Everything read so far, for failure messages.
+    seen: Vec<String>,
+}
+
+impl Daemon {
+    fn start(dir: &Path, extra: &[&str]) -> Daemon {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hbmon"))
+            .current_dir(dir)
+            .args([
+                "watch",
+                "-v",
+                "--log-format",
+                "json",
+                "--flush-interval",
+                "100ms",
+            ])
+            .args(["--config", "hbmon.yaml", "--db", "hbmon.db"])
+            .args(extra)
+            .env_remove("HBMON_CONFIG")
+            .env_remove("NOTIFY_SOCKET")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                let value = serde_json::from_str(&line)
+                    .unwrap_or_else(|_| serde_json::json!({ "message": line, "raw": true }));
+                if tx.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut d = Daemon {
+            child,
+            lines,
+            seen: Vec::new(),
+        };
+        d.wait_for("ready", |l| msg(l) == "ready");
+        d
+    }
+
+    /// The first log line (from now on) that `pred` accepts; panics at the deadline.
+    fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let until = std::time::Instant::now() + DEADLINE;
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.to_string());
+                    if pred(&line) {
+                        return line;
+                    }
+                }
+                Err(e) => panic!(
+                    "no log line for {what} ({e}); the log so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Wait for an observation of `monitor` with `status`.
+    fn observed(&mut self, monitor: &str, status: &str) {
+        self.wait_for(&format!("{monitor} {status}"), |l| {
+            msg(l) == "observed" && l["monitor"] == monitor && l["status"] == status
+        });
+    }
+
+    fn committed(&mut self) -> u64 {
+        self.wait_for("a committed batch", |l| msg(l) == "committed")["observations"]
+            .as_u64()
+            .unwrap()
+    }
+
+    fn signal(&self, sig: Signal) {
+        kill(Pid::from_raw(i32::try_from(self.child.id()).unwrap()), sig).unwrap();
+    }
+
+    /// Wait for the exit (within the deadline) and return the code.
+    fn exit_code(mut self) -> i32 {
+        let until = std::time::Instant::now() + DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "did not exit within {DEADLINE:?}"
+            );
+            // The log thread ends with the process; drain what it says meanwhile.
+            let _ = self.lines.recv_timeout(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn msg(line: &Value) -> &str {
+    line["message"].as_str().unwrap_or("")
+}
+
+fn config(port: u16, extra: &str) -> String {
+    format!(
+        "version: 1\nmonitors:\n  - name: web\n    interval: 100ms\n    timeout: 100ms\n    failure_threshold: 2\n    http: {{ url: \"http://127.0.0.1:{port}/health\" }}\n{extra}"
+    )
+}
+
+fn db(dir: &Path) -> PathBuf {
+    dir.join("hbmon.db")
+}
+
+fn store(dir: &Path) -> hbmon::store::Store {
+    hbmon::store::Store::open_read(&db(dir)).unwrap()
+}
+
+#[test]
+fn an_outage_and_recovery_make_exactly_one_incident_with_its_times() {
+    let server = Switch::start();
+    let run = hbmon().file("hbmon.yaml", &config(server.port, ""));
+    let dir = run.dir();
+    let mut d = Daemon::start(dir, &[]);
+    d.observed("web", "up");
+    let before_down = SystemTime::now();
+    server.set(false);
+    let down = d.wait_for("the down event", |l| l["event"] == "down");
+    assert_eq!(down["monitor"], "web");
+    assert_eq!(down["reason"], "HTTP 503 (expected 2xx or 3xx)");
+    let seen_down = SystemTime::now();
+    server.set(true);
+    let before_up = SystemTime::now();
+    d.wait_for("the up event", |l| l["event"] == "up");
+    let seen_up = SystemTime::now();
+    // The batch holding the recovery is on disk before `status` reads it.
+    d.wait_for("the recovery's batch", |l| {
+        msg(l) == "committed" && l["events"].as_u64() > Some(0)
+    });
+    let status = hbmon()
+        .args(["status", "--format", "json", "--db"])
+        .args([db(dir).to_str().unwrap()])
+        .run();
+    assert_eq!(status.code, 0, "{status:?}");
+    assert_eq!(status.json()["monitors"][0]["state"], "up");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+
+    let s = store(dir);
+    let incidents = s.incidents(Some("web"), false, 10).unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    let i = &incidents[0];
+    // Opened by the second failing probe: after the switch, before the log line.
+    assert!(
+        i.opened_at >= before_down && i.opened_at <= seen_down,
+        "{i:?}"
+    );
+    let resolved = i.resolved_at.expect("resolved");
+    assert!(resolved >= before_up && resolved <= seen_up, "{i:?}");
+    assert_eq!(i.cause, "HTTP 503 (expected 2xx or 3xx)");
+    let kinds: Vec<String> = s
+        .events(None, 0)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, ["down", "up"]);
+    let state = &s.states().unwrap()[0];
+    assert_eq!(state.status, Some(hbmon::status::Status::Up));
+}
+
+#[test]
+fn kill_9_then_restart_neither_duplicates_the_incident_nor_loses_committed_observations() {
+    let server = Switch::start();
+    server.set(false);
+    let run = hbmon().file("hbmon.yaml", &config(server.port, ""));
+    let dir = run.dir();
+    // A first start that finds it up, so the outage that follows is alerted.
+    server.set(true);
+    let mut d = Daemon::start(dir, &[]);
+    d.observed("web", "up");
+    server.set(false);
+    d.wait_for("the down event", |l| l["event"] == "down");
+    let mut committed = 0;
+    // Batches after the incident, then kill -9 in the middle of the next ones.
+    while committed < 5 {
+        committed += d.committed();
+    }
+    d.signal(Signal::SIGKILL);
+    let _ = d.exit_code();
+    let s = store(dir);
+    let stored = s.count("observations").unwrap();
+    assert!(
+        u64::try_from(stored).unwrap() >= committed,
+        "{stored} stored < {committed} committed"
+    );
+    drop(s);
+
+    let mut d = Daemon::start(dir, &[]);
+    d.observed("web", "down");
+    d.observed("web", "down");
+    d.committed();
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let s = store(dir);
+    assert_eq!(
+        s.incidents(None, false, 10).unwrap().len(),
+        1,
+        "one incident"
+    );
+    let downs = s
+        .events(None, 0)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "down")
+        .count();
+    assert_eq!(downs, 1, "alerted once across the restart");
+}
+
+#[test]
+fn sighup_with_a_broken_config_keeps_the_old_one_and_a_good_one_applies() {
+    let server = Switch::start();
+    let run = hbmon().file("hbmon.yaml", &config(server.port, ""));
+    let dir = run.dir();
+    let mut d = Daemon::start(dir, &[]);
+    d.observed("web", "up");
+    std::fs::write(
+        dir.join("hbmon.yaml"),
+        "version: 1\nmonitors:\n  - name: web\n    tcp: {}\n",
+    )
+    .unwrap();
+    d.signal(Signal::SIGHUP);
+    let line = d.wait_for("the reload error", |l| {
+        msg(l).starts_with("configuration not reloaded")
+    });
+    assert!(msg(&line).contains("port"), "names the problem: {line}");
+    // Still probing the old monitor.
+    d.observed("web", "up");
+    let extra = "  - name: second\n    interval: 100ms\n    timeout: 100ms\n    tcp: { host: 127.0.0.1, port: 1 }\n";
+    std::fs::write(dir.join("hbmon.yaml"), config(server.port, extra)).unwrap();
+    d.signal(Signal::SIGHUP);
+    let line = d.wait_for("the reload", |l| msg(l) == "configuration reloaded");
+    assert_eq!(line["added"], 1);
+    assert_eq!(line["kept"], 1);
+    d.observed("second", "down");
+    d.observed("web", "up");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
+
+#[test]
+fn sigterm_drains_a_running_probe_within_the_drain_timeout_and_exits_0() {
+    let run = hbmon().file(
+        "hbmon.yaml",
+        "version: 1\nmonitors:\n  - name: slow\n    interval: 1m\n    timeout: 1m\n    command: { run: [sleep, \"30\"] }\n",
+    );
+    let mut d = Daemon::start(run.dir(), &["--drain-timeout", "300ms"]);
+    d.signal(Signal::SIGTERM);
+    d.wait_for("the drain timeout", |l| msg(l).starts_with("drain timeout"));
+    assert_eq!(d.exit_code(), 0);
+}
+
+#[test]
+fn sigint_exits_0_too() {
+    let server = Switch::start();
+    let run = hbmon().file("hbmon.yaml", &config(server.port, ""));
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("web", "up");
+    d.signal(Signal::SIGINT);
+    assert_eq!(d.exit_code(), 0);
+}
+
+#[test]
+fn a_second_watch_on_the_same_store_is_refused() {
+    let server = Switch::start();
+    let run = hbmon().file("hbmon.yaml", &config(server.port, ""));
+    let dir = run.dir();
+    let d = Daemon::start(dir, &[]);
+    let out = hbmon()
+        .config(&config(server.port, ""))
+        .args(["watch", "--db", db(dir).to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 74, "{out:?}");
+    assert!(
+        out.stderr.contains("in use by another `hbmon watch`"),
+        "{}",
+        out.stderr
+    );
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
+
+#[test]
+fn a_corrupt_or_newer_store_is_refused_and_left_alone() {
+    let run = hbmon()
+        .config(&config(1, ""))
+        .file("hbmon.db", &"garbage ".repeat(1024));
+    let out = hbmon()
+        .config(&config(1, ""))
+        .args(["watch", "--db", db(run.dir()).to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 74, "{out:?}");
+    assert!(
+        out.stderr.contains("hbmon.db"),
+        "names the file: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("is not a SQLite database"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(db(run.dir())).unwrap(),
+        "garbage ".repeat(1024)
+    );
+    let newer = run.dir().join("newer.db");
+    rusqlite::Connection::open(&newer)
+        .unwrap()
+        .pragma_update(None, "user_version", 7)
+        .unwrap();
+    for cmd in ["watch", "status"] {
+        let out = hbmon()
+            .config(&config(1, ""))
+            .args([cmd, "--db", newer.to_str().unwrap()])
+            .run();
+        assert_eq!(out.code, 74, "{cmd}: {out:?}");
+        assert!(
+            out.stderr.contains("newer hbmon (schema version 7"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn history_shows_incidents_and_observations() {
+    let server = Switch::start();
+    let run = hbmon().file("hbmon.yaml", &config(server.port, ""));
+    let dir = run.dir();
+    let mut d = Daemon::start(dir, &[]);
+    d.observed("web", "up");
+    server.set(false);
+    d.wait_for("the down event", |l| l["event"] == "down");
+    d.wait_for("the outage's batch", |l| {
+        msg(l) == "committed" && l["events"].as_u64() > Some(0)
+    });
+    let out = hbmon()
+        .args(["history", "web", "--format", "json", "--db"])
+        .args([db(dir).to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let doc = out.json();
+    assert_eq!(
+        doc["incidents"][0]["cause"],
+        "HTTP 503 (expected 2xx or 3xx)"
+    );
+    assert_eq!(doc["incidents"][0]["resolved_at"], Value::Null);
+    assert_eq!(doc["observations"][0]["status"], "down");
+    let out = hbmon()
+        .args(["status", "--db"])
+        .args([db(dir).to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 2, "status exits with the worst state: {out:?}");
+    assert!(out.stdout.contains("Open incidents:"), "{}", out.stdout);
+    let out = hbmon()
+        .args(["history", "nope", "--db"])
+        .args([db(dir).to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 64);
+    assert!(out.stderr.contains("monitors: web"), "{}", out.stderr);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
