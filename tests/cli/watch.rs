@@ -456,15 +456,13 @@ fn fifty_kill_9_cycles_leave_an_intact_store() {
         "version: 1\ndefaults: { interval: 50ms, timeout: 50ms, failure_threshold: 1 }\nmonitors:\n",
     );
     for i in 0..40 {
-        yaml.push_str(&format!(
+        yaml += &format!(
             "  - {{ name: up{i}, tcp: {{ host: 127.0.0.1, port: {} }} }}\n",
             server.port
-        ));
+        );
     }
     let closed = crate::harness::closed_port();
-    yaml.push_str(&format!(
-        "  - {{ name: down, tcp: {{ host: 127.0.0.1, port: {closed} }} }}\n"
-    ));
+    yaml += &format!("  - {{ name: down, tcp: {{ host: 127.0.0.1, port: {closed} }} }}\n");
     let run = hbmon().file("hbmon.yaml", &yaml);
     let dir = run.dir();
     for cycle in 0..50 {
