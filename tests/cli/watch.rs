@@ -3,6 +3,7 @@
 //! (`-v` adds an `observed` line per probe and a `committed` line per batch), so it never
 //! sleeps to wait for something: every wait is for a line, with a deadline.
 
+use std::fmt::Write as _;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -455,14 +456,20 @@ fn fifty_kill_9_cycles_leave_an_intact_store() {
     let mut yaml = String::from(
         "version: 1\ndefaults: { interval: 50ms, timeout: 50ms, failure_threshold: 1 }\nmonitors:\n",
     );
-    for i in 0..40 {
-        yaml += &format!(
-            "  - {{ name: up{i}, tcp: {{ host: 127.0.0.1, port: {} }} }}\n",
-            server.port
-        );
-    }
+    let port = server.port;
     let closed = crate::harness::closed_port();
-    yaml += &format!("  - {{ name: down, tcp: {{ host: 127.0.0.1, port: {closed} }} }}\n");
+    for i in 0..40 {
+        writeln!(
+            yaml,
+            "  - {{ name: up{i}, tcp: {{ host: 127.0.0.1, port: {port} }} }}"
+        )
+        .unwrap();
+    }
+    writeln!(
+        yaml,
+        "  - {{ name: down, tcp: {{ host: 127.0.0.1, port: {closed} }} }}"
+    )
+    .unwrap();
     let run = hbmon().file("hbmon.yaml", &yaml);
     let dir = run.dir();
     for cycle in 0..50 {
