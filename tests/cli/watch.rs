@@ -73,6 +73,10 @@ struct Daemon {
 
 impl Daemon {
     fn start(dir: &Path, extra: &[&str]) -> Daemon {
+        Daemon::start_with_env(dir, extra, &[])
+    }
+
+    fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hbmon"))
             .current_dir(dir)
             .args(["watch", "-v", "--log-format", "json"])
@@ -85,6 +89,9 @@ impl Daemon {
             .args(extra)
             .env_remove("HBMON_CONFIG")
             .env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC")
+            .env_remove("WATCHDOG_PID")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -503,4 +510,74 @@ fn fifty_kill_9_cycles_leave_an_intact_store() {
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     assert_eq!(incidents[0].monitor, "down");
     assert_eq!(incidents[0].resolved_at, None);
+}
+
+/// The systemd notification protocol, against a real datagram socket standing in for
+/// systemd: READY=1 after start, WATCHDOG=1 while running, RELOADING=1 then READY=1 on
+/// SIGHUP, STOPPING=1 on SIGTERM.
+#[test]
+fn it_speaks_sd_notify() {
+    let server = Switch::start();
+    let run = hbmon().file("hbmon.yaml", &config(server.port, ""));
+    let sock_path = run.dir().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(DEADLINE)).unwrap();
+    let mut d = Daemon::start_with_env(
+        run.dir(),
+        &[],
+        &[
+            ("NOTIFY_SOCKET", sock_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "200000"),
+        ],
+    );
+    let mut buf = [0u8; 512];
+    let mut next = || {
+        let n = sock.recv(&mut buf).expect("a notification");
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert_eq!(next(), "READY=1\n");
+    assert_eq!(next(), "WATCHDOG=1\n");
+    d.signal(Signal::SIGHUP);
+    d.wait_for("the reload", |l| msg(l) == "configuration reloaded");
+    let mut seen = Vec::new();
+    while !seen.iter().any(|m: &String| m.starts_with("READY=1")) {
+        seen.push(next());
+    }
+    assert!(
+        seen.iter()
+            .any(|m| m.starts_with("RELOADING=1\nMONOTONIC_USEC=")),
+        "{seen:?}"
+    );
+    d.signal(Signal::SIGTERM);
+    while next() != "STOPPING=1\n" {}
+    assert_eq!(d.exit_code(), 0);
+}
+
+/// `examples/hbmon.service` is a unit systemd accepts (checked when systemd-analyze is
+/// installed; the binary path is pointed at the one under test).
+#[test]
+fn the_example_unit_verifies() {
+    let Ok(version) = Command::new("systemd-analyze").arg("--version").output() else {
+        return;
+    };
+    assert!(version.status.success());
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/hbmon.service"
+    ))
+    .unwrap()
+    .replace("/usr/local/bin/hbmon", env!("CARGO_BIN_EXE_hbmon"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hbmon.service");
+    std::fs::write(&path, unit).unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !stderr.contains("hbmon.service:"),
+        "{stderr}"
+    );
 }
