@@ -13,6 +13,7 @@ mod harness;
 mod icmp;
 mod probes;
 mod secrets;
+mod simulate;
 mod tcp;
 mod tls;
 mod usage;
