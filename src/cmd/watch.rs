@@ -26,6 +26,8 @@ use crate::store::{Batch, ObservationRow, Store};
 
 /// How often retention is applied.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// Observations kept in memory while the store cannot be written.
+const MAX_PENDING: usize = 1_000_000;
 /// The loop wakes at least this often (clock changes, the watchdog).
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 
@@ -175,7 +177,7 @@ async fn main_loop(
             }
             _ = term.recv() => { tracing::info!("SIGTERM: draining"); break; }
             _ = int.recv() => { tracing::info!("SIGINT: draining"); break; }
-            _ = hup.recv() => reload(global, &mut plan, &mut engine, writer).await,
+            _ = hup.recv() => reload(global, &mut plan, &mut engine, &mut batch, writer).await,
         }
     }
     notify(&[NotifyState::Stopping]);
@@ -195,7 +197,13 @@ async fn main_loop(
 }
 
 /// SIGHUP: load the configuration again; on any problem keep running the old one.
-async fn reload(global: &GlobalArgs, plan: &mut Plan, engine: &mut Engine, writer: &Writer) {
+async fn reload(
+    global: &GlobalArgs,
+    plan: &mut Plan,
+    engine: &mut Engine,
+    batch: &mut Batch,
+    writer: &Writer,
+) {
     notify(&[NotifyState::Reloading, monotonic()]);
     let path = global.config.clone();
     let loaded = tokio::task::spawn_blocking(move || plan::load(&path)).await;
@@ -207,6 +215,8 @@ async fn reload(global: &GlobalArgs, plan: &mut Plan, engine: &mut Engine, write
                 .collect();
             let changes = engine.reload(monitors, SystemTime::now());
             for name in &changes.removed {
+                // Its state must not come back with the batch being gathered.
+                batch.states.remove(name);
                 writer.send(Job::Forget(name.clone()));
             }
             if db_path(None, Some(&new.store)) != db_path(None, Some(&plan.store)) {
@@ -333,7 +343,20 @@ impl Writer {
                         }
                     };
                     match job {
-                        Some(Job::Commit(b)) => pending.append(b),
+                        Some(Job::Commit(b)) => {
+                            pending.append(b);
+                            // A store that stays unwritable must not eat all memory: the
+                            // oldest observations go first; states, incidents and events
+                            // (the alerts) are always kept.
+                            let excess = pending.observations.len().saturating_sub(MAX_PENDING);
+                            if excess > 0 {
+                                pending.observations.drain(..excess);
+                                tracing::error!(
+                                    dropped = excess,
+                                    "store unwritable for long: oldest observations dropped"
+                                );
+                            }
+                        }
                         Some(Job::Prune(before)) => match store.prune(before) {
                             Ok(n) => tracing::debug!(rows = n, "retention applied"),
                             Err(e) => tracing::error!("{e}"),
