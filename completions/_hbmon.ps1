@@ -78,6 +78,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
         }
         'hbmon;watch' {
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'How many probes may run at the same time')
+            [CompletionResult]::new('--per-host', '--per-host', [CompletionResultType]::ParameterName, 'How many probes may run at the same time against one host')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'On SIGTERM or SIGINT, wait this long for running probes before exiting')
             [CompletionResult]::new('--flush-interval', '--flush-interval', [CompletionResultType]::ParameterName, 'How often observations are written to the store, in one transaction')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')

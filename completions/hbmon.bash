@@ -565,13 +565,17 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__watch)
-            opts="-c -q -v -h -V --concurrency --drain-timeout --flush-interval --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            opts="-c -q -v -h -V --concurrency --per-host --drain-timeout --flush-interval --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --per-host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

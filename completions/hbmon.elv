@@ -73,6 +73,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         }
         &'hbmon;watch'= {
             cand --concurrency 'How many probes may run at the same time'
+            cand --per-host 'How many probes may run at the same time against one host'
             cand --drain-timeout 'On SIGTERM or SIGINT, wait this long for running probes before exiting'
             cand --flush-interval 'How often observations are written to the store, in one transaction'
             cand -c 'Path of the configuration file'

@@ -74,6 +74,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s v -l verbose -d 'L
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l concurrency -d 'How many probes may run at the same time' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l per-host -d 'How many probes may run at the same time against one host' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l drain-timeout -d 'On SIGTERM or SIGINT, wait this long for running probes before exiting' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l flush-interval -d 'How often observations are written to the store, in one transaction' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s c -l config -d 'Path of the configuration file' -r -F

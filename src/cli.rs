@@ -138,6 +138,9 @@ pub struct WatchArgs {
     /// How many probes may run at the same time.
     #[arg(long, default_value = "64", value_name = "N")]
     pub concurrency: NonZeroUsize,
+    /// How many probes may run at the same time against one host.
+    #[arg(long, default_value = "16", value_name = "N")]
+    pub per_host: NonZeroUsize,
     /// On SIGTERM or SIGINT, wait this long for running probes before exiting.
     #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub drain_timeout: std::time::Duration,

@@ -198,6 +198,30 @@ impl Engine {
         events
     }
 
+    /// The wall clock went back (an NTP step, a manual change): runs queued for the old
+    /// future would wait that long, so every monitor is rescheduled from `now`.
+    pub fn clock_went_back(&mut self, now: SystemTime) {
+        self.queue.clear();
+        let names: Vec<String> = self.entries.keys().cloned().collect();
+        for name in names {
+            self.generation += 1;
+            let generation = self.generation;
+            let Some(e) = self.entries.get_mut(&name) else {
+                continue;
+            };
+            e.generation = generation;
+            e.active = false;
+            e.due = if e.monitor.paused {
+                None
+            } else {
+                e.monitor.schedule.first_run(now)
+            };
+            if let Some(due) = e.due {
+                self.queue.push(Reverse((due, generation, name)));
+            }
+        }
+    }
+
     /// A run that produced no observation (`simulate`'s `-`): the monitor may run again.
     pub fn abandon(&mut self, name: &str) {
         if let Some(e) = self.entries.get_mut(name) {
@@ -358,6 +382,20 @@ mod tests {
         );
         assert_eq!(e.take_due(t("2026-01-01T00:01:35Z")).len(), 1);
         assert_eq!(e.next_due(), Some(t("2026-01-01T00:01:40Z")));
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_does_not_stall_the_schedule() {
+        let monitors = plan(
+            "version: 1\nmonitors:\n  - { name: a, interval: 10s, align: true, tcp: { host: 127.0.0.1, port: 1 } }\n",
+        );
+        let mut e = Engine::new(monitors, HashMap::new(), t("2026-01-01T01:00:03Z"));
+        assert_eq!(e.take_due(t("2026-01-01T01:00:10Z")).len(), 1);
+        e.abandon("a");
+        assert_eq!(e.next_due(), Some(t("2026-01-01T01:00:20Z")));
+        // The clock steps back an hour: without a reschedule nothing would run for an hour.
+        e.clock_went_back(t("2026-01-01T00:00:12Z"));
+        assert_eq!(e.next_due(), Some(t("2026-01-01T00:00:20Z")));
     }
 
     #[test]

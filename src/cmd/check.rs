@@ -120,7 +120,7 @@ fn write_atomically(
 
 /// Raise the soft file-descriptor limit to the hard one, and keep the concurrency within
 /// what the limit allows (each probe may hold a couple of descriptors).
-fn fd_budget(concurrency: usize) -> usize {
+pub(crate) fn fd_budget(concurrency: usize) -> usize {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
         return concurrency;

@@ -119,7 +119,11 @@ async fn main_loop(
         .map(Arc::new)
         .collect();
     let mut engine = Engine::new(monitors, stored, SystemTime::now());
-    let limit = Arc::new(Semaphore::new(args.concurrency.get()));
+    let limit = Arc::new(Semaphore::new(crate::cmd::check::fd_budget(
+        args.concurrency.get(),
+    )));
+    let mut hosts = HostLimits::new(args.per_host.get());
+    let mut last_now = SystemTime::now();
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Done>();
     let mut batch = Batch::default();
     let mut flush = tokio::time::interval(args.flush_interval);
@@ -130,30 +134,14 @@ async fn main_loop(
     tracing::info!("ready");
     loop {
         let now = SystemTime::now();
+        if now + Duration::from_secs(1) < last_now {
+            tracing::warn!("the wall clock went back; rescheduling every monitor");
+            engine.clock_went_back(now);
+        }
+        last_now = now;
         for run in engine.take_due(now) {
-            let (limit, ctx, tx) = (Arc::clone(&limit), ctx.clone(), done_tx.clone());
-            tokio::spawn(async move {
-                let Ok(_permit) = limit.acquire_owned().await else {
-                    return;
-                };
-                let m = &run.monitor;
-                let obs = Box::pin(probe::run(m, m.timeout, &ctx)).await;
-                let details = obs.cert_not_after.map(|t| {
-                    serde_json::json!({
-                        "cert_not_after": humantime::format_rfc3339_seconds(t).to_string()
-                    })
-                });
-                let row = ObservationRow {
-                    monitor: m.name.clone(),
-                    at: obs.checked_at,
-                    scheduled: Some(run.scheduled),
-                    status: obs.status,
-                    latency: obs.latency,
-                    reason: obs.reason,
-                    details,
-                };
-                let _ = tx.send(Done { row });
-            });
+            let host = hosts.get(&run.monitor);
+            spawn_probe(run, Arc::clone(&limit), host, ctx.clone(), done_tx.clone());
         }
         let sleep = engine
             .next_due()
@@ -245,6 +233,43 @@ async fn reload(
     notify(&[NotifyState::Ready]);
 }
 
+/// Start one probe as a task; its observation comes back through `tx`.
+fn spawn_probe(
+    run: crate::engine::Run,
+    limit: Arc<Semaphore>,
+    host: Option<Arc<Semaphore>>,
+    ctx: probe::Context,
+    tx: tokio::sync::mpsc::UnboundedSender<Done>,
+) {
+    tokio::spawn(async move {
+        // Host first: a task waiting for its host holds no global permit.
+        let _host = match host {
+            Some(h) => h.acquire_owned().await.ok(),
+            None => None,
+        };
+        let Ok(_permit) = limit.acquire_owned().await else {
+            return;
+        };
+        let m = &run.monitor;
+        let obs = Box::pin(probe::run(m, m.timeout, &ctx)).await;
+        let details = obs.cert_not_after.map(|t| {
+            serde_json::json!({
+                "cert_not_after": humantime::format_rfc3339_seconds(t).to_string()
+            })
+        });
+        let row = ObservationRow {
+            monitor: m.name.clone(),
+            at: obs.checked_at,
+            scheduled: Some(run.scheduled),
+            status: obs.status,
+            latency: obs.latency,
+            reason: obs.reason,
+            details,
+        };
+        let _ = tx.send(Done { row });
+    });
+}
+
 /// An observation through the engine, into the batch.
 fn observed(engine: &mut Engine, done: Done, batch: &mut Batch) {
     let row = done.row;
@@ -304,6 +329,31 @@ fn notify(states: &[NotifyState]) {
 
 fn monotonic() -> NotifyState<'static> {
     NotifyState::monotonic_usec_now().unwrap_or(NotifyState::Custom(""))
+}
+
+/// `--per-host`: one semaphore per probe target, made when first needed.
+struct HostLimits {
+    per_host: usize,
+    map: HashMap<String, Arc<Semaphore>>,
+}
+
+impl HostLimits {
+    fn new(per_host: usize) -> Self {
+        HostLimits {
+            per_host,
+            map: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, m: &plan::Monitor) -> Option<Arc<Semaphore>> {
+        let host = m.probe.target()?;
+        let per_host = self.per_host;
+        Some(Arc::clone(
+            self.map
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(per_host))),
+        ))
+    }
 }
 
 /// Work for the writer thread.

@@ -581,3 +581,52 @@ fn the_example_unit_verifies() {
         "{stderr}"
     );
 }
+
+/// `paused: true`: `watch` never probes it and `status` says so; `check` skips it unless
+/// `--only` names it.
+#[test]
+fn paused_monitors_are_not_probed() {
+    let server = Switch::start();
+    let extra = "  - name: held\n    paused: true\n    tcp: { host: 127.0.0.1, port: 1 }\n";
+    let yaml = config(server.port, extra);
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let dir = run.dir();
+    let mut d = Daemon::start(dir, &[]);
+    d.observed("web", "up");
+    d.committed();
+    let out = hbmon()
+        .config(&yaml)
+        .args([
+            "status",
+            "--format",
+            "json",
+            "--db",
+            db(dir).to_str().unwrap(),
+        ])
+        .run();
+    assert_eq!(out.code, 0, "a paused monitor does not count: {out:?}");
+    let doc = out.json();
+    assert_eq!(doc["monitors"][1]["name"], "held");
+    assert_eq!(doc["monitors"][1]["state"], "paused");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    assert_eq!(store(dir).observations("held", 10).unwrap().len(), 0);
+
+    let out = hbmon()
+        .config(&yaml)
+        .args(["check", "--format", "json"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let names: Vec<_> = out.json()["monitors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["web"]);
+    let out = hbmon()
+        .config(&yaml)
+        .args(["check", "--only", "held"])
+        .run();
+    assert_eq!(out.code, 2, "named exactly, it runs: {out:?}");
+}
