@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod exit;
 pub mod humanize;
+pub mod notify;
 pub mod plan;
 pub mod probe;
 pub mod report;

@@ -25,9 +25,10 @@ use crate::state::{Event, MonitorState};
 use crate::status::Status;
 
 /// The schema version this build writes; `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE observations (
     id          INTEGER PRIMARY KEY,
     monitor     TEXT    NOT NULL,
@@ -86,7 +87,17 @@ CREATE TABLE outbox (
     last_error       TEXT
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
-"];
+",
+    r"
+-- 2: the outbox carries the rendered alert (never a secret: URLs and tokens are looked up
+-- in the config when sending), its monitor (for ordering) and when it was given up.
+ALTER TABLE outbox ADD COLUMN monitor TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN payload TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE outbox ADD COLUMN dead_at INTEGER;
+DROP INDEX outbox_due;
+CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL AND dead_at IS NULL;
+",
+];
 
 /// An open store.
 #[derive(Debug)]
@@ -120,6 +131,33 @@ pub struct Batch {
     /// `(monitor, opened_at, resolved_at)` of incidents that ended.
     pub resolved: Vec<(String, SystemTime, SystemTime)>,
     pub events: Vec<(String, Event)>,
+    /// Alerts to deliver: (index into `events`, notifier, rendered message).
+    pub outbox: Vec<(usize, String, crate::notify::template::Message)>,
+}
+
+/// An undelivered alert.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub notifier: String,
+    pub monitor: String,
+    pub delivery_id: String,
+    pub attempts: u32,
+    pub next_attempt_at: SystemTime,
+    pub message: crate::notify::template::Message,
+}
+
+/// An alert's delivery record, for `history` and tests.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub notifier: String,
+    pub monitor: String,
+    pub delivery_id: String,
+    pub attempts: u32,
+    pub delivered_at: Option<SystemTime>,
+    pub dead_at: Option<SystemTime>,
+    pub last_error: Option<String>,
+    pub event: String,
 }
 
 /// A newly confirmed incident.
@@ -139,6 +177,7 @@ impl Batch {
             && self.opened.is_empty()
             && self.resolved.is_empty()
             && self.events.is_empty()
+            && self.outbox.is_empty()
     }
 
     /// Add a later batch to this one (a batch that could not be written waits for the
@@ -148,7 +187,10 @@ impl Batch {
         self.states.extend(later.states);
         self.opened.extend(later.opened);
         self.resolved.extend(later.resolved);
+        let offset = self.events.len();
         self.events.extend(later.events);
+        self.outbox
+            .extend(later.outbox.into_iter().map(|(i, n, m)| (i + offset, n, m)));
     }
 
     /// Record one step of the state machine: the observation, the new state, the incident
@@ -278,6 +320,119 @@ impl Store {
             ));
         }
         Ok(store)
+    }
+
+    /// Open the store for the alert sender: a second connection beside the writer's, which
+    /// has already migrated it.
+    pub fn open_sender(path: &Path) -> Result<Store, Error> {
+        Store::open_read(path)
+    }
+
+    /// Undelivered, not given-up alerts, oldest first.
+    pub fn pending_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, notifier, monitor, delivery_id, attempts, next_attempt_at, payload FROM outbox
+                 WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT ?1",
+            )
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, u32>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(|e| self.err(&e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, notifier, monitor, delivery_id, attempts, next, payload) =
+                row.map_err(|e| self.err(&e))?;
+            match serde_json::from_str(&payload) {
+                Ok(message) => out.push(Delivery {
+                    id,
+                    notifier,
+                    monitor,
+                    delivery_id,
+                    attempts,
+                    next_attempt_at: time(next),
+                    message,
+                }),
+                Err(_) => {
+                    self.mark_dead(id, "the stored alert cannot be read")?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn mark_delivered(&self, id: i64, attempts: u32, at: SystemTime) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET delivered_at = ?2, attempts = ?3, last_error = NULL WHERE id = ?1",
+                params![id, ms(at), attempts],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(&e))
+    }
+
+    pub fn mark_retry(
+        &self,
+        id: i64,
+        attempts: u32,
+        next: SystemTime,
+        error: &str,
+    ) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE id = ?1",
+                params![id, attempts, ms(next), error],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(&e))
+    }
+
+    pub fn mark_dead(&self, id: i64, error: &str) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET dead_at = ?2, attempts = attempts + 1, last_error = ?3 WHERE id = ?1",
+                params![id, ms(SystemTime::now()), error],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(&e))
+    }
+
+    /// Every alert's delivery record, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT o.notifier, o.monitor, o.delivery_id, o.attempts, o.delivered_at, o.dead_at,
+                        o.last_error, e.kind
+                 FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.id",
+            )
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(OutboxRow {
+                    notifier: r.get(0)?,
+                    monitor: r.get(1)?,
+                    delivery_id: r.get(2)?,
+                    attempts: r.get(3)?,
+                    delivered_at: r.get::<_, Option<i64>>(4)?.map(time),
+                    dead_at: r.get::<_, Option<i64>>(5)?.map(time),
+                    last_error: r.get(6)?,
+                    event: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))
     }
 
     #[must_use]
@@ -449,24 +604,7 @@ impl Store {
                     ])
                     .map_err(e)?;
             }
-            let mut event = tx
-                .prepare_cached(
-                    "INSERT INTO events (monitor, kind, at, incident_id, payload)
-                     VALUES (?1, ?2, ?3,
-                       (SELECT id FROM incidents WHERE monitor = ?1 AND opened_at = ?4), ?5)",
-                )
-                .map_err(e)?;
-            for (monitor, ev) in &batch.events {
-                event
-                    .execute(params![
-                        monitor,
-                        ev.kind(),
-                        ms(ev.at()),
-                        opened_at(ev).map(ms),
-                        payload(ev).to_string(),
-                    ])
-                    .map_err(e)?;
-            }
+            insert_alerts(&tx, batch, &path)?;
         }
         tx.commit().map_err(e)
     }
@@ -628,6 +766,55 @@ impl Store {
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
             .map_err(|e| self.err(&e))
     }
+}
+
+/// The batch's events, then the outbox rows that point at them.
+fn insert_alerts(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> Result<(), Error> {
+    let e = |e: rusqlite::Error| sql_err(path, &e);
+    let mut event = tx
+        .prepare_cached(
+            "INSERT INTO events (monitor, kind, at, incident_id, payload)
+                 VALUES (?1, ?2, ?3,
+                   (SELECT id FROM incidents WHERE monitor = ?1 AND opened_at = ?4), ?5)",
+        )
+        .map_err(e)?;
+    let mut ids = Vec::with_capacity(batch.events.len());
+    for (monitor, ev) in &batch.events {
+        event
+            .execute(params![
+                monitor,
+                ev.kind(),
+                ms(ev.at()),
+                opened_at(ev).map(ms),
+                payload(ev).to_string(),
+            ])
+            .map_err(e)?;
+        ids.push(tx.last_insert_rowid());
+    }
+    let mut outbox = tx
+            .prepare_cached(
+                "INSERT INTO outbox (event_id, notifier, delivery_id, next_attempt_at, monitor, payload)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .map_err(e)?;
+    for (index, notifier, message) in &batch.outbox {
+        let Some(event_id) = ids.get(*index) else {
+            continue;
+        };
+        let json = serde_json::to_string(message)
+            .map_err(|x| store_err(path, format!("cannot encode an alert: {x}")))?;
+        outbox
+            .execute(params![
+                event_id,
+                notifier,
+                format!("hbmon-{event_id}-{notifier}"),
+                ms(SystemTime::now()),
+                message.monitor,
+                json,
+            ])
+            .map_err(e)?;
+    }
+    Ok(())
 }
 
 /// The incident an event belongs to.

@@ -37,6 +37,11 @@ pub struct Document {
     /// Every schedule name; `None` where the entry is invalid (already reported).
     pub schedules: BTreeMap<String, Option<raw::ScheduleDef>>,
     pub store: raw::Store,
+    /// Every notifier name; `None` where the entry is invalid (already reported).
+    pub notifiers: BTreeMap<String, Option<raw::NotifierDef>>,
+    pub templates: raw::Templates,
+    pub routes: Vec<raw::Route>,
+    pub timezone: Option<String>,
     pub monitors: Vec<MonitorEntry>,
 }
 
@@ -541,6 +546,29 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
                 .ok();
             doc.schedules.insert(name, sch);
         }
+    }
+    if let Some(Value::Object(notifiers)) = top.remove("notifiers") {
+        for (name, n) in notifiers {
+            let n = serde_json::from_value(n)
+                .map_err(|e| decode_failed(&format!("/notifiers/{}", escape(&name)), &e))
+                .ok();
+            doc.notifiers.insert(name, n);
+        }
+    }
+    if let Some(t) = top.remove("templates") {
+        match serde_json::from_value(t) {
+            Ok(t) => doc.templates = t,
+            Err(e) => decode_failed("/templates", &e),
+        }
+    }
+    if let Some(r) = top.remove("routes") {
+        match serde_json::from_value(r) {
+            Ok(r) => doc.routes = r,
+            Err(e) => decode_failed("/routes", &e),
+        }
+    }
+    if let Some(Value::String(tz)) = top.remove("timezone") {
+        doc.timezone = Some(tz);
     }
     if let Some(st) = top.remove("store") {
         match serde_json::from_value(st) {

@@ -34,6 +34,18 @@ pub struct Config {
     /// Where `hbmon watch` keeps its state, and for how long.
     #[serde(default)]
     pub store: Store,
+    /// Named alert channels that monitors refer to with `notify:`.
+    #[serde(default)]
+    pub notifiers: BTreeMap<String, NotifierDef>,
+    /// Message templates (Jinja, minijinja) per event, for every notifier; notifiers and
+    /// monitors may override them.
+    #[serde(default)]
+    pub templates: Templates,
+    /// Extra routes: monitors carrying any of `tags` also notify these notifiers.
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    /// IANA time zone for times in alerts (the `datetime` filter; default `UTC`).
+    pub timezone: Option<String>,
     /// The monitors. Each has a unique `name` and exactly one probe
     /// (`http`, `tcp`, `command`, `file` or `system`).
     pub monitors: Vec<Monitor>,
@@ -70,6 +82,128 @@ pub struct Defaults {
     /// Flap detection: a monitor that changes between failing and passing this often
     /// announces "flapping" once instead of a storm of alerts (inherits `defaults`).
     pub flapping: Option<FlappingDef>,
+    /// Notifiers to alert (inherits `defaults.notify`); `[]` alerts nobody.
+    pub notify: Option<Vec<String>>,
+}
+
+/// A notifier: where alerts go.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifierDef {
+    /// The channel.
+    #[serde(rename = "type")]
+    pub kind: NotifierKind,
+    /// `webhook`: the URL to call; `ntfy`: the topic URL (`https://ntfy.sh/my-topic`). A
+    /// secret: URLs often carry tokens.
+    pub url: Option<Secret>,
+    /// File holding `url`.
+    pub url_file: Option<String>,
+    /// `slack`, `discord`: the incoming-webhook URL (a secret).
+    pub webhook_url: Option<Secret>,
+    /// File holding `webhook_url`.
+    pub webhook_url_file: Option<String>,
+    /// `webhook`: HTTP method (default POST).
+    pub method: Option<HttpMethod>,
+    /// `webhook`, `ntfy`: extra request headers (values are secrets).
+    #[serde(default)]
+    pub headers: BTreeMap<String, Secret>,
+    /// `webhook`: the body's content type (default `application/json`; a JSON body must
+    /// render to valid JSON).
+    pub content_type: Option<String>,
+    /// `webhook`: the body, a template (default: a JSON document with the event, the
+    /// monitor, the result and the incident).
+    pub body: Option<String>,
+    /// `telegram`: the bot token (a secret).
+    pub bot_token: Option<Secret>,
+    /// File holding `bot_token`.
+    pub bot_token_file: Option<String>,
+    /// `telegram`: the chat to write to.
+    pub chat_id: Option<String>,
+    /// `telegram`: the Bot API base URL (default `https://api.telegram.org`).
+    pub api_url: Option<String>,
+    /// `ntfy`: an access token (a secret).
+    pub token: Option<Secret>,
+    /// File holding `token`.
+    pub token_file: Option<String>,
+    /// `ntfy`: message priority for down alerts (`min`, `low`, `default`, `high`, `max`;
+    /// default `high`).
+    pub priority: Option<String>,
+    /// `exec`: the program and its arguments; the message arrives on stdin and the
+    /// details as `HBMON_*` environment variables.
+    pub run: Option<Vec<String>>,
+    /// Events this notifier sends (default all): `down`, `up`, `degraded`, `flapping`,
+    /// `reminder`.
+    pub events: Option<Vec<EventKind>>,
+    /// Message templates for this notifier, overriding the top-level ones.
+    #[serde(default)]
+    pub templates: Templates,
+    /// How long one delivery attempt may take (default `10s`).
+    pub timeout: Option<DurationStr>,
+    /// Retries: exponential backoff with jitter from `initial` (default `5s`) up to `max`
+    /// (default `10m`), at most `max_attempts` tries (default 20) before the alert is
+    /// marked dead.
+    pub retry: Option<RetryDef>,
+}
+
+/// Notifier channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifierKind {
+    Webhook,
+    Slack,
+    Discord,
+    Telegram,
+    Ntfy,
+    Exec,
+}
+
+/// Events that alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    Down,
+    Up,
+    Degraded,
+    Flapping,
+    Reminder,
+    Test,
+}
+
+/// A template per event; each renders the alert's message text.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Templates {
+    pub down: Option<String>,
+    pub up: Option<String>,
+    pub degraded: Option<String>,
+    pub flapping: Option<String>,
+    pub reminder: Option<String>,
+    pub test: Option<String>,
+}
+
+/// Delivery retries.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryDef {
+    /// Tries before giving up (at least 1).
+    #[schemars(range(min = 1))]
+    pub max_attempts: Option<u32>,
+    /// First pause.
+    pub initial: Option<DurationStr>,
+    /// Longest pause.
+    pub max: Option<DurationStr>,
+}
+
+/// A route by tag.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Monitors with any of these tags ...
+    #[schemars(length(min = 1))]
+    pub tags: Vec<String>,
+    /// ... also notify these.
+    #[schemars(length(min = 1))]
+    pub notify: Vec<String>,
 }
 
 /// A named set of time windows.
@@ -179,6 +313,8 @@ pub struct Monitor {
     /// Flap detection: a monitor that changes between failing and passing this often
     /// announces "flapping" once instead of a storm of alerts (inherits `defaults`).
     pub flapping: Option<FlappingDef>,
+    /// Notifiers to alert (inherits `defaults.notify`); `[]` alerts nobody.
+    pub notify: Option<Vec<String>>,
     /// Run at the times of this cron expression instead of every `interval`.
     pub cron: Option<String>,
     /// IANA time zone for `cron` (default `UTC`).
@@ -193,6 +329,9 @@ pub struct Monitor {
     pub maintenance: Option<String>,
     /// Not probed by `watch` (`check` still runs it when selected by name).
     pub paused: Option<bool>,
+    /// Message templates for this monitor's alerts, overriding the notifiers' and the
+    /// top-level ones.
+    pub templates: Option<Templates>,
     /// Probe an HTTP or HTTPS endpoint.
     pub http: Option<HttpProbe>,
     /// Open a TCP connection.

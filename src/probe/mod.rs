@@ -12,7 +12,7 @@ mod http;
 mod icmp;
 mod system;
 mod tcp;
-mod tls;
+pub(crate) mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -169,7 +169,7 @@ fn apply_latency(outcome: Outcome, took: Duration, limits: Latency) -> Outcome {
 }
 
 /// A short reason for an I/O error, by kind, without the OS's sentence when a kind says it.
-fn io_reason(e: &std::io::Error) -> String {
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
     match e.kind() {
         K::ConnectionRefused => "connection refused".into(),

@@ -1,0 +1,189 @@
+//! Notifications: who hears about an event (routing), what they read (templates), and how
+//! it reaches them (delivery through the store's outbox).
+//!
+//! - `template.rs`: the minijinja environment, the context templates see, the default
+//!   templates, and the check that runs when the config loads.
+//! - `send.rs`: one delivery attempt for each channel (HTTP or a command), classified as
+//!   delivered, retry (with an optional `Retry-After`) or permanent failure.
+//! - `outbox.rs`: the sender thread of `watch`: due rows in order per monitor, backoff
+//!   with jitter, dead after the limit.
+
+pub mod outbox;
+pub mod send;
+pub mod template;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::raw::{EventKind, NotifierKind, Secret, Templates};
+
+/// A checked notifier.
+#[derive(Debug)]
+pub struct Notifier {
+    pub name: String,
+    pub kind: NotifierKind,
+    pub target: Target,
+    /// The events it sends.
+    pub events: Vec<EventKind>,
+    pub templates: Templates,
+    pub timeout: Duration,
+    pub retry: Retry,
+}
+
+/// Where a notifier delivers.
+#[derive(Debug)]
+pub enum Target {
+    Webhook {
+        url: Secret,
+        method: reqwest::Method,
+        headers: Vec<(reqwest::header::HeaderName, Secret)>,
+        content_type: String,
+        /// The body template (`None`: the default JSON document).
+        body: Option<String>,
+    },
+    Slack {
+        webhook_url: Secret,
+    },
+    Discord {
+        webhook_url: Secret,
+    },
+    Telegram {
+        api_url: String,
+        bot_token: Secret,
+        chat_id: String,
+    },
+    Ntfy {
+        url: Secret,
+        token: Option<Secret>,
+        headers: Vec<(reqwest::header::HeaderName, Secret)>,
+        priority: String,
+    },
+    Exec {
+        run: Vec<String>,
+    },
+}
+
+/// Delivery retries: exponential backoff from `initial` to `max`, `max_attempts` tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub max_attempts: u32,
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            max_attempts: 20,
+            initial: Duration::from_secs(5),
+            max: Duration::from_secs(600),
+        }
+    }
+}
+
+impl Retry {
+    /// The pause after `attempts` failed tries: `initial * 2^(attempts-1)`, capped at
+    /// `max`, with up to 25 % jitter from `seed` (so receivers recovering from an outage
+    /// are not hit by every sender in the same second), and never shorter than the
+    /// receiver's `Retry-After`.
+    #[must_use]
+    pub fn pause(&self, attempts: u32, retry_after: Option<Duration>, seed: u64) -> Duration {
+        let exp = attempts.saturating_sub(1).min(30);
+        let base = self
+            .initial
+            .saturating_mul(1u32 << exp.min(31))
+            .min(self.max);
+        let jitter_ms = u64::try_from(base.as_millis() / 4).unwrap_or(0);
+        let jitter = if jitter_ms == 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_millis(seed % jitter_ms)
+        };
+        (base + jitter).max(retry_after.unwrap_or_default())
+    }
+}
+
+/// Everything about notifications in a plan.
+#[derive(Debug, Default)]
+pub struct Notifications {
+    pub notifiers: BTreeMap<String, Arc<Notifier>>,
+    /// Top-level templates.
+    pub templates: Templates,
+    pub timezone: Option<chrono_tz::Tz>,
+}
+
+/// The template of `event` in a set, if it has one.
+#[must_use]
+pub fn pick(t: &Templates, event: EventKind) -> Option<&String> {
+    match event {
+        EventKind::Down => t.down.as_ref(),
+        EventKind::Up => t.up.as_ref(),
+        EventKind::Degraded => t.degraded.as_ref(),
+        EventKind::Flapping => t.flapping.as_ref(),
+        EventKind::Reminder => t.reminder.as_ref(),
+        EventKind::Test => t.test.as_ref(),
+    }
+}
+
+/// Every event kind, in the order they are documented.
+pub const EVENTS: [EventKind; 6] = [
+    EventKind::Down,
+    EventKind::Up,
+    EventKind::Degraded,
+    EventKind::Flapping,
+    EventKind::Reminder,
+    EventKind::Test,
+];
+
+/// The name an event kind has in the config and the store.
+#[must_use]
+pub fn event_name(e: EventKind) -> &'static str {
+    match e {
+        EventKind::Down => "down",
+        EventKind::Up => "up",
+        EventKind::Degraded => "degraded",
+        EventKind::Flapping => "flapping",
+        EventKind::Reminder => "reminder",
+        EventKind::Test => "test",
+    }
+}
+
+/// The kind of a state-machine event.
+#[must_use]
+pub fn kind_of(e: &crate::state::Event) -> EventKind {
+    use crate::state::Event;
+    match e {
+        Event::IncidentOpened { .. } => EventKind::Down,
+        Event::IncidentResolved { .. } => EventKind::Up,
+        Event::Degraded { .. } => EventKind::Degraded,
+        Event::Flapping { .. } => EventKind::Flapping,
+        Event::ReminderDue { .. } => EventKind::Reminder,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_caps_jitters_and_respects_retry_after() {
+        let r = Retry {
+            max_attempts: 10,
+            initial: Duration::from_secs(5),
+            max: Duration::from_secs(60),
+        };
+        let no_jitter = |a| r.pause(a, None, 0);
+        assert_eq!(no_jitter(1), Duration::from_secs(5));
+        assert_eq!(no_jitter(2), Duration::from_secs(10));
+        assert_eq!(no_jitter(4), Duration::from_secs(40));
+        assert_eq!(no_jitter(5), Duration::from_secs(60));
+        assert_eq!(no_jitter(50), Duration::from_secs(60));
+        let jittered = r.pause(2, None, 1234);
+        assert!(jittered >= Duration::from_secs(10) && jittered < Duration::from_millis(12_500));
+        assert_eq!(
+            r.pause(1, Some(Duration::from_secs(120)), 0),
+            Duration::from_secs(120)
+        );
+    }
+}

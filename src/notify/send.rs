@@ -1,0 +1,311 @@
+//! One delivery attempt: a rendered `Message` turned into the channel's request (or
+//! command) and classified. Reasons never quote URLs or tokens.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::io::AsyncWriteExt;
+
+use crate::notify::template::{Message, markdown_escape};
+use crate::notify::{Notifier, Target};
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// Accepted; the response status (0 for a command) and the start of the body.
+    Delivered { status: u16, response: String },
+    /// Worth trying again, after `after` when the receiver said so.
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
+    /// Will not succeed by retrying (a 4xx other than 408/429, a bad command).
+    Failed { reason: String },
+}
+
+/// The HTTP client notifications use: system trust store, no proxy from the environment.
+pub fn client() -> Result<reqwest::Client, String> {
+    let tls = crate::probe::tls::TlsConfigs::new()?;
+    let check = crate::plan::TlsCheck {
+        verify: true,
+        ca_certs: None,
+        expiry: crate::plan::CertExpiry {
+            warning: Duration::ZERO,
+            critical: None,
+        },
+        client_identity: None,
+    };
+    let config = tls.client_config(&check, &[b"http/1.1"])?;
+    reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("hbmon/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|_| "cannot build the HTTP client".to_owned())
+}
+
+/// Colours per status for Discord embeds and Slack attachments.
+fn colour(status: &str) -> u32 {
+    match status {
+        "up" => 0x2e_b8_86,
+        "degraded" => 0xf2_c7_44,
+        "unknown" => 0x9b_9b_9b,
+        _ => 0xe0_1e_5a,
+    }
+}
+
+/// Deliver `msg` through `n` once. `delivery_id` goes with it (the `X-Hbmon-Delivery`
+/// header, `HBMON_DELIVERY_ID` for commands) so receivers can drop duplicates.
+pub async fn deliver(
+    client: &reqwest::Client,
+    n: &Notifier,
+    msg: &Message,
+    delivery_id: &str,
+) -> Sent {
+    let Some(request) = request(client, &n.target, msg) else {
+        let run = match &n.target {
+            Target::Exec { run } => run.as_slice(),
+            _ => &[],
+        };
+        return exec(run, n.timeout, msg, delivery_id).await;
+    };
+    let response = match request
+        .header("X-Hbmon-Delivery", delivery_id)
+        .timeout(n.timeout)
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return Sent::Retry {
+                reason: request_error(&e, n.timeout),
+                after: None,
+            };
+        }
+    };
+    classify(response, n.timeout).await
+}
+
+/// The channel's HTTP request for a message; `None` for `exec`.
+fn request(
+    client: &reqwest::Client,
+    target: &Target,
+    msg: &Message,
+) -> Option<reqwest::RequestBuilder> {
+    Some(match target {
+        Target::Exec { .. } => return None,
+        Target::Webhook {
+            url,
+            method,
+            headers,
+            content_type,
+            ..
+        } => {
+            let mut r = client
+                .request(method.clone(), url.expose())
+                .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
+                .body(msg.body.clone().unwrap_or_default());
+            for (k, v) in headers {
+                r = r.header(k, v.expose());
+            }
+            r
+        }
+        Target::Slack { webhook_url } => json_body(
+            client.post(webhook_url.expose()),
+            &json!({
+                "text": format!("{}: {}", msg.title, msg.text),
+                "blocks": [
+                    { "type": "header", "text": { "type": "plain_text", "text": msg.title } },
+                    { "type": "section", "text": { "type": "mrkdwn", "text": msg.text } },
+                    { "type": "context", "elements": [ { "type": "mrkdwn", "text": format!("hbmon · {} · {}", msg.event, msg.at) } ] },
+                ],
+            }),
+        ),
+        Target::Discord { webhook_url } => json_body(
+            client.post(webhook_url.expose()),
+            &json!({
+                "embeds": [ {
+                    "title": msg.title,
+                    "description": msg.text,
+                    "color": colour(&msg.status),
+                    "timestamp": msg.at,
+                    "footer": { "text": format!("hbmon · {}", msg.event) },
+                } ],
+            }),
+        ),
+        Target::Telegram {
+            api_url,
+            bot_token,
+            chat_id,
+        } => {
+            let url = format!(
+                "{}/bot{}/sendMessage",
+                api_url.trim_end_matches('/'),
+                bot_token.expose()
+            );
+            json_body(
+                client.post(url),
+                &json!({
+                    "chat_id": chat_id,
+                    "text": format!("*{}*\n{}", markdown_escape(&msg.title), markdown_escape(&msg.text)),
+                    "parse_mode": "MarkdownV2",
+                }),
+            )
+        }
+        Target::Ntfy {
+            url,
+            token,
+            headers,
+            priority,
+        } => {
+            let (prio, tags) = match msg.event.as_str() {
+                "down" | "reminder" => (priority.as_str(), "rotating_light"),
+                "up" => ("default", "white_check_mark"),
+                "test" => ("low", "test_tube"),
+                _ => ("default", "warning"),
+            };
+            let mut r = client
+                .post(url.expose())
+                .header("Title", msg.title.as_str())
+                .header("Priority", prio)
+                .header("Tags", tags)
+                .body(msg.text.clone());
+            if let Some(t) = token {
+                r = r.bearer_auth(t.expose());
+            }
+            for (k, v) in headers {
+                r = r.header(k, v.expose());
+            }
+            r
+        }
+    })
+}
+
+/// Delivered, retry (with the receiver's `Retry-After`) or failed, from a response.
+async fn classify(response: reqwest::Response, timeout: Duration) -> Sent {
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let text = tokio::time::timeout(timeout, response.text())
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let excerpt: String = text.chars().take(200).collect();
+    if status.is_success() {
+        return Sent::Delivered {
+            status: status.as_u16(),
+            response: excerpt,
+        };
+    }
+    // Telegram puts its rate limit in the body: {"parameters": {"retry_after": 5}}.
+    let retry_after = retry_after.or_else(|| {
+        serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["parameters"]["retry_after"].as_u64())
+            .map(Duration::from_secs)
+    });
+    let reason = format!("HTTP {}", status.as_u16());
+    if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
+        Sent::Retry {
+            reason,
+            after: retry_after,
+        }
+    } else {
+        Sent::Failed {
+            reason: format!("{reason}: {}", excerpt.lines().next().unwrap_or("").trim()),
+        }
+    }
+}
+
+/// A JSON body with its content type.
+fn json_body(r: reqwest::RequestBuilder, value: &serde_json::Value) -> reqwest::RequestBuilder {
+    r.header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(value.to_string())
+}
+
+/// Why a request failed, without its URL (which may hold a token).
+fn request_error(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        format!("timeout after {}", crate::humanize::latency(timeout))
+    } else if e.is_connect() {
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                return crate::probe::io_reason(io);
+            }
+            source = s.source();
+        }
+        "connection failed".into()
+    } else if e.is_builder() {
+        "invalid request (check the URL)".into()
+    } else {
+        "request failed".into()
+    }
+}
+
+/// `exec`: the message on stdin, details in the environment; exit 0 is delivered.
+async fn exec(run: &[String], timeout: Duration, msg: &Message, delivery_id: &str) -> Sent {
+    let Some((program, args)) = run.split_first() else {
+        return Sent::Failed {
+            reason: "no command".into(),
+        };
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .env("HBMON_EVENT", &msg.event)
+        .env("HBMON_MONITOR", &msg.monitor)
+        .env("HBMON_STATUS", &msg.status)
+        .env("HBMON_TITLE", &msg.title)
+        .env("HBMON_MESSAGE", &msg.text)
+        .env("HBMON_DELIVERY_ID", delivery_id)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return Sent::Failed {
+                reason: format!("cannot run `{program}`: {}", crate::probe::io_reason(&e)),
+            };
+        }
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(msg.text.as_bytes()).await;
+    }
+    match tokio::time::timeout(timeout, child.wait_with_output()).await {
+        Err(_) => Sent::Retry {
+            reason: format!("timeout after {}", crate::humanize::latency(timeout)),
+            after: None,
+        },
+        Ok(Err(e)) => Sent::Retry {
+            reason: crate::probe::io_reason(&e),
+            after: None,
+        },
+        Ok(Ok(out)) if out.status.success() => Sent::Delivered {
+            status: 0,
+            response: String::from_utf8_lossy(&out.stdout)
+                .chars()
+                .take(200)
+                .collect(),
+        },
+        Ok(Ok(out)) => Sent::Retry {
+            reason: format!(
+                "exit code {}: {}",
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+            ),
+            after: None,
+        },
+    }
+}

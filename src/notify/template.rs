@@ -1,0 +1,382 @@
+//! Alert templates (minijinja). Every template is compiled and rendered against a sample
+//! alert when the config loads, with undefined variables as errors, so a misspelt
+//! variable is a configuration error with its position, not a failed alert at 3 a.m.
+//!
+//! Templates see `event` (`down`, `up`, ...), `monitor` (`name`, `description`, `tags`,
+//! `kind`), `host` (`name`, `address`, `labels`; empty strings without a host), `result`
+//! (`status`, `reason`, `latency_ms`, `at`), `incident` (`id`, `opened_at`,
+//! `resolved_at`, `downtime_s`, `cause`, `parent`, `reminder`), `flapping` (`changes`,
+//! `window_s`), `notifier` and `now`. Filters: `datetime` (an RFC 3339 time in the
+//! config's `timezone`, optional strftime format), `duration` (seconds as `3h 2m`),
+//! `markdown_escape` (Telegram MarkdownV2), and minijinja's builtins (`tojson`, `upper`,
+//! ...).
+
+use std::time::SystemTime;
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::config::raw::{EventKind, Templates};
+use crate::notify::{EVENTS, Notifier, Target, event_name, pick};
+use crate::plan::Monitor;
+use crate::state::Event;
+use crate::status::Status;
+
+/// The built-in message text per event.
+#[must_use]
+pub fn default_text(event: EventKind) -> &'static str {
+    match event {
+        EventKind::Down => {
+            "{{ monitor.name }} is DOWN: {{ result.reason }}{% if incident.parent %} (while {{ incident.parent }} is down){% endif %}"
+        }
+        EventKind::Up => {
+            "{{ monitor.name }} is UP again after {{ incident.downtime_s | duration }}: {{ result.reason }} in {{ result.latency_ms | round | int }} ms"
+        }
+        EventKind::Degraded => "{{ monitor.name }} is DEGRADED: {{ result.reason }}",
+        EventKind::Flapping => {
+            "{{ monitor.name }} is FLAPPING: {{ flapping.changes }} changes within {{ flapping.window_s | duration }}; alerts are held until it settles"
+        }
+        EventKind::Reminder => {
+            "{{ monitor.name }} is still DOWN since {{ incident.opened_at | datetime }} ({{ incident.downtime_s | duration }}): {{ result.reason }}"
+        }
+        EventKind::Test => {
+            "Test alert from hbmon through {{ notifier }}: if you can read this, {{ notifier }} works."
+        }
+    }
+}
+
+/// The default webhook body: everything, as JSON.
+pub const DEFAULT_WEBHOOK_BODY: &str = r#"{"event": {{ event | tojson }}, "title": {{ title | tojson }}, "message": {{ message | tojson }}, "monitor": {{ monitor | tojson }}, "host": {{ host | tojson }}, "result": {{ result | tojson }}, "incident": {{ incident | tojson }}, "sent_at": {{ now | tojson }}}"#;
+
+/// A rendered alert: what the outbox stores and the sender turns into a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub event: String,
+    pub monitor: String,
+    /// `api is DOWN`: a subject line.
+    pub title: String,
+    /// The rendered template.
+    pub text: String,
+    /// The webhook body, rendered (webhooks only).
+    pub body: Option<String>,
+    /// The result's status, for colours and priorities.
+    pub status: String,
+    pub at: String,
+}
+
+/// The environment with every filter; templates are rendered from strings.
+#[derive(Debug)]
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+fn rfc(t: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
+impl Renderer {
+    #[must_use]
+    pub fn new(tz: Option<chrono_tz::Tz>) -> Renderer {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let tz = tz.unwrap_or(chrono_tz::UTC);
+        env.add_filter(
+            "datetime",
+            move |value: String, format: Option<String>| -> Result<String, minijinja::Error> {
+                let t = humantime::parse_rfc3339_weak(&value).map_err(|_| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        "datetime: not an RFC 3339 time",
+                    )
+                })?;
+                let utc: chrono::DateTime<chrono::Utc> = t.into();
+                let local = utc.with_timezone(&tz);
+                Ok(local
+                    .format(format.as_deref().unwrap_or("%Y-%m-%d %H:%M:%S %Z"))
+                    .to_string())
+            },
+        );
+        env.add_filter("duration", |secs: f64| -> String {
+            crate::humanize::span(std::time::Duration::from_secs_f64(secs.max(0.0)))
+        });
+        env.add_filter("markdown_escape", |text: String| -> String {
+            markdown_escape(&text)
+        });
+        Renderer { env }
+    }
+
+    /// Render one template source against a context.
+    pub fn render(&self, source: &str, ctx: &Value) -> Result<String, String> {
+        self.env.render_str(source, ctx).map_err(|e| describe(&e))
+    }
+
+    /// Check a template: it compiles and renders against a sample of `event` (of every
+    /// event, when `event` is `None`); with `json`, the output must be valid JSON.
+    pub fn check(&self, source: &str, event: Option<EventKind>, json: bool) -> Result<(), String> {
+        let events: Vec<EventKind> = event.map_or_else(|| EVENTS.to_vec(), |e| vec![e]);
+        for e in events {
+            let ctx = sample_context(e);
+            let out = self.render(source, &ctx)?;
+            if json && let Err(err) = serde_json::from_str::<serde_json::Value>(&out) {
+                return Err(format!(
+                    "renders to invalid JSON for a `{}` alert ({err})",
+                    event_name(e)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Render an alert for one notifier: the message text (monitor's template, else the
+    /// notifier's, else the top-level one, else the default) and, for webhooks, the body.
+    /// A template that fails at run time falls back to the default, so no alert is lost.
+    #[must_use]
+    pub fn message(
+        &self,
+        ctx: &serde_json::Value,
+        event: EventKind,
+        notifier: &Notifier,
+        monitor_templates: Option<&Templates>,
+        top: &Templates,
+    ) -> Message {
+        let mut ctx = ctx.clone();
+        ctx["notifier"] = json!(notifier.name);
+        let source = monitor_templates
+            .and_then(|t| pick(t, event))
+            .or_else(|| pick(&notifier.templates, event))
+            .or_else(|| pick(top, event))
+            .map_or(default_text(event), String::as_str);
+        let value = Value::from(minijinja::value::Serde(&ctx));
+        let text = self.render(source, &value).unwrap_or_else(|e| {
+            tracing::error!(notifier = %notifier.name, "alert template failed ({e}); the default one is used");
+            self.render(default_text(event), &value)
+                .unwrap_or_else(|_| format!("{} {}", ctx["monitor"]["name"], event_name(event)))
+        });
+        let monitor = ctx["monitor"]["name"].as_str().unwrap_or("").to_owned();
+        let title = title(&monitor, event);
+        let body = match &notifier.target {
+            Target::Webhook { body, .. } => {
+                let mut full = ctx.clone();
+                full["title"] = json!(title);
+                full["message"] = json!(text);
+                let full = Value::from(minijinja::value::Serde(&full));
+                let source = body.as_deref().unwrap_or(DEFAULT_WEBHOOK_BODY);
+                Some(self.render(source, &full).unwrap_or_else(|e| {
+                    tracing::error!(notifier = %notifier.name, "webhook body template failed ({e}); the default one is used");
+                    self.render(DEFAULT_WEBHOOK_BODY, &full).unwrap_or_default()
+                }))
+            }
+            _ => None,
+        };
+        Message {
+            event: event_name(event).to_owned(),
+            monitor,
+            title,
+            text,
+            body,
+            status: ctx["result"]["status"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_owned(),
+            at: ctx["now"].as_str().unwrap_or("").to_owned(),
+        }
+    }
+}
+
+/// `api is DOWN`, `api is UP`, ...
+#[must_use]
+pub fn title(monitor: &str, event: EventKind) -> String {
+    match event {
+        EventKind::Down => format!("{monitor} is DOWN"),
+        EventKind::Up => format!("{monitor} is UP"),
+        EventKind::Degraded => format!("{monitor} is DEGRADED"),
+        EventKind::Flapping => format!("{monitor} is FLAPPING"),
+        EventKind::Reminder => format!("{monitor} is still DOWN"),
+        EventKind::Test => "hbmon test alert".to_owned(),
+    }
+}
+
+/// A minijinja error in one line, with the template line when known.
+fn describe(e: &minijinja::Error) -> String {
+    let detail = e
+        .detail()
+        .map_or_else(|| e.kind().to_string(), str::to_owned);
+    match e.line() {
+        Some(line) => format!("template line {line}: {detail}"),
+        None => detail,
+    }
+}
+
+/// Escape Telegram MarkdownV2's special characters.
+#[must_use]
+pub fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "_*[]()~`>#+-=|{}.!\\".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The context of an alert about `monitor`.
+#[must_use]
+pub fn context(
+    monitor: &Monitor,
+    event: &Event,
+    result: (Status, &str, std::time::Duration, SystemTime),
+    now: SystemTime,
+) -> serde_json::Value {
+    let (status, reason, latency, at) = result;
+    let host = monitor.host.as_ref().map_or_else(
+        || json!({ "name": "", "address": "", "labels": {} }),
+        |h| json!({ "name": h.name, "address": h.address, "labels": h.labels }),
+    );
+    let (opened_at, resolved_at, reminder) = match event {
+        Event::IncidentOpened { opened_at, .. } => (Some(*opened_at), None, 0),
+        Event::IncidentResolved { opened_at, at, .. } => (Some(*opened_at), Some(*at), 0),
+        Event::ReminderDue {
+            opened_at,
+            reminder,
+            ..
+        } => (Some(*opened_at), None, *reminder),
+        Event::Degraded { .. } | Event::Flapping { .. } => (None, None, 0),
+    };
+    let downtime = opened_at.map_or(0.0, |o| {
+        resolved_at
+            .unwrap_or(now)
+            .duration_since(o)
+            .unwrap_or_default()
+            .as_secs_f64()
+    });
+    let cause = match event {
+        Event::IncidentOpened { reason, .. } => reason.clone(),
+        _ => reason.to_owned(),
+    };
+    let (changes, window) = match event {
+        Event::Flapping {
+            changes, window, ..
+        } => (*changes, window.as_secs_f64()),
+        _ => (0, 0.0),
+    };
+    json!({
+        "event": event_name(crate::notify::kind_of(event)),
+        "monitor": {
+            "name": monitor.name,
+            "description": monitor.description.clone().unwrap_or_default(),
+            "tags": monitor.tags,
+            "kind": monitor.probe.kind(),
+        },
+        "host": host,
+        "result": {
+            "status": status.name(),
+            "reason": reason,
+            "latency_ms": latency.as_secs_f64() * 1000.0,
+            "at": rfc(at),
+        },
+        "incident": {
+            "id": opened_at.map(|o| format!("{}-{}", monitor.name, o.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_millis())).unwrap_or_default(),
+            "opened_at": opened_at.map(rfc).unwrap_or_default(),
+            "resolved_at": resolved_at.map(rfc).unwrap_or_default(),
+            "downtime_s": downtime,
+            "cause": cause,
+            "parent": "",
+            "reminder": reminder,
+        },
+        "flapping": { "changes": changes, "window_s": window },
+        "notifier": "",
+        "now": rfc(now),
+    })
+}
+
+/// A realistic context for checking templates and for `notify preview`/`test`.
+#[must_use]
+pub fn sample_context(event: EventKind) -> Value {
+    Value::from(minijinja::value::Serde(sample_json(event, "api")))
+}
+
+/// The sample as JSON.
+#[must_use]
+pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
+    let status = match event {
+        EventKind::Down | EventKind::Reminder | EventKind::Flapping => "down",
+        EventKind::Degraded => "degraded",
+        EventKind::Up | EventKind::Test => "up",
+    };
+    json!({
+        "event": event_name(event),
+        "monitor": { "name": monitor, "description": "Public API health", "tags": ["web"], "kind": "http" },
+        "host": { "name": "web1", "address": "10.0.0.5", "labels": { "env": "prod" } },
+        "result": {
+            "status": status,
+            "reason": if status == "up" { "HTTP 200" } else { "HTTP 500 (expected 2xx or 3xx)" },
+            "latency_ms": 42.5,
+            "at": "2026-01-05T08:15:00Z",
+        },
+        "incident": {
+            "id": format!("{monitor}-1767600600000"),
+            "opened_at": "2026-01-05T08:10:00Z",
+            "resolved_at": if event == EventKind::Up { "2026-01-05T08:15:00Z" } else { "" },
+            "downtime_s": 300.0,
+            "cause": "HTTP 500 (expected 2xx or 3xx)",
+            "parent": "",
+            "reminder": u32::from(event == EventKind::Reminder),
+        },
+        "flapping": { "changes": 5, "window_s": 600.0 },
+        "notifier": "ops",
+        "title": format!("{monitor} is DOWN"),
+        "message": "api is DOWN: HTTP 500",
+        "now": "2026-01-05T08:15:00Z",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_find_unknown_variables_and_bad_syntax() {
+        let r = Renderer::new(None);
+        assert!(
+            r.check("{{ monitor.name }}: {{ result.reason }}", None, false)
+                .is_ok()
+        );
+        let e = r.check("{{ monitor.nme }}", None, false).unwrap_err();
+        assert!(e.contains("undefined"), "{e}");
+        let e = r
+            .check("line one\n{{ monitor.name ", None, false)
+            .unwrap_err();
+        assert!(e.starts_with("template line 2"), "{e}");
+        let e = r
+            .check("{\"a\": {{ monitor.name }}}", None, true)
+            .unwrap_err();
+        assert!(e.contains("invalid JSON"), "{e}");
+        assert!(r.check(DEFAULT_WEBHOOK_BODY, None, true).is_ok());
+        for e in EVENTS {
+            assert!(r.check(default_text(e), Some(e), false).is_ok(), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn filters() {
+        let r = Renderer::new(Some(chrono_tz::Europe::Berlin));
+        let ctx = sample_context(EventKind::Down);
+        assert_eq!(
+            r.render("{{ incident.opened_at | datetime }}", &ctx)
+                .unwrap(),
+            "2026-01-05 09:10:00 CET"
+        );
+        assert_eq!(
+            r.render("{{ incident.opened_at | datetime('%H:%M') }}", &ctx)
+                .unwrap(),
+            "09:10"
+        );
+        assert_eq!(r.render("{{ 3725 | duration }}", &ctx).unwrap(), "1h 2m");
+        assert_eq!(
+            r.render("{{ 'a.b-c!' | markdown_escape }}", &ctx).unwrap(),
+            "a\\.b\\-c\\!"
+        );
+    }
+}
