@@ -277,6 +277,12 @@ impl Engine {
         out
     }
 
+    /// A monitor of the current configuration.
+    #[must_use]
+    pub fn monitor(&self, name: &str) -> Option<&Arc<Monitor>> {
+        self.entries.get(name).map(|e| &e.monitor)
+    }
+
     /// The state of a monitor.
     #[must_use]
     pub fn state(&self, name: &str) -> Option<&MonitorState> {

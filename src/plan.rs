@@ -21,6 +21,9 @@ use crate::error::Error;
 use crate::schedule::{Schedule, Window, Windows};
 use crate::state::{Flapping, Policy};
 
+#[path = "plan_notify.rs"]
+mod notify_build;
+
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_FAILURE_THRESHOLD: u32 = 3;
@@ -34,6 +37,8 @@ pub struct Plan {
     pub monitors: Vec<Monitor>,
     /// The `store` block: the database file (relative paths resolved) and retention.
     pub store: StoreSettings,
+    /// Notifiers, top-level templates, the alerts' time zone.
+    pub notifications: crate::notify::Notifications,
 }
 
 /// Where and for how long `watch` keeps its state.
@@ -71,6 +76,10 @@ pub struct Monitor {
     /// Probed, never alerted while this is open.
     pub maintenance: Option<NamedWindows>,
     pub paused: bool,
+    /// Notifiers to alert, routes included, each once.
+    pub notify: Vec<String>,
+    /// This monitor's own templates.
+    pub templates: Option<raw::Templates>,
     pub probe: Probe,
 }
 
@@ -340,6 +349,7 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
         base_dir: &loaded.base_dir,
         diags: Vec::new(),
     };
+    let notifications = b.notifications(&loaded.doc);
     let schedules = b.schedules(&loaded.doc);
     let monitors = b.monitors(&loaded.doc, &schedules);
     let store = b.store(&loaded.doc);
@@ -358,6 +368,7 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
             path: loaded.path,
             monitors,
             store,
+            notifications,
         });
     }
     let mut report = Report {
@@ -404,6 +415,11 @@ impl Builder<'_> {
                 "timeout is longer than the interval",
             )
             .hint = Some("a probe must finish before the next one is due".into());
+        }
+        if let Some(list) = &d.notify {
+            for (k, name) in list.iter().enumerate() {
+                self.notifier_ref(&format!("/defaults/notify/{k}"), name, doc);
+            }
         }
         let defaults = Inherited {
             interval: def_interval.unwrap_or(DEFAULT_INTERVAL),
@@ -764,6 +780,11 @@ impl Builder<'_> {
         };
         let active = self.named_windows(ptr, "active", m.active.as_ref(), schedules);
         let maintenance = self.named_windows(ptr, "maintenance", m.maintenance.as_ref(), schedules);
+        let notify = self.monitor_notify(ptr, m, doc);
+        if let Some(t) = &m.templates {
+            let renderer = crate::notify::template::Renderer::new(None);
+            self.templates(&renderer, &format!("{ptr}/templates"), t);
+        }
         let probe = self.probe(ptr, m, host.as_ref())?;
         Some(Monitor {
             name: m.name.clone(),
@@ -778,6 +799,8 @@ impl Builder<'_> {
             active,
             maintenance,
             paused: m.paused.unwrap_or(false),
+            notify,
+            templates: m.templates.clone(),
             probe,
         })
     }

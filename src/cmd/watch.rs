@@ -78,7 +78,19 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
-    let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, &writer));
+    let shared: crate::notify::outbox::Shared = std::sync::Arc::default();
+    let stop_sender = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender =
+        crate::notify::outbox::spawn(db.clone(), Arc::clone(&shared), Arc::clone(&stop_sender))
+            .map_err(|e| Error::io("cannot start the alert sender", e))?;
+    let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, &writer, &shared));
+    // The sender finishes the attempt in flight (bounded by its timeout); what is left
+    // undelivered stays in the outbox for the next start.
+    stop_sender.store(true, std::sync::atomic::Ordering::SeqCst);
+    let until = std::time::Instant::now() + Duration::from_secs(2);
+    while !sender.is_finished() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     // Running probes past the drain timeout are cancelled here.
     runtime.shutdown_timeout(Duration::from_millis(100));
     drop(writer);
@@ -105,6 +117,7 @@ async fn main_loop(
     stored: HashMap<String, crate::state::MonitorState>,
     ctx: probe::Context,
     writer: &Writer,
+    sender: &crate::notify::outbox::Shared,
 ) -> Result<(), Error> {
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
@@ -119,6 +132,8 @@ async fn main_loop(
         .map(Arc::new)
         .collect();
     let mut engine = Engine::new(monitors, stored, SystemTime::now());
+    let mut alerts = Alerts::new(std::mem::take(&mut plan.notifications));
+    publish(sender, &alerts);
     let limit = Arc::new(Semaphore::new(crate::cmd::check::fd_budget(
         args.concurrency.get(),
     )));
@@ -149,7 +164,7 @@ async fn main_loop(
             .min(MAX_SLEEP);
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
-            Some(done) = done_rx.recv() => observed(&mut engine, done, &mut batch),
+            Some(done) = done_rx.recv() => observed(&mut engine, &alerts, done, &mut batch),
             _ = flush.tick() => {
                 if !batch.is_empty() {
                     writer.send(Job::Commit(std::mem::take(&mut batch)));
@@ -165,7 +180,12 @@ async fn main_loop(
             }
             _ = term.recv() => { tracing::info!("SIGTERM: draining"); break; }
             _ = int.recv() => { tracing::info!("SIGINT: draining"); break; }
-            _ = hup.recv() => reload(global, &mut plan, &mut engine, &mut batch, writer).await,
+            _ = hup.recv() => {
+                if reload(global, &mut plan, &mut engine, &mut batch, writer).await {
+                    alerts = Alerts::new(std::mem::take(&mut plan.notifications));
+                    publish(sender, &alerts);
+                }
+            }
         }
     }
     notify(&[NotifyState::Stopping]);
@@ -173,7 +193,7 @@ async fn main_loop(
     let deadline = tokio::time::Instant::now() + args.drain_timeout;
     while engine.running() > 0 {
         tokio::select! {
-            Some(done) = done_rx.recv() => observed(&mut engine, done, &mut batch),
+            Some(done) = done_rx.recv() => observed(&mut engine, &alerts, done, &mut batch),
             () = tokio::time::sleep_until(deadline) => {
                 tracing::warn!(running = engine.running(), "drain timeout: abandoning running probes");
                 break;
@@ -184,6 +204,14 @@ async fn main_loop(
     Ok(())
 }
 
+/// Hand the notifiers to the sender thread.
+fn publish(sender: &crate::notify::outbox::Shared, alerts: &Alerts) {
+    let mut shared = sender
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    shared.clone_from(&alerts.notifications.notifiers);
+}
+
 /// SIGHUP: load the configuration again; on any problem keep running the old one.
 async fn reload(
     global: &GlobalArgs,
@@ -191,10 +219,11 @@ async fn reload(
     engine: &mut Engine,
     batch: &mut Batch,
     writer: &Writer,
-) {
+) -> bool {
     notify(&[NotifyState::Reloading, monotonic()]);
     let path = global.config.clone();
     let loaded = tokio::task::spawn_blocking(move || plan::load(&path)).await;
+    let applied = matches!(loaded, Ok(Ok(_)));
     match loaded {
         Ok(Ok(mut new)) => {
             let monitors = std::mem::take(&mut new.monitors)
@@ -231,6 +260,7 @@ async fn reload(
         Err(e) => tracing::error!("configuration not reloaded: {e}"),
     }
     notify(&[NotifyState::Ready]);
+    applied
 }
 
 /// Start one probe as a task; its observation comes back through `tx`.
@@ -271,7 +301,7 @@ fn spawn_probe(
 }
 
 /// An observation through the engine, into the batch.
-fn observed(engine: &mut Engine, done: Done, batch: &mut Batch) {
+fn observed(engine: &mut Engine, alerts: &Alerts, done: Done, batch: &mut Batch) {
     let row = done.row;
     tracing::debug!(
         monitor = %row.monitor,
@@ -284,11 +314,62 @@ fn observed(engine: &mut Engine, done: Done, batch: &mut Batch) {
     // The observation's time is when its probe started: incidents open at the probe that
     // confirmed them, whatever the queue did after.
     let at = row.at;
+    let result = (row.status, row.reason.clone(), row.latency, row.at);
     let events = engine.observe(row, at, batch);
     log_events(&name, &events);
+    if events.is_empty() {
+        return;
+    }
+    let Some(monitor) = engine.monitor(&name) else {
+        return;
+    };
+    // Alerts are rendered now, with the state that caused them, and go into the outbox
+    // in the same transaction as that state.
+    let first = batch.events.len() - events.len();
+    let now = SystemTime::now();
+    for (i, event) in events.iter().enumerate() {
+        let kind = crate::notify::kind_of(event);
+        let ctx = crate::notify::template::context(
+            monitor,
+            event,
+            (result.0, &result.1, result.2, result.3),
+            now,
+        );
+        for name in &monitor.notify {
+            let Some(n) = alerts.notifications.notifiers.get(name) else {
+                continue;
+            };
+            if !n.events.contains(&kind) {
+                continue;
+            }
+            let message = alerts.renderer.message(
+                &ctx,
+                kind,
+                n,
+                monitor.templates.as_ref(),
+                &alerts.notifications.templates,
+            );
+            batch.outbox.push((first + i, name.clone(), message));
+        }
+    }
 }
 
-/// Until notifications exist, the log is where alerts go.
+/// What rendering alerts needs, replaced on reload.
+struct Alerts {
+    notifications: crate::notify::Notifications,
+    renderer: crate::notify::template::Renderer,
+}
+
+impl Alerts {
+    fn new(notifications: crate::notify::Notifications) -> Self {
+        Alerts {
+            renderer: crate::notify::template::Renderer::new(notifications.timezone),
+            notifications,
+        }
+    }
+}
+
+/// Every event is logged too, whether or not a notifier hears of it.
 fn log_events(monitor: &str, events: &[Event]) {
     for e in events {
         match e {
