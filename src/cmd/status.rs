@@ -89,10 +89,9 @@ pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
                         None
                     } else {
                         let down = store.downtime(&name, from, now)?;
-                        Some(
-                            100.0
-                                * (1.0 - down.as_secs_f64() / total.as_secs_f64()).clamp(0.0, 1.0),
-                        )
+                        let up = (1.0 - down.as_secs_f64() / total.as_secs_f64()).clamp(0.0, 1.0);
+                        // Three decimals of a percent: 99.999 % is what people compare.
+                        Some((up * 100_000.0).round() / 1000.0)
                     }
                 }
                 None => None,

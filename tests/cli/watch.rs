@@ -144,6 +144,21 @@ impl Daemon {
         });
     }
 
+    /// Wait until batches holding `n` events in all (since the start) are committed.
+    fn events_committed(&mut self, n: u64) {
+        let count = |lines: &[String]| -> u64 {
+            lines
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|l| msg(l) == "committed")
+                .filter_map(|l| l["events"].as_u64())
+                .sum()
+        };
+        while count(&self.seen) < n {
+            self.wait_for("a committed batch", |l| msg(l) == "committed");
+        }
+    }
+
     fn committed(&mut self) -> u64 {
         self.wait_for("a committed batch", |l| msg(l) == "committed")["observations"]
             .as_u64()
@@ -213,10 +228,8 @@ fn an_outage_and_recovery_make_exactly_one_incident_with_its_times() {
     let before_up = SystemTime::now();
     d.wait_for("the up event", |l| l["event"] == "up");
     let seen_up = SystemTime::now();
-    // The batch holding the recovery is on disk before `status` reads it.
-    d.wait_for("the recovery's batch", |l| {
-        msg(l) == "committed" && l["events"].as_u64() > Some(0)
-    });
+    // Both events (down, up) are on disk before `status` reads the store.
+    d.events_committed(2);
     let status = hbmon()
         .args(["status", "--format", "json", "--db"])
         .args([db(dir).to_str().unwrap()])
@@ -422,9 +435,7 @@ fn history_shows_incidents_and_observations() {
     d.observed("web", "up");
     server.set(false);
     d.wait_for("the down event", |l| l["event"] == "down");
-    d.wait_for("the outage's batch", |l| {
-        msg(l) == "committed" && l["events"].as_u64() > Some(0)
-    });
+    d.events_committed(1);
     let out = hbmon()
         .args(["history", "web", "--format", "json", "--db"])
         .args([db(dir).to_str().unwrap()])
