@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show one monitor''s incidents and recent observations from the store')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send a test alert through a notifier, or show what an alert would say')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Load and check the configuration without probing; report every problem at once')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON schema of the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -156,6 +157,75 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'hbmon;notify' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Render a test alert and send it through one notifier now (not through the outbox); print the receiver''s answer. Exit 0 when delivered, 74 when not')
+            [CompletionResult]::new('preview', 'preview', [CompletionResultType]::ParameterValue, 'Render the alert a monitor''s notifiers would send for an event, without sending')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hbmon;notify;test' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hbmon;notify;preview' {
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hbmon;notify;help' {
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Render a test alert and send it through one notifier now (not through the outbox); print the receiver''s answer. Exit 0 when delivered, 74 when not')
+            [CompletionResult]::new('preview', 'preview', [CompletionResultType]::ParameterValue, 'Render the alert a monitor''s notifiers would send for an event, without sending')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hbmon;notify;help;test' {
+            break
+        }
+        'hbmon;notify;help;preview' {
+            break
+        }
+        'hbmon;notify;help;help' {
+            break
+        }
         'hbmon;validate' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
@@ -213,6 +283,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show one monitor''s incidents and recent observations from the store')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send a test alert through a notifier, or show what an alert would say')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Load and check the configuration without probing; report every problem at once')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON schema of the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -232,6 +303,17 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             break
         }
         'hbmon;help;simulate' {
+            break
+        }
+        'hbmon;help;notify' {
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Render a test alert and send it through one notifier now (not through the outbox); print the receiver''s answer. Exit 0 when delivered, 74 when not')
+            [CompletionResult]::new('preview', 'preview', [CompletionResultType]::ParameterValue, 'Render the alert a monitor''s notifiers would send for an event, without sending')
+            break
+        }
+        'hbmon;help;notify;test' {
+            break
+        }
+        'hbmon;help;notify;preview' {
             break
         }
         'hbmon;help;validate' {

@@ -28,6 +28,9 @@ _hbmon() {
             hbmon,history)
                 cmd="hbmon__subcmd__history"
                 ;;
+            hbmon,notify)
+                cmd="hbmon__subcmd__notify"
+                ;;
             hbmon,schema)
                 cmd="hbmon__subcmd__schema"
                 ;;
@@ -55,6 +58,9 @@ _hbmon() {
             hbmon__subcmd__help,history)
                 cmd="hbmon__subcmd__help__subcmd__history"
                 ;;
+            hbmon__subcmd__help,notify)
+                cmd="hbmon__subcmd__help__subcmd__notify"
+                ;;
             hbmon__subcmd__help,schema)
                 cmd="hbmon__subcmd__help__subcmd__schema"
                 ;;
@@ -70,6 +76,30 @@ _hbmon() {
             hbmon__subcmd__help,watch)
                 cmd="hbmon__subcmd__help__subcmd__watch"
                 ;;
+            hbmon__subcmd__help__subcmd__notify,preview)
+                cmd="hbmon__subcmd__help__subcmd__notify__subcmd__preview"
+                ;;
+            hbmon__subcmd__help__subcmd__notify,test)
+                cmd="hbmon__subcmd__help__subcmd__notify__subcmd__test"
+                ;;
+            hbmon__subcmd__notify,help)
+                cmd="hbmon__subcmd__notify__subcmd__help"
+                ;;
+            hbmon__subcmd__notify,preview)
+                cmd="hbmon__subcmd__notify__subcmd__preview"
+                ;;
+            hbmon__subcmd__notify,test)
+                cmd="hbmon__subcmd__notify__subcmd__test"
+                ;;
+            hbmon__subcmd__notify__subcmd__help,help)
+                cmd="hbmon__subcmd__notify__subcmd__help__subcmd__help"
+                ;;
+            hbmon__subcmd__notify__subcmd__help,preview)
+                cmd="hbmon__subcmd__notify__subcmd__help__subcmd__preview"
+                ;;
+            hbmon__subcmd__notify__subcmd__help,test)
+                cmd="hbmon__subcmd__notify__subcmd__help__subcmd__test"
+                ;;
             *)
                 ;;
         esac
@@ -77,7 +107,7 @@ _hbmon() {
 
     case "${cmd}" in
         hbmon)
-            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version check watch status history simulate validate schema completions help"
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version check watch status history simulate notify validate schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -227,7 +257,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__help)
-            opts="check watch status history simulate validate schema completions help"
+            opts="check watch status history simulate notify validate schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -285,6 +315,48 @@ _hbmon() {
         hbmon__subcmd__help__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__help__subcmd__notify)
+            opts="test preview"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__help__subcmd__notify__subcmd__preview)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__help__subcmd__notify__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -381,6 +453,164 @@ _hbmon() {
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "auto human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__notify)
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version test preview help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "auto human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__notify__subcmd__help)
+            opts="test preview help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__notify__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__notify__subcmd__help__subcmd__preview)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__notify__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__notify__subcmd__preview)
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version down up degraded flapping reminder test"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "auto human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__notify__subcmd__test)
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand status 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents'
             cand history 'Show one monitor''s incidents and recent observations from the store'
             cand simulate 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
+            cand notify 'Send a test alert through a notifier, or show what an alert would say'
             cand validate 'Load and check the configuration without probing; report every problem at once'
             cand schema 'Print the JSON schema of the configuration file'
             cand completions 'Print shell completions'
@@ -147,6 +148,68 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hbmon;notify'= {
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand test 'Render a test alert and send it through one notifier now (not through the outbox); print the receiver''s answer. Exit 0 when delivered, 74 when not'
+            cand preview 'Render the alert a monitor''s notifiers would send for an event, without sending'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hbmon;notify;test'= {
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hbmon;notify;preview'= {
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hbmon;notify;help'= {
+            cand test 'Render a test alert and send it through one notifier now (not through the outbox); print the receiver''s answer. Exit 0 when delivered, 74 when not'
+            cand preview 'Render the alert a monitor''s notifiers would send for an event, without sending'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hbmon;notify;help;test'= {
+        }
+        &'hbmon;notify;help;preview'= {
+        }
+        &'hbmon;notify;help;help'= {
+        }
         &'hbmon;validate'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
@@ -201,6 +264,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand status 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents'
             cand history 'Show one monitor''s incidents and recent observations from the store'
             cand simulate 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
+            cand notify 'Send a test alert through a notifier, or show what an alert would say'
             cand validate 'Load and check the configuration without probing; report every problem at once'
             cand schema 'Print the JSON schema of the configuration file'
             cand completions 'Print shell completions'
@@ -215,6 +279,14 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;help;history'= {
         }
         &'hbmon;help;simulate'= {
+        }
+        &'hbmon;help;notify'= {
+            cand test 'Render a test alert and send it through one notifier now (not through the outbox); print the receiver''s answer. Exit 0 when delivered, 74 when not'
+            cand preview 'Render the alert a monitor''s notifiers would send for an event, without sending'
+        }
+        &'hbmon;help;notify;test'= {
+        }
+        &'hbmon;help;notify;preview'= {
         }
         &'hbmon;help;validate'= {
         }

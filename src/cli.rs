@@ -79,6 +79,9 @@ pub enum Command {
     /// Feed made-up observations through the real scheduler and state machine with a
     /// virtual clock, and print which alerts would fire when.
     Simulate(SimulateArgs),
+    /// Send a test alert through a notifier, or show what an alert would say.
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Load and check the configuration without probing; report every problem at once.
     Validate,
     /// Print the JSON schema of the configuration file.
@@ -147,6 +150,24 @@ pub struct WatchArgs {
     /// How often observations are written to the store, in one transaction.
     #[arg(long, value_parser = parse_duration, default_value = "1s", value_name = "DURATION")]
     pub flush_interval: std::time::Duration,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Render a test alert and send it through one notifier now (not through the outbox);
+    /// print the receiver's answer. Exit 0 when delivered, 74 when not.
+    Test {
+        /// The notifier, as named under `notifiers`.
+        notifier: String,
+    },
+    /// Render the alert a monitor's notifiers would send for an event, without sending.
+    Preview {
+        /// The monitor.
+        monitor: String,
+        /// down, up, degraded, flapping, reminder or test.
+        #[arg(value_parser = ["down", "up", "degraded", "flapping", "reminder", "test"])]
+        event: String,
+    },
 }
 
 #[derive(Debug, Args)]

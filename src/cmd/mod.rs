@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod completions;
+pub mod notify;
 pub mod schema;
 pub mod simulate;
 pub mod status;

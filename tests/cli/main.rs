@@ -11,6 +11,7 @@ mod gates;
 mod generated;
 mod harness;
 mod icmp;
+mod notify;
 mod probes;
 mod secrets;
 mod simulate;

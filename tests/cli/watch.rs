@@ -21,14 +21,14 @@ use crate::harness::{Background, hbmon};
 const DEADLINE: Duration = Duration::from_secs(20);
 
 /// An HTTP server answering `/health` with 200 or 503, as the test switches it.
-struct Switch {
-    port: u16,
+pub struct Switch {
+    pub port: u16,
     healthy: Arc<AtomicBool>,
     _server: Background,
 }
 
 impl Switch {
-    fn start() -> Switch {
+    pub fn start() -> Switch {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -58,13 +58,13 @@ impl Switch {
         }
     }
 
-    fn set(&self, up: bool) {
+    pub fn set(&self, up: bool) {
         self.healthy.store(up, Ordering::SeqCst);
     }
 }
 
 /// A running `hbmon watch`, killed with SIGKILL if a test ends without stopping it.
-struct Daemon {
+pub struct Daemon {
     child: Child,
     lines: mpsc::Receiver<Value>,
     /// Everything read so far, for failure messages.
@@ -72,11 +72,11 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn start(dir: &Path, extra: &[&str]) -> Daemon {
+    pub fn start(dir: &Path, extra: &[&str]) -> Daemon {
         Daemon::start_with_env(dir, extra, &[])
     }
 
-    fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+    pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hbmon"))
             .current_dir(dir)
             .args(["watch", "-v", "--log-format", "json"])
@@ -118,7 +118,7 @@ impl Daemon {
     }
 
     /// The first log line (from now on) that `pred` accepts; panics at the deadline.
-    fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    pub fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
         let until = std::time::Instant::now() + DEADLINE;
         loop {
             let left = until.saturating_duration_since(std::time::Instant::now());
@@ -138,14 +138,14 @@ impl Daemon {
     }
 
     /// Wait for an observation of `monitor` with `status`.
-    fn observed(&mut self, monitor: &str, status: &str) {
+    pub fn observed(&mut self, monitor: &str, status: &str) {
         self.wait_for(&format!("{monitor} {status}"), |l| {
             msg(l) == "observed" && l["monitor"] == monitor && l["status"] == status
         });
     }
 
     /// Wait until batches holding `n` events in all (since the start) are committed.
-    fn events_committed(&mut self, n: u64) {
+    pub fn events_committed(&mut self, n: u64) {
         let count = |lines: &[String]| -> u64 {
             lines
                 .iter()
@@ -159,18 +159,18 @@ impl Daemon {
         }
     }
 
-    fn committed(&mut self) -> u64 {
+    pub fn committed(&mut self) -> u64 {
         self.wait_for("a committed batch", |l| msg(l) == "committed")["observations"]
             .as_u64()
             .unwrap()
     }
 
-    fn signal(&self, sig: Signal) {
+    pub fn signal(&self, sig: Signal) {
         kill(Pid::from_raw(i32::try_from(self.child.id()).unwrap()), sig).unwrap();
     }
 
     /// Wait for the exit (within the deadline) and return the code.
-    fn exit_code(mut self) -> i32 {
+    pub fn exit_code(mut self) -> i32 {
         let until = std::time::Instant::now() + DEADLINE;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -193,7 +193,7 @@ impl Drop for Daemon {
     }
 }
 
-fn msg(line: &Value) -> &str {
+pub fn msg(line: &Value) -> &str {
     line["message"].as_str().unwrap_or("")
 }
 

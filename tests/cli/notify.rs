@@ -1,0 +1,403 @@
+//! Alerts from `hbmon watch` to real receivers on loopback: a wiremock server standing in
+//! for a webhook, Slack, Discord, Telegram and ntfy (their base URLs are config options),
+//! and a command. The monitor is an HTTP server the test switches up and down.
+
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+use serde_json::Value;
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::harness::hbmon;
+use crate::watch::{Daemon, Switch, msg};
+
+/// A wiremock server on its own runtime (kept alive by the returned value).
+struct Receiver {
+    runtime: tokio::runtime::Runtime,
+    server: MockServer,
+}
+
+impl Receiver {
+    fn start() -> Receiver {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = runtime.block_on(MockServer::start());
+        Receiver { runtime, server }
+    }
+
+    fn url(&self) -> String {
+        self.server.uri()
+    }
+
+    fn mount(&self, mock: Mock) {
+        self.runtime.block_on(mock.mount(&self.server));
+    }
+
+    fn reset(&self) {
+        self.runtime.block_on(self.server.reset());
+    }
+
+    /// Requests received, as (path, delivery id, body).
+    fn received(&self) -> Vec<(String, String, String)> {
+        self.runtime
+            .block_on(self.server.received_requests())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.url.path().to_owned(),
+                    r.headers
+                        .get("x-hbmon-delivery")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned(),
+                    String::from_utf8_lossy(&r.body).into_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn ok() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_string("ok")
+}
+
+fn config(port: u16, receiver: &str, notifiers: &str, notify: &str) -> String {
+    format!(
+        "version: 1\ntimezone: Europe/Berlin\ndefaults: {{ notify: [{notify}] }}\nnotifiers:\n{notifiers}monitors:\n  - name: web\n    interval: 100ms\n    timeout: 100ms\n    failure_threshold: 2\n    http: {{ url: \"http://127.0.0.1:{port}/health\" }}\n"
+    )
+    .replace("RECEIVER", receiver)
+}
+
+/// Wait until `n` alerts are delivered in all.
+fn delivered(d: &mut Daemon, n: usize) {
+    for _ in 0..n {
+        d.wait_for("a delivered alert", |l| msg(l) == "alert delivered");
+    }
+}
+
+/// An outage and its recovery reach every channel once each, in order, with the channel's
+/// format and a delivery id that is stable per alert and notifier.
+#[test]
+fn every_channel_gets_the_down_and_the_up() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(method("POST")).respond_with(ok()));
+    let server = Switch::start();
+    let notifiers = r#"  hook:
+    type: webhook
+    url: RECEIVER/hook
+    headers: { X-Token: s3cr3t-hook-token }
+    body: '{"event": {{ event | tojson }}, "machine": {"name": {{ monitor.name | tojson }}}, "text": {{ message | tojson }}}'
+  slack: { type: slack, webhook_url: RECEIVER/slack }
+  discord: { type: discord, webhook_url: RECEIVER/discord }
+  tg: { type: telegram, api_url: RECEIVER, bot_token: "123:s3cr3t-bot-token", chat_id: "42" }
+  ntfy: { type: ntfy, url: RECEIVER/alerts, token: s3cr3t-ntfy }
+  cmd: { type: exec, run: [sh, -c, 'cat >> alerts.txt; echo " $HBMON_EVENT $HBMON_DELIVERY_ID" >> alerts.txt'] }
+"#;
+    let yaml = config(
+        server.port,
+        &rx.url(),
+        notifiers,
+        "hook, slack, discord, tg, ntfy, cmd",
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("web", "up");
+    server.set(false);
+    d.wait_for("the down event", |l| l["event"] == "down");
+    delivered(&mut d, 6);
+    server.set(true);
+    d.wait_for("the up event", |l| l["event"] == "up");
+    delivered(&mut d, 6);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+
+    let got = rx.received();
+    assert_eq!(got.len(), 10, "{got:#?}");
+    let by = |p: &str| -> Vec<(String, Value)> {
+        got.iter()
+            .filter(|(path, ..)| path == p)
+            .map(|(_, id, body)| {
+                (
+                    id.clone(),
+                    serde_json::from_str(body).unwrap_or(Value::Null),
+                )
+            })
+            .collect()
+    };
+    let hook = by("/hook");
+    assert_eq!(hook.len(), 2);
+    assert_eq!(hook[0].1["event"], "down");
+    assert_eq!(hook[0].1["machine"]["name"], "web");
+    assert!(
+        hook[0].1["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("web is DOWN: HTTP 503")
+    );
+    assert_eq!(hook[1].1["event"], "up");
+    assert!(
+        hook[0].0.starts_with("hbmon-") && hook[0].0.ends_with("-hook"),
+        "{}",
+        hook[0].0
+    );
+    assert_ne!(hook[0].0, hook[1].0, "one id per alert");
+    let slack = by("/slack");
+    assert_eq!(slack[0].1["blocks"][0]["text"]["text"], "web is DOWN");
+    let discord = by("/discord");
+    assert_eq!(discord[0].1["embeds"][0]["color"], 0x00e0_1e5a);
+    assert_eq!(discord[1].1["embeds"][0]["color"], 0x002e_b886);
+    let tg = by("/bot123:s3cr3t-bot-token/sendMessage");
+    assert_eq!(tg.len(), 2);
+    assert_eq!(tg[0].1["parse_mode"], "MarkdownV2");
+    assert_eq!(tg[0].1["chat_id"], "42");
+    assert!(
+        tg[0].1["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("*web is DOWN*\n")
+    );
+    let ntfy: Vec<_> = got.iter().filter(|(p, ..)| p == "/alerts").collect();
+    assert_eq!(ntfy.len(), 2);
+    assert!(ntfy[0].2.starts_with("web is DOWN"));
+    let lines = std::fs::read_to_string(run.dir().join("alerts.txt")).unwrap();
+    assert!(
+        lines.contains("web is DOWN: HTTP 503 (expected 2xx or 3xx) down hbmon-"),
+        "{lines}"
+    );
+    assert!(lines.contains(" up hbmon-"), "{lines}");
+    // Every delivery is recorded; secrets are in no log line and not in the store.
+    let store = hbmon::store::Store::open_read(&run.dir().join("hbmon.db")).unwrap();
+    let outbox = store.outbox().unwrap();
+    assert_eq!(outbox.len(), 12);
+    assert!(
+        outbox
+            .iter()
+            .all(|o| o.delivered_at.is_some() && o.attempts == 1)
+    );
+    let db = std::fs::read(run.dir().join("hbmon.db")).unwrap_or_default();
+    for secret in ["s3cr3t-hook-token", "s3cr3t-bot-token", "s3cr3t-ntfy"] {
+        assert!(
+            !String::from_utf8_lossy(&db).contains(secret),
+            "{secret} in the store"
+        );
+    }
+}
+
+/// A receiver that answers 500, then 429 with Retry-After, then hangs, then recovers: each
+/// alert arrives exactly once (same delivery id on every attempt), down before up, and
+/// probing never stops meanwhile.
+#[test]
+fn faulty_receivers_get_each_alert_once_and_in_order() {
+    let rx = Receiver::start();
+    // Oldest mounts first: two 500s, one 429 asking for 1 s, one answer after 3 s (the
+    // notifier's timeout is 300 ms), then success.
+    rx.mount(
+        Mock::given(path("/hook"))
+            .respond_with(ResponseTemplate::new(500))
+            .up_to_n_times(2)
+            .with_priority(1),
+    );
+    rx.mount(
+        Mock::given(path("/hook"))
+            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
+            .up_to_n_times(1)
+            .with_priority(2),
+    );
+    rx.mount(
+        Mock::given(path("/hook"))
+            .respond_with(ok().set_delay(Duration::from_secs(3)))
+            .up_to_n_times(1)
+            .with_priority(3),
+    );
+    rx.mount(
+        Mock::given(path("/hook"))
+            .respond_with(ok())
+            .with_priority(4),
+    );
+    let server = Switch::start();
+    let notifiers = "  hook: { type: webhook, url: RECEIVER/hook, timeout: 300ms, retry: { initial: 50ms, max: 200ms } }\n";
+    let yaml = config(server.port, &rx.url(), notifiers, "hook");
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("web", "up");
+    server.set(false);
+    d.wait_for("the down event", |l| l["event"] == "down");
+    server.set(true);
+    d.wait_for("the up event", |l| l["event"] == "up");
+    d.wait_for("the Retry-After pause", |l| {
+        msg(l).contains("HTTP 429") && msg(l).ends_with("retrying in 1s")
+    });
+    // Probing goes on while the receiver misbehaves.
+    d.observed("web", "up");
+    d.observed("web", "up");
+    delivered(&mut d, 2);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let got = rx.received();
+    let ids: Vec<&str> = got.iter().map(|(_, id, _)| id.as_str()).collect();
+    // The down alert's id on its 5 attempts (500, 500, 429, timeout, 200), then the up
+    // alert's, once: never before the down alert was through.
+    assert_eq!(ids.len(), 6, "{got:#?}");
+    assert!(ids[..5].iter().all(|i| *i == ids[0]), "{ids:?}");
+    assert_ne!(ids[5], ids[0]);
+    let events: Vec<String> = got
+        .iter()
+        .map(|(_, _, b)| {
+            serde_json::from_str::<Value>(b).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(events, ["down", "down", "down", "down", "down", "up"]);
+}
+
+/// `kill -9` after the alert is in the outbox but before it is delivered: it is delivered
+/// after the restart, with the same delivery id.
+#[test]
+fn an_alert_pending_at_kill_9_is_delivered_after_the_restart() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/hook")).respond_with(ResponseTemplate::new(503)));
+    let server = Switch::start();
+    let notifiers =
+        "  hook: { type: webhook, url: RECEIVER/hook, retry: { initial: 50ms, max: 100ms } }\n";
+    let yaml = config(server.port, &rx.url(), notifiers, "hook");
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("web", "up");
+    server.set(false);
+    d.wait_for("the down event", |l| l["event"] == "down");
+    d.wait_for("a failed attempt", |l| {
+        msg(l).starts_with("alert not delivered")
+    });
+    d.signal(Signal::SIGKILL);
+    let _ = d.exit_code();
+    let first_id = rx.received()[0].1.clone();
+    rx.reset();
+    rx.mount(Mock::given(path("/hook")).respond_with(ok()));
+    let mut d = Daemon::start(run.dir(), &[]);
+    delivered(&mut d, 1);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let got = rx.received();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].1, first_id, "the same delivery id after the restart");
+    assert_eq!(
+        serde_json::from_str::<Value>(&got[0].2).unwrap()["event"],
+        "down"
+    );
+}
+
+/// A 4xx other than 408/429 will not succeed by retrying: the alert is given up at once,
+/// with the reason logged.
+#[test]
+fn a_rejected_alert_is_given_up_with_the_reason() {
+    let rx = Receiver::start();
+    rx.mount(
+        Mock::given(path_regex("^/hook"))
+            .respond_with(ResponseTemplate::new(400).set_body_string("invalid payload\n")),
+    );
+    let server = Switch::start();
+    let yaml = config(
+        server.port,
+        &rx.url(),
+        "  hook: { type: webhook, url: RECEIVER/hook }\n",
+        "hook",
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("web", "up");
+    server.set(false);
+    let line = d.wait_for("the given-up alert", |l| {
+        msg(l).starts_with("alert given up")
+    });
+    assert!(msg(&line).contains("HTTP 400: invalid payload"), "{line}");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    assert_eq!(rx.received().len(), 1);
+}
+
+#[test]
+fn notify_test_and_preview() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/hook")).respond_with(ok()));
+    let yaml = config(
+        1,
+        &rx.url(),
+        "  hook: { type: webhook, url: RECEIVER/hook }\n  off: { type: webhook, url: \"http://127.0.0.1:1/\" }\n",
+        "hook",
+    );
+    let out = hbmon().config(&yaml).args(["notify", "test", "hook"]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("delivered through hook (status 200)"),
+        "{}",
+        out.stdout
+    );
+    let body: Value = serde_json::from_str(&rx.received()[0].2).unwrap();
+    assert_eq!(body["event"], "test");
+    let out = hbmon().config(&yaml).args(["notify", "test", "off"]).run();
+    assert_eq!(out.code, 74, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("not delivered through off: connection refused"),
+        "{}",
+        out.stdout
+    );
+    let out = hbmon().config(&yaml).args(["notify", "test", "nope"]).run();
+    assert_eq!(out.code, 64);
+    let out = hbmon()
+        .config(&yaml)
+        .args(["notify", "preview", "web", "down"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("title: web is DOWN"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("text:  web is DOWN: HTTP 500"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Templates are checked when the config loads: a misspelt variable, a syntax error, a
+/// JSON body that is not JSON, an unknown notifier, keys of another channel.
+#[test]
+fn bad_templates_and_notifiers_are_config_errors() {
+    let yaml = r#"version: 1
+templates:
+  down: "{{ monitor.nme }} is down"
+notifiers:
+  hook:
+    type: webhook
+    url: http://127.0.0.1:9/
+    body: '{"text": {{ message }}}'
+    templates: { up: "{% if %}" }
+  chat: { type: slack, url: http://127.0.0.1:9/ }
+  tg: { type: telegram, bot_token: x }
+monitors:
+  - { name: web, tcp: { host: 127.0.0.1, port: 1 }, notify: [hok] }
+"#;
+    let out = hbmon().config(yaml).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    for want in [
+        "invalid template: ",
+        "`monitor.nme` is undefined",
+        "invalid body template: renders to invalid JSON",
+        "`url` does not apply to a `slack` notifier",
+        "this notifier needs `webhook_url`",
+        "a `telegram` notifier needs `chat_id`",
+        "unknown notifier `hok`",
+        "did you mean `hook`?",
+    ] {
+        assert!(
+            out.stderr.contains(want),
+            "missing {want:?} in\n{}",
+            out.stderr
+        );
+    }
+}
