@@ -114,7 +114,7 @@ fn request(
         Target::Slack { webhook_url } => json_body(
             client.post(webhook_url.expose()),
             &json!({
-                "text": format!("{}: {}", msg.title, msg.text),
+                "text": msg.text,
                 "blocks": [
                     { "type": "header", "text": { "type": "plain_text", "text": msg.title } },
                     { "type": "section", "text": { "type": "mrkdwn", "text": msg.text } },
@@ -307,5 +307,94 @@ async fn exec(run: &[String], timeout: Duration, msg: &Message, delivery_id: &st
             ),
             after: None,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::raw::{Secret, Templates};
+    use crate::notify::template::{Renderer, sample_json};
+    use crate::notify::{EVENTS, Notifier, Retry, event_name};
+    use std::fmt::Write as _;
+
+    fn notifier(target: Target) -> Notifier {
+        Notifier {
+            name: "ops".into(),
+            kind: crate::config::raw::NotifierKind::Webhook,
+            target,
+            events: EVENTS.to_vec(),
+            templates: Templates::default(),
+            timeout: Duration::from_secs(1),
+            retry: Retry::default(),
+        }
+    }
+
+    /// Every default template for every event, through every HTTP channel: the exact
+    /// request bodies, as snapshots.
+    #[test]
+    fn default_alerts_per_channel_and_event() {
+        let renderer = Renderer::new(Some(chrono_tz::Europe::Berlin));
+        let client = client().unwrap();
+        let url = || Secret::new("http://127.0.0.1:9/x".into());
+        let targets = [
+            (
+                "webhook",
+                Target::Webhook {
+                    url: url(),
+                    method: reqwest::Method::POST,
+                    headers: Vec::new(),
+                    content_type: "application/json".into(),
+                    body: None,
+                },
+            ),
+            ("slack", Target::Slack { webhook_url: url() }),
+            ("discord", Target::Discord { webhook_url: url() }),
+            (
+                "telegram",
+                Target::Telegram {
+                    api_url: "http://127.0.0.1:9".into(),
+                    bot_token: Secret::new("t".into()),
+                    chat_id: "42".into(),
+                },
+            ),
+            (
+                "ntfy",
+                Target::Ntfy {
+                    url: url(),
+                    token: None,
+                    headers: Vec::new(),
+                    priority: "high".into(),
+                },
+            ),
+        ];
+        let mut out = String::new();
+        for (name, target) in targets {
+            let n = notifier(target);
+            for event in EVENTS {
+                let ctx = sample_json(event, "api");
+                let msg = renderer.message(&ctx, event, &n, None, &Templates::default());
+                let req = request(&client, &n.target, &msg).unwrap().build().unwrap();
+                let body = req
+                    .body()
+                    .and_then(|b| b.as_bytes())
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default();
+                let headers: Vec<String> = ["title", "priority", "tags"]
+                    .iter()
+                    .filter_map(|h| {
+                        req.headers()
+                            .get(*h)
+                            .map(|v| format!("{h}: {}", v.to_str().unwrap()))
+                    })
+                    .collect();
+                writeln!(out, "== {name} {}", event_name(event)).unwrap();
+                for h in &headers {
+                    writeln!(out, "{h}").unwrap();
+                }
+                writeln!(out, "{body}").unwrap();
+            }
+        }
+        insta::assert_snapshot!("default_alerts", out);
     }
 }

@@ -311,7 +311,11 @@ pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
         "host": { "name": "web1", "address": "10.0.0.5", "labels": { "env": "prod" } },
         "result": {
             "status": status,
-            "reason": if status == "up" { "HTTP 200" } else { "HTTP 500 (expected 2xx or 3xx)" },
+            "reason": match status {
+                "up" => "HTTP 200",
+                "degraded" => "slow: 1.20s (warning at 800ms)",
+                _ => "HTTP 500 (expected 2xx or 3xx)",
+            },
             "latency_ms": 42.5,
             "at": "2026-01-05T08:15:00Z",
         },

@@ -107,3 +107,24 @@ fn bad_timelines_are_usage_errors() {
     let out = hbmon().config(RULES).args(["simulate"]).run();
     assert_eq!(out.code, 64);
 }
+
+/// Issue 7's rule: a 10-minute outage with `repeat_every: 3m` is 1 down, 3 reminders, 1 up.
+#[test]
+fn a_ten_minute_outage_with_reminders_every_3_minutes() {
+    let yaml = "version: 1\nmonitors:\n  - { name: api, interval: 1m, failure_threshold: 1, repeat_every: 3m, tcp: { host: 127.0.0.1, port: 1 } }\n";
+    let out = hbmon()
+        .config(yaml)
+        .args(["simulate", "--format", "json", "api: ok fail*10 ok"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        events(&out),
+        [
+            "down@60 api",
+            "reminder@240 api",
+            "reminder@420 api",
+            "reminder@600 api",
+            "up@660 api"
+        ]
+    );
+}
