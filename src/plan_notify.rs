@@ -165,6 +165,9 @@ impl Builder<'_> {
             NotifierKind::Slack | NotifierKind::Discord => &["webhook_url"],
             NotifierKind::Telegram => &["bot_token", "chat_id", "api_url"],
             NotifierKind::Ntfy => &["url", "token", "headers", "priority"],
+            NotifierKind::Email => &[
+                "smtp", "from", "to", "username", "password", "tls", "ca_file",
+            ],
             NotifierKind::Exec => &["run"],
         };
         let given = [
@@ -186,6 +189,16 @@ impl Builder<'_> {
             ("token", d.token.is_some() || d.token_file.is_some()),
             ("priority", d.priority.is_some()),
             ("run", d.run.is_some()),
+            ("smtp", d.smtp.is_some()),
+            ("from", d.from.is_some()),
+            ("to", d.to.is_some()),
+            ("username", d.username.is_some()),
+            (
+                "password",
+                d.password.is_some() || d.password_file.is_some(),
+            ),
+            ("tls", d.tls.is_some()),
+            ("ca_file", d.ca_file.is_some()),
         ];
         let kind = format!("{:?}", d.kind).to_lowercase();
         for (key, set) in given {
@@ -273,25 +286,8 @@ impl Builder<'_> {
                     chat_id: d.chat_id.clone()?,
                 }
             }
-            NotifierKind::Ntfy => {
-                let u = url(self);
-                let u = self.notifier_url(ptr, "url", u)?;
-                let priority = d.priority.clone().unwrap_or_else(|| "high".into());
-                if ![
-                    "min", "low", "default", "high", "max", "urgent", "1", "2", "3", "4", "5",
-                ]
-                .contains(&priority.as_str())
-                {
-                    self.error(At::value(format!("{ptr}/priority")), "unknown priority")
-                        .hint = Some("min, low, default, high or max".into());
-                }
-                Target::Ntfy {
-                    url: u,
-                    token: self.secret(ptr, "token", d.token.as_ref(), d.token_file.as_deref()),
-                    headers: self.headers(ptr, &d.headers),
-                    priority,
-                }
-            }
+            NotifierKind::Ntfy => self.ntfy(ptr, d)?,
+            NotifierKind::Email => self.email(ptr, d)?,
             NotifierKind::Exec => match &d.run {
                 Some(run) if !run.is_empty() && !run[0].is_empty() => {
                     Target::Exec { run: run.clone() }
@@ -304,6 +300,119 @@ impl Builder<'_> {
                     return None;
                 }
             },
+        })
+    }
+
+    fn ntfy(&mut self, ptr: &str, d: &raw::NotifierDef) -> Option<Target> {
+        let u = self.secret(ptr, "url", d.url.as_ref(), d.url_file.as_deref());
+        let u = self.notifier_url(ptr, "url", u)?;
+        let priority = d.priority.clone().unwrap_or_else(|| "high".into());
+        if ![
+            "min", "low", "default", "high", "max", "urgent", "1", "2", "3", "4", "5",
+        ]
+        .contains(&priority.as_str())
+        {
+            self.error(At::value(format!("{ptr}/priority")), "unknown priority")
+                .hint = Some("min, low, default, high or max".into());
+        }
+        Some(Target::Ntfy {
+            url: u,
+            token: self.secret(ptr, "token", d.token.as_ref(), d.token_file.as_deref()),
+            headers: self.headers(ptr, &d.headers),
+            priority,
+        })
+    }
+
+    fn email(&mut self, ptr: &str, d: &raw::NotifierDef) -> Option<Target> {
+        let Some(smtp) = &d.smtp else {
+            self.error(
+                At::key(ptr),
+                "an `email` notifier needs `smtp` (`smtp://host:587`)",
+            );
+            return None;
+        };
+        let url = match url::Url::parse(smtp.expose()) {
+            Ok(u) if matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some() => u,
+            // It may carry credentials: never quoted.
+            _ => {
+                self.error(At::value(format!("{ptr}/smtp")), "not an SMTP URL")
+                    .hint =
+                    Some("`smtp://mail.example.com:587` or `smtps://mail.example.com:465`".into());
+                return None;
+            }
+        };
+        let implicit = url.scheme() == "smtps";
+        let tls = d.tls.unwrap_or(if implicit {
+            raw::SmtpTls::Tls
+        } else {
+            raw::SmtpTls::Starttls
+        });
+        let password = self.secret(
+            ptr,
+            "password",
+            d.password.as_ref(),
+            d.password_file.as_deref(),
+        );
+        let credentials = match (&d.username, password) {
+            (Some(u), Some(p)) => Some((u.clone(), p)),
+            (None, None) if !url.username().is_empty() => Some((
+                url.username().to_owned(),
+                raw::Secret::new(url.password().unwrap_or("").to_owned()),
+            )),
+            (None, None) => None,
+            _ => {
+                self.error(At::key(ptr), "`username` and `password` go together");
+                None
+            }
+        };
+        let mut ok = true;
+        for (key, addr) in std::iter::once(("from", d.from.as_ref()))
+            .chain(d.to.iter().flatten().map(|t| ("to", Some(t))))
+        {
+            match addr {
+                Some(a) if a.parse::<lettre::message::Mailbox>().is_ok() => {}
+                Some(_) => {
+                    self.error(At::value(format!("{ptr}/{key}")), "not an email address");
+                    ok = false;
+                }
+                None => {
+                    self.error(At::key(ptr), format!("an `email` notifier needs `{key}`"));
+                    ok = false;
+                }
+            }
+        }
+        if d.to.as_ref().is_none_or(Vec::is_empty) {
+            self.error(
+                At::key(ptr),
+                "an `email` notifier needs `to` (a list of addresses)",
+            );
+            ok = false;
+        }
+        let ca_pem = match &d.ca_file {
+            Some(f) => match std::fs::read(self.base_dir.join(f)) {
+                Ok(pem) => Some(pem),
+                Err(e) => {
+                    self.error(
+                        At::value(format!("{ptr}/ca_file")),
+                        format!("cannot read it: {e}"),
+                    );
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        if !ok {
+            return None;
+        }
+        Some(Target::Email {
+            host: url.host_str().unwrap_or_default().to_owned(),
+            port: url.port().unwrap_or(if implicit { 465 } else { 587 }),
+            tls,
+            ca_pem,
+            credentials,
+            from: d.from.clone().unwrap_or_default(),
+            to: d.to.clone().unwrap_or_default(),
         })
     }
 

@@ -128,6 +128,24 @@ pub struct NotifierDef {
     /// `ntfy`: message priority for down alerts (`min`, `low`, `default`, `high`, `max`;
     /// default `high`).
     pub priority: Option<String>,
+    /// `email`: the SMTP server, `smtp://host:587` (STARTTLS by default) or
+    /// `smtps://host:465` (TLS from the start). A secret: it may carry credentials.
+    pub smtp: Option<Secret>,
+    /// `email`: the sender address (`hbmon <hbmon@example.com>`).
+    pub from: Option<String>,
+    /// `email`: the recipients.
+    pub to: Option<Vec<String>>,
+    /// `email`: the SMTP user name.
+    pub username: Option<String>,
+    /// `email`: the SMTP password (a secret).
+    pub password: Option<Secret>,
+    /// File holding `password`.
+    pub password_file: Option<String>,
+    /// `email`: `starttls` (default for `smtp://`), `tls` (default for `smtps://`) or
+    /// `none` (plain text: only for a relay on this machine).
+    pub tls: Option<SmtpTls>,
+    /// `email`: trust the CA certificates in this PEM file instead of the system store.
+    pub ca_file: Option<String>,
     /// `exec`: the program and its arguments; the message arrives on stdin and the
     /// details as `HBMON_*` environment variables.
     pub run: Option<Vec<String>>,
@@ -154,7 +172,17 @@ pub enum NotifierKind {
     Discord,
     Telegram,
     Ntfy,
+    Email,
     Exec,
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    Starttls,
+    Tls,
+    None,
 }
 
 /// Events that alert.

@@ -59,6 +59,16 @@ pub enum Target {
         headers: Vec<(reqwest::header::HeaderName, Secret)>,
         priority: String,
     },
+    Email {
+        host: String,
+        port: u16,
+        tls: crate::config::raw::SmtpTls,
+        /// Extra trusted CAs (PEM), from `ca_file`.
+        ca_pem: Option<Vec<u8>>,
+        credentials: Option<(String, Secret)>,
+        from: String,
+        to: Vec<String>,
+    },
     Exec {
         run: Vec<String>,
     },

@@ -64,11 +64,13 @@ pub async fn deliver(
     delivery_id: &str,
 ) -> Sent {
     let Some(request) = request(client, &n.target, msg) else {
-        let run = match &n.target {
-            Target::Exec { run } => run.as_slice(),
-            _ => &[],
+        return match &n.target {
+            Target::Email { .. } => email(&n.target, n.timeout, msg, delivery_id).await,
+            Target::Exec { run } => exec(run, n.timeout, msg, delivery_id).await,
+            _ => Sent::Failed {
+                reason: "no way to send this".into(),
+            },
         };
-        return exec(run, n.timeout, msg, delivery_id).await;
     };
     let response = match request
         .header("X-Hbmon-Delivery", delivery_id)
@@ -94,7 +96,7 @@ fn request(
     msg: &Message,
 ) -> Option<reqwest::RequestBuilder> {
     Some(match target {
-        Target::Exec { .. } => return None,
+        Target::Exec { .. } | Target::Email { .. } => return None,
         Target::Webhook {
             url,
             method,
@@ -246,6 +248,133 @@ fn request_error(e: &reqwest::Error, timeout: Duration) -> String {
         "invalid request (check the URL)".into()
     } else {
         "request failed".into()
+    }
+}
+
+/// The HTML part of an email: the title in the status colour, the text, escaped.
+fn html(msg: &Message) -> String {
+    let esc = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><h2 style=\"color:#{:06x}\">{}</h2><p>{}</p><p style=\"color:#888;font-size:small\">hbmon · {} · {}</p></body></html>",
+        colour(&msg.status),
+        esc(&msg.title),
+        esc(&msg.text).replace('\n', "<br>"),
+        esc(&msg.event),
+        esc(&msg.at)
+    )
+}
+
+/// `email`: a text and an HTML part, the title as the subject, the delivery id in the
+/// Message-ID (so a mail system can drop a duplicate).
+async fn email(target: &Target, timeout: Duration, msg: &Message, delivery_id: &str) -> Sent {
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+    let Target::Email {
+        host,
+        port,
+        tls,
+        ca_pem,
+        credentials,
+        from,
+        to,
+    } = target
+    else {
+        return Sent::Failed {
+            reason: "not an email notifier".into(),
+        };
+    };
+    let failed = |reason: String| Sent::Failed { reason };
+    let mut builder = lettre::Message::builder()
+        .subject(msg.title.clone())
+        .message_id(Some(format!("<{delivery_id}@hbmon>")));
+    match from.parse() {
+        Ok(f) => builder = builder.from(f),
+        Err(_) => return failed("invalid sender address".into()),
+    }
+    for t in to {
+        match t.parse() {
+            Ok(t) => builder = builder.to(t),
+            Err(_) => return failed("invalid recipient address".into()),
+        }
+    }
+    let mail = match builder.multipart(lettre::message::MultiPart::alternative_plain_html(
+        format!("{}\n\n{}\n", msg.title, msg.text),
+        html(msg),
+    )) {
+        Ok(m) => m,
+        Err(e) => return failed(format!("cannot build the email: {e}")),
+    };
+    let parameters = || -> Result<TlsParameters, String> {
+        let mut p = TlsParameters::builder(host.clone());
+        if let Some(pem) = ca_pem {
+            for cert in crate::probe::tls::pem_certs(pem)? {
+                let c =
+                    Certificate::from_der(cert).map_err(|_| "invalid CA certificate".to_owned())?;
+                p = p.add_root_certificate(c);
+            }
+        }
+        p.build().map_err(|e| format!("TLS setup failed: {e}"))
+    };
+    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
+        .port(*port)
+        .timeout(Some(timeout));
+    transport = match tls {
+        crate::config::raw::SmtpTls::None => transport.tls(Tls::None),
+        crate::config::raw::SmtpTls::Starttls => match parameters() {
+            Ok(p) => transport.tls(Tls::Required(p)),
+            Err(e) => return failed(e),
+        },
+        crate::config::raw::SmtpTls::Tls => match parameters() {
+            Ok(p) => transport.tls(Tls::Wrapper(p)),
+            Err(e) => return failed(e),
+        },
+    };
+    if let Some((user, password)) = credentials {
+        transport =
+            transport.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
+    }
+    let transport = transport.build();
+    match tokio::time::timeout(timeout, transport.send(mail)).await {
+        Err(_) => Sent::Retry {
+            reason: format!("timeout after {}", crate::humanize::latency(timeout)),
+            after: None,
+        },
+        Ok(Ok(response)) => Sent::Delivered {
+            status: response.code().to_string().parse().unwrap_or(250),
+            response: response.message().collect::<Vec<_>>().join(" "),
+        },
+        Ok(Err(e)) if e.is_permanent() => failed(format!("SMTP: {}", smtp_reason(&e))),
+        Ok(Err(e)) => Sent::Retry {
+            reason: format!("SMTP: {}", smtp_reason(&e)),
+            after: None,
+        },
+    }
+}
+
+/// An SMTP error without credentials: the server's answer, or the kind of failure.
+fn smtp_reason(e: &lettre::transport::smtp::Error) -> String {
+    if let Some(code) = e.status() {
+        return format!("server answered {code}");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return crate::probe::io_reason(io);
+        }
+        source = s.source();
+    }
+    if e.is_tls() {
+        "TLS handshake failed".into()
+    } else if e.is_timeout() {
+        "timeout".into()
+    } else {
+        "connection failed".into()
     }
 }
 

@@ -217,6 +217,17 @@ pub fn unwrap_io(mut io: &std::io::Error) -> Result<String, &std::io::Error> {
     Err(io)
 }
 
+/// The DER certificates in a PEM text.
+pub fn pem_certs(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
+    match certs {
+        Ok(c) if !c.is_empty() => Ok(c.into_iter().map(|c| c.to_vec()).collect()),
+        _ => Err("no PEM certificate found".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

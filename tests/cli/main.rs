@@ -6,6 +6,7 @@ mod check;
 mod config_errors;
 mod dns;
 mod docker;
+mod email;
 mod formats;
 mod gates;
 mod generated;
