@@ -283,6 +283,20 @@ impl Engine {
         self.entries.get(name).map(|e| &e.monitor)
     }
 
+    /// The monitors that depend on `parent` and are failing (latest probe or confirmed).
+    #[must_use]
+    pub fn failing_children(&self, parent: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .entries
+            .values()
+            .filter(|e| e.monitor.depends_on.iter().any(|p| p == parent))
+            .filter(|e| e.state.holds_children())
+            .map(|e| e.monitor.name.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
     /// The state of a monitor.
     #[must_use]
     pub fn state(&self, name: &str) -> Option<&MonitorState> {

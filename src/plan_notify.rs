@@ -53,7 +53,7 @@ impl Builder<'_> {
                 && let Err(e) = renderer.check(source, Some(event), false)
             {
                 self.error(At::value(format!("{ptr}/{}", event_name(event))), format!("invalid template: {e}"))
-                    .hint = Some("templates see monitor, host, result, incident, flapping, notifier, event and now".into());
+                    .hint = Some("templates see monitor, host, result, incident, children, flapping, notifier, event and now".into());
             }
         }
     }

@@ -327,12 +327,20 @@ fn observed(engine: &mut Engine, alerts: &Alerts, done: Done, batch: &mut Batch)
     // in the same transaction as that state.
     let first = batch.events.len() - events.len();
     let now = SystemTime::now();
+    // A parent's alert names the children failing with it (their own alerts are held);
+    // a child's late alert names the parent it went down under.
+    let children = engine.failing_children(&name);
+    let parent = engine
+        .state(&name)
+        .and_then(|s| s.incident.as_ref())
+        .and_then(|i| i.parent.clone());
     for (i, event) in events.iter().enumerate() {
         let kind = crate::notify::kind_of(event);
         let ctx = crate::notify::template::context(
             monitor,
             event,
             (result.0, &result.1, result.2, result.3),
+            (parent.as_deref(), &children),
             now,
         );
         for name in &monitor.notify {

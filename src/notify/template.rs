@@ -5,7 +5,8 @@
 //! Templates see `event` (`down`, `up`, ...), `monitor` (`name`, `description`, `tags`,
 //! `kind`), `host` (`name`, `address`, `labels`; empty strings without a host), `result`
 //! (`status`, `reason`, `latency_ms`, `at`), `incident` (`id`, `opened_at`,
-//! `resolved_at`, `downtime_s`, `cause`, `parent`, `reminder`), `flapping` (`changes`,
+//! `resolved_at`, `downtime_s`, `cause`, `parent`, `reminder`), `children` (the
+//! `depends_on` children failing with it, for a parent's alert), `flapping` (`changes`,
 //! `window_s`), `notifier` and `now`. Filters: `datetime` (an RFC 3339 time in the
 //! config's `timezone`, optional strftime format), `duration` (seconds as `3h 2m`),
 //! `markdown_escape` (Telegram MarkdownV2), and minijinja's builtins (`tojson`, `upper`,
@@ -28,7 +29,7 @@ use crate::status::Status;
 pub fn default_text(event: EventKind) -> &'static str {
     match event {
         EventKind::Down => {
-            "{{ monitor.name }} is DOWN: {{ result.reason }}{% if incident.parent %} (while {{ incident.parent }} is down){% endif %}"
+            "{{ monitor.name }} is DOWN: {{ result.reason }}{% if incident.parent %} (it went down while {{ incident.parent }} was down){% endif %}{% if children %}; also affected: {{ children | join(', ') }}{% endif %}"
         }
         EventKind::Up => {
             "{{ monitor.name }} is UP again after {{ incident.downtime_s | duration }}: {{ result.reason }} in {{ result.latency_ms | round | int }} ms"
@@ -227,8 +228,10 @@ pub fn context(
     monitor: &Monitor,
     event: &Event,
     result: (Status, &str, std::time::Duration, SystemTime),
+    related: (Option<&str>, &[String]),
     now: SystemTime,
 ) -> serde_json::Value {
+    let (parent, children) = related;
     let (status, reason, latency, at) = result;
     let host = monitor.host.as_ref().map_or_else(
         || json!({ "name": "", "address": "", "labels": {} }),
@@ -282,9 +285,10 @@ pub fn context(
             "resolved_at": resolved_at.map(rfc).unwrap_or_default(),
             "downtime_s": downtime,
             "cause": cause,
-            "parent": "",
+            "parent": parent.unwrap_or_default(),
             "reminder": reminder,
         },
+        "children": children,
         "flapping": { "changes": changes, "window_s": window },
         "notifier": "",
         "now": rfc(now),
@@ -328,6 +332,7 @@ pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
             "parent": "",
             "reminder": u32::from(event == EventKind::Reminder),
         },
+        "children": if event == EventKind::Down { json!(["checkout", "search"]) } else { json!([]) },
         "flapping": { "changes": 5, "window_s": 600.0 },
         "notifier": "ops",
         "title": format!("{monitor} is DOWN"),

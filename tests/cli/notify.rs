@@ -73,11 +73,9 @@ fn config(port: u16, receiver: &str, notifiers: &str, notify: &str) -> String {
     .replace("RECEIVER", receiver)
 }
 
-/// Wait until `n` alerts are delivered in all.
+/// Wait until `n` alerts are delivered in all, since the daemon started.
 fn delivered(d: &mut Daemon, n: usize) {
-    for _ in 0..n {
-        d.wait_for("a delivered alert", |l| msg(l) == "alert delivered");
-    }
+    d.wait_total("delivered alerts", |l| msg(l) == "alert delivered", n);
 }
 
 /// An outage and its recovery reach every channel once each, in order, with the channel's
@@ -112,7 +110,7 @@ fn every_channel_gets_the_down_and_the_up() {
     delivered(&mut d, 6);
     server.set(true);
     d.wait_for("the up event", |l| l["event"] == "up");
-    delivered(&mut d, 6);
+    delivered(&mut d, 12);
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
 
@@ -400,4 +398,73 @@ monitors:
             out.stderr
         );
     }
+}
+
+/// `depends_on`: the parent's alert names the children failing with it, and theirs are
+/// held; a child still down after the parent recovered is alerted then, naming the parent.
+#[test]
+fn a_parent_outage_is_one_alert_that_lists_its_children() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/hook")).respond_with(ok()));
+    let db = Switch::start();
+    let web = Switch::start();
+    let yaml = format!(
+        "version: 1\ndefaults: {{ notify: [hook], interval: 100ms, timeout: 100ms }}\nnotifiers:\n  hook: {{ type: webhook, url: {}/hook, body: '{{\"event\": {{{{ event | tojson }}}}, \"monitor\": {{{{ monitor.name | tojson }}}}, \"text\": {{{{ message | tojson }}}}}}' }}\nmonitors:\n  - {{ name: db, failure_threshold: 4, http: {{ url: \"http://127.0.0.1:{}/health\" }} }}\n  - {{ name: web, failure_threshold: 1, depends_on: [db], http: {{ url: \"http://127.0.0.1:{}/health\" }} }}\n",
+        rx.url(),
+        db.port,
+        web.port
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("db", "up");
+    d.observed("web", "up");
+    db.set(false);
+    d.observed("db", "down");
+    web.set(false);
+    d.observed("web", "down");
+    d.wait_for("db's down event", |l| {
+        l["event"] == "down" && l["monitor"] == "db"
+    });
+    delivered(&mut d, 1);
+    db.set(true);
+    d.wait_for("db's up event", |l| {
+        l["event"] == "up" && l["monitor"] == "db"
+    });
+    d.wait_for("web's late down event", |l| {
+        l["event"] == "down" && l["monitor"] == "web"
+    });
+    web.set(true);
+    d.wait_for("web's up event", |l| {
+        l["event"] == "up" && l["monitor"] == "web"
+    });
+    delivered(&mut d, 4);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let got: Vec<Value> = rx
+        .received()
+        .into_iter()
+        .map(|(_, _, b)| serde_json::from_str(&b).unwrap())
+        .collect();
+    let summary: Vec<String> = got
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {}",
+                v["monitor"].as_str().unwrap(),
+                v["event"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        ["db down", "db up", "web down", "web up"],
+        "{got:#?}"
+    );
+    let text = |i: usize| got[i]["text"].as_str().unwrap().to_owned();
+    assert!(text(0).ends_with("; also affected: web"), "{}", text(0));
+    assert!(
+        text(2).contains("(it went down while db was down)"),
+        "{}",
+        text(2)
+    );
 }

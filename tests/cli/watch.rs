@@ -159,6 +159,21 @@ impl Daemon {
         }
     }
 
+    /// Wait until `n` log lines in all (since the start, including lines other waits
+    /// passed over) satisfy `pred`.
+    pub fn wait_total(&mut self, what: &str, pred: impl Fn(&Value) -> bool, n: usize) {
+        let count = |lines: &[String]| {
+            lines
+                .iter()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|l| pred(l))
+                .count()
+        };
+        while count(&self.seen) < n {
+            self.wait_for(what, &pred);
+        }
+    }
+
     pub fn committed(&mut self) -> u64 {
         self.wait_for("a committed batch", |l| msg(l) == "committed")["observations"]
             .as_u64()
