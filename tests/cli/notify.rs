@@ -468,3 +468,58 @@ fn a_parent_outage_is_one_alert_that_lists_its_children() {
         text(2)
     );
 }
+
+/// Routing and template precedence: `defaults.notify`, a monitor's own `notify`, routes
+/// by tag; a monitor's template over its notifier's over the top-level one.
+#[test]
+fn routes_and_template_precedence() {
+    let yaml = r#"version: 1
+defaults: { notify: [ops] }
+templates:
+  down: "top: {{ monitor.name }}"
+notifiers:
+  ops: { type: webhook, url: "http://127.0.0.1:9/ops" }
+  dba:
+    type: slack
+    webhook_url: "http://127.0.0.1:9/dba"
+    templates: { down: "dba: {{ monitor.name }} {{ result.reason }}" }
+  quiet: { type: webhook, url: "http://127.0.0.1:9/q", events: [down] }
+routes:
+  - { tags: [db], notify: [dba] }
+monitors:
+  - { name: api, tcp: { host: 127.0.0.1, port: 1 } }
+  - { name: pg, tags: [db], tcp: { host: 127.0.0.1, port: 1 } }
+  - { name: own, notify: [quiet], templates: { down: "own: {{ monitor.name }}" }, tcp: { host: 127.0.0.1, port: 1 } }
+  - { name: none, notify: [], tcp: { host: 127.0.0.1, port: 1 } }
+"#;
+    let preview = |monitor: &str, event: &str| {
+        let out = hbmon()
+            .config(yaml)
+            .args(["notify", "preview", monitor, event])
+            .run();
+        assert_eq!(out.code, 0, "{out:?}");
+        out.stdout
+    };
+    let api = preview("api", "down");
+    assert!(
+        api.contains("== ops (webhook)\ntitle: api is DOWN\ntext:  top: api"),
+        "{api}"
+    );
+    let pg = preview("pg", "down");
+    assert!(
+        pg.contains("== ops (webhook)") && pg.contains("text:  top: pg"),
+        "{pg}"
+    );
+    assert!(
+        pg.contains("== dba (slack)\ntitle: pg is DOWN\ntext:  dba: pg HTTP 500"),
+        "{pg}"
+    );
+    let own = preview("own", "down");
+    assert!(
+        own.contains("== quiet (webhook)\ntitle: own is DOWN\ntext:  own: own"),
+        "{own}"
+    );
+    assert!(!own.contains("== ops"), "{own}");
+    assert!(preview("own", "up").contains("== quiet: does not send `up` alerts"));
+    assert!(preview("none", "down").contains("none alerts no notifier"));
+}
