@@ -59,7 +59,7 @@ async fn run(db: PathBuf, notifiers: Shared, stop: Arc<AtomicBool>) {
         }
     };
     while !stop.load(Ordering::SeqCst) {
-        pass(&store, &client, &notifiers, &stop).await;
+        pass(&store, &client, &notifiers, &stop, SystemTime::now()).await;
         tokio::time::sleep(PASS_EVERY).await;
     }
 }
@@ -70,12 +70,13 @@ fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// One pass over the outbox.
+/// One pass over the outbox at `now` (the wall clock, or a test's virtual one).
 async fn pass(
     store: &Arc<Mutex<Store>>,
     client: &reqwest::Client,
     notifiers: &Shared,
     stop: &AtomicBool,
+    now: SystemTime,
 ) {
     let rows = match lock(store).pending_deliveries(1000) {
         Ok(rows) => rows,
@@ -84,7 +85,6 @@ async fn pass(
             return;
         }
     };
-    let now = SystemTime::now();
     // Per notifier, the rows to send now, in order; a row behind a waiting one waits.
     let mut blocked: HashSet<(String, String)> = HashSet::new();
     let mut work: BTreeMap<String, Vec<Delivery>> = BTreeMap::new();
@@ -110,7 +110,7 @@ async fn pass(
         let notifier = current.get(&name).cloned();
         tasks.spawn(async move {
             for row in rows {
-                deliver_one(&store, &client, notifier.as_deref(), &row).await;
+                deliver_one(&store, &client, notifier.as_deref(), &row, now).await;
             }
         });
     }
@@ -127,6 +127,7 @@ async fn deliver_one(
     client: &reqwest::Client,
     notifier: Option<&Notifier>,
     row: &Delivery,
+    now: SystemTime,
 ) {
     let Some(n) = notifier else {
         let reason = format!(
@@ -141,7 +142,6 @@ async fn deliver_one(
     };
     let attempts = row.attempts + 1;
     let sent = send::deliver(client, n, &row.message, &row.delivery_id).await;
-    let now = SystemTime::now();
     let result = match &sent {
         Sent::Delivered { status, .. } => {
             tracing::info!(notifier = %n.name, monitor = %row.monitor, event = %row.message.event, delivery = %row.delivery_id, attempts, status, "alert delivered");
@@ -163,5 +163,131 @@ async fn deliver_one(
     };
     if let Err(e) = result {
         tracing::error!("{e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::raw::{EventKind, NotifierKind, Secret, Templates};
+    use crate::notify::template::Message;
+    use crate::notify::{Retry, Target};
+    use crate::state::Event;
+    use crate::store::Batch;
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    fn message(event: &str) -> Message {
+        Message {
+            event: event.into(),
+            monitor: "api".into(),
+            title: format!("api {event}"),
+            text: format!("api is {event}"),
+            body: Some(format!("{{\"event\": \"{event}\"}}")),
+            status: if event == "down" { "down" } else { "up" }.into(),
+            at: "2026-01-05T08:00:00Z".into(),
+        }
+    }
+
+    /// The receiver is down for five minutes of a virtual clock (a pass every second):
+    /// the down alert is retried with backoff, the up alert waits behind it; once the
+    /// receiver is back each is delivered exactly once, down first.
+    #[tokio::test]
+    async fn a_long_receiver_outage_on_a_virtual_clock() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(503))
+            .mount(&server)
+            .await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let mut writer = Store::open(&path).unwrap();
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let mut batch = Batch::default();
+        batch.events.push((
+            "api".into(),
+            Event::Degraded {
+                at: t0,
+                reason: "x".into(),
+            },
+        ));
+        batch.events.push((
+            "api".into(),
+            Event::Degraded {
+                at: t0,
+                reason: "y".into(),
+            },
+        ));
+        batch.outbox.push((0, "hook".into(), message("down")));
+        batch.outbox.push((1, "hook".into(), message("up")));
+        writer.commit(&batch).unwrap();
+        // The rows were stamped with the wall clock; the virtual one starts later.
+        let t0 = SystemTime::now();
+        let notifier = Notifier {
+            name: "hook".into(),
+            kind: NotifierKind::Webhook,
+            target: Target::Webhook {
+                url: Secret::new(format!("{}/hook", server.uri())),
+                method: reqwest::Method::POST,
+                headers: Vec::new(),
+                content_type: "application/json".into(),
+                body: None,
+            },
+            events: vec![EventKind::Down, EventKind::Up],
+            templates: Templates::default(),
+            timeout: Duration::from_secs(2),
+            retry: Retry {
+                max_attempts: 50,
+                initial: Duration::from_secs(5),
+                max: Duration::from_secs(60),
+            },
+        };
+        let shared: Shared = Arc::default();
+        shared
+            .write()
+            .unwrap()
+            .insert("hook".into(), Arc::new(notifier));
+        let store = Arc::new(Mutex::new(Store::open_sender(&path).unwrap()));
+        let client = crate::notify::send::client().unwrap();
+        let stop = AtomicBool::new(false);
+        for s in 0..300 {
+            pass(&store, &client, &shared, &stop, t0 + Duration::from_secs(s)).await;
+        }
+        let tried = server.received_requests().await.unwrap();
+        // Backoff 5, 10, 20, 40, 60, 60 ... s plus jitter: 6 to 9 tries in 300 s, all
+        // of the down alert.
+        assert!((6..=9).contains(&tried.len()), "{} tries", tried.len());
+        let ids: Vec<String> = tried
+            .iter()
+            .map(|r| {
+                r.headers
+                    .get("x-hbmon-delivery")
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert!(ids.iter().all(|i| i == &ids[0]), "{ids:?}");
+        server.reset().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200))
+            .mount(&server)
+            .await;
+        for s in 300..400 {
+            pass(&store, &client, &shared, &stop, t0 + Duration::from_secs(s)).await;
+        }
+        let got: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+            .collect();
+        assert_eq!(got, ["{\"event\": \"down\"}", "{\"event\": \"up\"}"]);
+        let outbox = writer.outbox().unwrap();
+        assert!(outbox.iter().all(|o| o.delivered_at.is_some()));
+        assert_eq!(outbox[0].attempts as usize, tried.len() + 1);
+        assert_eq!(outbox[1].attempts, 1);
     }
 }

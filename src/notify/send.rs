@@ -524,6 +524,27 @@ mod tests {
                 writeln!(out, "{body}").unwrap();
             }
         }
+        // Email: the subject, the text part and the HTML part.
+        let n = notifier(Target::Exec { run: Vec::new() });
+        for event in EVENTS {
+            let msg = renderer.message(
+                &sample_json(event, "api"),
+                event,
+                &n,
+                None,
+                &Templates::default(),
+            );
+            writeln!(
+                out,
+                "== email {}\nSubject: {}\n{}\n\n{}\n{}",
+                event_name(event),
+                msg.title,
+                msg.title,
+                msg.text,
+                html(&msg)
+            )
+            .unwrap();
+        }
         insta::assert_snapshot!("default_alerts", out);
     }
 }
