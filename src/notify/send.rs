@@ -205,12 +205,15 @@ async fn classify(response: reqwest::Response, timeout: Duration) -> Sent {
             response: excerpt,
         };
     }
-    // Telegram puts its rate limit in the body: {"parameters": {"retry_after": 5}}.
+    // Telegram puts its rate limit in the body, `{"parameters": {"retry_after": 5}}`, and
+    // Discord as `{"retry_after": 1.5}` (seconds).
     let retry_after = retry_after.or_else(|| {
-        serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["parameters"]["retry_after"].as_u64())
-            .map(Duration::from_secs)
+        let v = serde_json::from_str::<serde_json::Value>(&text).ok()?;
+        v["parameters"]["retry_after"]
+            .as_f64()
+            .or_else(|| v["retry_after"].as_f64())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
     });
     let reason = format!("HTTP {}", status.as_u16());
     if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
