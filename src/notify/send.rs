@@ -462,6 +462,64 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn responses_are_classified() {
+        let resp = |code: u16, headers: &[(&str, &str)], body: &str| {
+            let mut b = http::Response::builder().status(code);
+            for (k, v) in headers {
+                b = b.header(*k, *v);
+            }
+            reqwest::Response::from(b.body(body.to_owned()).unwrap())
+        };
+        let t = Duration::from_secs(1);
+        assert!(matches!(
+            classify(resp(204, &[], ""), t).await,
+            Sent::Delivered { status: 204, .. }
+        ));
+        assert_eq!(
+            classify(resp(503, &[], ""), t).await,
+            Sent::Retry {
+                reason: "HTTP 503".into(),
+                after: None
+            }
+        );
+        assert_eq!(
+            classify(resp(429, &[("Retry-After", "7")], ""), t).await,
+            Sent::Retry {
+                reason: "HTTP 429".into(),
+                after: Some(Duration::from_secs(7))
+            }
+        );
+        assert_eq!(
+            classify(
+                resp(429, &[], r#"{"ok":false,"parameters":{"retry_after":5}}"#),
+                t
+            )
+            .await,
+            Sent::Retry {
+                reason: "HTTP 429".into(),
+                after: Some(Duration::from_secs(5))
+            }
+        );
+        assert_eq!(
+            classify(
+                resp(429, &[], r#"{"message":"rate limited","retry_after":1.5}"#),
+                t
+            )
+            .await,
+            Sent::Retry {
+                reason: "HTTP 429".into(),
+                after: Some(Duration::from_millis(1500))
+            }
+        );
+        assert_eq!(
+            classify(resp(404, &[], "no such hook\nmore"), t).await,
+            Sent::Failed {
+                reason: "HTTP 404: no such hook".into()
+            }
+        );
+    }
+
     /// Every default template for every event, through every HTTP channel: the exact
     /// request bodies, as snapshots.
     #[test]
