@@ -9,6 +9,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod exit;
+pub mod heartbeat;
 pub mod humanize;
 pub mod notify;
 pub mod plan;

@@ -1,0 +1,312 @@
+//! Push heartbeats: what the pings received say about a job, at a given time. Pure: the
+//! listener records pings, `watch` evaluates `evaluate(hb, pings, since, now)` on schedule
+//! and after every ping, and the result goes through the same state machine as a probe.
+//!
+//! Healthchecks.io semantics: a ping is expected every `period` (or at each `cron` time);
+//! after that it is late (DEGRADED) for `grace`, then DOWN. A `/fail` or non-zero exit
+//! code is DOWN at once. With `max_runtime`, a `/start` without a finish within it is DOWN;
+//! with `min_runtime`, a run that finished faster is DEGRADED ("suspiciously fast"). A
+//! heartbeat never pinged counts from when watching began (or its `active` window opened),
+//! the window-start rule.
+
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::humanize::span;
+use crate::schedule::Schedule;
+use crate::status::Status;
+
+/// A checked `heartbeat:` block.
+#[derive(Debug, Clone)]
+pub struct Heartbeat {
+    /// `period` or `cron` (with its time zone).
+    pub expect: Expect,
+    pub grace: Duration,
+    pub max_runtime: Option<Duration>,
+    pub min_runtime: Option<Duration>,
+    /// This heartbeat's own token, else the listener's.
+    pub token: Option<crate::config::raw::Secret>,
+}
+
+/// When pings are expected.
+#[derive(Debug, Clone)]
+pub enum Expect {
+    Every(Duration),
+    Cron(Schedule),
+}
+
+/// What the pings so far say, kept per heartbeat (and restored from the store).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pings {
+    /// The last finish (success or failure).
+    pub last_finish: Option<SystemTime>,
+    /// Its exit code: 0 for success, 1 for `/fail` without a code.
+    pub last_code: Option<u8>,
+    /// The last `/start` not yet matched by a finish.
+    pub started: Option<SystemTime>,
+    /// How long the last finished run took, when it was started with `/start`.
+    pub last_runtime: Option<Duration>,
+    /// The start of the body of the last finish (already truncated to the limit).
+    pub last_body: String,
+}
+
+/// A ping's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Success,
+    Start,
+    Fail,
+    /// `/ping/<id>/<code>`.
+    Exit(u8),
+    /// `/ping/<id>/log`: recorded, changes nothing.
+    Log,
+}
+
+impl Kind {
+    #[must_use]
+    pub fn name(self) -> String {
+        match self {
+            Kind::Success => "success".into(),
+            Kind::Start => "start".into(),
+            Kind::Fail => "fail".into(),
+            Kind::Exit(c) => format!("exit {c}"),
+            Kind::Log => "log".into(),
+        }
+    }
+}
+
+impl Pings {
+    /// Record a ping at `at` with its body.
+    pub fn record(&mut self, kind: Kind, at: SystemTime, body: &str) {
+        let finish = |p: &mut Pings, code: u8| {
+            p.last_runtime = p.started.take().and_then(|s| at.duration_since(s).ok());
+            p.last_finish = Some(at);
+            p.last_code = Some(code);
+            body.clone_into(&mut p.last_body);
+        };
+        match kind {
+            Kind::Success => finish(self, 0),
+            Kind::Fail => finish(self, 1),
+            Kind::Exit(c) => finish(self, c),
+            Kind::Start => self.started = Some(at),
+            Kind::Log => {}
+        }
+    }
+}
+
+/// The status of a heartbeat at `now`; `since` is when watching it began (start-up or
+/// the opening of its active window), the reference for a heartbeat never pinged.
+#[must_use]
+pub fn evaluate(hb: &Heartbeat, p: &Pings, since: SystemTime, now: SystemTime) -> (Status, String) {
+    let ago = |t: SystemTime| span(now.duration_since(t).unwrap_or_default());
+    if let (Some(max), Some(started)) = (hb.max_runtime, p.started)
+        && now.duration_since(started).unwrap_or_default() > max
+    {
+        return (
+            Status::Down,
+            format!(
+                "started {} ago, no finish within {}",
+                ago(started),
+                span(max)
+            ),
+        );
+    }
+    if let Some(code) = p.last_code.filter(|c| *c != 0) {
+        let tail = p.last_body.trim().lines().last().unwrap_or("").trim();
+        let what = if code == 1 && p.last_body.is_empty() {
+            "failed".to_owned()
+        } else {
+            format!("failed (exit code {code})")
+        };
+        return (
+            Status::Down,
+            if tail.is_empty() {
+                format!("{what} {} ago", ago(p.last_finish.unwrap_or(now)))
+            } else {
+                format!("{what}: {tail}")
+            },
+        );
+    }
+    // The time the latest ping was due, and the one before it was due by (for reasons).
+    let reference = p.last_finish.unwrap_or(since);
+    let due = match &hb.expect {
+        Expect::Every(period) => reference + *period,
+        // The first cron time after the last ping (or the start).
+        Expect::Cron(schedule) => match schedule.next_run(reference) {
+            Some(t) => t,
+            None => return (Status::Up, "no more runs expected".into()),
+        },
+    };
+    if now <= due {
+        let reason = match p.last_finish {
+            Some(t) => format!("last ping {} ago", ago(t)),
+            None => "waiting for the first ping".into(),
+        };
+        if let (Some(min), Some(rt)) = (hb.min_runtime, p.last_runtime)
+            && rt < min
+        {
+            return (
+                Status::Degraded,
+                format!("finished in {} (expected at least {})", span(rt), span(min)),
+            );
+        }
+        return (Status::Up, reason);
+    }
+    let last = match p.last_finish {
+        Some(t) => format!("last ping {} ago", ago(t)),
+        None => format!("no ping since watching began {} ago", ago(since)),
+    };
+    if now <= due + hb.grace {
+        (Status::Degraded, format!("late: {last}"))
+    } else {
+        (Status::Down, format!("missing: {last}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> SystemTime {
+        humantime::parse_rfc3339(s).unwrap()
+    }
+
+    fn hourly() -> Heartbeat {
+        Heartbeat {
+            expect: Expect::Every(Duration::from_secs(3600)),
+            grace: Duration::from_secs(300),
+            max_runtime: None,
+            min_runtime: None,
+            token: None,
+        }
+    }
+
+    fn at(p: &mut Pings, kind: Kind, when: &str) {
+        p.record(kind, t(when), "");
+    }
+
+    #[test]
+    fn on_time_late_and_down() {
+        let hb = hourly();
+        let start = t("2026-01-01T00:00:00Z");
+        let mut p = Pings::default();
+        let eval = |p: &Pings, now: &str| evaluate(&hb, p, start, t(now));
+        assert_eq!(
+            eval(&p, "2026-01-01T00:30:00Z").0,
+            Status::Up,
+            "waiting for the first"
+        );
+        assert_eq!(eval(&p, "2026-01-01T01:04:00Z").0, Status::Degraded);
+        let (s, why) = eval(&p, "2026-01-01T01:06:00Z");
+        assert_eq!(s, Status::Down);
+        assert_eq!(why, "missing: no ping since watching began 1h 6m ago");
+        at(&mut p, Kind::Success, "2026-01-01T01:10:00Z");
+        assert_eq!(
+            eval(&p, "2026-01-01T02:10:00Z"),
+            (Status::Up, "last ping 1h ago".into())
+        );
+        assert_eq!(
+            eval(&p, "2026-01-01T02:14:59Z"),
+            (Status::Degraded, "late: last ping 1h 4m ago".into())
+        );
+        assert_eq!(eval(&p, "2026-01-01T02:15:01Z").0, Status::Down);
+    }
+
+    #[test]
+    fn failures_and_exit_codes() {
+        let hb = hourly();
+        let start = t("2026-01-01T00:00:00Z");
+        let mut p = Pings::default();
+        p.record(
+            Kind::Exit(3),
+            t("2026-01-01T00:10:00Z"),
+            "dumping\nERROR: disk full\n",
+        );
+        assert_eq!(
+            evaluate(&hb, &p, start, t("2026-01-01T00:11:00Z")),
+            (
+                Status::Down,
+                "failed (exit code 3): ERROR: disk full".into()
+            )
+        );
+        p.record(Kind::Fail, t("2026-01-01T00:20:00Z"), "");
+        assert_eq!(
+            evaluate(&hb, &p, start, t("2026-01-01T00:21:00Z")),
+            (Status::Down, "failed 1m ago".into())
+        );
+        p.record(Kind::Success, t("2026-01-01T00:30:00Z"), "");
+        assert_eq!(
+            evaluate(&hb, &p, start, t("2026-01-01T00:31:00Z")).0,
+            Status::Up
+        );
+        p.record(Kind::Log, t("2026-01-01T00:32:00Z"), "progress");
+        assert_eq!(p.last_body, "");
+    }
+
+    #[test]
+    fn start_without_finish_and_too_fast() {
+        let hb = Heartbeat {
+            max_runtime: Some(Duration::from_secs(1800)),
+            min_runtime: Some(Duration::from_secs(60)),
+            ..hourly()
+        };
+        let start = t("2026-01-01T00:00:00Z");
+        let mut p = Pings::default();
+        at(&mut p, Kind::Start, "2026-01-01T00:10:00Z");
+        assert_eq!(
+            evaluate(&hb, &p, start, t("2026-01-01T00:39:00Z")).0,
+            Status::Up
+        );
+        assert_eq!(
+            evaluate(&hb, &p, start, t("2026-01-01T00:41:00Z")),
+            (Status::Down, "started 31m ago, no finish within 30m".into())
+        );
+        at(&mut p, Kind::Success, "2026-01-01T00:42:00Z");
+        assert_eq!(p.last_runtime, Some(Duration::from_secs(32 * 60)));
+        assert_eq!(
+            evaluate(&hb, &p, start, t("2026-01-01T00:43:00Z")).0,
+            Status::Up
+        );
+        at(&mut p, Kind::Start, "2026-01-01T01:40:00Z");
+        at(&mut p, Kind::Success, "2026-01-01T01:40:05Z");
+        assert_eq!(
+            evaluate(&hb, &p, start, t("2026-01-01T01:41:00Z")),
+            (
+                Status::Degraded,
+                "finished in 5s (expected at least 1m)".into()
+            )
+        );
+    }
+
+    #[test]
+    fn cron_expectations_across_dst() {
+        // Nightly at 03:00 Berlin; 60 min grace. 2026-03-29 is the spring-forward night
+        // (03:00 CEST = 01:00 UTC); the run before is at 02:00 UTC.
+        let hb = Heartbeat {
+            expect: Expect::Cron(Schedule::cron("0 3 * * *", "Europe/Berlin").unwrap()),
+            grace: Duration::from_secs(3600),
+            ..hourly()
+        };
+        let start = t("2026-03-27T12:00:00Z");
+        let mut p = Pings::default();
+        at(&mut p, Kind::Success, "2026-03-28T02:01:00Z");
+        let eval = |p: &Pings, now: &str| evaluate(&hb, p, start, t(now)).0;
+        assert_eq!(eval(&p, "2026-03-29T00:59:00Z"), Status::Up);
+        assert_eq!(
+            eval(&p, "2026-03-29T01:30:00Z"),
+            Status::Degraded,
+            "due at 01:00 UTC"
+        );
+        assert_eq!(eval(&p, "2026-03-29T02:01:00Z"), Status::Down);
+        at(&mut p, Kind::Success, "2026-03-29T02:05:00Z");
+        assert_eq!(eval(&p, "2026-03-30T00:59:00Z"), Status::Up);
+        assert_eq!(eval(&p, "2026-03-30T01:30:00Z"), Status::Degraded);
+        // Autumn: 03:00 CEST on 2026-10-25 does not repeat (the clock goes back at 03:00),
+        // so the run is due at 02:00 UTC.
+        let mut p = Pings::default();
+        at(&mut p, Kind::Success, "2026-10-24T01:00:00Z");
+        assert_eq!(eval(&p, "2026-10-25T01:59:00Z"), Status::Up);
+        assert_eq!(eval(&p, "2026-10-25T02:30:00Z"), Status::Degraded);
+    }
+}
