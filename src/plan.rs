@@ -39,6 +39,16 @@ pub struct Plan {
     pub store: StoreSettings,
     /// Notifiers, top-level templates, the alerts' time zone.
     pub notifications: crate::notify::Notifications,
+    /// The HTTP listener of `watch`, when configured or needed by a heartbeat.
+    pub listen: Option<Listen>,
+}
+
+/// The checked `listen` block.
+#[derive(Debug, Clone)]
+pub struct Listen {
+    pub address: std::net::SocketAddr,
+    pub token: Option<Secret>,
+    pub max_body: usize,
 }
 
 /// Where and for how long `watch` keeps its state.
@@ -103,6 +113,7 @@ pub enum Probe {
     Command(CommandProbe),
     File(FileProbe),
     System(SystemProbe),
+    Heartbeat(Box<crate::heartbeat::Heartbeat>),
 }
 
 impl Probe {
@@ -119,7 +130,7 @@ impl Probe {
             Probe::Icmp(p) => Some(p.host.clone()),
             Probe::Dns(p) => p.server.map(|s| s.ip().to_string()),
             Probe::Docker(p) => Some(p.socket.clone().unwrap_or_else(|| "docker".to_owned())),
-            Probe::Command(_) | Probe::File(_) | Probe::System(_) => None,
+            Probe::Command(_) | Probe::File(_) | Probe::System(_) | Probe::Heartbeat(_) => None,
         }
     }
 
@@ -135,6 +146,7 @@ impl Probe {
             Probe::Command(_) => "command",
             Probe::File(_) => "file",
             Probe::System(_) => "system",
+            Probe::Heartbeat(_) => "heartbeat",
         }
     }
 }
@@ -353,6 +365,7 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     let schedules = b.schedules(&loaded.doc);
     let monitors = b.monitors(&loaded.doc, &schedules);
     let store = b.store(&loaded.doc);
+    let listen = b.listen(&loaded.doc, &monitors);
     let mut diagnostics = loaded.diagnostics;
     // A value the loader already reported (a duration the schema rejected, say) is not
     // reported a second time by the checks here.
@@ -369,6 +382,7 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
             monitors,
             store,
             notifications,
+            listen,
         });
     }
     let mut report = Report {
@@ -614,6 +628,90 @@ impl Builder<'_> {
         })
     }
 
+    fn listen(&mut self, doc: &load::Document, monitors: &[Monitor]) -> Option<Listen> {
+        let any_heartbeat = monitors
+            .iter()
+            .any(|m| matches!(m.probe, Probe::Heartbeat(_)));
+        let Some(l) = &doc.listen else {
+            return any_heartbeat.then(|| Listen {
+                address: std::net::SocketAddr::from(([127, 0, 0, 1], 8471)),
+                token: None,
+                max_body: 10 * 1024,
+            });
+        };
+        let Ok(address) = l.address.as_deref().unwrap_or("127.0.0.1:8471").parse() else {
+            self.error(At::value("/listen/address"), "not an `address:port`")
+                .hint = Some("for example `127.0.0.1:8471` or `[::]:8471`".into());
+            return None;
+        };
+        let token = self.secret(
+            "/listen",
+            "token",
+            l.token.as_ref(),
+            l.token_file.as_deref(),
+        );
+        let max_body = l
+            .max_body
+            .as_ref()
+            .and_then(|s| self.size("/listen/max_body", s))
+            .map_or(10 * 1024, |v| usize::try_from(v).unwrap_or(usize::MAX));
+        Some(Listen {
+            address,
+            token,
+            max_body,
+        })
+    }
+
+    fn heartbeat(
+        &mut self,
+        ptr: &str,
+        h: &raw::HeartbeatDef,
+    ) -> Option<crate::heartbeat::Heartbeat> {
+        use crate::heartbeat::{Expect, Heartbeat};
+        let expect = match (&h.period, &h.cron) {
+            (Some(p), None) => {
+                if h.timezone.is_some() {
+                    self.error(
+                        At::key(format!("{ptr}/timezone")),
+                        "`timezone` applies to `cron` only",
+                    );
+                }
+                Expect::Every(self.duration(&format!("{ptr}/period"), Some(p))?)
+            }
+            (None, Some(c)) => match Schedule::cron(c, h.timezone.as_deref().unwrap_or("UTC")) {
+                Ok(s) => Expect::Cron(s),
+                Err(e) => {
+                    let key = if e.contains("time zone") {
+                        "timezone"
+                    } else {
+                        "cron"
+                    };
+                    self.error(At::value(format!("{ptr}/{key}")), e);
+                    return None;
+                }
+            },
+            _ => {
+                self.error(At::key(ptr), "a heartbeat needs either `period` or `cron`")
+                    .hint = Some(
+                    "`period: 1h` for a job every hour, `cron: \"0 3 * * *\"` for a nightly one"
+                        .into(),
+                );
+                return None;
+            }
+        };
+        let grace = match &h.grace {
+            Some(g) => self.duration(&format!("{ptr}/grace"), Some(g))?,
+            None => Duration::from_secs(300),
+        };
+        Some(Heartbeat {
+            expect,
+            grace,
+            max_runtime: self.duration(&format!("{ptr}/max_runtime"), h.max_runtime.as_ref()),
+            min_runtime: self.duration(&format!("{ptr}/min_runtime"), h.min_runtime.as_ref()),
+            token: self.secret(ptr, "token", h.token.as_ref(), h.token_file.as_deref()),
+        })
+    }
+
     fn store(&mut self, doc: &load::Document) -> StoreSettings {
         StoreSettings {
             path: doc.store.path.as_ref().map(|p| self.base_dir.join(p)),
@@ -786,6 +884,19 @@ impl Builder<'_> {
             self.templates(&renderer, &format!("{ptr}/templates"), t);
         }
         let probe = self.probe(ptr, m, host.as_ref())?;
+        let (mut schedule, mut policy) = (schedule, policy);
+        if matches!(probe, Probe::Heartbeat(_)) {
+            // A heartbeat's timing already has its grace: one evaluation that says down
+            // is down. It is evaluated at least every 10 s (and after every ping).
+            if m.failure_threshold.is_none() {
+                policy.failure_threshold = nonzero(1);
+            }
+            schedule = Some(Schedule::Every {
+                interval: interval_v.min(Duration::from_secs(10)),
+                align: false,
+                offset: Duration::ZERO,
+            });
+        }
         Some(Monitor {
             name: m.name.clone(),
             description: m.description.clone(),
@@ -815,6 +926,7 @@ impl Builder<'_> {
             ("command", m.command.is_some()),
             ("file", m.file.is_some()),
             ("system", m.system.is_some()),
+            ("heartbeat", m.heartbeat.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -823,7 +935,7 @@ impl Builder<'_> {
             [] => {
                 self.error(At::key(ptr), format!("monitor `{}` has no probe", m.name))
                     .hint = Some(
-                    "add one of `http`, `tcp`, `icmp`, `dns`, `docker`, `command`, `file` or `system`".into(),
+                    "add one of `http`, `tcp`, `icmp`, `dns`, `docker`, `command`, `file`, `system` or `heartbeat`".into(),
                 );
                 None
             }
@@ -844,6 +956,9 @@ impl Builder<'_> {
                         .map(Probe::Command)
                 } else if let Some(f) = &m.file {
                     Some(Probe::File(self.file(&format!("{ptr}/file"), f)))
+                } else if let Some(h) = &m.heartbeat {
+                    self.heartbeat(&format!("{ptr}/heartbeat"), h)
+                        .map(|h| Probe::Heartbeat(Box::new(h)))
                 } else {
                     m.system
                         .as_ref()

@@ -42,6 +42,7 @@ pub struct Document {
     pub templates: raw::Templates,
     pub routes: Vec<raw::Route>,
     pub timezone: Option<String>,
+    pub listen: Option<raw::ListenDef>,
     pub monitors: Vec<MonitorEntry>,
 }
 
@@ -565,6 +566,12 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
         match serde_json::from_value(r) {
             Ok(r) => doc.routes = r,
             Err(e) => decode_failed("/routes", &e),
+        }
+    }
+    if let Some(l) = top.remove("listen") {
+        match serde_json::from_value(l) {
+            Ok(l) => doc.listen = Some(l),
+            Err(e) => decode_failed("/listen", &e),
         }
     }
     if let Some(Value::String(tz)) = top.remove("timezone") {

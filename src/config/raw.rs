@@ -46,6 +46,9 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// IANA time zone for times in alerts (the `datetime` filter; default `UTC`).
     pub timezone: Option<String>,
+    /// The HTTP listener of `watch` (pings, `/healthz`, `/metrics`, `/api/status`); on
+    /// `127.0.0.1:8471` by default when a heartbeat monitor exists.
+    pub listen: Option<ListenDef>,
     /// The monitors. Each has a unique `name` and exactly one probe
     /// (`http`, `tcp`, `command`, `file` or `system`).
     pub monitors: Vec<Monitor>,
@@ -234,6 +237,43 @@ pub struct Route {
     pub notify: Vec<String>,
 }
 
+/// The HTTP listener.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListenDef {
+    /// `address:port` to listen on (default `127.0.0.1:8471`).
+    pub address: Option<String>,
+    /// A token every ping must carry (`?token=` or `Authorization: Bearer`) unless its
+    /// heartbeat has its own (a secret).
+    pub token: Option<Secret>,
+    /// File holding `token`.
+    pub token_file: Option<String>,
+    /// Ping bodies are kept up to this size, the rest cut off (default `10KiB`).
+    pub max_body: Option<SizeStr>,
+}
+
+/// A push heartbeat: a job pings hbmon instead of being probed.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatDef {
+    /// A ping is expected this often ...
+    pub period: Option<DurationStr>,
+    /// ... or at the times of this cron expression.
+    pub cron: Option<String>,
+    /// IANA time zone for `cron` (default `UTC`).
+    pub timezone: Option<String>,
+    /// Late (degraded) for this long after a missed ping, then down (default `5m`).
+    pub grace: Option<DurationStr>,
+    /// A `/start` without a finish within this long is down.
+    pub max_runtime: Option<DurationStr>,
+    /// A run that finishes faster than this is degraded (suspiciously fast).
+    pub min_runtime: Option<DurationStr>,
+    /// This heartbeat's token, instead of the listener's (a secret).
+    pub token: Option<Secret>,
+    /// File holding `token`.
+    pub token_file: Option<String>,
+}
+
 /// A named set of time windows.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -376,6 +416,8 @@ pub struct Monitor {
     pub file: Option<FileProbe>,
     /// Check this machine's disk, memory and load.
     pub system: Option<SystemProbe>,
+    /// Expect pings from a job (`/ping/<name>` on the listener) instead of probing.
+    pub heartbeat: Option<HeartbeatDef>,
 }
 
 /// HTTP request method.

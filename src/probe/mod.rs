@@ -105,6 +105,10 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
             Probe::Command(p) => command::probe(p, timeout).await,
             Probe::File(p) => file::probe(p).await,
             Probe::System(p) => system::probe(p).await,
+            Probe::Heartbeat(_) => Outcome::new(
+                Status::Unknown,
+                "a heartbeat is evaluated from its pings by `hbmon watch`",
+            ),
         }
     };
     // The command probe enforces the timeout itself, so that it can kill the process
