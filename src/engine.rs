@@ -26,6 +26,8 @@ struct Entry {
     running: bool,
     /// The queued next run.
     due: Option<SystemTime>,
+    /// Position in the configuration.
+    order: usize,
 }
 
 /// A probe to start.
@@ -94,6 +96,7 @@ impl Engine {
             active: false,
             running: false,
             due,
+            order: self.entries.len(),
         };
         self.entries.insert(name, entry);
     }
@@ -275,6 +278,18 @@ impl Engine {
         out.removed.sort();
         out.added.sort();
         out
+    }
+
+    /// Every monitor, `(name, paused)`, in the configuration's order.
+    #[must_use]
+    pub fn names(&self) -> Vec<(String, bool)> {
+        let mut v: Vec<(usize, String, bool)> = self
+            .entries
+            .values()
+            .map(|e| (e.order, e.monitor.name.clone(), e.monitor.paused))
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, n, p)| (n, p)).collect()
     }
 
     /// A monitor of the current configuration.

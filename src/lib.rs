@@ -11,6 +11,7 @@ pub mod error;
 pub mod exit;
 pub mod heartbeat;
 pub mod humanize;
+pub mod listen;
 pub mod notify;
 pub mod plan;
 pub mod probe;

@@ -885,14 +885,19 @@ impl Builder<'_> {
         }
         let probe = self.probe(ptr, m, host.as_ref())?;
         let (mut schedule, mut policy) = (schedule, policy);
-        if matches!(probe, Probe::Heartbeat(_)) {
+        if let Probe::Heartbeat(hb) = &probe {
             // A heartbeat's timing already has its grace: one evaluation that says down
-            // is down. It is evaluated at least every 10 s (and after every ping).
+            // is down. It is evaluated after every ping, and often enough to notice a
+            // missed one within half its grace (at least every 10 s, at most every 100 ms).
             if m.failure_threshold.is_none() {
                 policy.failure_threshold = nonzero(1);
             }
+            let mut every = interval_v.min(Duration::from_secs(10)).min(hb.grace / 2);
+            if let crate::heartbeat::Expect::Every(period) = hb.expect {
+                every = every.min(period / 2);
+            }
             schedule = Some(Schedule::Every {
-                interval: interval_v.min(Duration::from_secs(10)),
+                interval: every.max(Duration::from_millis(100)),
                 align: false,
                 offset: Duration::ZERO,
             });

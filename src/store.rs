@@ -25,7 +25,7 @@ use crate::state::{Event, MonitorState};
 use crate::status::Status;
 
 /// The schema version this build writes; `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const MIGRATIONS: &[&str] = &[
     r"
@@ -97,6 +97,23 @@ ALTER TABLE outbox ADD COLUMN dead_at INTEGER;
 DROP INDEX outbox_due;
 CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL AND dead_at IS NULL;
 ",
+    r"
+-- 3: push heartbeats: every ping, and what the pings so far say per heartbeat.
+CREATE TABLE pings (
+    id       INTEGER PRIMARY KEY,
+    monitor  TEXT    NOT NULL,
+    at       INTEGER NOT NULL,
+    kind     TEXT    NOT NULL,   -- success, start, fail, exit N, log
+    rid      TEXT,
+    body     TEXT    NOT NULL    -- truncated to listen.max_body
+);
+CREATE INDEX pings_monitor_at ON pings (monitor, at);
+CREATE INDEX pings_at ON pings (at);
+CREATE TABLE heartbeat_state (
+    monitor  TEXT PRIMARY KEY,
+    pings    TEXT NOT NULL       -- JSON
+);
+",
 ];
 
 /// An open store.
@@ -133,6 +150,20 @@ pub struct Batch {
     pub events: Vec<(String, Event)>,
     /// Alerts to deliver: (index into `events`, notifier, rendered message).
     pub outbox: Vec<(usize, String, crate::notify::template::Message)>,
+    /// Pings received.
+    pub pings: Vec<PingRow>,
+    /// What the pings say now, per heartbeat that got one.
+    pub heartbeats: HashMap<String, crate::heartbeat::Pings>,
+}
+
+/// One ping as stored.
+#[derive(Debug, Clone)]
+pub struct PingRow {
+    pub monitor: String,
+    pub at: SystemTime,
+    pub kind: String,
+    pub rid: Option<String>,
+    pub body: String,
 }
 
 /// An undelivered alert.
@@ -178,6 +209,8 @@ impl Batch {
             && self.resolved.is_empty()
             && self.events.is_empty()
             && self.outbox.is_empty()
+            && self.pings.is_empty()
+            && self.heartbeats.is_empty()
     }
 
     /// Add a later batch to this one (a batch that could not be written waits for the
@@ -187,6 +220,8 @@ impl Batch {
         self.states.extend(later.states);
         self.opened.extend(later.opened);
         self.resolved.extend(later.resolved);
+        self.pings.extend(later.pings);
+        self.heartbeats.extend(later.heartbeats);
         let offset = self.events.len();
         self.events.extend(later.events);
         self.outbox
@@ -605,8 +640,37 @@ impl Store {
                     .map_err(e)?;
             }
             insert_alerts(&tx, batch, &path)?;
+            insert_pings(&tx, batch, &path)?;
         }
         tx.commit().map_err(e)
+    }
+
+    /// What the pings said, per heartbeat, as last committed.
+    pub fn heartbeats(&self) -> Result<HashMap<String, crate::heartbeat::Pings>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT monitor, pings FROM heartbeat_state")
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.err(&e))?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (m, json) = row.map_err(|e| self.err(&e))?;
+            out.insert(m, serde_json::from_str(&json).unwrap_or_default());
+        }
+        Ok(out)
+    }
+
+    /// Undelivered alerts (for `/metrics`).
+    pub fn outbox_pending(&self) -> Result<i64, Error> {
+        self.conn
+            .query_row(
+                "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(&e))
     }
 
     /// Forget a monitor that left the configuration: its state (observations, incidents
@@ -623,8 +687,10 @@ impl Store {
     /// them). Returns how many rows went.
     pub fn prune(&mut self, before: SystemTime) -> Result<usize, Error> {
         let mut total = 0;
-        for table in ["observations", "events"] {
-            let sql = if table == "events" {
+        for table in ["observations", "events", "pings"] {
+            let sql = if table == "pings" {
+                "DELETE FROM pings WHERE id IN (SELECT id FROM pings WHERE at < ?1 LIMIT 5000)"
+            } else if table == "events" {
                 "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1
                    AND id NOT IN (SELECT event_id FROM outbox WHERE delivered_at IS NULL) LIMIT 5000)"
             } else {
@@ -759,13 +825,39 @@ impl Store {
     /// Rows per table, for tests and `status --verbose`.
     pub fn count(&self, table: &str) -> Result<i64, Error> {
         let table = match table {
-            "observations" | "incidents" | "events" | "monitor_state" | "outbox" => table,
+            "observations" | "incidents" | "events" | "monitor_state" | "outbox" | "pings" => table,
             _ => return Err(Error::Internal(format!("no table {table}"))),
         };
         self.conn
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
             .map_err(|e| self.err(&e))
     }
+}
+
+/// The batch's pings and heartbeat states.
+fn insert_pings(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> Result<(), Error> {
+    let e = |e: rusqlite::Error| sql_err(path, &e);
+    let mut ping = tx
+        .prepare_cached(
+            "INSERT INTO pings (monitor, at, kind, rid, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(e)?;
+    for p in &batch.pings {
+        ping.execute(params![p.monitor, ms(p.at), p.kind, p.rid, p.body])
+            .map_err(e)?;
+    }
+    let mut state = tx
+        .prepare_cached(
+            "INSERT INTO heartbeat_state (monitor, pings) VALUES (?1, ?2)
+             ON CONFLICT (monitor) DO UPDATE SET pings = excluded.pings",
+        )
+        .map_err(e)?;
+    for (monitor, p) in &batch.heartbeats {
+        let json = serde_json::to_string(p)
+            .map_err(|x| store_err(path, format!("cannot encode a heartbeat: {x}")))?;
+        state.execute(params![monitor, json]).map_err(e)?;
+    }
+    Ok(())
 }
 
 /// The batch's events, then the outbox rows that point at them.
@@ -992,6 +1084,16 @@ mod tests {
         assert_eq!(store.observations("api", 10).unwrap()[0].at, at(40));
         assert_eq!(store.prune(at(20)).unwrap(), 4);
         assert_eq!(store.count("observations").unwrap(), 1);
+    }
+
+    #[test]
+    fn every_schema_version_has_its_migration() {
+        assert_eq!(i64::try_from(MIGRATIONS.len()).unwrap(), SCHEMA_VERSION);
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.db")).unwrap();
+        assert_eq!(store.version().unwrap(), SCHEMA_VERSION);
+        assert!(store.heartbeats().unwrap().is_empty());
+        assert_eq!(store.count("pings").unwrap(), 0);
     }
 
     #[test]

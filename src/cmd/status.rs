@@ -46,27 +46,22 @@ struct Line {
     uptime: Vec<(&'static str, Option<f64>)>,
 }
 
-pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
-    let (plan, store) = open(global)?;
-    let now = SystemTime::now();
+/// Every monitor's line: the config's monitors `(name, paused)` in order, or (without a
+/// config) every monitor the store knows.
+fn lines(
+    monitors: Option<Vec<(String, bool)>>,
+    store: &Store,
+    now: SystemTime,
+) -> Result<Vec<Line>, Error> {
     let mut rows: BTreeMap<String, StateRow> = store
         .states()?
         .into_iter()
         .map(|r| (r.monitor.clone(), r))
         .collect();
-    // The config's monitors in its order, then any the store knows that left it.
-    let mut names: Vec<(String, bool)> = plan
-        .as_ref()
-        .map(|p| {
-            p.monitors
-                .iter()
-                .map(|m| (m.name.clone(), m.paused))
-                .collect()
-        })
-        .unwrap_or_default();
-    if plan.is_none() {
-        names.extend(rows.keys().map(|n| (n.clone(), false)));
-    }
+    let names: Vec<(String, bool)> = match monitors {
+        Some(m) => m,
+        None => rows.keys().map(|n| (n.clone(), false)).collect(),
+    };
     let mut lines = Vec::new();
     for (name, paused) in names {
         let row = rows.remove(&name);
@@ -106,6 +101,30 @@ pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
             uptime,
         });
     }
+    Ok(lines)
+}
+
+/// The JSON document of `hbmon status --format json` and `/api/status`.
+pub fn document(
+    monitors: Option<Vec<(String, bool)>>,
+    store: &Store,
+    now: SystemTime,
+) -> Result<serde_json::Value, Error> {
+    let lines = lines(monitors, store, now)?;
+    let open = store.incidents(None, true, 1000)?;
+    Ok(status_doc(&lines, &open))
+}
+
+pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
+    let (plan, store) = open(global)?;
+    let now = SystemTime::now();
+    let monitors = plan.as_ref().map(|p| {
+        p.monitors
+            .iter()
+            .map(|m| (m.name.clone(), m.paused))
+            .collect()
+    });
+    let lines = lines(monitors, &store, now)?;
     let open = store.incidents(None, true, 1000)?;
     let mut out = std::io::stdout().lock();
     let written = match args.format {
@@ -135,6 +154,11 @@ fn ago(t: SystemTime, now: SystemTime) -> String {
 }
 
 fn status_json(out: &mut dyn Write, lines: &[Line], open: &[IncidentRow]) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &status_doc(lines, open))?;
+    writeln!(out)
+}
+
+fn status_doc(lines: &[Line], open: &[IncidentRow]) -> serde_json::Value {
     let monitors: Vec<_> = lines
         .iter()
         .map(|l| {
@@ -151,12 +175,10 @@ fn status_json(out: &mut dyn Write, lines: &[Line], open: &[IncidentRow]) -> std
             })
         })
         .collect();
-    let doc = json!({
+    json!({
         "monitors": monitors,
         "open_incidents": open.iter().map(incident_json).collect::<Vec<_>>(),
-    });
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    })
 }
 
 fn incident_json(i: &IncidentRow) -> serde_json::Value {

@@ -73,6 +73,16 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         "watch starting"
     );
     let ctx = probe::Context::new(global.docker_host.clone()).map_err(Error::Internal)?;
+    let pings = store.heartbeats()?;
+    // Bound before anything starts, so a port in use is a clear error at once.
+    let listener = match &plan.listen {
+        Some(l) => Some((
+            std::net::TcpListener::bind(l.address)
+                .map_err(|e| Error::io(format!("cannot listen on {}", l.address), e))?,
+            l.clone(),
+        )),
+        None => None,
+    };
     let (writer, writer_thread) = Writer::spawn(store);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -83,7 +93,15 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     let sender =
         crate::notify::outbox::spawn(db.clone(), Arc::clone(&shared), Arc::clone(&stop_sender))
             .map_err(|e| Error::io("cannot start the alert sender", e))?;
-    let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, &writer, &shared));
+    let (listening, stop_http) = start_listener(&runtime, listener, &plan, &db)?;
+    let services = Services {
+        writer: &writer,
+        sender: &shared,
+        listening,
+        pings,
+    };
+    let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, services));
+    let _ = stop_http.send(());
     // The sender finishes the attempt in flight (bounded by its timeout); what is left
     // undelivered stays in the outbox for the next start.
     stop_sender.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -110,15 +128,261 @@ struct Done {
     row: ObservationRow,
 }
 
+/// Start the HTTP listener on the runtime, if there is one; the sender stops it.
+fn start_listener(
+    runtime: &tokio::runtime::Runtime,
+    listener: Option<(std::net::TcpListener, crate::plan::Listen)>,
+    plan: &Plan,
+    db: &Path,
+) -> Result<(Option<Listening>, tokio::sync::oneshot::Sender<()>), Error> {
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let listening = match listener {
+        Some((std_listener, settings)) => {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let hooks = Arc::new(crate::listen::Shared {
+                tx,
+                heartbeats: std::sync::RwLock::new(heartbeat_tokens(plan)),
+                token: std::sync::RwLock::new(settings.token.clone()),
+                max_body: settings.max_body,
+                tick: std::sync::atomic::AtomicU64::new(0),
+                metrics: std::sync::RwLock::new(String::new()),
+                db: db.to_owned(),
+                monitors: std::sync::RwLock::new(
+                    plan.monitors
+                        .iter()
+                        .map(|m| (m.name.clone(), m.paused))
+                        .collect(),
+                ),
+            });
+            hooks.ticked(SystemTime::now());
+            std_listener
+                .set_nonblocking(true)
+                .map_err(|e| Error::io("cannot set up the listener", e))?;
+            let server_hooks = Arc::clone(&hooks);
+            runtime.spawn(async move {
+                let listener = match tokio::net::TcpListener::from_std(std_listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!("the listener cannot start: {e}");
+                        return;
+                    }
+                };
+                let shutdown = async {
+                    let _ = http_stopped.await;
+                };
+                if let Err(e) = crate::listen::serve(listener, server_hooks, shutdown).await {
+                    tracing::error!("the listener stopped: {e}");
+                }
+            });
+            tracing::info!(address = %settings.address, "listening");
+            Some(Listening { hooks, rx })
+        }
+        None => None,
+    };
+    Ok((listening, stop_http))
+}
+
+/// The listener's side of the loop.
+struct Listening {
+    hooks: Arc<crate::listen::Shared>,
+    rx: tokio::sync::mpsc::UnboundedReceiver<crate::listen::Ping>,
+}
+
+/// What the loop talks to besides the probes.
+struct Services<'a> {
+    writer: &'a Writer,
+    sender: &'a crate::notify::outbox::Shared,
+    listening: Option<Listening>,
+    /// What the pings said, per heartbeat, as stored.
+    pings: HashMap<String, crate::heartbeat::Pings>,
+}
+
+/// Heartbeat names and their own tokens, for the listener.
+fn heartbeat_tokens(plan: &Plan) -> HashMap<String, Option<crate::config::raw::Secret>> {
+    plan.monitors
+        .iter()
+        .filter_map(|m| match &m.probe {
+            crate::plan::Probe::Heartbeat(hb) => Some((m.name.clone(), hb.token.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An observation made from a heartbeat's pings.
+fn heartbeat_row(
+    m: &crate::plan::Monitor,
+    pings: Option<&crate::heartbeat::Pings>,
+    since: SystemTime,
+    now: SystemTime,
+    scheduled: Option<SystemTime>,
+) -> Option<ObservationRow> {
+    let crate::plan::Probe::Heartbeat(hb) = &m.probe else {
+        return None;
+    };
+    let empty = crate::heartbeat::Pings::default();
+    let p = pings.unwrap_or(&empty);
+    let (status, reason) = crate::heartbeat::evaluate(hb, p, since, now);
+    Some(ObservationRow {
+        monitor: m.name.clone(),
+        at: now,
+        scheduled,
+        status,
+        latency: p.last_runtime.unwrap_or_default(),
+        reason,
+        details: p.last_finish.map(|t| {
+            serde_json::json!({ "last_ping": humantime::format_rfc3339_seconds(t).to_string() })
+        }),
+    })
+}
+
+/// Per-monitor lines of `/metrics`, from the last observations.
+fn metrics_text(last: &HashMap<String, (crate::status::Status, f64, Option<u64>)>) -> String {
+    use std::fmt::Write as _;
+    let mut names: Vec<&String> = last.keys().collect();
+    names.sort();
+    let mut out = String::from(
+        "# HELP hbmon_monitor_up Whether the monitor's last observation passed (up or degraded).\n# TYPE hbmon_monitor_up gauge\n",
+    );
+    let esc = |n: &str| n.replace('\\', "\\\\").replace('"', "\\\"");
+    for n in &names {
+        let (s, ..) = last[*n];
+        let _ = writeln!(
+            out,
+            "hbmon_monitor_up{{monitor=\"{}\"}} {}",
+            esc(n),
+            u8::from(s <= crate::status::Status::Degraded)
+        );
+    }
+    out.push_str("# HELP hbmon_monitor_status Last observed status: 0 up, 1 degraded, 2 down, 3 unknown (Nagios codes).\n# TYPE hbmon_monitor_status gauge\n");
+    for n in &names {
+        let (s, ..) = last[*n];
+        let _ = writeln!(
+            out,
+            "hbmon_monitor_status{{monitor=\"{}\"}} {}",
+            esc(n),
+            s.exit_code()
+        );
+    }
+    out.push_str("# HELP hbmon_probe_duration_seconds How long the last probe took.\n# TYPE hbmon_probe_duration_seconds gauge\n");
+    for n in &names {
+        let (_, latency, _) = last[*n];
+        let _ = writeln!(
+            out,
+            "hbmon_probe_duration_seconds{{monitor=\"{}\"}} {latency}",
+            esc(n)
+        );
+    }
+    out.push_str("# HELP hbmon_tls_cert_expiry_timestamp_seconds When the server's certificate expires.\n# TYPE hbmon_tls_cert_expiry_timestamp_seconds gauge\n");
+    for n in &names {
+        if let (_, _, Some(t)) = last[*n] {
+            let _ = writeln!(
+                out,
+                "hbmon_tls_cert_expiry_timestamp_seconds{{monitor=\"{}\"}} {t}",
+                esc(n)
+            );
+        }
+    }
+    out
+}
+
+/// What the loop owns: the engine and everything an observation touches.
+struct Core {
+    engine: Engine,
+    alerts: Alerts,
+    batch: Batch,
+    /// What the pings said, per heartbeat.
+    pings: HashMap<String, crate::heartbeat::Pings>,
+    /// The last observation per monitor, for `/metrics`.
+    last: HashMap<String, (crate::status::Status, f64, Option<u64>)>,
+    lag_max: Duration,
+    /// When watching began: the reference for heartbeats never pinged.
+    since: SystemTime,
+}
+
+impl Core {
+    fn observe(&mut self, row: ObservationRow) {
+        remember(&mut self.last, &mut self.lag_max, &row);
+        observed(
+            &mut self.engine,
+            &self.alerts,
+            Done { row },
+            &mut self.batch,
+        );
+    }
+
+    fn on_ping(&mut self, ping: crate::listen::Ping) {
+        let name = ping.monitor.clone();
+        let state = self.pings.entry(name.clone()).or_default();
+        state.record(ping.kind, ping.at, &ping.body);
+        self.batch.heartbeats.insert(name.clone(), state.clone());
+        tracing::debug!(monitor = %name, kind = %ping.kind.name(), "ping");
+        self.batch.pings.push(crate::store::PingRow {
+            monitor: name.clone(),
+            at: ping.at,
+            kind: ping.kind.name(),
+            rid: ping.rid,
+            body: ping.body,
+        });
+        // A ping changes the heartbeat's status now, not at its next evaluation.
+        if ping.kind != crate::heartbeat::Kind::Log
+            && let Some(m) = self.engine.monitor(&name).cloned()
+            && let Some(row) = heartbeat_row(&m, self.pings.get(&name), self.since, ping.at, None)
+        {
+            self.observe(row);
+        }
+    }
+
+    fn publish_metrics(&self, listening: Option<&Listening>) {
+        use std::fmt::Write as _;
+        let Some(l) = listening else { return };
+        let mut text = metrics_text(&self.last);
+        let _ = writeln!(
+            text,
+            "# HELP hbmon_probe_lag_max_seconds The longest a probe started after its time.\n# TYPE hbmon_probe_lag_max_seconds gauge\nhbmon_probe_lag_max_seconds {}",
+            self.lag_max.as_secs_f64()
+        );
+        *l.hooks
+            .metrics
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = text;
+    }
+}
+
+/// After a reload: the listener's heartbeats, tokens and monitor list.
+fn refresh_listener(listening: Option<&Listening>, plan: &Plan, engine: &Engine) {
+    use std::sync::PoisonError;
+    let Some(l) = listening else { return };
+    *l.hooks
+        .heartbeats
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = heartbeat_tokens(plan);
+    *l.hooks
+        .token
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) =
+        plan.listen.as_ref().and_then(|x| x.token.clone());
+    *l.hooks
+        .monitors
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = engine.names();
+}
+
+// The select loop reads best in one place.
+#[allow(clippy::too_many_lines)]
 async fn main_loop(
     global: &GlobalArgs,
     args: &WatchArgs,
     mut plan: Plan,
     stored: HashMap<String, crate::state::MonitorState>,
     ctx: probe::Context,
-    writer: &Writer,
-    sender: &crate::notify::outbox::Shared,
+    services: Services<'_>,
 ) -> Result<(), Error> {
+    let Services {
+        writer,
+        sender,
+        mut listening,
+        pings,
+    } = services;
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
     };
@@ -131,16 +395,22 @@ async fn main_loop(
         .into_iter()
         .map(Arc::new)
         .collect();
-    let mut engine = Engine::new(monitors, stored, SystemTime::now());
-    let mut alerts = Alerts::new(std::mem::take(&mut plan.notifications));
-    publish(sender, &alerts);
+    let mut core = Core {
+        engine: Engine::new(monitors, stored, SystemTime::now()),
+        alerts: Alerts::new(std::mem::take(&mut plan.notifications)),
+        batch: Batch::default(),
+        pings,
+        last: HashMap::new(),
+        lag_max: Duration::ZERO,
+        since: SystemTime::now(),
+    };
+    publish(sender, &core.alerts);
     let limit = Arc::new(Semaphore::new(crate::cmd::check::fd_budget(
         args.concurrency.get(),
     )));
     let mut hosts = HostLimits::new(args.per_host.get());
     let mut last_now = SystemTime::now();
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Done>();
-    let mut batch = Batch::default();
     let mut flush = tokio::time::interval(args.flush_interval);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut prune = tokio::time::interval(PRUNE_EVERY);
@@ -151,24 +421,42 @@ async fn main_loop(
         let now = SystemTime::now();
         if now + Duration::from_secs(1) < last_now {
             tracing::warn!("the wall clock went back; rescheduling every monitor");
-            engine.clock_went_back(now);
+            core.engine.clock_went_back(now);
         }
         last_now = now;
-        for run in engine.take_due(now) {
+        if let Some(l) = &listening {
+            l.hooks.ticked(now);
+        }
+        for run in core.engine.take_due(now) {
+            // A heartbeat is evaluated here, from its pings; everything else is probed.
+            let name = &run.monitor.name;
+            if let Some(row) = heartbeat_row(
+                &run.monitor,
+                core.pings.get(name),
+                core.since,
+                now,
+                Some(run.scheduled),
+            ) {
+                core.observe(row);
+                continue;
+            }
             let host = hosts.get(&run.monitor);
             spawn_probe(run, Arc::clone(&limit), host, ctx.clone(), done_tx.clone());
         }
-        let sleep = engine
+        let sleep = core
+            .engine
             .next_due()
             .map_or(MAX_SLEEP, |due| due.duration_since(now).unwrap_or_default())
             .min(MAX_SLEEP);
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
-            Some(done) = done_rx.recv() => observed(&mut engine, &alerts, done, &mut batch),
+            Some(done) = done_rx.recv() => core.observe(done.row),
+            Some(ping) = next_ping(&mut listening) => core.on_ping(ping),
             _ = flush.tick() => {
-                if !batch.is_empty() {
-                    writer.send(Job::Commit(std::mem::take(&mut batch)));
+                if !core.batch.is_empty() {
+                    writer.send(Job::Commit(Box::new(std::mem::take(&mut core.batch))));
                 }
+                core.publish_metrics(listening.as_ref());
                 if watchdog.is_some() {
                     notify(&[NotifyState::Watchdog]);
                 }
@@ -181,9 +469,10 @@ async fn main_loop(
             _ = term.recv() => { tracing::info!("SIGTERM: draining"); break; }
             _ = int.recv() => { tracing::info!("SIGINT: draining"); break; }
             _ = hup.recv() => {
-                if reload(global, &mut plan, &mut engine, &mut batch, writer).await {
-                    alerts = Alerts::new(std::mem::take(&mut plan.notifications));
-                    publish(sender, &alerts);
+                if reload(global, &mut plan, &mut core.engine, &mut core.batch, writer).await {
+                    core.alerts = Alerts::new(std::mem::take(&mut plan.notifications));
+                    publish(sender, &core.alerts);
+                    refresh_listener(listening.as_ref(), &plan, &core.engine);
                 }
             }
         }
@@ -191,17 +480,47 @@ async fn main_loop(
     notify(&[NotifyState::Stopping]);
     // Finish the probes in flight, within the drain timeout; no new ones start.
     let deadline = tokio::time::Instant::now() + args.drain_timeout;
-    while engine.running() > 0 {
+    while core.engine.running() > 0 {
         tokio::select! {
-            Some(done) = done_rx.recv() => observed(&mut engine, &alerts, done, &mut batch),
+            Some(done) = done_rx.recv() => core.observe(done.row),
             () = tokio::time::sleep_until(deadline) => {
-                tracing::warn!(running = engine.running(), "drain timeout: abandoning running probes");
+                tracing::warn!(running = core.engine.running(), "drain timeout: abandoning running probes");
                 break;
             }
         }
     }
-    writer.send(Job::Commit(batch));
+    writer.send(Job::Commit(Box::new(core.batch)));
     Ok(())
+}
+
+/// The next ping, or never without a listener.
+async fn next_ping(listening: &mut Option<Listening>) -> Option<crate::listen::Ping> {
+    match listening {
+        Some(l) => l.rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The last observation of a monitor, for `/metrics`.
+fn remember(
+    last: &mut HashMap<String, (crate::status::Status, f64, Option<u64>)>,
+    lag_max: &mut Duration,
+    row: &ObservationRow,
+) {
+    let cert = row
+        .details
+        .as_ref()
+        .and_then(|d| d["cert_not_after"].as_str())
+        .and_then(|t| humantime::parse_rfc3339(t).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    last.insert(
+        row.monitor.clone(),
+        (row.status, row.latency.as_secs_f64(), cert),
+    );
+    if let Some(lag) = row.scheduled.and_then(|s| row.at.duration_since(s).ok()) {
+        *lag_max = (*lag_max).max(lag);
+    }
 }
 
 /// Hand the notifiers to the sender thread.
@@ -447,7 +766,7 @@ impl HostLimits {
 
 /// Work for the writer thread.
 enum Job {
-    Commit(Batch),
+    Commit(Box<Batch>),
     Prune(SystemTime),
     Forget(String),
 }
@@ -483,7 +802,7 @@ impl Writer {
                     };
                     match job {
                         Some(Job::Commit(b)) => {
-                            pending.append(b);
+                            pending.append(*b);
                             // A store that stays unwritable must not eat all memory: the
                             // oldest observations go first; states, incidents and events
                             // (the alerts) are always kept.

@@ -1,0 +1,266 @@
+//! The HTTP listener of `watch` (axum): push heartbeats (`/ping/<id>` and its variants),
+//! `/healthz`, `/metrics` and `/api/status`. Handlers never touch the engine: a ping is
+//! checked (id, token, size) and handed to the watch loop through a channel; the read-only
+//! endpoints use what the loop publishes and the store (read alongside the writer).
+//!
+//! Errors are JSON: `{"error": "..."}` with 401 (token), 404 (id or path), 413 (body over
+//! the hard limit). Tokens are compared in constant time and never logged.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use serde_json::json;
+
+use crate::config::raw::Secret;
+use crate::heartbeat::Kind;
+
+/// Requests with larger bodies are refused (413); bodies are stored up to `max_body`.
+const HARD_BODY_LIMIT: usize = 1024 * 1024;
+/// The loop counts as stuck when it has not ticked for this long.
+const STUCK_AFTER: Duration = Duration::from_secs(10);
+
+/// A ping, on its way to the watch loop.
+#[derive(Debug)]
+pub struct Ping {
+    pub monitor: String,
+    pub kind: Kind,
+    pub at: SystemTime,
+    pub rid: Option<String>,
+    /// Already cut to `max_body`.
+    pub body: String,
+}
+
+/// What the handlers share with the loop.
+#[derive(Debug)]
+pub struct Shared {
+    pub tx: tokio::sync::mpsc::UnboundedSender<Ping>,
+    /// Heartbeat names and their own tokens (replaced on reload).
+    pub heartbeats: RwLock<HashMap<String, Option<Secret>>>,
+    /// The listener's token, for heartbeats without their own.
+    pub token: RwLock<Option<Secret>>,
+    pub max_body: usize,
+    /// Unix milliseconds of the loop's last tick.
+    pub tick: AtomicU64,
+    /// Per-monitor metrics, published by the loop.
+    pub metrics: RwLock<String>,
+    /// The store, for `/api/status` and the store figures of `/metrics`.
+    pub db: PathBuf,
+    /// The configuration's monitors, `(name, paused)`, for `/api/status`.
+    pub monitors: RwLock<Vec<(String, bool)>>,
+}
+
+impl Shared {
+    /// The loop is alive.
+    pub fn ticked(&self, now: SystemTime) {
+        self.tick.store(unix_ms(now), Ordering::Relaxed);
+    }
+
+    fn healthy(&self) -> bool {
+        let last = self.tick.load(Ordering::Relaxed);
+        unix_ms(SystemTime::now()).saturating_sub(last) < STUCK_AFTER.as_millis() as u64
+    }
+}
+
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn error(code: StatusCode, message: &str) -> Response {
+    (code, axum::Json(json!({ "error": message }))).into_response()
+}
+
+/// The router.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/ping/{id}", any(ping))
+        .route("/ping/{id}/{action}", any(ping_action))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/api/status", get(api_status))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(DefaultBodyLimit::max(HARD_BODY_LIMIT))
+        .with_state(shared)
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(shared))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn ping(
+    state: State<Arc<Shared>>,
+    Path(id): Path<String>,
+    query: Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    accept(&state, id, Kind::Success, &query, &headers, body)
+}
+
+async fn ping_action(
+    state: State<Arc<Shared>>,
+    Path((id, action)): Path<(String, String)>,
+    query: Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let kind = match action.as_str() {
+        "start" => Kind::Start,
+        "fail" => Kind::Fail,
+        "log" => Kind::Log,
+        code => match code.parse::<u8>() {
+            Ok(0) => Kind::Success,
+            Ok(c) => Kind::Exit(c),
+            Err(_) => {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    "unknown ping: use /start, /fail, /log or an exit code 0-255",
+                );
+            }
+        },
+    };
+    accept(&state, id, kind, &query, &headers, body)
+}
+
+fn accept(
+    shared: &Shared,
+    id: String,
+    kind: Kind,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let expected = {
+        let heartbeats = shared
+            .heartbeats
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(own) = heartbeats.get(&id) else {
+            return error(StatusCode::NOT_FOUND, "no heartbeat with this name");
+        };
+        own.clone().or_else(|| {
+            shared
+                .token
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+        })
+    };
+    if let Some(expected) = expected {
+        let given = query.get("token").map(String::as_str).or_else(|| {
+            headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+        });
+        let ok = given.is_some_and(|g| {
+            constant_time_eq::constant_time_eq(g.as_bytes(), expected.expose().as_bytes())
+        });
+        if !ok {
+            return error(StatusCode::UNAUTHORIZED, "missing or wrong token");
+        }
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 1 MiB");
+        }
+        Err(_) => return error(StatusCode::BAD_REQUEST, "unreadable body"),
+    };
+    let keep = body.len().min(shared.max_body);
+    // Cut on a character boundary.
+    let text = String::from_utf8_lossy(&body[..keep]).into_owned();
+    let ping = Ping {
+        monitor: id,
+        kind,
+        at: SystemTime::now(),
+        rid: query.get("rid").cloned(),
+        body: text,
+    };
+    if shared.tx.send(ping).is_err() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "hbmon is stopping");
+    }
+    (StatusCode::OK, "OK\n").into_response()
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.healthy() {
+        (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+    } else {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the scheduler is not running",
+        )
+    }
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let mut text = shared
+        .metrics
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let db = shared.db.clone();
+    let store = tokio::task::spawn_blocking(move || {
+        let size = std::fs::metadata(&db).map_or(0, |m| m.len())
+            + std::fs::metadata(db.with_extension("db-wal")).map_or(0, |m| m.len());
+        let pending = crate::store::Store::open_read(&db)
+            .and_then(|s| s.outbox_pending())
+            .unwrap_or(-1);
+        (size, pending)
+    })
+    .await
+    .unwrap_or((0, -1));
+    let _ = write!(
+        text,
+        "# HELP hbmon_store_bytes Size of the SQLite store (with its WAL).\n# TYPE hbmon_store_bytes gauge\nhbmon_store_bytes {}\n# HELP hbmon_outbox_pending Alerts waiting for delivery.\n# TYPE hbmon_outbox_pending gauge\nhbmon_outbox_pending {}\n# HELP hbmon_up Whether the scheduler is running.\n# TYPE hbmon_up gauge\nhbmon_up {}\n",
+        store.0,
+        store.1,
+        u8::from(shared.healthy())
+    );
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+async fn api_status(State(shared): State<Arc<Shared>>) -> Response {
+    let db = shared.db.clone();
+    let monitors = shared
+        .monitors
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let doc = tokio::task::spawn_blocking(move || {
+        let store = crate::store::Store::open_read(&db)?;
+        crate::cmd::status::document(Some(monitors), &store, SystemTime::now())
+    })
+    .await;
+    match doc {
+        Ok(Ok(doc)) => axum::Json(doc).into_response(),
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "status failed"),
+    }
+}
