@@ -11,6 +11,7 @@ mod formats;
 mod gates;
 mod generated;
 mod harness;
+mod heartbeat;
 mod icmp;
 mod notify;
 mod probes;

@@ -162,15 +162,15 @@ impl Daemon {
     /// Wait until `n` log lines in all (since the start, including lines other waits
     /// passed over) satisfy `pred`.
     pub fn wait_total(&mut self, what: &str, pred: impl Fn(&Value) -> bool, n: usize) {
-        let count = |lines: &[String]| {
-            lines
-                .iter()
-                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                .filter(|l| pred(l))
-                .count()
-        };
-        while count(&self.seen) < n {
+        let mut count = self
+            .seen
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| pred(l))
+            .count();
+        while count < n {
             self.wait_for(what, &pred);
+            count += 1;
         }
     }
 

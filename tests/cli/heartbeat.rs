@@ -1,0 +1,391 @@
+//! Push heartbeats over real HTTP against `hbmon watch`'s listener: every ping variant,
+//! tokens, unknown ids, oversized bodies, a slow-loris client, 10,000 concurrent pings,
+//! `/healthz`, `/metrics` (read by the Prometheus client's parser) and `/api/status`.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+use serde_json::Value;
+
+use crate::harness::{closed_port, hbmon};
+use crate::watch::{Daemon, msg};
+
+fn config(port: u16, extra: &str) -> String {
+    format!(
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\", token: shared-s3cret, max_body: 16B }}\nmonitors:\n  - name: backup\n    heartbeat: {{ period: 1h, grace: 1m, max_runtime: 30m }}\n  - name: own\n    heartbeat: {{ period: 1h, token: own-s3cret }}\n{extra}"
+    )
+}
+
+/// A raw HTTP/1.1 request; returns (status, body).
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        let _ = write!(head, "{k}: {v}\r\n");
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_owned();
+    (status, body)
+}
+
+fn store(dir: &std::path::Path) -> hbmon::store::Store {
+    hbmon::store::Store::open_read(&dir.join("hbmon.db")).unwrap()
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one table of requests, then what the store holds
+fn every_ping_variant_tokens_ids_and_sizes() {
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port, ""));
+    let mut d = Daemon::start(run.dir(), &[]);
+    let t = "?token=shared-s3cret";
+    let bearer = [("Authorization", "Bearer shared-s3cret")];
+    for (method, path, headers, body, want) in [
+        ("GET", format!("/ping/backup{t}"), &[][..], &b""[..], 200),
+        ("HEAD", format!("/ping/backup{t}"), &[][..], &b""[..], 200),
+        (
+            "POST",
+            "/ping/backup/start".to_owned(),
+            &bearer[..],
+            &b""[..],
+            200,
+        ),
+        (
+            "POST",
+            format!("/ping/backup/log{t}&rid=r1"),
+            &[][..],
+            &b"progress 50%"[..],
+            200,
+        ),
+        (
+            "POST",
+            format!("/ping/backup{t}&rid=r1"),
+            &[][..],
+            &b"0123456789abcdefTRUNCATED"[..],
+            200,
+        ),
+        (
+            "GET",
+            format!("/ping/backup/fail{t}"),
+            &[][..],
+            &b""[..],
+            200,
+        ),
+        (
+            "POST",
+            format!("/ping/backup/3{t}"),
+            &[][..],
+            &b"ERROR disk"[..],
+            200,
+        ),
+        ("GET", format!("/ping/backup/0{t}"), &[][..], &b""[..], 200),
+        (
+            "GET",
+            "/ping/own?token=own-s3cret".to_owned(),
+            &[][..],
+            &b""[..],
+            200,
+        ),
+        // The shared token does not open a heartbeat with its own.
+        ("GET", format!("/ping/own{t}"), &[][..], &b""[..], 401),
+        ("GET", "/ping/backup".to_owned(), &[][..], &b""[..], 401),
+        (
+            "GET",
+            "/ping/backup?token=shared-s3creT".to_owned(),
+            &[][..],
+            &b""[..],
+            401,
+        ),
+        (
+            "GET",
+            "/ping/backup".to_owned(),
+            &[("Authorization", "Bearer nope")][..],
+            &b""[..],
+            401,
+        ),
+        ("GET", format!("/ping/nope{t}"), &[][..], &b""[..], 404),
+        (
+            "GET",
+            format!("/ping/backup/sideways{t}"),
+            &[][..],
+            &b""[..],
+            404,
+        ),
+        (
+            "GET",
+            format!("/ping/backup/256{t}"),
+            &[][..],
+            &b""[..],
+            404,
+        ),
+        ("GET", "/nothing-here".to_owned(), &[][..], &b""[..], 404),
+    ] {
+        let (status, text) = request(port, method, &path, headers, body);
+        assert_eq!(status, want, "{method} {path}: {text}");
+        if status != 200 {
+            let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            assert!(
+                v["error"].is_string(),
+                "{method} {path}: JSON error expected, got {text}"
+            );
+            assert!(!text.contains("s3cret"), "{text}");
+        }
+    }
+    let big = vec![b'x'; 2 * 1024 * 1024];
+    let (status, text) = request(port, "POST", &format!("/ping/backup{t}"), &[], &big);
+    assert_eq!(status, 413, "{text}");
+    // Wait until the 9 accepted pings (HEAD included) are on disk.
+    d.wait_total("nine pings", |l| msg(l) == "ping", 9);
+    d.committed();
+    d.committed();
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let s = store(run.dir());
+    assert_eq!(s.count("pings").unwrap(), 9);
+    let hb = &s.heartbeats().unwrap()["backup"];
+    assert_eq!(hb.last_code, Some(0));
+    let conn = rusqlite::Connection::open(run.dir().join("hbmon.db")).unwrap();
+    let bodies: Vec<(String, String, Option<String>)> = conn
+        .prepare("SELECT kind, body, rid FROM pings WHERE monitor = 'backup' ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let kinds: Vec<&str> = bodies.iter().map(|(k, ..)| k.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "success", "success", "start", "log", "success", "fail", "exit 3", "success"
+        ]
+    );
+    assert_eq!(bodies[4].1, "0123456789abcdef", "cut to max_body");
+    assert_eq!(bodies[4].2.as_deref(), Some("r1"));
+}
+
+/// A job that stops pinging goes down (alerted once), and its next ping brings it up.
+/// A `/start` without a finish within `max_runtime` is down too.
+#[test]
+fn a_missed_heartbeat_goes_down_and_a_ping_brings_it_back() {
+    let port = closed_port();
+    let yaml = format!(
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\" }}\nmonitors:\n  - name: job\n    heartbeat: {{ period: 300ms, grace: 200ms }}\n  - name: long\n    heartbeat: {{ period: 1h, max_runtime: 300ms }}\n"
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    assert_eq!(request(port, "GET", "/ping/job", &[], b"").0, 200);
+    assert_eq!(request(port, "GET", "/ping/long", &[], b"").0, 200);
+    d.observed("job", "up");
+    let down = d.wait_for("job down", |l| {
+        l["event"] == "down" && l["monitor"] == "job"
+    });
+    assert!(
+        down["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("missing: last ping"),
+        "{down}"
+    );
+    assert_eq!(request(port, "POST", "/ping/job", &[], b"done").0, 200);
+    d.wait_for("job up", |l| l["event"] == "up" && l["monitor"] == "job");
+    assert_eq!(request(port, "GET", "/ping/long/start", &[], b"").0, 200);
+    let down = d.wait_for("long down", |l| {
+        l["event"] == "down" && l["monitor"] == "long"
+    });
+    assert!(
+        down["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no finish within 300ms"),
+        "{down}"
+    );
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
+
+/// A client that sends half a request and waits does not hold up other pings.
+#[test]
+fn a_slow_loris_client_does_not_block_pings() {
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port, ""));
+    let d = Daemon::start(run.dir(), &[]);
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(b"POST /ping/backup?token=shared-s3cret HTTP/1.1\r\nHost: x\r\nContent-Le")
+            .unwrap();
+        slow.push(s);
+    }
+    let (status, _) = request(port, "GET", "/ping/backup?token=shared-s3cret", &[], b"");
+    assert_eq!(status, 200);
+    drop(slow);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
+
+/// 10,000 pings from 32 concurrent connections are all recorded; the rate and p99 latency
+/// are printed (figures, not assertions).
+#[test]
+fn ten_thousand_concurrent_pings_are_all_recorded() {
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port, ""));
+    let mut d = Daemon::start(run.dir(), &["--flush-interval", "200ms"]);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let start = Instant::now();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let latencies: Vec<Duration> = runtime.block_on(async move {
+        let client = reqwest::Client::builder().build().unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in 0..32 {
+            let client = client.clone();
+            tasks.spawn(async move {
+                let mut lat = Vec::new();
+                for i in 0..(10_000 / 32 + usize::from(worker < 10_000 % 32)) {
+                    let t = Instant::now();
+                    let r = client
+                        .post(format!(
+                            "http://127.0.0.1:{port}/ping/backup?token=shared-s3cret"
+                        ))
+                        .body(format!("w{worker} i{i}"))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), 200);
+                    lat.push(t.elapsed());
+                }
+                lat
+            });
+        }
+        let mut all = Vec::new();
+        while let Some(r) = tasks.join_next().await {
+            all.extend(r.unwrap());
+        }
+        all
+    });
+    let elapsed = start.elapsed();
+    let mut lat = latencies;
+    lat.sort();
+    assert_eq!(lat.len(), 10_000);
+    eprintln!(
+        "10,000 pings in {:.2} s: {:.0} pings/s, latency p50 {:?} p99 {:?} max {:?}",
+        elapsed.as_secs_f64(),
+        10_000.0 / elapsed.as_secs_f64(),
+        lat[5_000],
+        lat[9_900],
+        lat[9_999]
+    );
+    d.wait_total("all pings", |l| msg(l) == "ping", 10_000);
+    d.committed();
+    d.committed();
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    assert_eq!(store(run.dir()).count("pings").unwrap(), 10_000);
+}
+
+#[test]
+fn healthz_metrics_and_api_status() {
+    let port = closed_port();
+    let extra = "  - name: web\n    interval: 100ms\n    timeout: 100ms\n    tcp: { host: 127.0.0.1, port: 1 }\n";
+    let run = hbmon().file("hbmon.yaml", &config(port, extra));
+    let mut d = Daemon::start(run.dir(), &[]);
+    let (status, body) = request(port, "GET", "/healthz", &[], b"");
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+    assert_eq!(
+        request(port, "GET", "/ping/backup?token=shared-s3cret", &[], b"").0,
+        200
+    );
+    d.observed("web", "down");
+    d.committed();
+    d.committed();
+    let (status, text) = request(port, "GET", "/metrics", &[], b"");
+    assert_eq!(status, 200);
+    let script = r#"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        print(s.name, s.labels.get("monitor") or "-", f"{float(s.value):g}")
+"#;
+    let mut child = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "prometheus-client rejects it: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let parsed = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "hbmon_monitor_up backup 1",
+        "hbmon_monitor_up web 0",
+        "hbmon_monitor_status web 2",
+        "hbmon_outbox_pending - 0",
+        "hbmon_up - 1",
+    ] {
+        assert!(
+            parsed.lines().any(|l| l == line),
+            "no `{line}` in\n{parsed}"
+        );
+    }
+    assert!(
+        parsed
+            .lines()
+            .any(|l| l.starts_with("hbmon_store_bytes - ")),
+        "{parsed}"
+    );
+    let (status, text) = request(port, "GET", "/api/status", &[], b"");
+    assert_eq!(status, 200, "{text}");
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let names: Vec<&str> = doc["monitors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["backup", "own", "web"]);
+    assert_eq!(doc["monitors"][0]["state"], "up");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
