@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show one monitor''s incidents and recent observations from the store')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send a test alert through a notifier, or show what an alert would say')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Load and check the configuration without probing; report every problem at once')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON schema of the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -226,6 +227,25 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
         'hbmon;notify;help;help' {
             break
         }
+        'hbmon;run' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The hbmon listener to ping (default: the config''s `listen` address)')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'The ping token (default: the heartbeat''s or the listener''s from the config)')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'hbmon;validate' {
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
@@ -284,6 +304,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show one monitor''s incidents and recent observations from the store')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send a test alert through a notifier, or show what an alert would say')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Load and check the configuration without probing; report every problem at once')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON schema of the configuration file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -314,6 +335,9 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             break
         }
         'hbmon;help;notify;preview' {
+            break
+        }
+        'hbmon;help;run' {
             break
         }
         'hbmon;help;validate' {

@@ -31,6 +31,9 @@ _hbmon() {
             hbmon,notify)
                 cmd="hbmon__subcmd__notify"
                 ;;
+            hbmon,run)
+                cmd="hbmon__subcmd__run"
+                ;;
             hbmon,schema)
                 cmd="hbmon__subcmd__schema"
                 ;;
@@ -60,6 +63,9 @@ _hbmon() {
                 ;;
             hbmon__subcmd__help,notify)
                 cmd="hbmon__subcmd__help__subcmd__notify"
+                ;;
+            hbmon__subcmd__help,run)
+                cmd="hbmon__subcmd__help__subcmd__run"
                 ;;
             hbmon__subcmd__help,schema)
                 cmd="hbmon__subcmd__help__subcmd__schema"
@@ -107,7 +113,7 @@ _hbmon() {
 
     case "${cmd}" in
         hbmon)
-            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version check watch status history simulate notify validate schema completions help"
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version check watch status history simulate notify run validate schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,7 +263,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__help)
-            opts="check watch status history simulate notify validate schema completions help"
+            opts="check watch status history simulate notify run validate schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -357,6 +363,20 @@ _hbmon() {
         hbmon__subcmd__help__subcmd__notify__subcmd__test)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -611,6 +631,48 @@ _hbmon() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "auto human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__run)
+            opts="-c -q -v -h -V --url --token --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

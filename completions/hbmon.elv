@@ -38,6 +38,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand history 'Show one monitor''s incidents and recent observations from the store'
             cand simulate 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
             cand notify 'Send a test alert through a notifier, or show what an alert would say'
+            cand run 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
             cand validate 'Load and check the configuration without probing; report every problem at once'
             cand schema 'Print the JSON schema of the configuration file'
             cand completions 'Print shell completions'
@@ -210,6 +211,24 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         }
         &'hbmon;notify;help;help'= {
         }
+        &'hbmon;run'= {
+            cand --url 'The hbmon listener to ping (default: the config''s `listen` address)'
+            cand --token 'The ping token (default: the heartbeat''s or the listener''s from the config)'
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'hbmon;validate'= {
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
@@ -265,6 +284,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand history 'Show one monitor''s incidents and recent observations from the store'
             cand simulate 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
             cand notify 'Send a test alert through a notifier, or show what an alert would say'
+            cand run 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
             cand validate 'Load and check the configuration without probing; report every problem at once'
             cand schema 'Print the JSON schema of the configuration file'
             cand completions 'Print shell completions'
@@ -287,6 +307,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;help;notify;test'= {
         }
         &'hbmon;help;notify;preview'= {
+        }
+        &'hbmon;help;run'= {
         }
         &'hbmon;help;validate'= {
         }

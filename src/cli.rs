@@ -82,6 +82,9 @@ pub enum Command {
     /// Send a test alert through a notifier, or show what an alert would say.
     #[command(subcommand)]
     Notify(NotifyCommand),
+    /// Run a command as a heartbeat job: ping start, run it, ping its exit code with the
+    /// tail of its output; exit with its code (a cron wrapper).
+    Run(RunArgs),
     /// Load and check the configuration without probing; report every problem at once.
     Validate,
     /// Print the JSON schema of the configuration file.
@@ -150,6 +153,26 @@ pub struct WatchArgs {
     /// How often observations are written to the store, in one transaction.
     #[arg(long, value_parser = parse_duration, default_value = "1s", value_name = "DURATION")]
     pub flush_interval: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The heartbeat monitor to report as.
+    pub heartbeat: String,
+    /// The hbmon listener to ping (default: the config's `listen` address).
+    #[arg(long, env = "HBMON_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// The ping token (default: the heartbeat's or the listener's from the config).
+    #[arg(
+        long,
+        env = "HBMON_PING_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -70,6 +70,7 @@ pub fn run(cli: &Cli) -> Result<u8, Error> {
         Command::History(args) => cmd::status::history(&cli.global, args),
         Command::Simulate(args) => cmd::simulate::run(&cli.global, args),
         Command::Notify(c) => cmd::notify::run(&cli.global, c),
+        Command::Run(args) => cmd::run::run(&cli.global, args),
         Command::Validate => cmd::validate::run(&cli.global),
         Command::Schema => cmd::schema::run(),
         Command::Completions { shell } => cmd::completions::run(*shell),

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod completions;
 pub mod notify;
+pub mod run;
 pub mod schema;
 pub mod simulate;
 pub mod status;

@@ -389,3 +389,62 @@ for family in text_string_to_metric_families(sys.stdin.read()):
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
 }
+
+/// `hbmon run`: start and finish pings around the command, its output passed through and
+/// its tail in the finishing ping, its exit code as hbmon's; with the listener away, the
+/// job still runs.
+#[test]
+fn run_wraps_a_job() {
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port, ""));
+    let mut d = Daemon::start(run.dir(), &[]);
+    let cfg = run.dir().join("hbmon.yaml");
+    let wrap = |cmd: &str| {
+        hbmon()
+            .args([
+                "run",
+                "backup",
+                "--config",
+                cfg.to_str().unwrap(),
+                "--",
+                "sh",
+                "-c",
+                cmd,
+            ])
+            .run()
+    };
+    let out = wrap("echo hello; echo 'ERROR: disk full' >&2; exit 3");
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(out.stdout, "hello\n");
+    assert!(out.stderr.contains("ERROR: disk full"), "{}", out.stderr);
+    let down = d.wait_for("the failed job", |l| {
+        l["event"] == "down" && l["monitor"] == "backup"
+    });
+    assert_eq!(down["reason"], "failed (exit code 3): ERROR: disk full");
+    let out = wrap("echo fine");
+    assert_eq!(out.code, 0, "{out:?}");
+    d.wait_for("the recovery", |l| {
+        l["event"] == "up" && l["monitor"] == "backup"
+    });
+    d.committed();
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let conn = rusqlite::Connection::open(run.dir().join("hbmon.db")).unwrap();
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind FROM pings ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(kinds, ["start", "exit 3", "start", "success"]);
+    // No listener: the job runs anyway, and says why the pings were not sent.
+    let out = wrap("exit 4");
+    assert_eq!(out.code, 4, "{out:?}");
+    assert!(
+        out.stderr.contains("not sent: connection failed"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
+}
