@@ -24,6 +24,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     let selection = Selection::new(&args.only, &args.tag)?;
     let plan = plan::load(&global.config)?;
+    let store = plan.store.clone();
     let monitors = selection.apply(plan.monitors)?;
     let concurrency = fd_budget(args.concurrency.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -49,9 +50,74 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
         },
         progress: show_progress,
     };
-    let run = runtime.block_on(run_all(monitors, &settings, ctx));
+    let mut run = runtime.block_on(run_all(monitors, &settings, ctx));
+    heartbeats_from_store(&mut run, global, &store)?;
     write_report(&run, args, global.quiet)?;
     Ok(run.status().exit_code())
+}
+
+/// Heartbeats cannot be probed: their status comes from the pings `watch` stored (the
+/// store of `--db` or the config), evaluated now. Without a store they are UNKNOWN.
+fn heartbeats_from_store(
+    run: &mut Run,
+    global: &GlobalArgs,
+    settings: &plan::StoreSettings,
+) -> Result<(), Error> {
+    if !run
+        .results
+        .iter()
+        .any(|(m, _)| matches!(m.probe, plan::Probe::Heartbeat(_)))
+    {
+        return Ok(());
+    }
+    let path = crate::cmd::watch::db_path(global.db.as_deref(), Some(settings));
+    let store = if path.exists() {
+        Some(crate::store::Store::open_read(&path)?)
+    } else {
+        None
+    };
+    let pings = match &store {
+        Some(s) => s.heartbeats()?,
+        None => HashMap::new(),
+    };
+    let first_seen: HashMap<String, SystemTime> = match &store {
+        Some(s) => s
+            .states()?
+            .into_iter()
+            .map(|r| (r.monitor, r.first_seen))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let now = SystemTime::now();
+    for (m, obs) in &mut run.results {
+        let plan::Probe::Heartbeat(hb) = &m.probe else {
+            continue;
+        };
+        let (status, reason) = match (store.as_ref(), first_seen.get(&m.name)) {
+            (None, _) => (
+                Status::Unknown,
+                format!(
+                    "no store at {} to read pings from (use --db)",
+                    path.display()
+                ),
+            ),
+            (Some(_), None) => (
+                Status::Unknown,
+                "heartbeat never seen by `hbmon watch`".to_owned(),
+            ),
+            (Some(_), Some(since)) => crate::heartbeat::evaluate(
+                hb,
+                pings
+                    .get(&m.name)
+                    .unwrap_or(&crate::heartbeat::Pings::default()),
+                *since,
+                now,
+            ),
+        };
+        obs.status = status;
+        obs.reason = reason;
+    }
+    Ok(())
 }
 
 struct Settings {

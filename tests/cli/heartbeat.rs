@@ -438,6 +438,43 @@ fn run_wraps_a_job() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(kinds, ["start", "exit 3", "start", "success"]);
+    // `check` reads heartbeats from the store: the job ran fine a moment ago.
+    let out = hbmon()
+        .args([
+            "check",
+            "--only",
+            "backup",
+            "--format",
+            "json",
+            "--config",
+            cfg.to_str().unwrap(),
+        ])
+        .args(["--db", run.dir().join("hbmon.db").to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.json()["monitors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("last ping"),
+        "{}",
+        out.stdout
+    );
+    // One never pinged is unknown; so is any heartbeat without a store.
+    let out = hbmon()
+        .args(["check", "--only", "own", "--config", cfg.to_str().unwrap()])
+        .args(["--db", run.dir().join("hbmon.db").to_str().unwrap()])
+        .run();
+    assert_eq!(
+        out.code, 0,
+        "waiting for its first ping within the period: {out:?}"
+    );
+    let out = hbmon()
+        .config(&config(port, ""))
+        .args(["check", "--only", "backup"])
+        .run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stdout.contains("no store at"), "{}", out.stdout);
     // No listener: the job runs anyway, and says why the pings were not sent.
     let out = wrap("exit 4");
     assert_eq!(out.code, 4, "{out:?}");
