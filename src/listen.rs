@@ -57,6 +57,10 @@ pub struct Shared {
     pub db: PathBuf,
     /// The configuration's monitors, `(name, paused)`, for `/api/status`.
     pub monitors: RwLock<Vec<(String, bool)>>,
+    /// Renders the status page (times in the config's time zone).
+    pub renderer: crate::notify::template::Renderer,
+    /// Basic auth for the status page and `/api/status`: (user, password).
+    pub page_auth: Option<(String, Secret)>,
 }
 
 impl Shared {
@@ -88,6 +92,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/status", get(api_status))
+        .route("/", get(page))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(DefaultBodyLimit::max(HARD_BODY_LIMIT))
         .with_state(shared)
@@ -246,7 +251,8 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
-async fn api_status(State(shared): State<Arc<Shared>>) -> Response {
+/// The status document, or an error response.
+async fn status_doc(shared: &Arc<Shared>) -> Result<serde_json::Value, (StatusCode, String)> {
     let db = shared.db.clone();
     let monitors = shared
         .monitors
@@ -259,8 +265,88 @@ async fn api_status(State(shared): State<Arc<Shared>>) -> Response {
     })
     .await;
     match doc {
-        Ok(Ok(doc)) => axum::Json(doc).into_response(),
-        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
-        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "status failed"),
+        Ok(Ok(doc)) => Ok(doc),
+        Ok(Err(e)) => Err((StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
+        Err(_) => Err((StatusCode::INTERNAL_SERVER_ERROR, "status failed".into())),
+    }
+}
+
+/// Basic auth for the page and `/api/status`, when configured.
+fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+    use base64::Engine as _;
+    let (user, password) = shared.page_auth.as_ref()?;
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .unwrap_or_default();
+    let expected = format!("{user}:{}", password.expose());
+    if constant_time_eq::constant_time_eq(&given, expected.as_bytes()) {
+        None
+    } else {
+        let mut r = error(
+            StatusCode::UNAUTHORIZED,
+            "this page needs a user name and password",
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Basic realm=\"hbmon\""),
+        );
+        Some(r)
+    }
+}
+
+const PAGE: &str = include_str!("status_page.html.j2");
+
+async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Some(r) = unauthorized(&shared, &headers) {
+        return r;
+    }
+    let mut doc = match status_doc(&shared).await {
+        Ok(d) => d,
+        Err((code, e)) => return error(code, &e),
+    };
+    let states: Vec<String> = doc["monitors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m["state"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let rank = |s: &str| match s {
+        "down" => 3,
+        "unknown" => 2,
+        "degraded" => 1,
+        _ => 0,
+    };
+    let worst = states.iter().map(|s| rank(s)).max().unwrap_or(0);
+    doc["overall"] = json!(["up", "degraded", "unknown", "down"][worst]);
+    doc["problems"] = json!(states.iter().filter(|s| rank(s) > 0).count());
+    doc["title"] = json!("hbmon status");
+    doc["now"] = json!(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
+    match shared.renderer.render_html("status.html", PAGE, &doc) {
+        Ok(html) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    }
+}
+
+async fn api_status(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Some(r) = unauthorized(&shared, &headers) {
+        return r;
+    }
+    match status_doc(&shared).await {
+        Ok(doc) => axum::Json(doc).into_response(),
+        Err((code, e)) => error(code, &e),
     }
 }

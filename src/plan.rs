@@ -49,6 +49,8 @@ pub struct Listen {
     pub address: std::net::SocketAddr,
     pub token: Option<Secret>,
     pub max_body: usize,
+    /// Basic auth for the status page and `/api/status`.
+    pub page_auth: Option<(String, Secret)>,
 }
 
 /// Where and for how long `watch` keeps its state.
@@ -637,6 +639,7 @@ impl Builder<'_> {
                 address: std::net::SocketAddr::from(([127, 0, 0, 1], 8471)),
                 token: None,
                 max_body: 10 * 1024,
+                page_auth: None,
             });
         };
         let Ok(address) = l.address.as_deref().unwrap_or("127.0.0.1:8471").parse() else {
@@ -655,10 +658,26 @@ impl Builder<'_> {
             .as_ref()
             .and_then(|s| self.size("/listen/max_body", s))
             .map_or(10 * 1024, |v| usize::try_from(v).unwrap_or(usize::MAX));
+        let page_auth = l.basic_auth.as_ref().and_then(|a| {
+            let p = self.secret(
+                "/listen/basic_auth",
+                "password",
+                a.password.as_ref(),
+                a.password_file.as_deref(),
+            );
+            if p.is_none() {
+                self.error(
+                    At::key("/listen/basic_auth"),
+                    "`basic_auth` needs `password` or `password_file`",
+                );
+            }
+            Some((a.username.clone(), p?))
+        });
         Some(Listen {
             address,
             token,
             max_body,
+            page_auth,
         })
     }
 

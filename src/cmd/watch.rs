@@ -153,6 +153,8 @@ fn start_listener(
                         .map(|m| (m.name.clone(), m.paused))
                         .collect(),
                 ),
+                renderer: crate::notify::template::Renderer::new(plan.notifications.timezone),
+                page_auth: settings.page_auth.clone(),
             });
             hooks.ticked(SystemTime::now());
             std_listener

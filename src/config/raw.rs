@@ -250,6 +250,8 @@ pub struct ListenDef {
     pub token_file: Option<String>,
     /// Ping bodies are kept up to this size, the rest cut off (default `10KiB`).
     pub max_body: Option<SizeStr>,
+    /// A user name and password for the status page `/` and `/api/status`.
+    pub basic_auth: Option<BasicAuth>,
 }
 
 /// A push heartbeat: a job pings hbmon instead of being probed.

@@ -112,6 +112,22 @@ impl Renderer {
         self.env.render_str(source, ctx).map_err(|e| describe(&e))
     }
 
+    /// Render an HTML page (auto-escaped, by its `.html` name) against a JSON context.
+    pub fn render_html(
+        &self,
+        name: &str,
+        source: &str,
+        ctx: &serde_json::Value,
+    ) -> Result<String, String> {
+        let template = self
+            .env
+            .template_from_named_str(name, source)
+            .map_err(|e| describe(&e))?;
+        template
+            .render(Value::from(minijinja::value::Serde(ctx)))
+            .map_err(|e| describe(&e))
+    }
+
     /// Check a template: it compiles and renders against a sample of `event` (of every
     /// event, when `event` is `None`); with `json`, the output must be valid JSON.
     pub fn check(&self, source: &str, event: Option<EventKind>, json: bool) -> Result<(), String> {

@@ -485,3 +485,116 @@ fn run_wraps_a_job() {
     );
     assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
 }
+
+/// The status page in a real headless Chromium: the DOM says what each monitor is, and a
+/// screenshot is kept under `target/test-artifacts/`. Basic auth guards it when set.
+#[test]
+fn the_status_page_in_a_real_browser() {
+    let browser = ["chromium", "chromium-browser"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok()
+    });
+    let Some(browser) = browser else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is missing in CI"
+        );
+        return;
+    };
+    let server = crate::watch::Switch::start();
+    let port = closed_port();
+    let yaml = format!(
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\" }}\nmonitors:\n  - {{ name: web, interval: 100ms, timeout: 100ms, failure_threshold: 1, http: {{ url: \"http://127.0.0.1:{}/health\" }} }}\n  - {{ name: dead, interval: 100ms, timeout: 100ms, failure_threshold: 1, tcp: {{ host: 127.0.0.1, port: 1 }} }}\n  - {{ name: job, heartbeat: {{ period: 1h }} }}\n",
+        server.port
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("web", "up");
+    d.observed("dead", "down");
+    d.observed("job", "up");
+    d.committed();
+    d.committed();
+    let url = format!("http://127.0.0.1:{port}/");
+    let dom = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains(r#"data-name="web" data-state="up""#), "{dom}");
+    assert!(
+        dom.contains(r#"data-name="dead" data-state="down""#),
+        "{dom}"
+    );
+    assert!(dom.contains(r#"data-name="job" data-state="up""#), "{dom}");
+    assert!(dom.contains("1 of 3 monitors need attention"), "{dom}");
+    assert!(dom.contains("connection refused"), "{dom}");
+    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("status-page.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1100,600",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .unwrap();
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
+
+#[test]
+fn basic_auth_guards_the_page_and_the_api() {
+    let port = closed_port();
+    let yaml = format!(
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\", basic_auth: {{ username: ops, password: pa55word }} }}\nmonitors:\n  - {{ name: job, heartbeat: {{ period: 1h }} }}\n"
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let d = Daemon::start(run.dir(), &[]);
+    for path in ["/", "/api/status"] {
+        let (status, body) = request(port, "GET", path, &[], b"");
+        assert_eq!(status, 401, "{path}: {body}");
+        let (status, _) = request(
+            port,
+            "GET",
+            path,
+            &[("Authorization", "Basic b3BzOndyb25n")],
+            b"",
+        );
+        assert_eq!(status, 401, "{path} with a wrong password");
+        // ops:pa55word
+        let (status, body) = request(
+            port,
+            "GET",
+            path,
+            &[("Authorization", "Basic b3BzOnBhNTV3b3Jk")],
+            b"",
+        );
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    // Pings and health need no page password.
+    assert_eq!(request(port, "GET", "/ping/job", &[], b"").0, 200);
+    assert_eq!(request(port, "GET", "/healthz", &[], b"").0, 200);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
