@@ -49,6 +49,8 @@ pub struct Reloaded {
 /// The scheduler and states.
 #[derive(Debug, Default)]
 pub struct Engine {
+    /// hbmon's own network is down (the `connectivity` gate failed).
+    pub offline: bool,
     entries: HashMap<String, Entry>,
     queue: BinaryHeap<Reverse<(SystemTime, u64, String)>>,
     generation: u64,
@@ -232,9 +234,13 @@ impl Engine {
         }
     }
 
-    /// Why `name`'s alerts are held at `now`: maintenance first, then a failing parent.
+    /// Why `name`'s alerts are held at `now`: no network first, then maintenance, then a
+    /// failing parent.
     fn hold(&self, name: &str, now: SystemTime) -> Option<Hold> {
         let m = &self.entries.get(name)?.monitor;
+        if self.offline && m.probe.target().is_some() {
+            return Some(Hold::Offline);
+        }
         if m.maintenance
             .as_ref()
             .is_some_and(|w| w.windows.open_since(now).is_some())

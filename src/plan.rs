@@ -41,6 +41,10 @@ pub struct Plan {
     pub notifications: crate::notify::Notifications,
     /// The HTTP listener of `watch`, when configured or needed by a heartbeat.
     pub listen: Option<Listen>,
+    /// Where and how often to report hbmon's own status.
+    pub upstream: Option<(Secret, Duration)>,
+    /// The connectivity gate: targets and how often to try them.
+    pub connectivity: Option<(Vec<String>, Duration)>,
 }
 
 /// The checked `listen` block.
@@ -368,6 +372,48 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     let monitors = b.monitors(&loaded.doc, &schedules);
     let store = b.store(&loaded.doc);
     let listen = b.listen(&loaded.doc, &monitors);
+    let upstream = loaded.doc.upstream.as_ref().and_then(|u| {
+        let url = b.secret("/upstream", "url", u.url.as_ref(), u.url_file.as_deref());
+        let url = match url {
+            Some(url)
+                if url::Url::parse(url.expose()).is_ok_and(|x| x.scheme().starts_with("http")) =>
+            {
+                url
+            }
+            Some(_) => {
+                b.error(At::value("/upstream/url"), "not an http(s) URL");
+                return None;
+            }
+            None => {
+                b.error(
+                    At::key("/upstream"),
+                    "`upstream` needs `url` (or `url_file`)",
+                );
+                return None;
+            }
+        };
+        let every = b
+            .duration("/upstream/every", u.every.as_ref())
+            .unwrap_or(Duration::from_secs(60));
+        Some((url, every))
+    });
+    let connectivity = loaded.doc.connectivity.as_ref().map(|c| {
+        for (i, t) in c.targets.iter().enumerate() {
+            if t.rsplit_once(':')
+                .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+            {
+                b.error(
+                    At::value(format!("/connectivity/targets/{i}")),
+                    "not a `host:port`",
+                )
+                .hint = Some("for example `1.1.1.1:53` or `dns.google:443`".into());
+            }
+        }
+        let every = b
+            .duration("/connectivity/every", c.every.as_ref())
+            .unwrap_or(Duration::from_secs(10));
+        (c.targets.clone(), every)
+    });
     let mut diagnostics = loaded.diagnostics;
     // A value the loader already reported (a duration the schema rejected, say) is not
     // reported a second time by the checks here.
@@ -385,6 +431,8 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
             store,
             notifications,
             listen,
+            upstream,
+            connectivity,
         });
     }
     let mut report = Report {

@@ -66,6 +66,9 @@ pub enum Hold {
     Maintenance,
     /// A `depends_on` parent is failing.
     Parent(String),
+    /// hbmon's own network is down (the `connectivity` gate): a remote monitor's failure
+    /// says nothing about it.
+    Offline,
 }
 
 /// A confirmed outage, announced or not.

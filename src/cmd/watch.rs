@@ -302,7 +302,18 @@ struct Core {
 }
 
 impl Core {
-    fn observe(&mut self, row: ObservationRow) {
+    fn observe(&mut self, mut row: ObservationRow) {
+        // Without a network of its own, hbmon cannot tell whether a remote service failed.
+        if self.engine.offline
+            && row.status >= crate::status::Status::Unknown
+            && self
+                .engine
+                .monitor(&row.monitor)
+                .is_some_and(|m| m.probe.target().is_some())
+        {
+            row.status = crate::status::Status::Unknown;
+            row.reason = format!("not evaluated, hbmon's network is down ({})", row.reason);
+        }
         remember(&mut self.last, &mut self.lag_max, &row);
         observed(
             &mut self.engine,
@@ -332,6 +343,22 @@ impl Core {
         {
             self.observe(row);
         }
+    }
+
+    /// Every monitor's status for the upstream ping (seeds 000/001's payload).
+    fn upstream_payload(&self) -> serde_json::Value {
+        let mut services = serde_json::Map::new();
+        for (name, _) in self.engine.names() {
+            let state = self.engine.state(&name);
+            let status = state
+                .and_then(|s| s.status)
+                .map_or("pending", crate::status::Status::name);
+            services.insert(name, serde_json::json!({ "status": status }));
+        }
+        serde_json::json!({
+            "services": services,
+            "hbmon": { "version": env!("CARGO_PKG_VERSION"), "offline": self.engine.offline },
+        })
     }
 
     fn publish_metrics(&self, listening: Option<&Listening>) {
@@ -407,6 +434,16 @@ async fn main_loop(
         since: SystemTime::now(),
     };
     publish(sender, &core.alerts);
+    let offline = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Some((targets, every)) = plan.connectivity.clone() {
+        tokio::spawn(connectivity(targets, every, Arc::clone(&offline)));
+    }
+    let mut upstream = plan.upstream.clone().map(|(url, every)| {
+        let mut t = tokio::time::interval(every);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        (url, t)
+    });
+    let upstream_client = crate::notify::send::client().ok();
     let limit = Arc::new(Semaphore::new(crate::cmd::check::fd_budget(
         args.concurrency.get(),
     )));
@@ -429,6 +466,7 @@ async fn main_loop(
         if let Some(l) = &listening {
             l.hooks.ticked(now);
         }
+        core.engine.offline = offline.load(std::sync::atomic::Ordering::Relaxed);
         for run in core.engine.take_due(now) {
             // A heartbeat is evaluated here, from its pings; everything else is probed.
             let name = &run.monitor.name;
@@ -454,6 +492,11 @@ async fn main_loop(
             () = tokio::time::sleep(sleep) => {}
             Some(done) = done_rx.recv() => core.observe(done.row),
             Some(ping) = next_ping(&mut listening) => core.on_ping(ping),
+            Some(url) = next_upstream(&mut upstream) => {
+                if let Some(client) = &upstream_client {
+                    tokio::spawn(ping_upstream(client.clone(), url, core.upstream_payload()));
+                }
+            }
             _ = flush.tick() => {
                 if !core.batch.is_empty() {
                     writer.send(Job::Commit(Box::new(std::mem::take(&mut core.batch))));
@@ -493,6 +536,95 @@ async fn main_loop(
     }
     writer.send(Job::Commit(Box::new(core.batch)));
     Ok(())
+}
+
+/// The next upstream ping is due: its URL; never without `upstream`.
+async fn next_upstream(
+    upstream: &mut Option<(crate::config::raw::Secret, tokio::time::Interval)>,
+) -> Option<crate::config::raw::Secret> {
+    match upstream {
+        Some((url, every)) => {
+            every.tick().await;
+            Some(url.clone())
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Report hbmon's own status upstream; failures are logged, never retried (the next
+/// cycle is the retry). The URL is a secret and never logged.
+async fn ping_upstream(
+    client: reqwest::Client,
+    url: crate::config::raw::Secret,
+    payload: serde_json::Value,
+) {
+    let sent = client
+        .post(url.expose())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(payload.to_string())
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() => tracing::debug!("upstream pinged"),
+        Ok(r) => tracing::warn!("upstream ping refused: HTTP {}", r.status().as_u16()),
+        Err(e) => tracing::warn!(
+            "upstream ping failed: {}",
+            if e.is_timeout() {
+                "timeout"
+            } else {
+                "connection failed"
+            }
+        ),
+    }
+}
+
+/// The connectivity gate: every `every`, try a TCP connection to each target; offline
+/// when none answers.
+async fn connectivity(
+    targets: Vec<String>,
+    every: Duration,
+    offline: Arc<std::sync::atomic::AtomicBool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let tries = targets.iter().map(|t| {
+            let t = t.clone();
+            async move {
+                matches!(
+                    tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(t))
+                        .await,
+                    Ok(Ok(_))
+                )
+            }
+        });
+        let up = futures_any(tries).await;
+        let was = offline.swap(!up, std::sync::atomic::Ordering::Relaxed);
+        if was == up {
+            if up {
+                tracing::warn!("hbmon's network is back");
+            } else {
+                tracing::warn!(targets = ?targets, "hbmon's network is down: no connectivity target answers; remote failures are held");
+            }
+        }
+    }
+}
+
+/// True when any of the futures resolves to true.
+async fn futures_any(
+    futures: impl Iterator<Item = impl std::future::Future<Output = bool> + Send + 'static>,
+) -> bool {
+    let mut set = tokio::task::JoinSet::new();
+    for f in futures {
+        set.spawn(f);
+    }
+    while let Some(r) = set.join_next().await {
+        if r.unwrap_or(false) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The next ping, or never without a listener.

@@ -43,6 +43,8 @@ pub struct Document {
     pub routes: Vec<raw::Route>,
     pub timezone: Option<String>,
     pub listen: Option<raw::ListenDef>,
+    pub upstream: Option<raw::UpstreamDef>,
+    pub connectivity: Option<raw::ConnectivityDef>,
     pub monitors: Vec<MonitorEntry>,
 }
 
@@ -566,6 +568,18 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
         match serde_json::from_value(r) {
             Ok(r) => doc.routes = r,
             Err(e) => decode_failed("/routes", &e),
+        }
+    }
+    if let Some(u) = top.remove("upstream") {
+        match serde_json::from_value(u) {
+            Ok(u) => doc.upstream = Some(u),
+            Err(e) => decode_failed("/upstream", &e),
+        }
+    }
+    if let Some(c) = top.remove("connectivity") {
+        match serde_json::from_value(c) {
+            Ok(c) => doc.connectivity = Some(c),
+            Err(e) => decode_failed("/connectivity", &e),
         }
     }
     if let Some(l) = top.remove("listen") {

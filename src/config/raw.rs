@@ -46,6 +46,13 @@ pub struct Config {
     pub routes: Vec<Route>,
     /// IANA time zone for times in alerts (the `datetime` filter; default `UTC`).
     pub timezone: Option<String>,
+    /// Meta-monitoring: ping this URL regularly with every monitor's status, so that a dead
+    /// hbmon is noticed too (healthchecks.io, Uptime Kuma push, another hbmon).
+    pub upstream: Option<UpstreamDef>,
+    /// A connectivity gate: when none of these `host:port` targets accepts a TCP
+    /// connection, hbmon's own network is down, and failures of remote monitors are
+    /// UNKNOWN and not alerted (an ISP outage does not page for every service).
+    pub connectivity: Option<ConnectivityDef>,
     /// The HTTP listener of `watch` (pings, `/healthz`, `/metrics`, `/api/status`); on
     /// `127.0.0.1:8471` by default when a heartbeat monitor exists.
     pub listen: Option<ListenDef>,
@@ -235,6 +242,29 @@ pub struct Route {
     /// ... also notify these.
     #[schemars(length(min = 1))]
     pub notify: Vec<String>,
+}
+
+/// The upstream ping.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamDef {
+    /// The URL to POST the status to (a secret: push URLs carry tokens).
+    pub url: Option<Secret>,
+    /// File holding `url`.
+    pub url_file: Option<String>,
+    /// How often (default `1m`).
+    pub every: Option<DurationStr>,
+}
+
+/// The connectivity gate.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectivityDef {
+    /// `host:port` targets (for example public DNS resolvers on port 53).
+    #[schemars(length(min = 1))]
+    pub targets: Vec<String>,
+    /// How often they are tried (default `10s`).
+    pub every: Option<DurationStr>,
 }
 
 /// The HTTP listener.

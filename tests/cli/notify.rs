@@ -523,3 +523,47 @@ monitors:
     assert!(preview("own", "up").contains("== quiet: does not send `up` alerts"));
     assert!(preview("none", "down").contains("none alerts no notifier"));
 }
+
+/// Meta-monitoring: hbmon pings its upstream with every monitor's status; with the
+/// connectivity gate failing, a remote monitor's failure is UNKNOWN and not alerted.
+#[test]
+fn upstream_status_and_the_connectivity_gate() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/up")).respond_with(ok()));
+    rx.mount(Mock::given(path("/hook")).respond_with(ok()));
+    let closed = crate::harness::closed_port();
+    let yaml = format!(
+        "version: 1\nupstream: {{ url: \"{0}/up\", every: 200ms }}\nconnectivity: {{ targets: [\"127.0.0.1:{closed}\"], every: 100ms }}\nnotifiers:\n  hook: {{ type: webhook, url: {0}/hook }}\ndefaults: {{ notify: [hook] }}\nmonitors:\n  - {{ name: web, interval: 100ms, timeout: 100ms, failure_threshold: 1, tcp: {{ host: 127.0.0.1, port: {closed} }} }}\n  - {{ name: disk, interval: 100ms, timeout: 100ms, command: {{ run: [\"true\"] }} }}\n",
+        rx.url()
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.wait_total(
+        "the offline warning",
+        |l| msg(l).starts_with("hbmon's network is down"),
+        1,
+    );
+    d.observed("web", "unknown");
+    d.observed("web", "unknown");
+    d.wait_for("an upstream ping", |l| msg(l) == "upstream pinged");
+    d.wait_for("another upstream ping", |l| msg(l) == "upstream pinged");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let got = rx.received();
+    assert!(
+        got.iter().all(|(p, ..)| p == "/up"),
+        "no alert while offline: {got:#?}"
+    );
+    let payload: Value = serde_json::from_str(&got.last().unwrap().2).unwrap();
+    assert_eq!(payload["services"]["disk"]["status"], "up");
+    assert!(payload["services"]["web"].is_object(), "{payload}");
+    let store = hbmon::store::Store::open_read(&run.dir().join("hbmon.db")).unwrap();
+    let obs = store.observations("web", 1).unwrap();
+    assert!(
+        obs[0]
+            .reason
+            .starts_with("not evaluated, hbmon's network is down (connection refused)"),
+        "{:?}",
+        obs[0].reason
+    );
+}
