@@ -4,7 +4,7 @@
 //! endpoints use what the loop publishes and the store (read alongside the writer).
 //!
 //! Errors are JSON: `{"error": "..."}` with 401 (token), 404 (id or path), 413 (body over
-//! the hard limit). Tokens are compared in constant time and never logged.
+//! the hard limit), 429 (more than `max_pings_per_second` for one heartbeat). Tokens are compared in constant time and never logged.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -61,6 +61,27 @@ pub struct Shared {
     pub renderer: crate::notify::template::Renderer,
     /// Basic auth for the status page and `/api/status`: (user, password).
     pub page_auth: Option<(String, Secret)>,
+    /// Pings per heartbeat per second, and the current one-second windows.
+    pub max_pings_per_second: u32,
+    pub windows: std::sync::Mutex<HashMap<String, (std::time::Instant, u32)>>,
+}
+
+impl Shared {
+    /// Count a ping of `id`; false when it is over the limit for this second.
+    fn admit(&self, id: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut w = self
+            .windows
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (start, count) = w.entry(id.to_owned()).or_insert((now, 0));
+        if now.duration_since(*start) >= Duration::from_secs(1) {
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        *count <= self.max_pings_per_second
+    }
 }
 
 impl Shared {
@@ -182,6 +203,17 @@ fn accept(
             return error(StatusCode::UNAUTHORIZED, "missing or wrong token");
         }
     }
+    if !shared.admit(&id) {
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many pings for this heartbeat",
+        );
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return r;
+    }
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -189,9 +221,9 @@ fn accept(
         }
         Err(_) => return error(StatusCode::BAD_REQUEST, "unreadable body"),
     };
-    let keep = body.len().min(shared.max_body);
-    // Cut on a character boundary.
-    let text = String::from_utf8_lossy(&body[..keep]).into_owned();
+    // The end of a job's output says why it failed: the last `max_body` bytes are kept.
+    let from = body.len().saturating_sub(shared.max_body);
+    let text = String::from_utf8_lossy(&body[from..]).into_owned();
     let ping = Ping {
         monitor: id,
         kind,

@@ -55,6 +55,8 @@ pub struct Listen {
     pub max_body: usize,
     /// Basic auth for the status page and `/api/status`.
     pub page_auth: Option<(String, Secret)>,
+    /// Pings per heartbeat per second.
+    pub max_pings_per_second: u32,
 }
 
 /// Where and for how long `watch` keeps its state.
@@ -688,6 +690,7 @@ impl Builder<'_> {
                 token: None,
                 max_body: 10 * 1024,
                 page_auth: None,
+                max_pings_per_second: 50,
             });
         };
         let Ok(address) = l.address.as_deref().unwrap_or("127.0.0.1:8471").parse() else {
@@ -726,6 +729,7 @@ impl Builder<'_> {
             token,
             max_body,
             page_auth,
+            max_pings_per_second: l.max_pings_per_second.unwrap_or(50).max(1),
         })
     }
 

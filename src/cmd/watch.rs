@@ -155,6 +155,8 @@ fn start_listener(
                 ),
                 renderer: crate::notify::template::Renderer::new(plan.notifications.timezone),
                 page_auth: settings.page_auth.clone(),
+                max_pings_per_second: settings.max_pings_per_second,
+                windows: std::sync::Mutex::default(),
             });
             hooks.ticked(SystemTime::now());
             std_listener

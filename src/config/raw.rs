@@ -282,6 +282,9 @@ pub struct ListenDef {
     pub max_body: Option<SizeStr>,
     /// A user name and password for the status page `/` and `/api/status`.
     pub basic_auth: Option<BasicAuth>,
+    /// Pings accepted per heartbeat per second (default 50); more are refused with 429.
+    #[schemars(range(min = 1))]
+    pub max_pings_per_second: Option<u32>,
 }
 
 /// A push heartbeat: a job pings hbmon instead of being probed.

@@ -15,7 +15,7 @@ use crate::watch::{Daemon, msg};
 
 fn config(port: u16, extra: &str) -> String {
     format!(
-        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\", token: shared-s3cret, max_body: 16B }}\nmonitors:\n  - name: backup\n    heartbeat: {{ period: 1h, grace: 1m, max_runtime: 30m }}\n  - name: own\n    heartbeat: {{ period: 1h, token: own-s3cret }}\n{extra}"
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\", token: shared-s3cret, max_body: 32B, max_pings_per_second: 100000 }}\nmonitors:\n  - name: backup\n    heartbeat: {{ period: 1h, grace: 1m, max_runtime: 30m }}\n  - name: own\n    heartbeat: {{ period: 1h, token: own-s3cret }}\n{extra}"
     )
 }
 
@@ -87,7 +87,7 @@ fn every_ping_variant_tokens_ids_and_sizes() {
             "POST",
             format!("/ping/backup{t}&rid=r1"),
             &[][..],
-            &b"0123456789abcdefTRUNCATED"[..],
+            &b"0123456789abcdefghijklmnopqrstuvwxyzTAIL"[..],
             200,
         ),
         (
@@ -185,7 +185,10 @@ fn every_ping_variant_tokens_ids_and_sizes() {
             "success", "success", "start", "log", "success", "fail", "exit 3", "success"
         ]
     );
-    assert_eq!(bodies[4].1, "0123456789abcdef", "cut to max_body");
+    assert_eq!(
+        bodies[4].1, "89abcdefghijklmnopqrstuvwxyzTAIL",
+        "the last max_body bytes"
+    );
     assert_eq!(bodies[4].2.as_deref(), Some("r1"));
 }
 
@@ -413,10 +416,9 @@ fn run_wraps_a_job() {
             ])
             .run()
     };
-    let out = wrap("echo hello; echo 'ERROR: disk full' >&2; exit 3");
+    let out = wrap("echo hello; echo 'ERROR: disk full'; exit 3");
     assert_eq!(out.code, 3, "{out:?}");
-    assert_eq!(out.stdout, "hello\n");
-    assert!(out.stderr.contains("ERROR: disk full"), "{}", out.stderr);
+    assert_eq!(out.stdout, "hello\nERROR: disk full\n");
     let down = d.wait_for("the failed job", |l| {
         l["event"] == "down" && l["monitor"] == "backup"
     });
@@ -476,8 +478,13 @@ fn run_wraps_a_job() {
     assert_eq!(out.code, 3, "{out:?}");
     assert!(out.stdout.contains("no store at"), "{}", out.stdout);
     // No listener: the job runs anyway, and says why the pings were not sent.
-    let out = wrap("exit 4");
+    let out = wrap("echo to-stderr >&2; exit 4");
     assert_eq!(out.code, 4, "{out:?}");
+    assert!(
+        out.stderr.contains("to-stderr"),
+        "passed through: {}",
+        out.stderr
+    );
     assert!(
         out.stderr.contains("not sent: connection failed"),
         "{}",
@@ -595,6 +602,33 @@ fn basic_auth_guards_the_page_and_the_api() {
     // Pings and health need no page password.
     assert_eq!(request(port, "GET", "/ping/job", &[], b"").0, 200);
     assert_eq!(request(port, "GET", "/healthz", &[], b"").0, 200);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
+
+/// More than `max_pings_per_second` pings for one heartbeat within a second are refused
+/// with 429 and Retry-After; another heartbeat is not affected.
+#[test]
+fn too_many_pings_get_429() {
+    let port = closed_port();
+    let yaml = format!(
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\", max_pings_per_second: 5 }}\nmonitors:\n  - {{ name: a, heartbeat: {{ period: 1h }} }}\n  - {{ name: b, heartbeat: {{ period: 1h }} }}\n"
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let d = Daemon::start(run.dir(), &[]);
+    let codes: Vec<u16> = (0..8)
+        .map(|_| request(port, "GET", "/ping/a", &[], b"").0)
+        .collect();
+    assert!(
+        codes.iter().filter(|c| **c == 200).count() <= 5,
+        "{codes:?}"
+    );
+    assert!(codes.contains(&429), "{codes:?}");
+    let (status, body) = request(port, "GET", "/ping/a", &[], b"");
+    if status == 429 {
+        assert!(body.contains("too many pings"), "{body}");
+    }
+    assert_eq!(request(port, "GET", "/ping/b", &[], b"").0, 200);
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
 }
