@@ -662,6 +662,27 @@ impl Store {
         Ok(out)
     }
 
+    /// The newest pings of a heartbeat, newest first: (time, kind, body).
+    pub fn pings(
+        &self,
+        monitor: &str,
+        limit: usize,
+    ) -> Result<Vec<(SystemTime, String, String)>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT at, kind, body FROM pings WHERE monitor = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+            )
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map(
+                params![monitor, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| Ok((time(r.get(0)?), r.get(1)?, r.get(2)?)),
+            )
+            .map_err(|e| self.err(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))
+    }
+
     /// Undelivered alerts (for `/metrics`).
     pub fn outbox_pending(&self) -> Result<i64, Error> {
         self.conn

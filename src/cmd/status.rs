@@ -264,6 +264,14 @@ pub fn history(global: &GlobalArgs, args: &HistoryArgs) -> Result<u8, Error> {
     }
     let incidents = store.incidents(Some(&args.monitor), false, 50)?;
     let observations = store.observations(&args.monitor, args.limit)?;
+    let pings = store.pings(&args.monitor, args.limit)?;
+    let alerts: Vec<_> = store
+        .outbox()?
+        .into_iter()
+        .filter(|o| o.monitor == args.monitor)
+        .rev()
+        .take(args.limit)
+        .collect();
     let now = SystemTime::now();
     let mut out = std::io::stdout().lock();
     let written = match args.format {
@@ -278,47 +286,114 @@ pub fn history(global: &GlobalArgs, args: &HistoryArgs) -> Result<u8, Error> {
                     "reason": o.reason,
                     "details": o.details,
                 })).collect::<Vec<_>>(),
+                "pings": pings.iter().map(|(at, kind, body)| json!({
+                    "at": humantime::format_rfc3339_millis(*at).to_string(),
+                    "kind": kind,
+                    "body": body,
+                })).collect::<Vec<_>>(),
+                "alerts": alerts.iter().map(|a| json!({
+                    "event": a.event,
+                    "notifier": a.notifier,
+                    "delivery_id": a.delivery_id,
+                    "attempts": a.attempts,
+                    "delivered_at": a.delivered_at.map(rfc),
+                    "given_up_at": a.dead_at.map(rfc),
+                    "last_error": a.last_error,
+                })).collect::<Vec<_>>(),
             });
             serde_json::to_writer_pretty(&mut out, &doc)
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out))
         }
-        ReadFormat::Human => (|| {
-            writeln!(out, "Incidents of {} (newest first):", args.monitor)?;
-            if incidents.is_empty() {
-                writeln!(out, "  none")?;
-            }
-            for i in &incidents {
-                let end = i.resolved_at.unwrap_or(now);
-                let length = humanize::span(end.duration_since(i.opened_at).unwrap_or_default());
-                let when = match i.resolved_at {
-                    Some(r) => format!("{} to {} ({length})", rfc(i.opened_at), rfc(r)),
-                    None => format!("{} to now ({length}, open)", rfc(i.opened_at)),
-                };
-                let under = i
-                    .parent
-                    .as_ref()
-                    .map(|p| format!(" (under {p})"))
-                    .unwrap_or_default();
-                writeln!(out, "  {when}: {}{under}", i.cause)?;
-            }
-            writeln!(out, "\nRecent observations (newest first):")?;
-            if observations.is_empty() {
-                writeln!(out, "  none")?;
-            }
-            for o in &observations {
-                writeln!(
-                    out,
-                    "  {}  {:9} {:>8}  {}",
-                    rfc(o.at),
-                    o.status.label(),
-                    humanize::latency(o.latency),
-                    o.reason
-                )?;
-            }
-            Ok(())
-        })(),
+        ReadFormat::Human => history_human(
+            &mut out,
+            &History {
+                monitor: &args.monitor,
+                incidents: &incidents,
+                observations: &observations,
+                pings: &pings,
+                alerts: &alerts,
+            },
+            now,
+        ),
     };
     written.map_err(|e| Error::io("cannot write the history", e))?;
     Ok(crate::exit::OK)
+}
+
+/// What `history` shows.
+struct History<'a> {
+    monitor: &'a str,
+    incidents: &'a [IncidentRow],
+    observations: &'a [crate::store::ObservationRow],
+    pings: &'a [(SystemTime, String, String)],
+    alerts: &'a [crate::store::OutboxRow],
+}
+
+fn history_human(out: &mut dyn Write, h: &History<'_>, now: SystemTime) -> std::io::Result<()> {
+    writeln!(out, "Incidents of {} (newest first):", h.monitor)?;
+    if h.incidents.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for i in h.incidents {
+        let end = i.resolved_at.unwrap_or(now);
+        let length = humanize::span(end.duration_since(i.opened_at).unwrap_or_default());
+        let when = match i.resolved_at {
+            Some(r) => format!("{} to {} ({length})", rfc(i.opened_at), rfc(r)),
+            None => format!("{} to now ({length}, open)", rfc(i.opened_at)),
+        };
+        let under = i
+            .parent
+            .as_ref()
+            .map(|p| format!(" (under {p})"))
+            .unwrap_or_default();
+        writeln!(out, "  {when}: {}{under}", i.cause)?;
+    }
+    writeln!(out, "\nRecent observations (newest first):")?;
+    if h.observations.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for o in h.observations {
+        writeln!(
+            out,
+            "  {}  {:9} {:>8}  {}",
+            rfc(o.at),
+            o.status.label(),
+            humanize::latency(o.latency),
+            o.reason
+        )?;
+    }
+    if !h.pings.is_empty() {
+        writeln!(out, "\nRecent pings (newest first):")?;
+        for (at, kind, body) in h.pings {
+            let last = body.trim().lines().last().unwrap_or("");
+            writeln!(out, "  {}  {kind:8}  {last}", rfc(*at))?;
+        }
+    }
+    if !h.alerts.is_empty() {
+        writeln!(out, "\nAlerts (newest first):")?;
+        for a in h.alerts {
+            let state = match (a.delivered_at, a.dead_at) {
+                (Some(t), _) => format!("delivered {}", rfc(t)),
+                (None, Some(t)) => format!(
+                    "given up {} ({})",
+                    rfc(t),
+                    a.last_error.as_deref().unwrap_or("")
+                ),
+                (None, None) => format!(
+                    "pending{}",
+                    a.last_error
+                        .as_ref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                ),
+            };
+            writeln!(
+                out,
+                "  {:9} via {:12} {state}, {} attempt(s)",
+                a.event, a.notifier, a.attempts
+            )?;
+        }
+    }
+    Ok(())
 }

@@ -397,6 +397,7 @@ for family in text_string_to_metric_families(sys.stdin.read()):
 /// its tail in the finishing ping, its exit code as hbmon's; with the listener away, the
 /// job still runs.
 #[test]
+#[allow(clippy::too_many_lines)] // one job's story: runs, pings, history, check
 fn run_wraps_a_job() {
     let port = closed_port();
     let run = hbmon().file("hbmon.yaml", &config(port, ""));
@@ -440,6 +441,22 @@ fn run_wraps_a_job() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(kinds, ["start", "exit 3", "start", "success"]);
+    // `history` lists the pings and the job's output line.
+    let out = hbmon()
+        .args(["history", "backup", "--config", cfg.to_str().unwrap()])
+        .args(["--db", run.dir().join("hbmon.db").to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("Recent pings (newest first):"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("exit 3    ERROR: disk full"),
+        "{}",
+        out.stdout
+    );
     // `check` reads heartbeats from the store: the job ran fine a moment ago.
     let out = hbmon()
         .args([

@@ -243,6 +243,15 @@ fn faulty_receivers_get_each_alert_once_and_in_order() {
     assert_eq!(ids.len(), 6, "{got:#?}");
     assert!(ids[..5].iter().all(|i| *i == ids[0]), "{ids:?}");
     assert_ne!(ids[5], ids[0]);
+    let out = hbmon()
+        .args(["history", "web", "--format", "json", "--db"])
+        .args([run.dir().join("hbmon.db").to_str().unwrap()])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let alerts = out.json()["alerts"].clone();
+    assert_eq!(alerts[0]["event"], "up", "newest first: {alerts}");
+    assert_eq!(alerts[1]["attempts"], 5, "{alerts}");
+    assert!(alerts[1]["delivered_at"].is_string(), "{alerts}");
     let events: Vec<String> = got
         .iter()
         .map(|(_, _, b)| {
