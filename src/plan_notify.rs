@@ -162,13 +162,15 @@ impl Builder<'_> {
     fn notifier_keys(&mut self, ptr: &str, d: &raw::NotifierDef) {
         let allowed: &[&str] = match d.kind {
             NotifierKind::Webhook => &["url", "method", "headers", "content_type", "body"],
-            NotifierKind::Slack | NotifierKind::Discord => &["webhook_url"],
+            NotifierKind::Slack | NotifierKind::Discord | NotifierKind::Teams => &["webhook_url"],
             NotifierKind::Telegram => &["bot_token", "chat_id", "api_url"],
             NotifierKind::Ntfy => &["url", "token", "headers", "priority"],
             NotifierKind::Email => &[
                 "smtp", "from", "to", "username", "password", "tls", "ca_file",
             ],
             NotifierKind::Exec => &["run"],
+            NotifierKind::Gotify => &["url", "token"],
+            NotifierKind::Pushover => &["token", "user", "api_url"],
         };
         let given = [
             ("url", d.url.is_some() || d.url_file.is_some()),
@@ -190,6 +192,7 @@ impl Builder<'_> {
             ("priority", d.priority.is_some()),
             ("run", d.run.is_some()),
             ("smtp", d.smtp.is_some()),
+            ("user", d.user.is_some()),
             ("from", d.from.is_some()),
             ("to", d.to.is_some()),
             ("username", d.username.is_some()),
@@ -288,6 +291,9 @@ impl Builder<'_> {
             }
             NotifierKind::Ntfy => self.ntfy(ptr, d)?,
             NotifierKind::Email => self.email(ptr, d)?,
+            NotifierKind::Gotify | NotifierKind::Pushover | NotifierKind::Teams => {
+                self.push_target(ptr, d)?
+            }
             NotifierKind::Exec => match &d.run {
                 Some(run) if !run.is_empty() && !run[0].is_empty() => {
                     Target::Exec { run: run.clone() }
@@ -300,6 +306,55 @@ impl Builder<'_> {
                     return None;
                 }
             },
+        })
+    }
+
+    /// Gotify, Pushover and Teams.
+    fn push_target(&mut self, ptr: &str, d: &raw::NotifierDef) -> Option<Target> {
+        Some(match d.kind {
+            NotifierKind::Gotify => {
+                let u = self.secret(ptr, "url", d.url.as_ref(), d.url_file.as_deref());
+                let u = self.notifier_url(ptr, "url", u)?;
+                let token = self.secret(ptr, "token", d.token.as_ref(), d.token_file.as_deref());
+                let Some(token) = token else {
+                    self.error(
+                        At::key(ptr),
+                        "a `gotify` notifier needs `token` (or `token_file`)",
+                    );
+                    return None;
+                };
+                Target::Gotify { url: u, token }
+            }
+            NotifierKind::Pushover => {
+                let token = self.secret(ptr, "token", d.token.as_ref(), d.token_file.as_deref());
+                if token.is_none() || d.user.is_none() {
+                    self.error(
+                        At::key(ptr),
+                        "a `pushover` notifier needs `token` and `user`",
+                    );
+                    return None;
+                }
+                Target::Pushover {
+                    api_url: d
+                        .api_url
+                        .clone()
+                        .unwrap_or_else(|| "https://api.pushover.net".into()),
+                    token: token?,
+                    user: d.user.clone()?,
+                }
+            }
+            NotifierKind::Teams => {
+                let w = self.secret(
+                    ptr,
+                    "webhook_url",
+                    d.webhook_url.as_ref(),
+                    d.webhook_url_file.as_deref(),
+                );
+                Target::Teams {
+                    webhook_url: self.notifier_url(ptr, "webhook_url", w)?,
+                }
+            }
+            _ => return None,
         })
     }
 

@@ -103,12 +103,12 @@ pub struct NotifierDef {
     /// The channel.
     #[serde(rename = "type")]
     pub kind: NotifierKind,
-    /// `webhook`: the URL to call; `ntfy`: the topic URL (`https://ntfy.sh/my-topic`). A
-    /// secret: URLs often carry tokens.
+    /// `webhook`: the URL to call; `ntfy`: the topic URL (`https://ntfy.sh/my-topic`);
+    /// `gotify`: the server's base URL. A secret: URLs often carry tokens.
     pub url: Option<Secret>,
     /// File holding `url`.
     pub url_file: Option<String>,
-    /// `slack`, `discord`: the incoming-webhook URL (a secret).
+    /// `slack`, `discord`, `teams`: the incoming-webhook (Teams: workflow) URL (a secret).
     pub webhook_url: Option<Secret>,
     /// File holding `webhook_url`.
     pub webhook_url_file: Option<String>,
@@ -129,9 +129,13 @@ pub struct NotifierDef {
     pub bot_token_file: Option<String>,
     /// `telegram`: the chat to write to.
     pub chat_id: Option<String>,
-    /// `telegram`: the Bot API base URL (default `https://api.telegram.org`).
+    /// `pushover`: the user or group key (a secret).
+    pub user: Option<Secret>,
+    /// `telegram`: the Bot API base URL (default `https://api.telegram.org`); `pushover`:
+    /// the API base URL (default `https://api.pushover.net`).
     pub api_url: Option<String>,
-    /// `ntfy`: an access token (a secret).
+    /// `ntfy`: an access token; `gotify`: the application token; `pushover`: the
+    /// application's API token (a secret).
     pub token: Option<Secret>,
     /// File holding `token`.
     pub token_file: Option<String>,
@@ -184,6 +188,9 @@ pub enum NotifierKind {
     Ntfy,
     Email,
     Exec,
+    Gotify,
+    Pushover,
+    Teams,
 }
 
 /// How the SMTP connection is protected.

@@ -72,6 +72,18 @@ pub enum Target {
     Exec {
         run: Vec<String>,
     },
+    Gotify {
+        url: Secret,
+        token: Secret,
+    },
+    Pushover {
+        api_url: String,
+        token: Secret,
+        user: Secret,
+    },
+    Teams {
+        webhook_url: Secret,
+    },
 }
 
 /// Delivery retries: exponential backoff from `initial` to `max`, `max_attempts` tries.

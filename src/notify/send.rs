@@ -97,6 +97,88 @@ fn request(
 ) -> Option<reqwest::RequestBuilder> {
     Some(match target {
         Target::Exec { .. } | Target::Email { .. } => return None,
+        Target::Gotify { .. } | Target::Pushover { .. } | Target::Teams { .. } => {
+            extra_request(client, target, msg)?
+        }
+        _ => more_request(client, target, msg)?,
+    })
+}
+
+/// Gotify, Pushover and Teams requests.
+fn extra_request(
+    client: &reqwest::Client,
+    target: &Target,
+    msg: &Message,
+) -> Option<reqwest::RequestBuilder> {
+    Some(match target {
+        Target::Gotify { url, token } => json_body(
+            client
+                .post(format!("{}/message", url.expose().trim_end_matches('/')))
+                .header("X-Gotify-Key", token.expose()),
+            &json!({
+                "title": msg.title,
+                "message": msg.text,
+                "priority": match msg.event.as_str() { "down" | "reminder" => 8, "test" => 2, _ => 5 },
+            }),
+        ),
+        Target::Pushover {
+            api_url,
+            token,
+            user,
+        } => {
+            let priority = match msg.event.as_str() {
+                "down" | "reminder" => "1",
+                "test" => "-1",
+                _ => "0",
+            };
+            // Pushover's limits: title 250, message 1024 characters.
+            let cut = |t: &str, n: usize| t.chars().take(n).collect::<String>();
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("token", token.expose())
+                .append_pair("user", user.expose())
+                .append_pair("title", &cut(&msg.title, 250))
+                .append_pair("message", &cut(&msg.text, 1024))
+                .append_pair("priority", priority)
+                .finish();
+            client
+                .post(format!("{}/1/messages.json", api_url.trim_end_matches('/')))
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(form)
+        }
+        Target::Teams { webhook_url } => json_body(
+            client.post(webhook_url.expose()),
+            &json!({
+                "type": "message",
+                "attachments": [ {
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "content": {
+                        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                        "type": "AdaptiveCard",
+                        "version": "1.4",
+                        "body": [
+                            { "type": "TextBlock", "text": msg.title, "weight": "Bolder", "size": "Medium",
+                              "color": match msg.status.as_str() { "up" => "Good", "degraded" => "Warning", _ => "Attention" } },
+                            { "type": "TextBlock", "text": msg.text, "wrap": true },
+                            { "type": "TextBlock", "text": format!("hbmon · {} · {}", msg.event, msg.at), "isSubtle": true, "size": "Small" },
+                        ],
+                    },
+                } ],
+            }),
+        ),
+        _ => return None,
+    })
+}
+
+/// Webhook, Slack, Discord, Telegram and ntfy requests.
+fn more_request(
+    client: &reqwest::Client,
+    target: &Target,
+    msg: &Message,
+) -> Option<reqwest::RequestBuilder> {
+    Some(match target {
         Target::Webhook {
             url,
             method,
@@ -181,6 +263,7 @@ fn request(
             }
             r
         }
+        _ => return None,
     })
 }
 
@@ -557,6 +640,22 @@ mod tests {
                     priority: "high".into(),
                 },
             ),
+            (
+                "gotify",
+                Target::Gotify {
+                    url: url(),
+                    token: Secret::new("t".into()),
+                },
+            ),
+            (
+                "pushover",
+                Target::Pushover {
+                    api_url: "http://127.0.0.1:9".into(),
+                    token: Secret::new("apptoken".into()),
+                    user: Secret::new("userkey".into()),
+                },
+            ),
+            ("teams", Target::Teams { webhook_url: url() }),
         ];
         let mut out = String::new();
         for (name, target) in targets {

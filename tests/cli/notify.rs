@@ -576,3 +576,59 @@ fn upstream_status_and_the_connectivity_gate() {
         obs[0].reason
     );
 }
+
+/// Gotify, Pushover and Teams, each checked against the provider's documented request:
+/// method, path, auth, content type and required fields.
+#[test]
+fn gotify_pushover_and_teams_requests() {
+    use wiremock::matchers::{body_string_contains, header};
+    let rx = Receiver::start();
+    rx.mount(
+        Mock::given(method("POST"))
+            .and(path("/message"))
+            .and(header("X-Gotify-Key", "g0tify-token"))
+            .and(header("content-type", "application/json"))
+            .respond_with(ok()),
+    );
+    rx.mount(
+        Mock::given(method("POST"))
+            .and(path("/1/messages.json"))
+            .and(header("content-type", "application/x-www-form-urlencoded"))
+            .and(body_string_contains("token=app-t0ken"))
+            .and(body_string_contains("user=us3r-key"))
+            .and(body_string_contains("title=hbmon+test+alert"))
+            .respond_with(ResponseTemplate::new(200).set_body_string(r#"{"status":1}"#)),
+    );
+    rx.mount(
+        Mock::given(method("POST"))
+            .and(path("/teams"))
+            .and(body_string_contains(
+                "application/vnd.microsoft.card.adaptive",
+            ))
+            .and(body_string_contains("\"AdaptiveCard\""))
+            .respond_with(ResponseTemplate::new(202)),
+    );
+    let yaml = format!(
+        "version: 1\nnotifiers:\n  g: {{ type: gotify, url: \"{0}\", token: g0tify-token }}\n  p: {{ type: pushover, api_url: \"{0}\", token: app-t0ken, user: us3r-key }}\n  t: {{ type: teams, webhook_url: \"{0}/teams\" }}\nmonitors:\n  - {{ name: web, tcp: {{ host: 127.0.0.1, port: 1 }} }}\n",
+        rx.url()
+    );
+    for n in ["g", "p", "t"] {
+        let out = hbmon().config(&yaml).args(["notify", "test", n]).run();
+        assert_eq!(out.code, 0, "{n}: {out:?}");
+        assert!(
+            !out.stdout.contains("t0ken") && !out.stdout.contains("us3r"),
+            "{}",
+            out.stdout
+        );
+    }
+    let got = rx.received();
+    assert_eq!(got.len(), 3, "{got:#?}");
+    let gotify: Value = serde_json::from_str(&got[0].2).unwrap();
+    assert_eq!(gotify["title"], "hbmon test alert");
+    assert_eq!(gotify["priority"], 2);
+    let teams: Value = serde_json::from_str(&got[2].2).unwrap();
+    assert_eq!(
+        teams["attachments"][0]["content"]["body"][0]["text"],
+        "hbmon test alert"
+    );
+}
