@@ -324,13 +324,6 @@ impl Engine {
         self.entries.get(name).map(|e| &e.state)
     }
 
-    /// Replace a monitor's state (`simulate` starts from a chosen one).
-    pub fn set_state(&mut self, name: &str, state: MonitorState) {
-        if let Some(e) = self.entries.get_mut(name) {
-            e.state = state;
-        }
-    }
-
     /// How many probes are in flight.
     #[must_use]
     pub fn running(&self) -> usize {

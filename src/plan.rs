@@ -1088,15 +1088,7 @@ impl Builder<'_> {
             h.client_key_file.as_deref(),
         );
         let proxy = self.proxy(&format!("{ptr}/proxy"), h.proxy.as_ref());
-        let method = match h.method.unwrap_or(raw::HttpMethod::GET) {
-            raw::HttpMethod::GET => reqwest::Method::GET,
-            raw::HttpMethod::HEAD => reqwest::Method::HEAD,
-            raw::HttpMethod::POST => reqwest::Method::POST,
-            raw::HttpMethod::PUT => reqwest::Method::PUT,
-            raw::HttpMethod::PATCH => reqwest::Method::PATCH,
-            raw::HttpMethod::DELETE => reqwest::Method::DELETE,
-            raw::HttpMethod::OPTIONS => reqwest::Method::OPTIONS,
-        };
+        let method = http_method(h.method.unwrap_or(raw::HttpMethod::GET));
         Some(HttpProbe {
             url: url?,
             method,
@@ -1914,6 +1906,19 @@ struct Inherited {
     repeat_every: Option<Duration>,
     max_reminders: Option<u32>,
     flapping: Option<Flapping>,
+}
+
+/// The request method of a configured `method`.
+fn http_method(m: raw::HttpMethod) -> reqwest::Method {
+    match m {
+        raw::HttpMethod::GET => reqwest::Method::GET,
+        raw::HttpMethod::HEAD => reqwest::Method::HEAD,
+        raw::HttpMethod::POST => reqwest::Method::POST,
+        raw::HttpMethod::PUT => reqwest::Method::PUT,
+        raw::HttpMethod::PATCH => reqwest::Method::PATCH,
+        raw::HttpMethod::DELETE => reqwest::Method::DELETE,
+        raw::HttpMethod::OPTIONS => reqwest::Method::OPTIONS,
+    }
 }
 
 /// A hint for an unknown name: the closest known one, or what exists.

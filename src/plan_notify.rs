@@ -240,7 +240,7 @@ impl Builder<'_> {
                 }
                 Target::Webhook {
                     url,
-                    method: method(d.method),
+                    method: super::http_method(d.method.unwrap_or(raw::HttpMethod::POST)),
                     headers: self.headers(ptr, &d.headers),
                     content_type,
                     body: d.body.clone(),
@@ -493,17 +493,5 @@ impl Builder<'_> {
                 None
             }
         }
-    }
-}
-
-fn method(m: Option<raw::HttpMethod>) -> reqwest::Method {
-    match m.unwrap_or(raw::HttpMethod::POST) {
-        raw::HttpMethod::GET => reqwest::Method::GET,
-        raw::HttpMethod::HEAD => reqwest::Method::HEAD,
-        raw::HttpMethod::POST => reqwest::Method::POST,
-        raw::HttpMethod::PUT => reqwest::Method::PUT,
-        raw::HttpMethod::PATCH => reqwest::Method::PATCH,
-        raw::HttpMethod::DELETE => reqwest::Method::DELETE,
-        raw::HttpMethod::OPTIONS => reqwest::Method::OPTIONS,
     }
 }

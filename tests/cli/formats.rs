@@ -82,31 +82,7 @@ fn junit_is_valid_xml_with_one_testcase_per_monitor() {
 fn prometheus_text_parses_and_carries_every_monitor() {
     let text = report("prometheus", &[]);
     filters().bind(|| insta::assert_snapshot!("prometheus", text));
-    // The official Python client's parser (prometheus-client, installed by .ci/run) reads
-    // it strictly; it prints one `metric monitor tags value` line per sample.
-    let script = r#"
-import sys
-from prometheus_client.parser import text_string_to_metric_families
-for family in text_string_to_metric_families(sys.stdin.read()):
-    for s in family.samples:
-        print(s.name, s.labels.get("monitor") or "-", s.labels.get("tags") or "-", f"{float(s.value):g}")
-"#;
-    let mut child = std::process::Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "prometheus-client rejects it: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let parsed = String::from_utf8_lossy(&out.stdout);
+    let parsed = crate::harness::prometheus_samples(&text);
     for line in [
         "hbmon_probe_success api web,prod 1",
         "hbmon_probe_success disk - 1",

@@ -558,3 +558,32 @@ impl Drop for BigBody {
         }
     }
 }
+
+/// Parse Prometheus text with the official Python client's parser (prometheus-client,
+/// installed by .ci/run), strictly; one `metric monitor tags value` line per sample
+/// (`-` for a missing label). Panics when the parser rejects the text.
+pub fn prometheus_samples(text: &str) -> String {
+    let script = r#"
+import sys
+from prometheus_client.parser import text_string_to_metric_families
+for family in text_string_to_metric_families(sys.stdin.read()):
+    for s in family.samples:
+        print(s.name, s.labels.get("monitor") or "-", s.labels.get("tags") or "-", f"{float(s.value):g}")
+"#;
+    let mut child = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "prometheus-client rejects it: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
