@@ -46,6 +46,23 @@ pub struct Reloaded {
     pub kept: usize,
 }
 
+/// Why `Engine::acknowledge` refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckRefused {
+    /// No such monitor in the configuration.
+    Unknown,
+    State(state::AckError),
+}
+
+impl std::fmt::Display for AckRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AckRefused::Unknown => f.write_str("no monitor of that name"),
+            AckRefused::State(e) => e.fmt(f),
+        }
+    }
+}
+
 /// The scheduler and states.
 #[derive(Debug, Default)]
 pub struct Engine {
@@ -189,18 +206,35 @@ impl Engine {
             return Vec::new();
         };
         entry.running = false;
-        let policy = entry.monitor.policy;
         let (next, events) = state::step(
             &entry.state,
             obs.status,
             &obs.reason,
             hold.as_ref(),
-            &policy,
+            &entry.monitor.policy,
             now,
         );
         batch.record(obs, &entry.state, &next, events.clone());
         entry.state = next;
         events
+    }
+
+    /// Acknowledge `name`'s announced outage (see `state::acknowledge`), recording the
+    /// state and the event in `batch`.
+    pub fn acknowledge(
+        &mut self,
+        name: &str,
+        ack: &state::Ack,
+        expect: Option<SystemTime>,
+        batch: &mut Batch,
+    ) -> Result<Event, AckRefused> {
+        let entry = self.entries.get_mut(name).ok_or(AckRefused::Unknown)?;
+        let (next, event) =
+            state::acknowledge(&entry.state, &ack.by, &ack.note, ack.until, expect, ack.at)
+                .map_err(AckRefused::State)?;
+        batch.record_state(name, &next, vec![event.clone()]);
+        entry.state = next;
+        Ok(event)
     }
 
     /// The wall clock went back (an NTP step, a manual change): runs queued for the old

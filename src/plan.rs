@@ -96,6 +96,8 @@ pub struct Monitor {
     pub paused: bool,
     /// Notifiers to alert, routes included, each once.
     pub notify: Vec<String>,
+    /// The notifiers of each escalation step (the delays are in `policy.escalation`).
+    pub escalation: Vec<Vec<String>>,
     /// This monitor's own templates.
     pub templates: Option<raw::Templates>,
     pub probe: Probe,
@@ -482,11 +484,11 @@ impl Builder<'_> {
             )
             .hint = Some("a probe must finish before the next one is due".into());
         }
-        if let Some(list) = &d.notify {
-            for (k, name) in list.iter().enumerate() {
-                self.notifier_ref(&format!("/defaults/notify/{k}"), name, doc);
-            }
-        }
+        let notify = d
+            .notify
+            .as_ref()
+            .map(|list| self.notify_list("/defaults/notify", list, doc))
+            .unwrap_or_default();
         let defaults = Inherited {
             interval: def_interval.unwrap_or(DEFAULT_INTERVAL),
             timeout: def_timeout.unwrap_or(DEFAULT_TIMEOUT),
@@ -501,6 +503,7 @@ impl Builder<'_> {
                 .flapping
                 .as_ref()
                 .and_then(|f| self.flapping("/defaults/flapping", f)),
+            notify,
         };
         let mut seen: HashMap<&str, usize> = HashMap::new();
         let mut out = Vec::new();
@@ -879,15 +882,14 @@ impl Builder<'_> {
         }
     }
 
-    fn monitor(
+    /// The monitor's `host`, looked up; `Err` (reported) when unknown.
+    fn host_ref(
         &mut self,
         ptr: &str,
         m: &raw::Monitor,
         doc: &load::Document,
-        schedules: &BTreeMap<String, Option<Arc<Windows>>>,
-        defaults: &Inherited,
-    ) -> Option<Monitor> {
-        let host = match &m.host {
+    ) -> Result<Option<HostRef>, ()> {
+        Ok(match &m.host {
             None => None,
             Some(name) => match doc.hosts.get(name) {
                 Some(Some(h)) => Some(HostRef {
@@ -905,10 +907,21 @@ impl Builder<'_> {
                         format!("unknown host `{name}`"),
                     )
                     .hint = Some(hint);
-                    return None;
+                    return Err(());
                 }
             },
-        };
+        })
+    }
+
+    fn monitor(
+        &mut self,
+        ptr: &str,
+        m: &raw::Monitor,
+        doc: &load::Document,
+        schedules: &BTreeMap<String, Option<Arc<Windows>>>,
+        defaults: &Inherited,
+    ) -> Option<Monitor> {
+        let host = self.host_ref(ptr, m, doc).ok()?;
         let interval = self.duration(&format!("{ptr}/interval"), m.interval.as_ref());
         let timeout = self.duration(&format!("{ptr}/timeout"), m.timeout.as_ref());
         let interval_v = interval.unwrap_or(defaults.interval);
@@ -930,6 +943,7 @@ impl Builder<'_> {
             .hint = Some("a probe must finish before the next one is due".into());
         }
         let schedule = self.run_schedule(ptr, m, interval_v, defaults);
+        let notify = self.monitor_notify(ptr, m, doc, &defaults.notify);
         let policy = Policy {
             failure_threshold: nonzero(m.failure_threshold.unwrap_or(defaults.failure_threshold)),
             success_threshold: nonzero(m.success_threshold.unwrap_or(defaults.success_threshold)),
@@ -946,10 +960,10 @@ impl Builder<'_> {
                 Some(f) => self.flapping(&format!("{ptr}/flapping"), f),
                 None => defaults.flapping,
             },
+            escalation: notify.steps.iter().map(|(after, _)| *after).collect(),
         };
         let active = self.named_windows(ptr, "active", m.active.as_ref(), schedules);
         let maintenance = self.named_windows(ptr, "maintenance", m.maintenance.as_ref(), schedules);
-        let notify = self.monitor_notify(ptr, m, doc);
         if let Some(t) = &m.templates {
             let renderer = crate::notify::template::Renderer::new(None);
             self.templates(&renderer, &format!("{ptr}/templates"), t);
@@ -986,7 +1000,8 @@ impl Builder<'_> {
             active,
             maintenance,
             paused: m.paused.unwrap_or(false),
-            notify,
+            escalation: notify.steps.into_iter().map(|(_, n)| n).collect(),
+            notify: notify.names,
             templates: m.templates.clone(),
             probe,
         })
@@ -1906,6 +1921,7 @@ struct Inherited {
     repeat_every: Option<Duration>,
     max_reminders: Option<u32>,
     flapping: Option<Flapping>,
+    notify: notify_build::NotifyPlan,
 }
 
 /// The request method of a configured `method`.

@@ -11,7 +11,18 @@ use crate::config::load;
 use crate::config::raw::{self, EventKind, NotifierKind, Templates};
 use crate::config::spans::escape;
 use crate::notify::template::Renderer;
-use crate::notify::{EVENTS, Notifications, Notifier, Retry, Target, event_name, pick};
+use crate::notify::{
+    EVENTS, INCIDENT_EVENTS, Notifications, Notifier, Retry, Target, event_name, pick,
+};
+
+/// A checked `notify` list.
+#[derive(Debug, Clone, Default)]
+pub(super) struct NotifyPlan {
+    /// Notifiers that hear every event.
+    pub names: Vec<String>,
+    /// Escalation steps: the delay after the down alert and the step's notifiers.
+    pub steps: Vec<(Duration, Vec<String>)>,
+}
 
 impl Builder<'_> {
     pub(super) fn notifications(&mut self, doc: &load::Document) -> Notifications {
@@ -70,38 +81,81 @@ impl Builder<'_> {
         false
     }
 
-    /// The notifiers a monitor alerts: its own `notify` (else `defaults.notify`), plus
-    /// the routes whose tags it carries; each once, in that order.
+    /// A `notify` list: plain names, and escalation steps `{after, notify}` in increasing
+    /// order of `after`. Unknown names are reported (and dropped).
+    pub(super) fn notify_list(
+        &mut self,
+        ptr: &str,
+        list: &[raw::NotifyEntry],
+        doc: &load::Document,
+    ) -> NotifyPlan {
+        let mut plan = NotifyPlan::default();
+        for (k, entry) in list.iter().enumerate() {
+            match entry {
+                raw::NotifyEntry::Name(name) => {
+                    if self.notifier_ref(&format!("{ptr}/{k}"), name, doc)
+                        && !plan.names.contains(name)
+                    {
+                        plan.names.push(name.clone());
+                    }
+                }
+                raw::NotifyEntry::Step(step) => {
+                    let sp = format!("{ptr}/{k}");
+                    let after = self.duration(&format!("{sp}/after"), Some(&step.after));
+                    let mut names = Vec::new();
+                    for (j, name) in step.notify.iter().enumerate() {
+                        if self.notifier_ref(&format!("{sp}/notify/{j}"), name, doc) {
+                            self.escalation_target(&format!("{sp}/notify/{j}"), name, doc);
+                            names.push(name.clone());
+                        }
+                    }
+                    let Some(after) = after else { continue };
+                    if plan.steps.last().is_some_and(|(prev, _)| *prev >= after) {
+                        self.error(
+                            At::value(format!("{sp}/after")),
+                            "escalation steps must come in increasing order of `after`",
+                        );
+                        continue;
+                    }
+                    plan.steps.push((after, names));
+                }
+            }
+        }
+        plan
+    }
+
+    /// A notifier used as an escalation step must send `escalated` alerts.
+    fn escalation_target(&mut self, ptr: &str, name: &str, doc: &load::Document) {
+        if let Some(Some(def)) = doc.notifiers.get(name)
+            && let Some(events) = &def.events
+            && !events.contains(&EventKind::Escalated)
+        {
+            self.error(
+                At::value(ptr),
+                format!("`{name}` is an escalation step but does not send `escalated` alerts"),
+            )
+            .hint = Some(format!("add `escalated` to notifiers.{name}.events"));
+        }
+    }
+
+    /// The notifiers a monitor alerts: its own `notify` (else `defaults.notify`, checked
+    /// once), plus the routes whose tags it carries; each once, in that order.
     pub(super) fn monitor_notify(
         &mut self,
         ptr: &str,
         m: &raw::Monitor,
         doc: &load::Document,
-    ) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        let (list, at) = match &m.notify {
-            Some(list) => (list.clone(), format!("{ptr}/notify")),
-            None => (
-                doc.defaults.notify.clone().unwrap_or_default(),
-                "/defaults/notify".to_owned(),
-            ),
+        defaults: &NotifyPlan,
+    ) -> NotifyPlan {
+        let mut out = match &m.notify {
+            Some(list) => self.notify_list(&format!("{ptr}/notify"), list, doc),
+            None => defaults.clone(),
         };
-        for (k, name) in list.iter().enumerate() {
-            // Names under `defaults` are checked once, not per monitor.
-            let known = if m.notify.is_some() {
-                self.notifier_ref(&format!("{at}/{k}"), name, doc)
-            } else {
-                doc.notifiers.contains_key(name)
-            };
-            if known && !out.contains(name) {
-                out.push(name.clone());
-            }
-        }
         for route in &doc.routes {
             if route.tags.iter().any(|t| m.tags.contains(t)) {
                 for name in &route.notify {
-                    if doc.notifiers.contains_key(name) && !out.contains(name) {
-                        out.push(name.clone());
+                    if doc.notifiers.contains_key(name) && !out.names.contains(name) {
+                        out.names.push(name.clone());
                     }
                 }
             }
@@ -138,19 +192,32 @@ impl Builder<'_> {
                     .unwrap_or(retry.max);
             }
         }
+        let incident_tool = matches!(d.kind, NotifierKind::Pagerduty | NotifierKind::Opsgenie);
+        if incident_tool && let Some(events) = &d.events {
+            for (k, e) in events.iter().enumerate() {
+                if !INCIDENT_EVENTS.contains(e) {
+                    self.error(
+                        At::value(format!("{ptr}/events/{k}")),
+                        format!(
+                            "a `{}` notifier follows incidents and cannot send `{}`",
+                            format!("{:?}", d.kind).to_lowercase(),
+                            event_name(*e)
+                        ),
+                    )
+                    .hint = Some("it takes down, escalated, acknowledged, up and test".into());
+                }
+            }
+        }
         Some(Notifier {
             name: name.to_owned(),
             kind: d.kind,
             target,
             events: d.events.clone().unwrap_or_else(|| {
-                vec![
-                    EventKind::Down,
-                    EventKind::Up,
-                    EventKind::Degraded,
-                    EventKind::Flapping,
-                    EventKind::Reminder,
-                    EventKind::Test,
-                ]
+                if incident_tool {
+                    INCIDENT_EVENTS.to_vec()
+                } else {
+                    EVENTS.to_vec()
+                }
             }),
             templates: d.templates.clone(),
             timeout,
@@ -171,6 +238,17 @@ impl Builder<'_> {
             NotifierKind::Exec => &["run"],
             NotifierKind::Gotify => &["url", "token"],
             NotifierKind::Pushover => &["token", "user", "api_url"],
+            NotifierKind::Sms => &[
+                "account_sid",
+                "token",
+                "from",
+                "to",
+                "max_length",
+                "api_url",
+            ],
+            NotifierKind::Pagerduty => &["routing_key", "api_url"],
+            NotifierKind::Opsgenie => &["token", "api_url", "priority"],
+            NotifierKind::Matrix => &["url", "room_id", "token"],
         };
         let given = [
             ("url", d.url.is_some() || d.url_file.is_some()),
@@ -202,6 +280,13 @@ impl Builder<'_> {
             ),
             ("tls", d.tls.is_some()),
             ("ca_file", d.ca_file.is_some()),
+            ("account_sid", d.account_sid.is_some()),
+            ("max_length", d.max_length.is_some()),
+            (
+                "routing_key",
+                d.routing_key.is_some() || d.routing_key_file.is_some(),
+            ),
+            ("room_id", d.room_id.is_some()),
         ];
         let kind = format!("{:?}", d.kind).to_lowercase();
         for (key, set) in given {
@@ -294,6 +379,10 @@ impl Builder<'_> {
             NotifierKind::Gotify | NotifierKind::Pushover | NotifierKind::Teams => {
                 self.push_target(ptr, d)?
             }
+            NotifierKind::Sms => self.sms(ptr, d)?,
+            NotifierKind::Pagerduty | NotifierKind::Opsgenie | NotifierKind::Matrix => {
+                self.incident_target(ptr, d)?
+            }
             NotifierKind::Exec => match &d.run {
                 Some(run) if !run.is_empty() && !run[0].is_empty() => {
                     Target::Exec { run: run.clone() }
@@ -352,6 +441,192 @@ impl Builder<'_> {
                 );
                 Target::Teams {
                     webhook_url: self.notifier_url(ptr, "webhook_url", w)?,
+                }
+            }
+            _ => return None,
+        })
+    }
+
+    /// An API base URL (`api_url`, else the provider's default), checked.
+    fn api_url(&mut self, ptr: &str, d: &raw::NotifierDef, default: &str) -> String {
+        let u = d.api_url.clone().unwrap_or_else(|| default.to_owned());
+        if !url::Url::parse(&u).is_ok_and(|x| matches!(x.scheme(), "http" | "https")) {
+            self.error(At::value(format!("{ptr}/api_url")), "not an http(s) URL");
+        }
+        u.trim_end_matches('/').to_owned()
+    }
+
+    /// A required secret with its `_file` variant.
+    fn required_secret(
+        &mut self,
+        ptr: &str,
+        key: &str,
+        value: Option<&raw::Secret>,
+        file: Option<&str>,
+        kind: &str,
+    ) -> Option<raw::Secret> {
+        let s = self.secret(ptr, key, value, file);
+        if s.is_none() {
+            self.error(
+                At::key(ptr),
+                format!("a `{kind}` notifier needs `{key}` (or `{key}_file`)"),
+            );
+        }
+        s
+    }
+
+    /// `sms` through Twilio.
+    fn sms(&mut self, ptr: &str, d: &raw::NotifierDef) -> Option<Target> {
+        let api_url = self.api_url(ptr, d, "https://api.twilio.com");
+        let token = self.required_secret(
+            ptr,
+            "token",
+            d.token.as_ref(),
+            d.token_file.as_deref(),
+            "sms",
+        );
+        let phone = |n: &str| {
+            n.strip_prefix('+').is_some_and(|digits| {
+                (2..=15).contains(&digits.len())
+                    && digits.bytes().all(|b| b.is_ascii_digit())
+                    && !digits.starts_with('0')
+            })
+        };
+        let sid = match &d.account_sid {
+            Some(s)
+                if s.starts_with("AC")
+                    && s.len() == 34
+                    && s.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            {
+                Some(s.clone())
+            }
+            Some(_) => {
+                self.error(
+                    At::value(format!("{ptr}/account_sid")),
+                    "not a Twilio account SID",
+                )
+                .hint =
+                    Some("`AC` followed by 32 hexadecimal digits, from the Twilio console".into());
+                None
+            }
+            None => {
+                self.error(At::key(ptr), "an `sms` notifier needs `account_sid`");
+                None
+            }
+        };
+        let from = match &d.from {
+            Some(f) if phone(f) || (f.starts_with("MG") && f.len() == 34) => Some(f.clone()),
+            Some(_) => {
+                self.error(
+                    At::value(format!("{ptr}/from")),
+                    "not a phone number or Messaging Service SID",
+                )
+                .hint = Some("E.164, like `+15551234567`, or `MG...`".into());
+                None
+            }
+            None => {
+                self.error(At::key(ptr), "an `sms` notifier needs `from`");
+                None
+            }
+        };
+        let to = match d.to.as_deref() {
+            Some([one]) if phone(one) => Some(one.clone()),
+            Some([_]) => {
+                self.error(At::value(format!("{ptr}/to/0")), "not a phone number")
+                    .hint = Some("E.164, like `+15557654321`".into());
+                None
+            }
+            Some(_) => {
+                self.error(At::value(format!("{ptr}/to")), "an `sms` notifier texts one number")
+                    .hint = Some("define one notifier per number and list them all in `notify`, so that each is delivered and retried on its own".into());
+                None
+            }
+            None => {
+                self.error(At::key(ptr), "an `sms` notifier needs `to: [\"+1555...\"]`");
+                None
+            }
+        };
+        let max_length = d.max_length.unwrap_or(160);
+        if !(20..=1600).contains(&max_length) {
+            self.error(
+                At::value(format!("{ptr}/max_length")),
+                "must be between 20 and 1600",
+            )
+            .hint = Some("Twilio accepts bodies of up to 1600 characters".into());
+        }
+        Some(Target::Sms {
+            api_url,
+            account_sid: sid?,
+            token: token?,
+            from: from?,
+            to: to?,
+            max_length: max_length.clamp(20, 1600) as usize,
+        })
+    }
+
+    /// PagerDuty, Opsgenie and Matrix.
+    fn incident_target(&mut self, ptr: &str, d: &raw::NotifierDef) -> Option<Target> {
+        Some(match d.kind {
+            NotifierKind::Pagerduty => {
+                let api_url = self.api_url(ptr, d, "https://events.pagerduty.com");
+                let key = self.required_secret(
+                    ptr,
+                    "routing_key",
+                    d.routing_key.as_ref(),
+                    d.routing_key_file.as_deref(),
+                    "pagerduty",
+                );
+                Target::Pagerduty {
+                    api_url,
+                    routing_key: key?,
+                }
+            }
+            NotifierKind::Opsgenie => {
+                let api_url = self.api_url(ptr, d, "https://api.opsgenie.com");
+                let key = self.required_secret(
+                    ptr,
+                    "token",
+                    d.token.as_ref(),
+                    d.token_file.as_deref(),
+                    "opsgenie",
+                );
+                let priority = d.priority.clone().unwrap_or_else(|| "P3".into());
+                if !["P1", "P2", "P3", "P4", "P5"].contains(&priority.as_str()) {
+                    self.error(At::value(format!("{ptr}/priority")), "unknown priority")
+                        .hint = Some("P1 (critical) to P5 (informational)".into());
+                }
+                Target::Opsgenie {
+                    api_url,
+                    api_key: key?,
+                    priority,
+                }
+            }
+            NotifierKind::Matrix => {
+                let u = self.secret(ptr, "url", d.url.as_ref(), d.url_file.as_deref());
+                let homeserver = self.notifier_url(ptr, "url", u);
+                let token = self.required_secret(
+                    ptr,
+                    "token",
+                    d.token.as_ref(),
+                    d.token_file.as_deref(),
+                    "matrix",
+                );
+                let room_id = match &d.room_id {
+                    Some(r) if r.starts_with('!') && r.contains(':') => Some(r.clone()),
+                    Some(_) => {
+                        self.error(At::value(format!("{ptr}/room_id")), "not a Matrix room id")
+                            .hint = Some("`!abc123:example.org` (room settings, Advanced); an alias like `#ops:example.org` is not an id".into());
+                        None
+                    }
+                    None => {
+                        self.error(At::key(ptr), "a `matrix` notifier needs `room_id`");
+                        None
+                    }
+                };
+                Target::Matrix {
+                    homeserver: homeserver?,
+                    room_id: room_id?,
+                    token: token?,
                 }
             }
             _ => return None,

@@ -28,7 +28,12 @@
 //!   announce `Flapping` once and hold alerts until the status has held for a whole
 //!   window; then the settled status is announced.
 //! - While an announced outage lasts, `repeat_every` emits `ReminderDue`, at most
-//!   `max_reminders` times.
+//!   `max_reminders` times, and each `escalation` step (a delay after the down alert)
+//!   emits `Escalated` once.
+//! - Acknowledged (`acknowledge`): an announced outage that someone has taken on stops
+//!   reminding and escalating until the ack ends (the incident resolves, or its `until`
+//!   passes; then reminders resume). A step whose time comes while acknowledged is skipped
+//!   for good: escalation is for outages nobody took on.
 //! - Paused: not stepped at all (the scheduler does not probe it); pausing forgets the
 //!   counters but not the incident or the announcement.
 
@@ -40,7 +45,7 @@ use serde::{Deserialize, Serialize};
 use crate::status::Status;
 
 /// How a monitor's observations turn into alerts.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Policy {
     pub failure_threshold: NonZeroU32,
     pub success_threshold: NonZeroU32,
@@ -50,6 +55,8 @@ pub struct Policy {
     pub repeat_every: Option<Duration>,
     pub max_reminders: Option<u32>,
     pub flapping: Option<Flapping>,
+    /// Escalation steps: delays after the down alert, in order (checked ascending).
+    pub escalation: Vec<Duration>,
 }
 
 /// Flap detection: `changes` confirmed changes within `window`.
@@ -91,7 +98,73 @@ pub enum Announced {
         opened_at: SystemTime,
         reminders: u32,
         last_alert: SystemTime,
+        /// When the down alert went out (escalation counts from here; `None` in states
+        /// stored before escalation existed: `opened_at` then).
+        #[serde(default)]
+        alerted_at: Option<SystemTime>,
+        /// Who took the outage on, while they have it.
+        #[serde(default)]
+        ack: Option<Ack>,
+        /// Escalation steps considered so far (fired or skipped while acknowledged).
+        #[serde(default)]
+        steps_done: u32,
+        /// The steps that fired (1-based): their notifiers hear the rest of the incident.
+        #[serde(default)]
+        escalated: Vec<u32>,
     },
+}
+
+impl Announced {
+    /// A fresh announcement of an outage that opened at `opened_at`, alerted at `now`.
+    fn down(opened_at: SystemTime, now: SystemTime) -> Announced {
+        Announced::Down {
+            opened_at,
+            reminders: 0,
+            last_alert: now,
+            alerted_at: Some(now),
+            ack: None,
+            steps_done: 0,
+            escalated: Vec::new(),
+        }
+    }
+}
+
+/// An acknowledgment: someone has taken the announced outage on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub at: SystemTime,
+    pub by: String,
+    pub note: String,
+    /// When it lapses by itself (`--for`); `None`: until the incident resolves.
+    pub until: Option<SystemTime>,
+}
+
+impl Ack {
+    /// Still in force at `now`.
+    #[must_use]
+    pub fn active(&self, now: SystemTime) -> bool {
+        self.until.is_none_or(|u| now < u)
+    }
+}
+
+/// Why an acknowledgment was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AckError {
+    /// Nothing has been alerted as down.
+    NoIncident,
+    /// The outage it was meant for ended; another one is open now.
+    Stale,
+}
+
+impl std::fmt::Display for AckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AckError::NoIncident => "it has no open incident",
+            AckError::Stale => {
+                "the incident it was meant for has ended and a new one is open; acknowledge again"
+            }
+        })
+    }
 }
 
 /// What the state machine knows about one monitor.
@@ -143,6 +216,21 @@ pub enum Event {
         opened_at: SystemTime,
         reminder: u32,
     },
+    /// Someone took the outage on.
+    Acknowledged {
+        at: SystemTime,
+        opened_at: SystemTime,
+        by: String,
+        note: String,
+        until: Option<SystemTime>,
+    },
+    /// Escalation step `step` (1-based) is due: the outage is still unacknowledged.
+    Escalated {
+        at: SystemTime,
+        opened_at: SystemTime,
+        step: u32,
+        after: Duration,
+    },
 }
 
 impl Event {
@@ -156,6 +244,8 @@ impl Event {
             Event::Degraded { .. } => "degraded",
             Event::Flapping { .. } => "flapping",
             Event::ReminderDue { .. } => "reminder",
+            Event::Acknowledged { .. } => "acknowledged",
+            Event::Escalated { .. } => "escalated",
         }
     }
 
@@ -166,7 +256,9 @@ impl Event {
             | Event::IncidentResolved { at, .. }
             | Event::Degraded { at, .. }
             | Event::Flapping { at, .. }
-            | Event::ReminderDue { at, .. } => *at,
+            | Event::ReminderDue { at, .. }
+            | Event::Acknowledged { at, .. }
+            | Event::Escalated { at, .. } => *at,
         }
     }
 }
@@ -266,11 +358,7 @@ pub fn step(
         && let Some(status) = next.status
     {
         next.announced = Some(match (status, &next.incident) {
-            (s, Some(i)) if is_failing(s) => Announced::Down {
-                opened_at: i.opened_at,
-                reminders: 0,
-                last_alert: now,
-            },
+            (s, Some(i)) if is_failing(s) => Announced::down(i.opened_at, now),
             (Status::Degraded, _) => Announced::Degraded,
             _ => Announced::Up,
         });
@@ -334,11 +422,7 @@ fn reconcile(
                 opened_at: incident.opened_at,
                 reason: incident.reason.clone(),
             });
-            *announced = Some(Announced::Down {
-                opened_at: incident.opened_at,
-                reminders: 0,
-                last_alert: now,
-            });
+            *announced = Some(Announced::down(incident.opened_at, now));
         }
         (announced, None) => {
             let was = announced.take();
@@ -363,19 +447,45 @@ fn reconcile(
     }
 }
 
+/// While an announced outage lasts: the ack lapses at its `until`; unacknowledged,
+/// reminders repeat and escalation steps come due.
 fn remind(state: &mut MonitorState, policy: &Policy, now: SystemTime, events: &mut Vec<Event>) {
-    let (
-        Some(Announced::Down {
-            opened_at,
-            reminders,
-            last_alert,
-        }),
-        Some(every),
-    ) = (state.announced.as_mut(), policy.repeat_every)
+    let Some(Announced::Down {
+        opened_at,
+        reminders,
+        last_alert,
+        alerted_at,
+        ack,
+        steps_done,
+        escalated,
+    }) = state.announced.as_mut()
     else {
         return;
     };
-    if policy.max_reminders.is_some_and(|max| *reminders >= max) {
+    if ack.as_ref().is_some_and(|a| !a.active(now)) {
+        *ack = None;
+    }
+    let acked = ack.is_some();
+    let since = alerted_at.unwrap_or(*opened_at);
+    while let Some(after) = policy.escalation.get(*steps_done as usize) {
+        if now.duration_since(since).unwrap_or_default() < *after {
+            break;
+        }
+        *steps_done += 1;
+        if !acked {
+            escalated.push(*steps_done);
+            events.push(Event::Escalated {
+                at: now,
+                opened_at: *opened_at,
+                step: *steps_done,
+                after: *after,
+            });
+        }
+    }
+    let Some(every) = policy.repeat_every else {
+        return;
+    };
+    if acked || policy.max_reminders.is_some_and(|max| *reminders >= max) {
         return;
     }
     if now.duration_since(*last_alert).unwrap_or_default() >= every {
@@ -386,6 +496,68 @@ fn remind(state: &mut MonitorState, policy: &Policy, now: SystemTime, events: &m
             opened_at: *opened_at,
             reminder: *reminders,
         });
+    }
+}
+
+/// Acknowledge the announced outage (`expect`: only if it is the one that opened then).
+/// A second ack replaces the first (a new note, a new `until`) and is announced too.
+pub fn acknowledge(
+    prev: &MonitorState,
+    by: &str,
+    note: &str,
+    until: Option<SystemTime>,
+    expect: Option<SystemTime>,
+    now: SystemTime,
+) -> Result<(MonitorState, Event), AckError> {
+    let mut next = prev.clone();
+    let Some(Announced::Down { opened_at, ack, .. }) = next.announced.as_mut() else {
+        return Err(AckError::NoIncident);
+    };
+    if expect.is_some_and(|e| e != *opened_at) {
+        return Err(AckError::Stale);
+    }
+    *ack = Some(Ack {
+        at: now,
+        by: by.to_owned(),
+        note: note.to_owned(),
+        until,
+    });
+    let event = Event::Acknowledged {
+        at: now,
+        opened_at: *opened_at,
+        by: by.to_owned(),
+        note: note.to_owned(),
+        until,
+    };
+    Ok((next, event))
+}
+
+impl MonitorState {
+    /// The acknowledgment in force at `now`, if any.
+    #[must_use]
+    pub fn ack(&self, now: SystemTime) -> Option<&Ack> {
+        match &self.announced {
+            Some(Announced::Down { ack: Some(a), .. }) if a.active(now) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The escalation steps that fired for the announced outage (1-based).
+    #[must_use]
+    pub fn escalated(&self) -> &[u32] {
+        match &self.announced {
+            Some(Announced::Down { escalated, .. }) => escalated,
+            _ => &[],
+        }
+    }
+
+    /// When the announced outage opened, if one is.
+    #[must_use]
+    pub fn announced_down(&self) -> Option<SystemTime> {
+        match &self.announced {
+            Some(Announced::Down { opened_at, .. }) => Some(*opened_at),
+            _ => None,
+        }
     }
 }
 
@@ -407,6 +579,7 @@ mod tests {
             repeat_every: None,
             max_reminders: None,
             flapping: None,
+            escalation: Vec::new(),
         }
     }
 
@@ -427,6 +600,8 @@ mod tests {
             Event::Degraded { at, .. } => format!("degraded@{}", secs(at)),
             Event::Flapping { at, .. } => format!("flapping@{}", secs(at)),
             Event::ReminderDue { at, reminder, .. } => format!("remind#{reminder}@{}", secs(at)),
+            Event::Acknowledged { at, .. } => format!("ack@{}", secs(at)),
+            Event::Escalated { at, step, .. } => format!("escalate#{step}@{}", secs(at)),
         }
     }
 
@@ -476,11 +651,7 @@ mod tests {
                 parent: None,
             }),
             announced: Some(if down {
-                Announced::Down {
-                    opened_at: at(0),
-                    reminders: 0,
-                    last_alert: at(0),
-                }
+                Announced::down(at(0), at(0))
             } else {
                 Announced::Up
             }),
@@ -745,7 +916,7 @@ mod tests {
                 changes: NonZeroU32::new(3).unwrap(),
                 window: Duration::from_secs(100),
             }),
-            ..p
+            ..p.clone()
         };
         // Changes at 10, 20, 30: the third makes it flap, instead of a second alert.
         // Alerts are held until the status held for a whole window (the last change was
@@ -814,5 +985,119 @@ mod tests {
         state.reset_counters();
         let (_, got) = run(state, &policy(2, 1), "1000:u");
         assert_eq!(got, ["resolve@1000/980s"]);
+    }
+
+    fn ack(state: &MonitorState, secs: u64, until: Option<u64>) -> (MonitorState, String) {
+        let (next, e) =
+            acknowledge(state, "alice", "on it", until.map(at), None, at(secs)).unwrap();
+        (next, name(&e))
+    }
+
+    fn escalating(steps: &[u64]) -> Policy {
+        Policy {
+            escalation: steps.iter().map(|s| Duration::from_secs(*s)).collect(),
+            ..policy(1, 1)
+        }
+    }
+
+    #[test]
+    fn escalation_steps_fire_once_each_at_their_time() {
+        let p = escalating(&[60, 120]);
+        let (state, got) = run(
+            restored(Status::Up),
+            &p,
+            "0:d 30:d 59:d 60:d 90:d 120:d 500:d",
+        );
+        assert_eq!(got, ["open@0", "escalate#1@60", "escalate#2@120"]);
+        assert_eq!(state.escalated(), [1, 2]);
+        let (state, got) = run(state, &p, "510:u");
+        assert_eq!(got, ["resolve@510/510s"]);
+        assert!(state.escalated().is_empty());
+        // A new outage escalates afresh, from its own alert.
+        let (_, got) = run(state, &p, "600:d 650:d 660:d");
+        assert_eq!(got, ["open@600", "escalate#1@660"]);
+    }
+
+    #[test]
+    fn an_acknowledged_outage_does_not_escalate_or_remind() {
+        let p = Policy {
+            repeat_every: Some(Duration::from_secs(40)),
+            ..escalating(&[60])
+        };
+        let (state, got) = run(restored(Status::Up), &p, "0:d");
+        assert_eq!(got, ["open@0"]);
+        let (state, event) = ack(&state, 30, None);
+        assert_eq!(event, "ack@30");
+        assert_eq!(state.ack(at(31)).map(|a| a.by.as_str()), Some("alice"));
+        let (state, got) = run(state, &p, "40:d 60:d 90:d 1000:d");
+        assert!(got.is_empty(), "{got:?}");
+        assert!(state.escalated().is_empty());
+        // The ack ends with the incident: the next outage is nobody's yet.
+        let (state, got) = run(state, &p, "1010:u 1100:d");
+        assert_eq!(got, ["resolve@1010/1010s", "open@1100"]);
+        assert!(state.ack(at(1101)).is_none());
+    }
+
+    #[test]
+    fn an_ack_with_an_end_lets_reminders_resume_and_skips_the_steps_it_covered() {
+        let p = Policy {
+            repeat_every: Some(Duration::from_secs(40)),
+            ..escalating(&[60, 200])
+        };
+        let (state, _) = run(restored(Status::Up), &p, "0:d");
+        let (state, _) = ack(&state, 30, Some(100));
+        let (state, got) = run(state, &p, "60:d 90:d 100:d 130:d 140:d 200:d");
+        // Step 1 (at 60) fell inside the ack: skipped for good. At 100 the ack lapsed:
+        // the overdue reminder at once, then every 40 s; step 2 at 200 fires (to its own
+        // notifiers, so the reminder due then goes out too).
+        assert_eq!(
+            got,
+            [
+                "remind#1@100",
+                "remind#2@140",
+                "escalate#2@200",
+                "remind#3@200"
+            ]
+        );
+        assert_eq!(state.escalated(), [2]);
+        assert!(state.ack(at(100)).is_none());
+    }
+
+    #[test]
+    fn acks_need_the_announced_outage() {
+        let p = policy(1, 1);
+        let up = restored(Status::Up);
+        assert_eq!(
+            acknowledge(&up, "a", "", None, None, at(1)).unwrap_err(),
+            AckError::NoIncident
+        );
+        let (down, _) = run(up, &p, "10:d");
+        // Meant for an outage that opened at 5: that one is over.
+        assert_eq!(
+            acknowledge(&down, "a", "", None, Some(at(5)), at(11)).unwrap_err(),
+            AckError::Stale
+        );
+        assert!(acknowledge(&down, "a", "", None, Some(at(10)), at(11)).is_ok());
+        // Held in maintenance: recorded, never announced, nothing to acknowledge.
+        let (held, got) = run(restored(Status::Up), &p, "10:dm");
+        assert!(got.is_empty());
+        assert_eq!(
+            acknowledge(&held, "a", "", None, None, at(11)).unwrap_err(),
+            AckError::NoIncident
+        );
+    }
+
+    #[test]
+    fn states_stored_before_escalation_existed_still_load() {
+        let old = r#"{"status":"down","since":null,"failures":3,"successes":0,"failing_since":null,
+            "incident":{"opened_at":{"secs_since_epoch":1700000000,"nanos_since_epoch":0},"reason":"x","parent":null},
+            "announced":{"Down":{"opened_at":{"secs_since_epoch":1700000000,"nanos_since_epoch":0},"reminders":0,
+            "last_alert":{"secs_since_epoch":1700000000,"nanos_since_epoch":0}}},
+            "changes":[],"flapping":false,"not_before":null}"#;
+        let state: MonitorState = serde_json::from_str(old).unwrap();
+        assert_eq!(state.announced_down(), Some(at(0)));
+        // Escalation counts from the opening when the alert time is unknown.
+        let (_, got) = run(state, &escalating(&[60]), "60:d");
+        assert_eq!(got, ["escalate#1@60"]);
     }
 }

@@ -25,7 +25,7 @@ use crate::state::{Event, MonitorState};
 use crate::status::Status;
 
 /// The schema version this build writes; `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 const MIGRATIONS: &[&str] = &[
     r"
@@ -114,6 +114,25 @@ CREATE TABLE heartbeat_state (
     pings    TEXT NOT NULL       -- JSON
 );
 ",
+    r"
+-- 4: acknowledgments. `hbmon ack` asks here; the running watch applies each request once,
+-- in the same transaction as the acknowledged event, and writes back the outcome.
+CREATE TABLE ack_requests (
+    id            INTEGER PRIMARY KEY,
+    monitor       TEXT    NOT NULL,
+    who           TEXT    NOT NULL,
+    note          TEXT    NOT NULL,
+    until         INTEGER,          -- when it lapses (NULL: when the incident resolves)
+    opened_at     INTEGER,          -- the incident it is meant for
+    requested_at  INTEGER NOT NULL,
+    applied_at    INTEGER,
+    outcome       TEXT              -- NULL while pending; `acknowledged` or why not
+);
+CREATE INDEX ack_requests_pending ON ack_requests (id) WHERE applied_at IS NULL;
+ALTER TABLE incidents ADD COLUMN acked_at INTEGER;
+ALTER TABLE incidents ADD COLUMN acked_by TEXT;
+ALTER TABLE incidents ADD COLUMN ack_note TEXT;
+",
 ];
 
 /// An open store.
@@ -141,8 +160,9 @@ pub struct ObservationRow {
 #[derive(Debug, Default)]
 pub struct Batch {
     pub observations: Vec<ObservationRow>,
-    /// The newest state of each monitor that changed, with its latest observation.
-    pub states: HashMap<String, (MonitorState, ObservationRow)>,
+    /// The newest state of each monitor that changed, with its latest observation (`None`
+    /// when only an acknowledgment changed it).
+    pub states: HashMap<String, (MonitorState, Option<ObservationRow>)>,
     /// Incidents confirmed, in order.
     pub opened: Vec<OpenedIncident>,
     /// `(monitor, opened_at, resolved_at)` of incidents that ended.
@@ -154,6 +174,21 @@ pub struct Batch {
     pub pings: Vec<PingRow>,
     /// What the pings say now, per heartbeat that got one.
     pub heartbeats: HashMap<String, crate::heartbeat::Pings>,
+    /// Acknowledgments applied: `(monitor, incident opened_at, ack)`.
+    pub acked: Vec<(String, SystemTime, crate::state::Ack)>,
+    /// Stored ack requests answered: `(request id, when, outcome)`.
+    pub ack_outcomes: Vec<(i64, SystemTime, String)>,
+}
+
+/// A stored request to acknowledge (from `hbmon ack`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckRequest {
+    pub id: i64,
+    pub monitor: String,
+    pub who: String,
+    pub note: String,
+    pub until: Option<SystemTime>,
+    pub opened_at: Option<SystemTime>,
 }
 
 /// One ping as stored.
@@ -211,17 +246,24 @@ impl Batch {
             && self.outbox.is_empty()
             && self.pings.is_empty()
             && self.heartbeats.is_empty()
+            && self.acked.is_empty()
+            && self.ack_outcomes.is_empty()
     }
 
     /// Add a later batch to this one (a batch that could not be written waits for the
     /// next attempt together with what came after it).
     pub fn append(&mut self, later: Batch) {
         self.observations.extend(later.observations);
-        self.states.extend(later.states);
+        for (name, (state, row)) in later.states {
+            let row = row.or_else(|| self.states.remove(&name).and_then(|(_, r)| r));
+            self.states.insert(name, (state, row));
+        }
         self.opened.extend(later.opened);
         self.resolved.extend(later.resolved);
         self.pings.extend(later.pings);
         self.heartbeats.extend(later.heartbeats);
+        self.acked.extend(later.acked);
+        self.ack_outcomes.extend(later.ack_outcomes);
         let offset = self.events.len();
         self.events.extend(later.events);
         self.outbox
@@ -250,8 +292,18 @@ impl Batch {
         }
         self.events
             .extend(events.into_iter().map(|e| (monitor.clone(), e)));
-        self.states.insert(monitor, (next.clone(), obs.clone()));
+        self.states
+            .insert(monitor, (next.clone(), Some(obs.clone())));
         self.observations.push(obs);
+    }
+
+    /// Record a state change without an observation (an acknowledgment) and its events;
+    /// the latest observation already in the batch stays.
+    pub fn record_state(&mut self, monitor: &str, next: &MonitorState, events: Vec<Event>) {
+        self.events
+            .extend(events.into_iter().map(|e| (monitor.to_owned(), e)));
+        let row = self.states.remove(monitor).and_then(|(_, r)| r);
+        self.states.insert(monitor.to_owned(), (next.clone(), row));
     }
 }
 
@@ -620,6 +672,9 @@ impl Store {
                        state = excluded.state",
                 )
                 .map_err(e)?;
+            let mut state_only = tx
+                .prepare_cached("UPDATE monitor_state SET state = ?2 WHERE monitor = ?1")
+                .map_err(e)?;
             for (monitor, (s, last)) in &batch.states {
                 let json = serde_json::to_string(s).map_err(|x| {
                     store_err(
@@ -627,8 +682,8 @@ impl Store {
                         format!("cannot encode the state of `{monitor}`: {x}"),
                     )
                 })?;
-                state
-                    .execute(params![
+                match last {
+                    Some(last) => state.execute(params![
                         monitor,
                         s.status.map(Status::name),
                         s.since.map(ms),
@@ -636,13 +691,90 @@ impl Store {
                         last.status.name(),
                         last.reason,
                         json,
-                    ])
-                    .map_err(e)?;
+                    ]),
+                    None => state_only.execute(params![monitor, json]),
+                }
+                .map_err(e)?;
             }
             insert_alerts(&tx, batch, &path)?;
             insert_pings(&tx, batch, &path)?;
+            record_acks(&tx, batch, &path)?;
         }
         tx.commit().map_err(e)
+    }
+
+    /// Ask the running `watch` to acknowledge (see `hbmon ack`); returns the request id.
+    pub fn request_ack(
+        &self,
+        monitor: &str,
+        who: &str,
+        note: &str,
+        until: Option<SystemTime>,
+        opened_at: Option<SystemTime>,
+    ) -> Result<i64, Error> {
+        self.conn
+            .execute(
+                "INSERT INTO ack_requests (monitor, who, note, until, opened_at, requested_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    monitor,
+                    who,
+                    note,
+                    until.map(ms),
+                    opened_at.map(ms),
+                    ms(SystemTime::now())
+                ],
+            )
+            .map_err(|e| self.err(&e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Ack requests not applied yet with an id above `after`, oldest first.
+    pub fn pending_acks(&self, after: i64) -> Result<Vec<AckRequest>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, monitor, who, note, until, opened_at FROM ack_requests
+                 WHERE applied_at IS NULL AND id > ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map([after], |r| {
+                Ok(AckRequest {
+                    id: r.get(0)?,
+                    monitor: r.get(1)?,
+                    who: r.get(2)?,
+                    note: r.get(3)?,
+                    until: r.get::<_, Option<i64>>(4)?.map(time),
+                    opened_at: r.get::<_, Option<i64>>(5)?.map(time),
+                })
+            })
+            .map_err(|e| self.err(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))
+    }
+
+    /// The outcome of an ack request, once applied.
+    pub fn ack_outcome(&self, id: i64) -> Result<Option<String>, Error> {
+        self.conn
+            .query_row(
+                "SELECT outcome FROM ack_requests WHERE id = ?1 AND applied_at IS NOT NULL",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(&e))
+    }
+
+    /// Whether a `watch` holds this store's writer lock now.
+    #[must_use]
+    pub fn writer_running(path: &Path) -> bool {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let Ok(file) = std::fs::OpenOptions::new().read(true).open(&name) else {
+            return false;
+        };
+        // Taken (and released at once) means nobody holds it.
+        nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockSharedNonblock).is_err()
     }
 
     /// What the pings said, per heartbeat, as last committed.
@@ -930,12 +1062,45 @@ fn insert_alerts(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> 
     Ok(())
 }
 
+/// Acknowledgments on their incidents, and the outcomes of stored requests.
+fn record_acks(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> Result<(), Error> {
+    let e = |e: rusqlite::Error| sql_err(path, &e);
+    let mut acked = tx
+        .prepare_cached(
+            "UPDATE incidents SET acked_at = ?3, acked_by = ?4, ack_note = ?5
+             WHERE monitor = ?1 AND opened_at = ?2",
+        )
+        .map_err(e)?;
+    for (monitor, opened_at, ack) in &batch.acked {
+        acked
+            .execute(params![
+                monitor,
+                ms(*opened_at),
+                ms(ack.at),
+                ack.by,
+                ack.note
+            ])
+            .map_err(e)?;
+    }
+    let mut answered = tx
+        .prepare_cached(
+            "UPDATE ack_requests SET applied_at = ?2, outcome = ?3 WHERE id = ?1 AND applied_at IS NULL",
+        )
+        .map_err(e)?;
+    for (id, at, outcome) in &batch.ack_outcomes {
+        answered.execute(params![id, ms(*at), outcome]).map_err(e)?;
+    }
+    Ok(())
+}
+
 /// The incident an event belongs to.
 fn opened_at(ev: &Event) -> Option<SystemTime> {
     match ev {
         Event::IncidentOpened { opened_at, .. }
         | Event::IncidentResolved { opened_at, .. }
-        | Event::ReminderDue { opened_at, .. } => Some(*opened_at),
+        | Event::ReminderDue { opened_at, .. }
+        | Event::Acknowledged { opened_at, .. }
+        | Event::Escalated { opened_at, .. } => Some(*opened_at),
         Event::Degraded { .. } | Event::Flapping { .. } => None,
     }
 }
@@ -962,6 +1127,23 @@ fn payload(ev: &Event) -> serde_json::Value {
             reminder,
             ..
         } => json!({ "opened_at": rfc(opened_at), "reminder": reminder }),
+        Event::Acknowledged {
+            opened_at,
+            by,
+            note,
+            until,
+            ..
+        } => json!({
+            "opened_at": rfc(opened_at), "by": by, "note": note, "until": until.as_ref().map(rfc),
+        }),
+        Event::Escalated {
+            opened_at,
+            step,
+            after,
+            ..
+        } => {
+            json!({ "opened_at": rfc(opened_at), "step": step, "after_ms": after.as_millis() as u64 })
+        }
     }
 }
 

@@ -251,6 +251,21 @@ fn describe(e: &Event, start: SystemTime) -> (&'static str, String) {
             "REMINDER",
             format!("#{reminder}, down since {}", offset(*opened_at, start)),
         ),
+        Event::Acknowledged { by, note, .. } => (
+            "ACKNOWLEDGED",
+            if note.is_empty() {
+                format!("by {by}")
+            } else {
+                format!("by {by}: {note}")
+            },
+        ),
+        Event::Escalated { step, after, .. } => (
+            "ESCALATED",
+            format!(
+                "step {step}, unacknowledged {} after the alert",
+                humanize::span(*after)
+            ),
+        ),
     }
 }
 

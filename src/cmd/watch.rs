@@ -770,23 +770,46 @@ fn observed(engine: &mut Engine, alerts: &Alerts, done: Done, batch: &mut Batch)
     // confirmed them, whatever the queue did after.
     let at = row.at;
     let result = (row.status, row.reason.clone(), row.latency, row.at);
+    // A recovery resets the escalation: who was escalated to is read before.
+    let mut escalated = engine
+        .state(&name)
+        .map(|s| s.escalated().to_vec())
+        .unwrap_or_default();
     let events = engine.observe(row, at, batch);
     log_events(&name, &events);
+    if let Some(s) = engine.state(&name)
+        && s.escalated().len() > escalated.len()
+    {
+        escalated = s.escalated().to_vec();
+    }
+    render_alerts(engine, alerts, &name, &events, &result, &escalated, batch);
+}
+
+/// Route and render the `events` just recorded at the end of `batch.events` (alerts are
+/// rendered now, with the state that caused them, and go into the outbox in the same
+/// transaction as that state).
+fn render_alerts(
+    engine: &Engine,
+    alerts: &Alerts,
+    name: &str,
+    events: &[Event],
+    result: &(crate::status::Status, String, Duration, SystemTime),
+    escalated: &[u32],
+    batch: &mut Batch,
+) {
     if events.is_empty() {
         return;
     }
-    let Some(monitor) = engine.monitor(&name) else {
+    let Some(monitor) = engine.monitor(name) else {
         return;
     };
-    // Alerts are rendered now, with the state that caused them, and go into the outbox
-    // in the same transaction as that state.
     let first = batch.events.len() - events.len();
     let now = SystemTime::now();
     // A parent's alert names the children failing with it (their own alerts are held);
     // a child's late alert names the parent it went down under.
-    let children = engine.failing_children(&name);
+    let children = engine.failing_children(name);
     let parent = engine
-        .state(&name)
+        .state(name)
         .and_then(|s| s.incident.as_ref())
         .and_then(|i| i.parent.clone());
     for (i, event) in events.iter().enumerate() {
@@ -798,7 +821,7 @@ fn observed(engine: &mut Engine, alerts: &Alerts, done: Done, batch: &mut Batch)
             (parent.as_deref(), &children),
             now,
         );
-        for name in &monitor.notify {
+        for name in crate::notify::recipients(monitor, event, escalated) {
             let Some(n) = alerts.notifications.notifiers.get(name) else {
                 continue;
             };
@@ -812,7 +835,7 @@ fn observed(engine: &mut Engine, alerts: &Alerts, done: Done, batch: &mut Batch)
                 monitor.templates.as_ref(),
                 &alerts.notifications.templates,
             );
-            batch.outbox.push((first + i, name.clone(), message));
+            batch.outbox.push((first + i, name.to_owned(), message));
         }
     }
 }
@@ -859,6 +882,19 @@ fn log_events(monitor: &str, events: &[Event]) {
                 event = "reminder",
                 reminder,
                 "{monitor} is still DOWN (reminder {reminder})"
+            ),
+            Event::Acknowledged { by, note, .. } => tracing::info!(
+                monitor,
+                event = "acknowledged",
+                by = %by,
+                note = %note,
+                "{monitor}'s outage acknowledged by {by}"
+            ),
+            Event::Escalated { step, .. } => tracing::warn!(
+                monitor,
+                event = "escalated",
+                step,
+                "{monitor} is still DOWN and unacknowledged: escalation step {step}"
             ),
         }
     }

@@ -92,8 +92,11 @@ pub struct Defaults {
     /// Flap detection: a monitor that changes between failing and passing this often
     /// announces "flapping" once instead of a storm of alerts (inherits `defaults`).
     pub flapping: Option<FlappingDef>,
-    /// Notifiers to alert (inherits `defaults.notify`); `[]` alerts nobody.
-    pub notify: Option<Vec<String>>,
+    /// Notifiers to alert (inherits `defaults.notify`); `[]` alerts nobody. An entry may
+    /// be an escalation step, `{after: 15m, notify: [oncall-sms]}`: those notifiers hear
+    /// of an outage only if it is still unacknowledged that long after the down alert
+    /// (then they hear the rest of it: reminders, the acknowledgment, the recovery).
+    pub notify: Option<Vec<NotifyEntry>>,
 }
 
 /// A notifier: where alerts go.
@@ -104,7 +107,7 @@ pub struct NotifierDef {
     #[serde(rename = "type")]
     pub kind: NotifierKind,
     /// `webhook`: the URL to call; `ntfy`: the topic URL (`https://ntfy.sh/my-topic`);
-    /// `gotify`: the server's base URL. A secret: URLs often carry tokens.
+    /// `gotify`, `matrix`: the server's base URL. A secret: URLs often carry tokens.
     pub url: Option<Secret>,
     /// File holding `url`.
     pub url_file: Option<String>,
@@ -131,23 +134,39 @@ pub struct NotifierDef {
     pub chat_id: Option<String>,
     /// `pushover`: the user or group key (a secret).
     pub user: Option<Secret>,
-    /// `telegram`: the Bot API base URL (default `https://api.telegram.org`); `pushover`:
-    /// the API base URL (default `https://api.pushover.net`).
+    /// `sms`: the Twilio account SID (`AC...`).
+    pub account_sid: Option<String>,
+    /// `sms`: cut message bodies to this many characters (default 160, one SMS; at most
+    /// 1600, Twilio's limit).
+    pub max_length: Option<u32>,
+    /// `pagerduty`: the Events API v2 integration (routing) key (a secret).
+    pub routing_key: Option<Secret>,
+    /// File holding `routing_key`.
+    pub routing_key_file: Option<String>,
+    /// `matrix`: the room to write to (`!abc123:example.org`).
+    pub room_id: Option<String>,
+    /// The provider's API base URL: `telegram` (default `https://api.telegram.org`),
+    /// `pushover` (`https://api.pushover.net`), `sms` (`https://api.twilio.com`),
+    /// `pagerduty` (`https://events.pagerduty.com`), `opsgenie` (`https://api.opsgenie.com`;
+    /// `https://api.eu.opsgenie.com` in the EU).
     pub api_url: Option<String>,
     /// `ntfy`: an access token; `gotify`: the application token; `pushover`: the
-    /// application's API token (a secret).
+    /// application's API token; `sms`: the Twilio auth token; `opsgenie`: the API key;
+    /// `matrix`: the access token (a secret).
     pub token: Option<Secret>,
     /// File holding `token`.
     pub token_file: Option<String>,
     /// `ntfy`: message priority for down alerts (`min`, `low`, `default`, `high`, `max`;
-    /// default `high`).
+    /// default `high`); `opsgenie`: the alert's priority (`P1` to `P5`; default `P3`).
     pub priority: Option<String>,
     /// `email`: the SMTP server, `smtp://host:587` (STARTTLS by default) or
     /// `smtps://host:465` (TLS from the start). A secret: it may carry credentials.
     pub smtp: Option<Secret>,
-    /// `email`: the sender address (`hbmon <hbmon@example.com>`).
+    /// `email`: the sender address (`hbmon <hbmon@example.com>`); `sms`: the sending
+    /// number (`+15551234567`) or a Messaging Service SID (`MG...`).
     pub from: Option<String>,
-    /// `email`: the recipients.
+    /// `email`: the recipients; `sms`: the one number to text (E.164, `+15557654321`;
+    /// one notifier per number, so each is delivered and retried on its own).
     pub to: Option<Vec<String>>,
     /// `email`: the SMTP user name.
     pub username: Option<String>,
@@ -163,8 +182,9 @@ pub struct NotifierDef {
     /// `exec`: the program and its arguments; the message arrives on stdin and the
     /// details as `HBMON_*` environment variables.
     pub run: Option<Vec<String>>,
-    /// Events this notifier sends (default all): `down`, `up`, `degraded`, `flapping`,
-    /// `reminder`.
+    /// Events this notifier sends (default all; `pagerduty` and `opsgenie`: `down`,
+    /// `escalated`, `acknowledged`, `up`, `test`): `down`, `up`, `degraded`, `flapping`,
+    /// `reminder`, `acknowledged`, `escalated`, `test`.
     pub events: Option<Vec<EventKind>>,
     /// Message templates for this notifier, overriding the top-level ones.
     #[serde(default)]
@@ -175,6 +195,27 @@ pub struct NotifierDef {
     /// (default `10m`), at most `max_attempts` tries (default 20) before the alert is
     /// marked dead.
     pub retry: Option<RetryDef>,
+}
+
+/// One entry of a `notify` list.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum NotifyEntry {
+    /// A notifier's name.
+    Name(String),
+    /// An escalation step.
+    Step(EscalationStep),
+}
+
+/// An escalation step: notifiers for an outage nobody acknowledged in time.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationStep {
+    /// How long after the down alert (steps in increasing order).
+    pub after: DurationStr,
+    /// The notifiers to alert then.
+    #[schemars(length(min = 1))]
+    pub notify: Vec<String>,
 }
 
 /// Notifier channels.
@@ -191,6 +232,10 @@ pub enum NotifierKind {
     Gotify,
     Pushover,
     Teams,
+    Sms,
+    Pagerduty,
+    Opsgenie,
+    Matrix,
 }
 
 /// How the SMTP connection is protected.
@@ -211,6 +256,8 @@ pub enum EventKind {
     Degraded,
     Flapping,
     Reminder,
+    Acknowledged,
+    Escalated,
     Test,
 }
 
@@ -223,6 +270,8 @@ pub struct Templates {
     pub degraded: Option<String>,
     pub flapping: Option<String>,
     pub reminder: Option<String>,
+    pub acknowledged: Option<String>,
+    pub escalated: Option<String>,
     pub test: Option<String>,
 }
 
@@ -423,8 +472,11 @@ pub struct Monitor {
     /// Flap detection: a monitor that changes between failing and passing this often
     /// announces "flapping" once instead of a storm of alerts (inherits `defaults`).
     pub flapping: Option<FlappingDef>,
-    /// Notifiers to alert (inherits `defaults.notify`); `[]` alerts nobody.
-    pub notify: Option<Vec<String>>,
+    /// Notifiers to alert (inherits `defaults.notify`); `[]` alerts nobody. An entry may
+    /// be an escalation step, `{after: 15m, notify: [oncall-sms]}`: those notifiers hear
+    /// of an outage only if it is still unacknowledged that long after the down alert
+    /// (then they hear the rest of it: reminders, the acknowledgment, the recovery).
+    pub notify: Option<Vec<NotifyEntry>>,
     /// Run at the times of this cron expression instead of every `interval`.
     pub cron: Option<String>,
     /// IANA time zone for `cron` (default `UTC`).

@@ -84,6 +84,34 @@ pub enum Target {
     Teams {
         webhook_url: Secret,
     },
+    /// Twilio's Messages API.
+    Sms {
+        api_url: String,
+        account_sid: String,
+        token: Secret,
+        /// A phone number, or a Messaging Service SID (`MG...`).
+        from: String,
+        to: String,
+        /// Bodies are cut to this many characters.
+        max_length: usize,
+    },
+    /// PagerDuty Events API v2.
+    Pagerduty {
+        api_url: String,
+        routing_key: Secret,
+    },
+    /// Opsgenie Alert API.
+    Opsgenie {
+        api_url: String,
+        api_key: Secret,
+        priority: String,
+    },
+    /// A Matrix room, through the client-server API.
+    Matrix {
+        homeserver: Secret,
+        room_id: String,
+        token: Secret,
+    },
 }
 
 /// Delivery retries: exponential backoff from `initial` to `max`, `max_attempts` tries.
@@ -144,19 +172,72 @@ pub fn pick(t: &Templates, event: EventKind) -> Option<&String> {
         EventKind::Degraded => t.degraded.as_ref(),
         EventKind::Flapping => t.flapping.as_ref(),
         EventKind::Reminder => t.reminder.as_ref(),
+        EventKind::Acknowledged => t.acknowledged.as_ref(),
+        EventKind::Escalated => t.escalated.as_ref(),
         EventKind::Test => t.test.as_ref(),
     }
 }
 
 /// Every event kind, in the order they are documented.
-pub const EVENTS: [EventKind; 6] = [
+pub const EVENTS: [EventKind; 8] = [
     EventKind::Down,
     EventKind::Up,
     EventKind::Degraded,
     EventKind::Flapping,
     EventKind::Reminder,
+    EventKind::Acknowledged,
+    EventKind::Escalated,
     EventKind::Test,
 ];
+
+/// The events an incident tool (PagerDuty, Opsgenie) understands: its alert's life.
+pub const INCIDENT_EVENTS: [EventKind; 5] = [
+    EventKind::Down,
+    EventKind::Escalated,
+    EventKind::Acknowledged,
+    EventKind::Up,
+    EventKind::Test,
+];
+
+/// Who hears of `event` about `monitor`: its notifiers, and for what follows an
+/// escalation (reminders, the acknowledgment, the recovery) the notifiers of the steps
+/// that fired (`escalated`, 1-based); an escalation itself goes to its step only. Each
+/// name once, in order.
+#[must_use]
+pub fn recipients<'a>(
+    monitor: &'a crate::plan::Monitor,
+    event: &crate::state::Event,
+    escalated: &[u32],
+) -> Vec<&'a str> {
+    use crate::state::Event;
+    let step = |n: u32| {
+        monitor
+            .escalation
+            .get((n as usize).wrapping_sub(1))
+            .into_iter()
+            .flatten()
+    };
+    let names: Vec<&String> = match event {
+        Event::Escalated { step: n, .. } => step(*n).collect(),
+        Event::IncidentOpened { .. } | Event::Degraded { .. } | Event::Flapping { .. } => {
+            monitor.notify.iter().collect()
+        }
+        Event::ReminderDue { .. } | Event::Acknowledged { .. } | Event::IncidentResolved { .. } => {
+            monitor
+                .notify
+                .iter()
+                .chain(escalated.iter().flat_map(|n| step(*n)))
+                .collect()
+        }
+    };
+    let mut out: Vec<&str> = Vec::new();
+    for n in names {
+        if !out.contains(&n.as_str()) {
+            out.push(n);
+        }
+    }
+    out
+}
 
 /// The name an event kind has in the config and the store.
 #[must_use]
@@ -167,6 +248,8 @@ pub fn event_name(e: EventKind) -> &'static str {
         EventKind::Degraded => "degraded",
         EventKind::Flapping => "flapping",
         EventKind::Reminder => "reminder",
+        EventKind::Acknowledged => "acknowledged",
+        EventKind::Escalated => "escalated",
         EventKind::Test => "test",
     }
 }
@@ -181,6 +264,8 @@ pub fn kind_of(e: &crate::state::Event) -> EventKind {
         Event::Degraded { .. } => EventKind::Degraded,
         Event::Flapping { .. } => EventKind::Flapping,
         Event::ReminderDue { .. } => EventKind::Reminder,
+        Event::Acknowledged { .. } => EventKind::Acknowledged,
+        Event::Escalated { .. } => EventKind::Escalated,
     }
 }
 

@@ -63,7 +63,10 @@ pub async fn deliver(
     msg: &Message,
     delivery_id: &str,
 ) -> Sent {
-    let Some(request) = request(client, &n.target, msg) else {
+    if let Some(refused) = inapplicable(&n.target, msg) {
+        return refused;
+    }
+    let Some(request) = request(client, &n.target, msg, delivery_id) else {
         return match &n.target {
             Target::Email { .. } => email(&n.target, n.timeout, msg, delivery_id).await,
             Target::Exec { run } => exec(run, n.timeout, msg, delivery_id).await,
@@ -86,7 +89,25 @@ pub async fn deliver(
             };
         }
     };
-    classify(response, n.timeout).await
+    let sent = classify(response, n.timeout).await;
+    // A test through an incident tool opens an alert: close it again at once, so the
+    // test pages nobody for longer than it takes to read it.
+    if matches!(sent, Sent::Delivered { .. })
+        && msg.event == "test"
+        && let Some(close) = close_test(client, &n.target, delivery_id)
+    {
+        return match close.timeout(n.timeout).send().await {
+            Ok(r) => match classify(r, n.timeout).await {
+                Sent::Delivered { .. } => sent,
+                other => other,
+            },
+            Err(e) => Sent::Retry {
+                reason: format!("closing the test alert: {}", request_error(&e, n.timeout)),
+                after: None,
+            },
+        };
+    }
+    sent
 }
 
 /// The channel's HTTP request for a message; `None` for `exec`.
@@ -94,14 +115,245 @@ fn request(
     client: &reqwest::Client,
     target: &Target,
     msg: &Message,
+    delivery_id: &str,
 ) -> Option<reqwest::RequestBuilder> {
     Some(match target {
         Target::Exec { .. } | Target::Email { .. } => return None,
         Target::Gotify { .. } | Target::Pushover { .. } | Target::Teams { .. } => {
             extra_request(client, target, msg)?
         }
+        Target::Sms { .. }
+        | Target::Pagerduty { .. }
+        | Target::Opsgenie { .. }
+        | Target::Matrix { .. } => incident_request(client, target, msg, delivery_id)?,
         _ => more_request(client, target, msg)?,
     })
+}
+
+/// At most `n` characters of `t`, with an ellipsis when cut.
+fn cut(t: &str, n: usize) -> String {
+    if t.chars().count() <= n {
+        return t.to_owned();
+    }
+    let mut out: String = t.chars().take(n.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// An incident tool takes only the events of an incident's life (the config allows no
+/// others; this guards a stored alert from an older configuration).
+fn inapplicable(target: &Target, msg: &Message) -> Option<Sent> {
+    let tool = match target {
+        Target::Pagerduty { .. } => "pagerduty",
+        Target::Opsgenie { .. } => "opsgenie",
+        _ => return None,
+    };
+    let applies = match msg.event.as_str() {
+        "test" => true,
+        "down" | "escalated" | "acknowledged" | "up" => !msg.incident.is_empty(),
+        _ => false,
+    };
+    (!applies).then(|| Sent::Failed {
+        reason: format!("`{tool}` notifiers cannot send `{}` alerts", msg.event),
+    })
+}
+
+/// The incident key PagerDuty and Opsgenie follow: hbmon's incident id (a test alert's
+/// own delivery id), within their 255/512-character limits.
+fn incident_key(msg: &Message, delivery_id: &str, limit: usize) -> String {
+    let key = if msg.incident.is_empty() {
+        delivery_id
+    } else {
+        &msg.incident
+    };
+    key.chars().take(limit).collect()
+}
+
+/// The path segment of a value (`/` and the rest percent-encoded).
+fn segment(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// SMS (Twilio), PagerDuty, Opsgenie and Matrix requests.
+fn incident_request(
+    client: &reqwest::Client,
+    target: &Target,
+    msg: &Message,
+    delivery_id: &str,
+) -> Option<reqwest::RequestBuilder> {
+    Some(match target {
+        Target::Sms {
+            api_url,
+            account_sid,
+            token,
+            from,
+            to,
+            max_length,
+        } => {
+            let sender = if from.starts_with("MG") {
+                "MessagingServiceSid"
+            } else {
+                "From"
+            };
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("To", to)
+                .append_pair(sender, from)
+                .append_pair("Body", &cut(&msg.text, *max_length))
+                .finish();
+            client
+                .post(format!(
+                    "{api_url}/2010-04-01/Accounts/{}/Messages.json",
+                    segment(account_sid)
+                ))
+                .basic_auth(account_sid, Some(token.expose()))
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(form)
+        }
+        Target::Pagerduty {
+            api_url,
+            routing_key,
+        } => pagerduty(client, api_url, routing_key, msg, delivery_id),
+        Target::Opsgenie {
+            api_url,
+            api_key,
+            priority,
+        } => opsgenie(client, (api_url, api_key, priority), msg, delivery_id),
+        Target::Matrix {
+            homeserver,
+            room_id,
+            token,
+        } => {
+            let esc = |t: &str| {
+                t.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            };
+            // The transaction id is the delivery id: a retried send is the same event to
+            // the homeserver, never a second message.
+            let url = format!(
+                "{}/_matrix/client/v3/rooms/{}/send/m.room.message/{}",
+                homeserver.expose().trim_end_matches('/'),
+                segment(room_id),
+                segment(delivery_id)
+            );
+            json_body(
+                client.put(url).bearer_auth(token.expose()),
+                &json!({
+                    "msgtype": "m.text",
+                    "body": format!("{}\n{}", msg.title, msg.text),
+                    "format": "org.matrix.custom.html",
+                    "formatted_body": format!("<strong>{}</strong><br>{}", esc(&msg.title), esc(&msg.text).replace('\n', "<br>")),
+                }),
+            )
+        }
+        _ => return None,
+    })
+}
+
+/// PagerDuty Events API v2: trigger (down, escalated, test), acknowledge, resolve, all
+/// with hbmon's incident id as the `dedup_key`.
+fn pagerduty(
+    client: &reqwest::Client,
+    api_url: &str,
+    routing_key: &crate::config::raw::Secret,
+    msg: &Message,
+    delivery_id: &str,
+) -> reqwest::RequestBuilder {
+    let dedup_key = incident_key(msg, delivery_id, 255);
+    let body = match msg.event.as_str() {
+        "acknowledged" | "up" => json!({
+            "routing_key": routing_key.expose(),
+            "event_action": if msg.event == "up" { "resolve" } else { "acknowledge" },
+            "dedup_key": dedup_key,
+        }),
+        _ => json!({
+            "routing_key": routing_key.expose(),
+            "event_action": "trigger",
+            "dedup_key": dedup_key,
+            "client": "hbmon",
+            "payload": {
+                "summary": cut(&msg.text, 1024),
+                "source": msg.monitor,
+                "component": msg.monitor,
+                "severity": if msg.event == "test" { "info" } else { "critical" },
+                "timestamp": msg.at,
+                "custom_details": { "event": msg.event, "status": msg.status, "title": msg.title },
+            },
+        }),
+    };
+    json_body(client.post(format!("{api_url}/v2/enqueue")), &body)
+}
+
+/// Opsgenie Alert API: create (down, escalated, test), acknowledge and close, the alert
+/// found by its `alias`, hbmon's incident id.
+fn opsgenie(
+    client: &reqwest::Client,
+    (api_url, api_key, priority): (&String, &crate::config::raw::Secret, &String),
+    msg: &Message,
+    delivery_id: &str,
+) -> reqwest::RequestBuilder {
+    let alias = incident_key(msg, delivery_id, 512);
+    let auth = format!("GenieKey {}", api_key.expose());
+    let action = |what: &str, user: &str| {
+        json_body(
+            client
+                .post(format!(
+                    "{api_url}/v2/alerts/{}/{what}?identifierType=alias",
+                    segment(&alias)
+                ))
+                .header(reqwest::header::AUTHORIZATION, auth.as_str()),
+            &json!({ "user": cut(user, 100), "source": "hbmon", "note": cut(&msg.text, 25_000) }),
+        )
+    };
+    match msg.event.as_str() {
+        "acknowledged" => action("acknowledge", msg.ack_by.as_deref().unwrap_or("hbmon")),
+        "up" => action("close", "hbmon"),
+        _ => json_body(
+            client
+                .post(format!("{api_url}/v2/alerts"))
+                .header(reqwest::header::AUTHORIZATION, auth.as_str()),
+            &json!({
+                "message": cut(&msg.title, 130),
+                "alias": alias,
+                "description": cut(&msg.text, 15_000),
+                "priority": if msg.event == "test" { "P5" } else { priority.as_str() },
+                "source": "hbmon",
+                "entity": cut(&msg.monitor, 512),
+                "tags": ["hbmon"],
+                "details": { "event": msg.event, "status": msg.status },
+            }),
+        ),
+    }
+}
+
+/// The request that closes a test alert in an incident tool.
+fn close_test(
+    client: &reqwest::Client,
+    target: &Target,
+    delivery_id: &str,
+) -> Option<reqwest::RequestBuilder> {
+    let msg = Message {
+        event: "up".into(),
+        monitor: "hbmon-test".into(),
+        title: "hbmon test alert".into(),
+        text: "Test over: closed by hbmon.".into(),
+        body: None,
+        status: "up".into(),
+        at: String::new(),
+        incident: delivery_id.to_owned(),
+        ack_by: None,
+    };
+    match target {
+        Target::Pagerduty { .. } | Target::Opsgenie { .. } => {
+            incident_request(client, target, &msg, delivery_id)
+        }
+        _ => None,
+    }
 }
 
 /// Gotify, Pushover and Teams requests.
@@ -132,7 +384,6 @@ fn extra_request(
                 _ => "0",
             };
             // Pushover's limits: title 250, message 1024 characters.
-            let cut = |t: &str, n: usize| t.chars().take(n).collect::<String>();
             let form = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("token", token.expose())
                 .append_pair("user", user.expose())
@@ -288,13 +539,15 @@ async fn classify(response: reqwest::Response, timeout: Duration) -> Sent {
             response: excerpt,
         };
     }
-    // Telegram puts its rate limit in the body, `{"parameters": {"retry_after": 5}}`, and
-    // Discord as `{"retry_after": 1.5}` (seconds).
+    // Telegram puts its rate limit in the body, `{"parameters": {"retry_after": 5}}`,
+    // Discord as `{"retry_after": 1.5}` (seconds), Matrix in milliseconds.
     let retry_after = retry_after.or_else(|| {
         let v = serde_json::from_str::<serde_json::Value>(&text).ok()?;
         v["parameters"]["retry_after"]
             .as_f64()
             .or_else(|| v["retry_after"].as_f64())
+            // Matrix: `{"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 2000}`.
+            .or_else(|| v["retry_after_ms"].as_f64().map(|ms| ms / 1000.0))
             .filter(|s| s.is_finite() && *s >= 0.0)
             .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
     });
@@ -603,14 +856,10 @@ mod tests {
         );
     }
 
-    /// Every default template for every event, through every HTTP channel: the exact
-    /// request bodies, as snapshots.
-    #[test]
-    fn default_alerts_per_channel_and_event() {
-        let renderer = Renderer::new(Some(chrono_tz::Europe::Berlin));
-        let client = client().unwrap();
+    /// One target of every HTTP channel, for the snapshot.
+    fn snapshot_targets() -> Vec<(&'static str, Target)> {
         let url = || Secret::new("http://127.0.0.1:9/x".into());
-        let targets = [
+        vec![
             (
                 "webhook",
                 Target::Webhook {
@@ -656,28 +905,88 @@ mod tests {
                 },
             ),
             ("teams", Target::Teams { webhook_url: url() }),
-        ];
+            (
+                "sms",
+                Target::Sms {
+                    api_url: "http://127.0.0.1:9".into(),
+                    account_sid: format!("AC{}", "0".repeat(32)),
+                    token: Secret::new("authtoken".into()),
+                    from: "+15551234567".into(),
+                    to: "+15557654321".into(),
+                    max_length: 160,
+                },
+            ),
+            (
+                "pagerduty",
+                Target::Pagerduty {
+                    api_url: "http://127.0.0.1:9".into(),
+                    routing_key: Secret::new("R0UT1NGKEY".into()),
+                },
+            ),
+            (
+                "opsgenie",
+                Target::Opsgenie {
+                    api_url: "http://127.0.0.1:9".into(),
+                    api_key: Secret::new("genie".into()),
+                    priority: "P2".into(),
+                },
+            ),
+            (
+                "matrix",
+                Target::Matrix {
+                    homeserver: url(),
+                    room_id: "!room:example.org".into(),
+                    token: Secret::new("syt_token".into()),
+                },
+            ),
+        ]
+    }
+
+    /// Every default template for every event, through every HTTP channel: the exact
+    /// request bodies, as snapshots.
+    #[test]
+    fn default_alerts_per_channel_and_event() {
+        let renderer = Renderer::new(Some(chrono_tz::Europe::Berlin));
+        let client = client().unwrap();
+        let targets = snapshot_targets();
         let mut out = String::new();
         for (name, target) in targets {
             let n = notifier(target);
             for event in EVENTS {
                 let ctx = sample_json(event, "api");
                 let msg = renderer.message(&ctx, event, &n, None, &Templates::default());
-                let req = request(&client, &n.target, &msg).unwrap().build().unwrap();
+                writeln!(out, "== {name} {}", event_name(event)).unwrap();
+                if let Some(refused) = inapplicable(&n.target, &msg) {
+                    writeln!(out, "(not sent: {refused:?})").unwrap();
+                    continue;
+                }
+                let req = request(&client, &n.target, &msg, "hbmon-7-ops")
+                    .unwrap()
+                    .build()
+                    .unwrap();
+                let target = req.url();
+                writeln!(
+                    out,
+                    "{} {}{}",
+                    req.method(),
+                    target.path(),
+                    target.query().map(|q| format!("?{q}")).unwrap_or_default()
+                )
+                .unwrap();
                 let body = req
                     .body()
                     .and_then(|b| b.as_bytes())
                     .map(|b| String::from_utf8_lossy(b).into_owned())
                     .unwrap_or_default();
-                let headers: Vec<String> = ["title", "priority", "tags"]
-                    .iter()
-                    .filter_map(|h| {
-                        req.headers()
-                            .get(*h)
-                            .map(|v| format!("{h}: {}", v.to_str().unwrap()))
-                    })
-                    .collect();
-                writeln!(out, "== {name} {}", event_name(event)).unwrap();
+                let headers: Vec<String> =
+                    ["title", "priority", "tags", "authorization", "content-type"]
+                        .iter()
+                        .filter_map(|h| {
+                            req.headers()
+                                .get(*h)
+                                .map(|v| format!("{h}: {}", v.to_str().unwrap()))
+                        })
+                        .collect();
                 for h in &headers {
                     writeln!(out, "{h}").unwrap();
                 }

@@ -7,7 +7,8 @@
 //! (`status`, `reason`, `latency_ms`, `at`), `incident` (`id`, `opened_at`,
 //! `resolved_at`, `downtime_s`, `cause`, `parent`, `reminder`), `children` (the
 //! `depends_on` children failing with it, for a parent's alert), `flapping` (`changes`,
-//! `window_s`), `notifier` and `now`. Filters: `datetime` (an RFC 3339 time in the
+//! `window_s`), `ack` (`by`, `note`, `at`, `until`; acknowledged alerts), `escalation`
+//! (`step`, `after_s`; escalated alerts), `notifier` and `now`. Filters: `datetime` (an RFC 3339 time in the
 //! config's `timezone`, optional strftime format), `duration` (seconds as `3h 2m`),
 //! `markdown_escape` (Telegram MarkdownV2), and minijinja's builtins (`tojson`, `upper`,
 //! ...).
@@ -41,6 +42,12 @@ pub fn default_text(event: EventKind) -> &'static str {
         EventKind::Reminder => {
             "{{ monitor.name }} is still DOWN since {{ incident.opened_at | datetime }} ({{ incident.downtime_s | duration }}): {{ result.reason }}"
         }
+        EventKind::Acknowledged => {
+            "{{ monitor.name }}'s outage was acknowledged by {{ ack.by }}{% if ack.note %}: {{ ack.note }}{% endif %}{% if ack.until %} (until {{ ack.until | datetime }}){% endif %}"
+        }
+        EventKind::Escalated => {
+            "{{ monitor.name }} is still DOWN and nobody has acknowledged it after {{ escalation.after_s | duration }} (escalation step {{ escalation.step }}): {{ result.reason }}"
+        }
         EventKind::Test => {
             "Test alert from hbmon through {{ notifier }}: if you can read this, {{ notifier }} works."
         }
@@ -64,6 +71,13 @@ pub struct Message {
     /// The result's status, for colours and priorities.
     pub status: String,
     pub at: String,
+    /// The incident's id (`api-1767600600000`): PagerDuty's `dedup_key`, Opsgenie's
+    /// `alias`. Empty outside an incident.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub incident: String,
+    /// Who acknowledged (acknowledged alerts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ack_by: Option<String>,
 }
 
 /// The environment with every filter; templates are rendered from strings.
@@ -197,6 +211,14 @@ impl Renderer {
                 .unwrap_or("unknown")
                 .to_owned(),
             at: ctx["now"].as_str().unwrap_or("").to_owned(),
+            // A test alert is its own incident (the sender keys it by its delivery id).
+            incident: if event == EventKind::Test {
+                String::new()
+            } else {
+                ctx["incident"]["id"].as_str().unwrap_or("").to_owned()
+            },
+            ack_by: (event == EventKind::Acknowledged)
+                .then(|| ctx["ack"]["by"].as_str().unwrap_or("").to_owned()),
         }
     }
 }
@@ -210,6 +232,8 @@ pub fn title(monitor: &str, event: EventKind) -> String {
         EventKind::Degraded => format!("{monitor} is DEGRADED"),
         EventKind::Flapping => format!("{monitor} is FLAPPING"),
         EventKind::Reminder => format!("{monitor} is still DOWN"),
+        EventKind::Acknowledged => format!("{monitor} DOWN: acknowledged"),
+        EventKind::Escalated => format!("{monitor} is DOWN, unacknowledged"),
         EventKind::Test => "hbmon test alert".to_owned(),
     }
 }
@@ -261,7 +285,28 @@ pub fn context(
             reminder,
             ..
         } => (Some(*opened_at), None, *reminder),
+        Event::Acknowledged { opened_at, .. } | Event::Escalated { opened_at, .. } => {
+            (Some(*opened_at), None, 0)
+        }
         Event::Degraded { .. } | Event::Flapping { .. } => (None, None, 0),
+    };
+    let ack = match event {
+        Event::Acknowledged {
+            at,
+            by,
+            note,
+            until,
+            ..
+        } => {
+            json!({ "by": by, "note": note, "at": rfc(*at), "until": until.map(rfc).unwrap_or_default() })
+        }
+        _ => json!({ "by": "", "note": "", "at": "", "until": "" }),
+    };
+    let escalation = match event {
+        Event::Escalated { step, after, .. } => {
+            json!({ "step": step, "after_s": after.as_secs_f64() })
+        }
+        _ => json!({ "step": 0, "after_s": 0.0 }),
     };
     let downtime = opened_at.map_or(0.0, |o| {
         resolved_at
@@ -306,6 +351,8 @@ pub fn context(
         },
         "children": children,
         "flapping": { "changes": changes, "window_s": window },
+        "ack": ack,
+        "escalation": escalation,
         "notifier": "",
         "now": rfc(now),
     })
@@ -321,7 +368,11 @@ pub fn sample_context(event: EventKind) -> Value {
 #[must_use]
 pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
     let status = match event {
-        EventKind::Down | EventKind::Reminder | EventKind::Flapping => "down",
+        EventKind::Down
+        | EventKind::Reminder
+        | EventKind::Flapping
+        | EventKind::Acknowledged
+        | EventKind::Escalated => "down",
         EventKind::Degraded => "degraded",
         EventKind::Up | EventKind::Test => "up",
     };
@@ -350,6 +401,16 @@ pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
         },
         "children": if event == EventKind::Down { json!(["checkout", "search"]) } else { json!([]) },
         "flapping": { "changes": 5, "window_s": 600.0 },
+        "ack": if event == EventKind::Acknowledged {
+            json!({ "by": "alice", "note": "looking into it", "at": "2026-01-05T08:14:00Z", "until": "2026-01-05T10:14:00Z" })
+        } else {
+            json!({ "by": "", "note": "", "at": "", "until": "" })
+        },
+        "escalation": if event == EventKind::Escalated {
+            json!({ "step": 1, "after_s": 900.0 })
+        } else {
+            json!({ "step": 0, "after_s": 0.0 })
+        },
         "notifier": "ops",
         "title": format!("{monitor} is DOWN"),
         "message": "api is DOWN: HTTP 500",
