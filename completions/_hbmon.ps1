@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show one monitor''s incidents and recent observations from the store')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge a monitor''s open incident: reminders and escalation stop, and its notifiers hear who took it on. Applied by the running `watch` (through the store)')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send a test alert through a notifier, or show what an alert would say')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)')
@@ -120,6 +121,27 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
         'hbmon;history' {
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many recent observations to show')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'hbmon;ack' {
+            [CompletionResult]::new('--note', '--note', [CompletionResultType]::ParameterName, 'A note for the people alerted ("restarting the database")')
+            [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'The acknowledgment lapses after this long and reminders resume (default: when the incident resolves)')
+            [CompletionResult]::new('--by', '--by', [CompletionResultType]::ParameterName, 'Who acknowledges (default: `$SUDO_USER`, else `$USER`, with the host name)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'How long to wait for the running `watch` to apply it')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file')
             [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
@@ -302,6 +324,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show one monitor''s incidents and recent observations from the store')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Acknowledge a monitor''s open incident: reminders and escalation stop, and its notifiers hear who took it on. Applied by the running `watch` (through the store)')
             [CompletionResult]::new('simulate', 'simulate', [CompletionResultType]::ParameterValue, 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send a test alert through a notifier, or show what an alert would say')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)')
@@ -321,6 +344,9 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             break
         }
         'hbmon;help;history' {
+            break
+        }
+        'hbmon;help;ack' {
             break
         }
         'hbmon;help;simulate' {

@@ -16,6 +16,9 @@ _hbmon() {
             ",$1")
                 cmd="hbmon"
                 ;;
+            hbmon,ack)
+                cmd="hbmon__subcmd__ack"
+                ;;
             hbmon,check)
                 cmd="hbmon__subcmd__check"
                 ;;
@@ -48,6 +51,9 @@ _hbmon() {
                 ;;
             hbmon,watch)
                 cmd="hbmon__subcmd__watch"
+                ;;
+            hbmon__subcmd__help,ack)
+                cmd="hbmon__subcmd__help__subcmd__ack"
                 ;;
             hbmon__subcmd__help,check)
                 cmd="hbmon__subcmd__help__subcmd__check"
@@ -113,12 +119,62 @@ _hbmon() {
 
     case "${cmd}" in
         hbmon)
-            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version check watch status history simulate notify run validate schema completions help"
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version check watch status history ack simulate notify run validate schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "auto human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__ack)
+            opts="-c -q -v -h -V --note --for --by --wait --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --note)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -263,8 +319,22 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__help)
-            opts="check watch status history simulate notify run validate schema completions help"
+            opts="check watch status history ack simulate notify run validate schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__help__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand watch 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)'
             cand status 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents'
             cand history 'Show one monitor''s incidents and recent observations from the store'
+            cand ack 'Acknowledge a monitor''s open incident: reminders and escalation stop, and its notifiers hear who took it on. Applied by the running `watch` (through the store)'
             cand simulate 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
             cand notify 'Send a test alert through a notifier, or show what an alert would say'
             cand run 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
@@ -113,6 +114,26 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;history'= {
             cand --limit 'How many recent observations to show'
             cand --format 'Output format'
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'hbmon;ack'= {
+            cand --note 'A note for the people alerted ("restarting the database")'
+            cand --for 'The acknowledgment lapses after this long and reminders resume (default: when the incident resolves)'
+            cand --by 'Who acknowledges (default: `$SUDO_USER`, else `$USER`, with the host name)'
+            cand --wait 'How long to wait for the running `watch` to apply it'
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
@@ -282,6 +303,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand watch 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)'
             cand status 'Show every monitor''s state from the store: since when, last reason, uptime, open incidents'
             cand history 'Show one monitor''s incidents and recent observations from the store'
+            cand ack 'Acknowledge a monitor''s open incident: reminders and escalation stop, and its notifiers hear who took it on. Applied by the running `watch` (through the store)'
             cand simulate 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
             cand notify 'Send a test alert through a notifier, or show what an alert would say'
             cand run 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
@@ -297,6 +319,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;help;status'= {
         }
         &'hbmon;help;history'= {
+        }
+        &'hbmon;help;ack'= {
         }
         &'hbmon;help;simulate'= {
         }

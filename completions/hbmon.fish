@@ -39,6 +39,7 @@ complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "check" -d 'Run every se
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "watch" -d 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)'
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "status" -d 'Show every monitor\'s state from the store: since when, last reason, uptime, open incidents'
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "history" -d 'Show one monitor\'s incidents and recent observations from the store'
+complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "ack" -d 'Acknowledge a monitor\'s open incident: reminders and escalation stop, and its notifiers hear who took it on. Applied by the running `watch` (through the store)'
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "simulate" -d 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "notify" -d 'Send a test alert through a notifier, or show what an alert would say'
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "run" -d 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
@@ -117,6 +118,21 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s q -l quiet -d 'P
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s V -l version -d 'Print version'
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l note -d 'A note for the people alerted ("restarting the database")' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l for -d 'The acknowledgment lapses after this long and reminders resume (default: when the incident resolves)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l by -d 'Who acknowledges (default: `$SUDO_USER`, else `$USER`, with the host name)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l wait -d 'How long to wait for the running `watch` to apply it' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
+human\t''
+json\t''"
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -s q -l quiet -d 'Print only problems: failing monitors and errors'
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -s h -l help -d 'Print help'
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s f -l file -d 'Read timelines from this file, one per line (`#` starts a comment)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l start -d 'The virtual clock\'s start (RFC 3339), for schedules and windows' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l format -d 'Output format' -r -f -a "human\t''
@@ -218,16 +234,17 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s q -l quiet -
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "check" -d 'Run every selected monitor once, print a report, exit with the worst status'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "watch" -d 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "status" -d 'Show every monitor\'s state from the store: since when, last reason, uptime, open incidents'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "history" -d 'Show one monitor\'s incidents and recent observations from the store'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "simulate" -d 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "notify" -d 'Send a test alert through a notifier, or show what an alert would say'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "run" -d 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "validate" -d 'Load and check the configuration without probing; report every problem at once'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "schema" -d 'Print the JSON schema of the configuration file'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "completions" -d 'Print shell completions'
-complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history simulate notify run validate schema completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "check" -d 'Run every selected monitor once, print a report, exit with the worst status'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "watch" -d 'Run forever: probe on schedule, debounce, keep state in the store (a systemd unit)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "status" -d 'Show every monitor\'s state from the store: since when, last reason, uptime, open incidents'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "history" -d 'Show one monitor\'s incidents and recent observations from the store'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "ack" -d 'Acknowledge a monitor\'s open incident: reminders and escalation stop, and its notifiers hear who took it on. Applied by the running `watch` (through the store)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "simulate" -d 'Feed made-up observations through the real scheduler and state machine with a virtual clock, and print which alerts would fire when'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "notify" -d 'Send a test alert through a notifier, or show what an alert would say'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "run" -d 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "validate" -d 'Load and check the configuration without probing; report every problem at once'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "schema" -d 'Print the JSON schema of the configuration file'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "completions" -d 'Print shell completions'
+complete -c hbmon -n "__fish_hbmon_using_subcommand help; and not __fish_seen_subcommand_from check watch status history ack simulate notify run validate schema completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hbmon -n "__fish_hbmon_using_subcommand help; and __fish_seen_subcommand_from notify" -f -a "test" -d 'Render a test alert and send it through one notifier now (not through the outbox); print the receiver\'s answer. Exit 0 when delivered, 74 when not'
 complete -c hbmon -n "__fish_hbmon_using_subcommand help; and __fish_seen_subcommand_from notify" -f -a "preview" -d 'Render the alert a monitor\'s notifiers would send for an event, without sending'

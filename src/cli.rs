@@ -76,6 +76,9 @@ pub enum Command {
     Status(StatusArgs),
     /// Show one monitor's incidents and recent observations from the store.
     History(HistoryArgs),
+    /// Acknowledge a monitor's open incident: reminders and escalation stop, and its
+    /// notifiers hear who took it on. Applied by the running `watch` (through the store).
+    Ack(AckArgs),
     /// Feed made-up observations through the real scheduler and state machine with a
     /// virtual clock, and print which alerts would fire when.
     Simulate(SimulateArgs),
@@ -210,6 +213,25 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReadFormat::Human)]
     pub format: ReadFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// The monitor whose open incident to acknowledge.
+    pub monitor: String,
+    /// A note for the people alerted ("restarting the database").
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub note: String,
+    /// The acknowledgment lapses after this long and reminders resume (default: when
+    /// the incident resolves).
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+    pub for_: Option<std::time::Duration>,
+    /// Who acknowledges (default: `$SUDO_USER`, else `$USER`, with the host name).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// How long to wait for the running `watch` to apply it.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

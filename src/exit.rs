@@ -16,10 +16,14 @@ pub const CRITICAL: u8 = 2;
 pub const UNKNOWN: u8 = 3;
 /// Bad command-line flags or arguments.
 pub const USAGE: u8 = 64;
+/// Nothing to act on: `hbmon ack` of a monitor without an open incident.
+pub const UNAVAILABLE: u8 = 69;
 /// An internal error: a bug in hbmon.
 pub const SOFTWARE: u8 = 70;
 /// An I/O error outside the configuration: writing output, reading the store.
 pub const IO: u8 = 74;
+/// Accepted but not done yet: `hbmon ack` queued while no `watch` runs.
+pub const TEMPFAIL: u8 = 75;
 /// The configuration is unreadable or invalid (YAML, schema or semantic error).
 pub const CONFIG: u8 = 78;
 
@@ -30,11 +34,21 @@ pub const TABLE: &[(u8, &str, &str)] = &[
     (CRITICAL, "CRITICAL", "at least one monitor is down"),
     (UNKNOWN, "UNKNOWN", "a monitor could not be evaluated"),
     (USAGE, "USAGE", "bad flags or arguments"),
+    (
+        UNAVAILABLE,
+        "UNAVAILABLE",
+        "nothing to act on (`ack`: no open incident)",
+    ),
     (SOFTWARE, "SOFTWARE", "internal error"),
     (
         IO,
         "IO",
         "I/O error (writing output, store unreadable, disk full)",
+    ),
+    (
+        TEMPFAIL,
+        "TEMPFAIL",
+        "queued, not applied yet (`ack` while no `watch` runs)",
     ),
     (CONFIG, "CONFIG", "configuration unreadable or invalid"),
 ];

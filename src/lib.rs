@@ -69,6 +69,7 @@ pub fn run(cli: &Cli) -> Result<u8, Error> {
         Command::Status(args) => cmd::status::status(&cli.global, args),
         Command::History(args) => cmd::status::history(&cli.global, args),
         Command::Simulate(args) => cmd::simulate::run(&cli.global, args),
+        Command::Ack(args) => cmd::ack::run(&cli.global, args),
         Command::Notify(c) => cmd::notify::run(&cli.global, c),
         Command::Run(args) => cmd::run::run(&cli.global, args),
         Command::Validate => cmd::validate::run(&cli.global),

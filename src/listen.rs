@@ -3,8 +3,11 @@
 //! checked (id, token, size) and handed to the watch loop through a channel; the read-only
 //! endpoints use what the loop publishes and the store (read alongside the writer).
 //!
+//! `POST /api/ack/<monitor>` acknowledges an outage (through the loop, like a ping).
+//!
 //! Errors are JSON: `{"error": "..."}` with 401 (token), 404 (id or path), 413 (body over
-//! the hard limit), 429 (more than `max_pings_per_second` for one heartbeat). Tokens are compared in constant time and never logged.
+//! the hard limit), 429 (more than `max_pings_per_second` for one heartbeat), 409 (nothing
+//! to acknowledge). Tokens are compared in constant time and never logged.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -40,10 +43,47 @@ pub struct Ping {
     pub body: String,
 }
 
+/// A request to acknowledge a monitor's outage (`POST /api/ack/<monitor>`, or from the
+/// store for `hbmon ack`).
+#[derive(Debug, Clone)]
+pub struct Ack {
+    pub monitor: String,
+    pub who: String,
+    pub note: String,
+    pub until: Option<SystemTime>,
+    /// Only if this is the outage that is open (`hbmon ack` read it before asking).
+    pub opened_at: Option<SystemTime>,
+}
+
+impl From<crate::store::AckRequest> for Ack {
+    fn from(r: crate::store::AckRequest) -> Ack {
+        Ack {
+            monitor: r.monitor,
+            who: r.who,
+            note: r.note,
+            until: r.until,
+            opened_at: r.opened_at,
+        }
+    }
+}
+
+/// An applied acknowledgment.
+#[derive(Debug, Clone)]
+pub struct Acked {
+    /// The incident's id, as alerts carry it.
+    pub incident: String,
+    pub by: String,
+    pub until: Option<SystemTime>,
+}
+
+/// An ack on its way to the loop, with where to send the answer.
+pub type AckCall = (Ack, tokio::sync::oneshot::Sender<Result<Acked, String>>);
+
 /// What the handlers share with the loop.
 #[derive(Debug)]
 pub struct Shared {
     pub tx: tokio::sync::mpsc::UnboundedSender<Ping>,
+    pub acks: tokio::sync::mpsc::UnboundedSender<AckCall>,
     /// Heartbeat names and their own tokens (replaced on reload).
     pub heartbeats: RwLock<HashMap<String, Option<Secret>>>,
     /// The listener's token, for heartbeats without their own.
@@ -113,6 +153,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/status", get(api_status))
+        .route("/api/ack/{monitor}", axum::routing::post(api_ack))
         .route("/", get(page))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(DefaultBodyLimit::max(HARD_BODY_LIMIT))
@@ -235,6 +276,119 @@ fn accept(
         return error(StatusCode::SERVICE_UNAVAILABLE, "hbmon is stopping");
     }
     (StatusCode::OK, "OK\n").into_response()
+}
+
+/// The body of `POST /api/ack/<monitor>` (all optional).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AckBody {
+    note: Option<String>,
+    /// A duration (`2h`): the ack lapses then, and reminders resume.
+    #[serde(rename = "for")]
+    for_: Option<String>,
+    by: Option<String>,
+}
+
+/// `POST /api/ack/<monitor>`: acknowledge the monitor's open incident. Needs
+/// `listen.token` (Bearer or `?token=`); answers 200 with the incident, 404 for an unknown
+/// monitor, 409 when there is nothing to acknowledge.
+async fn api_ack(
+    State(shared): State<Arc<Shared>>,
+    Path(monitor): Path<String>,
+    query: Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let expected = shared
+        .token
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let Some(expected) = expected else {
+        return error(
+            StatusCode::FORBIDDEN,
+            "acknowledging over HTTP needs `listen.token` in the configuration",
+        );
+    };
+    let given = query.get("token").map(String::as_str).or_else(|| {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+    });
+    if !given.is_some_and(|g| {
+        constant_time_eq::constant_time_eq(g.as_bytes(), expected.expose().as_bytes())
+    }) {
+        return error(StatusCode::UNAUTHORIZED, "missing or wrong token");
+    }
+    let known = shared
+        .monitors
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .any(|(n, _)| *n == monitor);
+    if !known {
+        return error(StatusCode::NOT_FOUND, "no monitor with this name");
+    }
+    let Ok(body) = body else {
+        return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 1 MiB");
+    };
+    let req: AckBody = if body.iter().all(u8::is_ascii_whitespace) {
+        AckBody::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(b) => b,
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    &format!(
+                        "the body must be JSON like {{\"note\": \"...\", \"for\": \"2h\", \"by\": \"alice\"}}: {e}"
+                    ),
+                );
+            }
+        }
+    };
+    let now = SystemTime::now();
+    let until = match req
+        .for_
+        .as_deref()
+        .map(|f| humantime::parse_duration(f.trim()))
+    {
+        None => None,
+        Some(Ok(d)) if !d.is_zero() => Some(now + d),
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "`for` must be a duration such as `30m` or `2h`",
+            );
+        }
+    };
+    let cut = |t: String, n: usize| t.chars().take(n).collect::<String>();
+    let ack = Ack {
+        monitor: monitor.clone(),
+        who: cut(req.by.unwrap_or_else(|| "api".into()), 100),
+        note: cut(req.note.unwrap_or_default(), 1000),
+        until,
+        opened_at: None,
+    };
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if shared.acks.send((ack, reply)).is_err() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "hbmon is stopping");
+    }
+    match tokio::time::timeout(Duration::from_secs(10), answer).await {
+        Ok(Ok(Ok(acked))) => (
+            StatusCode::OK,
+            axum::Json(json!({
+                "acknowledged": monitor,
+                "incident": acked.incident,
+                "by": acked.by,
+                "until": acked.until.map(|t| humantime::format_rfc3339_seconds(t).to_string()),
+            })),
+        )
+            .into_response(),
+        Ok(Ok(Err(why))) => error(StatusCode::CONFLICT, &why),
+        _ => error(StatusCode::SERVICE_UNAVAILABLE, "hbmon did not answer"),
+    }
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {

@@ -1938,7 +1938,7 @@ fn http_method(m: raw::HttpMethod) -> reqwest::Method {
 }
 
 /// A hint for an unknown name: the closest known one, or what exists.
-fn suggest(name: &str, names: &[&str], block: &str) -> String {
+pub(crate) fn suggest(name: &str, names: &[&str], block: &str) -> String {
     match names.iter().find(|n| strsim::jaro_winkler(name, n) >= 0.8) {
         Some(n) => format!("did you mean `{n}`?"),
         None if names.is_empty() => format!("there is no `{block}` block; declare it there"),

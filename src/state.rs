@@ -513,7 +513,13 @@ pub fn acknowledge(
     let Some(Announced::Down { opened_at, ack, .. }) = next.announced.as_mut() else {
         return Err(AckError::NoIncident);
     };
-    if expect.is_some_and(|e| e != *opened_at) {
+    // Compared in milliseconds, the precision the store keeps.
+    let millis = |t: SystemTime| {
+        t.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis()
+    };
+    if expect.is_some_and(|e| millis(e) != millis(*opened_at)) {
         return Err(AckError::Stale);
     }
     *ack = Some(Ack {

@@ -328,6 +328,8 @@ pub struct IncidentRow {
     pub resolved_at: Option<SystemTime>,
     pub cause: String,
     pub parent: Option<String>,
+    /// Who acknowledged it, when, with what note.
+    pub acked: Option<(SystemTime, String, String)>,
 }
 
 /// An alert event as stored.
@@ -873,7 +875,7 @@ impl Store {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT monitor, opened_at, resolved_at, cause, parent FROM incidents
+                "SELECT monitor, opened_at, resolved_at, cause, parent, acked_at, acked_by, ack_note FROM incidents
                  WHERE (?1 IS NULL OR monitor = ?1) AND (?2 = 0 OR resolved_at IS NULL)
                  ORDER BY opened_at DESC, id DESC LIMIT ?3",
             )
@@ -888,6 +890,14 @@ impl Store {
                         resolved_at: r.get::<_, Option<i64>>(2)?.map(time),
                         cause: r.get(3)?,
                         parent: r.get(4)?,
+                        acked: match r.get::<_, Option<i64>>(5)? {
+                            Some(at) => Some((
+                                time(at),
+                                r.get::<_, Option<String>>(6)?.unwrap_or_default(),
+                                r.get::<_, Option<String>>(7)?.unwrap_or_default(),
+                            )),
+                            None => None,
+                        },
                     })
                 },
             )

@@ -1,5 +1,6 @@
 //! One file per subcommand; each is a short orchestration of the layers below.
 
+pub mod ack;
 pub mod check;
 pub mod completions;
 pub mod notify;

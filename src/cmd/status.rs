@@ -172,6 +172,12 @@ fn status_doc(lines: &[Line], open: &[IncidentRow]) -> serde_json::Value {
                 "last_reason": r.and_then(|r| r.last_reason.clone()),
                 "uptime_percent": l.uptime.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "incident": open.iter().find(|i| i.monitor == l.name).map(incident_json),
+                "acknowledged": r.and_then(|r| r.state.ack(SystemTime::now())).map(|a| json!({
+                    "by": a.by,
+                    "note": a.note,
+                    "at": rfc(a.at),
+                    "until": a.until.map(rfc),
+                })),
             })
         })
         .collect();
@@ -189,6 +195,7 @@ fn incident_json(i: &IncidentRow) -> serde_json::Value {
         "duration_s": i.resolved_at.unwrap_or_else(SystemTime::now).duration_since(i.opened_at).unwrap_or_default().as_secs(),
         "cause": i.cause,
         "parent": i.parent,
+        "acknowledged": i.acked.as_ref().map(|(at, by, note)| json!({ "at": rfc(*at), "by": by, "note": note })),
     })
 }
 
@@ -238,6 +245,28 @@ fn status_human(
                 ago(i.opened_at, now),
                 i.cause
             )?;
+            let ack = lines
+                .iter()
+                .find(|l| l.name == i.monitor)
+                .and_then(|l| l.row.as_ref())
+                .and_then(|r| r.state.ack(now));
+            if let Some(a) = ack {
+                let note = if a.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", a.note)
+                };
+                let until = a
+                    .until
+                    .map(|u| format!(" until {}", rfc(u)))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "    acknowledged by {} {}{until}{note}",
+                    a.by,
+                    ago(a.at, now)
+                )?;
+            }
         }
     }
     Ok(())

@@ -83,7 +83,8 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         )),
         None => None,
     };
-    let (writer, writer_thread) = Writer::spawn(store);
+    let (acks_tx, acks_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (writer, writer_thread) = Writer::spawn(store, acks_tx);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -99,6 +100,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         sender: &shared,
         listening,
         pings,
+        acks: acks_rx,
     };
     let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, services));
     let _ = stop_http.send(());
@@ -139,8 +141,10 @@ fn start_listener(
     let listening = match listener {
         Some((std_listener, settings)) => {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let (acks_tx, acks) = tokio::sync::mpsc::unbounded_channel();
             let hooks = Arc::new(crate::listen::Shared {
                 tx,
+                acks: acks_tx,
                 heartbeats: std::sync::RwLock::new(heartbeat_tokens(plan)),
                 token: std::sync::RwLock::new(settings.token.clone()),
                 max_body: settings.max_body,
@@ -179,7 +183,11 @@ fn start_listener(
                 }
             });
             tracing::info!(address = %settings.address, "listening");
-            Some(Listening { hooks, rx })
+            Some(Listening {
+                hooks,
+                rx,
+                acks: Some(acks),
+            })
         }
         None => None,
     };
@@ -190,6 +198,8 @@ fn start_listener(
 struct Listening {
     hooks: Arc<crate::listen::Shared>,
     rx: tokio::sync::mpsc::UnboundedReceiver<crate::listen::Ping>,
+    /// Taken by the loop, which selects on it beside `rx`.
+    acks: Option<tokio::sync::mpsc::UnboundedReceiver<crate::listen::AckCall>>,
 }
 
 /// What the loop talks to besides the probes.
@@ -199,6 +209,8 @@ struct Services<'a> {
     listening: Option<Listening>,
     /// What the pings said, per heartbeat, as stored.
     pings: HashMap<String, crate::heartbeat::Pings>,
+    /// Ack requests found in the store by the writer thread.
+    acks: tokio::sync::mpsc::UnboundedReceiver<crate::store::AckRequest>,
 }
 
 /// Heartbeat names and their own tokens, for the listener.
@@ -347,6 +359,69 @@ impl Core {
         }
     }
 
+    /// Acknowledge a monitor's announced outage: the state and the acknowledged alert
+    /// (to the incident's notifiers) go into the batch together.
+    fn acknowledge(
+        &mut self,
+        req: crate::listen::Ack,
+        now: SystemTime,
+    ) -> Result<crate::listen::Acked, String> {
+        if req.until.is_some_and(|u| u <= now) {
+            return Err("the acknowledgment had already lapsed".into());
+        }
+        let ack = crate::state::Ack {
+            at: now,
+            by: req.who,
+            note: req.note,
+            until: req.until,
+        };
+        let name = req.monitor;
+        let escalated = self
+            .engine
+            .state(&name)
+            .map(|s| s.escalated().to_vec())
+            .unwrap_or_default();
+        let event = self
+            .engine
+            .acknowledge(&name, &ack, req.opened_at, &mut self.batch)
+            .map_err(|e| format!("cannot acknowledge `{name}`: {e}"))?;
+        log_events(&name, std::slice::from_ref(&event));
+        let state = self.engine.state(&name).cloned().unwrap_or_default();
+        let opened_at = state.announced_down().unwrap_or(now);
+        let result = (
+            state.status.unwrap_or(crate::status::Status::Down),
+            state
+                .incident
+                .as_ref()
+                .map_or_else(String::new, |i| i.reason.clone()),
+            Duration::ZERO,
+            now,
+        );
+        render_alerts(
+            &self.engine,
+            &self.alerts,
+            &name,
+            std::slice::from_ref(&event),
+            &result,
+            &escalated,
+            &mut self.batch,
+        );
+        self.batch
+            .acked
+            .push((name.clone(), opened_at, ack.clone()));
+        Ok(crate::listen::Acked {
+            incident: format!(
+                "{name}-{}",
+                opened_at
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis()
+            ),
+            by: ack.by,
+            until: ack.until,
+        })
+    }
+
     /// Every monitor's status for the upstream ping (seeds 000/001's payload).
     fn upstream_payload(&self) -> serde_json::Value {
         let mut services = serde_json::Map::new();
@@ -413,6 +488,7 @@ async fn main_loop(
         sender,
         mut listening,
         pings,
+        acks: mut stored_acks,
     } = services;
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
@@ -455,6 +531,7 @@ async fn main_loop(
     let mut flush = tokio::time::interval(args.flush_interval);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut prune = tokio::time::interval(PRUNE_EVERY);
+    let mut http_acks = listening.as_mut().and_then(|l| l.acks.take());
     let watchdog = sd_notify::watchdog_enabled();
     notify(&[NotifyState::Ready]);
     tracing::info!("ready");
@@ -494,6 +571,14 @@ async fn main_loop(
             () = tokio::time::sleep(sleep) => {}
             Some(done) = done_rx.recv() => core.observe(done.row),
             Some(ping) = next_ping(&mut listening) => core.on_ping(ping),
+            Some(req) = stored_acks.recv() => {
+                let id = req.id;
+                let outcome = core.acknowledge(req.into(), SystemTime::now());
+                core.batch.ack_outcomes.push((id, SystemTime::now(), outcome.map_or_else(|e| e, |_| "acknowledged".into())));
+            }
+            Some((req, reply)) = next_ack(&mut http_acks) => {
+                let _ = reply.send(core.acknowledge(req, SystemTime::now()));
+            }
             Some(url) = next_upstream(&mut upstream) => {
                 if let Some(client) = &upstream_client {
                     tokio::spawn(ping_upstream(client.clone(), url, core.upstream_payload()));
@@ -503,6 +588,7 @@ async fn main_loop(
                 if !core.batch.is_empty() {
                     writer.send(Job::Commit(Box::new(std::mem::take(&mut core.batch))));
                 }
+                writer.send(Job::PollAcks);
                 core.publish_metrics(listening.as_ref());
                 if watchdog.is_some() {
                     notify(&[NotifyState::Watchdog]);
@@ -627,6 +713,16 @@ async fn futures_any(
         }
     }
     false
+}
+
+/// The next acknowledgment through the listener, or never without one.
+async fn next_ack(
+    acks: &mut Option<tokio::sync::mpsc::UnboundedReceiver<crate::listen::AckCall>>,
+) -> Option<crate::listen::AckCall> {
+    match acks {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The next ping, or never without a listener.
@@ -858,40 +954,42 @@ impl Alerts {
 /// Every event is logged too, whether or not a notifier hears of it.
 fn log_events(monitor: &str, events: &[Event]) {
     for e in events {
+        // When it happened (the probe's time), which the log line's own time trails.
+        let at = humantime::format_rfc3339_millis(e.at()).to_string();
         match e {
             Event::IncidentOpened { reason, .. } => {
-                tracing::warn!(monitor, event = "down", %reason, "{monitor} is DOWN: {reason}");
+                tracing::warn!(monitor, at = %at, event = "down", %reason, "{monitor} is DOWN: {reason}");
             }
             Event::IncidentResolved { downtime, .. } => tracing::info!(
-                monitor,
+                monitor, at = %at,
                 event = "up",
                 downtime_ms = downtime.as_millis() as u64,
                 "{monitor} is UP again after {}",
                 crate::humanize::span(*downtime)
             ),
             Event::Degraded { reason, .. } => {
-                tracing::warn!(monitor, event = "degraded", %reason, "{monitor} is DEGRADED: {reason}");
+                tracing::warn!(monitor, at = %at, event = "degraded", %reason, "{monitor} is DEGRADED: {reason}");
             }
             Event::Flapping { changes, .. } => tracing::warn!(
-                monitor,
+                monitor, at = %at,
                 event = "flapping",
                 "{monitor} is FLAPPING ({changes} changes); alerts held until it settles"
             ),
             Event::ReminderDue { reminder, .. } => tracing::warn!(
-                monitor,
+                monitor, at = %at,
                 event = "reminder",
                 reminder,
                 "{monitor} is still DOWN (reminder {reminder})"
             ),
             Event::Acknowledged { by, note, .. } => tracing::info!(
-                monitor,
+                monitor, at = %at,
                 event = "acknowledged",
                 by = %by,
                 note = %note,
                 "{monitor}'s outage acknowledged by {by}"
             ),
             Event::Escalated { step, .. } => tracing::warn!(
-                monitor,
+                monitor, at = %at,
                 event = "escalated",
                 step,
                 "{monitor} is still DOWN and unacknowledged: escalation step {step}"
@@ -941,6 +1039,8 @@ enum Job {
     Commit(Box<Batch>),
     Prune(SystemTime),
     Forget(String),
+    /// Look for new ack requests from `hbmon ack`.
+    PollAcks,
 }
 
 /// The writer thread's handle: it owns the store, so the loop never waits for the disk.
@@ -950,7 +1050,10 @@ struct Writer {
 
 impl Writer {
     /// Start the thread. It returns whether everything it was given got committed.
-    fn spawn(mut store: Store) -> (Writer, std::thread::JoinHandle<bool>) {
+    fn spawn(
+        mut store: Store,
+        acks: tokio::sync::mpsc::UnboundedSender<crate::store::AckRequest>,
+    ) -> (Writer, std::thread::JoinHandle<bool>) {
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("hbmon-store".into())
@@ -959,6 +1062,9 @@ impl Writer {
                 // tried again: a full disk or a long lock loses nothing while hbmon runs.
                 let mut pending = Batch::default();
                 let mut failing = false;
+                // Ack requests handed to the loop (each once; an unanswered one is found
+                // again after a restart, as its answer commits with its effect).
+                let mut acks_seen = 0;
                 loop {
                     let job = if failing {
                         match rx.recv_timeout(Duration::from_secs(1)) {
@@ -996,6 +1102,15 @@ impl Writer {
                                 tracing::error!("{e}");
                             }
                         }
+                        Some(Job::PollAcks) => match store.pending_acks(acks_seen) {
+                            Ok(found) => {
+                                for r in found {
+                                    acks_seen = r.id;
+                                    let _ = acks.send(r);
+                                }
+                            }
+                            Err(e) => tracing::debug!("ack requests not read: {e}"),
+                        },
                         None => {}
                     }
                     if pending.is_empty() {

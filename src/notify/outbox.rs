@@ -144,8 +144,10 @@ async fn deliver_one(
     let sent = send::deliver(client, n, &row.message, &row.delivery_id).await;
     let result = match &sent {
         Sent::Delivered { status, .. } => {
+            // Recorded first: "delivered" in the log means the store knows it too.
+            let marked = lock(store).mark_delivered(row.id, attempts, now);
             tracing::info!(notifier = %n.name, monitor = %row.monitor, event = %row.message.event, delivery = %row.delivery_id, attempts, status, "alert delivered");
-            lock(store).mark_delivered(row.id, attempts, now)
+            marked
         }
         Sent::Retry { reason, after } if attempts < n.retry.max_attempts => {
             let seed = u64::try_from(row.id)

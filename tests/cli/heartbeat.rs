@@ -20,7 +20,7 @@ fn config(port: u16, extra: &str) -> String {
 }
 
 /// A raw HTTP/1.1 request; returns (status, body).
-fn request(
+pub(crate) fn request(
     port: u16,
     method: &str,
     path: &str,

@@ -14,6 +14,7 @@ mod harness;
 mod heartbeat;
 mod icmp;
 mod notify;
+mod oncall;
 mod probes;
 mod secrets;
 mod simulate;

@@ -13,13 +13,13 @@ use crate::harness::hbmon;
 use crate::watch::{Daemon, Switch, msg};
 
 /// A wiremock server on its own runtime (kept alive by the returned value).
-struct Receiver {
+pub(crate) struct Receiver {
     runtime: tokio::runtime::Runtime,
     server: MockServer,
 }
 
 impl Receiver {
-    fn start() -> Receiver {
+    pub(crate) fn start() -> Receiver {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -29,16 +29,40 @@ impl Receiver {
         Receiver { runtime, server }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         self.server.uri()
     }
 
-    fn mount(&self, mock: Mock) {
+    pub(crate) fn mount(&self, mock: Mock) {
         self.runtime.block_on(mock.mount(&self.server));
     }
 
     fn reset(&self) {
         self.runtime.block_on(self.server.reset());
+    }
+
+    /// Requests received, as (method, path and query, authorization, body).
+    pub(crate) fn requests(&self) -> Vec<(String, String, String, String)> {
+        self.runtime
+            .block_on(self.server.received_requests())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.method.to_string(),
+                    match r.url.query() {
+                        Some(q) => format!("{}?{q}", r.url.path()),
+                        None => r.url.path().to_owned(),
+                    },
+                    r.headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned(),
+                    String::from_utf8_lossy(&r.body).into_owned(),
+                )
+            })
+            .collect()
     }
 
     /// Requests received, as (path, delivery id, body).

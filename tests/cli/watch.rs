@@ -174,6 +174,14 @@ impl Daemon {
         }
     }
 
+    /// Every JSON log line read so far.
+    pub fn seen_lines(&self) -> Vec<Value> {
+        self.seen
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
     pub fn committed(&mut self) -> u64 {
         self.wait_for("a committed batch", |l| msg(l) == "committed")["observations"]
             .as_u64()
