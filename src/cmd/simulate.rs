@@ -5,7 +5,9 @@
 //!
 //! A timeline is `name: word word ... [@ interval]`; words are `ok`/`up`, `warn`,
 //! `fail`/`down`, `unknown`, or `-` for a run without an observation (a probe that never
-//! answered before the next run). A word may repeat: `fail*5`.
+//! answered before the next run). A word may repeat: `fail*5`. `ack` (or `ack/2h`, an
+//! acknowledgment that lapses after 2 h) acknowledges the open incident just before the
+//! next probe, as `hbmon ack` would.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -29,9 +31,17 @@ use crate::store::{Batch, ObservationRow};
 #[derive(Debug, PartialEq)]
 struct Timeline {
     monitor: String,
-    /// `None` is `-`.
-    steps: Vec<Option<Status>>,
+    steps: Vec<Step>,
     every: Option<Duration>,
+}
+
+/// One word of a timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    /// A run: its observation (`None` is `-`).
+    Probe(Option<Status>),
+    /// Acknowledge before the next run, for this long (`None`: until it resolves).
+    Ack(Option<Duration>),
 }
 
 fn parse_timeline(text: &str) -> Result<Timeline, String> {
@@ -61,16 +71,25 @@ fn parse_timeline(text: &str) -> Result<Timeline, String> {
             None => (word, 1),
         };
         let step = if word == "-" {
-            None
+            Step::Probe(None)
+        } else if word == "ack" {
+            Step::Ack(None)
+        } else if let Some(d) = word.strip_prefix("ack/") {
+            Step::Ack(Some(
+                humantime::parse_duration(d)
+                    .ok()
+                    .filter(|d| !d.is_zero())
+                    .ok_or_else(|| format!("`{word}`: write `ack/2h` for a 2-hour ack"))?,
+            ))
         } else {
-            Some(status_word(word).ok_or_else(|| {
-                format!("`{word}` is not a status (use ok, warn, fail, unknown or -)")
-            })?)
+            Step::Probe(Some(status_word(word).ok_or_else(|| {
+                format!("`{word}` is not a status (use ok, warn, fail, unknown, - or ack)")
+            })?))
         };
         steps.extend(std::iter::repeat_n(step, times));
     }
     let monitor = name.trim().to_owned();
-    if monitor.is_empty() || steps.is_empty() {
+    if monitor.is_empty() || !steps.iter().any(|s| matches!(s, Step::Probe(_))) {
         return Err("a timeline needs a monitor name and at least one status".into());
     }
     Ok(Timeline {
@@ -85,15 +104,41 @@ struct Fired {
     at: SystemTime,
     monitor: String,
     event: Event,
+    /// The notifiers that would send it.
+    to: Vec<String>,
+}
+
+/// Who would be told of `event` (routing and each notifier's `events`).
+fn recipients(
+    engine: &Engine,
+    notifiers: &crate::notify::Notifications,
+    name: &str,
+    event: &Event,
+    escalated: &[u32],
+) -> Vec<String> {
+    let Some(m) = engine.monitor(name) else {
+        return Vec::new();
+    };
+    let kind = crate::notify::kind_of(event);
+    crate::notify::recipients(m, event, escalated)
+        .into_iter()
+        .filter(|n| {
+            notifiers
+                .notifiers
+                .get(*n)
+                .is_some_and(|n| n.events.contains(&kind))
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
     let timelines = timelines(args)?;
     let start = humantime::parse_rfc3339_weak(&args.start)
         .map_err(|_| Error::Usage(format!("--start `{}`: not an RFC 3339 time", args.start)))?;
-    let mut config = match plan::load(&global.config) {
-        Ok(p) => p.monitors,
-        Err(Error::ConfigRead { .. }) => Vec::new(),
+    let (mut config, notifiers) = match plan::load(&global.config) {
+        Ok(p) => (p.monitors, p.notifications),
+        Err(Error::ConfigRead { .. }) => (Vec::new(), crate::notify::Notifications::default()),
         Err(e) => return Err(e),
     };
     let mut monitors = Vec::new();
@@ -127,8 +172,25 @@ pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
             .map(|m| (m.name.clone(), known_up.clone()))
             .collect()
     };
-    let mut engine = Engine::new(monitors, stored, start);
-    let mut remaining: HashMap<String, std::vec::IntoIter<Option<Status>>> = timelines
+    let engine = Engine::new(monitors, stored, start);
+    let fired = play(engine, timelines, &notifiers, start)?;
+    let mut out = std::io::stdout().lock();
+    let written = match args.format {
+        ReadFormat::Human => human(&mut out, &fired, start),
+        ReadFormat::Json => json_out(&mut out, &fired, start),
+    };
+    written.map_err(|e| Error::io("cannot write the simulation", e))?;
+    Ok(crate::exit::OK)
+}
+
+/// Run the timelines on the virtual clock; the alerts that would fire, in order.
+fn play(
+    mut engine: Engine,
+    timelines: Vec<Timeline>,
+    notifiers: &crate::notify::Notifications,
+    start: SystemTime,
+) -> Result<Vec<Fired>, Error> {
+    let mut remaining: HashMap<String, std::vec::IntoIter<Step>> = timelines
         .into_iter()
         .map(|t| (t.monitor, t.steps.into_iter()))
         .collect();
@@ -138,7 +200,25 @@ pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
         let Some(now) = engine.next_due() else { break };
         for run in engine.take_due(now) {
             let name = run.monitor.name.clone();
-            let step = remaining.get_mut(&name).and_then(Iterator::next);
+            let mut step = None;
+            while let Some(next) = remaining.get_mut(&name).and_then(Iterator::next) {
+                match next {
+                    Step::Probe(p) => {
+                        step = Some(p);
+                        break;
+                    }
+                    Step::Ack(lasts) => {
+                        fired.push(acknowledge(
+                            &mut engine,
+                            notifiers,
+                            &name,
+                            lasts,
+                            now,
+                            start,
+                        )?);
+                    }
+                }
+            }
             let Some(step) = step else {
                 remaining.remove(&name);
                 engine.abandon(&name);
@@ -157,23 +237,59 @@ pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
                 reason: format!("simulated {}", status.name()),
                 details: None,
             };
+            let before = engine
+                .state(&name)
+                .map(|s| s.escalated().to_vec())
+                .unwrap_or_default();
             for event in engine.observe(row, now, &mut batch) {
+                let mut escalated = engine
+                    .state(&name)
+                    .map(|s| s.escalated().to_vec())
+                    .unwrap_or_default();
+                if escalated.len() < before.len() {
+                    escalated.clone_from(&before);
+                }
                 fired.push(Fired {
                     at: now,
                     monitor: name.clone(),
+                    to: recipients(&engine, notifiers, &name, &event, &escalated),
                     event,
                 });
             }
             batch = Batch::default();
         }
     }
-    let mut out = std::io::stdout().lock();
-    let written = match args.format {
-        ReadFormat::Human => human(&mut out, &fired, start),
-        ReadFormat::Json => json_out(&mut out, &fired, start),
+    Ok(fired)
+}
+
+/// A timeline's `ack`: acknowledge now, as `hbmon ack` would.
+fn acknowledge(
+    engine: &mut Engine,
+    notifiers: &crate::notify::Notifications,
+    name: &str,
+    lasts: Option<Duration>,
+    now: SystemTime,
+    start: SystemTime,
+) -> Result<Fired, Error> {
+    let ack = crate::state::Ack {
+        at: now,
+        by: "simulate".into(),
+        note: String::new(),
+        until: lasts.map(|d| now + d),
     };
-    written.map_err(|e| Error::io("cannot write the simulation", e))?;
-    Ok(crate::exit::OK)
+    let event = engine
+        .acknowledge(name, &ack, None, &mut Batch::default())
+        .map_err(|e| Error::Usage(format!("`{name}`: `ack` at {}: {e}", offset(now, start))))?;
+    let escalated = engine
+        .state(name)
+        .map(|s| s.escalated().to_vec())
+        .unwrap_or_default();
+    Ok(Fired {
+        at: now,
+        monitor: name.to_owned(),
+        to: recipients(engine, notifiers, name, &event, &escalated),
+        event,
+    })
 }
 
 /// The timelines from the arguments and `--file`.
@@ -275,9 +391,14 @@ fn human(out: &mut dyn Write, fired: &[Fired], start: SystemTime) -> std::io::Re
     }
     for f in fired {
         let (kind, text) = describe(&f.event, start);
+        let to = if f.to.is_empty() {
+            String::new()
+        } else {
+            format!("  -> {}", f.to.join(", "))
+        };
         writeln!(
             out,
-            "{:>9}  {}  {:10} {:9} {text}",
+            "{:>9}  {}  {:10} {:9} {text}{to}",
             offset(f.at, start),
             humantime::format_rfc3339_seconds(f.at),
             f.monitor,
@@ -299,6 +420,7 @@ fn json_out(out: &mut dyn Write, fired: &[Fired], start: SystemTime) -> std::io:
                 "event": f.event.kind(),
                 "label": kind,
                 "text": text,
+                "notify": f.to,
             })
         })
         .collect();
@@ -312,20 +434,26 @@ mod tests {
 
     #[test]
     fn timelines_parse() {
-        let t = parse_timeline("api: ok fail*3 - warn @ 10s").unwrap();
+        let t = parse_timeline("api: ok fail*3 - ack warn ack/2h ok @ 10s").unwrap();
         assert_eq!(t.monitor, "api");
         assert_eq!(t.every, Some(Duration::from_secs(10)));
+        let p = |s| Step::Probe(Some(s));
         assert_eq!(
             t.steps,
             vec![
-                Some(Status::Up),
-                Some(Status::Down),
-                Some(Status::Down),
-                Some(Status::Down),
-                None,
-                Some(Status::Degraded)
+                p(Status::Up),
+                p(Status::Down),
+                p(Status::Down),
+                p(Status::Down),
+                Step::Probe(None),
+                Step::Ack(None),
+                p(Status::Degraded),
+                Step::Ack(Some(Duration::from_secs(7200))),
+                p(Status::Up),
             ]
         );
+        assert!(parse_timeline("api: ack").is_err());
+        assert!(parse_timeline("api: ok ack/soon").is_err());
         assert!(parse_timeline("api ok").is_err());
         assert!(
             parse_timeline("api: ok maybe")

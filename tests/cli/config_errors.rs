@@ -253,3 +253,45 @@ fn watch_settings_are_checked_too() {
     }
     snapshots().bind(|| insta::assert_snapshot!("broken_watch_config", out.stderr));
 }
+
+const BROKEN_ONCALL: &str = r##"version: 1
+notifiers:
+  chat: { type: slack, webhook_url: "https://hooks.example.com/x" }
+  quiet: { type: slack, webhook_url: "https://hooks.example.com/y", events: [down, up] }
+  pd: { type: pagerduty, routing_key: abc, events: [down, degraded] }
+  og: { type: opsgenie, token: k, priority: P9 }
+  two: { type: sms, account_sid: AC0123456789abcdef0123456789abcdef, token: t, from: "+15551234567", to: ["+15557654321", "+15550000000"] }
+  bad: { type: sms, account_sid: SID, token: t, from: "5551234", to: ["0800"], max_length: 5000 }
+  mx: { type: matrix, url: "https://matrix.example.org", room_id: "#ops:example.org", token: t, chat_id: "1" }
+monitors:
+  - name: api
+    tcp: { host: 127.0.0.1, port: 1 }
+    notify: [chat, { after: 30m, notify: [pd] }, { after: 15m, notify: [chat] }, { after: 1h, notify: [quiet, nobody] }]
+"##;
+
+#[test]
+fn oncall_settings_are_checked_too() {
+    let out = hbmon().config(BROKEN_ONCALL).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    for want in [
+        "`pagerduty` notifier follows incidents and cannot send `degraded`",
+        "unknown priority",
+        "an `sms` notifier texts one number",
+        "not a Twilio account SID",
+        "not a phone number or Messaging Service SID",
+        "not a phone number",
+        "must be between 20 and 1600",
+        "not a Matrix room id",
+        "`chat_id` does not apply to a `matrix` notifier",
+        "escalation steps must come in increasing order of `after`",
+        "`quiet` is an escalation step but does not send `escalated` alerts",
+        "unknown notifier `nobody`",
+    ] {
+        assert!(
+            out.stderr.contains(want),
+            "missing {want:?} in\n{}",
+            out.stderr
+        );
+    }
+    assert!(out.stderr.contains("13 problems"), "{}", out.stderr);
+}

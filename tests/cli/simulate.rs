@@ -128,3 +128,115 @@ fn a_ten_minute_outage_with_reminders_every_3_minutes() {
         ]
     );
 }
+
+const ONCALL: &str = r#"version: 1
+notifiers:
+  chat: { type: slack, webhook_url: "https://hooks.example.com/x" }
+  pd: { type: pagerduty, routing_key: abc }
+  lead: { type: webhook, url: "https://example.com/lead", events: [escalated, up] }
+monitors:
+  - name: api
+    tcp: { host: 127.0.0.1, port: 1 }
+    interval: 1m
+    failure_threshold: 2
+    repeat_every: 10m
+    notify: [chat, { after: 15m, notify: [pd] }, { after: 30m, notify: [lead] }]
+"#;
+
+fn routed(out: &crate::harness::Output) -> Vec<String> {
+    out.json()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}@{}m -> {}",
+                e["event"].as_str().unwrap(),
+                e["offset_s"].as_u64().unwrap() / 60,
+                e["notify"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        })
+        .collect()
+}
+
+/// Escalation on the virtual clock: unacknowledged, each step fires once at its delay
+/// after the down alert (at +2m) and its notifiers hear the rest of the incident (the
+/// pager is resolved); PagerDuty gets no reminders (not an incident-tool event).
+#[test]
+fn escalation_steps_fire_once_each_when_nobody_acknowledges() {
+    let out = hbmon()
+        .config(ONCALL)
+        .args(["simulate", "--format", "json", "api: ok fail*40 ok"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        routed(&out),
+        [
+            "down@2m -> chat",
+            "reminder@12m -> chat",
+            "escalated@17m -> pd",
+            "reminder@22m -> chat",
+            "escalated@32m -> lead",
+            "reminder@32m -> chat",
+            "up@41m -> chat,pd,lead",
+        ]
+    );
+}
+
+/// Acknowledged before the first step: no step ever fires and reminders stop; an ack that
+/// lapses (`ack/20m`) skips the step it covered, then reminders resume at once and the
+/// later step fires on time.
+#[test]
+fn an_acknowledgment_before_a_step_keeps_it_from_firing() {
+    let out = hbmon()
+        .config(ONCALL)
+        .args([
+            "simulate",
+            "--format",
+            "json",
+            "api: ok fail*5 ack fail*40 ok",
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        routed(&out),
+        [
+            "down@2m -> chat",
+            "acknowledged@6m -> chat",
+            "up@46m -> chat"
+        ]
+    );
+    let out = hbmon()
+        .config(ONCALL)
+        .args([
+            "simulate",
+            "--format",
+            "json",
+            "api: ok fail*5 ack/20m fail*40 ok",
+        ])
+        .run();
+    assert_eq!(
+        routed(&out),
+        [
+            "down@2m -> chat",
+            "acknowledged@6m -> chat",
+            "reminder@26m -> chat",
+            "escalated@32m -> lead",
+            "reminder@36m -> chat",
+            "up@46m -> chat,lead",
+        ]
+    );
+    // Nothing open: the ack is refused, as `hbmon ack` would be.
+    let out = hbmon()
+        .config(ONCALL)
+        .args(["simulate", "api: ok ack ok"])
+        .run();
+    assert_eq!(out.code, 64);
+    assert!(out.stderr.contains("no open incident"), "{}", out.stderr);
+}
