@@ -190,8 +190,8 @@ pub enum NotifyCommand {
     Preview {
         /// The monitor.
         monitor: String,
-        /// down, up, degraded, flapping, reminder or test.
-        #[arg(value_parser = ["down", "up", "degraded", "flapping", "reminder", "test"])]
+        /// down, up, degraded, flapping, reminder, acknowledged, escalated or test.
+        #[arg(value_parser = ["down", "up", "degraded", "flapping", "reminder", "acknowledged", "escalated", "test"])]
         event: String,
     },
 }
