@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -94,7 +93,7 @@ pub struct Shared {
     /// Per-monitor metrics, published by the loop.
     pub metrics: RwLock<String>,
     /// The store, for `/api/status` and the store figures of `/metrics`.
-    pub db: PathBuf,
+    pub db: crate::store::Location,
     /// The configuration's monitors, `(name, paused)`, for `/api/status`.
     pub monitors: RwLock<Vec<(String, bool)>>,
     /// Renders the status page (times in the config's time zone).
@@ -409,19 +408,15 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
     let db = shared.db.clone();
-    let store = tokio::task::spawn_blocking(move || {
-        let size = std::fs::metadata(&db).map_or(0, |m| m.len())
-            + std::fs::metadata(db.with_extension("db-wal")).map_or(0, |m| m.len());
-        let pending = crate::store::Store::open_read(&db)
-            .and_then(|s| s.outbox_pending())
-            .unwrap_or(-1);
-        (size, pending)
+    let store = tokio::task::spawn_blocking(move || match crate::store::Store::open_read(&db) {
+        Ok(s) => (s.size().unwrap_or(0), s.outbox_pending().unwrap_or(-1)),
+        Err(_) => (0, -1),
     })
     .await
     .unwrap_or((0, -1));
     let _ = write!(
         text,
-        "# HELP hbmon_store_bytes Size of the SQLite store (with its WAL).\n# TYPE hbmon_store_bytes gauge\nhbmon_store_bytes {}\n# HELP hbmon_outbox_pending Alerts waiting for delivery.\n# TYPE hbmon_outbox_pending gauge\nhbmon_outbox_pending {}\n# HELP hbmon_up Whether the scheduler is running.\n# TYPE hbmon_up gauge\nhbmon_up {}\n",
+        "# HELP hbmon_store_bytes Size of the store (SQLite: the file with its WAL; PostgreSQL: the database).\n# TYPE hbmon_store_bytes gauge\nhbmon_store_bytes {}\n# HELP hbmon_outbox_pending Alerts waiting for delivery.\n# TYPE hbmon_outbox_pending gauge\nhbmon_outbox_pending {}\n# HELP hbmon_up Whether the scheduler is running.\n# TYPE hbmon_up gauge\nhbmon_up {}\n",
         store.0,
         store.1,
         u8::from(shared.healthy())

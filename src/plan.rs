@@ -63,6 +63,8 @@ pub struct Listen {
 #[derive(Debug, Clone)]
 pub struct StoreSettings {
     pub path: Option<PathBuf>,
+    /// A PostgreSQL store: its location (URL and CA certificates).
+    pub postgres: Option<crate::store::Location>,
     pub retention: Duration,
 }
 
@@ -787,8 +789,43 @@ impl Builder<'_> {
     }
 
     fn store(&mut self, doc: &load::Document) -> StoreSettings {
+        let d = &doc.store;
+        let url = self.secret("/store", "url", d.url.as_ref(), d.url_file.as_deref());
+        let postgres = if let Some(url) = url {
+            if d.path.is_some() {
+                self.error(
+                    At::key("/store/path"),
+                    "`path` and `url` exclude each other",
+                )
+                .hint = Some("`path` is a SQLite file, `url` a PostgreSQL database".into());
+            }
+            if !(url.expose().starts_with("postgres://")
+                || url.expose().starts_with("postgresql://"))
+            {
+                // It may hold a password: never quoted.
+                self.error(At::value("/store/url"), "not a PostgreSQL URL")
+                    .hint = Some("postgres://user:password@host:5432/database".into());
+            }
+            let ca_pem = d.ca_file.as_ref().and_then(|f| {
+                std::fs::read(self.base_dir.join(f))
+                    .map_err(|e| {
+                        self.error(At::value("/store/ca_file"), format!("cannot read it: {e}"));
+                    })
+                    .ok()
+            });
+            Some(crate::store::Location::Postgres { url, ca_pem })
+        } else {
+            if d.ca_file.is_some() {
+                self.error(
+                    At::key("/store/ca_file"),
+                    "`ca_file` applies to a PostgreSQL `url` only",
+                );
+            }
+            None
+        };
         StoreSettings {
             path: doc.store.path.as_ref().map(|p| self.base_dir.join(p)),
+            postgres,
             retention: self
                 .duration("/store/retention", doc.store.retention.as_ref())
                 .unwrap_or(DEFAULT_RETENTION),

@@ -22,7 +22,7 @@ use crate::exit;
 use crate::plan::{self, Plan, StoreSettings};
 use crate::probe;
 use crate::state::Event;
-use crate::store::{Batch, ObservationRow, Store};
+use crate::store::{Batch, Location, ObservationRow, Store};
 
 /// How often retention is applied.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -31,13 +31,22 @@ const MAX_PENDING: usize = 1_000_000;
 /// The loop wakes at least this often (clock changes, the watchdog).
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 
-/// The store file: `--db`, else `store.path`, else `$STATE_DIRECTORY/hbmon.db` (set by
-/// systemd's `StateDirectory=`), else `hbmon.db` in the working directory.
+/// The store: `--db` (a file or a `postgres://` URL), else `store.url`, else `store.path`,
+/// else `$STATE_DIRECTORY/hbmon.db` (set by systemd's `StateDirectory=`), else `hbmon.db`
+/// in the working directory.
 #[must_use]
-pub fn db_path(flag: Option<&Path>, store: Option<&StoreSettings>) -> PathBuf {
+pub fn db_path(flag: Option<&Path>, store: Option<&StoreSettings>) -> Location {
     if let Some(p) = flag {
-        return p.to_owned();
+        return Location::parse(&p.to_string_lossy());
     }
+    if let Some(l) = store.and_then(|s| s.postgres.clone()) {
+        return l;
+    }
+    Location::Sqlite(db_file(store))
+}
+
+/// The SQLite file of the store.
+fn db_file(store: Option<&StoreSettings>) -> PathBuf {
     if let Some(p) = store.and_then(|s| s.path.clone()) {
         return p;
     }
@@ -135,7 +144,7 @@ fn start_listener(
     runtime: &tokio::runtime::Runtime,
     listener: Option<(std::net::TcpListener, crate::plan::Listen)>,
     plan: &Plan,
-    db: &Path,
+    db: &Location,
 ) -> Result<(Option<Listening>, tokio::sync::oneshot::Sender<()>), Error> {
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let listening = match listener {
@@ -150,7 +159,7 @@ fn start_listener(
                 max_body: settings.max_body,
                 tick: std::sync::atomic::AtomicU64::new(0),
                 metrics: std::sync::RwLock::new(String::new()),
-                db: db.to_owned(),
+                db: db.clone(),
                 monitors: std::sync::RwLock::new(
                     plan.monitors
                         .iter()

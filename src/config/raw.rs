@@ -404,14 +404,22 @@ pub struct FlappingDef {
     pub window: DurationStr,
 }
 
-/// The SQLite store of `hbmon watch`.
+/// The store of `hbmon watch`: a SQLite file (the default) or a PostgreSQL database.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Store {
-    /// Database file (default `hbmon.db` in `$STATE_DIRECTORY` when systemd sets it, else
-    /// in the working directory); `--db` overrides it. Relative paths are relative to this
-    /// file.
+    /// SQLite database file (default `hbmon.db` in `$STATE_DIRECTORY` when systemd sets it,
+    /// else in the working directory); `--db` overrides it. Relative paths are relative to
+    /// this file.
     pub path: Option<String>,
+    /// A PostgreSQL database instead: `postgres://user:password@host:5432/hbmon` (a secret;
+    /// `${VAR}` for the password, or `url_file`). `?sslmode=require` insists on TLS
+    /// (verified); the default uses TLS when the server offers it.
+    pub url: Option<Secret>,
+    /// File holding `url`.
+    pub url_file: Option<String>,
+    /// PostgreSQL: trust the CA certificates in this PEM file instead of the system store.
+    pub ca_file: Option<String>,
     /// Observations older than this are deleted (default `30d`); incidents are kept.
     pub retention: Option<DurationStr>,
 }

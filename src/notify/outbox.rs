@@ -4,8 +4,8 @@
 //! earlier one is pending, so alerts arrive in the order they happened. Notifiers are
 //! served concurrently, each in order.
 
+use crate::store::Location;
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
@@ -22,7 +22,7 @@ const PASS_EVERY: Duration = Duration::from_millis(200);
 
 /// Start the sender thread; it stops soon after `stop` is set.
 pub fn spawn(
-    db: PathBuf,
+    db: Location,
     notifiers: Shared,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
@@ -43,7 +43,7 @@ pub fn spawn(
         })
 }
 
-async fn run(db: PathBuf, notifiers: Shared, stop: Arc<AtomicBool>) {
+async fn run(db: Location, notifiers: Shared, stop: Arc<AtomicBool>) {
     let store = match Store::open_sender(&db) {
         Ok(s) => Arc::new(Mutex::new(s)),
         Err(e) => {
@@ -204,7 +204,7 @@ mod tests {
             .mount(&server)
             .await;
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
+        let path = Location::Sqlite(dir.path().join("s.db"));
         let mut writer = Store::open(&path).unwrap();
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let mut batch = Batch::default();

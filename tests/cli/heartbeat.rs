@@ -55,7 +55,7 @@ pub(crate) fn request(
 }
 
 fn store(dir: &std::path::Path) -> hbmon::store::Store {
-    hbmon::store::Store::open_read(&dir.join("hbmon.db")).unwrap()
+    hbmon::store::Store::open_read(&hbmon::store::Location::Sqlite(dir.join("hbmon.db"))).unwrap()
 }
 
 #[test]

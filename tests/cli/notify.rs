@@ -193,7 +193,7 @@ fn every_channel_gets_the_down_and_the_up() {
     );
     assert!(lines.contains(" up hbmon-"), "{lines}");
     // Every delivery is recorded; secrets are in no log line and not in the store.
-    let store = hbmon::store::Store::open_read(&run.dir().join("hbmon.db")).unwrap();
+    let store = crate::watch::store(run.dir());
     let outbox = store.outbox().unwrap();
     assert_eq!(outbox.len(), 12);
     assert!(
@@ -590,7 +590,7 @@ fn upstream_status_and_the_connectivity_gate() {
     let payload: Value = serde_json::from_str(&got.last().unwrap().2).unwrap();
     assert_eq!(payload["services"]["disk"]["status"], "up");
     assert!(payload["services"]["web"].is_object(), "{payload}");
-    let store = hbmon::store::Store::open_read(&run.dir().join("hbmon.db")).unwrap();
+    let store = crate::watch::store(run.dir());
     let obs = store.observations("web", 1).unwrap();
     assert!(
         obs[0]

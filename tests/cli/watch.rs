@@ -230,8 +230,8 @@ fn db(dir: &Path) -> PathBuf {
     dir.join("hbmon.db")
 }
 
-fn store(dir: &Path) -> hbmon::store::Store {
-    hbmon::store::Store::open_read(&db(dir)).unwrap()
+pub(crate) fn store(dir: &Path) -> hbmon::store::Store {
+    hbmon::store::Store::open_read(&hbmon::store::Location::Sqlite(db(dir))).unwrap()
 }
 
 #[test]

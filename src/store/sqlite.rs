@@ -1,33 +1,22 @@
-//! The SQLite store of `watch`: observations, the state machine's state per monitor,
-//! incidents, and the alert events that the notifier's outbox delivers.
-//!
-//! - WAL mode, `synchronous=NORMAL` (a committed batch survives a crash of hbmon; a power
-//!   cut may lose the last batch, never corrupt the file), a busy timeout so that
-//!   `hbmon status` can read while `watch` writes.
-//! - Versioned migrations keyed on `PRAGMA user_version`; a store written by a newer hbmon
-//!   is refused, never "repaired"; a file that is not a SQLite database (or is corrupt) is
-//!   reported with its path, never recreated.
-//! - Everything from one batch (observations, states, incident changes, events) is one
-//!   transaction, so after `kill -9` the store holds whole batches and the restored state
-//!   matches the incidents and events it produced: nothing is alerted twice.
-//! - One writer: `watch` holds an exclusive `flock` on `<db>.lock` while it runs.
-//!
-//! Times are stored as Unix milliseconds.
+//! The SQLite backend: one file, WAL mode, `synchronous=NORMAL`, a busy timeout so that
+//! readers work alongside the writer, migrations on `PRAGMA user_version`, and the
+//! one-writer `flock` on `<db>.lock`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+use super::{
+    AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, ObservationRow, OutboxRow,
+    SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
+};
 use crate::error::Error;
-use crate::state::{Event, MonitorState};
 use crate::status::Status;
 
-/// The schema version this build writes; `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
-pub const SCHEMA_VERSION: i64 = 4;
-
-const MIGRATIONS: &[&str] = &[
+/// `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
+pub(super) const MIGRATIONS: &[&str] = &[
     r"
 CREATE TABLE observations (
     id          INTEGER PRIMARY KEY,
@@ -135,226 +124,19 @@ ALTER TABLE incidents ADD COLUMN ack_note TEXT;
 ",
 ];
 
-/// An open store.
+/// An open SQLite store.
 #[derive(Debug)]
-pub struct Store {
+pub(super) struct Sqlite {
     conn: Connection,
     path: PathBuf,
     /// Held while a writer runs; released when dropped.
     _lock: Option<nix::fcntl::Flock<std::fs::File>>,
 }
 
-/// One observation as stored.
-#[derive(Debug, Clone)]
-pub struct ObservationRow {
-    pub monitor: String,
-    pub at: SystemTime,
-    pub scheduled: Option<SystemTime>,
-    pub status: Status,
-    pub latency: Duration,
-    pub reason: String,
-    pub details: Option<serde_json::Value>,
-}
-
-/// Everything one batch changes, written in one transaction.
-#[derive(Debug, Default)]
-pub struct Batch {
-    pub observations: Vec<ObservationRow>,
-    /// The newest state of each monitor that changed, with its latest observation (`None`
-    /// when only an acknowledgment changed it).
-    pub states: HashMap<String, (MonitorState, Option<ObservationRow>)>,
-    /// Incidents confirmed, in order.
-    pub opened: Vec<OpenedIncident>,
-    /// `(monitor, opened_at, resolved_at)` of incidents that ended.
-    pub resolved: Vec<(String, SystemTime, SystemTime)>,
-    pub events: Vec<(String, Event)>,
-    /// Alerts to deliver: (index into `events`, notifier, rendered message).
-    pub outbox: Vec<(usize, String, crate::notify::template::Message)>,
-    /// Pings received.
-    pub pings: Vec<PingRow>,
-    /// What the pings say now, per heartbeat that got one.
-    pub heartbeats: HashMap<String, crate::heartbeat::Pings>,
-    /// Acknowledgments applied: `(monitor, incident opened_at, ack)`.
-    pub acked: Vec<(String, SystemTime, crate::state::Ack)>,
-    /// Stored ack requests answered: `(request id, when, outcome)`.
-    pub ack_outcomes: Vec<(i64, SystemTime, String)>,
-}
-
-/// A stored request to acknowledge (from `hbmon ack`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AckRequest {
-    pub id: i64,
-    pub monitor: String,
-    pub who: String,
-    pub note: String,
-    pub until: Option<SystemTime>,
-    pub opened_at: Option<SystemTime>,
-}
-
-/// One ping as stored.
-#[derive(Debug, Clone)]
-pub struct PingRow {
-    pub monitor: String,
-    pub at: SystemTime,
-    pub kind: String,
-    pub rid: Option<String>,
-    pub body: String,
-}
-
-/// An undelivered alert.
-#[derive(Debug, Clone)]
-pub struct Delivery {
-    pub id: i64,
-    pub notifier: String,
-    pub monitor: String,
-    pub delivery_id: String,
-    pub attempts: u32,
-    pub next_attempt_at: SystemTime,
-    pub message: crate::notify::template::Message,
-}
-
-/// An alert's delivery record, for `history` and tests.
-#[derive(Debug, Clone)]
-pub struct OutboxRow {
-    pub notifier: String,
-    pub monitor: String,
-    pub delivery_id: String,
-    pub attempts: u32,
-    pub delivered_at: Option<SystemTime>,
-    pub dead_at: Option<SystemTime>,
-    pub last_error: Option<String>,
-    pub event: String,
-}
-
-/// A newly confirmed incident.
-#[derive(Debug, Clone)]
-pub struct OpenedIncident {
-    pub monitor: String,
-    pub opened_at: SystemTime,
-    pub cause: String,
-    pub parent: Option<String>,
-}
-
-impl Batch {
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.observations.is_empty()
-            && self.states.is_empty()
-            && self.opened.is_empty()
-            && self.resolved.is_empty()
-            && self.events.is_empty()
-            && self.outbox.is_empty()
-            && self.pings.is_empty()
-            && self.heartbeats.is_empty()
-            && self.acked.is_empty()
-            && self.ack_outcomes.is_empty()
-    }
-
-    /// Add a later batch to this one (a batch that could not be written waits for the
-    /// next attempt together with what came after it).
-    pub fn append(&mut self, later: Batch) {
-        self.observations.extend(later.observations);
-        for (name, (state, row)) in later.states {
-            let row = row.or_else(|| self.states.remove(&name).and_then(|(_, r)| r));
-            self.states.insert(name, (state, row));
-        }
-        self.opened.extend(later.opened);
-        self.resolved.extend(later.resolved);
-        self.pings.extend(later.pings);
-        self.heartbeats.extend(later.heartbeats);
-        self.acked.extend(later.acked);
-        self.ack_outcomes.extend(later.ack_outcomes);
-        let offset = self.events.len();
-        self.events.extend(later.events);
-        self.outbox
-            .extend(later.outbox.into_iter().map(|(i, n, m)| (i + offset, n, m)));
-    }
-
-    /// Record one step of the state machine: the observation, the new state, the incident
-    /// it opened or closed (from the difference of the states) and its events.
-    pub fn record(
-        &mut self,
-        obs: ObservationRow,
-        prev: &MonitorState,
-        next: &MonitorState,
-        events: Vec<Event>,
-    ) {
-        let monitor = obs.monitor.clone();
-        match (&prev.incident, &next.incident) {
-            (None, Some(i)) => self.opened.push(OpenedIncident {
-                monitor: monitor.clone(),
-                opened_at: i.opened_at,
-                cause: i.reason.clone(),
-                parent: i.parent.clone(),
-            }),
-            (Some(i), None) => self.resolved.push((monitor.clone(), i.opened_at, obs.at)),
-            _ => {}
-        }
-        self.events
-            .extend(events.into_iter().map(|e| (monitor.clone(), e)));
-        self.states
-            .insert(monitor, (next.clone(), Some(obs.clone())));
-        self.observations.push(obs);
-    }
-
-    /// Record a state change without an observation (an acknowledgment) and its events;
-    /// the latest observation already in the batch stays.
-    pub fn record_state(&mut self, monitor: &str, next: &MonitorState, events: Vec<Event>) {
-        self.events
-            .extend(events.into_iter().map(|e| (monitor.to_owned(), e)));
-        let row = self.states.remove(monitor).and_then(|(_, r)| r);
-        self.states.insert(monitor.to_owned(), (next.clone(), row));
-    }
-}
-
-/// A monitor's row in `monitor_state`.
-#[derive(Debug, Clone)]
-pub struct StateRow {
-    pub monitor: String,
-    pub status: Option<Status>,
-    pub since: Option<SystemTime>,
-    pub last_at: Option<SystemTime>,
-    pub last_status: Option<Status>,
-    pub last_reason: Option<String>,
-    pub first_seen: SystemTime,
-    pub state: MonitorState,
-}
-
-/// An incident as stored.
-#[derive(Debug, Clone)]
-pub struct IncidentRow {
-    pub monitor: String,
-    pub opened_at: SystemTime,
-    pub resolved_at: Option<SystemTime>,
-    pub cause: String,
-    pub parent: Option<String>,
-    /// Who acknowledged it, when, with what note.
-    pub acked: Option<(SystemTime, String, String)>,
-}
-
-/// An alert event as stored.
-#[derive(Debug, Clone)]
-pub struct EventRow {
-    pub id: i64,
-    pub monitor: String,
-    pub kind: String,
-    pub at: SystemTime,
-    pub payload: serde_json::Value,
-}
-
-fn ms(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn time(ms: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
-}
-
-impl Store {
+impl Sqlite {
     /// Open (creating it if needed) the store for writing, migrate it, and take the
     /// writer's lock.
-    pub fn open(path: &Path) -> Result<Store, Error> {
+    pub(super) fn open(path: &Path) -> Result<Sqlite, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| store_err(path, format!("cannot create its directory: {e}")))?;
@@ -367,7 +149,7 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| sql_err(path, &e))?;
-        let mut store = Store {
+        let mut store = Sqlite {
             conn,
             path: path.to_owned(),
             _lock: Some(lock),
@@ -378,7 +160,7 @@ impl Store {
     }
 
     /// Open an existing store to read it, alongside a running `watch`.
-    pub fn open_read(path: &Path) -> Result<Store, Error> {
+    pub(super) fn open_read(path: &Path) -> Result<Sqlite, Error> {
         if !path.exists() {
             return Err(store_err(
                 path,
@@ -390,7 +172,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| sql_err(path, &e))?;
-        let store = Store {
+        let store = Sqlite {
             conn,
             path: path.to_owned(),
             _lock: None,
@@ -409,124 +191,6 @@ impl Store {
             ));
         }
         Ok(store)
-    }
-
-    /// Open the store for the alert sender: a second connection beside the writer's, which
-    /// has already migrated it.
-    pub fn open_sender(path: &Path) -> Result<Store, Error> {
-        Store::open_read(path)
-    }
-
-    /// Undelivered, not given-up alerts, oldest first.
-    pub fn pending_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, Error> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, notifier, monitor, delivery_id, attempts, next_attempt_at, payload FROM outbox
-                 WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT ?1",
-            )
-            .map_err(|e| self.err(&e))?;
-        let rows = stmt
-            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, u32>(4)?,
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, String>(6)?,
-                ))
-            })
-            .map_err(|e| self.err(&e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, notifier, monitor, delivery_id, attempts, next, payload) =
-                row.map_err(|e| self.err(&e))?;
-            match serde_json::from_str(&payload) {
-                Ok(message) => out.push(Delivery {
-                    id,
-                    notifier,
-                    monitor,
-                    delivery_id,
-                    attempts,
-                    next_attempt_at: time(next),
-                    message,
-                }),
-                Err(_) => {
-                    self.mark_dead(id, "the stored alert cannot be read")?;
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    pub fn mark_delivered(&self, id: i64, attempts: u32, at: SystemTime) -> Result<(), Error> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET delivered_at = ?2, attempts = ?3, last_error = NULL WHERE id = ?1",
-                params![id, ms(at), attempts],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(&e))
-    }
-
-    pub fn mark_retry(
-        &self,
-        id: i64,
-        attempts: u32,
-        next: SystemTime,
-        error: &str,
-    ) -> Result<(), Error> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE id = ?1",
-                params![id, attempts, ms(next), error],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(&e))
-    }
-
-    pub fn mark_dead(&self, id: i64, error: &str) -> Result<(), Error> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET dead_at = ?2, attempts = attempts + 1, last_error = ?3 WHERE id = ?1",
-                params![id, ms(SystemTime::now()), error],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(&e))
-    }
-
-    /// Every alert's delivery record, oldest first.
-    pub fn outbox(&self) -> Result<Vec<OutboxRow>, Error> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT o.notifier, o.monitor, o.delivery_id, o.attempts, o.delivered_at, o.dead_at,
-                        o.last_error, e.kind
-                 FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.id",
-            )
-            .map_err(|e| self.err(&e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(OutboxRow {
-                    notifier: r.get(0)?,
-                    monitor: r.get(1)?,
-                    delivery_id: r.get(2)?,
-                    attempts: r.get(3)?,
-                    delivered_at: r.get::<_, Option<i64>>(4)?.map(time),
-                    dead_at: r.get::<_, Option<i64>>(5)?.map(time),
-                    last_error: r.get(6)?,
-                    event: r.get(7)?,
-                })
-            })
-            .map_err(|e| self.err(&e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))
-    }
-
-    #[must_use]
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn configure(&self) -> Result<(), Error> {
@@ -586,8 +250,143 @@ impl Store {
         sql_err(&self.path, e)
     }
 
+    /// Whether a `watch` holds this store's writer lock now.
+    #[must_use]
+    pub(super) fn writer_running(path: &Path) -> bool {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".lock");
+        let Ok(file) = std::fs::OpenOptions::new().read(true).open(&name) else {
+            return false;
+        };
+        // Taken (and released at once) means nobody holds it.
+        nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockSharedNonblock).is_err()
+    }
+}
+
+impl Backend for Sqlite {
+    fn version(&mut self) -> Result<i64, Error> {
+        Sqlite::version(self)
+    }
+
+    fn size(&mut self) -> Result<u64, Error> {
+        let mut wal = self.path.as_os_str().to_owned();
+        wal.push("-wal");
+        Ok(std::fs::metadata(&self.path).map_or(0, |m| m.len())
+            + std::fs::metadata(&wal).map_or(0, |m| m.len()))
+    }
+
+    /// Undelivered, not given-up alerts, oldest first.
+    fn pending_deliveries(&mut self, limit: usize) -> Result<Vec<Delivery>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, notifier, monitor, delivery_id, attempts, next_attempt_at, payload FROM outbox
+                 WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT ?1",
+            )
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, u32>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                ))
+            })
+            .map_err(|e| self.err(&e))?;
+        let mut out = Vec::new();
+        let mut unreadable = Vec::new();
+        for row in rows {
+            let (id, notifier, monitor, delivery_id, attempts, next, payload) =
+                row.map_err(|e| self.err(&e))?;
+            match serde_json::from_str(&payload) {
+                Ok(message) => out.push(Delivery {
+                    id,
+                    notifier,
+                    monitor,
+                    delivery_id,
+                    attempts,
+                    next_attempt_at: time(next),
+                    message,
+                }),
+                Err(_) => unreadable.push(id),
+            }
+        }
+        drop(stmt);
+        for id in unreadable {
+            self.mark_dead(id, "the stored alert cannot be read")?;
+        }
+        Ok(out)
+    }
+
+    fn mark_delivered(&mut self, id: i64, attempts: u32, at: SystemTime) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET delivered_at = ?2, attempts = ?3, last_error = NULL WHERE id = ?1",
+                params![id, ms(at), attempts],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(&e))
+    }
+
+    fn mark_retry(
+        &mut self,
+        id: i64,
+        attempts: u32,
+        next: SystemTime,
+        error: &str,
+    ) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = ?2, next_attempt_at = ?3, last_error = ?4 WHERE id = ?1",
+                params![id, attempts, ms(next), error],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(&e))
+    }
+
+    fn mark_dead(&mut self, id: i64, error: &str) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET dead_at = ?2, attempts = attempts + 1, last_error = ?3 WHERE id = ?1",
+                params![id, ms(SystemTime::now()), error],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(&e))
+    }
+
+    /// Every alert's delivery record, oldest first.
+    fn outbox(&mut self) -> Result<Vec<OutboxRow>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT o.notifier, o.monitor, o.delivery_id, o.attempts, o.delivered_at, o.dead_at,
+                        o.last_error, e.kind
+                 FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.id",
+            )
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(OutboxRow {
+                    notifier: r.get(0)?,
+                    monitor: r.get(1)?,
+                    delivery_id: r.get(2)?,
+                    attempts: r.get(3)?,
+                    delivered_at: r.get::<_, Option<i64>>(4)?.map(time),
+                    dead_at: r.get::<_, Option<i64>>(5)?.map(time),
+                    last_error: r.get(6)?,
+                    event: r.get(7)?,
+                })
+            })
+            .map_err(|e| self.err(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))
+    }
+
     /// Every monitor's stored state.
-    pub fn states(&self) -> Result<Vec<StateRow>, Error> {
+    fn states(&mut self) -> Result<Vec<StateRow>, Error> {
         let mut stmt = self
             .conn
             .prepare(
@@ -619,7 +418,7 @@ impl Store {
     }
 
     /// Write a batch in one transaction.
-    pub fn commit(&mut self, batch: &Batch) -> Result<(), Error> {
+    fn commit(&mut self, batch: &Batch) -> Result<(), Error> {
         let path = self.path.clone();
         let e = |e: rusqlite::Error| sql_err(&path, &e);
         let tx = self.conn.transaction().map_err(e)?;
@@ -706,8 +505,8 @@ impl Store {
     }
 
     /// Ask the running `watch` to acknowledge (see `hbmon ack`); returns the request id.
-    pub fn request_ack(
-        &self,
+    fn request_ack(
+        &mut self,
         monitor: &str,
         who: &str,
         note: &str,
@@ -732,7 +531,7 @@ impl Store {
     }
 
     /// Ack requests not applied yet with an id above `after`, oldest first.
-    pub fn pending_acks(&self, after: i64) -> Result<Vec<AckRequest>, Error> {
+    fn pending_acks(&mut self, after: i64) -> Result<Vec<AckRequest>, Error> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -756,7 +555,7 @@ impl Store {
     }
 
     /// The outcome of an ack request, once applied.
-    pub fn ack_outcome(&self, id: i64) -> Result<Option<String>, Error> {
+    fn ack_outcome(&mut self, id: i64) -> Result<Option<String>, Error> {
         self.conn
             .query_row(
                 "SELECT outcome FROM ack_requests WHERE id = ?1 AND applied_at IS NOT NULL",
@@ -767,20 +566,8 @@ impl Store {
             .map_err(|e| self.err(&e))
     }
 
-    /// Whether a `watch` holds this store's writer lock now.
-    #[must_use]
-    pub fn writer_running(path: &Path) -> bool {
-        let mut name = path.as_os_str().to_owned();
-        name.push(".lock");
-        let Ok(file) = std::fs::OpenOptions::new().read(true).open(&name) else {
-            return false;
-        };
-        // Taken (and released at once) means nobody holds it.
-        nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockSharedNonblock).is_err()
-    }
-
     /// What the pings said, per heartbeat, as last committed.
-    pub fn heartbeats(&self) -> Result<HashMap<String, crate::heartbeat::Pings>, Error> {
+    fn heartbeats(&mut self) -> Result<HashMap<String, crate::heartbeat::Pings>, Error> {
         let mut stmt = self
             .conn
             .prepare("SELECT monitor, pings FROM heartbeat_state")
@@ -797,8 +584,8 @@ impl Store {
     }
 
     /// The newest pings of a heartbeat, newest first: (time, kind, body).
-    pub fn pings(
-        &self,
+    fn pings(
+        &mut self,
         monitor: &str,
         limit: usize,
     ) -> Result<Vec<(SystemTime, String, String)>, Error> {
@@ -818,7 +605,7 @@ impl Store {
     }
 
     /// Undelivered alerts (for `/metrics`).
-    pub fn outbox_pending(&self) -> Result<i64, Error> {
+    fn outbox_pending(&mut self) -> Result<i64, Error> {
         self.conn
             .query_row(
                 "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL",
@@ -830,7 +617,7 @@ impl Store {
 
     /// Forget a monitor that left the configuration: its state (observations, incidents
     /// and events stay for history until retention removes them).
-    pub fn forget(&mut self, monitor: &str) -> Result<(), Error> {
+    fn forget(&mut self, monitor: &str) -> Result<(), Error> {
         self.conn
             .execute("DELETE FROM monitor_state WHERE monitor = ?1", [monitor])
             .map(|_| ())
@@ -840,17 +627,9 @@ impl Store {
     /// Delete observations and events older than `before`, in slices so that readers and
     /// the writer are never blocked for long. Incidents are kept (uptime is computed from
     /// them). Returns how many rows went.
-    pub fn prune(&mut self, before: SystemTime) -> Result<usize, Error> {
+    fn prune(&mut self, before: SystemTime) -> Result<usize, Error> {
         let mut total = 0;
-        for table in ["observations", "events", "pings"] {
-            let sql = if table == "pings" {
-                "DELETE FROM pings WHERE id IN (SELECT id FROM pings WHERE at < ?1 LIMIT 5000)"
-            } else if table == "events" {
-                "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1
-                   AND id NOT IN (SELECT event_id FROM outbox WHERE delivered_at IS NULL) LIMIT 5000)"
-            } else {
-                "DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE at < ?1 LIMIT 5000)"
-            };
+        for sql in super::PRUNE_SQL {
             loop {
                 let n = self
                     .conn
@@ -866,8 +645,8 @@ impl Store {
     }
 
     /// Incidents, newest first: of one monitor or all, open ones only or all.
-    pub fn incidents(
-        &self,
+    fn incidents(
+        &mut self,
         monitor: Option<&str>,
         open_only: bool,
         limit: usize,
@@ -906,7 +685,7 @@ impl Store {
     }
 
     /// The newest observations of a monitor, newest first.
-    pub fn observations(&self, monitor: &str, limit: usize) -> Result<Vec<ObservationRow>, Error> {
+    fn observations(&mut self, monitor: &str, limit: usize) -> Result<Vec<ObservationRow>, Error> {
         let mut stmt = self
             .conn
             .prepare(
@@ -937,7 +716,7 @@ impl Store {
     }
 
     /// Alert events, oldest first, after `after_id`.
-    pub fn events(&self, monitor: Option<&str>, after_id: i64) -> Result<Vec<EventRow>, Error> {
+    fn events(&mut self, monitor: Option<&str>, after_id: i64) -> Result<Vec<EventRow>, Error> {
         let mut stmt = self
             .conn
             .prepare(
@@ -962,8 +741,8 @@ impl Store {
 
     /// Confirmed downtime of a monitor within `[from, to]`, from its incidents (an open
     /// incident lasts until `to`).
-    pub fn downtime(
-        &self,
+    fn downtime(
+        &mut self,
         monitor: &str,
         from: SystemTime,
         to: SystemTime,
@@ -986,11 +765,8 @@ impl Store {
     }
 
     /// Rows per table, for tests and `status --verbose`.
-    pub fn count(&self, table: &str) -> Result<i64, Error> {
-        let table = match table {
-            "observations" | "incidents" | "events" | "monitor_state" | "outbox" | "pings" => table,
-            _ => return Err(Error::Internal(format!("no table {table}"))),
-        };
+    fn count(&mut self, table: &str) -> Result<i64, Error> {
+        let table = super::counted_table(table)?;
         self.conn
             .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
             .map_err(|e| self.err(&e))
@@ -1103,60 +879,6 @@ fn record_acks(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> Re
     Ok(())
 }
 
-/// The incident an event belongs to.
-fn opened_at(ev: &Event) -> Option<SystemTime> {
-    match ev {
-        Event::IncidentOpened { opened_at, .. }
-        | Event::IncidentResolved { opened_at, .. }
-        | Event::ReminderDue { opened_at, .. }
-        | Event::Acknowledged { opened_at, .. }
-        | Event::Escalated { opened_at, .. } => Some(*opened_at),
-        Event::Degraded { .. } | Event::Flapping { .. } => None,
-    }
-}
-
-/// The event's details, as the notifier's templates will see them.
-fn payload(ev: &Event) -> serde_json::Value {
-    use serde_json::json;
-    let rfc = |t: &SystemTime| humantime::format_rfc3339_millis(*t).to_string();
-    match ev {
-        Event::IncidentOpened {
-            opened_at, reason, ..
-        } => json!({ "opened_at": rfc(opened_at), "reason": reason }),
-        Event::IncidentResolved {
-            opened_at,
-            downtime,
-            ..
-        } => json!({ "opened_at": rfc(opened_at), "downtime_ms": downtime.as_millis() as u64 }),
-        Event::Degraded { reason, .. } => json!({ "reason": reason }),
-        Event::Flapping {
-            changes, window, ..
-        } => json!({ "changes": changes, "window_ms": window.as_millis() as u64 }),
-        Event::ReminderDue {
-            opened_at,
-            reminder,
-            ..
-        } => json!({ "opened_at": rfc(opened_at), "reminder": reminder }),
-        Event::Acknowledged {
-            opened_at,
-            by,
-            note,
-            until,
-            ..
-        } => json!({
-            "opened_at": rfc(opened_at), "by": by, "note": note, "until": until.as_ref().map(rfc),
-        }),
-        Event::Escalated {
-            opened_at,
-            step,
-            after,
-            ..
-        } => {
-            json!({ "opened_at": rfc(opened_at), "step": step, "after_ms": after.as_millis() as u64 })
-        }
-    }
-}
-
 fn lock(path: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, Error> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
@@ -1176,22 +898,6 @@ fn lock(path: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, Error> {
             store_err(path, format!("cannot lock it: {e}"))
         }
     })
-}
-
-fn store_err(path: &Path, message: impl Into<String>) -> Error {
-    Error::Store {
-        path: path.to_owned(),
-        message: message.into(),
-    }
-}
-
-fn newer(path: &Path, version: i64) -> Error {
-    store_err(
-        path,
-        format!(
-            "was written by a newer hbmon (schema version {version}, this one knows up to {SCHEMA_VERSION}); upgrade hbmon, or use another --db"
-        ),
-    )
 }
 
 /// A SQLite error as an operator reads it: what it means for the file, never a query.
@@ -1215,134 +921,4 @@ fn sql_err(path: &Path, e: &rusqlite::Error) -> Error {
         _ => format!("SQLite error: {e}"),
     };
     store_err(path, message)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::state::Incident;
-
-    fn at(secs: u64) -> SystemTime {
-        UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
-    }
-
-    fn obs(monitor: &str, secs: u64, status: Status) -> ObservationRow {
-        ObservationRow {
-            monitor: monitor.into(),
-            at: at(secs),
-            scheduled: Some(at(secs)),
-            status,
-            latency: Duration::from_millis(12),
-            reason: format!("{} at {secs}", status.name()),
-            details: None,
-        }
-    }
-
-    fn down_state(opened: u64) -> MonitorState {
-        MonitorState {
-            status: Some(Status::Down),
-            since: Some(at(opened)),
-            incident: Some(Incident {
-                opened_at: at(opened),
-                reason: "HTTP 500".into(),
-                parent: None,
-            }),
-            ..MonitorState::default()
-        }
-    }
-
-    #[test]
-    fn a_batch_round_trips_and_incidents_are_idempotent() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let mut store = Store::open(&path).unwrap();
-        let up = MonitorState::default();
-        let down = down_state(10);
-        let mut batch = Batch::default();
-        batch.record(
-            obs("api", 10, Status::Down),
-            &up,
-            &down,
-            vec![Event::IncidentOpened {
-                at: at(10),
-                opened_at: at(10),
-                reason: "HTTP 500".into(),
-            }],
-        );
-        store.commit(&batch).unwrap();
-        // The same incident again (a batch replayed after a crash) is not a duplicate.
-        store.commit(&batch).unwrap();
-        assert_eq!(store.count("incidents").unwrap(), 1);
-        let states = store.states().unwrap();
-        assert_eq!(states.len(), 1);
-        assert_eq!(states[0].state, down);
-        assert_eq!(states[0].last_reason.as_deref(), Some("down at 10"));
-        let mut batch = Batch::default();
-        batch.record(obs("api", 40, Status::Up), &down, &up, vec![]);
-        store.commit(&batch).unwrap();
-        let incidents = store.incidents(Some("api"), false, 10).unwrap();
-        assert_eq!(incidents.len(), 1);
-        assert_eq!(incidents[0].resolved_at, Some(at(40)));
-        assert_eq!(
-            store.downtime("api", at(0), at(100)).unwrap(),
-            Duration::from_secs(30)
-        );
-        assert_eq!(
-            store.downtime("api", at(20), at(100)).unwrap(),
-            Duration::from_secs(20)
-        );
-        let events = store.events(None, 0).unwrap();
-        assert_eq!(events.len(), 2, "the replayed batch wrote its event twice");
-        assert_eq!(events[0].kind, "down");
-        assert_eq!(store.observations("api", 10).unwrap()[0].at, at(40));
-        assert_eq!(store.prune(at(20)).unwrap(), 4);
-        assert_eq!(store.count("observations").unwrap(), 1);
-    }
-
-    #[test]
-    fn every_schema_version_has_its_migration() {
-        assert_eq!(i64::try_from(MIGRATIONS.len()).unwrap(), SCHEMA_VERSION);
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.db")).unwrap();
-        assert_eq!(store.version().unwrap(), SCHEMA_VERSION);
-        assert!(store.heartbeats().unwrap().is_empty());
-        assert_eq!(store.count("pings").unwrap(), 0);
-    }
-
-    #[test]
-    fn one_writer_at_a_time_and_readers_alongside() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.db");
-        let _writer = Store::open(&path).unwrap();
-        let err = Store::open(&path).unwrap_err().to_string();
-        assert!(err.contains("in use by another"), "{err}");
-        let reader = Store::open_read(&path).unwrap();
-        assert!(reader.states().unwrap().is_empty());
-    }
-
-    #[test]
-    fn newer_and_foreign_files_are_refused_with_their_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("new.db");
-        drop(Store::open(&path).unwrap());
-        Connection::open(&path)
-            .unwrap()
-            .pragma_update(None, "user_version", 99)
-            .unwrap();
-        let err = Store::open(&path).unwrap_err().to_string();
-        assert!(err.contains("newer hbmon (schema version 99"), "{err}");
-        assert!(err.contains("new.db"), "{err}");
-        let junk = dir.path().join("junk.db");
-        std::fs::write(&junk, vec![b'x'; 8192]).unwrap();
-        let err = Store::open(&junk).unwrap_err().to_string();
-        assert!(err.contains("is not a SQLite database"), "{err}");
-        assert_eq!(
-            std::fs::read(&junk).unwrap(),
-            vec![b'x'; 8192],
-            "left as it was"
-        );
-        let missing = dir.path().join("missing.db");
-        let err = Store::open_read(&missing).unwrap_err().to_string();
-        assert!(err.contains("does not exist"), "{err}");
-    }
 }

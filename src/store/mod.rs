@@ -1,0 +1,972 @@
+//! The store of `watch`: observations, the state machine's state per monitor, incidents,
+//! the alert events and the outbox that delivers them, pings and ack requests.
+//!
+//! One interface (`Backend`), two implementations chosen by the location:
+//! - `sqlite.rs` (the zero-setup default, `store.path` or `--db FILE`): one file, WAL mode,
+//!   `synchronous=NORMAL` (a committed batch survives a crash of hbmon; a power cut may lose
+//!   the last batch, never corrupt the file), a busy timeout so that `hbmon status` reads
+//!   while `watch` writes, and one writer by `flock` on `<db>.lock`.
+//! - `postgres.rs` (`store.url: postgres://...`), for instances that share one database: the
+//!   same tables and the same guarantees, one writer by a session advisory lock.
+//!
+//! On both:
+//! - Versioned migrations; a store written by a newer hbmon is refused, never "repaired";
+//!   a file or database that is not hbmon's (or is corrupt) is reported, never recreated.
+//! - Everything from one batch (observations, states, incident changes, events, outbox
+//!   rows, pings, acks) is one transaction, so after `kill -9` the store holds whole
+//!   batches and the restored state matches the incidents and events it produced: nothing
+//!   is alerted twice.
+//!
+//! Times are stored as Unix milliseconds.
+
+mod postgres;
+mod sqlite;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::config::raw::Secret;
+use crate::error::Error;
+use crate::state::{Event, MonitorState};
+use crate::status::Status;
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = 4;
+
+/// Retention, in slices of 5000 rows so that readers and the writer are never blocked for
+/// long (`?1`: the cut-off in Unix ms). Delivered or given-up alerts go with their old
+/// events; an alert still pending keeps its event. Incidents are kept (uptime is computed
+/// from them).
+pub(crate) const PRUNE_SQL: [&str; 4] = [
+    "DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE at < ?1 LIMIT 5000)",
+    "DELETE FROM pings WHERE id IN (SELECT id FROM pings WHERE at < ?1 LIMIT 5000)",
+    "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o JOIN events e ON e.id = o.event_id
+       WHERE e.at < ?1 AND (o.delivered_at IS NOT NULL OR o.dead_at IS NOT NULL) LIMIT 5000)",
+    "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1
+       AND id NOT IN (SELECT event_id FROM outbox) LIMIT 5000)",
+];
+
+/// A table `count` may name.
+pub(crate) fn counted_table(table: &str) -> Result<&str, Error> {
+    match table {
+        "observations" | "incidents" | "events" | "monitor_state" | "outbox" | "pings" => Ok(table),
+        _ => Err(Error::Internal(format!("no table {table}"))),
+    }
+}
+
+/// Where the store is.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database: the connection URL (a secret: it may hold the password) and
+    /// extra trusted CA certificates (PEM) for TLS.
+    Postgres {
+        url: Secret,
+        ca_pem: Option<Vec<u8>>,
+    },
+}
+
+impl Location {
+    /// `postgres://...` or `postgresql://...` is PostgreSQL; `sqlite://PATH` or anything
+    /// else a SQLite file.
+    #[must_use]
+    pub fn parse(text: &str) -> Location {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Location::Postgres {
+                url: Secret::new(text.to_owned()),
+                ca_pem: None,
+            }
+        } else {
+            Location::Sqlite(PathBuf::from(
+                text.strip_prefix("sqlite://").unwrap_or(text),
+            ))
+        }
+    }
+
+    /// How it is named in messages: the file, or the URL without password or options.
+    #[must_use]
+    pub fn display(&self) -> String {
+        match self {
+            Location::Sqlite(p) => p.display().to_string(),
+            Location::Postgres { url, .. } => match url::Url::parse(url.expose()) {
+                Ok(u) => format!(
+                    "postgres://{}{}{}{}",
+                    if u.username().is_empty() {
+                        String::new()
+                    } else {
+                        format!("{}@", u.username())
+                    },
+                    u.host_str().unwrap_or(""),
+                    u.port().map(|p| format!(":{p}")).unwrap_or_default(),
+                    u.path()
+                ),
+                Err(_) => "postgres://(an unreadable URL)".to_owned(),
+            },
+        }
+    }
+
+    /// Whether there may be a store to read (a SQLite file that does not exist is none).
+    #[must_use]
+    pub fn exists(&self) -> bool {
+        match self {
+            Location::Sqlite(p) => p.exists(),
+            Location::Postgres { .. } => true,
+        }
+    }
+
+    /// The path errors name.
+    fn name(&self) -> PathBuf {
+        PathBuf::from(self.display())
+    }
+}
+
+impl PartialEq for Location {
+    fn eq(&self, other: &Location) -> bool {
+        match (self, other) {
+            (Location::Sqlite(a), Location::Sqlite(b)) => a == b,
+            (Location::Postgres { url: a, .. }, Location::Postgres { url: b, .. }) => {
+                a.expose() == b.expose()
+            }
+            _ => false,
+        }
+    }
+}
+
+/// What a store backend does; `Store` hands every call to one.
+pub(crate) trait Backend: Send {
+    /// Write a batch in one transaction.
+    fn commit(&mut self, batch: &Batch) -> Result<(), Error>;
+    /// Every monitor's stored state.
+    fn states(&mut self) -> Result<Vec<StateRow>, Error>;
+    /// What the pings said, per heartbeat, as last committed.
+    fn heartbeats(&mut self) -> Result<HashMap<String, crate::heartbeat::Pings>, Error>;
+    /// The newest pings of a heartbeat, newest first: (time, kind, body).
+    fn pings(
+        &mut self,
+        monitor: &str,
+        limit: usize,
+    ) -> Result<Vec<(SystemTime, String, String)>, Error>;
+    /// Undelivered alerts (for `/metrics`).
+    fn outbox_pending(&mut self) -> Result<i64, Error>;
+    /// Forget a monitor that left the configuration (its state; history stays).
+    fn forget(&mut self, monitor: &str) -> Result<(), Error>;
+    /// Delete observations, events and pings older than `before`, in slices.
+    fn prune(&mut self, before: SystemTime) -> Result<usize, Error>;
+    /// Incidents, newest first: of one monitor or all, open ones only or all.
+    fn incidents(
+        &mut self,
+        monitor: Option<&str>,
+        open_only: bool,
+        limit: usize,
+    ) -> Result<Vec<IncidentRow>, Error>;
+    /// The newest observations of a monitor, newest first.
+    fn observations(&mut self, monitor: &str, limit: usize) -> Result<Vec<ObservationRow>, Error>;
+    /// Alert events, oldest first, after `after_id`.
+    fn events(&mut self, monitor: Option<&str>, after_id: i64) -> Result<Vec<EventRow>, Error>;
+    /// Confirmed downtime of a monitor within `[from, to]`, from its incidents.
+    fn downtime(
+        &mut self,
+        monitor: &str,
+        from: SystemTime,
+        to: SystemTime,
+    ) -> Result<Duration, Error>;
+    /// Rows per table, for tests.
+    fn count(&mut self, table: &str) -> Result<i64, Error>;
+    /// Undelivered, not given-up alerts, oldest first.
+    fn pending_deliveries(&mut self, limit: usize) -> Result<Vec<Delivery>, Error>;
+    fn mark_delivered(&mut self, id: i64, attempts: u32, at: SystemTime) -> Result<(), Error>;
+    fn mark_retry(
+        &mut self,
+        id: i64,
+        attempts: u32,
+        next: SystemTime,
+        error: &str,
+    ) -> Result<(), Error>;
+    fn mark_dead(&mut self, id: i64, error: &str) -> Result<(), Error>;
+    /// Every alert's delivery record, oldest first.
+    fn outbox(&mut self) -> Result<Vec<OutboxRow>, Error>;
+    /// Ask the running `watch` to acknowledge; returns the request id.
+    fn request_ack(
+        &mut self,
+        monitor: &str,
+        who: &str,
+        note: &str,
+        until: Option<SystemTime>,
+        opened_at: Option<SystemTime>,
+    ) -> Result<i64, Error>;
+    /// Ack requests not applied yet with an id above `after`, oldest first.
+    fn pending_acks(&mut self, after: i64) -> Result<Vec<AckRequest>, Error>;
+    /// The outcome of an ack request, once applied.
+    fn ack_outcome(&mut self, id: i64) -> Result<Option<String>, Error>;
+    /// The schema version of the store.
+    fn version(&mut self) -> Result<i64, Error>;
+    /// Bytes on disk.
+    fn size(&mut self) -> Result<u64, Error>;
+}
+
+/// An open store.
+pub struct Store {
+    backend: RefCell<Box<dyn Backend>>,
+    location: Location,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.location.display())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One observation as stored.
+#[derive(Debug, Clone)]
+pub struct ObservationRow {
+    pub monitor: String,
+    pub at: SystemTime,
+    pub scheduled: Option<SystemTime>,
+    pub status: Status,
+    pub latency: Duration,
+    pub reason: String,
+    pub details: Option<serde_json::Value>,
+}
+
+/// Everything one batch changes, written in one transaction.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub observations: Vec<ObservationRow>,
+    /// The newest state of each monitor that changed, with its latest observation (`None`
+    /// when only an acknowledgment changed it).
+    pub states: HashMap<String, (MonitorState, Option<ObservationRow>)>,
+    /// Incidents confirmed, in order.
+    pub opened: Vec<OpenedIncident>,
+    /// `(monitor, opened_at, resolved_at)` of incidents that ended.
+    pub resolved: Vec<(String, SystemTime, SystemTime)>,
+    pub events: Vec<(String, Event)>,
+    /// Alerts to deliver: (index into `events`, notifier, rendered message).
+    pub outbox: Vec<(usize, String, crate::notify::template::Message)>,
+    /// Pings received.
+    pub pings: Vec<PingRow>,
+    /// What the pings say now, per heartbeat that got one.
+    pub heartbeats: HashMap<String, crate::heartbeat::Pings>,
+    /// Acknowledgments applied: `(monitor, incident opened_at, ack)`.
+    pub acked: Vec<(String, SystemTime, crate::state::Ack)>,
+    /// Stored ack requests answered: `(request id, when, outcome)`.
+    pub ack_outcomes: Vec<(i64, SystemTime, String)>,
+}
+
+/// A stored request to acknowledge (from `hbmon ack`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckRequest {
+    pub id: i64,
+    pub monitor: String,
+    pub who: String,
+    pub note: String,
+    pub until: Option<SystemTime>,
+    pub opened_at: Option<SystemTime>,
+}
+
+/// One ping as stored.
+#[derive(Debug, Clone)]
+pub struct PingRow {
+    pub monitor: String,
+    pub at: SystemTime,
+    pub kind: String,
+    pub rid: Option<String>,
+    pub body: String,
+}
+
+/// An undelivered alert.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: i64,
+    pub notifier: String,
+    pub monitor: String,
+    pub delivery_id: String,
+    pub attempts: u32,
+    pub next_attempt_at: SystemTime,
+    pub message: crate::notify::template::Message,
+}
+
+/// An alert's delivery record, for `history` and tests.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub notifier: String,
+    pub monitor: String,
+    pub delivery_id: String,
+    pub attempts: u32,
+    pub delivered_at: Option<SystemTime>,
+    pub dead_at: Option<SystemTime>,
+    pub last_error: Option<String>,
+    pub event: String,
+}
+
+/// A newly confirmed incident.
+#[derive(Debug, Clone)]
+pub struct OpenedIncident {
+    pub monitor: String,
+    pub opened_at: SystemTime,
+    pub cause: String,
+    pub parent: Option<String>,
+}
+
+impl Batch {
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.observations.is_empty()
+            && self.states.is_empty()
+            && self.opened.is_empty()
+            && self.resolved.is_empty()
+            && self.events.is_empty()
+            && self.outbox.is_empty()
+            && self.pings.is_empty()
+            && self.heartbeats.is_empty()
+            && self.acked.is_empty()
+            && self.ack_outcomes.is_empty()
+    }
+
+    /// Add a later batch to this one (a batch that could not be written waits for the
+    /// next attempt together with what came after it).
+    pub fn append(&mut self, later: Batch) {
+        self.observations.extend(later.observations);
+        for (name, (state, row)) in later.states {
+            let row = row.or_else(|| self.states.remove(&name).and_then(|(_, r)| r));
+            self.states.insert(name, (state, row));
+        }
+        self.opened.extend(later.opened);
+        self.resolved.extend(later.resolved);
+        self.pings.extend(later.pings);
+        self.heartbeats.extend(later.heartbeats);
+        self.acked.extend(later.acked);
+        self.ack_outcomes.extend(later.ack_outcomes);
+        let offset = self.events.len();
+        self.events.extend(later.events);
+        self.outbox
+            .extend(later.outbox.into_iter().map(|(i, n, m)| (i + offset, n, m)));
+    }
+
+    /// Record one step of the state machine: the observation, the new state, the incident
+    /// it opened or closed (from the difference of the states) and its events.
+    pub fn record(
+        &mut self,
+        obs: ObservationRow,
+        prev: &MonitorState,
+        next: &MonitorState,
+        events: Vec<Event>,
+    ) {
+        let monitor = obs.monitor.clone();
+        match (&prev.incident, &next.incident) {
+            (None, Some(i)) => self.opened.push(OpenedIncident {
+                monitor: monitor.clone(),
+                opened_at: i.opened_at,
+                cause: i.reason.clone(),
+                parent: i.parent.clone(),
+            }),
+            (Some(i), None) => self.resolved.push((monitor.clone(), i.opened_at, obs.at)),
+            _ => {}
+        }
+        self.events
+            .extend(events.into_iter().map(|e| (monitor.clone(), e)));
+        self.states
+            .insert(monitor, (next.clone(), Some(obs.clone())));
+        self.observations.push(obs);
+    }
+
+    /// Record a state change without an observation (an acknowledgment) and its events;
+    /// the latest observation already in the batch stays.
+    pub fn record_state(&mut self, monitor: &str, next: &MonitorState, events: Vec<Event>) {
+        self.events
+            .extend(events.into_iter().map(|e| (monitor.to_owned(), e)));
+        let row = self.states.remove(monitor).and_then(|(_, r)| r);
+        self.states.insert(monitor.to_owned(), (next.clone(), row));
+    }
+}
+
+/// A monitor's row in `monitor_state`.
+#[derive(Debug, Clone)]
+pub struct StateRow {
+    pub monitor: String,
+    pub status: Option<Status>,
+    pub since: Option<SystemTime>,
+    pub last_at: Option<SystemTime>,
+    pub last_status: Option<Status>,
+    pub last_reason: Option<String>,
+    pub first_seen: SystemTime,
+    pub state: MonitorState,
+}
+
+/// An incident as stored.
+#[derive(Debug, Clone)]
+pub struct IncidentRow {
+    pub monitor: String,
+    pub opened_at: SystemTime,
+    pub resolved_at: Option<SystemTime>,
+    pub cause: String,
+    pub parent: Option<String>,
+    /// Who acknowledged it, when, with what note.
+    pub acked: Option<(SystemTime, String, String)>,
+}
+
+/// An alert event as stored.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub id: i64,
+    pub monitor: String,
+    pub kind: String,
+    pub at: SystemTime,
+    pub payload: serde_json::Value,
+}
+
+pub(crate) fn ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+pub(crate) fn time(ms: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+}
+
+impl Store {
+    /// Open (creating it if needed) the store for writing, migrate it, and take the
+    /// writer's lock (one `watch` per store).
+    pub fn open(location: &Location) -> Result<Store, Error> {
+        let backend: Box<dyn Backend> = match location {
+            Location::Sqlite(path) => Box::new(sqlite::Sqlite::open(path)?),
+            Location::Postgres { .. } => Box::new(postgres::Pg::open(location, true)?),
+        };
+        Ok(Store::with(backend, location))
+    }
+
+    /// Open an existing store to read it (and to ask for acks), alongside a running `watch`.
+    pub fn open_read(location: &Location) -> Result<Store, Error> {
+        let backend: Box<dyn Backend> = match location {
+            Location::Sqlite(path) => Box::new(sqlite::Sqlite::open_read(path)?),
+            Location::Postgres { .. } => Box::new(postgres::Pg::open(location, false)?),
+        };
+        Ok(Store::with(backend, location))
+    }
+
+    /// Open the store for the alert sender: a second connection beside the writer's, which
+    /// has already migrated it.
+    pub fn open_sender(location: &Location) -> Result<Store, Error> {
+        Store::open_read(location)
+    }
+
+    fn with(backend: Box<dyn Backend>, location: &Location) -> Store {
+        Store {
+            backend: RefCell::new(backend),
+            location: location.clone(),
+        }
+    }
+
+    /// Whether a `watch` holds this store's writer lock now.
+    #[must_use]
+    pub fn writer_running(location: &Location) -> bool {
+        match location {
+            Location::Sqlite(path) => sqlite::Sqlite::writer_running(path),
+            Location::Postgres { .. } => postgres::Pg::writer_running(location),
+        }
+    }
+
+    #[must_use]
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn b(&self) -> std::cell::RefMut<'_, Box<dyn Backend>> {
+        self.backend.borrow_mut()
+    }
+
+    pub fn commit(&mut self, batch: &Batch) -> Result<(), Error> {
+        self.b().commit(batch)
+    }
+    pub fn states(&self) -> Result<Vec<StateRow>, Error> {
+        self.b().states()
+    }
+    pub fn heartbeats(&self) -> Result<HashMap<String, crate::heartbeat::Pings>, Error> {
+        self.b().heartbeats()
+    }
+    pub fn pings(
+        &self,
+        monitor: &str,
+        limit: usize,
+    ) -> Result<Vec<(SystemTime, String, String)>, Error> {
+        self.b().pings(monitor, limit)
+    }
+    pub fn outbox_pending(&self) -> Result<i64, Error> {
+        self.b().outbox_pending()
+    }
+    pub fn forget(&mut self, monitor: &str) -> Result<(), Error> {
+        self.b().forget(monitor)
+    }
+    pub fn prune(&mut self, before: SystemTime) -> Result<usize, Error> {
+        self.b().prune(before)
+    }
+    pub fn incidents(
+        &self,
+        monitor: Option<&str>,
+        open_only: bool,
+        limit: usize,
+    ) -> Result<Vec<IncidentRow>, Error> {
+        self.b().incidents(monitor, open_only, limit)
+    }
+    pub fn observations(&self, monitor: &str, limit: usize) -> Result<Vec<ObservationRow>, Error> {
+        self.b().observations(monitor, limit)
+    }
+    pub fn events(&self, monitor: Option<&str>, after_id: i64) -> Result<Vec<EventRow>, Error> {
+        self.b().events(monitor, after_id)
+    }
+    pub fn downtime(
+        &self,
+        monitor: &str,
+        from: SystemTime,
+        to: SystemTime,
+    ) -> Result<Duration, Error> {
+        self.b().downtime(monitor, from, to)
+    }
+    pub fn count(&self, table: &str) -> Result<i64, Error> {
+        self.b().count(table)
+    }
+    pub fn pending_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, Error> {
+        self.b().pending_deliveries(limit)
+    }
+    pub fn mark_delivered(&self, id: i64, attempts: u32, at: SystemTime) -> Result<(), Error> {
+        self.b().mark_delivered(id, attempts, at)
+    }
+    pub fn mark_retry(
+        &self,
+        id: i64,
+        attempts: u32,
+        next: SystemTime,
+        error: &str,
+    ) -> Result<(), Error> {
+        self.b().mark_retry(id, attempts, next, error)
+    }
+    pub fn mark_dead(&self, id: i64, error: &str) -> Result<(), Error> {
+        self.b().mark_dead(id, error)
+    }
+    pub fn outbox(&self) -> Result<Vec<OutboxRow>, Error> {
+        self.b().outbox()
+    }
+    pub fn request_ack(
+        &self,
+        monitor: &str,
+        who: &str,
+        note: &str,
+        until: Option<SystemTime>,
+        opened_at: Option<SystemTime>,
+    ) -> Result<i64, Error> {
+        self.b().request_ack(monitor, who, note, until, opened_at)
+    }
+    pub fn pending_acks(&self, after: i64) -> Result<Vec<AckRequest>, Error> {
+        self.b().pending_acks(after)
+    }
+    pub fn ack_outcome(&self, id: i64) -> Result<Option<String>, Error> {
+        self.b().ack_outcome(id)
+    }
+    pub fn version(&self) -> Result<i64, Error> {
+        self.b().version()
+    }
+    pub fn size(&self) -> Result<u64, Error> {
+        self.b().size()
+    }
+}
+
+/// The incident an event belongs to.
+pub(crate) fn opened_at(ev: &Event) -> Option<SystemTime> {
+    match ev {
+        Event::IncidentOpened { opened_at, .. }
+        | Event::IncidentResolved { opened_at, .. }
+        | Event::ReminderDue { opened_at, .. }
+        | Event::Acknowledged { opened_at, .. }
+        | Event::Escalated { opened_at, .. } => Some(*opened_at),
+        Event::Degraded { .. } | Event::Flapping { .. } => None,
+    }
+}
+
+/// The event's details, as the notifier's templates will see them.
+pub(crate) fn payload(ev: &Event) -> serde_json::Value {
+    use serde_json::json;
+    let rfc = |t: &SystemTime| humantime::format_rfc3339_millis(*t).to_string();
+    match ev {
+        Event::IncidentOpened {
+            opened_at, reason, ..
+        } => json!({ "opened_at": rfc(opened_at), "reason": reason }),
+        Event::IncidentResolved {
+            opened_at,
+            downtime,
+            ..
+        } => json!({ "opened_at": rfc(opened_at), "downtime_ms": downtime.as_millis() as u64 }),
+        Event::Degraded { reason, .. } => json!({ "reason": reason }),
+        Event::Flapping {
+            changes, window, ..
+        } => json!({ "changes": changes, "window_ms": window.as_millis() as u64 }),
+        Event::ReminderDue {
+            opened_at,
+            reminder,
+            ..
+        } => json!({ "opened_at": rfc(opened_at), "reminder": reminder }),
+        Event::Acknowledged {
+            opened_at,
+            by,
+            note,
+            until,
+            ..
+        } => json!({
+            "opened_at": rfc(opened_at), "by": by, "note": note, "until": until.as_ref().map(rfc),
+        }),
+        Event::Escalated {
+            opened_at,
+            step,
+            after,
+            ..
+        } => {
+            json!({ "opened_at": rfc(opened_at), "step": step, "after_ms": after.as_millis() as u64 })
+        }
+    }
+}
+
+pub(crate) fn store_err(path: &Path, message: impl Into<String>) -> Error {
+    Error::Store {
+        path: path.to_owned(),
+        message: message.into(),
+    }
+}
+
+pub(crate) fn newer(path: &Path, version: i64) -> Error {
+    store_err(
+        path,
+        format!(
+            "was written by a newer hbmon (schema version {version}, this one knows up to {SCHEMA_VERSION}); upgrade hbmon, or use another --db"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod testpg;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Incident;
+    use crate::status::Status;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
+    }
+
+    fn obs(monitor: &str, secs: u64, status: Status) -> ObservationRow {
+        ObservationRow {
+            monitor: monitor.into(),
+            at: at(secs),
+            scheduled: Some(at(secs)),
+            status,
+            latency: Duration::from_millis(12),
+            reason: format!("{} at {secs}", status.name()),
+            details: None,
+        }
+    }
+
+    fn down_state(opened: u64) -> MonitorState {
+        MonitorState {
+            status: Some(Status::Down),
+            since: Some(at(opened)),
+            incident: Some(Incident {
+                opened_at: at(opened),
+                reason: "HTTP 500".into(),
+                parent: None,
+            }),
+            ..MonitorState::default()
+        }
+    }
+
+    /// The same test on both backends: a fresh SQLite file, then a fresh PostgreSQL
+    /// database on a server of its own (skipped where PostgreSQL is not installed, never
+    /// in CI).
+    fn on_both(test: impl Fn(&Location)) {
+        let dir = tempfile::tempdir().unwrap();
+        test(&Location::Sqlite(dir.path().join("s.db")));
+        if let Some(pg) = testpg::TestPg::start() {
+            test(&Location::parse(&pg.database("hbmon")));
+        }
+    }
+
+    fn opened(monitor: &str, secs: u64) -> Event {
+        let _ = monitor;
+        Event::IncidentOpened {
+            at: at(secs),
+            opened_at: at(secs),
+            reason: "HTTP 500".into(),
+        }
+    }
+
+    #[test]
+    fn a_batch_round_trips_and_incidents_are_idempotent() {
+        on_both(|loc| {
+            let mut store = Store::open(loc).unwrap();
+            let up = MonitorState::default();
+            let down = down_state(10);
+            let mut batch = Batch::default();
+            batch.record(
+                obs("api", 10, Status::Down),
+                &up,
+                &down,
+                vec![opened("api", 10)],
+            );
+            store.commit(&batch).unwrap();
+            // The same incident again (a batch replayed after a crash) is not a duplicate.
+            store.commit(&batch).unwrap();
+            assert_eq!(store.count("incidents").unwrap(), 1);
+            let states = store.states().unwrap();
+            assert_eq!(states.len(), 1);
+            assert_eq!(states[0].state, down);
+            assert_eq!(states[0].last_reason.as_deref(), Some("down at 10"));
+            let mut batch = Batch::default();
+            batch.record(obs("api", 40, Status::Up), &down, &up, vec![]);
+            store.commit(&batch).unwrap();
+            let incidents = store.incidents(Some("api"), false, 10).unwrap();
+            assert_eq!(incidents.len(), 1);
+            assert_eq!(incidents[0].resolved_at, Some(at(40)));
+            assert!(store.incidents(None, true, 10).unwrap().is_empty());
+            assert_eq!(
+                store.downtime("api", at(0), at(100)).unwrap(),
+                Duration::from_secs(30)
+            );
+            assert_eq!(
+                store.downtime("api", at(20), at(100)).unwrap(),
+                Duration::from_secs(20)
+            );
+            let events = store.events(None, 0).unwrap();
+            assert_eq!(events.len(), 2, "the replayed batch wrote its event twice");
+            assert_eq!(events[0].kind, "down");
+            assert_eq!(events[0].payload["reason"], "HTTP 500");
+            let seen = store.observations("api", 10).unwrap();
+            assert_eq!(seen[0].at, at(40));
+            assert_eq!(seen[0].latency, Duration::from_millis(12));
+            assert_eq!(store.prune(at(20)).unwrap(), 4);
+            assert_eq!(store.count("observations").unwrap(), 1);
+            assert!(store.size().unwrap() > 0);
+        });
+    }
+
+    #[test]
+    fn alerts_acks_and_pings_round_trip_and_retention_takes_delivered_alerts() {
+        use crate::notify::template::Message;
+        on_both(|loc| {
+            let mut store = Store::open(loc).unwrap();
+            let message = Message {
+                event: "down".into(),
+                monitor: "api".into(),
+                title: "api is DOWN".into(),
+                text: "api is DOWN: HTTP 500".into(),
+                body: None,
+                status: "down".into(),
+                at: "2023-11-14T22:13:30Z".into(),
+                incident: "api-1700000010000".into(),
+                ack_by: None,
+            };
+            let mut batch = Batch::default();
+            batch.record(
+                obs("api", 10, Status::Down),
+                &MonitorState::default(),
+                &down_state(10),
+                vec![opened("api", 10)],
+            );
+            batch.outbox.push((0, "chat".into(), message.clone()));
+            batch.outbox.push((0, "pager".into(), message.clone()));
+            batch.pings.push(PingRow {
+                monitor: "job".into(),
+                at: at(11),
+                kind: "success".into(),
+                rid: Some("r1".into()),
+                body: "done".into(),
+            });
+            batch
+                .heartbeats
+                .insert("job".into(), crate::heartbeat::Pings::default());
+            store.commit(&batch).unwrap();
+            let pending = store.pending_deliveries(10).unwrap();
+            assert_eq!(pending.len(), 2);
+            assert_eq!(pending[0].message, message);
+            assert!(pending[0].delivery_id.starts_with("hbmon-"));
+            store.mark_delivered(pending[0].id, 1, at(12)).unwrap();
+            store
+                .mark_retry(pending[1].id, 1, at(60), "HTTP 503")
+                .unwrap();
+            assert_eq!(store.outbox_pending().unwrap(), 1);
+            let rows = store.outbox().unwrap();
+            assert_eq!(rows[0].delivered_at, Some(at(12)));
+            assert_eq!(rows[1].last_error.as_deref(), Some("HTTP 503"));
+            assert_eq!(store.pings("job", 5).unwrap()[0].1, "success");
+            assert!(store.heartbeats().unwrap().contains_key("job"));
+
+            // An ack request, answered in a batch with its effect.
+            let id = store
+                .request_ack("api", "alice", "on it", None, Some(at(10)))
+                .unwrap();
+            let asked = store.pending_acks(0).unwrap();
+            assert_eq!(asked.len(), 1);
+            assert_eq!(asked[0].opened_at, Some(at(10)));
+            assert!(store.pending_acks(id).unwrap().is_empty());
+            assert_eq!(store.ack_outcome(id).unwrap(), None);
+            let mut batch = Batch::default();
+            let ack = crate::state::Ack {
+                at: at(20),
+                by: "alice".into(),
+                note: "on it".into(),
+                until: None,
+            };
+            batch.acked.push(("api".into(), at(10), ack));
+            batch.ack_outcomes.push((id, at(20), "acknowledged".into()));
+            store.commit(&batch).unwrap();
+            assert_eq!(
+                store.ack_outcome(id).unwrap().as_deref(),
+                Some("acknowledged")
+            );
+            assert!(store.pending_acks(0).unwrap().is_empty());
+            let incident = &store.incidents(Some("api"), false, 1).unwrap()[0];
+            assert_eq!(
+                incident.acked,
+                Some((at(20), "alice".to_owned(), "on it".to_owned()))
+            );
+
+            // Retention: the delivered alert goes with its event... unless another alert
+            // of that event is still pending: then both stay.
+            store.prune(at(100)).unwrap();
+            assert_eq!(store.count("events").unwrap(), 1);
+            store.mark_dead(pending[1].id, "gave up").unwrap();
+            store.prune(at(100)).unwrap();
+            assert_eq!(store.count("events").unwrap(), 0);
+            assert_eq!(store.count("outbox").unwrap(), 0);
+            assert_eq!(store.count("pings").unwrap(), 0);
+            assert_eq!(store.count("incidents").unwrap(), 1, "incidents are kept");
+            store.forget("api").unwrap();
+            assert!(store.states().unwrap().is_empty());
+        });
+    }
+
+    #[test]
+    fn every_schema_version_has_its_migration() {
+        assert_eq!(
+            i64::try_from(sqlite::MIGRATIONS.len()).unwrap(),
+            SCHEMA_VERSION
+        );
+        assert_eq!(postgres::MIGRATIONS.last().unwrap().0, SCHEMA_VERSION);
+        on_both(|loc| {
+            let store = Store::open(loc).unwrap();
+            assert_eq!(store.version().unwrap(), SCHEMA_VERSION);
+            assert!(store.heartbeats().unwrap().is_empty());
+            assert_eq!(store.count("pings").unwrap(), 0);
+            drop(store);
+            // Opening again migrates nothing and loses nothing.
+            let store = Store::open(loc).unwrap();
+            assert_eq!(store.version().unwrap(), SCHEMA_VERSION);
+        });
+    }
+
+    #[test]
+    fn one_writer_at_a_time_and_readers_alongside() {
+        on_both(|loc| {
+            assert!(!Store::writer_running(loc) || matches!(loc, Location::Sqlite(_)));
+            let writer = Store::open(loc).unwrap();
+            assert!(Store::writer_running(loc));
+            let err = Store::open(loc).unwrap_err().to_string();
+            assert!(err.contains("in use by another"), "{err}");
+            let reader = Store::open_read(loc).unwrap();
+            assert!(reader.states().unwrap().is_empty());
+            drop(writer);
+            assert!(!Store::writer_running(loc));
+            drop(Store::open(loc).unwrap());
+        });
+    }
+
+    #[test]
+    fn newer_and_foreign_files_are_refused_with_their_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        let loc = Location::Sqlite(path.clone());
+        drop(Store::open(&loc).unwrap());
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        let err = Store::open(&loc).unwrap_err().to_string();
+        assert!(err.contains("newer hbmon (schema version 99"), "{err}");
+        assert!(err.contains("new.db"), "{err}");
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, vec![b'x'; 8192]).unwrap();
+        let err = Store::open(&Location::Sqlite(junk.clone()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("is not a SQLite database"), "{err}");
+        assert_eq!(
+            std::fs::read(&junk).unwrap(),
+            vec![b'x'; 8192],
+            "left as it was"
+        );
+        let missing = Location::Sqlite(dir.path().join("missing.db"));
+        let err = Store::open_read(&missing).unwrap_err().to_string();
+        assert!(err.contains("does not exist"), "{err}");
+    }
+
+    /// PostgreSQL: a newer schema is refused; errors name the database without the
+    /// password; a server that is not there is a clear error; a lost connection is
+    /// reconnected (the writer takes its lock again) and nothing committed is lost.
+    #[test]
+    fn postgres_refuses_newer_schemas_and_reconnects() {
+        let Some(pg) = testpg::TestPg::start() else {
+            return;
+        };
+        let url = pg.database("hbmon").replace("hbmon@", "hbmon:s3cret-pw@");
+        let loc = Location::parse(&url);
+        let mut store = Store::open(&loc).unwrap();
+        let mut batch = Batch::default();
+        batch.record(
+            obs("api", 10, Status::Up),
+            &MonitorState::default(),
+            &MonitorState::default(),
+            vec![],
+        );
+        store.commit(&batch).unwrap();
+        // Cut the writer's session from the server side, as a PostgreSQL restart would.
+        let mut admin =
+            ::postgres::Client::connect(&pg.url("postgres"), ::postgres::NoTls).unwrap();
+        admin
+            .execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = 'hbmon' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap();
+        let first = store.commit(&batch);
+        let second = store.commit(&batch);
+        assert!(
+            first.is_ok() || second.is_ok(),
+            "no reconnect: {first:?} {second:?}"
+        );
+        assert!(store.count("observations").unwrap() >= 2);
+        assert!(Store::writer_running(&loc), "the lock was taken again");
+        drop(store);
+
+        let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+        c.execute("UPDATE hbmon_schema SET version = 99", &[])
+            .unwrap();
+        let err = Store::open(&loc).unwrap_err().to_string();
+        assert!(err.contains("newer hbmon (schema version 99"), "{err}");
+        assert!(err.contains("postgres://hbmon@127.0.0.1:"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+        let closed = crate::store::Location::parse(&format!(
+            "postgres://hbmon:s3cret-pw@127.0.0.1:{}/hbmon?sslmode=disable&connect_timeout=2",
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        ));
+        let err = Store::open(&closed).unwrap_err().to_string();
+        assert!(err.contains("cannot use PostgreSQL"), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+}

@@ -1,0 +1,840 @@
+//! The PostgreSQL backend, for several `watch` instances sharing one database (or an
+//! operator who already runs PostgreSQL). Same tables, same transactions as SQLite.
+//!
+//! The driver is `postgres` (sfackler's rust-postgres: the blocking face of
+//! `tokio-postgres`, maintained with it). The store is owned by dedicated threads (the
+//! writer, the alert sender), so a blocking client fits them without a pool; TLS is
+//! rustls through `tokio-postgres-rustls`, the same TLS stack as everything else in hbmon.
+//! The blocking client runs its own small runtime, which must not be entered from inside
+//! another one: calls made on a runtime thread go through a scoped thread (`off_runtime`).
+//!
+//! - Migrations: `hbmon_schema.version`, applied under a transaction-level advisory lock so
+//!   that instances starting together migrate once.
+//! - One writer: the writer's session holds `pg_try_advisory_lock(WRITER_LOCK)`; a second
+//!   `watch` is refused like a second one on a SQLite file.
+//! - A lost connection is reconnected at the next call (a writer takes its lock again, or
+//!   fails if another `watch` took the store meanwhile); the writer thread keeps the batch
+//!   that failed and retries it, so nothing committed is lost and nothing is written twice.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
+
+use postgres::{Client, NoTls, Transaction};
+
+use super::{
+    AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, Location, ObservationRow,
+    OutboxRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
+};
+use crate::error::Error;
+use crate::status::Status;
+
+/// The advisory lock key of the one writer (`hbmon` in ASCII).
+const WRITER_LOCK: i64 = 0x0068_626d_6f6e;
+/// The advisory lock key under which migrations run.
+const MIGRATION_LOCK: i64 = WRITER_LOCK + 1;
+
+/// `(version it brings the schema to, SQL)`, in order. A new database gets the whole
+/// current schema at once (SQLite's steps 1-4 in one).
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[(
+    4,
+    r"
+CREATE TABLE observations (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    monitor     TEXT    NOT NULL,
+    at          BIGINT  NOT NULL,
+    scheduled   BIGINT,
+    status      TEXT    NOT NULL,
+    latency_ms  DOUBLE PRECISION NOT NULL,
+    reason      TEXT    NOT NULL,
+    details     TEXT
+);
+CREATE INDEX observations_monitor_at ON observations (monitor, at);
+CREATE INDEX observations_at ON observations (at);
+CREATE TABLE monitor_state (
+    monitor      TEXT PRIMARY KEY,
+    status       TEXT,
+    since        BIGINT,
+    last_at      BIGINT,
+    last_status  TEXT,
+    last_reason  TEXT,
+    first_seen   BIGINT NOT NULL,
+    state        TEXT   NOT NULL
+);
+CREATE TABLE incidents (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    monitor      TEXT   NOT NULL,
+    opened_at    BIGINT NOT NULL,
+    resolved_at  BIGINT,
+    cause        TEXT   NOT NULL,
+    parent       TEXT,
+    acked_at     BIGINT,
+    acked_by     TEXT,
+    ack_note     TEXT,
+    UNIQUE (monitor, opened_at)
+);
+CREATE INDEX incidents_open ON incidents (monitor) WHERE resolved_at IS NULL;
+CREATE TABLE events (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    monitor      TEXT   NOT NULL,
+    kind         TEXT   NOT NULL,
+    at           BIGINT NOT NULL,
+    incident_id  BIGINT REFERENCES incidents (id),
+    payload      TEXT   NOT NULL
+);
+CREATE INDEX events_at ON events (at);
+CREATE TABLE outbox (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id         BIGINT NOT NULL REFERENCES events (id),
+    notifier         TEXT   NOT NULL,
+    delivery_id      TEXT   NOT NULL UNIQUE,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  BIGINT NOT NULL,
+    delivered_at     BIGINT,
+    last_error       TEXT,
+    monitor          TEXT   NOT NULL DEFAULT '',
+    payload          TEXT   NOT NULL DEFAULT '{}',
+    dead_at          BIGINT
+);
+CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL AND dead_at IS NULL;
+CREATE TABLE pings (
+    id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    monitor  TEXT   NOT NULL,
+    at       BIGINT NOT NULL,
+    kind     TEXT   NOT NULL,
+    rid      TEXT,
+    body     TEXT   NOT NULL
+);
+CREATE INDEX pings_monitor_at ON pings (monitor, at);
+CREATE INDEX pings_at ON pings (at);
+CREATE TABLE heartbeat_state (
+    monitor  TEXT PRIMARY KEY,
+    pings    TEXT NOT NULL
+);
+CREATE TABLE ack_requests (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    monitor       TEXT   NOT NULL,
+    who           TEXT   NOT NULL,
+    note          TEXT   NOT NULL,
+    until         BIGINT,
+    opened_at     BIGINT,
+    requested_at  BIGINT NOT NULL,
+    applied_at    BIGINT,
+    outcome       TEXT
+);
+CREATE INDEX ack_requests_pending ON ack_requests (id) WHERE applied_at IS NULL;
+",
+)];
+
+/// A PostgreSQL store.
+pub(super) struct Pg {
+    client: Client,
+    location: Location,
+    /// Holds the writer's advisory lock (taken again after a reconnect).
+    writer: bool,
+    /// The last call failed at the connection: reconnect before the next one.
+    broken: bool,
+}
+
+/// Run `f` where the blocking client may block: on this thread outside a runtime, on a
+/// scoped thread inside one.
+fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| match s.spawn(f).join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+    } else {
+        f()
+    }
+}
+
+impl Pg {
+    /// Connect (and, for the writer, take the lock and migrate).
+    pub(super) fn open(location: &Location, writer: bool) -> Result<Pg, Error> {
+        let client = off_runtime(|| connect(location))?;
+        let mut pg = Pg {
+            client,
+            location: location.clone(),
+            writer,
+            broken: false,
+        };
+        if writer {
+            pg.take_writer_lock()?;
+            pg.migrate()?;
+        } else {
+            let version = pg.version()?;
+            if version > SCHEMA_VERSION {
+                return Err(newer(&location.name(), version));
+            }
+            if version < SCHEMA_VERSION {
+                return Err(store_err(
+                    &location.name(),
+                    format!(
+                        "has schema version {version}, this hbmon reads {SCHEMA_VERSION}; run `hbmon watch` once to migrate it"
+                    ),
+                ));
+            }
+        }
+        Ok(pg)
+    }
+
+    /// Whether a `watch` holds the writer lock: try it, and let it go at once.
+    pub(super) fn writer_running(location: &Location) -> bool {
+        off_runtime(|| {
+            let Ok(mut c) = connect(location) else {
+                return false;
+            };
+            match c.query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK]) {
+                Ok(row) if row.get::<_, bool>(0) => {
+                    let _ = c.execute("SELECT pg_advisory_unlock($1)", &[&WRITER_LOCK]);
+                    false
+                }
+                _ => true,
+            }
+        })
+    }
+
+    fn err(&self, e: &postgres::Error) -> Error {
+        pg_err(&self.location, e)
+    }
+
+    fn take_writer_lock(&mut self) -> Result<(), Error> {
+        let got: bool = self.run(|c| {
+            c.query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK])
+                .map(|r| r.get(0))
+        })?;
+        if got {
+            Ok(())
+        } else {
+            Err(store_err(
+                &self.location.name(),
+                "is in use by another `hbmon watch` (one writer per store)",
+            ))
+        }
+    }
+
+    /// Run `f` on the connection, reconnecting first if it was lost.
+    fn run<R: Send>(
+        &mut self,
+        f: impl FnOnce(&mut Client) -> Result<R, postgres::Error> + Send,
+    ) -> Result<R, Error> {
+        if self.broken || self.client.is_closed() {
+            self.client = off_runtime(|| connect(&self.location))?;
+            self.broken = false;
+            tracing::info!(store = %self.location.display(), "reconnected to PostgreSQL");
+            if self.writer {
+                self.take_writer_lock()?;
+            }
+        }
+        let client = &mut self.client;
+        off_runtime(move || f(client)).map_err(|e| {
+            // The server went away (restart, admin shutdown, network): a new session next
+            // time. A statement error keeps the session.
+            self.broken = e.is_closed()
+                || e.as_db_error().is_none_or(|d| {
+                    let code = d.code().code();
+                    code.starts_with("57P") || code.starts_with("08")
+                });
+            self.err(&e)
+        })
+    }
+
+    fn migrate(&mut self) -> Result<(), Error> {
+        let location = self.location.clone();
+        let applied = self.run(move |c| {
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+            tx.batch_execute("CREATE TABLE IF NOT EXISTS hbmon_schema (version BIGINT NOT NULL)")?;
+            let version: Option<i64> = tx
+                .query_opt("SELECT version FROM hbmon_schema", &[])?
+                .map(|r| r.get(0));
+            let version = version.unwrap_or(0);
+            if version > SCHEMA_VERSION {
+                return Ok(Err(version));
+            }
+            let mut applied = Vec::new();
+            for (to, sql) in MIGRATIONS.iter().filter(|(to, _)| *to > version) {
+                tx.batch_execute(sql)?;
+                applied.push(*to);
+            }
+            if let Some(last) = applied.last() {
+                tx.execute("DELETE FROM hbmon_schema", &[])?;
+                tx.execute("INSERT INTO hbmon_schema (version) VALUES ($1)", &[last])?;
+            }
+            tx.commit()?;
+            Ok(Ok(applied))
+        })?;
+        match applied {
+            Err(version) => Err(newer(&location.name(), version)),
+            Ok(applied) => {
+                for v in applied {
+                    tracing::info!(store = %location.display(), version = v, "store migrated");
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Connect with TLS when the server offers it (`sslmode=prefer`, the default) or demands
+/// it (`sslmode=require` in the URL); certificates are verified against the system store,
+/// or `store.ca_file`.
+fn connect(location: &Location) -> Result<Client, Error> {
+    let Location::Postgres { url, ca_pem } = location else {
+        return Err(Error::Internal("not a PostgreSQL location".into()));
+    };
+    let config: postgres::Config = url.expose().parse().map_err(|_| {
+        store_err(
+            &location.name(),
+            "is not a valid PostgreSQL URL (postgres://user:password@host:port/database)",
+        )
+    })?;
+    if config.get_ssl_mode() == postgres::config::SslMode::Disable {
+        return config.connect(NoTls).map_err(|e| pg_err(location, &e));
+    }
+    let tls = crate::probe::tls::TlsConfigs::new().map_err(Error::Internal)?;
+    let ca_certs = match ca_pem {
+        Some(pem) => Some(std::sync::Arc::new(
+            crate::probe::tls::pem_certs(pem)
+                .map_err(|e| store_err(&location.name(), format!("store.ca_file: {e}")))?
+                .into_iter()
+                .map(rustls::pki_types::CertificateDer::from)
+                .collect(),
+        )),
+        None => None,
+    };
+    let check = crate::plan::TlsCheck {
+        verify: true,
+        ca_certs,
+        expiry: crate::plan::CertExpiry {
+            warning: Duration::ZERO,
+            critical: None,
+        },
+        client_identity: None,
+    };
+    let rustls_config = tls.client_config(&check, &[]).map_err(Error::Internal)?;
+    config
+        .connect(tokio_postgres_rustls::MakeRustlsConnect::new(rustls_config))
+        .map_err(|e| pg_err(location, &e))
+}
+
+/// A PostgreSQL error as an operator reads it, never with the password.
+fn pg_err(location: &Location, e: &postgres::Error) -> Error {
+    let message = if let Some(db) = e.as_db_error() {
+        format!("PostgreSQL: {} ({})", db.message(), db.code().code())
+    } else if e.is_closed() {
+        "the connection to PostgreSQL was lost".to_owned()
+    } else {
+        // Connection errors: "error connecting to server: Connection refused", TLS
+        // failures and the like; they name no credentials.
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text = format!("{text}: {s}");
+            source = s.source();
+        }
+        format!("cannot use PostgreSQL: {text}")
+    };
+    store_err(&location.name(), message)
+}
+
+fn limit(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Backend for Pg {
+    fn version(&mut self) -> Result<i64, Error> {
+        self.run(|c| {
+            let exists: bool = c
+                .query_one("SELECT to_regclass('hbmon_schema') IS NOT NULL", &[])?
+                .get(0);
+            if !exists {
+                return Ok(0);
+            }
+            Ok(c.query_opt("SELECT version FROM hbmon_schema", &[])?
+                .map_or(0, |r| r.get(0)))
+        })
+    }
+
+    fn size(&mut self) -> Result<u64, Error> {
+        self.run(|c| {
+            c.query_one("SELECT pg_database_size(current_database())", &[])
+                .map(|r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0))
+        })
+    }
+
+    fn commit(&mut self, batch: &Batch) -> Result<(), Error> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            write_batch(&mut tx, batch)?;
+            tx.commit()
+        })
+    }
+
+    fn states(&mut self) -> Result<Vec<StateRow>, Error> {
+        let rows = self.run(|c| {
+            c.query(
+                "SELECT monitor, status, since, last_at, last_status, last_reason, first_seen, state
+                 FROM monitor_state ORDER BY monitor",
+                &[],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| StateRow {
+                monitor: r.get(0),
+                status: r
+                    .get::<_, Option<String>>(1)
+                    .and_then(|s| Status::from_name(&s)),
+                since: r.get::<_, Option<i64>>(2).map(time),
+                last_at: r.get::<_, Option<i64>>(3).map(time),
+                last_status: r
+                    .get::<_, Option<String>>(4)
+                    .and_then(|s| Status::from_name(&s)),
+                last_reason: r.get(5),
+                first_seen: time(r.get(6)),
+                // A state this build cannot read starts afresh (recorded, not alerted).
+                state: serde_json::from_str(r.get::<_, &str>(7)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    fn heartbeats(&mut self) -> Result<HashMap<String, crate::heartbeat::Pings>, Error> {
+        let rows = self.run(|c| c.query("SELECT monitor, pings FROM heartbeat_state", &[]))?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get::<_, String>(0),
+                    serde_json::from_str(r.get::<_, &str>(1)).unwrap_or_default(),
+                )
+            })
+            .collect())
+    }
+
+    fn pings(
+        &mut self,
+        monitor: &str,
+        n: usize,
+    ) -> Result<Vec<(SystemTime, String, String)>, Error> {
+        let rows = self.run(|c| {
+            c.query(
+                "SELECT at, kind, body FROM pings WHERE monitor = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                &[&monitor, &limit(n)],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| (time(r.get(0)), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    fn outbox_pending(&mut self) -> Result<i64, Error> {
+        self.run(|c| {
+            c.query_one(
+                "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL",
+                &[],
+            )
+            .map(|r| r.get(0))
+        })
+    }
+
+    fn forget(&mut self, monitor: &str) -> Result<(), Error> {
+        self.run(|c| c.execute("DELETE FROM monitor_state WHERE monitor = $1", &[&monitor]))
+            .map(|_| ())
+    }
+
+    fn prune(&mut self, before: SystemTime) -> Result<usize, Error> {
+        let before = ms(before);
+        let mut total = 0;
+        for sql in super::PRUNE_SQL {
+            let sql = sql.replace("?1", "$1");
+            loop {
+                let n = self.run(|c| c.execute(sql.as_str(), &[&before]))?;
+                total += usize::try_from(n).unwrap_or(0);
+                if n < 5000 {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    fn incidents(
+        &mut self,
+        monitor: Option<&str>,
+        open_only: bool,
+        n: usize,
+    ) -> Result<Vec<IncidentRow>, Error> {
+        let rows = self.run(|c| {
+            c.query(
+                "SELECT monitor, opened_at, resolved_at, cause, parent, acked_at, acked_by, ack_note
+                 FROM incidents
+                 WHERE ($1::TEXT IS NULL OR monitor = $1) AND (NOT $2 OR resolved_at IS NULL)
+                 ORDER BY opened_at DESC, id DESC LIMIT $3",
+                &[&monitor, &open_only, &limit(n)],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| IncidentRow {
+                monitor: r.get(0),
+                opened_at: time(r.get(1)),
+                resolved_at: r.get::<_, Option<i64>>(2).map(time),
+                cause: r.get(3),
+                parent: r.get(4),
+                acked: r.get::<_, Option<i64>>(5).map(|at| {
+                    (
+                        time(at),
+                        r.get::<_, Option<String>>(6).unwrap_or_default(),
+                        r.get::<_, Option<String>>(7).unwrap_or_default(),
+                    )
+                }),
+            })
+            .collect())
+    }
+
+    fn observations(&mut self, monitor: &str, n: usize) -> Result<Vec<ObservationRow>, Error> {
+        let rows = self.run(|c| {
+            c.query(
+                "SELECT monitor, at, scheduled, status, latency_ms, reason, details FROM observations
+                 WHERE monitor = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                &[&monitor, &limit(n)],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| ObservationRow {
+                monitor: r.get(0),
+                at: time(r.get(1)),
+                scheduled: r.get::<_, Option<i64>>(2).map(time),
+                status: Status::from_name(r.get::<_, &str>(3)).unwrap_or(Status::Unknown),
+                latency: Duration::from_secs_f64(r.get::<_, f64>(4).max(0.0) / 1000.0),
+                reason: r.get(5),
+                details: r
+                    .get::<_, Option<String>>(6)
+                    .and_then(|d| serde_json::from_str(&d).ok()),
+            })
+            .collect())
+    }
+
+    fn events(&mut self, monitor: Option<&str>, after_id: i64) -> Result<Vec<EventRow>, Error> {
+        let rows = self.run(|c| {
+            c.query(
+                "SELECT id, monitor, kind, at, payload FROM events
+                 WHERE id > $1 AND ($2::TEXT IS NULL OR monitor = $2) ORDER BY id",
+                &[&after_id, &monitor],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| EventRow {
+                id: r.get(0),
+                monitor: r.get(1),
+                kind: r.get(2),
+                at: time(r.get(3)),
+                payload: serde_json::from_str(r.get::<_, &str>(4))
+                    .unwrap_or(serde_json::Value::Null),
+            })
+            .collect())
+    }
+
+    fn downtime(
+        &mut self,
+        monitor: &str,
+        from: SystemTime,
+        to: SystemTime,
+    ) -> Result<Duration, Error> {
+        let (from, to) = (ms(from), ms(to));
+        let total: Option<i64> = self.run(|c| {
+            c.query_one(
+                "SELECT SUM(LEAST(COALESCE(resolved_at, $3), $3) - GREATEST(opened_at, $2))::BIGINT
+                 FROM incidents WHERE monitor = $1 AND opened_at < $3
+                   AND COALESCE(resolved_at, $3) > $2",
+                &[&monitor, &from, &to],
+            )
+            .map(|r| r.get(0))
+        })?;
+        Ok(Duration::from_millis(
+            u64::try_from(total.unwrap_or(0)).unwrap_or(0),
+        ))
+    }
+
+    fn count(&mut self, table: &str) -> Result<i64, Error> {
+        let table = super::counted_table(table)?;
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        self.run(|c| c.query_one(sql.as_str(), &[]).map(|r| r.get(0)))
+    }
+
+    fn pending_deliveries(&mut self, n: usize) -> Result<Vec<Delivery>, Error> {
+        let rows = self.run(|c| {
+            c.query(
+                "SELECT id, notifier, monitor, delivery_id, attempts, next_attempt_at, payload FROM outbox
+                 WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT $1",
+                &[&limit(n)],
+            )
+        })?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let id: i64 = r.get(0);
+            match serde_json::from_str(r.get::<_, &str>(6)) {
+                Ok(message) => out.push(Delivery {
+                    id,
+                    notifier: r.get(1),
+                    monitor: r.get(2),
+                    delivery_id: r.get(3),
+                    attempts: u32::try_from(r.get::<_, i32>(4)).unwrap_or(0),
+                    next_attempt_at: time(r.get(5)),
+                    message,
+                }),
+                Err(_) => self.mark_dead(id, "the stored alert cannot be read")?,
+            }
+        }
+        Ok(out)
+    }
+
+    fn mark_delivered(&mut self, id: i64, attempts: u32, at: SystemTime) -> Result<(), Error> {
+        let (attempts, at) = (i32::try_from(attempts).unwrap_or(i32::MAX), ms(at));
+        self.run(|c| {
+            c.execute(
+                "UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL WHERE id = $1",
+                &[&id, &at, &attempts],
+            )
+        })
+        .map(|_| ())
+    }
+
+    fn mark_retry(
+        &mut self,
+        id: i64,
+        attempts: u32,
+        next: SystemTime,
+        error: &str,
+    ) -> Result<(), Error> {
+        let (attempts, next) = (i32::try_from(attempts).unwrap_or(i32::MAX), ms(next));
+        self.run(|c| {
+            c.execute(
+                "UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1",
+                &[&id, &attempts, &next, &error],
+            )
+        })
+        .map(|_| ())
+    }
+
+    fn mark_dead(&mut self, id: i64, error: &str) -> Result<(), Error> {
+        let now = ms(SystemTime::now());
+        self.run(|c| {
+            c.execute(
+                "UPDATE outbox SET dead_at = $2, attempts = attempts + 1, last_error = $3 WHERE id = $1",
+                &[&id, &now, &error],
+            )
+        })
+        .map(|_| ())
+    }
+
+    fn outbox(&mut self) -> Result<Vec<OutboxRow>, Error> {
+        let rows = self.run(|c| {
+            c.query(
+                "SELECT o.notifier, o.monitor, o.delivery_id, o.attempts, o.delivered_at, o.dead_at,
+                        o.last_error, e.kind
+                 FROM outbox o JOIN events e ON e.id = o.event_id ORDER BY o.id",
+                &[],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| OutboxRow {
+                notifier: r.get(0),
+                monitor: r.get(1),
+                delivery_id: r.get(2),
+                attempts: u32::try_from(r.get::<_, i32>(3)).unwrap_or(0),
+                delivered_at: r.get::<_, Option<i64>>(4).map(time),
+                dead_at: r.get::<_, Option<i64>>(5).map(time),
+                last_error: r.get(6),
+                event: r.get(7),
+            })
+            .collect())
+    }
+
+    fn request_ack(
+        &mut self,
+        monitor: &str,
+        who: &str,
+        note: &str,
+        until: Option<SystemTime>,
+        opened_at: Option<SystemTime>,
+    ) -> Result<i64, Error> {
+        let (until, opened_at, now) = (until.map(ms), opened_at.map(ms), ms(SystemTime::now()));
+        self.run(|c| {
+            c.query_one(
+                "INSERT INTO ack_requests (monitor, who, note, until, opened_at, requested_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[&monitor, &who, &note, &until, &opened_at, &now],
+            )
+            .map(|r| r.get(0))
+        })
+    }
+
+    fn pending_acks(&mut self, after: i64) -> Result<Vec<AckRequest>, Error> {
+        let rows = self.run(|c| {
+            c.query(
+                "SELECT id, monitor, who, note, until, opened_at FROM ack_requests
+                 WHERE applied_at IS NULL AND id > $1 ORDER BY id",
+                &[&after],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| AckRequest {
+                id: r.get(0),
+                monitor: r.get(1),
+                who: r.get(2),
+                note: r.get(3),
+                until: r.get::<_, Option<i64>>(4).map(time),
+                opened_at: r.get::<_, Option<i64>>(5).map(time),
+            })
+            .collect())
+    }
+
+    fn ack_outcome(&mut self, id: i64) -> Result<Option<String>, Error> {
+        self.run(|c| {
+            c.query_opt(
+                "SELECT outcome FROM ack_requests WHERE id = $1 AND applied_at IS NOT NULL",
+                &[&id],
+            )
+            .map(|r| r.and_then(|r| r.get(0)))
+        })
+    }
+}
+
+/// Everything of a batch, inside the transaction.
+fn write_batch(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), postgres::Error> {
+    let obs = tx.prepare(
+        "INSERT INTO observations (monitor, at, scheduled, status, latency_ms, reason, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )?;
+    for o in &batch.observations {
+        tx.execute(
+            &obs,
+            &[
+                &o.monitor,
+                &ms(o.at),
+                &o.scheduled.map(ms),
+                &o.status.name(),
+                &(o.latency.as_secs_f64() * 1000.0),
+                &o.reason,
+                &o.details.as_ref().map(ToString::to_string),
+            ],
+        )?;
+    }
+    for i in &batch.opened {
+        tx.execute(
+            "INSERT INTO incidents (monitor, opened_at, cause, parent) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (monitor, opened_at) DO NOTHING",
+            &[&i.monitor, &ms(i.opened_at), &i.cause, &i.parent],
+        )?;
+    }
+    for (monitor, opened_at, at) in &batch.resolved {
+        tx.execute(
+            "UPDATE incidents SET resolved_at = $3
+             WHERE monitor = $1 AND opened_at = $2 AND resolved_at IS NULL",
+            &[monitor, &ms(*opened_at), &ms(*at)],
+        )?;
+    }
+    for (monitor, (s, last)) in &batch.states {
+        // The state machine's own types always encode.
+        let json = serde_json::to_string(s).unwrap_or_default();
+        match last {
+            Some(last) => tx.execute(
+                "INSERT INTO monitor_state
+                   (monitor, status, since, last_at, last_status, last_reason, first_seen, state)
+                 VALUES ($1, $2, $3, $4, $5, $6, $4, $7)
+                 ON CONFLICT (monitor) DO UPDATE SET
+                   status = excluded.status, since = excluded.since, last_at = excluded.last_at,
+                   last_status = excluded.last_status, last_reason = excluded.last_reason,
+                   state = excluded.state",
+                &[
+                    monitor,
+                    &s.status.map(Status::name),
+                    &s.since.map(ms),
+                    &ms(last.at),
+                    &last.status.name(),
+                    &last.reason,
+                    &json,
+                ],
+            )?,
+            None => tx.execute(
+                "UPDATE monitor_state SET state = $2 WHERE monitor = $1",
+                &[monitor, &json],
+            )?,
+        };
+    }
+    write_alerts(tx, batch)
+}
+
+/// The batch's events and their outbox rows, pings, heartbeat states and acks.
+fn write_alerts(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), postgres::Error> {
+    let mut ids = Vec::with_capacity(batch.events.len());
+    for (monitor, ev) in &batch.events {
+        let row = tx.query_one(
+            "INSERT INTO events (monitor, kind, at, incident_id, payload)
+             VALUES ($1, $2, $3,
+               (SELECT id FROM incidents WHERE monitor = $1 AND opened_at = $4), $5)
+             RETURNING id",
+            &[
+                monitor,
+                &ev.kind(),
+                &ms(ev.at()),
+                &opened_at(ev).map(ms),
+                &payload(ev).to_string(),
+            ],
+        )?;
+        ids.push(row.get::<_, i64>(0));
+    }
+    for (index, notifier, message) in &batch.outbox {
+        let Some(event_id) = ids.get(*index) else {
+            continue;
+        };
+        let json = serde_json::to_string(message).unwrap_or_default();
+        tx.execute(
+            "INSERT INTO outbox (event_id, notifier, delivery_id, next_attempt_at, monitor, payload)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                event_id,
+                notifier,
+                &format!("hbmon-{event_id}-{notifier}"),
+                &ms(SystemTime::now()),
+                &message.monitor,
+                &json,
+            ],
+        )?;
+    }
+    for p in &batch.pings {
+        tx.execute(
+            "INSERT INTO pings (monitor, at, kind, rid, body) VALUES ($1, $2, $3, $4, $5)",
+            &[&p.monitor, &ms(p.at), &p.kind, &p.rid, &p.body],
+        )?;
+    }
+    for (monitor, p) in &batch.heartbeats {
+        let json = serde_json::to_string(p).unwrap_or_default();
+        tx.execute(
+            "INSERT INTO heartbeat_state (monitor, pings) VALUES ($1, $2)
+             ON CONFLICT (monitor) DO UPDATE SET pings = excluded.pings",
+            &[monitor, &json],
+        )?;
+    }
+    for (monitor, opened_at, ack) in &batch.acked {
+        tx.execute(
+            "UPDATE incidents SET acked_at = $3, acked_by = $4, ack_note = $5
+             WHERE monitor = $1 AND opened_at = $2",
+            &[monitor, &ms(*opened_at), &ms(ack.at), &ack.by, &ack.note],
+        )?;
+    }
+    for (id, at, outcome) in &batch.ack_outcomes {
+        tx.execute(
+            "UPDATE ack_requests SET applied_at = $2, outcome = $3 WHERE id = $1 AND applied_at IS NULL",
+            &[id, &ms(*at), outcome],
+        )?;
+    }
+    Ok(())
+}
