@@ -295,3 +295,29 @@ fn oncall_settings_are_checked_too() {
     }
     assert!(out.stderr.contains("13 problems"), "{}", out.stderr);
 }
+
+#[test]
+fn store_settings_are_checked_without_quoting_the_url() {
+    let yaml = "version: 1\nstore: { path: a.db, url: \"mysql://root:s3cret@db/hbmon\", ca_file: missing.pem }\nmonitors:\n  - { name: a, tcp: { host: 127.0.0.1, port: 1 } }\n";
+    let out = hbmon().config(yaml).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    for want in [
+        "`path` and `url` exclude each other",
+        "not a PostgreSQL URL",
+        "cannot read it",
+    ] {
+        assert!(
+            out.stderr.contains(want),
+            "missing {want:?} in\n{}",
+            out.stderr
+        );
+    }
+    let yaml = "version: 1\nstore: { ca_file: ca.pem }\nmonitors:\n  - { name: a, tcp: { host: 127.0.0.1, port: 1 } }\n";
+    let out = hbmon().config(yaml).args(["validate"]).run();
+    assert!(
+        out.stderr
+            .contains("`ca_file` applies to a PostgreSQL `url` only"),
+        "{}",
+        out.stderr
+    );
+}

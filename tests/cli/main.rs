@@ -15,10 +15,13 @@ mod heartbeat;
 mod icmp;
 mod notify;
 mod oncall;
+mod postgres;
 mod probes;
 mod secrets;
 mod simulate;
 mod tcp;
+#[path = "../../src/store/testpg.rs"]
+mod testpg;
 mod tls;
 mod usage;
 mod watch;

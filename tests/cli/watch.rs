@@ -85,7 +85,12 @@ impl Daemon {
             } else {
                 &["--flush-interval", "100ms"][..]
             })
-            .args(["--config", "hbmon.yaml", "--db", "hbmon.db"])
+            .args(["--config", "hbmon.yaml"])
+            .args(if extra.contains(&"--db") {
+                &[][..]
+            } else {
+                &["--db", "hbmon.db"][..]
+            })
             .args(extra)
             .env_remove("HBMON_CONFIG")
             .env_remove("NOTIFY_SOCKET")
