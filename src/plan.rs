@@ -813,7 +813,16 @@ impl Builder<'_> {
                     })
                     .ok()
             });
-            Some(crate::store::Location::Postgres { url, ca_pem })
+            let lease = self
+                .duration("/store/lease", d.lease.as_ref())
+                .unwrap_or(crate::store::DEFAULT_LEASE);
+            if lease < Duration::from_millis(500) {
+                self.error(
+                    At::value("/store/lease"),
+                    "a lease shorter than 500ms cannot be renewed in time",
+                );
+            }
+            Some(crate::store::Location::Postgres { url, ca_pem, lease })
         } else {
             if d.ca_file.is_some() {
                 self.error(

@@ -37,7 +37,14 @@ const MAX_SLEEP: Duration = Duration::from_secs(1);
 #[must_use]
 pub fn db_path(flag: Option<&Path>, store: Option<&StoreSettings>) -> Location {
     if let Some(p) = flag {
-        return Location::parse(&p.to_string_lossy());
+        let mut location = Location::parse(&p.to_string_lossy());
+        // `--db` names the database; how long the lease lasts is still the config's.
+        if let (Location::Postgres { lease, .. }, Some(Location::Postgres { lease: l, .. })) =
+            (&mut location, store.and_then(|s| s.postgres.as_ref()))
+        {
+            *lease = *l;
+        }
+        return location;
     }
     if let Some(l) = store.and_then(|s| s.postgres.clone()) {
         return l;
@@ -68,7 +75,12 @@ fn db_file(store: Option<&StoreSettings>) -> PathBuf {
 pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     let plan = plan::load(&global.config)?;
     let db = db_path(global.db.as_deref(), Some(&plan.store));
-    let store = Store::open(&db)?;
+    let store = match Store::open(&db) {
+        Err(e) if matches!(db, Location::Postgres { .. }) && crate::store::in_use(&e) => {
+            standby(&db, &e)?
+        }
+        other => other?,
+    };
     let stored: HashMap<_, _> = store
         .states()?
         .into_iter()
@@ -93,7 +105,8 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         None => None,
     };
     let (acks_tx, acks_rx) = tokio::sync::mpsc::unbounded_channel();
-    let (writer, writer_thread) = Writer::spawn(store, acks_tx);
+    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (writer, writer_thread) = Writer::spawn(store, acks_tx, Arc::clone(&lost));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -110,6 +123,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         listening,
         pings,
         acks: acks_rx,
+        lost: &lost,
     };
     let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, services));
     let _ = stop_http.send(());
@@ -131,6 +145,34 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     } else {
         tracing::error!("watch stopped, but the last observations could not be written");
         Ok(exit::IO)
+    }
+}
+
+/// Another `watch` holds the PostgreSQL store's lease: wait as a standby (ready for
+/// systemd, feeding its watchdog) and take over when the lease expires or is released.
+fn standby(db: &Location, first: &Error) -> Result<Store, Error> {
+    tracing::warn!("standby: {first}; taking over when its lease ends");
+    notify(&[NotifyState::Ready, NotifyState::Status("standby")]);
+    let every = match db {
+        Location::Postgres { lease, .. } => {
+            (*lease / 5).clamp(Duration::from_millis(50), Duration::from_secs(1))
+        }
+        Location::Sqlite(_) => Duration::from_secs(1),
+    };
+    loop {
+        std::thread::sleep(every);
+        if sd_notify::watchdog_enabled().is_some() {
+            notify(&[NotifyState::Watchdog]);
+        }
+        match Store::open(db) {
+            Ok(store) => {
+                tracing::warn!(store = %db.display(), "took over the store: this instance leads now");
+                notify(&[NotifyState::Status("leading")]);
+                return Ok(store);
+            }
+            Err(e) if crate::store::in_use(&e) => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -220,6 +262,8 @@ struct Services<'a> {
     pings: HashMap<String, crate::heartbeat::Pings>,
     /// Ack requests found in the store by the writer thread.
     acks: tokio::sync::mpsc::UnboundedReceiver<crate::store::AckRequest>,
+    /// Set by the writer thread when another `watch` took the store over.
+    lost: &'a std::sync::atomic::AtomicBool,
 }
 
 /// Heartbeat names and their own tokens, for the listener.
@@ -498,6 +542,7 @@ async fn main_loop(
         mut listening,
         pings,
         acks: mut stored_acks,
+        lost,
     } = services;
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
@@ -598,6 +643,13 @@ async fn main_loop(
                     writer.send(Job::Commit(Box::new(std::mem::take(&mut core.batch))));
                 }
                 writer.send(Job::PollAcks);
+                if lost.load(std::sync::atomic::Ordering::SeqCst) {
+                    tracing::error!("another `hbmon watch` took the store over: stopping (a supervisor restarts this one as a standby)");
+                    return Err(Error::Store {
+                        path: std::path::PathBuf::from("the store"),
+                        message: "lease lost to another `hbmon watch`".into(),
+                    });
+                }
                 core.publish_metrics(listening.as_ref());
                 if watchdog.is_some() {
                     notify(&[NotifyState::Watchdog]);
@@ -1052,6 +1104,38 @@ enum Job {
     PollAcks,
 }
 
+/// Every flush, on the writer thread: renew the lease when due, and hand new ack requests
+/// to the loop. False when the lease was lost to another `watch`.
+fn poll(
+    store: &Store,
+    acks: &tokio::sync::mpsc::UnboundedSender<crate::store::AckRequest>,
+    acks_seen: &mut i64,
+    renewed: &mut std::time::Instant,
+    renew_every: Duration,
+) -> bool {
+    if renewed.elapsed() >= renew_every {
+        match store.renew() {
+            Ok(()) => *renewed = std::time::Instant::now(),
+            Err(e) if crate::store::lease_lost(&e) => {
+                tracing::error!("{e}");
+                return false;
+            }
+            // Unreachable for now: tried again at the next flush.
+            Err(e) => tracing::warn!("lease not renewed: {e}"),
+        }
+    }
+    match store.pending_acks(*acks_seen) {
+        Ok(found) => {
+            for r in found {
+                *acks_seen = r.id;
+                let _ = acks.send(r);
+            }
+        }
+        Err(e) => tracing::debug!("ack requests not read: {e}"),
+    }
+    true
+}
+
 /// The writer thread's handle: it owns the store, so the loop never waits for the disk.
 struct Writer {
     tx: mpsc::Sender<Job>,
@@ -1062,7 +1146,13 @@ impl Writer {
     fn spawn(
         mut store: Store,
         acks: tokio::sync::mpsc::UnboundedSender<crate::store::AckRequest>,
+        lost: Arc<std::sync::atomic::AtomicBool>,
     ) -> (Writer, std::thread::JoinHandle<bool>) {
+        // A PostgreSQL writer renews its lease a few times per lease.
+        let renew_every = match store.location() {
+            Location::Postgres { lease, .. } => *lease / 4,
+            Location::Sqlite(_) => Duration::MAX,
+        };
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("hbmon-store".into())
@@ -1074,6 +1164,7 @@ impl Writer {
                 // Ack requests handed to the loop (each once; an unanswered one is found
                 // again after a restart, as its answer commits with its effect).
                 let mut acks_seen = 0;
+                let mut renewed = std::time::Instant::now();
                 loop {
                     let job = if failing {
                         match rx.recv_timeout(Duration::from_secs(1)) {
@@ -1111,16 +1202,13 @@ impl Writer {
                                 tracing::error!("{e}");
                             }
                         }
-                        Some(Job::PollAcks) => match store.pending_acks(acks_seen) {
-                            Ok(found) => {
-                                for r in found {
-                                    acks_seen = r.id;
-                                    let _ = acks.send(r);
-                                }
-                            }
-                            Err(e) => tracing::debug!("ack requests not read: {e}"),
-                        },
-                        None => {}
+                        Some(Job::PollAcks)
+                            if !poll(&store, &acks, &mut acks_seen, &mut renewed, renew_every) =>
+                        {
+                            lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                            break;
+                        }
+                        Some(Job::PollAcks) | None => {}
                     }
                     if pending.is_empty() {
                         continue;
@@ -1138,6 +1226,13 @@ impl Writer {
                             failing = false;
                             pending = Batch::default();
                         }
+                        Err(e) if crate::store::lease_lost(&e) => {
+                            // Fenced: another `watch` writes now and decides from its own
+                            // observations; nothing of this batch may be written.
+                            tracing::error!("{e}");
+                            lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                            return false;
+                        }
                         Err(e) => {
                             if !failing {
                                 tracing::error!("{e}; keeping the batch and retrying");
@@ -1146,12 +1241,18 @@ impl Writer {
                         }
                     }
                 }
-                // The loop is gone: one last attempt for what is left.
-                pending.is_empty()
+                if lost.load(std::sync::atomic::Ordering::SeqCst) {
+                    return false;
+                }
+                // The loop is gone: one last attempt for what is left, then the lease goes
+                // (a standby takes over at once).
+                let committed = pending.is_empty()
                     || store
                         .commit(&pending)
                         .map_err(|e| tracing::error!("{e}"))
-                        .is_ok()
+                        .is_ok();
+                store.release();
+                committed
             })
             .expect("spawning a thread only fails when the system is out of resources");
         (Writer { tx }, thread)

@@ -420,6 +420,9 @@ pub struct Store {
     pub url_file: Option<String>,
     /// PostgreSQL: trust the CA certificates in this PEM file instead of the system store.
     pub ca_file: Option<String>,
+    /// PostgreSQL: the writer's lease (default `10s`). The `watch` holding it renews it
+    /// every flush; a standby `watch` takes over this long after the holder stops renewing.
+    pub lease: Option<DurationStr>,
     /// Observations older than this are deleted (default `30d`); incidents are kept.
     pub retention: Option<DurationStr>,
 }

@@ -140,6 +140,19 @@ async fn deliver_one(
         }
         return;
     };
+    // Fencing: only the holder of the store's lease sends (always true on SQLite); an old
+    // leader, paused or cut off past its lease, leaves the alert to the new one.
+    match lock(store).still_leader() {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(delivery = %row.delivery_id, "not the store's writer any more: alert left to the new one");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(delivery = %row.delivery_id, "cannot confirm the store's lease ({e}); not sending now");
+            return;
+        }
+    }
     let attempts = row.attempts + 1;
     let sent = send::deliver(client, n, &row.message, &row.delivery_id).await;
     let result = match &sent {

@@ -33,7 +33,7 @@ use crate::state::{Event, MonitorState};
 use crate::status::Status;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Retention, in slices of 5000 rows so that readers and the writer are never blocked for
 /// long (`?1`: the cut-off in Unix ms). Delivered or given-up alerts go with their old
@@ -47,6 +47,18 @@ pub(crate) const PRUNE_SQL: [&str; 4] = [
     "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1
        AND id NOT IN (SELECT event_id FROM outbox) LIMIT 5000)",
 ];
+
+/// Whether opening failed only because another `watch` holds the store.
+#[must_use]
+pub fn in_use(e: &Error) -> bool {
+    matches!(e, Error::Store { message, .. } if message.starts_with("is in use by another"))
+}
+
+/// Whether the store was taken over by another `watch` while this one wrote it.
+#[must_use]
+pub fn lease_lost(e: &Error) -> bool {
+    matches!(e, Error::Store { message, .. } if message.starts_with("lease lost"))
+}
 
 /// A table `count` may name.
 pub(crate) fn counted_table(table: &str) -> Result<&str, Error> {
@@ -66,8 +78,14 @@ pub enum Location {
     Postgres {
         url: Secret,
         ca_pem: Option<Vec<u8>>,
+        /// How long the writer's lease lasts without renewal: a standby takes over this long
+        /// after the leader stopped renewing (killed, paused, cut off).
+        lease: Duration,
     },
 }
+
+/// The lease of a PostgreSQL writer unless `store.lease` says otherwise.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 
 impl Location {
     /// `postgres://...` or `postgresql://...` is PostgreSQL; `sqlite://PATH` or anything
@@ -78,6 +96,7 @@ impl Location {
             Location::Postgres {
                 url: Secret::new(text.to_owned()),
                 ca_pem: None,
+                lease: DEFAULT_LEASE,
             }
         } else {
             Location::Sqlite(PathBuf::from(
@@ -203,6 +222,14 @@ pub(crate) trait Backend: Send {
     fn ack_outcome(&mut self, id: i64) -> Result<Option<String>, Error>;
     /// The schema version of the store.
     fn version(&mut self) -> Result<i64, Error>;
+    /// The writer keeps its right to write (PostgreSQL: renews its lease; an error when it
+    /// was lost to another `watch`).
+    fn renew(&mut self) -> Result<(), Error>;
+    /// Whether this process still holds the right to write and alert, with a margin (the
+    /// sender asks before every delivery: an old leader never sends).
+    fn still_leader(&mut self) -> Result<bool, Error>;
+    /// Give the right to write up now (a clean stop: a standby takes over at once).
+    fn release(&mut self);
     /// Bytes on disk.
     fn size(&mut self) -> Result<u64, Error>;
 }
@@ -572,6 +599,15 @@ impl Store {
     pub fn size(&self) -> Result<u64, Error> {
         self.b().size()
     }
+    pub fn renew(&self) -> Result<(), Error> {
+        self.b().renew()
+    }
+    pub fn still_leader(&self) -> Result<bool, Error> {
+        self.b().still_leader()
+    }
+    pub fn release(&self) {
+        self.b().release();
+    }
 }
 
 /// The incident an event belongs to.
@@ -909,6 +945,57 @@ mod tests {
         let missing = Location::Sqlite(dir.path().join("missing.db"));
         let err = Store::open_read(&missing).unwrap_err().to_string();
         assert!(err.contains("does not exist"), "{err}");
+    }
+
+    /// PostgreSQL's lease: a second writer waits; once the lease has run out (set here in
+    /// the database, as time would) it takes over with a new epoch, and the old writer is
+    /// fenced: its commit fails, and its sender is told not to send.
+    #[test]
+    fn postgres_lease_fences_the_old_writer() {
+        let Some(pg) = testpg::TestPg::start() else {
+            return;
+        };
+        let url = pg.database("hbmon");
+        let loc = Location::parse(&url);
+        let mut old = Store::open(&loc).unwrap();
+        let sender = Store::open_sender(&loc).unwrap();
+        assert!(sender.still_leader().unwrap());
+        let err = Store::open(&loc).unwrap_err();
+        assert!(in_use(&err), "{err}");
+        assert!(err.to_string().contains("lease for"), "{err}");
+        old.renew().unwrap();
+        let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+        admin
+            .execute("UPDATE hbmon_lease SET expires_at = 0", &[])
+            .unwrap();
+        let mut new = Store::open(&loc).unwrap();
+        let epoch: i64 = admin
+            .query_one("SELECT epoch FROM hbmon_lease", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(epoch, 2, "a new holder bumps the epoch");
+        let mut batch = Batch::default();
+        batch.record(
+            obs("api", 10, Status::Up),
+            &MonitorState::default(),
+            &MonitorState::default(),
+            vec![],
+        );
+        new.commit(&batch).unwrap();
+        // The old writer (epoch 1) is fenced.
+        let err = old.commit(&batch).unwrap_err();
+        assert!(lease_lost(&err), "{err}");
+        let err = old.renew().unwrap_err();
+        assert!(lease_lost(&err), "{err}");
+        // The sender answers for its process: with the lease held by another machine's
+        // writer (here: renamed to one), it must not send.
+        admin
+            .execute("UPDATE hbmon_lease SET holder = 'elsewhere:1:1#0'", &[])
+            .unwrap();
+        assert!(!sender.still_leader().unwrap());
+        assert_eq!(new.count("observations").unwrap(), 1);
+        drop(old);
+        drop(new);
     }
 
     /// PostgreSQL: a newer schema is refused; errors name the database without the

@@ -10,11 +10,16 @@
 //!
 //! - Migrations: `hbmon_schema.version`, applied under a transaction-level advisory lock so
 //!   that instances starting together migrate once.
-//! - One writer: the writer's session holds `pg_try_advisory_lock(WRITER_LOCK)`; a second
-//!   `watch` is refused like a second one on a SQLite file.
-//! - A lost connection is reconnected at the next call (a writer takes its lock again, or
-//!   fails if another `watch` took the store meanwhile); the writer thread keeps the batch
-//!   that failed and retries it, so nothing committed is lost and nothing is written twice.
+//! - One writer, by lease: `hbmon_lease` names the holder (host, pid, start time), an epoch
+//!   bumped at every change of holder, and an expiry in the database's clock (instances'
+//!   clocks may differ). The writer renews it every flush; a second `watch` waits as a
+//!   standby and takes over once the lease expires (killed, paused, cut off) or is released
+//!   (a clean stop). Fencing: every commit first locks the lease row and checks holder,
+//!   epoch and expiry, so an old leader (paused past its lease, or cut off and back) can
+//!   never write; the alert sender checks the lease (with half of it to spare) before every
+//!   delivery, so it never sends either.
+//! - A lost connection is reconnected at the next call; the writer thread keeps the batch
+//!   that failed and retries it, so nothing committed is lost.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
@@ -28,16 +33,27 @@ use super::{
 use crate::error::Error;
 use crate::status::Status;
 
-/// The advisory lock key of the one writer (`hbmon` in ASCII).
-const WRITER_LOCK: i64 = 0x0068_626d_6f6e;
-/// The advisory lock key under which migrations run.
-const MIGRATION_LOCK: i64 = WRITER_LOCK + 1;
+/// The advisory lock key under which migrations run (`hbmon` in ASCII).
+const MIGRATION_LOCK: i64 = 0x0068_626d_6f6e;
+/// The database's clock in Unix milliseconds: leases are timed by one clock.
+const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+
+/// This process, as a lease holder: host, pid and start time (a restart is a new holder).
+fn me() -> &'static str {
+    static ME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ME.get_or_init(|| {
+        let host = nix::unistd::gethostname()
+            .map_or_else(|_| "?".into(), |h| h.to_string_lossy().into_owned());
+        format!("{host}:{}:{}", std::process::id(), ms(SystemTime::now()))
+    })
+}
 
 /// `(version it brings the schema to, SQL)`, in order. A new database gets the whole
 /// current schema at once (SQLite's steps 1-4 in one).
-pub(super) const MIGRATIONS: &[(i64, &str)] = &[(
-    4,
-    r"
+pub(super) const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        4,
+        r"
 CREATE TABLE observations (
     id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     monitor     TEXT    NOT NULL,
@@ -123,16 +139,42 @@ CREATE TABLE ack_requests (
 );
 CREATE INDEX ack_requests_pending ON ack_requests (id) WHERE applied_at IS NULL;
 ",
-)];
+    ),
+    (
+        5,
+        r"
+CREATE TABLE hbmon_lease (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    holder      TEXT    NOT NULL,
+    epoch       BIGINT  NOT NULL,
+    expires_at  BIGINT  NOT NULL   -- the database's clock, Unix ms
+);
+INSERT INTO hbmon_lease VALUES (1, '', 0, 0);
+",
+    ),
+];
 
 /// A PostgreSQL store.
 pub(super) struct Pg {
     client: Client,
     location: Location,
-    /// Holds the writer's advisory lock (taken again after a reconnect).
+    /// The writer: holds the lease.
     writer: bool,
+    /// The lease's epoch when this writer took it.
+    epoch: i64,
+    /// This writer as the lease's holder: the process and a number (so that two writers
+    /// of one process, as in tests, are two holders).
+    holder: String,
     /// The last call failed at the connection: reconnect before the next one.
     broken: bool,
+}
+
+impl Drop for Pg {
+    /// A writer that stops cleanly gives its lease up, so a standby takes over at once.
+    fn drop(&mut self) {
+        self.release();
+        self.writer = false;
+    }
 }
 
 /// Run `f` where the blocking client may block: on this thread outside a runtime, on a
@@ -156,11 +198,17 @@ impl Pg {
             client,
             location: location.clone(),
             writer,
+            epoch: 0,
+            holder: {
+                static WRITERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                let n = WRITERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                format!("{}#{n}", me())
+            },
             broken: false,
         };
         if writer {
-            pg.take_writer_lock()?;
             pg.migrate()?;
+            pg.take_lease()?;
         } else {
             let version = pg.version()?;
             if version > SCHEMA_VERSION {
@@ -178,38 +226,82 @@ impl Pg {
         Ok(pg)
     }
 
-    /// Whether a `watch` holds the writer lock: try it, and let it go at once.
+    /// Whether a `watch` holds the lease now.
     pub(super) fn writer_running(location: &Location) -> bool {
         off_runtime(|| {
             let Ok(mut c) = connect(location) else {
                 return false;
             };
-            match c.query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK]) {
-                Ok(row) if row.get::<_, bool>(0) => {
-                    let _ = c.execute("SELECT pg_advisory_unlock($1)", &[&WRITER_LOCK]);
-                    false
-                }
-                _ => true,
-            }
+            c.query_opt(
+                &format!(
+                    "SELECT 1 FROM hbmon_lease WHERE id = 1 AND holder <> '' AND expires_at > {NOW_MS}"
+                ),
+                &[],
+            )
+            .is_ok_and(|r| r.is_some())
         })
+    }
+
+    fn lease_ms(&self) -> i64 {
+        match &self.location {
+            Location::Postgres { lease, .. } => i64::try_from(lease.as_millis()).unwrap_or(10_000),
+            Location::Sqlite(_) => 10_000,
+        }
     }
 
     fn err(&self, e: &postgres::Error) -> Error {
         pg_err(&self.location, e)
     }
 
-    fn take_writer_lock(&mut self) -> Result<(), Error> {
-        let got: bool = self.run(|c| {
-            c.query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK])
-                .map(|r| r.get(0))
+    /// Take the lease, or renew it; an error when another holds it.
+    fn take_lease(&mut self) -> Result<(), Error> {
+        let lease = self.lease_ms();
+        let mine = self.epoch;
+        let holder = self.holder.clone();
+        let row = self.run(move |c| {
+            c.query_opt(
+                &format!(
+                    "UPDATE hbmon_lease SET
+                       epoch = CASE WHEN holder = $1 THEN epoch ELSE epoch + 1 END,
+                       holder = $1, expires_at = {NOW_MS} + $2
+                     WHERE id = 1 AND (holder = $1 OR expires_at <= {NOW_MS})
+                     RETURNING epoch"
+                ),
+                &[&holder, &lease],
+            )
         })?;
-        if got {
-            Ok(())
-        } else {
-            Err(store_err(
-                &self.location.name(),
-                "is in use by another `hbmon watch` (one writer per store)",
-            ))
+        match row.map(|r| r.get::<_, i64>(0)) {
+            Some(epoch) if mine == 0 || epoch == mine => {
+                self.epoch = epoch;
+                Ok(())
+            }
+            _ => {
+                let holder = self
+                    .run(|c| {
+                        c.query_one(
+                            &format!(
+                                "SELECT holder, GREATEST(expires_at - {NOW_MS}, 0) FROM hbmon_lease WHERE id = 1"
+                            ),
+                            &[],
+                        )
+                    })
+                    .map(|r| {
+                        format!(
+                            "{}, lease for {} ms more",
+                            r.get::<_, String>(0),
+                            r.get::<_, i64>(1)
+                        )
+                    })
+                    .unwrap_or_default();
+                Err(store_err(
+                    &self.location.name(),
+                    if mine == 0 {
+                        format!("is in use by another `hbmon watch` ({holder})")
+                    } else {
+                        format!("lease lost: another `hbmon watch` took over ({holder})")
+                    },
+                ))
+            }
         }
     }
 
@@ -222,9 +314,6 @@ impl Pg {
             self.client = off_runtime(|| connect(&self.location))?;
             self.broken = false;
             tracing::info!(store = %self.location.display(), "reconnected to PostgreSQL");
-            if self.writer {
-                self.take_writer_lock()?;
-            }
         }
         let client = &mut self.client;
         off_runtime(move || f(client)).map_err(|e| {
@@ -280,7 +369,7 @@ impl Pg {
 /// it (`sslmode=require` in the URL); certificates are verified against the system store,
 /// or `store.ca_file`.
 fn connect(location: &Location) -> Result<Client, Error> {
-    let Location::Postgres { url, ca_pem } = location else {
+    let Location::Postgres { url, ca_pem, .. } = location else {
         return Err(Error::Internal("not a PostgreSQL location".into()));
     };
     let config: postgres::Config = url.expose().parse().map_err(|_| {
@@ -364,11 +453,70 @@ impl Backend for Pg {
     }
 
     fn commit(&mut self, batch: &Batch) -> Result<(), Error> {
-        self.run(|c| {
+        let fence = self.writer.then(|| (self.holder.clone(), self.epoch));
+        let held = self.run(|c| {
             let mut tx = c.transaction()?;
+            // Fencing: the lease row is locked for the transaction, so no takeover can
+            // happen between this check and the commit.
+            if let Some((holder, epoch)) = &fence {
+                let ok = tx
+                    .query_opt(
+                        &format!(
+                            "SELECT 1 FROM hbmon_lease WHERE id = 1 AND holder = $1 AND epoch = $2
+                               AND expires_at > {NOW_MS} FOR UPDATE"
+                        ),
+                        &[holder, epoch],
+                    )?
+                    .is_some();
+                if !ok {
+                    return Ok(false);
+                }
+            }
             write_batch(&mut tx, batch)?;
-            tx.commit()
+            tx.commit()?;
+            Ok(true)
+        })?;
+        if held {
+            Ok(())
+        } else {
+            Err(store_err(
+                &self.location.name(),
+                "lease lost: another `hbmon watch` writes this store now; this one stops",
+            ))
+        }
+    }
+
+    fn renew(&mut self) -> Result<(), Error> {
+        if self.writer {
+            self.take_lease()
+        } else {
+            Ok(())
+        }
+    }
+
+    fn still_leader(&mut self) -> Result<bool, Error> {
+        let margin = self.lease_ms() / 2;
+        self.run(move |c| {
+            c.query_opt(
+                &format!(
+                    "SELECT 1 FROM hbmon_lease WHERE id = 1 AND holder LIKE $1 || '#%' AND expires_at > {NOW_MS} + $2"
+                ),
+                &[&me(), &margin],
+            )
+            .map(|r| r.is_some())
         })
+    }
+
+    fn release(&mut self) {
+        if self.writer {
+            let holder = self.holder.clone();
+            let _ = self.run(move |c| {
+                c.execute(
+                    "UPDATE hbmon_lease SET expires_at = 0 WHERE id = 1 AND holder = $1",
+                    &[&holder],
+                )
+            });
+        }
     }
 
     fn states(&mut self) -> Result<Vec<StateRow>, Error> {

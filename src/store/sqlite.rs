@@ -122,6 +122,9 @@ ALTER TABLE incidents ADD COLUMN acked_at INTEGER;
 ALTER TABLE incidents ADD COLUMN acked_by TEXT;
 ALTER TABLE incidents ADD COLUMN ack_note TEXT;
 ",
+    r"
+-- 5: PostgreSQL's writer lease; a SQLite file has its lock file instead.
+",
 ];
 
 /// An open SQLite store.
@@ -267,6 +270,17 @@ impl Backend for Sqlite {
     fn version(&mut self) -> Result<i64, Error> {
         Sqlite::version(self)
     }
+
+    // One machine, one file: the lock file is the whole story.
+    fn renew(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn still_leader(&mut self) -> Result<bool, Error> {
+        Ok(true)
+    }
+
+    fn release(&mut self) {}
 
     fn size(&mut self) -> Result<u64, Error> {
         let mut wal = self.path.as_os_str().to_owned();

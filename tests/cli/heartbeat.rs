@@ -328,11 +328,18 @@ fn healthz_metrics_and_api_status() {
         200
     );
     d.observed("web", "down");
-    d.committed();
-    d.committed();
-    let (status, text) = request(port, "GET", "/metrics", &[], b"");
-    assert_eq!(status, 200);
-    let parsed = crate::harness::prometheus_samples(&text);
+    // The loop publishes metrics each flush: look after each commit until web is in them
+    // (a commit seen here may be of a batch sent before web's observation).
+    let mut parsed = String::new();
+    for _ in 0..50 {
+        d.committed();
+        let (status, text) = request(port, "GET", "/metrics", &[], b"");
+        assert_eq!(status, 200);
+        parsed = crate::harness::prometheus_samples(&text);
+        if parsed.lines().any(|l| l == "hbmon_monitor_up web - 0") {
+            break;
+        }
+    }
     for line in [
         "hbmon_monitor_up backup - 1",
         "hbmon_monitor_up web - 0",

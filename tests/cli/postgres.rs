@@ -1,7 +1,10 @@
-//! `hbmon watch` on a PostgreSQL store (a throwaway server per test, see `testpg`): the
-//! same life of an incident as on SQLite, with `status` and `ack` reading the database
-//! from `store.url` (a `${VAR}`), one writer per database, and a `kill -9` that neither
-//! re-alerts nor forgets.
+//! `hbmon watch` on a PostgreSQL store (a throwaway server per test, see `testpg`), two
+//! instances at once: one leads, the other waits as a standby and takes over when the
+//! leader is killed. One incident from start to end: down (from the first), acknowledged
+//! and up (from the second), each alerted exactly once; `status` and `ack` read the
+//! database from `store.url` (a `${VAR}`).
+
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use serde_json::Value;
@@ -14,7 +17,8 @@ use crate::testpg::TestPg;
 use crate::watch::{Daemon, Switch, msg};
 
 #[test]
-fn an_incident_on_postgres_survives_kill_9_and_is_acknowledged_through_it() {
+#[allow(clippy::too_many_lines)] // one story, told in order
+fn a_standby_takes_over_a_killed_leader_and_alerts_each_event_once() {
     let Some(pg) = TestPg::start() else {
         return;
     };
@@ -23,7 +27,7 @@ fn an_incident_on_postgres_survives_kill_9_and_is_acknowledged_through_it() {
     rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
     let server = Switch::start();
     let yaml = format!(
-        "version: 1\nstore: {{ url: \"${{PGURL}}\" }}\nnotifiers:\n  chat: {{ type: webhook, url: \"{0}/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, interval: 100ms, timeout: 100ms, failure_threshold: 1, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
+        "version: 1\nstore: {{ url: \"${{PGURL}}\", lease: 1s }}\nnotifiers:\n  chat: {{ type: webhook, url: \"{0}/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, interval: 100ms, timeout: 100ms, failure_threshold: 1, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
         rx.url(),
         server.port
     );
@@ -35,45 +39,44 @@ fn an_incident_on_postgres_survives_kill_9_and_is_acknowledged_through_it() {
             .args(args.iter().copied())
             .run()
     };
-    let mut d = Daemon::start_with_env(run.dir(), &["--db", &url], &[("PGURL", &url)]);
-    d.observed("web", "up");
+    let env = [("PGURL", url.as_str())];
+    let mut a = Daemon::start_with_env(run.dir(), &["--db", &url], &env);
+    a.observed("web", "up");
+    let mut b = Daemon::start_until(run.dir(), &["--db", &url], &env, "standby", |l| {
+        msg(l).starts_with("standby:")
+    });
     server.set(false);
-    d.wait_for("the down event", |l| l["event"] == "down");
-    d.wait_total("the down alert", |l| msg(l) == "alert delivered", 1);
-
-    // One writer per database, as per file.
-    let second = cli(&["watch"]);
-    assert_eq!(second.code, 74, "{second:?}");
-    assert!(
-        second.stderr.contains("in use by another"),
-        "{}",
-        second.stderr
-    );
-    assert!(!second.stderr.contains("PGURL"), "{}", second.stderr);
-
+    a.wait_for("the down event", |l| l["event"] == "down");
+    a.wait_total("the down alert", |l| msg(l) == "alert delivered", 1);
     let status = cli(&["status", "--format", "json"]);
     assert_eq!(status.code, 2, "{status:?}");
-    let doc = status.json();
-    assert_eq!(doc["monitors"][0]["state"], "down");
-    assert_eq!(doc["open_incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(status.json()["monitors"][0]["state"], "down");
 
-    d.signal(Signal::SIGKILL);
-    drop(d);
-    let mut d = Daemon::start_with_env(run.dir(), &["--db", &url], &[("PGURL", &url)]);
+    // The leader dies without a word; its lease (1 s) runs out and the standby leads.
+    a.signal(Signal::SIGKILL);
+    let killed = Instant::now();
+    drop(a);
+    b.wait_for("the takeover", |l| {
+        msg(l) == "took over the store: this instance leads now"
+    });
+    let failover = killed.elapsed();
+    eprintln!("failover after kill -9: {failover:?}");
+    assert!(failover < Duration::from_secs(5), "{failover:?}");
+    b.wait_for("ready", |l| msg(l) == "ready");
     let ack = cli(&["ack", "web", "--note", "db failover", "--by", "carol"]);
     assert_eq!(ack.code, 0, "{ack:?}");
-    d.wait_total("the ack alert", |l| msg(l) == "alert delivered", 1);
+    b.wait_total("the ack alert", |l| msg(l) == "alert delivered", 1);
     server.set(true);
-    d.wait_for("the up event", |l| l["event"] == "up");
-    d.wait_total("the up alert", |l| msg(l) == "alert delivered", 2);
-    let downs = d
+    b.wait_for("the up event", |l| l["event"] == "up");
+    b.wait_total("the up alert", |l| msg(l) == "alert delivered", 2);
+    let downs = b
         .seen_lines()
         .iter()
         .filter(|l| l["event"] == "down" && l["reason"].is_string())
         .count();
-    assert_eq!(downs, 0, "the restart re-alerted");
-    d.signal(Signal::SIGTERM);
-    assert_eq!(d.exit_code(), 0);
+    assert_eq!(downs, 0, "the new leader alerted the outage again");
+    b.signal(Signal::SIGTERM);
+    assert_eq!(b.exit_code(), 0);
 
     let events: Vec<String> = rx
         .requests()
@@ -91,4 +94,35 @@ fn an_incident_on_postgres_survives_kill_9_and_is_acknowledged_through_it() {
     assert_eq!(incidents.len(), 1, "{history:#}");
     assert_eq!(incidents[0]["acknowledged"]["by"], "carol");
     assert!(incidents[0]["resolved_at"].is_string());
+}
+
+/// A clean stop gives the lease up: the standby leads at once, not a lease later.
+#[test]
+fn a_clean_stop_hands_over_at_once() {
+    let Some(pg) = TestPg::start() else {
+        return;
+    };
+    let url = pg.database("hbmon");
+    let yaml = "version: 1\nstore: { url: \"${PGURL}\", lease: 30s }\nmonitors:\n  - { name: c, interval: 100ms, timeout: 100ms, tcp: { host: 127.0.0.1, port: 1 } }\n";
+    let run = hbmon().file("hbmon.yaml", yaml);
+    let env = [("PGURL", url.as_str())];
+    let a = Daemon::start_with_env(run.dir(), &["--db", &url], &env);
+    let mut b = Daemon::start_until(run.dir(), &["--db", &url], &env, "standby", |l| {
+        msg(l).starts_with("standby:")
+    });
+    a.signal(Signal::SIGTERM);
+    let stopped = Instant::now();
+    assert_eq!(a.exit_code(), 0);
+    b.wait_for("the takeover", |l| {
+        msg(l) == "took over the store: this instance leads now"
+    });
+    let handover = stopped.elapsed();
+    eprintln!("handover after SIGTERM: {handover:?}");
+    assert!(
+        handover < Duration::from_secs(10),
+        "not the 30 s lease: {handover:?}"
+    );
+    b.wait_for("ready", |l| msg(l) == "ready");
+    b.signal(Signal::SIGTERM);
+    assert_eq!(b.exit_code(), 0);
 }

@@ -77,6 +77,18 @@ impl Daemon {
     }
 
     pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+        Daemon::start_until(dir, extra, env, "ready", |l| msg(l) == "ready")
+    }
+
+    /// Start it and wait for the first log line `pred` accepts (a standby never says
+    /// "ready" until it leads).
+    pub fn start_until(
+        dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hbmon"))
             .current_dir(dir)
             .args(["watch", "-v", "--log-format", "json"])
@@ -118,7 +130,7 @@ impl Daemon {
             lines,
             seen: Vec::new(),
         };
-        d.wait_for("ready", |l| msg(l) == "ready");
+        d.wait_for(what, pred);
         d
     }
 
