@@ -156,7 +156,9 @@ INSERT INTO hbmon_lease VALUES (1, '', 0, 0);
 
 /// A PostgreSQL store.
 pub(super) struct Pg {
-    client: Client,
+    /// Always `Some` but while being replaced or dropped (a client must be dropped off the
+    /// runtime: its drop blocks).
+    client: Option<Client>,
     location: Location,
     /// The writer: holds the lease.
     writer: bool,
@@ -174,6 +176,8 @@ impl Drop for Pg {
     fn drop(&mut self) {
         self.release();
         self.writer = false;
+        let client = self.client.take();
+        off_runtime(move || drop(client));
     }
 }
 
@@ -195,7 +199,7 @@ impl Pg {
     pub(super) fn open(location: &Location, writer: bool) -> Result<Pg, Error> {
         let client = off_runtime(|| connect(location))?;
         let mut pg = Pg {
-            client,
+            client: Some(client),
             location: location.clone(),
             writer,
             epoch: 0,
@@ -310,12 +314,16 @@ impl Pg {
         &mut self,
         f: impl FnOnce(&mut Client) -> Result<R, postgres::Error> + Send,
     ) -> Result<R, Error> {
-        if self.broken || self.client.is_closed() {
-            self.client = off_runtime(|| connect(&self.location))?;
+        if self.broken || self.client.as_ref().is_none_or(Client::is_closed) {
+            let fresh = off_runtime(|| connect(&self.location))?;
+            let old = self.client.replace(fresh);
+            off_runtime(move || drop(old));
             self.broken = false;
             tracing::info!(store = %self.location.display(), "reconnected to PostgreSQL");
         }
-        let client = &mut self.client;
+        let Some(client) = self.client.as_mut() else {
+            return Err(Error::Internal("the PostgreSQL client is gone".into()));
+        };
         off_runtime(move || f(client)).map_err(|e| {
             // The server went away (restart, admin shutdown, network): a new session next
             // time. A statement error keeps the session.

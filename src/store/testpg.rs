@@ -10,7 +10,10 @@ use std::time::Duration;
 /// A running server; stopped (and its directory removed) on drop.
 pub struct TestPg {
     child: Child,
-    _dir: tempfile::TempDir,
+    #[allow(dead_code)] // read by `restart`
+    dir: tempfile::TempDir,
+    #[allow(dead_code)] // read by `restart`
+    bin: PathBuf,
     pub port: u16,
 }
 
@@ -87,36 +90,33 @@ impl TestPg {
             .local_addr()
             .unwrap()
             .port();
-        let mut child = command(&bin.join("postgres"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-k"])
-            .arg(dir.path())
-            .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Ready when its log says so (read on a thread, waited for with a deadline).
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            use std::io::BufRead as _;
-            for line in std::io::BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("ready to accept connections") {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        let pg = TestPg {
+        let child = spawn(&bin, &data, dir.path(), port);
+        Some(TestPg {
             child,
-            _dir: dir,
+            dir,
+            bin,
             port,
-        };
-        rx.recv_timeout(Duration::from_secs(30))
-            .expect("PostgreSQL did not start within 30 s");
-        Some(pg)
+        })
+    }
+
+    /// Stop the server (a fast shutdown, as a restart under load does) and start it again
+    /// on the same port with the same data.
+    #[allow(dead_code)] // the integration tests use it; the unit tests do not
+    pub fn restart(&mut self) {
+        self.stop();
+        let data = self.dir.path().join("data");
+        self.child = spawn(&self.bin, &data, self.dir.path(), self.port);
+    }
+
+    fn stop(&mut self) {
+        // SIGINT: PostgreSQL's fast shutdown.
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGINT,
+            );
+        }
+        let _ = self.child.wait();
     }
 
     /// The URL of a database on it.
@@ -138,13 +138,35 @@ impl TestPg {
 
 impl Drop for TestPg {
     fn drop(&mut self) {
-        // SIGINT: PostgreSQL's fast shutdown.
-        if let Ok(pid) = i32::try_from(self.child.id()) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGINT,
-            );
-        }
-        let _ = self.child.wait();
+        self.stop();
     }
+}
+
+/// Start the server and wait until its log says it is ready (read on a thread, waited for
+/// with a deadline).
+fn spawn(bin: &std::path::Path, data: &std::path::Path, dir: &std::path::Path, port: u16) -> Child {
+    let mut child = command(&bin.join("postgres"))
+        .arg("-D")
+        .arg(data)
+        .args(["-p", &port.to_string(), "-k"])
+        .arg(dir)
+        .args(["-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if line.contains("ready to accept connections") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("PostgreSQL did not start within 30 s");
+    child
 }

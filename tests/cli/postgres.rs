@@ -126,3 +126,107 @@ fn a_clean_stop_hands_over_at_once() {
     b.signal(Signal::SIGTERM);
     assert_eq!(b.exit_code(), 0);
 }
+
+/// The failover figure of the README: 20 leader kills in a row (lease 1 s, or
+/// `HBMON_FAILOVER_LEASE`); each time the standby's takeover is timed from the kill, and a
+/// new standby joins. Run with
+/// `cargo test --test cli failover_times -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement (about a minute), not a check"]
+fn failover_times_over_twenty_kills() {
+    let Some(pg) = TestPg::start() else {
+        return;
+    };
+    let url = pg.database("hbmon");
+    let lease = std::env::var("HBMON_FAILOVER_LEASE").unwrap_or_else(|_| "1s".into());
+    let yaml = format!(
+        "version: 1\nstore: {{ url: \"${{PGURL}}\", lease: {lease} }}\nmonitors:\n  - {{ name: c, interval: 100ms, timeout: 100ms, tcp: {{ host: 127.0.0.1, port: 1 }} }}\n"
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let env = [("PGURL", url.as_str())];
+    let standby = || {
+        Daemon::start_until(run.dir(), &["--db", &url], &env, "standby", |l| {
+            msg(l).starts_with("standby:")
+        })
+    };
+    let mut leader = Daemon::start_with_env(run.dir(), &["--db", &url], &env);
+    let mut next = standby();
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        leader.signal(Signal::SIGKILL);
+        let killed = Instant::now();
+        drop(leader);
+        next.wait_for("the takeover", |l| {
+            msg(l) == "took over the store: this instance leads now"
+        });
+        times.push(killed.elapsed());
+        next.wait_for("ready", |l| msg(l) == "ready");
+        leader = next;
+        next = standby();
+    }
+    times.sort();
+    eprintln!(
+        "failover over {} kills (lease {lease}): min {:?}, median {:?}, max {:?}",
+        times.len(),
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+}
+
+/// PostgreSQL restarted under load (a fast shutdown: sessions cut, like a failover of the
+/// database): the leader keeps probing, keeps its batches, reconnects and commits them; no
+/// committed observation is lost, and the outage that follows is alerted exactly once.
+#[test]
+fn a_postgres_restart_loses_nothing() {
+    let Some(mut pg) = TestPg::start() else {
+        return;
+    };
+    let url = pg.database("hbmon");
+    let rx = Receiver::start();
+    rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
+    let server = Switch::start();
+    let yaml = format!(
+        "version: 1\nstore: {{ url: \"${{PGURL}}\" }}\nnotifiers:\n  chat: {{ type: webhook, url: \"{0}/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, interval: 50ms, timeout: 50ms, failure_threshold: 1, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
+        rx.url(),
+        server.port
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let env = [("PGURL", url.as_str())];
+    let mut d = Daemon::start_with_env(run.dir(), &["--db", &url], &env);
+    d.committed();
+    pg.restart();
+    d.wait_for("the reconnect", |l| msg(l) == "reconnected to PostgreSQL");
+    d.wait_for("a commit after it", |l| msg(l) == "committed");
+    server.set(false);
+    d.wait_for("the down event", |l| l["event"] == "down");
+    d.wait_total("the down alert", |l| msg(l) == "alert delivered", 1);
+    // Every batch the log calls committed is in the database.
+    let committed: u64 = d_committed(&d);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    let stored: i64 = c
+        .query_one("SELECT COUNT(*) FROM observations", &[])
+        .unwrap()
+        .get(0);
+    assert!(
+        u64::try_from(stored).unwrap() >= committed,
+        "{stored} stored < {committed} committed"
+    );
+    let downs: i64 = c
+        .query_one("SELECT COUNT(*) FROM events WHERE kind = 'down'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(downs, 1);
+    assert_eq!(rx.requests().len(), 1);
+}
+
+/// Observations in the batches the daemon logged as committed.
+fn d_committed(d: &Daemon) -> u64 {
+    d.seen_lines()
+        .iter()
+        .filter(|l| msg(l) == "committed")
+        .filter_map(|l| l["observations"].as_u64())
+        .sum()
+}
