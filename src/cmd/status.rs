@@ -112,7 +112,20 @@ pub fn document(
 ) -> Result<serde_json::Value, Error> {
     let lines = lines(monitors, store, now)?;
     let open = store.incidents(None, true, 1000)?;
-    Ok(status_doc(&lines, &open))
+    let mut doc = status_doc(&lines, &open);
+    doc["leader"] = leader_json(store.leader()?.as_ref());
+    Ok(doc)
+}
+
+/// Who writes a PostgreSQL store (`null` for SQLite, or when nobody holds the lease).
+fn leader_json(leader: Option<&crate::store::Leader>) -> serde_json::Value {
+    leader.map_or(serde_json::Value::Null, |l| {
+        json!({
+            "holder": l.holder,
+            "epoch": l.epoch,
+            "lease_left_s": l.expires_in.as_secs_f64(),
+        })
+    })
 }
 
 pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
@@ -126,10 +139,29 @@ pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
     });
     let lines = lines(monitors, &store, now)?;
     let open = store.incidents(None, true, 1000)?;
+    let leader = store.leader()?;
     let mut out = std::io::stdout().lock();
     let written = match args.format {
-        ReadFormat::Json => status_json(&mut out, &lines, &open),
-        ReadFormat::Human => status_human(&mut out, &lines, &open, now),
+        ReadFormat::Json => {
+            let mut doc = status_doc(&lines, &open);
+            doc["leader"] = leader_json(leader.as_ref());
+            serde_json::to_writer_pretty(&mut out, &doc)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+        }
+        ReadFormat::Human => {
+            status_human(&mut out, &lines, &open, now).and_then(|()| match &leader {
+                Some(l) if !l.expires_in.is_zero() => writeln!(
+                    out,
+                    "\nLed by {} (epoch {}, lease {} left)",
+                    l.holder,
+                    l.epoch,
+                    humanize::span(l.expires_in)
+                ),
+                Some(l) => writeln!(out, "\nNobody leads: {}'s lease has run out", l.holder),
+                None => Ok(()),
+            })
+        }
     };
     written.map_err(|e| Error::io("cannot write the status", e))?;
     // Like `check`: the worst confirmed status, so scripts can branch on it.
@@ -151,11 +183,6 @@ fn ago(t: SystemTime, now: SystemTime) -> String {
         "{} ago",
         humanize::span(now.duration_since(t).unwrap_or_default())
     )
-}
-
-fn status_json(out: &mut dyn Write, lines: &[Line], open: &[IncidentRow]) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &status_doc(lines, open))?;
-    writeln!(out)
 }
 
 fn status_doc(lines: &[Line], open: &[IncidentRow]) -> serde_json::Value {

@@ -84,6 +84,17 @@ pub enum Location {
     },
 }
 
+/// The `watch` holding a PostgreSQL store's lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leader {
+    /// `host:pid:start#n`.
+    pub holder: String,
+    /// Bumped at every change of holder.
+    pub epoch: i64,
+    /// How long the lease lasts without renewal from now (zero: expired).
+    pub expires_in: Duration,
+}
+
 /// The lease of a PostgreSQL writer unless `store.lease` says otherwise.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(10);
 
@@ -230,6 +241,8 @@ pub(crate) trait Backend: Send {
     fn still_leader(&mut self) -> Result<bool, Error>;
     /// Give the right to write up now (a clean stop: a standby takes over at once).
     fn release(&mut self);
+    /// Who writes the store now, for `status` (PostgreSQL only).
+    fn leader(&mut self) -> Result<Option<Leader>, Error>;
     /// Bytes on disk.
     fn size(&mut self) -> Result<u64, Error>;
 }
@@ -607,6 +620,9 @@ impl Store {
     }
     pub fn release(&self) {
         self.b().release();
+    }
+    pub fn leader(&self) -> Result<Option<Leader>, Error> {
+        self.b().leader()
     }
 }
 

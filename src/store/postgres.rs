@@ -515,6 +515,23 @@ impl Backend for Pg {
         })
     }
 
+    fn leader(&mut self) -> Result<Option<super::Leader>, Error> {
+        let row = self.run(|c| {
+            c.query_opt(
+                &format!(
+                    "SELECT holder, epoch, GREATEST(expires_at - {NOW_MS}, 0) FROM hbmon_lease
+                     WHERE id = 1 AND holder <> ''"
+                ),
+                &[],
+            )
+        })?;
+        Ok(row.map(|r| super::Leader {
+            holder: r.get(0),
+            epoch: r.get(1),
+            expires_in: Duration::from_millis(u64::try_from(r.get::<_, i64>(2)).unwrap_or(0)),
+        }))
+    }
+
     fn release(&mut self) {
         if self.writer {
             let holder = self.holder.clone();

@@ -282,6 +282,10 @@ impl Backend for Sqlite {
 
     fn release(&mut self) {}
 
+    fn leader(&mut self) -> Result<Option<super::Leader>, Error> {
+        Ok(None)
+    }
+
     fn size(&mut self) -> Result<u64, Error> {
         let mut wal = self.path.as_os_str().to_owned();
         wal.push("-wal");

@@ -50,7 +50,10 @@ fn a_standby_takes_over_a_killed_leader_and_alerts_each_event_once() {
     a.wait_total("the down alert", |l| msg(l) == "alert delivered", 1);
     let status = cli(&["status", "--format", "json"]);
     assert_eq!(status.code, 2, "{status:?}");
-    assert_eq!(status.json()["monitors"][0]["state"], "down");
+    let doc = status.json();
+    assert_eq!(doc["monitors"][0]["state"], "down");
+    let first = doc["leader"]["epoch"].as_i64().unwrap();
+    assert!(doc["leader"]["lease_left_s"].as_f64().unwrap() > 0.0);
 
     // The leader dies without a word; its lease (1 s) runs out and the standby leads.
     a.signal(Signal::SIGKILL);
@@ -63,6 +66,10 @@ fn a_standby_takes_over_a_killed_leader_and_alerts_each_event_once() {
     eprintln!("failover after kill -9: {failover:?}");
     assert!(failover < Duration::from_secs(5), "{failover:?}");
     b.wait_for("ready", |l| msg(l) == "ready");
+    let now_leads = cli(&["status", "--format", "json"]).json();
+    assert_eq!(now_leads["leader"]["epoch"].as_i64().unwrap(), first + 1);
+    let human = cli(&["status"]);
+    assert!(human.stdout.contains("Led by "), "{}", human.stdout);
     let ack = cli(&["ack", "web", "--note", "db failover", "--by", "carol"]);
     assert_eq!(ack.code, 0, "{ack:?}");
     b.wait_total("the ack alert", |l| msg(l) == "alert delivered", 1);
