@@ -195,7 +195,7 @@ fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 impl Pg {
-    /// Connect (and, for the writer, take the lock and migrate).
+    /// Connect (and, for the writer, migrate and take the lease).
     pub(super) fn open(location: &Location, writer: bool) -> Result<Pg, Error> {
         let client = off_runtime(|| connect(location))?;
         let mut pg = Pg {
@@ -380,12 +380,18 @@ fn connect(location: &Location) -> Result<Client, Error> {
     let Location::Postgres { url, ca_pem, .. } = location else {
         return Err(Error::Internal("not a PostgreSQL location".into()));
     };
-    let config: postgres::Config = url.expose().parse().map_err(|_| {
+    let mut config: postgres::Config = url.expose().parse().map_err(|_| {
         store_err(
             &location.name(),
             "is not a valid PostgreSQL URL (postgres://user:password@host:port/database)",
         )
     })?;
+    // Bounded waits: a connection attempt gives up after 10 s, and a server that vanished
+    // is noticed within about a minute (unless the URL says otherwise).
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    config.keepalives_idle(Duration::from_secs(30));
     if config.get_ssl_mode() == postgres::config::SslMode::Disable {
         return config.connect(NoTls).map_err(|e| pg_err(location, &e));
     }
@@ -533,7 +539,8 @@ impl Backend for Pg {
     }
 
     fn release(&mut self) {
-        if self.writer {
+        // Never reconnect just to let go: a lease on a lost session simply runs out.
+        if self.writer && !self.broken && self.client.as_ref().is_some_and(|c| !c.is_closed()) {
             let holder = self.holder.clone();
             let _ = self.run(move |c| {
                 c.execute(
