@@ -124,6 +124,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         pings,
         acks: acks_rx,
         lost: &lost,
+        store_name: db.display(),
     };
     let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, services));
     let _ = stop_http.send(());
@@ -264,6 +265,8 @@ struct Services<'a> {
     acks: tokio::sync::mpsc::UnboundedReceiver<crate::store::AckRequest>,
     /// Set by the writer thread when another `watch` took the store over.
     lost: &'a std::sync::atomic::AtomicBool,
+    /// The store, as errors name it.
+    store_name: String,
 }
 
 /// Heartbeat names and their own tokens, for the listener.
@@ -543,6 +546,7 @@ async fn main_loop(
         pings,
         acks: mut stored_acks,
         lost,
+        store_name,
     } = services;
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
@@ -646,7 +650,7 @@ async fn main_loop(
                 if lost.load(std::sync::atomic::Ordering::SeqCst) {
                     tracing::error!("another `hbmon watch` took the store over: stopping (a supervisor restarts this one as a standby)");
                     return Err(Error::Store {
-                        path: std::path::PathBuf::from("the store"),
+                        path: std::path::PathBuf::from(store_name),
                         message: "lease lost to another `hbmon watch`".into(),
                     });
                 }
@@ -1120,7 +1124,8 @@ fn poll(
                 tracing::error!("{e}");
                 return false;
             }
-            // Unreachable for now: tried again at the next flush.
+            // PostgreSQL cannot be reached just now: tried again at the next flush (if the
+            // lease ran out meanwhile and another took it, that try says so).
             Err(e) => tracing::warn!("lease not renewed: {e}"),
         }
     }

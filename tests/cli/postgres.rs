@@ -237,3 +237,53 @@ fn d_committed(d: &Daemon) -> u64 {
         .filter_map(|l| l["observations"].as_u64())
         .sum()
 }
+
+/// Fencing: a leader paused past its lease (SIGSTOP) is replaced; when it wakes it can
+/// neither write nor send (its commit and renewal fail: "lease lost", exit 74), and the
+/// outage that happened meanwhile is alerted once, by the new leader.
+#[test]
+fn a_paused_leader_is_fenced_when_it_wakes() {
+    let Some(pg) = TestPg::start() else {
+        return;
+    };
+    let url = pg.database("hbmon");
+    let rx = Receiver::start();
+    rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
+    let server = Switch::start();
+    let yaml = format!(
+        "version: 1\nstore: {{ url: \"${{PGURL}}\", lease: 1s }}\nnotifiers:\n  chat: {{ type: webhook, url: \"{0}/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, interval: 100ms, timeout: 100ms, failure_threshold: 1, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
+        rx.url(),
+        server.port
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let env = [("PGURL", url.as_str())];
+    let mut a = Daemon::start_with_env(run.dir(), &["--db", &url], &env);
+    a.observed("web", "up");
+    let mut b = Daemon::start_until(run.dir(), &["--db", &url], &env, "standby", |l| {
+        msg(l).starts_with("standby:")
+    });
+    a.signal(Signal::SIGSTOP);
+    b.wait_for("the takeover", |l| {
+        msg(l) == "took over the store: this instance leads now"
+    });
+    b.wait_for("ready", |l| msg(l) == "ready");
+    b.observed("web", "up");
+    server.set(false);
+    b.wait_for("the down event", |l| l["event"] == "down");
+    b.wait_total("the down alert", |l| msg(l) == "alert delivered", 1);
+    a.signal(Signal::SIGCONT);
+    a.wait_for("the fence", |l| {
+        msg(l).contains("lease lost") || msg(l).contains("took the store over")
+    });
+    assert_eq!(a.exit_code(), 74);
+    b.signal(Signal::SIGTERM);
+    assert_eq!(b.exit_code(), 0);
+    let got = rx.requests();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    let downs: i64 = c
+        .query_one("SELECT COUNT(*) FROM events WHERE kind = 'down'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(downs, 1, "the old leader wrote an event");
+}
