@@ -75,11 +75,9 @@ fn db_file(store: Option<&StoreSettings>) -> PathBuf {
 pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     let plan = plan::load(&global.config)?;
     let db = db_path(global.db.as_deref(), Some(&plan.store));
-    let store = match Store::open(&db) {
-        Err(e) if matches!(db, Location::Postgres { .. }) && crate::store::in_use(&e) => {
-            standby(&db, &e)?
-        }
-        other => other?,
+    let store = match Store::open_or_standby(&db)? {
+        (store, true) => store,
+        (store, false) => standby(store)?,
     };
     let stored: HashMap<_, _> = store
         .states()?
@@ -150,29 +148,35 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
 }
 
 /// Another `watch` holds the PostgreSQL store's lease: wait as a standby (ready for
-/// systemd, feeding its watchdog) and take over when the lease expires or is released.
-fn standby(db: &Location, first: &Error) -> Result<Store, Error> {
-    tracing::warn!("standby: {first}; taking over when its lease ends");
-    notify(&[NotifyState::Ready, NotifyState::Status("standby")]);
-    let every = match db {
+/// systemd, feeding its watchdog) and take over, on the same connection, when the lease
+/// expires or is released.
+fn standby(store: Store) -> Result<Store, Error> {
+    let every = match store.location() {
         Location::Postgres { lease, .. } => {
             (*lease / 5).clamp(Duration::from_millis(50), Duration::from_secs(1))
         }
         Location::Sqlite(_) => Duration::from_secs(1),
     };
+    let mut waiting = false;
     loop {
-        std::thread::sleep(every);
-        if sd_notify::watchdog_enabled().is_some() {
-            notify(&[NotifyState::Watchdog]);
-        }
-        match Store::open(db) {
-            Ok(store) => {
-                tracing::warn!(store = %db.display(), "took over the store: this instance leads now");
+        match store.renew() {
+            Ok(()) => {
+                tracing::warn!(store = %store.location().display(), "took over the store: this instance leads now");
                 notify(&[NotifyState::Status("leading")]);
                 return Ok(store);
             }
-            Err(e) if crate::store::in_use(&e) => {}
+            Err(e) if crate::store::in_use(&e) => {
+                if !waiting {
+                    tracing::warn!("standby: {e}; taking over when its lease ends");
+                    notify(&[NotifyState::Ready, NotifyState::Status("standby")]);
+                    waiting = true;
+                }
+            }
             Err(e) => return Err(e),
+        }
+        std::thread::sleep(every);
+        if sd_notify::watchdog_enabled().is_some() {
+            notify(&[NotifyState::Watchdog]);
         }
     }
 }

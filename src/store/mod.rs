@@ -35,11 +35,14 @@ use crate::status::Status;
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = 5;
 
+/// Rows per retention slice (the `LIMIT` of `PRUNE_SQL`).
+const PRUNE_SLICE: usize = 5000;
+
 /// Retention, in slices of 5000 rows so that readers and the writer are never blocked for
 /// long (`?1`: the cut-off in Unix ms). Delivered or given-up alerts go with their old
 /// events; an alert still pending keeps its event. Incidents are kept (uptime is computed
 /// from them).
-pub(crate) const PRUNE_SQL: [&str; 4] = [
+const PRUNE_SQL: [&str; 4] = [
     "DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE at < ?1 LIMIT 5000)",
     "DELETE FROM pings WHERE id IN (SELECT id FROM pings WHERE at < ?1 LIMIT 5000)",
     "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o JOIN events e ON e.id = o.event_id
@@ -183,8 +186,8 @@ pub(crate) trait Backend: Send {
     fn outbox_pending(&mut self) -> Result<i64, Error>;
     /// Forget a monitor that left the configuration (its state; history stays).
     fn forget(&mut self, monitor: &str) -> Result<(), Error>;
-    /// Delete observations, events and pings older than `before`, in slices.
-    fn prune(&mut self, before: SystemTime) -> Result<usize, Error>;
+    /// Run one slice of retention (`PRUNE_SQL`, `?1` = the cut-off); rows deleted.
+    fn delete_slice(&mut self, sql: &str, before: i64) -> Result<usize, Error>;
     /// Incidents, newest first: of one monitor or all, open ones only or all.
     fn incidents(
         &mut self,
@@ -472,11 +475,29 @@ impl Store {
     /// Open (creating it if needed) the store for writing, migrate it, and take the
     /// writer's lock (one `watch` per store).
     pub fn open(location: &Location) -> Result<Store, Error> {
+        let (store, leading) = Store::open_or_standby(location)?;
+        if leading {
+            Ok(store)
+        } else {
+            // Says who holds it.
+            store.renew().map(|()| store)
+        }
+    }
+
+    /// Open for writing; with the writer's right held by another `watch` (a PostgreSQL
+    /// lease), the store comes back as a standby's, `false`: `renew` takes the lease once
+    /// it is free, on the same connection.
+    pub fn open_or_standby(location: &Location) -> Result<(Store, bool), Error> {
         let backend: Box<dyn Backend> = match location {
             Location::Sqlite(path) => Box::new(sqlite::Sqlite::open(path)?),
             Location::Postgres { .. } => Box::new(postgres::Pg::open(location, true)?),
         };
-        Ok(Store::with(backend, location))
+        let store = Store::with(backend, location);
+        match store.renew() {
+            Ok(()) => Ok((store, true)),
+            Err(e) if in_use(&e) => Ok((store, false)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Open an existing store to read it (and to ask for acks), alongside a running `watch`.
@@ -541,8 +562,20 @@ impl Store {
     pub fn forget(&mut self, monitor: &str) -> Result<(), Error> {
         self.b().forget(monitor)
     }
+    /// Delete observations, events (with their delivered alerts) and pings older than
+    /// `before`, in slices so that readers and the writer are never blocked for long.
     pub fn prune(&mut self, before: SystemTime) -> Result<usize, Error> {
-        self.b().prune(before)
+        let mut total = 0;
+        for sql in PRUNE_SQL {
+            loop {
+                let n = self.b().delete_slice(sql, ms(before))?;
+                total += n;
+                if n < PRUNE_SLICE {
+                    break;
+                }
+            }
+        }
+        Ok(total)
     }
     pub fn incidents(
         &self,

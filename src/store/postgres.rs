@@ -195,7 +195,7 @@ fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 impl Pg {
-    /// Connect (and, for the writer, migrate and take the lease).
+    /// Connect (and, for the writer, migrate; it leads once `take_lease` succeeds).
     pub(super) fn open(location: &Location, writer: bool) -> Result<Pg, Error> {
         let client = off_runtime(|| connect(location))?;
         let mut pg = Pg {
@@ -212,7 +212,6 @@ impl Pg {
         };
         if writer {
             pg.migrate()?;
-            pg.take_lease()?;
         } else {
             let version = pg.version()?;
             if version > SCHEMA_VERSION {
@@ -624,20 +623,10 @@ impl Backend for Pg {
             .map(|_| ())
     }
 
-    fn prune(&mut self, before: SystemTime) -> Result<usize, Error> {
-        let before = ms(before);
-        let mut total = 0;
-        for sql in super::PRUNE_SQL {
-            let sql = sql.replace("?1", "$1");
-            loop {
-                let n = self.run(|c| c.execute(sql.as_str(), &[&before]))?;
-                total += usize::try_from(n).unwrap_or(0);
-                if n < 5000 {
-                    break;
-                }
-            }
-        }
-        Ok(total)
+    fn delete_slice(&mut self, sql: &str, before: i64) -> Result<usize, Error> {
+        let sql = sql.replace("?1", "$1");
+        let n = self.run(|c| c.execute(sql.as_str(), &[&before]))?;
+        Ok(usize::try_from(n).unwrap_or(usize::MAX))
     }
 
     fn incidents(

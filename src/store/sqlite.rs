@@ -642,24 +642,8 @@ impl Backend for Sqlite {
             .map_err(|e| self.err(&e))
     }
 
-    /// Delete observations and events older than `before`, in slices so that readers and
-    /// the writer are never blocked for long. Incidents are kept (uptime is computed from
-    /// them). Returns how many rows went.
-    fn prune(&mut self, before: SystemTime) -> Result<usize, Error> {
-        let mut total = 0;
-        for sql in super::PRUNE_SQL {
-            loop {
-                let n = self
-                    .conn
-                    .execute(sql, [ms(before)])
-                    .map_err(|e| self.err(&e))?;
-                total += n;
-                if n < 5000 {
-                    break;
-                }
-            }
-        }
-        Ok(total)
+    fn delete_slice(&mut self, sql: &str, before: i64) -> Result<usize, Error> {
+        self.conn.execute(sql, [before]).map_err(|e| self.err(&e))
     }
 
     /// Incidents, newest first: of one monitor or all, open ones only or all.

@@ -98,7 +98,7 @@ fn config(port: u16, receiver: &str, notifiers: &str, notify: &str) -> String {
 }
 
 /// Wait until `n` alerts are delivered in all, since the daemon started.
-fn delivered(d: &mut Daemon, n: usize) {
+pub(crate) fn delivered(d: &mut Daemon, n: usize) {
     d.wait_total("delivered alerts", |l| msg(l) == "alert delivered", n);
 }
 

@@ -9,7 +9,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::harness::{closed_port, hbmon};
 use crate::heartbeat::request;
-use crate::notify::Receiver;
+use crate::notify::{Receiver, delivered};
 use crate::watch::{Daemon, Switch, msg};
 
 /// PagerDuty's Events API v2 and Opsgenie's Alert API, as documented: paths, auth,
@@ -41,10 +41,6 @@ fn incident_tools(rx: &Receiver) {
             .and(header("authorization", "GenieKey g3nie-key"))
             .respond_with(accepted()),
     );
-}
-
-fn delivered(d: &mut Daemon, n: usize) {
-    d.wait_total("delivered alerts", |l| msg(l) == "alert delivered", n);
 }
 
 fn body(b: &str) -> Value {

@@ -16,21 +16,49 @@ use crate::notify::Receiver;
 use crate::testpg::TestPg;
 use crate::watch::{Daemon, Switch, msg};
 
-#[test]
-#[allow(clippy::too_many_lines)] // one story, told in order
-fn a_standby_takes_over_a_killed_leader_and_alerts_each_event_once() {
-    let Some(pg) = TestPg::start() else {
-        return;
-    };
+/// A PostgreSQL server with a database, a webhook receiver, a switchable HTTP target and
+/// a config watching it (`store` adds to the store block, `interval` paces the probe).
+struct Peers {
+    pg: TestPg,
+    url: String,
+    rx: Receiver,
+    server: Switch,
+    yaml: String,
+}
+
+fn peers(store: &str, interval: &str) -> Option<Peers> {
+    let pg = TestPg::start()?;
     let url = pg.database("hbmon");
     let rx = Receiver::start();
     rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
     let server = Switch::start();
     let yaml = format!(
-        "version: 1\nstore: {{ url: \"${{PGURL}}\", lease: 1s }}\nnotifiers:\n  chat: {{ type: webhook, url: \"{0}/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, interval: 100ms, timeout: 100ms, failure_threshold: 1, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
+        "version: 1\nstore: {{ url: \"${{PGURL}}\"{store} }}\nnotifiers:\n  chat: {{ type: webhook, url: \"{0}/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, interval: {interval}, timeout: {interval}, failure_threshold: 1, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
         rx.url(),
         server.port
     );
+    Some(Peers {
+        pg,
+        url,
+        rx,
+        server,
+        yaml,
+    })
+}
+
+#[test]
+#[allow(clippy::too_many_lines)] // one story, told in order
+fn a_standby_takes_over_a_killed_leader_and_alerts_each_event_once() {
+    let Some(Peers {
+        pg: _pg,
+        url,
+        rx,
+        server,
+        yaml,
+    }) = peers(", lease: 1s", "100ms")
+    else {
+        return;
+    };
     let run = hbmon().file("hbmon.yaml", &yaml);
     let cli = |args: &[&str]| {
         hbmon()
@@ -186,18 +214,16 @@ fn failover_times_over_twenty_kills() {
 /// committed observation is lost, and the outage that follows is alerted exactly once.
 #[test]
 fn a_postgres_restart_loses_nothing() {
-    let Some(mut pg) = TestPg::start() else {
+    let Some(Peers {
+        mut pg,
+        url,
+        rx,
+        server,
+        yaml,
+    }) = peers("", "50ms")
+    else {
         return;
     };
-    let url = pg.database("hbmon");
-    let rx = Receiver::start();
-    rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
-    let server = Switch::start();
-    let yaml = format!(
-        "version: 1\nstore: {{ url: \"${{PGURL}}\" }}\nnotifiers:\n  chat: {{ type: webhook, url: \"{0}/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, interval: 50ms, timeout: 50ms, failure_threshold: 1, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
-        rx.url(),
-        server.port
-    );
     let run = hbmon().file("hbmon.yaml", &yaml);
     let env = [("PGURL", url.as_str())];
     let mut d = Daemon::start_with_env(run.dir(), &["--db", &url], &env);
@@ -243,18 +269,16 @@ fn d_committed(d: &Daemon) -> u64 {
 /// outage that happened meanwhile is alerted once, by the new leader.
 #[test]
 fn a_paused_leader_is_fenced_when_it_wakes() {
-    let Some(pg) = TestPg::start() else {
+    let Some(Peers {
+        pg: _pg,
+        url,
+        rx,
+        server,
+        yaml,
+    }) = peers(", lease: 1s", "100ms")
+    else {
         return;
     };
-    let url = pg.database("hbmon");
-    let rx = Receiver::start();
-    rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
-    let server = Switch::start();
-    let yaml = format!(
-        "version: 1\nstore: {{ url: \"${{PGURL}}\", lease: 1s }}\nnotifiers:\n  chat: {{ type: webhook, url: \"{0}/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, interval: 100ms, timeout: 100ms, failure_threshold: 1, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
-        rx.url(),
-        server.port
-    );
     let run = hbmon().file("hbmon.yaml", &yaml);
     let env = [("PGURL", url.as_str())];
     let mut a = Daemon::start_with_env(run.dir(), &["--db", &url], &env);
