@@ -156,6 +156,10 @@ pub struct WatchArgs {
     /// How often observations are written to the store, in one transaction.
     #[arg(long, value_parser = parse_duration, default_value = "1s", value_name = "DURATION")]
     pub flush_interval: std::time::Duration,
+    /// Where this instance probes from, when several share a PostgreSQL store: its
+    /// observations are tagged with it, and the leader alerts on a quorum of regions.
+    #[arg(long, env = "HBMON_REGION", default_value = "default", value_name = "NAME")]
+    pub region: String,
 }
 
 #[derive(Debug, Args)]

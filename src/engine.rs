@@ -201,7 +201,24 @@ impl Engine {
         now: SystemTime,
         batch: &mut Batch,
     ) -> Vec<Event> {
-        let hold = self.hold(&obs.monitor, now);
+        let events = self.evaluate(&obs, now, None, batch);
+        if self.entries.contains_key(&obs.monitor) {
+            batch.observations.push(obs);
+        }
+        events
+    }
+
+    /// Feed an observation through the state machine without storing it as an
+    /// observation (the quorum of several regions, whose own observations are stored
+    /// apart); `hold` adds a reason to hold alerts (too few regions reported).
+    pub fn evaluate(
+        &mut self,
+        obs: &ObservationRow,
+        now: SystemTime,
+        hold: Option<Hold>,
+        batch: &mut Batch,
+    ) -> Vec<Event> {
+        let hold = self.hold(&obs.monitor, now).or(hold);
         let Some(entry) = self.entries.get_mut(&obs.monitor) else {
             return Vec::new();
         };
@@ -214,9 +231,17 @@ impl Engine {
             &entry.monitor.policy,
             now,
         );
-        batch.record(obs, &entry.state, &next, events.clone());
+        batch.record_evaluation(obs, &entry.state, &next, events.clone());
         entry.state = next;
         events
+    }
+
+    /// Another instance led until now: every monitor takes the state it committed (a
+    /// monitor it never stored starts afresh).
+    pub fn restore(&mut self, mut stored: HashMap<String, MonitorState>) {
+        for (name, e) in &mut self.entries {
+            e.state = stored.remove(name).unwrap_or_default();
+        }
     }
 
     /// Acknowledge `name`'s announced outage (see `state::acknowledge`), recording the
@@ -419,6 +444,7 @@ mod tests {
             latency: Duration::ZERO,
             reason: "r".into(),
             details: None,
+            region: String::new(),
         }
     }
 

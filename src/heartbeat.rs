@@ -74,6 +74,18 @@ impl Kind {
             Kind::Log => "log".into(),
         }
     }
+
+    /// The kind a stored ping names (`name`'s inverse).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Kind> {
+        Some(match name {
+            "success" => Kind::Success,
+            "start" => Kind::Start,
+            "fail" => Kind::Fail,
+            "log" => Kind::Log,
+            _ => Kind::Exit(name.strip_prefix("exit ")?.parse().ok()?),
+        })
+    }
 }
 
 impl Pings {

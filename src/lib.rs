@@ -15,6 +15,7 @@ pub mod listen;
 pub mod notify;
 pub mod plan;
 pub mod probe;
+pub mod quorum;
 pub mod report;
 pub mod schedule;
 pub mod state;

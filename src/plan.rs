@@ -45,6 +45,42 @@ pub struct Plan {
     pub upstream: Option<(Secret, Duration)>,
     /// The connectivity gate: targets and how often to try them.
     pub connectivity: Option<(Vec<String>, Duration)>,
+    /// Several instances, one per region.
+    pub regions: Regions,
+}
+
+/// The checked `regions` block.
+#[derive(Debug, Clone)]
+pub struct Regions {
+    /// The regions that must report (each has a `region:NAME` monitor).
+    pub expected: Vec<String>,
+    pub quorum: Option<u32>,
+    pub silent_after: Duration,
+}
+
+impl Default for Regions {
+    fn default() -> Self {
+        Regions {
+            expected: Vec::new(),
+            quorum: None,
+            silent_after: DEFAULT_SILENT_AFTER,
+        }
+    }
+}
+
+/// A region is silent after this long without a report unless `regions.silent_after` says.
+pub const DEFAULT_SILENT_AFTER: Duration = Duration::from_secs(60);
+
+/// The prefix of the monitors that watch regions.
+pub const REGION_PREFIX: &str = "region:";
+
+/// Whether `name` may name a region (as monitor names: letters, digits, `.`, `_`, `-`).
+#[must_use]
+pub fn region_name_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// The checked `listen` block.
@@ -102,7 +138,20 @@ pub struct Monitor {
     pub escalation: Vec<Vec<String>>,
     /// This monitor's own templates.
     pub templates: Option<raw::Templates>,
+    /// Probed only from these regions (empty: from every region).
+    pub regions: Vec<String>,
+    /// Regions that must see it failing (`None`: a majority of those reporting).
+    pub quorum: Option<u32>,
     pub probe: Probe,
+}
+
+impl Monitor {
+    /// Whether an instance of `region` probes it (`watch --region`).
+    #[must_use]
+    pub fn probed_from(&self, region: &str) -> bool {
+        !matches!(self.probe, Probe::Heartbeat(_) | Probe::Region(_))
+            && (self.regions.is_empty() || self.regions.iter().any(|r| r == region))
+    }
 }
 
 /// A resolved `hosts` entry.
@@ -126,6 +175,9 @@ pub enum Probe {
     File(FileProbe),
     System(SystemProbe),
     Heartbeat(Box<crate::heartbeat::Heartbeat>),
+    /// A region of `regions.expected`: down while none of its instances reports. Made by
+    /// hbmon (`region:NAME`), evaluated by the leading `watch` from `hbmon_regions`.
+    Region(String),
 }
 
 impl Probe {
@@ -142,7 +194,11 @@ impl Probe {
             Probe::Icmp(p) => Some(p.host.clone()),
             Probe::Dns(p) => p.server.map(|s| s.ip().to_string()),
             Probe::Docker(p) => Some(p.socket.clone().unwrap_or_else(|| "docker".to_owned())),
-            Probe::Command(_) | Probe::File(_) | Probe::System(_) | Probe::Heartbeat(_) => None,
+            Probe::Command(_)
+            | Probe::File(_)
+            | Probe::System(_)
+            | Probe::Heartbeat(_)
+            | Probe::Region(_) => None,
         }
     }
 
@@ -159,6 +215,7 @@ impl Probe {
             Probe::File(_) => "file",
             Probe::System(_) => "system",
             Probe::Heartbeat(_) => "heartbeat",
+            Probe::Region(_) => "region",
         }
     }
 }
@@ -375,7 +432,8 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     };
     let notifications = b.notifications(&loaded.doc);
     let schedules = b.schedules(&loaded.doc);
-    let monitors = b.monitors(&loaded.doc, &schedules);
+    let mut monitors = b.monitors(&loaded.doc, &schedules);
+    let regions = b.regions(&loaded.doc, &mut monitors);
     let store = b.store(&loaded.doc);
     let listen = b.listen(&loaded.doc, &monitors);
     let upstream = loaded.doc.upstream.as_ref().and_then(|u| {
@@ -439,6 +497,7 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
             listen,
             upstream,
             connectivity,
+            regions,
         });
     }
     let mut report = Report {
@@ -450,6 +509,140 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     };
     report.sort();
     Err(Error::Config(Box::new(report)))
+}
+
+impl Builder<'_> {
+    /// The `regions` block and the monitors' `regions` and `quorum`; a `region:NAME`
+    /// monitor per expected region, alerting `regions.notify` (else `defaults.notify`).
+    fn regions(&mut self, doc: &load::Document, monitors: &mut Vec<Monitor>) -> Regions {
+        let mut out = Regions::default();
+        if let Some(r) = &doc.regions {
+            for (i, name) in r.expected.iter().enumerate() {
+                if !region_name_ok(name) {
+                    self.error(
+                        At::value(format!("/regions/expected/{i}")),
+                        "not a region name",
+                    )
+                    .hint = Some("letters, digits, `.`, `_` and `-`, as in `eu-west`".into());
+                } else if out.expected.contains(name) {
+                    self.error(
+                        At::value(format!("/regions/expected/{i}")),
+                        format!("region `{name}` is listed twice"),
+                    );
+                } else {
+                    out.expected.push(name.clone());
+                }
+            }
+            out.quorum = r.quorum;
+            if let Some(q) = r.quorum
+                && !out.expected.is_empty()
+                && q as usize > out.expected.len()
+            {
+                self.error(
+                    At::value("/regions/quorum"),
+                    format!(
+                        "quorum {q} is more than the {} expected regions",
+                        out.expected.len()
+                    ),
+                )
+                .hint = Some("no outage could ever be confirmed".into());
+            }
+            if let Some(d) = self.duration("/regions/silent_after", r.silent_after.as_ref()) {
+                out.silent_after = d;
+            }
+        }
+        for entry in &doc.monitors {
+            let Some(m) = &entry.monitor else { continue };
+            let ptr = format!("/monitors/{}", entry.index);
+            for (i, name) in m.regions.iter().flatten().enumerate() {
+                if !out.expected.is_empty() && !out.expected.contains(name) {
+                    let names: Vec<&str> = out.expected.iter().map(String::as_str).collect();
+                    let hint = suggest(name, &names, "regions.expected");
+                    self.error(
+                        At::value(format!("{ptr}/regions/{i}")),
+                        format!("unknown region `{name}`"),
+                    )
+                    .hint = Some(hint);
+                } else if !region_name_ok(name) {
+                    self.error(At::value(format!("{ptr}/regions/{i}")), "not a region name");
+                }
+            }
+            if m.regions.as_ref().is_some_and(Vec::is_empty) {
+                self.error(
+                    At::value(format!("{ptr}/regions")),
+                    "an empty `regions` list: no instance would probe it",
+                )
+                .hint = Some("leave `regions` out to probe from every region".into());
+            }
+            if let (Some(q), Some(list)) = (m.quorum, &m.regions)
+                && !list.is_empty()
+                && q as usize > list.len()
+            {
+                self.error(
+                    At::value(format!("{ptr}/quorum")),
+                    format!("quorum {q} is more than its {} regions", list.len()),
+                )
+                .hint = Some("no outage could ever be confirmed".into());
+            }
+        }
+        let Some(r) = &doc.regions else {
+            return out;
+        };
+        let notify: Vec<String> = match &r.notify {
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .filter(|(i, n)| self.notifier_ref(&format!("/regions/notify/{i}"), n, doc))
+                .map(|(_, n)| n.clone())
+                .collect(),
+            None => doc
+                .defaults
+                .notify
+                .iter()
+                .flatten()
+                .filter_map(|e| match e {
+                    raw::NotifyEntry::Name(n) if doc.notifiers.contains_key(n) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect(),
+        };
+        let every = (out.silent_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
+        for name in &out.expected {
+            monitors.push(Monitor {
+                name: format!("{REGION_PREFIX}{name}"),
+                description: Some(format!("hbmon's instances in region {name} report")),
+                tags: vec!["hbmon-region".into()],
+                host: None,
+                interval: every,
+                timeout: every,
+                schedule: Schedule::Every {
+                    interval: every,
+                    align: false,
+                    offset: Duration::ZERO,
+                },
+                policy: Policy {
+                    failure_threshold: nonzero(1),
+                    success_threshold: nonzero(1),
+                    grace: None,
+                    repeat_every: None,
+                    max_reminders: None,
+                    flapping: None,
+                    escalation: Vec::new(),
+                },
+                depends_on: Vec::new(),
+                active: None,
+                maintenance: None,
+                paused: false,
+                notify: notify.clone(),
+                escalation: Vec::new(),
+                templates: None,
+                regions: Vec::new(),
+                quorum: None,
+                probe: Probe::Region(name.clone()),
+            });
+        }
+        out
+    }
 }
 
 struct Builder<'a> {
@@ -1049,6 +1242,8 @@ impl Builder<'_> {
             escalation: notify.steps.into_iter().map(|(_, n)| n).collect(),
             notify: notify.names,
             templates: m.templates.clone(),
+            regions: m.regions.clone().unwrap_or_default(),
+            quorum: m.quorum.or(doc.regions.as_ref().and_then(|r| r.quorum)),
             probe,
         })
     }

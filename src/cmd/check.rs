@@ -25,7 +25,13 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     let selection = Selection::new(&args.only, &args.tag)?;
     let plan = plan::load(&global.config)?;
     let store = plan.store.clone();
-    let monitors = selection.apply(plan.monitors)?;
+    // Regions report to `watch` only: a one-off check has nothing to say about them.
+    let monitors = selection.apply(
+        plan.monitors
+            .into_iter()
+            .filter(|m| !matches!(m.probe, plan::Probe::Region(_)))
+            .collect(),
+    )?;
     let concurrency = fd_budget(args.concurrency.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -236,6 +236,7 @@ fn play(
                 latency: Duration::ZERO,
                 reason: format!("simulated {}", status.name()),
                 details: None,
+                region: String::new(),
             };
             let before = engine
                 .state(&name)

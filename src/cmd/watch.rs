@@ -74,11 +74,23 @@ fn db_file(store: Option<&StoreSettings>) -> PathBuf {
 
 pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     let plan = plan::load(&global.config)?;
+    check_region(&args.region, &plan)?;
     let db = db_path(global.db.as_deref(), Some(&plan.store));
-    let store = match Store::open_or_standby(&db)? {
-        (store, true) => store,
-        (store, false) => standby(store)?,
-    };
+    let (store, leading) = Store::open_or_standby(&db)?;
+    if !leading {
+        // Another `watch` leads: this one probes and records its region's observations
+        // (and pings) beside it, and takes over when the lease ends.
+        let who = store.leader().ok().flatten().map_or_else(String::new, |l| {
+            format!(" ({}, lease for {} ms more)", l.holder, l.expires_in.as_millis())
+        });
+        tracing::warn!(
+            region = %args.region,
+            "standby: another `hbmon watch` leads {}{who}; probing from region {} and taking over when its lease ends",
+            db.display(),
+            args.region
+        );
+        notify(&[NotifyState::Status("standby")]);
+    }
     let stored: HashMap<_, _> = store
         .states()?
         .into_iter()
@@ -104,7 +116,11 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     };
     let (acks_tx, acks_rx) = tokio::sync::mpsc::unbounded_channel();
     let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (writer, writer_thread) = Writer::spawn(store, acks_tx, Arc::clone(&lost));
+    let (writer, writer_thread) = Writer::spawn(
+        store,
+        Polling::new(acks_tx, leading, args.region.clone()),
+        Arc::clone(&lost),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -123,6 +139,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         acks: acks_rx,
         lost: &lost,
         store_name: db.display(),
+        leading,
     };
     let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, services));
     let _ = stop_http.send(());
@@ -147,38 +164,19 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     }
 }
 
-/// Another `watch` holds the PostgreSQL store's lease: wait as a standby (ready for
-/// systemd, feeding its watchdog) and take over, on the same connection, when the lease
-/// expires or is released.
-fn standby(store: Store) -> Result<Store, Error> {
-    let every = match store.location() {
-        Location::Postgres { lease, .. } => {
-            (*lease / 5).clamp(Duration::from_millis(50), Duration::from_secs(1))
-        }
-        Location::Sqlite(_) => Duration::from_secs(1),
+/// `--region` names a region: one of `regions.expected` when the config lists them.
+fn check_region(region: &str, plan: &Plan) -> Result<(), Error> {
+    let problem = if !plan::region_name_ok(region) {
+        format!("--region `{region}` is not a region name (letters, digits, `.`, `_`, `-`)")
+    } else if !plan.regions.expected.is_empty() && !plan.regions.expected.iter().any(|r| r == region) {
+        format!(
+            "--region `{region}` is not one of regions.expected ({})",
+            plan.regions.expected.join(", ")
+        )
+    } else {
+        return Ok(());
     };
-    let mut waiting = false;
-    loop {
-        match store.renew() {
-            Ok(()) => {
-                tracing::warn!(store = %store.location().display(), "took over the store: this instance leads now");
-                notify(&[NotifyState::Status("leading")]);
-                return Ok(store);
-            }
-            Err(e) if crate::store::in_use(&e) => {
-                if !waiting {
-                    tracing::warn!("standby: {e}; taking over when its lease ends");
-                    notify(&[NotifyState::Ready, NotifyState::Status("standby")]);
-                    waiting = true;
-                }
-            }
-            Err(e) => return Err(e),
-        }
-        std::thread::sleep(every);
-        if sd_notify::watchdog_enabled().is_some() {
-            notify(&[NotifyState::Watchdog]);
-        }
-    }
+    Err(Error::Usage(problem))
 }
 
 /// What a finished probe sends back to the loop.
@@ -265,12 +263,37 @@ struct Services<'a> {
     listening: Option<Listening>,
     /// What the pings said, per heartbeat, as stored.
     pings: HashMap<String, crate::heartbeat::Pings>,
-    /// Ack requests found in the store by the writer thread.
-    acks: tokio::sync::mpsc::UnboundedReceiver<crate::store::AckRequest>,
+    /// What the writer thread finds in the store: ack requests, the lease taken over,
+    /// other instances' observations and pings.
+    acks: tokio::sync::mpsc::UnboundedReceiver<FromStore>,
     /// Set by the writer thread when another `watch` took the store over.
     lost: &'a std::sync::atomic::AtomicBool,
     /// The store, as errors name it.
     store_name: String,
+    /// This instance holds the lease (always, on SQLite).
+    leading: bool,
+}
+
+/// What the writer thread hands to the loop.
+enum FromStore {
+    Ack(crate::store::AckRequest),
+    /// This instance took the lease over: the states and heartbeats the previous leader
+    /// committed.
+    Promoted(
+        HashMap<String, crate::state::MonitorState>,
+        HashMap<String, crate::heartbeat::Pings>,
+    ),
+    /// Every flush: other instances' newest observations and new pings, and when each
+    /// region last reported.
+    Remote(Box<Remote>),
+}
+
+/// What other instances wrote, as of `read`.
+struct Remote {
+    observations: Vec<ObservationRow>,
+    pings: Vec<crate::store::PingRow>,
+    regions: Vec<crate::store::RegionRow>,
+    read: std::time::Instant,
 }
 
 /// Heartbeat names and their own tokens, for the listener.
@@ -308,6 +331,7 @@ fn heartbeat_row(
         details: p.last_finish.map(|t| {
             serde_json::json!({ "last_ping": humantime::format_rfc3339_seconds(t).to_string() })
         }),
+        region: String::new(),
     })
 }
 
@@ -373,9 +397,22 @@ struct Core {
     lag_max: Duration,
     /// When watching began: the reference for heartbeats never pinged.
     since: SystemTime,
+    /// This instance holds the lease: it evaluates and alerts. A standby only probes and
+    /// records its region's observations and the pings it receives.
+    leading: bool,
+    /// Where this instance probes from.
+    region: String,
+    /// Every region's newest observation of each monitor.
+    views: crate::quorum::Views,
+    /// When each region last reported: the age read and when it was read.
+    regions_seen: HashMap<String, (Duration, std::time::Instant)>,
+    /// The `regions` block.
+    regions: crate::plan::Regions,
 }
 
 impl Core {
+    /// An observation made here (a probe, a heartbeat's or a region's evaluation): stored,
+    /// and on the leader evaluated, a probe's together with the other regions' views.
     fn observe(&mut self, mut row: ObservationRow) {
         // Without a network of its own, hbmon cannot tell whether a remote service failed.
         if self.engine.offline
@@ -389,19 +426,151 @@ impl Core {
             row.reason = format!("not evaluated, hbmon's network is down ({})", row.reason);
         }
         remember(&mut self.last, &mut self.lag_max, &row);
+        let Some(m) = self.engine.monitor(&row.monitor).cloned() else {
+            return;
+        };
+        self.batch.observations.push(row.clone());
+        if !self.leading {
+            self.views.update(&row);
+            self.engine.abandon(&row.monitor);
+            return;
+        }
+        if m.probed_from(&self.region) {
+            self.views.update(&row);
+            let verdict = self.views.combine(&m, Some(&row), row.at);
+            self.evaluate(&verdict);
+        } else {
+            row.region.clear();
+            observed(&mut self.engine, &self.alerts, &row, None, &mut self.batch);
+        }
+    }
+
+    /// The regions' verdict through the state machine.
+    fn evaluate(&mut self, verdict: &crate::quorum::Verdict) {
+        let hold = verdict.no_quorum.then_some(crate::state::Hold::NoQuorum);
         observed(
             &mut self.engine,
             &self.alerts,
-            Done { row },
+            &verdict.row,
+            hold,
             &mut self.batch,
         );
+    }
+
+    /// What the writer thread found in the store.
+    fn from_store(&mut self, found: FromStore) {
+        match found {
+            FromStore::Ack(req) => {
+                let id = req.id;
+                let outcome = self.acknowledge(req.into(), SystemTime::now());
+                self.batch.ack_outcomes.push((
+                    id,
+                    SystemTime::now(),
+                    outcome.map_or_else(|e| e, |_| "acknowledged".into()),
+                ));
+            }
+            FromStore::Promoted(states, pings) => {
+                self.engine.restore(states);
+                self.pings = pings;
+                self.leading = true;
+                tracing::warn!(region = %self.region, "took over the store: this instance leads now");
+                notify(&[NotifyState::Status("leading")]);
+            }
+            FromStore::Remote(remote) => {
+                for row in &remote.observations {
+                    self.views.update(row);
+                }
+                for ping in remote.pings {
+                    self.remote_ping(ping);
+                }
+                self.regions_seen.clear();
+                for r in remote.regions {
+                    let seen = self
+                        .regions_seen
+                        .entry(r.region)
+                        .or_insert((r.age, remote.read));
+                    seen.0 = seen.0.min(r.age);
+                }
+            }
+        }
+    }
+
+    /// A ping another instance received (and stored): what the heartbeat's pings say now.
+    /// One older than what is known (already counted by the previous leader) is skipped.
+    fn remote_ping(&mut self, ping: crate::store::PingRow) {
+        let Some(kind) = crate::heartbeat::Kind::parse(&ping.kind) else {
+            return;
+        };
+        let state = self.pings.entry(ping.monitor.clone()).or_default();
+        if state.last_finish.is_some_and(|t| ping.at <= t)
+            || state.started.is_some_and(|t| ping.at <= t)
+        {
+            return;
+        }
+        state.record(kind, ping.at, &ping.body);
+        if !self.leading {
+            return;
+        }
+        self.batch
+            .heartbeats
+            .insert(ping.monitor.clone(), state.clone());
+        if kind != crate::heartbeat::Kind::Log
+            && let Some(m) = self.engine.monitor(&ping.monitor).cloned()
+            && let Some(row) =
+                heartbeat_row(&m, self.pings.get(&ping.monitor), self.since, ping.at, None)
+        {
+            self.observe(row);
+        }
+    }
+
+    /// A region monitor's observation: silent when none of its instances reported for
+    /// `regions.silent_after`.
+    fn region_row(&self, m: &crate::plan::Monitor, scheduled: SystemTime, now: SystemTime) -> Option<ObservationRow> {
+        let crate::plan::Probe::Region(region) = &m.probe else {
+            return None;
+        };
+        let silent_after = self.regions.silent_after;
+        let span = crate::humanize::span;
+        let (status, reason) = match self.regions_seen.get(region) {
+            Some((age, read)) => {
+                let age = *age + read.elapsed();
+                if age > silent_after {
+                    (
+                        crate::status::Status::Down,
+                        format!("region {region} silent: no report for {} (silent after {})", span(age), span(silent_after)),
+                    )
+                } else {
+                    (crate::status::Status::Up, format!("region {region} reported {} ago", span(age)))
+                }
+            }
+            None if now.duration_since(self.since).unwrap_or_default() > silent_after => (
+                crate::status::Status::Down,
+                format!("region {region} silent: it has not reported since this instance started, {} ago", span(now.duration_since(self.since).unwrap_or_default())),
+            ),
+            None => (
+                crate::status::Status::Up,
+                format!("region {region}: no report yet (silent after {})", span(silent_after)),
+            ),
+        };
+        Some(ObservationRow {
+            monitor: m.name.clone(),
+            at: now,
+            scheduled: Some(scheduled),
+            status,
+            latency: Duration::ZERO,
+            reason,
+            details: None,
+            region: String::new(),
+        })
     }
 
     fn on_ping(&mut self, ping: crate::listen::Ping) {
         let name = ping.monitor.clone();
         let state = self.pings.entry(name.clone()).or_default();
         state.record(ping.kind, ping.at, &ping.body);
-        self.batch.heartbeats.insert(name.clone(), state.clone());
+        if self.leading {
+            self.batch.heartbeats.insert(name.clone(), state.clone());
+        }
         tracing::debug!(monitor = %name, kind = %ping.kind.name(), "ping");
         self.batch.pings.push(crate::store::PingRow {
             monitor: name.clone(),
@@ -411,7 +580,8 @@ impl Core {
             body: ping.body,
         });
         // A ping changes the heartbeat's status now, not at its next evaluation.
-        if ping.kind != crate::heartbeat::Kind::Log
+        if self.leading
+            && ping.kind != crate::heartbeat::Kind::Log
             && let Some(m) = self.engine.monitor(&name).cloned()
             && let Some(row) = heartbeat_row(&m, self.pings.get(&name), self.since, ping.at, None)
         {
@@ -551,6 +721,7 @@ async fn main_loop(
         acks: mut stored_acks,
         lost,
         store_name,
+        leading,
     } = services;
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
@@ -572,6 +743,11 @@ async fn main_loop(
         last: HashMap::new(),
         lag_max: Duration::ZERO,
         since: SystemTime::now(),
+        leading,
+        region: args.region.clone(),
+        views: crate::quorum::Views::default(),
+        regions_seen: HashMap::new(),
+        regions: plan.regions.clone(),
     };
     publish(sender, &core.alerts);
     let offline = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -609,20 +785,34 @@ async fn main_loop(
         }
         core.engine.offline = offline.load(std::sync::atomic::Ordering::Relaxed);
         for run in core.engine.take_due(now) {
-            // A heartbeat is evaluated here, from its pings; everything else is probed.
-            let name = &run.monitor.name;
-            if let Some(row) = heartbeat_row(
-                &run.monitor,
-                core.pings.get(name),
-                core.since,
-                now,
-                Some(run.scheduled),
-            ) {
-                core.observe(row);
+            let m = Arc::clone(&run.monitor);
+            if m.probed_from(&core.region) {
+                let host = hosts.get(&m);
+                spawn_probe(
+                    run,
+                    Arc::clone(&limit),
+                    host,
+                    ctx.clone(),
+                    done_tx.clone(),
+                    &core.region,
+                );
                 continue;
             }
-            let host = hosts.get(&run.monitor);
-            spawn_probe(run, Arc::clone(&limit), host, ctx.clone(), done_tx.clone());
+            // The rest is the leader's to evaluate: heartbeats from their pings, regions
+            // from their reports, monitors of other regions from those regions' views.
+            if !core.leading {
+                core.engine.abandon(&m.name);
+                continue;
+            }
+            if let Some(row) =
+                heartbeat_row(&m, core.pings.get(&m.name), core.since, now, Some(run.scheduled))
+                    .or_else(|| core.region_row(&m, run.scheduled, now))
+            {
+                core.observe(row);
+            } else {
+                let verdict = core.views.combine(&m, None, now);
+                core.evaluate(&verdict);
+            }
         }
         let sleep = core
             .engine
@@ -633,13 +823,14 @@ async fn main_loop(
             () = tokio::time::sleep(sleep) => {}
             Some(done) = done_rx.recv() => core.observe(done.row),
             Some(ping) = next_ping(&mut listening) => core.on_ping(ping),
-            Some(req) = stored_acks.recv() => {
-                let id = req.id;
-                let outcome = core.acknowledge(req.into(), SystemTime::now());
-                core.batch.ack_outcomes.push((id, SystemTime::now(), outcome.map_or_else(|e| e, |_| "acknowledged".into())));
-            }
+            Some(found) = stored_acks.recv() => core.from_store(found),
             Some((req, reply)) = next_ack(&mut http_acks) => {
-                let _ = reply.send(core.acknowledge(req, SystemTime::now()));
+                let answer = if core.leading {
+                    core.acknowledge(req, SystemTime::now())
+                } else {
+                    Err("this instance is a standby: acknowledge through the leading instance, or with `hbmon ack` (which works from anywhere)".into())
+                };
+                let _ = reply.send(answer);
             }
             Some(url) = next_upstream(&mut upstream) => {
                 if let Some(client) = &upstream_client {
@@ -650,7 +841,7 @@ async fn main_loop(
                 if !core.batch.is_empty() {
                     writer.send(Job::Commit(Box::new(std::mem::take(&mut core.batch))));
                 }
-                writer.send(Job::PollAcks);
+                writer.send(Job::Poll(remote_window(&core.engine)));
                 if lost.load(std::sync::atomic::Ordering::SeqCst) {
                     tracing::error!("another `hbmon watch` took the store over: stopping (a supervisor restarts this one as a standby)");
                     return Err(Error::Store {
@@ -663,7 +854,7 @@ async fn main_loop(
                     notify(&[NotifyState::Watchdog]);
                 }
             }
-            _ = prune.tick() => {
+            _ = prune.tick(), if core.leading => {
                 if let Some(before) = SystemTime::now().checked_sub(plan.store.retention) {
                     writer.send(Job::Prune(before));
                 }
@@ -671,7 +862,7 @@ async fn main_loop(
             _ = term.recv() => { tracing::info!("SIGTERM: draining"); break; }
             _ = int.recv() => { tracing::info!("SIGINT: draining"); break; }
             _ = hup.recv() => {
-                if reload(global, &mut plan, &mut core.engine, &mut core.batch, writer).await {
+                if reload(global, &mut plan, &mut core, writer).await {
                     core.alerts = Alerts::new(std::mem::take(&mut plan.notifications));
                     publish(sender, &core.alerts);
                     refresh_listener(listening.as_ref(), &plan, &core.engine);
@@ -833,13 +1024,7 @@ fn publish(sender: &crate::notify::outbox::Shared, alerts: &Alerts) {
 }
 
 /// SIGHUP: load the configuration again; on any problem keep running the old one.
-async fn reload(
-    global: &GlobalArgs,
-    plan: &mut Plan,
-    engine: &mut Engine,
-    batch: &mut Batch,
-    writer: &Writer,
-) -> bool {
+async fn reload(global: &GlobalArgs, plan: &mut Plan, core: &mut Core, writer: &Writer) -> bool {
     notify(&[NotifyState::Reloading, monotonic()]);
     let path = global.config.clone();
     let loaded = tokio::task::spawn_blocking(move || plan::load(&path)).await;
@@ -850,12 +1035,17 @@ async fn reload(
                 .into_iter()
                 .map(Arc::new)
                 .collect();
-            let changes = engine.reload(monitors, SystemTime::now());
+            let changes = core.engine.reload(monitors, SystemTime::now());
             for name in &changes.removed {
                 // Its state must not come back with the batch being gathered.
-                batch.states.remove(name);
-                writer.send(Job::Forget(name.clone()));
+                core.batch.states.remove(name);
+                core.views.forget(name);
+                // The stored state is the leader's to forget.
+                if core.leading {
+                    writer.send(Job::Forget(name.clone()));
+                }
             }
+            core.regions = new.regions.clone();
             if db_path(None, Some(&new.store)) != db_path(None, Some(&plan.store)) {
                 tracing::warn!("store.path changed: it takes effect at the next start");
             }
@@ -890,7 +1080,9 @@ fn spawn_probe(
     host: Option<Arc<Semaphore>>,
     ctx: probe::Context,
     tx: tokio::sync::mpsc::UnboundedSender<Done>,
+    region: &str,
 ) {
+    let region = region.to_owned();
     tokio::spawn(async move {
         // Host first: a task waiting for its host holds no global permit.
         let _host = match host {
@@ -915,14 +1107,21 @@ fn spawn_probe(
             latency: obs.latency,
             reason: obs.reason,
             details,
+            region,
         };
         let _ = tx.send(Done { row });
     });
 }
 
-/// An observation through the engine, into the batch.
-fn observed(engine: &mut Engine, alerts: &Alerts, done: Done, batch: &mut Batch) {
-    let row = done.row;
+/// An observation (or the regions' verdict) through the state machine, into the batch
+/// (the observation itself is stored by the caller).
+fn observed(
+    engine: &mut Engine,
+    alerts: &Alerts,
+    row: &ObservationRow,
+    hold: Option<crate::state::Hold>,
+    batch: &mut Batch,
+) {
     tracing::debug!(
         monitor = %row.monitor,
         status = row.status.name(),
@@ -940,7 +1139,7 @@ fn observed(engine: &mut Engine, alerts: &Alerts, done: Done, batch: &mut Batch)
         .state(&name)
         .map(|s| s.escalated().to_vec())
         .unwrap_or_default();
-    let events = engine.observe(row, at, batch);
+    let events = engine.evaluate(row, at, hold, batch);
     log_events(&name, &events);
     if let Some(s) = engine.state(&name)
         && s.escalated().len() > escalated.len()
@@ -1108,41 +1307,143 @@ enum Job {
     Commit(Box<Batch>),
     Prune(SystemTime),
     Forget(String),
-    /// Look for new ack requests from `hbmon ack`.
-    PollAcks,
+    /// Every flush: keep (or take) the lease, report this region, and hand the loop new ack
+    /// requests and what other instances wrote in the last this long.
+    Poll(Duration),
 }
 
-/// Every flush, on the writer thread: renew the lease when due, and hand new ack requests
-/// to the loop. False when the lease was lost to another `watch`.
-fn poll(
-    store: &Store,
-    acks: &tokio::sync::mpsc::UnboundedSender<crate::store::AckRequest>,
-    acks_seen: &mut i64,
-    renewed: &mut std::time::Instant,
-    renew_every: Duration,
-) -> bool {
-    if renewed.elapsed() >= renew_every {
-        match store.renew() {
-            Ok(()) => *renewed = std::time::Instant::now(),
-            Err(e) if crate::store::lease_lost(&e) => {
-                tracing::error!("{e}");
-                return false;
-            }
-            // PostgreSQL cannot be reached just now: tried again at the next flush (if the
-            // lease ran out meanwhile and another took it, that try says so).
-            Err(e) => tracing::warn!("lease not renewed: {e}"),
+/// How far back other instances' observations matter: the longest a view stays fresh.
+fn remote_window(engine: &Engine) -> Duration {
+    engine
+        .names()
+        .iter()
+        .filter_map(|(n, _)| engine.monitor(n))
+        .map(|m| m.interval * 2 + m.timeout)
+        .max()
+        .unwrap_or_default()
+        + Duration::from_secs(5)
+}
+
+/// Pings received by other instances are read back this far.
+const REMOTE_PINGS: Duration = Duration::from_secs(120);
+
+/// The writer thread's side of the loop's news.
+struct Polling {
+    to_loop: tokio::sync::mpsc::UnboundedSender<FromStore>,
+    /// This instance holds the lease.
+    leading: bool,
+    region: String,
+    /// Ack requests handed to the loop (each once; an unanswered one is found again after
+    /// a restart, as its answer commits with its effect).
+    acks_seen: i64,
+    renewed: std::time::Instant,
+    /// Remote pings handed to the loop, by id, with when they were received.
+    pings_seen: HashMap<i64, SystemTime>,
+}
+
+impl Polling {
+    fn new(
+        to_loop: tokio::sync::mpsc::UnboundedSender<FromStore>,
+        leading: bool,
+        region: String,
+    ) -> Polling {
+        Polling {
+            to_loop,
+            leading,
+            region,
+            acks_seen: 0,
+            renewed: std::time::Instant::now(),
+            pings_seen: HashMap::new(),
         }
     }
-    match store.pending_acks(*acks_seen) {
-        Ok(found) => {
-            for r in found {
-                *acks_seen = r.id;
-                let _ = acks.send(r);
+
+    /// One poll, on the writer thread. False when the lease was lost to another `watch`.
+    fn poll(&mut self, store: &Store, renew_every: Duration, window: Duration) -> bool {
+        if self.leading {
+            if self.renewed.elapsed() >= renew_every {
+                match store.renew() {
+                    Ok(()) => self.renewed = std::time::Instant::now(),
+                    Err(e) if crate::store::lease_lost(&e) => {
+                        tracing::error!("{e}");
+                        return false;
+                    }
+                    // PostgreSQL cannot be reached just now: tried again at the next flush
+                    // (if the lease ran out meanwhile and another took it, that try says so).
+                    Err(e) => tracing::warn!("lease not renewed: {e}"),
+                }
+            }
+        } else {
+            match store.renew() {
+                Ok(()) => {
+                    // The previous leader's last committed states: restored before anything
+                    // else reaches the loop, so nothing is alerted twice or forgotten.
+                    match (store.states(), store.heartbeats()) {
+                        (Ok(states), Ok(pings)) => {
+                            self.leading = true;
+                            self.renewed = std::time::Instant::now();
+                            let states =
+                                states.into_iter().map(|r| (r.monitor, r.state)).collect();
+                            let _ = self.to_loop.send(FromStore::Promoted(states, pings));
+                        }
+                        (Err(e), _) | (_, Err(e)) => {
+                            // Not leading without the states: the lease is let go again
+                            // (another standby, or this one next time, takes it).
+                            tracing::warn!("took the lease but cannot read the states: {e}");
+                            store.release();
+                        }
+                    }
+                }
+                Err(e) if crate::store::in_use(&e) => {}
+                Err(e) => tracing::warn!("standby: {e}"),
             }
         }
-        Err(e) => tracing::debug!("ack requests not read: {e}"),
+        if let Err(e) = store.report_region(&self.region) {
+            tracing::debug!("region not reported: {e}");
+        }
+        self.remote(store, window);
+        if self.leading {
+            match store.pending_acks(self.acks_seen) {
+                Ok(found) => {
+                    for r in found {
+                        self.acks_seen = r.id;
+                        let _ = self.to_loop.send(FromStore::Ack(r));
+                    }
+                }
+                Err(e) => tracing::debug!("ack requests not read: {e}"),
+            }
+        }
+        true
     }
-    true
+
+    /// Other instances' newest observations, new pings and every region's last report.
+    fn remote(&mut self, store: &Store, window: Duration) {
+        let now = SystemTime::now();
+        let read = std::time::Instant::now();
+        let observations = store
+            .latest_by_region(now.checked_sub(window).unwrap_or(now), true)
+            .map_err(|e| tracing::debug!("other regions' observations not read: {e}"))
+            .unwrap_or_default();
+        let since = now.checked_sub(REMOTE_PINGS).unwrap_or(now);
+        self.pings_seen.retain(|_, at| *at >= since);
+        let pings = store
+            .remote_pings(since)
+            .map_err(|e| tracing::debug!("other instances' pings not read: {e}"))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(id, p)| self.pings_seen.insert(*id, p.at).is_none())
+            .map(|(_, p)| p)
+            .collect();
+        let regions = store
+            .regions()
+            .map_err(|e| tracing::debug!("regions not read: {e}"))
+            .unwrap_or_default();
+        let _ = self.to_loop.send(FromStore::Remote(Box::new(Remote {
+            observations,
+            pings,
+            regions,
+            read,
+        })));
+    }
 }
 
 /// The writer thread's handle: it owns the store, so the loop never waits for the disk.
@@ -1154,7 +1455,7 @@ impl Writer {
     /// Start the thread. It returns whether everything it was given got committed.
     fn spawn(
         mut store: Store,
-        acks: tokio::sync::mpsc::UnboundedSender<crate::store::AckRequest>,
+        mut polling: Polling,
         lost: Arc<std::sync::atomic::AtomicBool>,
     ) -> (Writer, std::thread::JoinHandle<bool>) {
         // A PostgreSQL writer renews its lease a few times per lease.
@@ -1170,10 +1471,6 @@ impl Writer {
                 // tried again: a full disk or a long lock loses nothing while hbmon runs.
                 let mut pending = Batch::default();
                 let mut failing = false;
-                // Ack requests handed to the loop (each once; an unanswered one is found
-                // again after a restart, as its answer commits with its effect).
-                let mut acks_seen = 0;
-                let mut renewed = std::time::Instant::now();
                 loop {
                     let job = if failing {
                         match rx.recv_timeout(Duration::from_secs(1)) {
@@ -1211,13 +1508,11 @@ impl Writer {
                                 tracing::error!("{e}");
                             }
                         }
-                        Some(Job::PollAcks)
-                            if !poll(&store, &acks, &mut acks_seen, &mut renewed, renew_every) =>
-                        {
+                        Some(Job::Poll(window)) if !polling.poll(&store, renew_every, window) => {
                             lost.store(true, std::sync::atomic::Ordering::SeqCst);
                             break;
                         }
-                        Some(Job::PollAcks) | None => {}
+                        Some(Job::Poll(_)) | None => {}
                     }
                     if pending.is_empty() {
                         continue;

@@ -45,6 +45,7 @@ pub struct Document {
     pub listen: Option<raw::ListenDef>,
     pub upstream: Option<raw::UpstreamDef>,
     pub connectivity: Option<raw::ConnectivityDef>,
+    pub regions: Option<raw::RegionsDef>,
     pub monitors: Vec<MonitorEntry>,
 }
 
@@ -580,6 +581,12 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
         match serde_json::from_value(c) {
             Ok(c) => doc.connectivity = Some(c),
             Err(e) => decode_failed("/connectivity", &e),
+        }
+    }
+    if let Some(r) = top.remove("regions") {
+        match serde_json::from_value(r) {
+            Ok(r) => doc.regions = Some(r),
+            Err(e) => decode_failed("/regions", &e),
         }
     }
     if let Some(l) = top.remove("listen") {

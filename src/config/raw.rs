@@ -56,6 +56,10 @@ pub struct Config {
     /// The HTTP listener of `watch` (pings, `/healthz`, `/metrics`, `/api/status`); on
     /// `127.0.0.1:8471` by default when a heartbeat monitor exists.
     pub listen: Option<ListenDef>,
+    /// Several `watch` instances sharing a PostgreSQL store, each started with `--region`:
+    /// every one probes, the leader alerts on a quorum of regions, and a region that stops
+    /// reporting is itself an alert.
+    pub regions: Option<RegionsDef>,
     /// The monitors. Each has a unique `name` and exactly one probe
     /// (`http`, `tcp`, `command`, `file` or `system`).
     pub monitors: Vec<Monitor>,
@@ -323,6 +327,27 @@ pub struct ConnectivityDef {
     pub every: Option<DurationStr>,
 }
 
+/// Several instances, one per region.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegionsDef {
+    /// The regions that must report (`watch --region NAME`). Each becomes a monitor
+    /// `region:NAME` that goes down when no instance of that region reported for
+    /// `silent_after` ("region eu-west silent"). Without it, regions are not checked for
+    /// silence, and `--region` may be any name.
+    #[serde(default)]
+    pub expected: Vec<String>,
+    /// How many regions must see a monitor down (or degraded) for it to be so (default: a
+    /// majority of the regions that reported it recently). A monitor's own `quorum`
+    /// overrides it.
+    #[schemars(range(min = 1))]
+    pub quorum: Option<u32>,
+    /// A region that has not reported for this long is silent (default `1m`).
+    pub silent_after: Option<DurationStr>,
+    /// Who hears that a region went silent, and came back (default: `defaults.notify`).
+    pub notify: Option<Vec<String>>,
+}
+
 /// The HTTP listener.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -502,6 +527,12 @@ pub struct Monitor {
     pub maintenance: Option<String>,
     /// Not probed by `watch` (`check` still runs it when selected by name).
     pub paused: Option<bool>,
+    /// Probed only from these regions (`watch --region`; default: from every region).
+    pub regions: Option<Vec<String>>,
+    /// How many of its regions must see it down for it to be down (inherits
+    /// `regions.quorum`; default: a majority of those that reported it recently).
+    #[schemars(range(min = 1))]
+    pub quorum: Option<u32>,
     /// Message templates for this monitor's alerts, overriding the notifiers' and the
     /// top-level ones.
     pub templates: Option<Templates>,

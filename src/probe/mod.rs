@@ -109,6 +109,10 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
                 Status::Unknown,
                 "a heartbeat is evaluated from its pings by `hbmon watch`",
             ),
+            Probe::Region(_) => Outcome::new(
+                Status::Unknown,
+                "a region is evaluated from its instances' reports by `hbmon watch`",
+            ),
         }
     };
     // The command probe enforces the timeout itself, so that it can kill the process

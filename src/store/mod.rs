@@ -33,7 +33,7 @@ use crate::state::{Event, MonitorState};
 use crate::status::Status;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Rows per retention slice (the `LIMIT` of `PRUNE_SQL`).
 const PRUNE_SLICE: usize = 5000;
@@ -42,14 +42,25 @@ const PRUNE_SLICE: usize = 5000;
 /// long (`?1`: the cut-off in Unix ms). Delivered or given-up alerts go with their old
 /// events; an alert still pending keeps its event. Incidents are kept (uptime is computed
 /// from them).
-const PRUNE_SQL: [&str; 4] = [
+const PRUNE_SQL: [&str; 5] = [
     "DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE at < ?1 LIMIT 5000)",
     "DELETE FROM pings WHERE id IN (SELECT id FROM pings WHERE at < ?1 LIMIT 5000)",
     "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o JOIN events e ON e.id = o.event_id
        WHERE e.at < ?1 AND (o.delivered_at IS NOT NULL OR o.dead_at IS NOT NULL) LIMIT 5000)",
     "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1
        AND id NOT IN (SELECT event_id FROM outbox) LIMIT 5000)",
+    "DELETE FROM hbmon_regions WHERE last_seen < ?1",
 ];
+
+/// The newest observation of each monitor in each region at `?1` (Unix ms) or later,
+/// leaving out those of instance `?2` (unless empty). Both SQLite and PostgreSQL have
+/// window functions.
+const LATEST_BY_REGION_SQL: &str = "
+SELECT monitor, at, scheduled, status, latency_ms, reason, details, region FROM (
+  SELECT monitor, at, scheduled, status, latency_ms, reason, details, region,
+         ROW_NUMBER() OVER (PARTITION BY monitor, region ORDER BY at DESC, id DESC) AS n
+  FROM observations WHERE at >= ?1 AND (?2 = '' OR instance <> ?2)
+) latest WHERE n = 1 ORDER BY monitor, region";
 
 /// Whether opening failed only because another `watch` holds the store.
 #[must_use]
@@ -248,6 +259,20 @@ pub(crate) trait Backend: Send {
     fn leader(&mut self) -> Result<Option<Leader>, Error>;
     /// Bytes on disk.
     fn size(&mut self) -> Result<u64, Error>;
+    /// This instance reports for `region` now (every flush): its row in `hbmon_regions`.
+    fn report_region(&mut self, region: &str) -> Result<(), Error>;
+    /// Every instance that reported, newest first, with how long ago (the database's
+    /// clock on PostgreSQL, so instances' clocks need not agree).
+    fn regions(&mut self) -> Result<Vec<RegionRow>, Error>;
+    /// The newest observation of each monitor in each region, observed at `since` or
+    /// later; with `others_only`, only those written by other instances.
+    fn latest_by_region(
+        &mut self,
+        since: SystemTime,
+        others_only: bool,
+    ) -> Result<Vec<ObservationRow>, Error>;
+    /// Pings received by other instances at `since` or later, oldest first, with their ids.
+    fn remote_pings(&mut self, since: SystemTime) -> Result<Vec<(i64, PingRow)>, Error>;
 }
 
 /// An open store.
@@ -274,6 +299,19 @@ pub struct ObservationRow {
     pub latency: Duration,
     pub reason: String,
     pub details: Option<serde_json::Value>,
+    /// Where it was observed from (`watch --region`; empty for a single instance, and
+    /// for the quorum of several regions, which is never stored as an observation).
+    pub region: String,
+}
+
+/// An instance's last report, from `hbmon_regions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionRow {
+    pub region: String,
+    /// The instance (`host:pid:start#n`, the lease holder's form).
+    pub instance: String,
+    /// How long ago it last reported.
+    pub age: Duration,
 }
 
 /// Everything one batch changes, written in one transaction.
@@ -370,6 +408,20 @@ impl Batch {
             && self.ack_outcomes.is_empty()
     }
 
+    /// Whether the batch holds more than what any instance may write (observations and
+    /// pings): state, incidents, events, alerts and acks are the leader's alone.
+    #[must_use]
+    pub fn needs_lease(&self) -> bool {
+        !(self.states.is_empty()
+            && self.opened.is_empty()
+            && self.resolved.is_empty()
+            && self.events.is_empty()
+            && self.outbox.is_empty()
+            && self.heartbeats.is_empty()
+            && self.acked.is_empty()
+            && self.ack_outcomes.is_empty())
+    }
+
     /// Add a later batch to this one (a batch that could not be written waits for the
     /// next attempt together with what came after it).
     pub fn append(&mut self, later: Batch) {
@@ -399,6 +451,19 @@ impl Batch {
         next: &MonitorState,
         events: Vec<Event>,
     ) {
+        self.record_evaluation(&obs, prev, next, events);
+        self.observations.push(obs);
+    }
+
+    /// Record one step of the state machine whose observation is stored apart (or not at
+    /// all: the quorum of several regions' observations).
+    pub fn record_evaluation(
+        &mut self,
+        obs: &ObservationRow,
+        prev: &MonitorState,
+        next: &MonitorState,
+        events: Vec<Event>,
+    ) {
         let monitor = obs.monitor.clone();
         match (&prev.incident, &next.incident) {
             (None, Some(i)) => self.opened.push(OpenedIncident {
@@ -414,7 +479,6 @@ impl Batch {
             .extend(events.into_iter().map(|e| (monitor.clone(), e)));
         self.states
             .insert(monitor, (next.clone(), Some(obs.clone())));
-        self.observations.push(obs);
     }
 
     /// Record a state change without an observation (an acknowledgment) and its events;
@@ -657,6 +721,22 @@ impl Store {
     pub fn leader(&self) -> Result<Option<Leader>, Error> {
         self.b().leader()
     }
+    pub fn report_region(&self, region: &str) -> Result<(), Error> {
+        self.b().report_region(region)
+    }
+    pub fn regions(&self) -> Result<Vec<RegionRow>, Error> {
+        self.b().regions()
+    }
+    pub fn latest_by_region(
+        &self,
+        since: SystemTime,
+        others_only: bool,
+    ) -> Result<Vec<ObservationRow>, Error> {
+        self.b().latest_by_region(since, others_only)
+    }
+    pub fn remote_pings(&self, since: SystemTime) -> Result<Vec<(i64, PingRow)>, Error> {
+        self.b().remote_pings(since)
+    }
 }
 
 /// The incident an event belongs to.
@@ -751,6 +831,7 @@ mod tests {
             latency: Duration::from_millis(12),
             reason: format!("{} at {secs}", status.name()),
             details: None,
+            region: String::new(),
         }
     }
 

@@ -28,7 +28,7 @@ use postgres::{Client, NoTls, Transaction};
 
 use super::{
     AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, Location, ObservationRow,
-    OutboxRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
+    OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
 };
 use crate::error::Error;
 use crate::status::Status;
@@ -150,6 +150,24 @@ CREATE TABLE hbmon_lease (
     expires_at  BIGINT  NOT NULL   -- the database's clock, Unix ms
 );
 INSERT INTO hbmon_lease VALUES (1, '', 0, 0);
+",
+    ),
+    (
+        6,
+        r"
+ALTER TABLE observations ADD COLUMN region TEXT NOT NULL DEFAULT '';
+ALTER TABLE observations ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+ALTER TABLE pings ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+CREATE TABLE hbmon_regions (
+    region     TEXT   NOT NULL,
+    instance   TEXT   NOT NULL,
+    last_seen  BIGINT NOT NULL,   -- the database's clock, Unix ms
+    PRIMARY KEY (region, instance)
+);
+-- An alert being delivered is claimed by the leader's sender (FOR UPDATE SKIP LOCKED, the
+-- lease checked in the same statement); a claim runs out if its sender dies.
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
 ",
     ),
 ];
@@ -466,7 +484,10 @@ impl Backend for Pg {
     }
 
     fn commit(&mut self, batch: &Batch) -> Result<(), Error> {
-        let fence = self.writer.then(|| (self.holder.clone(), self.epoch));
+        let instance = self.holder.clone();
+        // Observations and pings are facts any instance may record (each region writes its
+        // own); everything else is the leader's and fenced by the lease.
+        let fence = (self.writer && batch.needs_lease()).then(|| (self.holder.clone(), self.epoch));
         let held = self.run(|c| {
             let mut tx = c.transaction()?;
             // Fencing: the lease row is locked for the transaction, so no takeover can
@@ -485,7 +506,7 @@ impl Backend for Pg {
                     return Ok(false);
                 }
             }
-            write_batch(&mut tx, batch)?;
+            write_batch(&mut tx, batch, &instance)?;
             tx.commit()?;
             Ok(true)
         })?;
@@ -666,23 +687,88 @@ impl Backend for Pg {
     fn observations(&mut self, monitor: &str, n: usize) -> Result<Vec<ObservationRow>, Error> {
         let rows = self.run(|c| {
             c.query(
-                "SELECT monitor, at, scheduled, status, latency_ms, reason, details FROM observations
-                 WHERE monitor = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                "SELECT monitor, at, scheduled, status, latency_ms, reason, details, region
+                 FROM observations WHERE monitor = $1 ORDER BY at DESC, id DESC LIMIT $2",
                 &[&monitor, &limit(n)],
+            )
+        })?;
+        Ok(rows.iter().map(observation).collect())
+    }
+
+    fn report_region(&mut self, region: &str) -> Result<(), Error> {
+        let instance = self.holder.clone();
+        self.run(move |c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO hbmon_regions (region, instance, last_seen) VALUES ($1, $2, {NOW_MS})
+                     ON CONFLICT (region, instance) DO UPDATE SET last_seen = excluded.last_seen"
+                ),
+                &[&region, &instance],
+            )
+        })
+        .map(|_| ())
+    }
+
+    fn regions(&mut self) -> Result<Vec<RegionRow>, Error> {
+        let rows = self.run(|c| {
+            c.query(
+                &format!(
+                    "SELECT region, instance, GREATEST({NOW_MS} - last_seen, 0) FROM hbmon_regions
+                     ORDER BY last_seen DESC"
+                ),
+                &[],
             )
         })?;
         Ok(rows
             .iter()
-            .map(|r| ObservationRow {
-                monitor: r.get(0),
-                at: time(r.get(1)),
-                scheduled: r.get::<_, Option<i64>>(2).map(time),
-                status: Status::from_name(r.get::<_, &str>(3)).unwrap_or(Status::Unknown),
-                latency: Duration::from_secs_f64(r.get::<_, f64>(4).max(0.0) / 1000.0),
-                reason: r.get(5),
-                details: r
-                    .get::<_, Option<String>>(6)
-                    .and_then(|d| serde_json::from_str(&d).ok()),
+            .map(|r| RegionRow {
+                region: r.get(0),
+                instance: r.get(1),
+                age: Duration::from_millis(u64::try_from(r.get::<_, i64>(2)).unwrap_or(0)),
+            })
+            .collect())
+    }
+
+    fn latest_by_region(
+        &mut self,
+        since: SystemTime,
+        others_only: bool,
+    ) -> Result<Vec<ObservationRow>, Error> {
+        let sql = super::LATEST_BY_REGION_SQL
+            .replace("?1", "$1")
+            .replace("?2", "$2");
+        let exclude = if others_only {
+            self.holder.clone()
+        } else {
+            String::new()
+        };
+        let since = ms(since);
+        let rows = self.run(|c| c.query(sql.as_str(), &[&since, &exclude]))?;
+        Ok(rows.iter().map(observation).collect())
+    }
+
+    fn remote_pings(&mut self, since: SystemTime) -> Result<Vec<(i64, PingRow)>, Error> {
+        let (since, me) = (ms(since), self.holder.clone());
+        let rows = self.run(|c| {
+            c.query(
+                "SELECT id, monitor, at, kind, rid, body FROM pings
+                 WHERE at >= $1 AND instance <> $2 ORDER BY at, id",
+                &[&since, &me],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get(0),
+                    PingRow {
+                        monitor: r.get(1),
+                        at: time(r.get(2)),
+                        kind: r.get(3),
+                        rid: r.get(4),
+                        body: r.get(5),
+                    },
+                )
             })
             .collect())
     }
@@ -736,13 +822,30 @@ impl Backend for Pg {
     }
 
     fn pending_deliveries(&mut self, n: usize) -> Result<Vec<Delivery>, Error> {
-        let rows = self.run(|c| {
+        // A claim, not a read: rows another sender is delivering are skipped (SKIP LOCKED,
+        // and their claim while it lasts), and nothing is claimed unless this process holds
+        // the lease with half of it to spare, checked in the same statement. Holders are
+        // unique per process start and the epoch changes with the holder, so this is the
+        // epoch check: a leader that lost the lease claims nothing, even after it is back.
+        let (claim, margin) = (self.lease_ms(), self.lease_ms() / 2);
+        let mut rows = self.run(|c| {
             c.query(
-                "SELECT id, notifier, monitor, delivery_id, attempts, next_attempt_at, payload FROM outbox
-                 WHERE delivered_at IS NULL AND dead_at IS NULL ORDER BY id LIMIT $1",
-                &[&limit(n)],
+                &format!(
+                    "UPDATE outbox o SET claimed_by = $2, claimed_until = {NOW_MS} + $3
+                     FROM (SELECT id FROM outbox
+                           WHERE delivered_at IS NULL AND dead_at IS NULL
+                             AND (claimed_until IS NULL OR claimed_until <= {NOW_MS} OR claimed_by = $2)
+                           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) c
+                     WHERE o.id = c.id AND EXISTS (
+                       SELECT 1 FROM hbmon_lease WHERE id = 1 AND holder LIKE $2 || '#%'
+                         AND expires_at > {NOW_MS} + $4)
+                     RETURNING o.id, o.notifier, o.monitor, o.delivery_id, o.attempts,
+                               o.next_attempt_at, o.payload"
+                ),
+                &[&limit(n), &me(), &claim, &margin],
             )
         })?;
+        rows.sort_by_key(|r| r.get::<_, i64>(0));
         let mut out = Vec::new();
         for r in &rows {
             let id: i64 = r.get(0);
@@ -766,7 +869,8 @@ impl Backend for Pg {
         let (attempts, at) = (i32::try_from(attempts).unwrap_or(i32::MAX), ms(at));
         self.run(|c| {
             c.execute(
-                "UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL WHERE id = $1",
+                "UPDATE outbox SET delivered_at = $2, attempts = $3, last_error = NULL, claimed_until = NULL
+                 WHERE id = $1",
                 &[&id, &at, &attempts],
             )
         })
@@ -783,7 +887,8 @@ impl Backend for Pg {
         let (attempts, next) = (i32::try_from(attempts).unwrap_or(i32::MAX), ms(next));
         self.run(|c| {
             c.execute(
-                "UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1",
+                "UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4, claimed_until = NULL
+                 WHERE id = $1",
                 &[&id, &attempts, &next, &error],
             )
         })
@@ -794,7 +899,8 @@ impl Backend for Pg {
         let now = ms(SystemTime::now());
         self.run(|c| {
             c.execute(
-                "UPDATE outbox SET dead_at = $2, attempts = attempts + 1, last_error = $3 WHERE id = $1",
+                "UPDATE outbox SET dead_at = $2, attempts = attempts + 1, last_error = $3, claimed_until = NULL
+                 WHERE id = $1",
                 &[&id, &now, &error],
             )
         })
@@ -877,10 +983,14 @@ impl Backend for Pg {
 }
 
 /// Everything of a batch, inside the transaction.
-fn write_batch(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), postgres::Error> {
+fn write_batch(
+    tx: &mut Transaction<'_>,
+    batch: &Batch,
+    instance: &str,
+) -> Result<(), postgres::Error> {
     let obs = tx.prepare(
-        "INSERT INTO observations (monitor, at, scheduled, status, latency_ms, reason, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO observations (monitor, at, scheduled, status, latency_ms, reason, details, region, instance)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )?;
     for o in &batch.observations {
         tx.execute(
@@ -893,6 +1003,8 @@ fn write_batch(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), postgres::
                 &(o.latency.as_secs_f64() * 1000.0),
                 &o.reason,
                 &o.details.as_ref().map(ToString::to_string),
+                &o.region,
+                &instance,
             ],
         )?;
     }
@@ -938,11 +1050,15 @@ fn write_batch(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), postgres::
             )?,
         };
     }
-    write_alerts(tx, batch)
+    write_alerts(tx, batch, instance)
 }
 
 /// The batch's events and their outbox rows, pings, heartbeat states and acks.
-fn write_alerts(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), postgres::Error> {
+fn write_alerts(
+    tx: &mut Transaction<'_>,
+    batch: &Batch,
+    instance: &str,
+) -> Result<(), postgres::Error> {
     let mut ids = Vec::with_capacity(batch.events.len());
     for (monitor, ev) in &batch.events {
         let row = tx.query_one(
@@ -980,8 +1096,8 @@ fn write_alerts(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), postgres:
     }
     for p in &batch.pings {
         tx.execute(
-            "INSERT INTO pings (monitor, at, kind, rid, body) VALUES ($1, $2, $3, $4, $5)",
-            &[&p.monitor, &ms(p.at), &p.kind, &p.rid, &p.body],
+            "INSERT INTO pings (monitor, at, kind, rid, body, instance) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&p.monitor, &ms(p.at), &p.kind, &p.rid, &p.body, &instance],
         )?;
     }
     for (monitor, p) in &batch.heartbeats {
@@ -1006,4 +1122,21 @@ fn write_alerts(tx: &mut Transaction<'_>, batch: &Batch) -> Result<(), postgres:
         )?;
     }
     Ok(())
+}
+
+/// An `observations` row of `monitor, at, scheduled, status, latency_ms, reason, details,
+/// region`.
+fn observation(r: &postgres::Row) -> ObservationRow {
+    ObservationRow {
+        monitor: r.get(0),
+        at: time(r.get(1)),
+        scheduled: r.get::<_, Option<i64>>(2).map(time),
+        status: Status::from_name(r.get::<_, &str>(3)).unwrap_or(Status::Unknown),
+        latency: Duration::from_secs_f64(r.get::<_, f64>(4).max(0.0) / 1000.0),
+        reason: r.get(5),
+        details: r
+            .get::<_, Option<String>>(6)
+            .and_then(|d| serde_json::from_str(&d).ok()),
+        region: r.get(7),
+    }
 }

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
     AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, ObservationRow, OutboxRow,
+    PingRow, RegionRow,
     SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
 };
 use crate::error::Error;
@@ -124,6 +125,20 @@ ALTER TABLE incidents ADD COLUMN ack_note TEXT;
 ",
     r"
 -- 5: PostgreSQL's writer lease; a SQLite file has its lock file instead.
+",
+    r"
+-- 6: several instances (regions). Observations say where they were made from and by which
+-- instance; pings by which instance they were received; every instance reports here.
+-- A SQLite store has one instance (''), and these stay as they are.
+ALTER TABLE observations ADD COLUMN region TEXT NOT NULL DEFAULT '';
+ALTER TABLE observations ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+ALTER TABLE pings ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+CREATE TABLE hbmon_regions (
+    region     TEXT    NOT NULL,
+    instance   TEXT    NOT NULL,
+    last_seen  INTEGER NOT NULL,
+    PRIMARY KEY (region, instance)
+);
 ",
 ];
 
@@ -443,8 +458,8 @@ impl Backend for Sqlite {
         {
             let mut obs = tx
                 .prepare_cached(
-                    "INSERT INTO observations (monitor, at, scheduled, status, latency_ms, reason, details)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    "INSERT INTO observations (monitor, at, scheduled, status, latency_ms, reason, details, region)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )
                 .map_err(e)?;
             for o in &batch.observations {
@@ -456,6 +471,7 @@ impl Backend for Sqlite {
                     o.latency.as_secs_f64() * 1000.0,
                     o.reason,
                     o.details.as_ref().map(ToString::to_string),
+                    o.region,
                 ])
                 .map_err(e)?;
             }
@@ -691,30 +707,71 @@ impl Backend for Sqlite {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT monitor, at, scheduled, status, latency_ms, reason, details FROM observations
-                 WHERE monitor = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+                "SELECT monitor, at, scheduled, status, latency_ms, reason, details, region
+                 FROM observations WHERE monitor = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
             )
             .map_err(|e| self.err(&e))?;
         let rows = stmt
             .query_map(
                 params![monitor, i64::try_from(limit).unwrap_or(i64::MAX)],
-                |r| {
-                    Ok(ObservationRow {
-                        monitor: r.get(0)?,
-                        at: time(r.get(1)?),
-                        scheduled: r.get::<_, Option<i64>>(2)?.map(time),
-                        status: Status::from_name(&r.get::<_, String>(3)?)
-                            .unwrap_or(Status::Unknown),
-                        latency: Duration::from_secs_f64(r.get::<_, f64>(4)?.max(0.0) / 1000.0),
-                        reason: r.get(5)?,
-                        details: r
-                            .get::<_, Option<String>>(6)?
-                            .and_then(|d| serde_json::from_str(&d).ok()),
-                    })
-                },
+                observation,
             )
             .map_err(|e| self.err(&e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))
+    }
+
+    fn report_region(&mut self, region: &str) -> Result<(), Error> {
+        self.conn
+            .execute(
+                "INSERT INTO hbmon_regions (region, instance, last_seen) VALUES (?1, '', ?2)
+                 ON CONFLICT (region, instance) DO UPDATE SET last_seen = excluded.last_seen",
+                params![region, ms(SystemTime::now())],
+            )
+            .map(|_| ())
+            .map_err(|e| self.err(&e))
+    }
+
+    fn regions(&mut self) -> Result<Vec<RegionRow>, Error> {
+        let now = ms(SystemTime::now());
+        let mut stmt = self
+            .conn
+            .prepare("SELECT region, instance, last_seen FROM hbmon_regions ORDER BY last_seen DESC")
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(RegionRow {
+                    region: r.get(0)?,
+                    instance: r.get(1)?,
+                    age: Duration::from_millis(
+                        u64::try_from(now - r.get::<_, i64>(2)?).unwrap_or(0),
+                    ),
+                })
+            })
+            .map_err(|e| self.err(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))
+    }
+
+    fn latest_by_region(
+        &mut self,
+        since: SystemTime,
+        others_only: bool,
+    ) -> Result<Vec<ObservationRow>, Error> {
+        // One instance writes a SQLite store: nothing is another's.
+        if others_only {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self
+            .conn
+            .prepare(super::LATEST_BY_REGION_SQL)
+            .map_err(|e| self.err(&e))?;
+        let rows = stmt
+            .query_map(params![ms(since), ""], observation)
+            .map_err(|e| self.err(&e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))
+    }
+
+    fn remote_pings(&mut self, _since: SystemTime) -> Result<Vec<(i64, PingRow)>, Error> {
+        Ok(Vec::new())
     }
 
     /// Alert events, oldest first, after `after_id`.
@@ -923,4 +980,21 @@ fn sql_err(path: &Path, e: &rusqlite::Error) -> Error {
         _ => format!("SQLite error: {e}"),
     };
     store_err(path, message)
+}
+
+/// An `observations` row of `monitor, at, scheduled, status, latency_ms, reason, details,
+/// region`.
+fn observation(r: &rusqlite::Row<'_>) -> rusqlite::Result<ObservationRow> {
+    Ok(ObservationRow {
+        monitor: r.get(0)?,
+        at: time(r.get(1)?),
+        scheduled: r.get::<_, Option<i64>>(2)?.map(time),
+        status: Status::from_name(&r.get::<_, String>(3)?).unwrap_or(Status::Unknown),
+        latency: Duration::from_secs_f64(r.get::<_, f64>(4)?.max(0.0) / 1000.0),
+        reason: r.get(5)?,
+        details: r
+            .get::<_, Option<String>>(6)?
+            .and_then(|d| serde_json::from_str(&d).ok()),
+        region: r.get(7)?,
+    })
 }
