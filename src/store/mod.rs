@@ -1080,6 +1080,139 @@ mod tests {
     /// PostgreSQL's lease: a second writer waits; once the lease has run out (set here in
     /// the database, as time would) it takes over with a new epoch, and the old writer is
     /// fenced: its commit fails, and its sender is told not to send.
+    fn regional(monitor: &str, region: &str, secs: u64, status: Status) -> ObservationRow {
+        ObservationRow {
+            region: region.into(),
+            ..obs(monitor, secs, status)
+        }
+    }
+
+    /// Regions: every instance reports, observations keep their region, the newest per
+    /// monitor and region is read back; on PostgreSQL a standby records observations and
+    /// pings without the lease (never state), and each instance reads the other's.
+    #[test]
+    fn regions_report_and_views_read_back() {
+        on_both(|loc| {
+            let mut leader = Store::open(loc).unwrap();
+            let mut batch = Batch::default();
+            for (m, r, t, s) in [
+                ("web", "a", 10, Status::Up),
+                ("web", "a", 20, Status::Down),
+                ("web", "b", 15, Status::Up),
+                ("api", "a", 5, Status::Up),
+            ] {
+                batch.observations.push(regional(m, r, t, s));
+            }
+            leader.commit(&batch).unwrap();
+            leader.report_region("a").unwrap();
+            let regions = leader.regions().unwrap();
+            assert_eq!(regions.len(), 1, "{regions:?}");
+            assert_eq!(regions[0].region, "a");
+            assert!(regions[0].age < Duration::from_secs(5), "{regions:?}");
+            let latest = leader.latest_by_region(at(8), false).unwrap();
+            let got: Vec<(&str, &str, Status)> = latest
+                .iter()
+                .map(|r| (r.monitor.as_str(), r.region.as_str(), r.status))
+                .collect();
+            // `api` in a is older than `since`.
+            assert_eq!(got, [("web", "a", Status::Down), ("web", "b", Status::Up)]);
+            assert!(leader.latest_by_region(at(8), true).unwrap().is_empty());
+            let Location::Postgres { .. } = loc else {
+                return;
+            };
+            let (mut standby, leading) = Store::open_or_standby(loc).unwrap();
+            assert!(!leading);
+            let mut mine = Batch::default();
+            mine.observations.push(regional("web", "c", 30, Status::Down));
+            mine.pings.push(PingRow {
+                monitor: "job".into(),
+                at: at(31),
+                kind: "success".into(),
+                rid: None,
+                body: String::new(),
+            });
+            standby.commit(&mine).unwrap();
+            standby.report_region("c").unwrap();
+            // State is the leader's: a standby's is fenced.
+            let mut state = Batch::default();
+            state.record(
+                regional("web", "c", 32, Status::Down),
+                &MonitorState::default(),
+                &down_state(32),
+                vec![],
+            );
+            assert!(lease_lost(&standby.commit(&state).unwrap_err()));
+            let others = leader.latest_by_region(at(8), true).unwrap();
+            assert_eq!(others.len(), 1);
+            assert_eq!((others[0].region.as_str(), others[0].at), ("c", at(30)));
+            let pings = leader.remote_pings(at(0)).unwrap();
+            assert_eq!(pings.len(), 1);
+            assert_eq!(pings[0].1.monitor, "job");
+            assert!(standby.remote_pings(at(0)).unwrap().is_empty());
+            let seen: Vec<String> = leader.regions().unwrap().into_iter().map(|r| r.region).collect();
+            assert_eq!(seen.len(), 2);
+            assert!(seen.contains(&"a".to_owned()) && seen.contains(&"c".to_owned()));
+            drop(standby);
+        });
+    }
+
+    /// PostgreSQL: the sender claims alerts (FOR UPDATE SKIP LOCKED) only while its process
+    /// holds the lease; another sender's live claim is skipped, an expired one taken over.
+    #[test]
+    fn postgres_outbox_claims_check_the_lease() {
+        use crate::notify::template::Message;
+        let Some(pg) = testpg::TestPg::start() else {
+            return;
+        };
+        let url = pg.database("hbmon");
+        let loc = Location::parse(&url);
+        let mut writer = Store::open(&loc).unwrap();
+        let sender = Store::open_sender(&loc).unwrap();
+        let message = Message {
+            event: "down".into(),
+            monitor: "api".into(),
+            title: "t".into(),
+            text: "t".into(),
+            body: None,
+            status: "down".into(),
+            at: "2023-11-14T22:13:30Z".into(),
+            incident: "api-1".into(),
+            ack_by: None,
+        };
+        let mut batch = Batch::default();
+        batch.record(
+            obs("api", 10, Status::Down),
+            &MonitorState::default(),
+            &down_state(10),
+            vec![opened("api", 10)],
+        );
+        batch.outbox.push((0, "chat".into(), message.clone()));
+        batch.outbox.push((0, "pager".into(), message));
+        writer.commit(&batch).unwrap();
+        let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+        // Another process's sender is delivering `pager`: skipped while its claim lasts.
+        admin
+            .execute(
+                "UPDATE outbox SET claimed_by = 'elsewhere:1:1', claimed_until = 9e15::bigint WHERE notifier = 'pager'",
+                &[],
+            )
+            .unwrap();
+        let claimed = sender.pending_deliveries(10).unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].notifier, "chat");
+        // Its claim ran out (it died): taken over.
+        admin
+            .execute("UPDATE outbox SET claimed_until = 0 WHERE notifier = 'pager'", &[])
+            .unwrap();
+        assert_eq!(sender.pending_deliveries(10).unwrap().len(), 2);
+        // Without the lease, nothing is claimed.
+        admin
+            .execute("UPDATE hbmon_lease SET holder = 'elsewhere:1:1#0'", &[])
+            .unwrap();
+        assert!(sender.pending_deliveries(10).unwrap().is_empty());
+        drop(writer);
+    }
+
     #[test]
     fn postgres_lease_fences_the_old_writer() {
         let Some(pg) = testpg::TestPg::start() else {
