@@ -927,7 +927,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__watch)
-            opts="-c -q -v -h -V --concurrency --per-host --drain-timeout --flush-interval --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            opts="-c -q -v -h -V --concurrency --per-host --drain-timeout --flush-interval --region --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -946,6 +946,10 @@ _hbmon() {
                     return 0
                     ;;
                 --flush-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -79,6 +79,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --per-host 'How many probes may run at the same time against one host'
             cand --drain-timeout 'On SIGTERM or SIGINT, wait this long for running probes before exiting'
             cand --flush-interval 'How often observations are written to the store, in one transaction'
+            cand --region 'Where this instance probes from, when several share a PostgreSQL store: its observations are tagged with it, and the leader alerts on a quorum of regions'
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'

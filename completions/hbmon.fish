@@ -80,6 +80,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l concurrency -d 'Ho
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l per-host -d 'How many probes may run at the same time against one host' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l drain-timeout -d 'On SIGTERM or SIGINT, wait this long for running probes before exiting' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l flush-interval -d 'How often observations are written to the store, in one transaction' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l region -d 'Where this instance probes from, when several share a PostgreSQL store: its observations are tagged with it, and the leader alerts on a quorum of regions' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s c -l config -d 'Path of the configuration file' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''

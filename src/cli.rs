@@ -158,7 +158,12 @@ pub struct WatchArgs {
     pub flush_interval: std::time::Duration,
     /// Where this instance probes from, when several share a PostgreSQL store: its
     /// observations are tagged with it, and the leader alerts on a quorum of regions.
-    #[arg(long, env = "HBMON_REGION", default_value = "default", value_name = "NAME")]
+    #[arg(
+        long,
+        env = "HBMON_REGION",
+        default_value = "default",
+        value_name = "NAME"
+    )]
     pub region: String,
 }
 

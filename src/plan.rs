@@ -585,9 +585,20 @@ impl Builder<'_> {
                 .hint = Some("no outage could ever be confirmed".into());
             }
         }
-        let Some(r) = &doc.regions else {
-            return out;
-        };
+        if let Some(r) = &doc.regions {
+            self.region_monitors(r, doc, &out, monitors);
+        }
+        out
+    }
+
+    /// A `region:NAME` monitor per expected region.
+    fn region_monitors(
+        &mut self,
+        r: &raw::RegionsDef,
+        doc: &load::Document,
+        out: &Regions,
+        monitors: &mut Vec<Monitor>,
+    ) {
         let notify: Vec<String> = match &r.notify {
             Some(list) => list
                 .iter()
@@ -606,7 +617,8 @@ impl Builder<'_> {
                 })
                 .collect(),
         };
-        let every = (out.silent_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
+        let every =
+            (out.silent_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
         for name in &out.expected {
             monitors.push(Monitor {
                 name: format!("{REGION_PREFIX}{name}"),
@@ -641,7 +653,6 @@ impl Builder<'_> {
                 probe: Probe::Region(name.clone()),
             });
         }
-        out
     }
 }
 

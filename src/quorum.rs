@@ -135,12 +135,7 @@ impl Views {
             };
         }
         let status = fresh[quorum - 1].status;
-        let worse: Vec<&ObservationRow> = fresh
-            .iter()
-            .copied()
-            .filter(|r| r.status > Status::Up)
-            .collect();
-        if worse.is_empty() {
+        if fresh.iter().all(|r| r.status == Status::Up) {
             // Unanimously up: the local reason (or any) says it best.
             let from = local.unwrap_or(fresh[0]);
             return Verdict {
@@ -148,61 +143,78 @@ impl Views {
                 no_quorum: false,
             };
         }
-        let names = |rs: &[&ObservationRow]| {
-            rs.iter()
-                .map(|r| r.region.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let failing: Vec<&ObservationRow> = worse
-            .iter()
-            .copied()
-            .filter(|r| r.status >= status)
-            .collect();
-        let others: Vec<&ObservationRow> = fresh
-            .iter()
-            .copied()
-            .filter(|r| !failing.iter().any(|f| f.region == r.region))
-            .collect();
-        let reason = if status > Status::Up {
-            let details: Vec<String> = failing.iter().map(|r| describe(r)).collect();
-            let mut text = format!(
-                "{} in {} of {n} regions ({}, quorum {quorum}): {}",
-                status.name(),
-                failing.len(),
-                names(&failing),
-                details.join("; ")
-            );
-            for s in [Status::Unknown, Status::Degraded, Status::Up] {
-                let at_s: Vec<&ObservationRow> =
-                    others.iter().copied().filter(|r| r.status == s).collect();
-                if !at_s.is_empty() {
-                    text.push_str(&format!("; {} in {}", s.name(), names(&at_s)));
-                }
-            }
-            text
-        } else {
-            let details: Vec<String> = worse.iter().map(|r| describe(r)).collect();
-            let from = local.filter(|l| l.status == Status::Up).unwrap_or_else(|| {
-                fresh
-                    .iter()
-                    .copied()
-                    .find(|r| r.status == Status::Up)
-                    .unwrap_or(fresh[0])
-            });
-            format!(
-                "{} (only {} of {n} regions disagree, quorum {quorum}: {})",
-                from.reason,
-                worse.len(),
-                details.join("; ")
-            )
-        };
-        let from = failing.first().copied().or(local);
+        let (reason, from) = explain(&fresh, status, quorum, local);
         Verdict {
             row: made(status, reason, from),
             no_quorum: false,
         }
     }
+}
+
+/// The verdict's reason: who saw what; and the observation it takes its details from.
+fn explain<'a>(
+    fresh: &[&'a ObservationRow],
+    status: Status,
+    quorum: usize,
+    local: Option<&'a ObservationRow>,
+) -> (String, Option<&'a ObservationRow>) {
+    use std::fmt::Write as _;
+    let n = fresh.len();
+    let names = |rs: &[&ObservationRow]| {
+        rs.iter()
+            .map(|r| r.region.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let worse: Vec<&ObservationRow> = fresh
+        .iter()
+        .copied()
+        .filter(|r| r.status > Status::Up)
+        .collect();
+    let failing: Vec<&ObservationRow> = worse
+        .iter()
+        .copied()
+        .filter(|r| r.status >= status)
+        .collect();
+    let others: Vec<&ObservationRow> = fresh
+        .iter()
+        .copied()
+        .filter(|r| !failing.iter().any(|f| f.region == r.region))
+        .collect();
+    let reason = if status > Status::Up {
+        let details: Vec<String> = failing.iter().map(|r| describe(r)).collect();
+        let mut text = format!(
+            "{} in {} of {n} regions ({}, quorum {quorum}): {}",
+            status.name(),
+            failing.len(),
+            names(&failing),
+            details.join("; ")
+        );
+        for s in [Status::Unknown, Status::Degraded, Status::Up] {
+            let at_s: Vec<&ObservationRow> =
+                others.iter().copied().filter(|r| r.status == s).collect();
+            if !at_s.is_empty() {
+                let _ = write!(text, "; {} in {}", s.name(), names(&at_s));
+            }
+        }
+        text
+    } else {
+        let details: Vec<String> = worse.iter().map(|r| describe(r)).collect();
+        let from = local.filter(|l| l.status == Status::Up).unwrap_or_else(|| {
+            fresh
+                .iter()
+                .copied()
+                .find(|r| r.status == Status::Up)
+                .unwrap_or(fresh[0])
+        });
+        format!(
+            "{} (only {} of {n} regions disagree, quorum {quorum}: {})",
+            from.reason,
+            worse.len(),
+            details.join("; ")
+        )
+    };
+    (reason, failing.first().copied().or(local))
 }
 
 /// `region: status, reason` for a reason text.
@@ -313,7 +325,9 @@ mod tests {
         assert_eq!(out.row.status, Status::Unknown);
         assert!(out.no_quorum);
         assert!(
-            out.row.reason.starts_with("only 1 of the 2 regions needed reported"),
+            out.row
+                .reason
+                .starts_with("only 1 of the 2 regions needed reported"),
             "{}",
             out.row.reason
         );
@@ -334,7 +348,9 @@ mod tests {
         let out = v.combine(&m, None, t(100));
         assert_eq!(out.row.status, Status::Degraded);
         assert!(
-            out.row.reason.starts_with("degraded in 2 of 3 regions (a, b, quorum 2)"),
+            out.row
+                .reason
+                .starts_with("degraded in 2 of 3 regions (a, b, quorum 2)"),
             "{}",
             out.row.reason
         );

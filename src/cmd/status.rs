@@ -113,8 +113,135 @@ pub fn document(
     let lines = lines(monitors, store, now)?;
     let open = store.incidents(None, true, 1000)?;
     let mut doc = status_doc(&lines, &open);
-    doc["leader"] = leader_json(store.leader()?.as_ref());
+    let leader = store.leader()?;
+    doc["leader"] = leader_json(leader.as_ref());
+    let regions = Regions::read(store, now, None)?;
+    regions.add_to(&mut doc, leader.as_ref());
     Ok(doc)
+}
+
+/// Each region's view: who reported when, and each monitor's newest observation from
+/// every region.
+struct Regions {
+    reports: Vec<crate::store::RegionRow>,
+    views: BTreeMap<String, Vec<crate::store::ObservationRow>>,
+    silent_after: Duration,
+}
+
+/// Region views older than this are not shown.
+const VIEWS_SINCE: Duration = Duration::from_secs(3600);
+
+impl Regions {
+    fn read(store: &Store, now: SystemTime, plan: Option<&Plan>) -> Result<Regions, Error> {
+        let reports = store.regions()?;
+        let mut views: BTreeMap<String, Vec<crate::store::ObservationRow>> = BTreeMap::new();
+        for row in store.latest_by_region(now.checked_sub(VIEWS_SINCE).unwrap_or(now), false)? {
+            views.entry(row.monitor.clone()).or_default().push(row);
+        }
+        Ok(Regions {
+            reports,
+            views,
+            silent_after: plan.map_or(plan::DEFAULT_SILENT_AFTER, |p| p.regions.silent_after),
+        })
+    }
+
+    /// Region names, each with its newest report (instances newest first).
+    fn by_region(&self) -> BTreeMap<&str, Vec<&crate::store::RegionRow>> {
+        let mut out: BTreeMap<&str, Vec<&crate::store::RegionRow>> = BTreeMap::new();
+        for r in &self.reports {
+            out.entry(r.region.as_str()).or_default().push(r);
+        }
+        out
+    }
+
+    /// `regions` (every region, its instances, silent or not) and each monitor's
+    /// `regions` (the newest observation from each).
+    fn add_to(&self, doc: &mut serde_json::Value, leader: Option<&crate::store::Leader>) {
+        let regions: Vec<serde_json::Value> = self
+            .by_region()
+            .into_iter()
+            .map(|(name, rows)| {
+                let age = rows.iter().map(|r| r.age).min().unwrap_or_default();
+                json!({
+                    "name": name,
+                    "last_report_s": age.as_secs_f64(),
+                    "silent": age > self.silent_after,
+                    "instances": rows.iter().map(|r| json!({
+                        "instance": r.instance,
+                        "last_report_s": r.age.as_secs_f64(),
+                        "leads": leader.is_some_and(|l| l.holder == r.instance && !l.expires_in.is_zero()),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        doc["regions"] = json!(regions);
+        if let Some(monitors) = doc["monitors"].as_array_mut() {
+            for m in monitors {
+                let name = m["name"].as_str().unwrap_or_default().to_owned();
+                let views: serde_json::Map<String, serde_json::Value> = self
+                    .views
+                    .get(&name)
+                    .into_iter()
+                    .flatten()
+                    .map(|o| {
+                        (
+                            o.region.clone(),
+                            json!({ "status": o.status.name(), "reason": o.reason, "at": rfc(o.at) }),
+                        )
+                    })
+                    .collect();
+                m["regions"] = serde_json::Value::Object(views);
+            }
+        }
+    }
+
+    /// For people: with more than one region, every region's last report and each
+    /// monitor's view from each region.
+    fn human(
+        &self,
+        out: &mut dyn Write,
+        leader: Option<&crate::store::Leader>,
+        now: SystemTime,
+    ) -> std::io::Result<()> {
+        let by_region = self.by_region();
+        if by_region.len() < 2 {
+            return Ok(());
+        }
+        writeln!(out, "\nRegions:")?;
+        for (name, rows) in &by_region {
+            let age = rows.iter().map(|r| r.age).min().unwrap_or_default();
+            let leads = rows
+                .iter()
+                .any(|r| leader.is_some_and(|l| l.holder == r.instance && !l.expires_in.is_zero()));
+            writeln!(
+                out,
+                "  {name:12}  {}  last report {} ago{}",
+                if age > self.silent_after {
+                    "SILENT"
+                } else {
+                    "ok    "
+                },
+                humanize::span(age),
+                if leads { "  (leads)" } else { "" }
+            )?;
+        }
+        for (monitor, views) in &self.views {
+            let parts: Vec<String> = views
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{} {} ({}, {})",
+                        o.region,
+                        o.status.name().to_uppercase(),
+                        o.reason,
+                        ago(o.at, now)
+                    )
+                })
+                .collect();
+            writeln!(out, "  {monitor}: {}", parts.join("; "))?;
+        }
+        Ok(())
+    }
 }
 
 /// Who writes a PostgreSQL store (`null` for SQLite, or when nobody holds the lease).
@@ -140,17 +267,20 @@ pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
     let lines = lines(monitors, &store, now)?;
     let open = store.incidents(None, true, 1000)?;
     let leader = store.leader()?;
+    let regions = Regions::read(&store, now, plan.as_ref())?;
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         ReadFormat::Json => {
             let mut doc = status_doc(&lines, &open);
             doc["leader"] = leader_json(leader.as_ref());
+            regions.add_to(&mut doc, leader.as_ref());
             serde_json::to_writer_pretty(&mut out, &doc)
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out))
         }
-        ReadFormat::Human => {
-            status_human(&mut out, &lines, &open, now).and_then(|()| match &leader {
+        ReadFormat::Human => status_human(&mut out, &lines, &open, now)
+            .and_then(|()| regions.human(&mut out, leader.as_ref(), now))
+            .and_then(|()| match &leader {
                 Some(l) if !l.expires_in.is_zero() => writeln!(
                     out,
                     "\nLed by {} (epoch {}, lease {} left)",
@@ -160,8 +290,7 @@ pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
                 ),
                 Some(l) => writeln!(out, "\nNobody leads: {}'s lease has run out", l.holder),
                 None => Ok(()),
-            })
-        }
+            }),
     };
     written.map_err(|e| Error::io("cannot write the status", e))?;
     // Like `check`: the worst confirmed status, so scripts can branch on it.

@@ -81,7 +81,11 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         // Another `watch` leads: this one probes and records its region's observations
         // (and pings) beside it, and takes over when the lease ends.
         let who = store.leader().ok().flatten().map_or_else(String::new, |l| {
-            format!(" ({}, lease for {} ms more)", l.holder, l.expires_in.as_millis())
+            format!(
+                " ({}, lease for {} ms more)",
+                l.holder,
+                l.expires_in.as_millis()
+            )
         });
         tracing::warn!(
             region = %args.region,
@@ -168,7 +172,9 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
 fn check_region(region: &str, plan: &Plan) -> Result<(), Error> {
     let problem = if !plan::region_name_ok(region) {
         format!("--region `{region}` is not a region name (letters, digits, `.`, `_`, `-`)")
-    } else if !plan.regions.expected.is_empty() && !plan.regions.expected.iter().any(|r| r == region) {
+    } else if !plan.regions.expected.is_empty()
+        && !plan.regions.expected.iter().any(|r| r == region)
+    {
         format!(
             "--region `{region}` is not one of regions.expected ({})",
             plan.regions.expected.join(", ")
@@ -458,7 +464,7 @@ impl Core {
     }
 
     /// What the writer thread found in the store.
-    fn from_store(&mut self, found: FromStore) {
+    fn on_store(&mut self, found: FromStore) {
         match found {
             FromStore::Ack(req) => {
                 let id = req.id;
@@ -480,7 +486,7 @@ impl Core {
                 for row in &remote.observations {
                     self.views.update(row);
                 }
-                for ping in remote.pings {
+                for ping in &remote.pings {
                     self.remote_ping(ping);
                 }
                 self.regions_seen.clear();
@@ -497,7 +503,7 @@ impl Core {
 
     /// A ping another instance received (and stored): what the heartbeat's pings say now.
     /// One older than what is known (already counted by the previous leader) is skipped.
-    fn remote_ping(&mut self, ping: crate::store::PingRow) {
+    fn remote_ping(&mut self, ping: &crate::store::PingRow) {
         let Some(kind) = crate::heartbeat::Kind::parse(&ping.kind) else {
             return;
         };
@@ -525,7 +531,12 @@ impl Core {
 
     /// A region monitor's observation: silent when none of its instances reported for
     /// `regions.silent_after`.
-    fn region_row(&self, m: &crate::plan::Monitor, scheduled: SystemTime, now: SystemTime) -> Option<ObservationRow> {
+    fn region_row(
+        &self,
+        m: &crate::plan::Monitor,
+        scheduled: SystemTime,
+        now: SystemTime,
+    ) -> Option<ObservationRow> {
         let crate::plan::Probe::Region(region) = &m.probe else {
             return None;
         };
@@ -537,19 +548,32 @@ impl Core {
                 if age > silent_after {
                     (
                         crate::status::Status::Down,
-                        format!("region {region} silent: no report for {} (silent after {})", span(age), span(silent_after)),
+                        format!(
+                            "region {region} silent: no report for {} (silent after {})",
+                            span(age),
+                            span(silent_after)
+                        ),
                     )
                 } else {
-                    (crate::status::Status::Up, format!("region {region} reported {} ago", span(age)))
+                    (
+                        crate::status::Status::Up,
+                        format!("region {region} reported {} ago", span(age)),
+                    )
                 }
             }
             None if now.duration_since(self.since).unwrap_or_default() > silent_after => (
                 crate::status::Status::Down,
-                format!("region {region} silent: it has not reported since this instance started, {} ago", span(now.duration_since(self.since).unwrap_or_default())),
+                format!(
+                    "region {region} silent: it has not reported since this instance started, {} ago",
+                    span(now.duration_since(self.since).unwrap_or_default())
+                ),
             ),
             None => (
                 crate::status::Status::Up,
-                format!("region {region}: no report yet (silent after {})", span(silent_after)),
+                format!(
+                    "region {region}: no report yet (silent after {})",
+                    span(silent_after)
+                ),
             ),
         };
         Some(ObservationRow {
@@ -804,9 +828,14 @@ async fn main_loop(
                 core.engine.abandon(&m.name);
                 continue;
             }
-            if let Some(row) =
-                heartbeat_row(&m, core.pings.get(&m.name), core.since, now, Some(run.scheduled))
-                    .or_else(|| core.region_row(&m, run.scheduled, now))
+            if let Some(row) = heartbeat_row(
+                &m,
+                core.pings.get(&m.name),
+                core.since,
+                now,
+                Some(run.scheduled),
+            )
+            .or_else(|| core.region_row(&m, run.scheduled, now))
             {
                 core.observe(row);
             } else {
@@ -823,7 +852,7 @@ async fn main_loop(
             () = tokio::time::sleep(sleep) => {}
             Some(done) = done_rx.recv() => core.observe(done.row),
             Some(ping) = next_ping(&mut listening) => core.on_ping(ping),
-            Some(found) = stored_acks.recv() => core.from_store(found),
+            Some(found) = stored_acks.recv() => core.on_store(found),
             Some((req, reply)) = next_ack(&mut http_acks) => {
                 let answer = if core.leading {
                     core.acknowledge(req, SystemTime::now())
@@ -1381,8 +1410,7 @@ impl Polling {
                         (Ok(states), Ok(pings)) => {
                             self.leading = true;
                             self.renewed = std::time::Instant::now();
-                            let states =
-                                states.into_iter().map(|r| (r.monitor, r.state)).collect();
+                            let states = states.into_iter().map(|r| (r.monitor, r.state)).collect();
                             let _ = self.to_loop.send(FromStore::Promoted(states, pings));
                         }
                         (Err(e), _) | (_, Err(e)) => {

@@ -1123,7 +1123,8 @@ mod tests {
             let (mut standby, leading) = Store::open_or_standby(loc).unwrap();
             assert!(!leading);
             let mut mine = Batch::default();
-            mine.observations.push(regional("web", "c", 30, Status::Down));
+            mine.observations
+                .push(regional("web", "c", 30, Status::Down));
             mine.pings.push(PingRow {
                 monitor: "job".into(),
                 at: at(31),
@@ -1149,7 +1150,12 @@ mod tests {
             assert_eq!(pings.len(), 1);
             assert_eq!(pings[0].1.monitor, "job");
             assert!(standby.remote_pings(at(0)).unwrap().is_empty());
-            let seen: Vec<String> = leader.regions().unwrap().into_iter().map(|r| r.region).collect();
+            let seen: Vec<String> = leader
+                .regions()
+                .unwrap()
+                .into_iter()
+                .map(|r| r.region)
+                .collect();
             assert_eq!(seen.len(), 2);
             assert!(seen.contains(&"a".to_owned()) && seen.contains(&"c".to_owned()));
             drop(standby);
@@ -1202,7 +1208,10 @@ mod tests {
         assert_eq!(claimed[0].notifier, "chat");
         // Its claim ran out (it died): taken over.
         admin
-            .execute("UPDATE outbox SET claimed_until = 0 WHERE notifier = 'pager'", &[])
+            .execute(
+                "UPDATE outbox SET claimed_until = 0 WHERE notifier = 'pager'",
+                &[],
+            )
             .unwrap();
         assert_eq!(sender.pending_deliveries(10).unwrap().len(), 2);
         // Without the lease, nothing is claimed.

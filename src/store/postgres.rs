@@ -28,7 +28,8 @@ use postgres::{Client, NoTls, Transaction};
 
 use super::{
     AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, Location, ObservationRow,
-    OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
+    OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload,
+    store_err, time,
 };
 use crate::error::Error;
 use crate::status::Status;

@@ -10,8 +10,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
     AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, ObservationRow, OutboxRow,
-    PingRow, RegionRow,
-    SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
+    PingRow, RegionRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
 };
 use crate::error::Error;
 use crate::status::Status;
@@ -735,7 +734,9 @@ impl Backend for Sqlite {
         let now = ms(SystemTime::now());
         let mut stmt = self
             .conn
-            .prepare("SELECT region, instance, last_seen FROM hbmon_regions ORDER BY last_seen DESC")
+            .prepare(
+                "SELECT region, instance, last_seen FROM hbmon_regions ORDER BY last_seen DESC",
+            )
             .map_err(|e| self.err(&e))?;
         let rows = stmt
             .query_map([], |r| {
