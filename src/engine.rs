@@ -201,7 +201,7 @@ impl Engine {
         now: SystemTime,
         batch: &mut Batch,
     ) -> Vec<Event> {
-        let events = self.evaluate(&obs, now, None, batch);
+        let events = self.evaluate(&obs, now, batch);
         if self.entries.contains_key(&obs.monitor) {
             batch.observations.push(obs);
         }
@@ -210,15 +210,14 @@ impl Engine {
 
     /// Feed an observation through the state machine without storing it as an
     /// observation (the quorum of several regions, whose own observations are stored
-    /// apart); `hold` adds a reason to hold alerts (too few regions reported).
+    /// apart).
     pub fn evaluate(
         &mut self,
         obs: &ObservationRow,
         now: SystemTime,
-        hold: Option<Hold>,
         batch: &mut Batch,
     ) -> Vec<Event> {
-        let hold = self.hold(&obs.monitor, now).or(hold);
+        let hold = self.hold(&obs.monitor, now);
         let Some(entry) = self.entries.get_mut(&obs.monitor) else {
             return Vec::new();
         };

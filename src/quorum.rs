@@ -7,8 +7,9 @@
 //! it at a status or worse for the monitor to be at that status; the combined status is
 //! the `quorum`-th worst. With the default quorum (a majority of the regions reporting),
 //! one region that cannot reach a service is outvoted; all of them failing is an outage.
-//! Fewer regions than the quorum cannot confirm anything: the result is UNKNOWN and held
-//! (recorded, never alerted), as when hbmon's own network is down. One region alone, with
+//! Fewer regions than the quorum cannot confirm anything: the verdict says so
+//! (`no_quorum`), and `watch` leaves the monitor's state as it is (no incident opens or
+//! ends on too little evidence; the silent regions alert instead). One region alone, with
 //! no quorum set, is a single instance: its observation passes unchanged.
 
 use std::collections::HashMap;
@@ -33,7 +34,7 @@ pub struct Views {
 pub struct Verdict {
     /// The combined observation (region empty: it is no region's).
     pub row: ObservationRow,
-    /// Too few regions reported to confirm anything: the result is held.
+    /// Too few regions reported to confirm anything: not to be evaluated.
     pub no_quorum: bool,
 }
 

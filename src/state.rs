@@ -76,8 +76,6 @@ pub enum Hold {
     /// hbmon's own network is down (the `connectivity` gate): a remote monitor's failure
     /// says nothing about it.
     Offline,
-    /// Fewer regions reported than the quorum needs: nothing can be confirmed.
-    NoQuorum,
 }
 
 /// A confirmed outage, announced or not.

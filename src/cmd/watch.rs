@@ -447,18 +447,22 @@ impl Core {
             self.evaluate(&verdict);
         } else {
             row.region.clear();
-            observed(&mut self.engine, &self.alerts, &row, None, &mut self.batch);
+            observed(&mut self.engine, &self.alerts, &row, &mut self.batch);
         }
     }
 
-    /// The regions' verdict through the state machine.
+    /// The regions' verdict through the state machine; without a quorum there is nothing
+    /// to confirm, and the monitor keeps its state (no incident opens or ends).
     fn evaluate(&mut self, verdict: &crate::quorum::Verdict) {
-        let hold = verdict.no_quorum.then_some(crate::state::Hold::NoQuorum);
+        if verdict.no_quorum {
+            tracing::debug!(monitor = %verdict.row.monitor, reason = %verdict.row.reason, "not evaluated: no quorum");
+            self.engine.abandon(&verdict.row.monitor);
+            return;
+        }
         observed(
             &mut self.engine,
             &self.alerts,
             &verdict.row,
-            hold,
             &mut self.batch,
         );
     }
@@ -1144,13 +1148,7 @@ fn spawn_probe(
 
 /// An observation (or the regions' verdict) through the state machine, into the batch
 /// (the observation itself is stored by the caller).
-fn observed(
-    engine: &mut Engine,
-    alerts: &Alerts,
-    row: &ObservationRow,
-    hold: Option<crate::state::Hold>,
-    batch: &mut Batch,
-) {
+fn observed(engine: &mut Engine, alerts: &Alerts, row: &ObservationRow, batch: &mut Batch) {
     tracing::debug!(
         monitor = %row.monitor,
         status = row.status.name(),
@@ -1168,7 +1166,7 @@ fn observed(
         .state(&name)
         .map(|s| s.escalated().to_vec())
         .unwrap_or_default();
-    let events = engine.evaluate(row, at, hold, batch);
+    let events = engine.evaluate(row, at, batch);
     log_events(&name, &events);
     if let Some(s) = engine.state(&name)
         && s.escalated().len() > escalated.len()

@@ -17,6 +17,7 @@ mod notify;
 mod oncall;
 mod postgres;
 mod probes;
+mod regions;
 mod secrets;
 mod simulate;
 mod tcp;

@@ -154,6 +154,13 @@ impl Daemon {
         }
     }
 
+    /// The next log line within `wait`, if any (kept with the others).
+    pub fn next_line(&mut self, wait: Duration) -> Option<Value> {
+        let line = self.lines.recv_timeout(wait).ok()?;
+        self.seen.push(line.to_string());
+        Some(line)
+    }
+
     /// Wait for an observation of `monitor` with `status`.
     pub fn observed(&mut self, monitor: &str, status: &str) {
         self.wait_for(&format!("{monitor} {status}"), |l| {
