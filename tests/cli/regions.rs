@@ -223,3 +223,79 @@ monitors:
         .collect();
     assert_eq!(per_region, ["", "a", "b", "c"]);
 }
+
+/// PostgreSQL restarted (a fast shutdown: every session cut) while three instances write:
+/// each reconnects and commits what it kept, nothing a log calls committed is missing, and
+/// the outage that follows is alerted exactly once.
+#[test]
+fn three_regions_reconnect_after_a_postgres_restart() {
+    let Some(mut pg) = TestPg::start() else {
+        return;
+    };
+    let url = pg.database("hbmon");
+    let rx = Receiver::start();
+    rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
+    let server = Switch::start();
+    let yaml = format!(
+        "version: 1
+store: {{ url: \"${{PGURL}}\", lease: 5s }}
+regions: {{ expected: [a, b, c], silent_after: 30s }}
+notifiers:
+  chat: {{ type: webhook, url: \"{}/chat\" }}
+defaults: {{ notify: [chat] }}
+monitors:
+  - {{ name: web, interval: 100ms, timeout: 100ms, failure_threshold: 2, http: {{ url: \"http://127.0.0.1:{}/health\" }} }}
+",
+        rx.url(),
+        server.port
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let start = |region: &str, leads: bool| {
+        let env = [("PGURL", url.as_str())];
+        let args = ["--db", url.as_str(), "--region", region];
+        if leads {
+            Daemon::start_with_env(run.dir(), &args, &env)
+        } else {
+            Daemon::start_until(run.dir(), &args, &env, "standby", |l| {
+                msg(l).starts_with("standby:")
+            })
+        }
+    };
+    let mut a = start("a", true);
+    let mut b = start("b", false);
+    let mut c = start("c", false);
+    for d in [&mut a, &mut b, &mut c] {
+        d.committed();
+    }
+    pg.restart();
+    for d in [&mut a, &mut b, &mut c] {
+        d.wait_for("the reconnect", |l| msg(l) == "reconnected to PostgreSQL");
+        d.wait_for("a commit after it", |l| msg(l) == "committed");
+    }
+    server.set(false);
+    let leader = first_to(&mut [&mut a, &mut b, &mut c], "the down event", |l| {
+        l["event"] == "down" && l["monitor"] == "web"
+    });
+    let lead = [&mut a, &mut b, &mut c].into_iter().nth(leader).unwrap();
+    lead.wait_total("the down alert", |l| msg(l) == "alert delivered", 1);
+    lead.committed();
+    for d in [&a, &b, &c] {
+        d.signal(Signal::SIGTERM);
+    }
+    let counts = committed(&a) + committed(&b) + committed(&c);
+    for d in [a, b, c] {
+        assert_eq!(d.exit_code(), 0);
+    }
+    let mut db = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
+    let stored: i64 = db
+        .query_one("SELECT COUNT(*) FROM observations", &[])
+        .unwrap()
+        .get(0);
+    assert!(
+        u64::try_from(stored).unwrap() >= counts,
+        "{stored} stored, {counts} committed"
+    );
+    let got = alerts(&rx);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("web", "down"));
+}
