@@ -866,7 +866,8 @@ async fn main_loop(
                 let _ = reply.send(answer);
             }
             Some(url) = next_upstream(&mut upstream) => {
-                if let Some(client) = &upstream_client {
+                // The leader speaks for all: a standby's states are not current.
+                if let (Some(client), true) = (&upstream_client, core.leading) {
                     tokio::spawn(ping_upstream(client.clone(), url, core.upstream_payload()));
                 }
             }

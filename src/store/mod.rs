@@ -7,7 +7,10 @@
 //!   the last batch, never corrupt the file), a busy timeout so that `hbmon status` reads
 //!   while `watch` writes, and one writer by `flock` on `<db>.lock`.
 //! - `postgres.rs` (`store.url: postgres://...`), for instances that share one database: the
-//!   same tables and the same guarantees, one writer by a session advisory lock.
+//!   same tables and the same guarantees, one leader by a lease (`hbmon_lease`). There,
+//!   several instances (regions) write their own observations and pings beside the leader,
+//!   report in `hbmon_regions`, and read each other's back (`latest_by_region`,
+//!   `remote_pings`); state, incidents, events and alerts stay the leader's.
 //!
 //! On both:
 //! - Versioned migrations; a store written by a newer hbmon is refused, never "repaired";

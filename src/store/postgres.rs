@@ -18,6 +18,11 @@
 //!   epoch and expiry, so an old leader (paused past its lease, or cut off and back) can
 //!   never write; the alert sender checks the lease (with half of it to spare) before every
 //!   delivery, so it never sends either.
+//! - The sender claims alerts (`claimed_by`, `claimed_until`) with `FOR UPDATE SKIP LOCKED`,
+//!   in the statement that checks the lease: no claim without it, and a dead sender's
+//!   claim runs out after a lease.
+//! - Regions: observations carry their region and instance, pings their instance; every
+//!   instance reports in `hbmon_regions` (the database's clock) at every flush.
 //! - A lost connection is reconnected at the next call; the writer thread keeps the batch
 //!   that failed and retries it, so nothing committed is lost.
 

@@ -321,3 +321,51 @@ fn store_settings_are_checked_without_quoting_the_url() {
         out.stderr
     );
 }
+
+#[test]
+fn region_settings_are_checked_too() {
+    let yaml = r#"version: 1
+regions: { expected: [a, "b c", a], quorum: 4, notify: [pager] }
+monitors:
+  - { name: x, regions: [a, z], quorum: 3, tcp: { host: 127.0.0.1, port: 1 } }
+  - { name: y, regions: [], tcp: { host: 127.0.0.1, port: 1 } }
+"#;
+    let out = hbmon().config(yaml).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    for want in [
+        "not a region name",
+        "region `a` is listed twice",
+        "quorum 4 is more than the 1 expected regions",
+        "unknown notifier `pager`",
+        "unknown region `z`",
+        "quorum 3 is more than its 2 regions",
+        "an empty `regions` list: no instance would probe it",
+    ] {
+        assert!(
+            out.stderr.contains(want),
+            "missing {want:?} in\n{}",
+            out.stderr
+        );
+    }
+    // `--region` must be one of them.
+    let yaml = "version: 1\nregions: { expected: [a, b] }\nmonitors:\n  - { name: x, tcp: { host: 127.0.0.1, port: 1 } }\n";
+    let out = hbmon()
+        .config(yaml)
+        .args(["watch", "--region", "c", "--db", "w.db"])
+        .run();
+    assert_eq!(out.code, 64, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("--region `c` is not one of regions.expected (a, b)"),
+        "{}",
+        out.stderr
+    );
+    let out = hbmon()
+        .config(yaml)
+        .args(["watch", "--region", "a b", "--db", "w.db"])
+        .run();
+    assert_eq!(out.code, 64, "{out:?}");
+    // `check` leaves the region monitors to `watch`.
+    let out = hbmon().config(yaml).args(["check", "--format", "json"]).run();
+    assert!(!out.stdout.contains("region:"), "{}", out.stdout);
+}
