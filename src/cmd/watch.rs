@@ -479,9 +479,28 @@ impl Core {
                     outcome.map_or_else(|e| e, |_| "acknowledged".into()),
                 ));
             }
-            FromStore::Promoted(states, pings) => {
+            FromStore::Promoted(states, stored) => {
                 self.engine.restore(states);
-                self.pings = pings;
+                // What a heartbeat's pings say: the previous leader's committed view, unless
+                // this standby has heard of a later ping (it received it itself, or read it
+                // from another instance after the leader's last commit).
+                let latest = |p: &crate::heartbeat::Pings| p.last_finish.max(p.started);
+                for (name, p) in stored {
+                    match self.pings.get(&name) {
+                        Some(mine) if latest(mine) > latest(&p) => {
+                            self.batch.heartbeats.insert(name, mine.clone());
+                        }
+                        _ => {
+                            self.pings.insert(name, p);
+                        }
+                    }
+                }
+                for (name, mine) in &self.pings {
+                    self.batch
+                        .heartbeats
+                        .entry(name.clone())
+                        .or_insert_with(|| mine.clone());
+                }
                 self.leading = true;
                 tracing::warn!(region = %self.region, "took over the store: this instance leads now");
                 notify(&[NotifyState::Status("leading")]);

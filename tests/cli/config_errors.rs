@@ -366,6 +366,9 @@ monitors:
         .run();
     assert_eq!(out.code, 64, "{out:?}");
     // `check` leaves the region monitors to `watch`.
-    let out = hbmon().config(yaml).args(["check", "--format", "json"]).run();
+    let out = hbmon()
+        .config(yaml)
+        .args(["check", "--format", "json"])
+        .run();
     assert!(!out.stdout.contains("region:"), "{}", out.stdout);
 }

@@ -299,3 +299,76 @@ monitors:
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("web", "down"));
 }
+
+/// Pings are accepted by any instance: a standby stores them, the leader reads them back
+/// and evaluates the heartbeat (a `/fail` is down at once, the next success up), and a
+/// standby's listener refuses acks with a pointer to the leader.
+#[test]
+fn a_standby_takes_pings_and_the_leader_evaluates_them() {
+    let Some(pg) = TestPg::start() else {
+        return;
+    };
+    let url = pg.database("hbmon");
+    let yaml = "version: 1
+store: { url: \"${PGURL}\", lease: 5s }
+listen: { address: \"127.0.0.1:${LISTEN_PORT}\", token: t0k }
+monitors:
+  - { name: job, heartbeat: { period: 1h, grace: 1h } }
+";
+    let run = hbmon().file("hbmon.yaml", yaml);
+    let (pa, pb) = (closed_port().to_string(), closed_port().to_string());
+    let mut a = Daemon::start_with_env(
+        run.dir(),
+        &["--db", url.as_str(), "--region", "a"],
+        &[("PGURL", url.as_str()), ("LISTEN_PORT", pa.as_str())],
+    );
+    let mut b = Daemon::start_until(
+        run.dir(),
+        &["--db", url.as_str(), "--region", "b"],
+        &[("PGURL", url.as_str()), ("LISTEN_PORT", pb.as_str())],
+        "standby",
+        |l| msg(l).starts_with("standby:"),
+    );
+    let port_b: u16 = pb.parse().unwrap();
+    b.wait_for("the listener", |l| msg(l) == "listening");
+    let (code, _) = crate::heartbeat::request(
+        port_b,
+        "POST",
+        "/ping/job/fail?token=t0k",
+        &[],
+        b"disk full",
+    );
+    assert_eq!(code, 200);
+    let down = a.wait_for("the down event", |l| {
+        l["event"] == "down" && l["monitor"] == "job"
+    });
+    assert!(
+        down["reason"].as_str().unwrap().contains("disk full"),
+        "{down}"
+    );
+    let (code, _) = crate::heartbeat::request(port_b, "GET", "/ping/job?token=t0k", &[], b"");
+    assert_eq!(code, 200);
+    a.wait_for("the up event", |l| {
+        l["event"] == "up" && l["monitor"] == "job"
+    });
+    let (code, body) = crate::heartbeat::request(
+        port_b,
+        "POST",
+        "/api/ack/job",
+        &[
+            ("Authorization", "Bearer t0k"),
+            ("Content-Type", "application/json"),
+        ],
+        b"{}",
+    );
+    assert_ne!(code, 200, "{body}");
+    assert!(body.contains("standby"), "{body}");
+    assert!(
+        !b.seen_lines().iter().any(|l| l["event"].is_string()),
+        "the standby evaluated"
+    );
+    a.signal(Signal::SIGTERM);
+    b.signal(Signal::SIGTERM);
+    assert_eq!(a.exit_code(), 0);
+    assert_eq!(b.exit_code(), 0);
+}
