@@ -838,6 +838,21 @@ mod tests {
         }
     }
 
+    /// The rendered down alert of `api` opened at 10.
+    fn down_message() -> crate::notify::template::Message {
+        crate::notify::template::Message {
+            event: "down".into(),
+            monitor: "api".into(),
+            title: "api is DOWN".into(),
+            text: "api is DOWN: HTTP 500".into(),
+            body: None,
+            status: "down".into(),
+            at: "2023-11-14T22:13:30Z".into(),
+            incident: "api-1700000010000".into(),
+            ack_by: None,
+        }
+    }
+
     fn down_state(opened: u64) -> MonitorState {
         MonitorState {
             status: Some(Status::Down),
@@ -922,20 +937,9 @@ mod tests {
 
     #[test]
     fn alerts_acks_and_pings_round_trip_and_retention_takes_delivered_alerts() {
-        use crate::notify::template::Message;
         on_both(|loc| {
             let mut store = Store::open(loc).unwrap();
-            let message = Message {
-                event: "down".into(),
-                monitor: "api".into(),
-                title: "api is DOWN".into(),
-                text: "api is DOWN: HTTP 500".into(),
-                body: None,
-                status: "down".into(),
-                at: "2023-11-14T22:13:30Z".into(),
-                incident: "api-1700000010000".into(),
-                ack_by: None,
-            };
+            let message = down_message();
             let mut batch = Batch::default();
             batch.record(
                 obs("api", 10, Status::Down),
@@ -1169,7 +1173,6 @@ mod tests {
     /// holds the lease; another sender's live claim is skipped, an expired one taken over.
     #[test]
     fn postgres_outbox_claims_check_the_lease() {
-        use crate::notify::template::Message;
         let Some(pg) = testpg::TestPg::start() else {
             return;
         };
@@ -1177,17 +1180,7 @@ mod tests {
         let loc = Location::parse(&url);
         let mut writer = Store::open(&loc).unwrap();
         let sender = Store::open_sender(&loc).unwrap();
-        let message = Message {
-            event: "down".into(),
-            monitor: "api".into(),
-            title: "t".into(),
-            text: "t".into(),
-            body: None,
-            status: "down".into(),
-            at: "2023-11-14T22:13:30Z".into(),
-            incident: "api-1".into(),
-            ack_by: None,
-        };
+        let message = down_message();
         let mut batch = Batch::default();
         batch.record(
             obs("api", 10, Status::Down),

@@ -253,7 +253,7 @@ fn a_postgres_restart_loses_nothing() {
 }
 
 /// Observations in the batches the daemon logged as committed.
-fn d_committed(d: &Daemon) -> u64 {
+pub(crate) fn d_committed(d: &Daemon) -> u64 {
     d.seen_lines()
         .iter()
         .filter(|l| msg(l) == "committed")

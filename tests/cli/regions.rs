@@ -18,6 +18,7 @@ use wiremock::{Mock, ResponseTemplate};
 
 use crate::harness::hbmon;
 use crate::notify::Receiver;
+use crate::postgres::d_committed;
 use crate::testpg::TestPg;
 use crate::watch::{Daemon, Switch, msg};
 
@@ -57,24 +58,43 @@ fn alerts(rx: &Receiver) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn committed(d: &Daemon) -> u64 {
-    d.seen_lines()
-        .iter()
-        .filter(|l| msg(l) == "committed")
-        .filter_map(|l| l["observations"].as_u64())
-        .sum()
+/// A PostgreSQL server with a database (its URL), a webhook receiver answering 200 and a
+/// switchable HTTP target.
+fn peers() -> Option<(TestPg, String, Receiver, Switch)> {
+    let pg = TestPg::start()?;
+    let url = pg.database("hbmon");
+    let rx = Receiver::start();
+    rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
+    Some((pg, url, rx, Switch::start()))
+}
+
+/// `watch --region region` on the store at `url`: the leader (waited for until ready) or a
+/// standby (until it says so).
+fn instance(
+    dir: &std::path::Path,
+    url: &str,
+    region: &str,
+    env: &[(&str, &str)],
+    leads: bool,
+) -> Daemon {
+    let mut env = env.to_vec();
+    env.push(("PGURL", url));
+    let args = ["--db", url, "--region", region];
+    if leads {
+        Daemon::start_with_env(dir, &args, &env)
+    } else {
+        Daemon::start_until(dir, &args, &env, "standby", |l| {
+            msg(l).starts_with("standby:")
+        })
+    }
 }
 
 #[test]
 #[allow(clippy::too_many_lines)] // one story, told in order
 fn three_regions_alert_on_a_quorum_and_fail_over() {
-    let Some(pg) = TestPg::start() else {
+    let Some((_pg, url, rx, server)) = peers() else {
         return;
     };
-    let url = pg.database("hbmon");
-    let rx = Receiver::start();
-    rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
-    let server = Switch::start();
     let yaml = format!(
         "version: 1
 store: {{ url: \"${{PGURL}}\", lease: 1s }}
@@ -90,15 +110,7 @@ monitors:
     let run = hbmon().file("hbmon.yaml", &yaml);
     let (up_port, dead_port) = (server.port.to_string(), closed_port().to_string());
     let start = |region: &str, port: &str, leads: bool| {
-        let env = [("PGURL", url.as_str()), ("WEB_PORT", port)];
-        let args = ["--db", url.as_str(), "--region", region];
-        if leads {
-            Daemon::start_with_env(run.dir(), &args, &env)
-        } else {
-            Daemon::start_until(run.dir(), &args, &env, "standby", |l| {
-                msg(l).starts_with("standby:")
-            })
-        }
+        instance(run.dir(), &url, region, &[("WEB_PORT", port)], leads)
     };
     let mut b = start("b", &up_port, true);
     let mut c = start("c", &up_port, false);
@@ -190,7 +202,7 @@ monitors:
 
     a.signal(Signal::SIGTERM);
     c.signal(Signal::SIGTERM);
-    let counts = committed(&a) + committed(&b) + committed(&c);
+    let counts = d_committed(&a) + d_committed(&b) + d_committed(&c);
     assert_eq!(a.exit_code(), 0);
     assert_eq!(c.exit_code(), 0);
     drop(b);
@@ -229,13 +241,9 @@ monitors:
 /// the outage that follows is alerted exactly once.
 #[test]
 fn three_regions_reconnect_after_a_postgres_restart() {
-    let Some(mut pg) = TestPg::start() else {
+    let Some((mut pg, url, rx, server)) = peers() else {
         return;
     };
-    let url = pg.database("hbmon");
-    let rx = Receiver::start();
-    rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
-    let server = Switch::start();
     let yaml = format!(
         "version: 1
 store: {{ url: \"${{PGURL}}\", lease: 5s }}
@@ -250,17 +258,7 @@ monitors:
         server.port
     );
     let run = hbmon().file("hbmon.yaml", &yaml);
-    let start = |region: &str, leads: bool| {
-        let env = [("PGURL", url.as_str())];
-        let args = ["--db", url.as_str(), "--region", region];
-        if leads {
-            Daemon::start_with_env(run.dir(), &args, &env)
-        } else {
-            Daemon::start_until(run.dir(), &args, &env, "standby", |l| {
-                msg(l).starts_with("standby:")
-            })
-        }
-    };
+    let start = |region: &str, leads: bool| instance(run.dir(), &url, region, &[], leads);
     let mut a = start("a", true);
     let mut b = start("b", false);
     let mut c = start("c", false);
@@ -282,7 +280,7 @@ monitors:
     for d in [&a, &b, &c] {
         d.signal(Signal::SIGTERM);
     }
-    let counts = committed(&a) + committed(&b) + committed(&c);
+    let counts = d_committed(&a) + d_committed(&b) + d_committed(&c);
     for d in [a, b, c] {
         assert_eq!(d.exit_code(), 0);
     }
@@ -317,18 +315,8 @@ monitors:
 ";
     let run = hbmon().file("hbmon.yaml", yaml);
     let (pa, pb) = (closed_port().to_string(), closed_port().to_string());
-    let mut a = Daemon::start_with_env(
-        run.dir(),
-        &["--db", url.as_str(), "--region", "a"],
-        &[("PGURL", url.as_str()), ("LISTEN_PORT", pa.as_str())],
-    );
-    let mut b = Daemon::start_until(
-        run.dir(),
-        &["--db", url.as_str(), "--region", "b"],
-        &[("PGURL", url.as_str()), ("LISTEN_PORT", pb.as_str())],
-        "standby",
-        |l| msg(l).starts_with("standby:"),
-    );
+    let mut a = instance(run.dir(), &url, "a", &[("LISTEN_PORT", pa.as_str())], true);
+    let mut b = instance(run.dir(), &url, "b", &[("LISTEN_PORT", pb.as_str())], false);
     let port_b: u16 = pb.parse().unwrap();
     b.wait_for("the listener", |l| msg(l) == "listening");
     let (code, _) = crate::heartbeat::request(
