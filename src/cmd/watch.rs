@@ -298,7 +298,8 @@ enum FromStore {
 struct Remote {
     observations: Vec<ObservationRow>,
     pings: Vec<crate::store::PingRow>,
-    regions: Vec<crate::store::RegionRow>,
+    /// `None` when they could not be read (the store is unreachable).
+    regions: Option<Vec<crate::store::RegionRow>>,
     read: std::time::Instant,
 }
 
@@ -414,6 +415,8 @@ struct Core {
     regions_seen: HashMap<String, (Duration, std::time::Instant)>,
     /// The `regions` block.
     regions: crate::plan::Regions,
+    /// When `hbmon_regions` was last read.
+    regions_read: Option<std::time::Instant>,
 }
 
 impl Core {
@@ -512,13 +515,18 @@ impl Core {
                 for ping in &remote.pings {
                     self.remote_ping(ping);
                 }
-                self.regions_seen.clear();
-                for r in remote.regions {
-                    let seen = self
-                        .regions_seen
-                        .entry(r.region)
-                        .or_insert((r.age, remote.read));
-                    seen.0 = seen.0.min(r.age);
+                // Unreadable: the ages known keep growing, and regions are not judged
+                // until the store answers again (`region_row`).
+                if let Some(regions) = remote.regions {
+                    self.regions_seen.clear();
+                    self.regions_read = Some(remote.read);
+                    for r in regions {
+                        let seen = self
+                            .regions_seen
+                            .entry(r.region)
+                            .or_insert((r.age, remote.read));
+                        seen.0 = seen.0.min(r.age);
+                    }
                 }
             }
         }
@@ -564,6 +572,14 @@ impl Core {
             return None;
         };
         let silent_after = self.regions.silent_after;
+        // A store this instance cannot read says nothing about the regions (no region can
+        // report while it is down): not judged until it answers again.
+        if self
+            .regions_read
+            .is_none_or(|read| read.elapsed() > silent_after / 2)
+        {
+            return None;
+        }
         let span = crate::humanize::span;
         let (status, reason) = match self.regions_seen.get(region) {
             Some((age, read)) => {
@@ -795,6 +811,7 @@ async fn main_loop(
         views: crate::quorum::Views::default(),
         regions_seen: HashMap::new(),
         regions: plan.regions.clone(),
+        regions_read: None,
     };
     publish(sender, &core.alerts);
     let offline = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -1482,7 +1499,7 @@ impl Polling {
         let regions = store
             .regions()
             .map_err(|e| tracing::debug!("regions not read: {e}"))
-            .unwrap_or_default();
+            .ok();
         let _ = self.to_loop.send(FromStore::Remote(Box::new(Remote {
             observations,
             pings,
