@@ -1509,6 +1509,78 @@ impl Polling {
     }
 }
 
+/// What the writer has not committed yet: the batches gathered since, and the last
+/// attempt whose answer was lost with the connection (it may be in the store or not;
+/// `hbmon_commits` says which, so nothing is written twice or lost).
+#[derive(Default)]
+struct Unwritten {
+    batch: Batch,
+    in_doubt: Option<(String, Batch)>,
+}
+
+impl Unwritten {
+    fn is_empty(&self) -> bool {
+        self.batch.is_empty() && self.in_doubt.is_none()
+    }
+
+    /// A batch from the loop. A store that stays unwritable must not eat all memory: the
+    /// oldest observations go first; states, incidents and events (the alerts) are kept.
+    fn add(&mut self, later: Batch) {
+        self.batch.append(later);
+        let excess = self.batch.observations.len().saturating_sub(MAX_PENDING);
+        if excess > 0 {
+            self.batch.observations.drain(..excess);
+            tracing::error!(
+                dropped = excess,
+                "store unwritable for long: oldest observations dropped"
+            );
+        }
+    }
+
+    /// Write everything, settling the attempt in doubt first.
+    fn commit(&mut self, store: &mut Store) -> Result<(), Error> {
+        if let Some((id, _)) = &self.in_doubt {
+            let happened = store.was_committed(id)?;
+            if let Some((_, earlier)) = self.in_doubt.take() {
+                if happened {
+                    tracing::info!(
+                        "the commit whose answer was lost had happened: not written again"
+                    );
+                    log_committed(&earlier);
+                } else {
+                    let later = std::mem::replace(&mut self.batch, earlier);
+                    self.batch.append(later);
+                }
+            }
+        }
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let id = crate::store::commit_id();
+        match store.commit_as(&self.batch, &id) {
+            Ok(()) => {
+                log_committed(&self.batch);
+                self.batch = Batch::default();
+                Ok(())
+            }
+            Err(e) => {
+                if !crate::store::lease_lost(&e) {
+                    self.in_doubt = Some((id, std::mem::take(&mut self.batch)));
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+fn log_committed(batch: &Batch) {
+    tracing::debug!(
+        observations = batch.observations.len(),
+        events = batch.events.len(),
+        "committed"
+    );
+}
+
 /// The writer thread's handle: it owns the store, so the loop never waits for the disk.
 struct Writer {
     tx: mpsc::Sender<Job>,
@@ -1532,7 +1604,7 @@ impl Writer {
             .spawn(move || {
                 // A batch that failed to commit waits here, with everything after it, and is
                 // tried again: a full disk or a long lock loses nothing while hbmon runs.
-                let mut pending = Batch::default();
+                let mut pending = Unwritten::default();
                 let mut failing = false;
                 loop {
                     let job = if failing {
@@ -1548,20 +1620,7 @@ impl Writer {
                         }
                     };
                     match job {
-                        Some(Job::Commit(b)) => {
-                            pending.append(*b);
-                            // A store that stays unwritable must not eat all memory: the
-                            // oldest observations go first; states, incidents and events
-                            // (the alerts) are always kept.
-                            let excess = pending.observations.len().saturating_sub(MAX_PENDING);
-                            if excess > 0 {
-                                pending.observations.drain(..excess);
-                                tracing::error!(
-                                    dropped = excess,
-                                    "store unwritable for long: oldest observations dropped"
-                                );
-                            }
-                        }
+                        Some(Job::Commit(b)) => pending.add(*b),
                         Some(Job::Prune(before)) => match store.prune(before) {
                             Ok(n) => tracing::debug!(rows = n, "retention applied"),
                             Err(e) => tracing::error!("{e}"),
@@ -1580,18 +1639,12 @@ impl Writer {
                     if pending.is_empty() {
                         continue;
                     }
-                    match store.commit(&pending) {
+                    match pending.commit(&mut store) {
                         Ok(()) => {
-                            tracing::debug!(
-                                observations = pending.observations.len(),
-                                events = pending.events.len(),
-                                "committed"
-                            );
                             if failing {
                                 tracing::info!("store writable again");
                             }
                             failing = false;
-                            pending = Batch::default();
                         }
                         Err(e) if crate::store::lease_lost(&e) => {
                             // Fenced: another `watch` writes now and decides from its own
@@ -1614,8 +1667,8 @@ impl Writer {
                 // The loop is gone: one last attempt for what is left, then the lease goes
                 // (a standby takes over at once).
                 let committed = pending.is_empty()
-                    || store
-                        .commit(&pending)
+                    || pending
+                        .commit(&mut store)
                         .map_err(|e| tracing::error!("{e}"))
                         .is_ok();
                 store.release();
@@ -1630,5 +1683,55 @@ impl Writer {
         if self.tx.send(job).is_err() {
             tracing::error!("the store writer is gone");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::Status;
+
+    fn batch(monitor: &str, n: u64) -> Batch {
+        let mut b = Batch::default();
+        for i in 0..n {
+            b.observations.push(ObservationRow {
+                monitor: monitor.into(),
+                at: std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + i),
+                scheduled: None,
+                status: Status::Up,
+                latency: Duration::ZERO,
+                reason: "ok".into(),
+                details: None,
+                region: "a".into(),
+            });
+        }
+        b
+    }
+
+    /// A commit whose answer was lost is settled by its id: written once if it had
+    /// happened, written with what came after it if it had not.
+    #[test]
+    fn a_commit_in_doubt_is_written_exactly_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&Location::Sqlite(dir.path().join("w.db"))).unwrap();
+        // It happened (the answer was lost): not written again.
+        let happened = crate::store::commit_id();
+        store.commit_as(&batch("a", 3), &happened).unwrap();
+        let mut pending = Unwritten {
+            batch: batch("b", 2),
+            in_doubt: Some((happened, batch("a", 3))),
+        };
+        pending.commit(&mut store).unwrap();
+        assert!(pending.is_empty());
+        assert_eq!(store.count("observations").unwrap(), 5);
+        // It did not happen: written now, before what came after it.
+        let mut pending = Unwritten {
+            batch: batch("d", 1),
+            in_doubt: Some((crate::store::commit_id(), batch("c", 4))),
+        };
+        pending.commit(&mut store).unwrap();
+        assert!(pending.is_empty());
+        assert_eq!(store.count("observations").unwrap(), 10);
+        assert_eq!(store.observations("c", 10).unwrap().len(), 4);
     }
 }

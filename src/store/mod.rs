@@ -45,7 +45,7 @@ const PRUNE_SLICE: usize = 5000;
 /// long (`?1`: the cut-off in Unix ms). Delivered or given-up alerts go with their old
 /// events; an alert still pending keeps its event. Incidents are kept (uptime is computed
 /// from them).
-const PRUNE_SQL: [&str; 5] = [
+const PRUNE_SQL: [&str; 6] = [
     "DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE at < ?1 LIMIT 5000)",
     "DELETE FROM pings WHERE id IN (SELECT id FROM pings WHERE at < ?1 LIMIT 5000)",
     "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o JOIN events e ON e.id = o.event_id
@@ -53,6 +53,7 @@ const PRUNE_SQL: [&str; 5] = [
     "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1
        AND id NOT IN (SELECT event_id FROM outbox) LIMIT 5000)",
     "DELETE FROM hbmon_regions WHERE last_seen < ?1",
+    "DELETE FROM hbmon_commits WHERE at < ?1",
 ];
 
 /// The newest observation of each monitor in each region at `?1` (Unix ms) or later,
@@ -64,6 +65,19 @@ SELECT monitor, at, scheduled, status, latency_ms, reason, details, region FROM 
          ROW_NUMBER() OVER (PARTITION BY monitor, region ORDER BY at DESC, id DESC) AS n
   FROM observations WHERE at >= ?1 AND (?2 = '' OR instance <> ?2)
 ) latest WHERE n = 1 ORDER BY monitor, region";
+
+/// A commit id unique to this process and attempt: `pid:start ms:n`.
+#[must_use]
+pub fn commit_id() -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    static START: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    format!(
+        "{}:{}:{}",
+        std::process::id(),
+        START.get_or_init(|| ms(SystemTime::now())),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
 
 /// Whether opening failed only because another `watch` holds the store.
 #[must_use]
@@ -184,8 +198,11 @@ impl PartialEq for Location {
 
 /// What a store backend does; `Store` hands every call to one.
 pub(crate) trait Backend: Send {
-    /// Write a batch in one transaction.
-    fn commit(&mut self, batch: &Batch) -> Result<(), Error>;
+    /// Write a batch in one transaction, recording `id` in `hbmon_commits` with it.
+    fn commit(&mut self, batch: &Batch, id: &str) -> Result<(), Error>;
+    /// Whether the commit `id` is in the store (a commit whose answer was lost with the
+    /// connection may have happened or not).
+    fn was_committed(&mut self, id: &str) -> Result<bool, Error>;
     /// Every monitor's stored state.
     fn states(&mut self) -> Result<Vec<StateRow>, Error>;
     /// What the pings said, per heartbeat, as last committed.
@@ -608,7 +625,15 @@ impl Store {
     }
 
     pub fn commit(&mut self, batch: &Batch) -> Result<(), Error> {
-        self.b().commit(batch)
+        self.b().commit(batch, &commit_id())
+    }
+    /// Commit under `id` (from `commit_id`), so that `was_committed` can tell afterwards
+    /// whether a commit that failed at the connection happened all the same.
+    pub fn commit_as(&mut self, batch: &Batch, id: &str) -> Result<(), Error> {
+        self.b().commit(batch, id)
+    }
+    pub fn was_committed(&self, id: &str) -> Result<bool, Error> {
+        self.b().was_committed(id)
     }
     pub fn states(&self) -> Result<Vec<StateRow>, Error> {
         self.b().states()
@@ -1166,6 +1191,24 @@ mod tests {
             assert_eq!(seen.len(), 2);
             assert!(seen.contains(&"a".to_owned()) && seen.contains(&"c".to_owned()));
             drop(standby);
+        });
+    }
+
+    /// A commit's id is stored with it, so that one whose answer was lost can be asked
+    /// about; an id cannot be committed twice (the batch is never written twice).
+    #[test]
+    fn commits_are_recorded_by_id() {
+        on_both(|loc| {
+            let mut store = Store::open(loc).unwrap();
+            let mut batch = Batch::default();
+            batch.observations.push(obs("api", 10, Status::Up));
+            let id = commit_id();
+            assert!(!store.was_committed(&id).unwrap());
+            store.commit_as(&batch, &id).unwrap();
+            assert!(store.was_committed(&id).unwrap());
+            assert!(store.commit_as(&batch, &id).is_err());
+            assert_eq!(store.count("observations").unwrap(), 1);
+            assert_ne!(commit_id(), id);
         });
     }
 

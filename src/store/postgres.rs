@@ -174,6 +174,12 @@ CREATE TABLE hbmon_regions (
 -- lease checked in the same statement); a claim runs out if its sender dies.
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
+-- Every batch's commit id, written in its transaction: a writer that lost the answer to a
+-- COMMIT (the connection dropped) asks here whether it happened, instead of writing twice.
+CREATE TABLE hbmon_commits (
+    id  TEXT   PRIMARY KEY,
+    at  BIGINT NOT NULL
+);
 ",
     ),
 ];
@@ -489,8 +495,9 @@ impl Backend for Pg {
         })
     }
 
-    fn commit(&mut self, batch: &Batch) -> Result<(), Error> {
+    fn commit(&mut self, batch: &Batch, id: &str) -> Result<(), Error> {
         let instance = self.holder.clone();
+        let now = ms(SystemTime::now());
         // Observations and pings are facts any instance may record (each region writes its
         // own); everything else is the leader's and fenced by the lease.
         let fence = (self.writer && batch.needs_lease()).then(|| (self.holder.clone(), self.epoch));
@@ -512,6 +519,10 @@ impl Backend for Pg {
                     return Ok(false);
                 }
             }
+            tx.execute(
+                "INSERT INTO hbmon_commits (id, at) VALUES ($1, $2)",
+                &[&id, &now],
+            )?;
             write_batch(&mut tx, batch, &instance)?;
             tx.commit()?;
             Ok(true)
@@ -699,6 +710,13 @@ impl Backend for Pg {
             )
         })?;
         Ok(rows.iter().map(observation).collect())
+    }
+
+    fn was_committed(&mut self, id: &str) -> Result<bool, Error> {
+        self.run(|c| {
+            c.query_opt("SELECT 1 FROM hbmon_commits WHERE id = $1", &[&id])
+                .map(|r| r.is_some())
+        })
     }
 
     fn report_region(&mut self, region: &str) -> Result<(), Error> {

@@ -138,6 +138,12 @@ CREATE TABLE hbmon_regions (
     last_seen  INTEGER NOT NULL,
     PRIMARY KEY (region, instance)
 );
+-- Every batch's commit id, written in its transaction: a writer that lost the answer to a
+-- COMMIT asks here whether it happened, instead of writing the batch twice.
+CREATE TABLE hbmon_commits (
+    id  TEXT    PRIMARY KEY,
+    at  INTEGER NOT NULL
+);
 ",
 ];
 
@@ -450,11 +456,16 @@ impl Backend for Sqlite {
     }
 
     /// Write a batch in one transaction.
-    fn commit(&mut self, batch: &Batch) -> Result<(), Error> {
+    fn commit(&mut self, batch: &Batch, id: &str) -> Result<(), Error> {
         let path = self.path.clone();
         let e = |e: rusqlite::Error| sql_err(&path, &e);
         let tx = self.conn.transaction().map_err(e)?;
         {
+            tx.execute(
+                "INSERT INTO hbmon_commits (id, at) VALUES (?1, ?2)",
+                params![id, ms(SystemTime::now())],
+            )
+            .map_err(e)?;
             let mut obs = tx
                 .prepare_cached(
                     "INSERT INTO observations (monitor, at, scheduled, status, latency_ms, reason, details, region)
@@ -717,6 +728,18 @@ impl Backend for Sqlite {
             )
             .map_err(|e| self.err(&e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))
+    }
+
+    fn was_committed(&mut self, id: &str) -> Result<bool, Error> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM hbmon_commits WHERE id = ?1",
+                [id],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(|e| self.err(&e))
     }
 
     fn report_region(&mut self, region: &str) -> Result<(), Error> {

@@ -293,6 +293,16 @@ monitors:
         u64::try_from(stored).unwrap() >= counts,
         "{stored} stored, {counts} committed"
     );
+    // Nothing written twice: one observation per monitor, region and time.
+    let twice: i64 = db
+        .query_one(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM observations GROUP BY monitor, region, at
+             HAVING COUNT(*) > 1) d",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(twice, 0);
     let got = alerts(&rx);
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("web", "down"));
