@@ -143,6 +143,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         acks: acks_rx,
         lost: &lost,
         store_name: db.display(),
+        location: db.clone(),
         leading,
     };
     let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, services));
@@ -276,6 +277,8 @@ struct Services<'a> {
     lost: &'a std::sync::atomic::AtomicBool,
     /// The store, as errors name it.
     store_name: String,
+    /// The store, for acks a standby hands on to the leader.
+    location: Location,
     /// This instance holds the lease (always, on SQLite).
     leading: bool,
 }
@@ -703,13 +706,7 @@ impl Core {
             .acked
             .push((name.clone(), opened_at, ack.clone()));
         Ok(crate::listen::Acked {
-            incident: format!(
-                "{name}-{}",
-                opened_at
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap_or_default()
-                    .as_millis()
-            ),
+            incident: incident_id(&name, opened_at),
             by: ack.by,
             until: ack.until,
         })
@@ -784,6 +781,7 @@ async fn main_loop(
         acks: mut stored_acks,
         lost,
         store_name,
+        location,
         leading,
     } = services;
     let sig = |kind: SignalKind| {
@@ -894,12 +892,15 @@ async fn main_loop(
             Some(ping) = next_ping(&mut listening) => core.on_ping(ping),
             Some(found) = stored_acks.recv() => core.on_store(found),
             Some((req, reply)) = next_ack(&mut http_acks) => {
-                let answer = if core.leading {
-                    core.acknowledge(req, SystemTime::now())
+                if core.leading {
+                    let _ = reply.send(core.acknowledge(req, SystemTime::now()));
                 } else {
-                    Err("this instance is a standby: acknowledge through the leading instance, or with `hbmon ack` (which works from anywhere)".into())
-                };
-                let _ = reply.send(answer);
+                    // A standby hands it on through the store, as `hbmon ack` does.
+                    let db = location.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let _ = reply.send(forward_ack(&db, &req, ACK_WAIT));
+                    });
+                }
             }
             Some(url) = next_upstream(&mut upstream) => {
                 // The leader speaks for all: a standby's states are not current.
@@ -954,6 +955,67 @@ async fn main_loop(
     }
     writer.send(Job::Commit(Box::new(core.batch)));
     Ok(())
+}
+
+/// An incident's id, as alerts carry it: `<monitor>-<opened, Unix ms>`.
+fn incident_id(monitor: &str, opened_at: SystemTime) -> String {
+    format!(
+        "{monitor}-{}",
+        opened_at
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis()
+    )
+}
+
+/// How long a standby waits for the leader to apply an ack it handed on (the listener
+/// gives up at 10 s).
+const ACK_WAIT: Duration = Duration::from_secs(8);
+
+/// On a standby: ask the leader, through the store, to acknowledge, and wait for its answer
+/// (as `hbmon ack` does).
+fn forward_ack(
+    db: &Location,
+    req: &crate::listen::Ack,
+    wait: Duration,
+) -> Result<crate::listen::Acked, String> {
+    let store = Store::open_read(db).map_err(|e| e.to_string())?;
+    let opened_at = store
+        .states()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|r| r.monitor == req.monitor)
+        .and_then(|r| r.state.announced_down())
+        .ok_or_else(|| format!("cannot acknowledge `{}`: no open incident", req.monitor))?;
+    let id = store
+        .request_ack(
+            &req.monitor,
+            &req.who,
+            &req.note,
+            req.until,
+            Some(opened_at),
+        )
+        .map_err(|e| e.to_string())?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match store.ack_outcome(id).map_err(|e| e.to_string())? {
+            Some(outcome) if outcome == "acknowledged" => {
+                return Ok(crate::listen::Acked {
+                    incident: incident_id(&req.monitor, opened_at),
+                    by: req.who.clone(),
+                    until: req.until,
+                });
+            }
+            Some(outcome) => return Err(outcome),
+            None if std::time::Instant::now() >= deadline => {
+                return Err(format!(
+                    "queued: the leading instance has not applied it within {}; it will",
+                    crate::humanize::span(wait)
+                ));
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
 }
 
 /// The next upstream ping is due: its URL; never without `upstream`.
