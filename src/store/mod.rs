@@ -45,7 +45,7 @@ const PRUNE_SLICE: usize = 5000;
 /// long (`?1`: the cut-off in Unix ms). Delivered or given-up alerts go with their old
 /// events; an alert still pending keeps its event. Incidents are kept (uptime is computed
 /// from them).
-const PRUNE_SQL: [&str; 6] = [
+const PRUNE_SQL: [&str; 5] = [
     "DELETE FROM observations WHERE id IN (SELECT id FROM observations WHERE at < ?1 LIMIT 5000)",
     "DELETE FROM pings WHERE id IN (SELECT id FROM pings WHERE at < ?1 LIMIT 5000)",
     "DELETE FROM outbox WHERE id IN (SELECT o.id FROM outbox o JOIN events e ON e.id = o.event_id
@@ -53,8 +53,11 @@ const PRUNE_SQL: [&str; 6] = [
     "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE at < ?1
        AND id NOT IN (SELECT event_id FROM outbox) LIMIT 5000)",
     "DELETE FROM hbmon_regions WHERE last_seen < ?1",
-    "DELETE FROM hbmon_commits WHERE at < ?1",
 ];
+
+/// Commit ids are needed only until a commit in doubt is settled (minutes): a day's are
+/// kept, whatever the retention.
+const COMMITS_KEPT: Duration = Duration::from_secs(86_400);
 
 /// The newest observation of each monitor in each region at `?1` (Unix ms) or later,
 /// leaving out those of instance `?2` (unless empty). Both SQLite and PostgreSQL have
@@ -657,10 +660,18 @@ impl Store {
     /// Delete observations, events (with their delivered alerts) and pings older than
     /// `before`, in slices so that readers and the writer are never blocked for long.
     pub fn prune(&mut self, before: SystemTime) -> Result<usize, Error> {
+        let commits = SystemTime::now()
+            .checked_sub(COMMITS_KEPT)
+            .unwrap_or(before)
+            .max(before);
         let mut total = 0;
-        for sql in PRUNE_SQL {
+        let slices = PRUNE_SQL.iter().map(|sql| (*sql, before)).chain([(
+            "DELETE FROM hbmon_commits WHERE id IN (SELECT id FROM hbmon_commits WHERE at < ?1 LIMIT 5000)",
+            commits,
+        )]);
+        for (sql, cutoff) in slices {
             loop {
-                let n = self.b().delete_slice(sql, ms(before))?;
+                let n = self.b().delete_slice(sql, ms(cutoff))?;
                 total += n;
                 if n < PRUNE_SLICE {
                     break;
@@ -1209,6 +1220,12 @@ mod tests {
             assert!(store.commit_as(&batch, &id).is_err());
             assert_eq!(store.count("observations").unwrap(), 1);
             assert_ne!(commit_id(), id);
+            // Kept a day, whatever the retention; gone with it after.
+            store.prune(at(0)).unwrap();
+            assert!(store.was_committed(&id).unwrap());
+            let later = SystemTime::now() + Duration::from_secs(2 * 86_400);
+            store.prune(later).unwrap();
+            assert!(!store.was_committed(&id).unwrap());
         });
     }
 
