@@ -490,21 +490,70 @@ fn run_wraps_a_job() {
     assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
 }
 
-/// The status page in a real headless Chromium: the DOM says what each monitor is, and a
-/// screenshot is kept under `target/test-artifacts/`. Basic auth guards it when set.
-#[test]
-fn the_status_page_in_a_real_browser() {
-    let browser = ["chromium", "chromium-browser"].into_iter().find(|b| {
+/// A headless Chromium, if installed (it must be, in CI).
+pub(crate) fn browser() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser"].into_iter().find(|b| {
         std::process::Command::new(b)
             .arg("--version")
             .output()
             .is_ok()
     });
-    let Some(browser) = browser else {
+    if found.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "chromium is missing in CI"
         );
+    }
+    found
+}
+
+/// The DOM of `url` as the browser built it.
+pub(crate) fn dump_dom(browser: &str, url: &str) -> String {
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            url,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A screenshot of `url` in `target/test-artifacts/<name>`, checked to be a real picture.
+pub(crate) fn screenshot(browser: &str, url: &str, name: &str) {
+    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join(name);
+    let _ = std::fs::remove_file(&shot);
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1100,600",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(url)
+        .output()
+        .unwrap();
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+}
+
+/// The status page in a real headless Chromium: the DOM says what each monitor is, and a
+/// screenshot is kept under `target/test-artifacts/`. Basic auth guards it when set.
+#[test]
+fn the_status_page_in_a_real_browser() {
+    let Some(browser) = browser() else {
         return;
     };
     let server = crate::watch::Switch::start();
@@ -521,17 +570,7 @@ fn the_status_page_in_a_real_browser() {
     d.committed();
     d.committed();
     let url = format!("http://127.0.0.1:{port}/");
-    let dom = std::process::Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--dump-dom",
-            &url,
-        ])
-        .output()
-        .unwrap();
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    let dom = dump_dom(browser, &url);
     assert!(dom.contains(r#"data-name="web" data-state="up""#), "{dom}");
     assert!(
         dom.contains(r#"data-name="dead" data-state="down""#),
@@ -540,29 +579,7 @@ fn the_status_page_in_a_real_browser() {
     assert!(dom.contains(r#"data-name="job" data-state="up""#), "{dom}");
     assert!(dom.contains("1 of 3 monitors need attention"), "{dom}");
     assert!(dom.contains("connection refused"), "{dom}");
-    let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    let shot = artifacts.join("status-page.png");
-    let _ = std::fs::remove_file(&shot);
-    let out = std::process::Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--window-size=1100,600",
-        ])
-        .arg(format!("--screenshot={}", shot.display()))
-        .arg(&url)
-        .output()
-        .unwrap();
-    let png = std::fs::read(&shot)
-        .unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&out.stderr)));
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "{} bytes",
-        png.len()
-    );
+    screenshot(browser, &url, "status-page.png");
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
 }

@@ -99,6 +99,7 @@ fn three_regions_alert_on_a_quorum_and_fail_over() {
         "version: 1
 store: {{ url: \"${{PGURL}}\", lease: 1s }}
 regions: {{ expected: [a, b, c], quorum: 2, silent_after: 5s }}
+listen: {{ address: \"127.0.0.1:${{LISTEN_PORT}}\" }}
 notifiers:
   chat: {{ type: webhook, url: \"{}/chat\" }}
 defaults: {{ notify: [chat] }}
@@ -109,12 +110,14 @@ monitors:
     );
     let run = hbmon().file("hbmon.yaml", &yaml);
     let (up_port, dead_port) = (server.port.to_string(), closed_port().to_string());
-    let start = |region: &str, port: &str, leads: bool| {
-        instance(run.dir(), &url, region, &[("WEB_PORT", port)], leads)
+    let listen_b = closed_port().to_string();
+    let start = |region: &str, port: &str, listen: &str, leads: bool| {
+        let env = [("WEB_PORT", port), ("LISTEN_PORT", listen)];
+        instance(run.dir(), &url, region, &env, leads)
     };
-    let mut b = start("b", &up_port, true);
-    let mut c = start("c", &up_port, false);
-    let mut a = start("a", &dead_port, false);
+    let mut b = start("b", &up_port, &listen_b, true);
+    let mut c = start("c", &up_port, &closed_port().to_string(), false);
+    let mut a = start("a", &dead_port, &closed_port().to_string(), false);
 
     // Region a cannot reach web: outvoted, evaluation after evaluation.
     let outvoted = |l: &Value| {
@@ -134,6 +137,7 @@ monitors:
         .config(&yaml)
         .env("PGURL", &url)
         .env("WEB_PORT", &up_port)
+        .env("LISTEN_PORT", &listen_b)
         .args(["status", "--format", "json"])
         .run();
     let doc = status.json();
@@ -154,6 +158,21 @@ monitors:
             .unwrap(),
         "b leads: {doc:#}"
     );
+
+    // The status page (in a real browser) shows each region's view.
+    if let Some(browser) = crate::heartbeat::browser() {
+        let dom = crate::heartbeat::dump_dom(browser, &format!("http://127.0.0.1:{listen_b}/"));
+        assert!(dom.contains(r#"data-name="web" data-state="up""#), "{dom}");
+        for (region, status) in [("a", "down"), ("b", "up"), ("c", "up")] {
+            let chip = format!(r#"data-region="{region}" data-status="{status}""#);
+            assert!(dom.contains(&chip), "no {chip} in {dom}");
+        }
+        crate::heartbeat::screenshot(
+            browser,
+            &format!("http://127.0.0.1:{listen_b}/"),
+            "status-page-regions.png",
+        );
+    }
 
     // A real outage: every region sees it; one alert, naming the regions.
     server.set(false);
