@@ -141,6 +141,26 @@ monitors:
         .args(["status", "--format", "json"])
         .run();
     let doc = status.json();
+    let human = hbmon()
+        .config(&yaml)
+        .env("PGURL", &url)
+        .env("WEB_PORT", &up_port)
+        .env("LISTEN_PORT", &listen_b)
+        .args(["status"])
+        .run();
+    for want in [
+        "Regions:",
+        "(leads)",
+        "web: a DOWN (",
+        "; b UP (",
+        "Led by ",
+    ] {
+        assert!(
+            human.stdout.contains(want),
+            "no {want:?} in\n{}",
+            human.stdout
+        );
+    }
     let regions: Vec<&str> = doc["regions"]
         .as_array()
         .unwrap()
