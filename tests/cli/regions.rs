@@ -89,6 +89,30 @@ fn instance(
     }
 }
 
+/// Every observation the logs called committed (`committed` of them) is stored, and none
+/// twice (no two share monitor, region and time); the database, for more checks.
+fn all_stored_once(url: &str, committed: u64) -> ::postgres::Client {
+    let mut db = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+    let stored: i64 = db
+        .query_one("SELECT COUNT(*) FROM observations", &[])
+        .unwrap()
+        .get(0);
+    assert!(
+        u64::try_from(stored).unwrap() >= committed,
+        "{stored} stored, {committed} committed"
+    );
+    let twice: i64 = db
+        .query_one(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM observations GROUP BY monitor, region, at
+             HAVING COUNT(*) > 1) d",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(twice, 0, "observations stored twice");
+    db
+}
+
 #[test]
 #[allow(clippy::too_many_lines)] // one story, told in order
 fn three_regions_alert_on_a_quorum_and_fail_over() {
@@ -245,15 +269,7 @@ monitors:
     assert_eq!(a.exit_code(), 0);
     assert_eq!(c.exit_code(), 0);
     drop(b);
-    let mut db = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
-    let stored: i64 = db
-        .query_one("SELECT COUNT(*) FROM observations", &[])
-        .unwrap()
-        .get(0);
-    assert!(
-        u64::try_from(stored).unwrap() >= counts,
-        "{stored} stored, {counts} committed"
-    );
+    let mut db = all_stored_once(&url, counts);
     let downs: i64 = db
         .query_one(
             "SELECT COUNT(*) FROM events WHERE kind = 'down' AND monitor = 'web'",
@@ -323,25 +339,7 @@ monitors:
     for d in [a, b, c] {
         assert_eq!(d.exit_code(), 0);
     }
-    let mut db = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
-    let stored: i64 = db
-        .query_one("SELECT COUNT(*) FROM observations", &[])
-        .unwrap()
-        .get(0);
-    assert!(
-        u64::try_from(stored).unwrap() >= counts,
-        "{stored} stored, {counts} committed"
-    );
-    // Nothing written twice: one observation per monitor, region and time.
-    let twice: i64 = db
-        .query_one(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM observations GROUP BY monitor, region, at
-             HAVING COUNT(*) > 1) d",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    assert_eq!(twice, 0);
+    all_stored_once(&url, counts);
     let got = alerts(&rx);
     assert_eq!(got.len(), 1, "{got:#?}");
     assert_eq!((got[0].0.as_str(), got[0].1.as_str()), ("web", "down"));
