@@ -122,7 +122,7 @@ fn three_regions_alert_on_a_quorum_and_fail_over() {
     let yaml = format!(
         "version: 1
 store: {{ url: \"${{PGURL}}\", lease: 1s }}
-regions: {{ expected: [a, b, c], quorum: 2, silent_after: 5s }}
+regions: {{ expected: [a, b, c], quorum: 2, silent_after: 8s }}
 listen: {{ address: \"127.0.0.1:${{LISTEN_PORT}}\" }}
 notifiers:
   chat: {{ type: webhook, url: \"{}/chat\" }}
@@ -301,7 +301,7 @@ fn three_regions_reconnect_after_a_postgres_restart() {
     };
     let yaml = format!(
         "version: 1
-store: {{ url: \"${{PGURL}}\", lease: 5s }}
+store: {{ url: \"${{PGURL}}\", lease: 10s }}
 regions: {{ expected: [a, b, c], silent_after: 30s }}
 notifiers:
   chat: {{ type: webhook, url: \"{}/chat\" }}
