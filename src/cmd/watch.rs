@@ -122,7 +122,12 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (writer, writer_thread) = Writer::spawn(
         store,
-        Polling::new(acks_tx, leading, args.region.clone()),
+        Polling::new(
+            acks_tx,
+            leading,
+            args.region.clone(),
+            matches!(db, Location::Postgres { .. }) || !plan.regions.expected.is_empty(),
+        ),
         Arc::clone(&lost),
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -1465,6 +1470,9 @@ struct Polling {
     renewed: std::time::Instant,
     /// Remote pings handed to the loop, by id, with when they were received.
     pings_seen: HashMap<i64, SystemTime>,
+    /// Regions matter: a shared (PostgreSQL) store, or `regions.expected` to check. A
+    /// single instance on SQLite without them does no region I/O at all.
+    regions: bool,
 }
 
 impl Polling {
@@ -1472,6 +1480,7 @@ impl Polling {
         to_loop: tokio::sync::mpsc::UnboundedSender<FromStore>,
         leading: bool,
         region: String,
+        regions: bool,
     ) -> Polling {
         Polling {
             to_loop,
@@ -1480,6 +1489,7 @@ impl Polling {
             acks_seen: 0,
             renewed: std::time::Instant::now(),
             pings_seen: HashMap::new(),
+            regions,
         }
     }
 
@@ -1522,10 +1532,12 @@ impl Polling {
                 Err(e) => tracing::warn!("standby: {e}"),
             }
         }
-        if let Err(e) = store.report_region(&self.region) {
-            tracing::debug!("region not reported: {e}");
+        if self.regions {
+            if let Err(e) = store.report_region(&self.region) {
+                tracing::debug!("region not reported: {e}");
+            }
+            self.remote(store, window);
         }
-        self.remote(store, window);
         if self.leading {
             match store.pending_acks(self.acks_seen) {
                 Ok(found) => {

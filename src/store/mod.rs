@@ -1229,17 +1229,24 @@ mod tests {
         });
     }
 
+    /// A PostgreSQL server of its own, its database's URL, a writer holding the lease and
+    /// an alert sender beside it.
+    fn pg_writer_and_sender() -> Option<(testpg::TestPg, String, Store, Store)> {
+        let pg = testpg::TestPg::start()?;
+        let url = pg.database("hbmon");
+        let loc = Location::parse(&url);
+        let writer = Store::open(&loc).unwrap();
+        let sender = Store::open_sender(&loc).unwrap();
+        Some((pg, url, writer, sender))
+    }
+
     /// PostgreSQL: the sender claims alerts (FOR UPDATE SKIP LOCKED) only while its process
     /// holds the lease; another sender's live claim is skipped, an expired one taken over.
     #[test]
     fn postgres_outbox_claims_check_the_lease() {
-        let Some(pg) = testpg::TestPg::start() else {
+        let Some((_pg, url, mut writer, sender)) = pg_writer_and_sender() else {
             return;
         };
-        let url = pg.database("hbmon");
-        let loc = Location::parse(&url);
-        let mut writer = Store::open(&loc).unwrap();
-        let sender = Store::open_sender(&loc).unwrap();
         let message = down_message();
         let mut batch = Batch::default();
         batch.record(
@@ -1280,13 +1287,10 @@ mod tests {
 
     #[test]
     fn postgres_lease_fences_the_old_writer() {
-        let Some(pg) = testpg::TestPg::start() else {
+        let Some((_pg, url, mut old, sender)) = pg_writer_and_sender() else {
             return;
         };
-        let url = pg.database("hbmon");
         let loc = Location::parse(&url);
-        let mut old = Store::open(&loc).unwrap();
-        let sender = Store::open_sender(&loc).unwrap();
         assert!(sender.still_leader().unwrap());
         let err = Store::open(&loc).unwrap_err();
         assert!(in_use(&err), "{err}");
