@@ -496,22 +496,14 @@ impl Core {
                 // this standby has heard of a later ping (it received it itself, or read it
                 // from another instance after the leader's last commit).
                 let latest = |p: &crate::heartbeat::Pings| p.last_finish.max(p.started);
-                for (name, p) in stored {
-                    match self.pings.get(&name) {
-                        Some(mine) if latest(mine) > latest(&p) => {
-                            self.batch.heartbeats.insert(name, mine.clone());
-                        }
-                        _ => {
-                            self.pings.insert(name, p);
-                        }
+                let mut merged = stored;
+                for (name, mine) in std::mem::take(&mut self.pings) {
+                    if merged.get(&name).is_none_or(|p| latest(&mine) > latest(p)) {
+                        self.batch.heartbeats.insert(name.clone(), mine.clone());
+                        merged.insert(name, mine);
                     }
                 }
-                for (name, mine) in &self.pings {
-                    self.batch
-                        .heartbeats
-                        .entry(name.clone())
-                        .or_insert_with(|| mine.clone());
-                }
+                self.pings = merged;
                 self.leading = true;
                 tracing::warn!(region = %self.region, "took over the store: this instance leads now");
                 notify(&[NotifyState::Status("leading")]);
