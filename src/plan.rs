@@ -54,7 +54,6 @@ pub struct Plan {
 pub struct Regions {
     /// The regions that must report (each has a `region:NAME` monitor).
     pub expected: Vec<String>,
-    pub quorum: Option<u32>,
     pub silent_after: Duration,
 }
 
@@ -62,7 +61,6 @@ impl Default for Regions {
     fn default() -> Self {
         Regions {
             expected: Vec::new(),
-            quorum: None,
             silent_after: DEFAULT_SILENT_AFTER,
         }
     }
@@ -533,7 +531,6 @@ impl Builder<'_> {
                     out.expected.push(name.clone());
                 }
             }
-            out.quorum = r.quorum;
             if let Some(q) = r.quorum
                 && !out.expected.is_empty()
                 && q as usize > out.expected.len()
