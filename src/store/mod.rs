@@ -889,6 +889,20 @@ mod tests {
         }
     }
 
+    /// `api` goes down at 10, alerted to `chat` and `pager`.
+    fn down_alerted() -> Batch {
+        let mut batch = Batch::default();
+        batch.record(
+            obs("api", 10, Status::Down),
+            &MonitorState::default(),
+            &down_state(10),
+            vec![opened("api", 10)],
+        );
+        batch.outbox.push((0, "chat".into(), down_message()));
+        batch.outbox.push((0, "pager".into(), down_message()));
+        batch
+    }
+
     fn down_state(opened: u64) -> MonitorState {
         MonitorState {
             status: Some(Status::Down),
@@ -976,15 +990,7 @@ mod tests {
         on_both(|loc| {
             let mut store = Store::open(loc).unwrap();
             let message = down_message();
-            let mut batch = Batch::default();
-            batch.record(
-                obs("api", 10, Status::Down),
-                &MonitorState::default(),
-                &down_state(10),
-                vec![opened("api", 10)],
-            );
-            batch.outbox.push((0, "chat".into(), message.clone()));
-            batch.outbox.push((0, "pager".into(), message.clone()));
+            let mut batch = down_alerted();
             batch.pings.push(PingRow {
                 monitor: "job".into(),
                 at: at(11),
@@ -1247,17 +1253,7 @@ mod tests {
         let Some((_pg, url, mut writer, sender)) = pg_writer_and_sender() else {
             return;
         };
-        let message = down_message();
-        let mut batch = Batch::default();
-        batch.record(
-            obs("api", 10, Status::Down),
-            &MonitorState::default(),
-            &down_state(10),
-            vec![opened("api", 10)],
-        );
-        batch.outbox.push((0, "chat".into(), message.clone()));
-        batch.outbox.push((0, "pager".into(), message));
-        writer.commit(&batch).unwrap();
+        writer.commit(&down_alerted()).unwrap();
         let mut admin = ::postgres::Client::connect(&url, ::postgres::NoTls).unwrap();
         // Another process's sender is delivering `pager`: skipped while its claim lasts.
         admin
