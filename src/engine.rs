@@ -26,6 +26,10 @@ struct Entry {
     running: bool,
     /// The queued next run.
     due: Option<SystemTime>,
+    /// The regular run an extra one (`wake_at`) was put before: the schedule resumes here.
+    resume: Option<SystemTime>,
+    /// When its `active` window opened, while it is open.
+    window_start: Option<SystemTime>,
     /// Position in the configuration.
     order: usize,
 }
@@ -115,6 +119,8 @@ impl Engine {
             active: false,
             running: false,
             due,
+            resume: None,
+            window_start: None,
             order: self.entries.len(),
         };
         self.entries.insert(name, entry);
@@ -153,7 +159,10 @@ impl Engine {
                 continue;
             }
             let m = Arc::clone(&entry.monitor);
-            let mut next = m.schedule.next_run(due);
+            let mut next = match entry.resume.take() {
+                Some(r) if r > due => Some(r),
+                _ => m.schedule.next_run(due),
+            };
             // Fell behind (a suspended machine, a clock jump): skip the missed runs.
             if next.is_some_and(|n| n <= now) {
                 next = m.schedule.next_run(now);
@@ -162,6 +171,7 @@ impl Engine {
                 match active.windows.open_since(due) {
                     None => {
                         entry.active = false;
+                        entry.window_start = None;
                         entry.due = active.windows.next_open(due);
                         if let Some(n) = entry.due {
                             self.queue.push(Reverse((n, generation, name)));
@@ -170,7 +180,9 @@ impl Engine {
                     }
                     Some(start) if !entry.active => {
                         entry.active = true;
-                        entry.state.activate(start, m.interval, &m.policy);
+                        entry.window_start = Some(start);
+                        let delay = m.window_delay(start);
+                        entry.state.activate(start, delay, &m.policy);
                     }
                     Some(_) => {}
                 }
@@ -222,17 +234,103 @@ impl Engine {
             return Vec::new();
         };
         entry.running = false;
-        let (next, events) = state::step(
+        let (next, events) = state::step_observation(
             &entry.state,
             obs.status,
             &obs.reason,
+            obs.is_late(),
             hold.as_ref(),
             &entry.monitor.policy,
             now,
         );
+        if entry.state.announced.is_none()
+            && matches!(next.announced, Some(state::Announced::FoundDown { .. }))
+        {
+            tracing::info!(
+                monitor = %obs.monitor,
+                reason = %obs.reason,
+                "{} was already failing when watching began: recorded as down, not alerted (nor will its recovery be)",
+                obs.monitor
+            );
+        }
         batch.record_evaluation(obs, &entry.state, &next, events.clone());
         entry.state = next;
+        // A failure waiting for its grace or its window's start is confirmed the moment
+        // that passes, by running the monitor again then, not at its next regular run.
+        if let Some(at) = pending_confirmation(&entry.state, &entry.monitor.policy, now) {
+            self.wake_at(&obs.monitor, at);
+        }
         events
+    }
+
+    /// Run `name` at `at` if that is sooner than its next run; the regular schedule
+    /// resumes after it (an extra run, not a new phase).
+    pub fn wake_at(&mut self, name: &str, at: SystemTime) {
+        let Some(entry) = self.entries.get_mut(name) else {
+            return;
+        };
+        let Some(due) = entry.due else {
+            return;
+        };
+        if at >= due || entry.monitor.paused {
+            return;
+        }
+        self.generation += 1;
+        entry.generation = self.generation;
+        entry.resume = Some(entry.resume.map_or(due, |r| r.max(due)));
+        entry.due = Some(at);
+        self.queue
+            .push(Reverse((at, self.generation, name.to_owned())));
+    }
+
+    /// A heartbeat's observation at `now` from its pings (`None` for other monitors); the
+    /// heartbeat is evaluated again when the pings' meaning next changes by itself (due,
+    /// grace over, a run overrunning), so a missing ping is confirmed when its grace ends.
+    pub fn heartbeat_observation(
+        &mut self,
+        name: &str,
+        pings: Option<&crate::heartbeat::Pings>,
+        since: SystemTime,
+        now: SystemTime,
+        scheduled: Option<SystemTime>,
+    ) -> Option<ObservationRow> {
+        let entry = self.entries.get(name)?;
+        let crate::plan::Probe::Heartbeat(hb) = &entry.monitor.probe else {
+            return None;
+        };
+        let empty = crate::heartbeat::Pings::default();
+        let p = pings.unwrap_or(&empty);
+        let a = crate::heartbeat::assess(hb, p, since, entry.window_start, now);
+        let mut details = serde_json::Map::new();
+        if let Some(t) = p.last_finish {
+            details.insert(
+                "last_ping".into(),
+                humantime::format_rfc3339_seconds(t).to_string().into(),
+            );
+        }
+        if a.late {
+            details.insert("late".into(), true.into());
+        }
+        let row = ObservationRow {
+            monitor: name.to_owned(),
+            at: now,
+            scheduled,
+            status: a.status,
+            latency: p.last_runtime.unwrap_or_default(),
+            reason: a.reason,
+            details: (!details.is_empty()).then_some(serde_json::Value::Object(details)),
+            region: String::new(),
+        };
+        if let Some(at) = a.changes_at {
+            self.wake_at(name, at);
+        }
+        Some(row)
+    }
+
+    /// When its `active` window opened, while it is open.
+    #[must_use]
+    pub fn window_start(&self, name: &str) -> Option<SystemTime> {
+        self.entries.get(name).and_then(|e| e.window_start)
     }
 
     /// Another instance led until now: every monitor takes the state it committed (a
@@ -274,6 +372,8 @@ impl Engine {
             };
             e.generation = generation;
             e.active = false;
+            e.resume = None;
+            e.window_start = None;
             e.due = if e.monitor.paused {
                 None
             } else {
@@ -336,6 +436,10 @@ impl Engine {
             if let Some(e) = self.entries.get_mut(&m.name) {
                 e.running = running;
                 e.active = active;
+                if same {
+                    e.resume = entry.resume;
+                    e.window_start = entry.window_start;
+                }
             }
         }
         out.removed = old.into_keys().collect();
@@ -398,6 +502,27 @@ impl Engine {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// When a failure that is not yet confirmed only waits for time to pass (its grace, or
+/// its window's start): the instant that wait ends, if it is later than `now`.
+fn pending_confirmation(
+    state: &MonitorState,
+    policy: &state::Policy,
+    now: SystemTime,
+) -> Option<SystemTime> {
+    if state.failures == 0 || state.incident.is_some() {
+        return None;
+    }
+    let grace_over = policy
+        .grace
+        .zip(state.failing_since)
+        .map(|(g, since)| since + g);
+    [grace_over, state.not_before]
+        .into_iter()
+        .flatten()
+        .filter(|t| *t > now)
+        .max()
 }
 
 /// The status a probe outcome maps to, for observations made up by `simulate`.

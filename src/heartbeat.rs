@@ -107,50 +107,98 @@ impl Pings {
     }
 }
 
-/// The status of a heartbeat at `now`; `since` is when watching it began (start-up or
-/// the opening of its active window), the reference for a heartbeat never pinged.
+/// What the pings say at a given time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assessment {
+    pub status: Status,
+    pub reason: String,
+    /// Late but inside the grace period: shown, not alerted (the `late` event).
+    pub late: bool,
+    /// The next instant the assessment changes by itself (without a ping): when the ping
+    /// becomes due, when its grace ends, when a started run overruns `max_runtime`. The
+    /// scheduler evaluates the heartbeat at that instant, so a missing ping is confirmed
+    /// when its grace expires, not at the next regular evaluation.
+    pub changes_at: Option<SystemTime>,
+}
+
+/// The status of a heartbeat at `now` (see `assess`).
 #[must_use]
 pub fn evaluate(hb: &Heartbeat, p: &Pings, since: SystemTime, now: SystemTime) -> (Status, String) {
+    let a = assess(hb, p, since, None, now);
+    (a.status, a.reason)
+}
+
+/// The status of a heartbeat at `now`. `since` is when watching began, the reference for
+/// a heartbeat never pinged; `window` is when its `active` window opened, if it has one:
+/// pings before the window do not make it due earlier (the window-start rule), so a job
+/// that runs every 5 minutes inside a window opening at 01:00 is late at 01:05 and down
+/// at 01:05 + grace, whatever it did the night before.
+#[must_use]
+pub fn assess(
+    hb: &Heartbeat,
+    p: &Pings,
+    since: SystemTime,
+    window: Option<SystemTime>,
+    now: SystemTime,
+) -> Assessment {
     let ago = |t: SystemTime| span(now.duration_since(t).unwrap_or_default());
-    if let (Some(max), Some(started)) = (hb.max_runtime, p.started)
-        && now.duration_since(started).unwrap_or_default() > max
+    let done = |status, reason: String, changes_at| Assessment {
+        status,
+        reason,
+        late: false,
+        changes_at,
+    };
+    let overrun = match (hb.max_runtime, p.started) {
+        (Some(max), Some(started)) => Some((started, started + max)),
+        _ => None,
+    };
+    if let Some((started, limit)) = overrun
+        && now >= limit
     {
-        return (
+        return done(
             Status::Down,
             format!(
                 "started {} ago, no finish within {}",
                 ago(started),
-                span(max)
+                span(hb.max_runtime.unwrap_or_default())
             ),
+            None,
         );
     }
+    let overrun_at = overrun.map(|(_, limit)| limit);
     if let Some(code) = p.last_code.filter(|c| *c != 0) {
         let tail = p.last_body.trim().lines().last().unwrap_or("").trim();
         let what = if code == 1 && p.last_body.is_empty() {
-            "failed".to_owned()
+            "reported failure".to_owned()
         } else {
             format!("failed (exit code {code})")
         };
-        return (
+        return done(
             Status::Down,
             if tail.is_empty() {
                 format!("{what} {} ago", ago(p.last_finish.unwrap_or(now)))
             } else {
                 format!("{what}: {tail}")
             },
+            overrun_at,
         );
     }
     // The time the latest ping was due, and the one before it was due by (for reasons).
-    let reference = p.last_finish.unwrap_or(since);
+    let mut reference = p.last_finish.unwrap_or(since);
+    let window = window.filter(|w| *w > reference);
+    if let Some(w) = window {
+        reference = w;
+    }
     let due = match &hb.expect {
         Expect::Every(period) => reference + *period,
         // The first cron time after the last ping (or the start).
         Expect::Cron(schedule) => match schedule.next_run(reference) {
             Some(t) => t,
-            None => return (Status::Up, "no more runs expected".into()),
+            None => return done(Status::Up, "no more runs expected".into(), overrun_at),
         },
     };
-    if now <= due {
+    let soonest = |t: SystemTime| Some(overrun_at.map_or(t, |o| o.min(t)));
+    if now < due {
         let reason = match p.last_finish {
             Some(t) => format!("last ping {} ago", ago(t)),
             None => "waiting for the first ping".into(),
@@ -158,21 +206,28 @@ pub fn evaluate(hb: &Heartbeat, p: &Pings, since: SystemTime, now: SystemTime) -
         if let (Some(min), Some(rt)) = (hb.min_runtime, p.last_runtime)
             && rt < min
         {
-            return (
+            return done(
                 Status::Degraded,
                 format!("finished in {} (expected at least {})", span(rt), span(min)),
+                soonest(due),
             );
         }
-        return (Status::Up, reason);
+        return done(Status::Up, reason, soonest(due));
     }
-    let last = match p.last_finish {
-        Some(t) => format!("last ping {} ago", ago(t)),
-        None => format!("no ping since watching began {} ago", ago(since)),
+    let last = match (p.last_finish, window) {
+        (_, Some(w)) => format!("no ping since its window opened {} ago", ago(w)),
+        (Some(t), None) => format!("last ping {} ago", ago(t)),
+        (None, None) => format!("no ping since watching began {} ago", ago(since)),
     };
-    if now <= due + hb.grace {
-        (Status::Degraded, format!("late: {last}"))
+    if now < due + hb.grace {
+        Assessment {
+            status: Status::Degraded,
+            reason: format!("late: {last}"),
+            late: true,
+            changes_at: soonest(due + hb.grace),
+        }
     } else {
-        (Status::Down, format!("missing: {last}"))
+        done(Status::Down, format!("missing: {last}"), overrun_at)
     }
 }
 
@@ -215,8 +270,8 @@ mod tests {
         assert_eq!(why, "missing: no ping since watching began 1h 6m ago");
         at(&mut p, Kind::Success, "2026-01-01T01:10:00Z");
         assert_eq!(
-            eval(&p, "2026-01-01T02:10:00Z"),
-            (Status::Up, "last ping 1h ago".into())
+            eval(&p, "2026-01-01T02:09:59Z"),
+            (Status::Up, "last ping 59m 59s ago".into())
         );
         assert_eq!(
             eval(&p, "2026-01-01T02:14:59Z"),
@@ -245,7 +300,7 @@ mod tests {
         p.record(Kind::Fail, t("2026-01-01T00:20:00Z"), "");
         assert_eq!(
             evaluate(&hb, &p, start, t("2026-01-01T00:21:00Z")),
-            (Status::Down, "failed 1m ago".into())
+            (Status::Down, "reported failure 1m ago".into())
         );
         p.record(Kind::Success, t("2026-01-01T00:30:00Z"), "");
         assert_eq!(

@@ -144,6 +144,22 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// How long after its `active` window opens at `start` a failure may first be
+    /// confirmed, before the monitor's own `grace`: one interval for a probe (it must have
+    /// had a chance to run), and for a heartbeat the wait for its first ping due in the
+    /// window plus the heartbeat's grace.
+    #[must_use]
+    pub fn window_delay(&self, start: std::time::SystemTime) -> Duration {
+        let Probe::Heartbeat(hb) = &self.probe else {
+            return self.interval;
+        };
+        let due = match &hb.expect {
+            crate::heartbeat::Expect::Every(period) => start + *period,
+            crate::heartbeat::Expect::Cron(s) => s.next_run(start).unwrap_or(start),
+        };
+        due.duration_since(start).unwrap_or_default() + hb.grace
+    }
+
     /// Whether an instance of `region` probes it (`watch --region`).
     #[must_use]
     pub fn probed_from(&self, region: &str) -> bool {

@@ -216,7 +216,7 @@ impl Builder<'_> {
                 if incident_tool {
                     INCIDENT_EVENTS.to_vec()
                 } else {
-                    EVENTS.to_vec()
+                    crate::notify::default_events()
                 }
             }),
             templates: d.templates.clone(),

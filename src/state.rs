@@ -81,7 +81,12 @@ pub enum Hold {
 /// A confirmed outage, announced or not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Incident {
+    /// When it was confirmed (the incident's key: incidents are unique on it).
     pub opened_at: SystemTime,
+    /// The first failing observation of the run that confirmed it: downtime counts from
+    /// here (`None` in states stored before it was kept: `opened_at` then).
+    #[serde(default)]
+    pub started_at: Option<SystemTime>,
     /// The reason of the observation that confirmed it.
     pub reason: String,
     /// The failing parent it was confirmed under, if any.
@@ -93,9 +98,22 @@ pub struct Incident {
 pub enum Announced {
     Up,
     Degraded,
+    /// Found failing at a fresh start (nothing stored): recorded, never alerted. Its end is
+    /// not announced either: nothing is announced as recovered that was not announced as
+    /// down. A later, new incident is alerted as usual.
+    FoundDown {
+        /// The incident found (its `opened_at`).
+        opened_at: SystemTime,
+    },
     Down {
         /// When the announced outage began (its first incident's opening).
         opened_at: SystemTime,
+        /// Its first failing observation (`None` in states stored before it was kept).
+        #[serde(default)]
+        started_at: Option<SystemTime>,
+        /// The reason of the observation that confirmed it, for the recovery alert.
+        #[serde(default)]
+        cause: String,
         reminders: u32,
         last_alert: SystemTime,
         /// When the down alert went out (escalation counts from here; `None` in states
@@ -115,10 +133,12 @@ pub enum Announced {
 }
 
 impl Announced {
-    /// A fresh announcement of an outage that opened at `opened_at`, alerted at `now`.
-    fn down(opened_at: SystemTime, now: SystemTime) -> Announced {
+    /// A fresh announcement of `incident`, alerted at `now`.
+    fn down(incident: &Incident, now: SystemTime) -> Announced {
         Announced::Down {
-            opened_at,
+            opened_at: incident.opened_at,
+            started_at: Some(incident.started()),
+            cause: incident.reason.clone(),
             reminders: 0,
             last_alert: now,
             alerted_at: Some(now),
@@ -126,6 +146,14 @@ impl Announced {
             steps_done: 0,
             escalated: Vec::new(),
         }
+    }
+}
+
+impl Incident {
+    /// When it began: its first failing observation.
+    #[must_use]
+    pub fn started(&self) -> SystemTime {
+        self.started_at.unwrap_or(self.opened_at)
     }
 }
 
@@ -178,6 +206,14 @@ pub struct MonitorState {
     pub successes: u32,
     /// When the current run of failing observations began.
     pub failing_since: Option<SystemTime>,
+    /// When the current run of passing observations began.
+    #[serde(default)]
+    pub passing_since: Option<SystemTime>,
+    /// When the last incident ended (the first passing observation of the run that ended
+    /// it), until its recovery is announced or a new incident opens: a recovery announced
+    /// late (a hold) still carries the true recovery time and downtime.
+    #[serde(default)]
+    pub recovered_at: Option<SystemTime>,
     pub incident: Option<Incident>,
     /// `None` until the first confirmed status after a fresh start.
     pub announced: Option<Announced>,
@@ -197,14 +233,24 @@ pub enum Event {
         opened_at: SystemTime,
         reason: String,
     },
+    /// An announced outage is over. `at` is when it is announced; `recovered_at` when it
+    /// recovered (earlier when a hold delayed the announcement); `downtime` runs from its
+    /// first failing observation (`started_at`) to `recovered_at`.
     IncidentResolved {
         at: SystemTime,
         opened_at: SystemTime,
+        started_at: SystemTime,
+        recovered_at: SystemTime,
         downtime: Duration,
+        /// What the outage was: the reason of the observation that confirmed it.
+        cause: String,
     },
+    /// Passing but degraded; `late`: a heartbeat inside its grace period, which only
+    /// notifiers that ask for the `late` event hear of (grace is silence).
     Degraded {
         at: SystemTime,
         reason: String,
+        late: bool,
     },
     Flapping {
         at: SystemTime,
@@ -234,13 +280,14 @@ pub enum Event {
 }
 
 impl Event {
-    /// The event's name as stored and shown: `down`, `up`, `degraded`, `flapping`,
-    /// `reminder`.
+    /// The event's name as stored and shown: `down`, `up`, `degraded`, `late`,
+    /// `flapping`, `reminder`, `acknowledged`, `escalated`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
             Event::IncidentOpened { .. } => "down",
             Event::IncidentResolved { .. } => "up",
+            Event::Degraded { late: true, .. } => "late",
             Event::Degraded { .. } => "degraded",
             Event::Flapping { .. } => "flapping",
             Event::ReminderDue { .. } => "reminder",
@@ -274,14 +321,16 @@ impl MonitorState {
         self.failures = 0;
         self.successes = 0;
         self.failing_since = None;
+        self.passing_since = None;
     }
 
     /// The monitor just became active (its `active` window opened at `window_start`):
     /// failures before this window do not count, and none is confirmed before
-    /// `window_start + interval + grace`.
-    pub fn activate(&mut self, window_start: SystemTime, interval: Duration, policy: &Policy) {
+    /// `window_start + delay + grace` (`delay`: the monitor's interval, or a heartbeat's
+    /// wait for its first ping due in the window plus that heartbeat's grace).
+    pub fn activate(&mut self, window_start: SystemTime, delay: Duration, policy: &Policy) {
         self.reset_counters();
-        self.not_before = Some(window_start + interval + policy.grace.unwrap_or_default());
+        self.not_before = Some(window_start + delay + policy.grace.unwrap_or_default());
     }
 
     /// Whether a `depends_on` child of this monitor should hold its alerts: the monitor
@@ -302,6 +351,21 @@ pub fn step(
     policy: &Policy,
     now: SystemTime,
 ) -> (MonitorState, Vec<Event>) {
+    step_observation(prev, observed, reason, false, hold, policy, now)
+}
+
+/// One observation through the machine; `late`: a degraded heartbeat inside its grace
+/// period, announced as the `late` event instead of `degraded`.
+#[must_use]
+pub fn step_observation(
+    prev: &MonitorState,
+    observed: Status,
+    reason: &str,
+    late: bool,
+    hold: Option<&Hold>,
+    policy: &Policy,
+    now: SystemTime,
+) -> (MonitorState, Vec<Event>) {
     let mut next = prev.clone();
     let mut events = Vec::new();
     let failing = is_failing(observed);
@@ -309,10 +373,12 @@ pub fn step(
         next.failures = next.failures.saturating_add(1);
         next.successes = 0;
         next.failing_since.get_or_insert(now);
+        next.passing_since = None;
     } else {
         next.successes = next.successes.saturating_add(1);
         next.failures = 0;
         next.failing_since = None;
+        next.passing_since.get_or_insert(now);
     }
     if next.not_before.is_some_and(|t| now >= t) {
         next.not_before = None;
@@ -334,6 +400,9 @@ pub fn step(
     };
     if let Some(confirmed) = confirmed {
         confirm(&mut next, confirmed, reason, hold, now);
+    }
+    if next.incident.is_some() {
+        next.recovered_at = None;
     }
     if let Some(f) = policy.flapping {
         let horizon = now.checked_sub(f.window).unwrap_or(SystemTime::UNIX_EPOCH);
@@ -358,13 +427,15 @@ pub fn step(
         && let Some(status) = next.status
     {
         next.announced = Some(match (status, &next.incident) {
-            (s, Some(i)) if is_failing(s) => Announced::down(i.opened_at, now),
+            (s, Some(i)) if is_failing(s) => Announced::FoundDown {
+                opened_at: i.opened_at,
+            },
             (Status::Degraded, _) => Announced::Degraded,
             _ => Announced::Up,
         });
     }
     if hold.is_none() && !next.flapping {
-        reconcile(&mut next, reason, policy, now, &mut events);
+        reconcile(&mut next, reason, late, policy, now, &mut events);
     }
     (next, events)
 }
@@ -391,6 +462,7 @@ fn confirm(
         if next.incident.is_none() {
             next.incident = Some(Incident {
                 opened_at: now,
+                started_at: Some(next.failing_since.unwrap_or(now)),
                 reason: reason.to_owned(),
                 parent: match hold {
                     Some(Hold::Parent(p)) => Some(p.clone()),
@@ -398,8 +470,8 @@ fn confirm(
                 },
             });
         }
-    } else {
-        next.incident = None;
+    } else if next.incident.take().is_some() {
+        next.recovered_at = Some(next.passing_since.unwrap_or(now));
     }
 }
 
@@ -407,6 +479,7 @@ fn confirm(
 fn reconcile(
     next: &mut MonitorState,
     reason: &str,
+    late: bool,
     policy: &Policy,
     now: SystemTime,
     events: &mut Vec<Event>,
@@ -416,26 +489,40 @@ fn reconcile(
     };
     match (&mut next.announced, &next.incident) {
         (Some(Announced::Down { .. }), Some(_)) => remind(next, policy, now, events),
+        // The outage found at start-up stays unannounced for as long as it lasts.
+        (Some(Announced::FoundDown { opened_at }), Some(i)) if *opened_at == i.opened_at => {}
         (announced, Some(incident)) => {
             events.push(Event::IncidentOpened {
                 at: now,
                 opened_at: incident.opened_at,
                 reason: incident.reason.clone(),
             });
-            *announced = Some(Announced::down(incident.opened_at, now));
+            *announced = Some(Announced::down(incident, now));
         }
         (announced, None) => {
             let was = announced.take();
-            if let Some(Announced::Down { opened_at, .. }) = was {
+            let recovered_at = next.recovered_at.take().unwrap_or(now);
+            if let Some(Announced::Down {
+                opened_at,
+                started_at,
+                cause,
+                ..
+            }) = was
+            {
+                let started_at = started_at.unwrap_or(opened_at);
                 events.push(Event::IncidentResolved {
                     at: now,
                     opened_at,
-                    downtime: now.duration_since(opened_at).unwrap_or_default(),
+                    started_at,
+                    recovered_at,
+                    downtime: recovered_at.duration_since(started_at).unwrap_or_default(),
+                    cause,
                 });
             } else if status == Status::Degraded && was != Some(Announced::Degraded) {
                 events.push(Event::Degraded {
                     at: now,
                     reason: reason.to_owned(),
+                    late,
                 });
             }
             *announced = Some(if status == Status::Degraded {
@@ -458,6 +545,7 @@ fn remind(state: &mut MonitorState, policy: &Policy, now: SystemTime, events: &m
         ack,
         steps_done,
         escalated,
+        ..
     }) = state.announced.as_mut()
     else {
         return;
@@ -653,11 +741,20 @@ mod tests {
             since: Some(at(0)),
             incident: down.then(|| Incident {
                 opened_at: at(0),
+                started_at: None,
                 reason: "stored".into(),
                 parent: None,
             }),
             announced: Some(if down {
-                Announced::down(at(0), at(0))
+                Announced::down(
+                    &Incident {
+                        opened_at: at(0),
+                        started_at: None,
+                        reason: "stored".into(),
+                        parent: None,
+                    },
+                    at(0),
+                )
             } else {
                 Announced::Up
             }),
@@ -690,14 +787,14 @@ mod tests {
                 up(),
                 policy(3, 1),
                 "10:d 20:d 30:d 40:u",
-                vec!["open@30", "resolve@40/10s"],
+                vec!["open@30", "resolve@40/30s"],
             ),
             (
                 "success threshold debounces recovery",
                 up(),
                 policy(1, 2),
                 "10:d 20:u 30:d 40:u 50:u",
-                vec!["open@10", "resolve@50/40s"],
+                vec!["open@10", "resolve@50/30s"],
             ),
             (
                 "failures must be consecutive",
@@ -732,7 +829,7 @@ mod tests {
                 up(),
                 policy(1, 2),
                 "10:d 20:w 30:u",
-                vec!["open@10", "resolve@30/20s"],
+                vec!["open@10", "resolve@30/10s"],
             ),
             // Seed 001: alert after N consecutive failures, recover immediately.
             (
@@ -740,7 +837,7 @@ mod tests {
                 up(),
                 policy(3, 1),
                 "0:u 10:d 20:d 30:d 40:d 50:u 60:u",
-                vec!["open@30", "resolve@50/20s"],
+                vec!["open@30", "resolve@50/40s"],
             ),
             // Seed 001: the state found at start-up is recorded, not alerted.
             (
@@ -758,11 +855,18 @@ mod tests {
                 vec![],
             ),
             (
-                "fresh start, down then recovery is alerted",
+                "fresh start, down then recovery: never announced down, so no recovery",
                 fresh(),
                 policy(1, 1),
                 "10:d 20:u",
-                vec!["resolve@20/10s"],
+                vec![],
+            ),
+            (
+                "fresh start, found down, recovered, then a new outage is alerted",
+                fresh(),
+                policy(1, 1),
+                "10:d 20:u 30:d 40:u",
+                vec!["open@30", "resolve@40/10s"],
             ),
             (
                 "fresh start finds it up, then an outage",
@@ -820,7 +924,7 @@ mod tests {
                 up(),
                 policy(1, 1),
                 "10:d 20:um 30:u",
-                vec!["open@10", "resolve@30/20s"],
+                vec!["open@10", "resolve@30/10s"],
             ),
             (
                 "no reminders during maintenance",
@@ -853,6 +957,117 @@ mod tests {
             let (_, got) = run(start, &p, timeline);
             assert_eq!(got, want, "{what}: {timeline}");
         }
+    }
+
+    /// Issue 17, defect 5: an outage found at a fresh start is recorded silently, and so
+    /// is its end: nothing is announced as recovered that was not announced as down.
+    #[test]
+    fn recovery_is_never_announced_for_an_outage_found_at_start() {
+        let (state, got) = run(MonitorState::default(), &policy(3, 1), "0:d 10:d 20:d");
+        assert_eq!(got, Vec::<String>::new());
+        assert!(matches!(state.announced, Some(Announced::FoundDown { .. })));
+        assert!(state.incident.is_some(), "recorded as down");
+        let (state, got) = run(state, &policy(3, 1), "30:u 40:d 50:d 60:d 70:u");
+        assert_eq!(
+            got,
+            ["open@60", "resolve@70/30s"],
+            "the next outage is news"
+        );
+        assert_eq!(state.announced, Some(Announced::Up));
+    }
+
+    /// Issue 17, defect 7: an announced outage that recovers inside a maintenance window
+    /// is announced when the window ends, with the time it recovered and its true downtime.
+    #[test]
+    fn a_held_recovery_carries_its_true_time_and_downtime() {
+        let h = 3600;
+        // Down from 01:30 (alerted), recovered at 03:00 inside 02:00-04:00 maintenance.
+        let timeline = format!(
+            "{}:d {}:dm {}:um {}:um {}:u",
+            h + h / 2,
+            2 * h,
+            3 * h,
+            3 * h + h / 2,
+            4 * h
+        );
+        let mut state = restored(Status::Up);
+        let mut events = Vec::new();
+        for word in timeline.split_whitespace() {
+            let (t, rest) = word.split_once(':').unwrap();
+            let hold = rest.ends_with('m').then_some(Hold::Maintenance);
+            let status = if rest.starts_with('d') {
+                Status::Down
+            } else {
+                Status::Up
+            };
+            let (next, ev) = step(
+                &state,
+                status,
+                "HTTP 500",
+                hold.as_ref(),
+                &policy(1, 1),
+                at(t.parse().unwrap()),
+            );
+            state = next;
+            events.extend(ev);
+        }
+        let Some(Event::IncidentResolved {
+            at: announced,
+            recovered_at,
+            downtime,
+            ..
+        }) = events.last()
+        else {
+            panic!("no recovery: {events:?}");
+        };
+        assert_eq!(*announced, at(4 * h), "announced when the window ends");
+        assert_eq!(*recovered_at, at(3 * h), "recovered at 03:00");
+        assert_eq!(
+            *downtime,
+            Duration::from_secs(h + h / 2),
+            "1h 30m, not 2h 30m"
+        );
+    }
+
+    /// Issue 17, defect 8: the recovery names what the outage was, not the observation
+    /// that ended it.
+    #[test]
+    fn the_up_alert_carries_the_outage_cause() {
+        let p = policy(1, 1);
+        let (state, _) = step(
+            &restored(Status::Up),
+            Status::Down,
+            "HTTP 500",
+            None,
+            &p,
+            at(10),
+        );
+        let (_, events) = step(&state, Status::Up, "HTTP 200", None, &p, at(20));
+        let [Event::IncidentResolved { cause, .. }] = events.as_slice() else {
+            panic!("{events:?}");
+        };
+        assert_eq!(cause, "HTTP 500");
+    }
+
+    /// Issue 17, defect 2: a heartbeat late inside its grace is the `late` event (shown,
+    /// routed only to notifiers that ask for it), never `degraded`.
+    #[test]
+    fn a_late_heartbeat_is_the_late_event_not_degraded() {
+        let p = policy(1, 1);
+        let (state, events) = step_observation(
+            &restored(Status::Up),
+            Status::Degraded,
+            "late: last ping 1h 2m ago",
+            true,
+            None,
+            &p,
+            at(10),
+        );
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind(), "late");
+        assert_eq!(state.status, Some(Status::Degraded), "shown as degraded");
+        let (_, events) = step(&state, Status::Up, "last ping 1s ago", None, &p, at(20));
+        assert!(events.is_empty(), "nothing to announce on time again");
     }
 
     #[test]
@@ -951,7 +1166,7 @@ mod tests {
                 "resolve@20/10s",
                 "open@30",
                 "flapping@40",
-                "resolve@200/170s"
+                "resolve@200/30s"
             ]
         );
     }
@@ -990,7 +1205,7 @@ mod tests {
         let (mut state, _) = run(restored(Status::Up), &policy(2, 1), "10:d 20:d 30:d");
         state.reset_counters();
         let (_, got) = run(state, &policy(2, 1), "1000:u");
-        assert_eq!(got, ["resolve@1000/980s"]);
+        assert_eq!(got, ["resolve@1000/990s"]);
     }
 
     fn ack(state: &MonitorState, secs: u64, until: Option<u64>) -> (MonitorState, String) {

@@ -346,10 +346,26 @@ fn describe(e: &Event, start: SystemTime) -> (&'static str, String) {
             "DOWN",
             format!("incident opened at {}: {reason}", offset(*opened_at, start)),
         ),
-        Event::IncidentResolved { downtime, .. } => (
+        Event::IncidentResolved {
+            downtime,
+            recovered_at,
+            at,
+            ..
+        } => (
             "UP",
-            format!("recovered after {}", humanize::span(*downtime)),
+            if recovered_at < at {
+                format!(
+                    "recovered at {} after {}",
+                    offset(*recovered_at, start),
+                    humanize::span(*downtime)
+                )
+            } else {
+                format!("recovered after {}", humanize::span(*downtime))
+            },
         ),
+        Event::Degraded {
+            reason, late: true, ..
+        } => ("LATE", reason.clone()),
         Event::Degraded { reason, .. } => ("DEGRADED", reason.clone()),
         Event::Flapping {
             changes, window, ..

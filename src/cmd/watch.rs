@@ -322,34 +322,6 @@ fn heartbeat_tokens(plan: &Plan) -> HashMap<String, Option<crate::config::raw::S
         .collect()
 }
 
-/// An observation made from a heartbeat's pings.
-fn heartbeat_row(
-    m: &crate::plan::Monitor,
-    pings: Option<&crate::heartbeat::Pings>,
-    since: SystemTime,
-    now: SystemTime,
-    scheduled: Option<SystemTime>,
-) -> Option<ObservationRow> {
-    let crate::plan::Probe::Heartbeat(hb) = &m.probe else {
-        return None;
-    };
-    let empty = crate::heartbeat::Pings::default();
-    let p = pings.unwrap_or(&empty);
-    let (status, reason) = crate::heartbeat::evaluate(hb, p, since, now);
-    Some(ObservationRow {
-        monitor: m.name.clone(),
-        at: now,
-        scheduled,
-        status,
-        latency: p.last_runtime.unwrap_or_default(),
-        reason,
-        details: p.last_finish.map(|t| {
-            serde_json::json!({ "last_ping": humantime::format_rfc3339_seconds(t).to_string() })
-        }),
-        region: String::new(),
-    })
-}
-
 /// Per-monitor lines of `/metrics`, from the last observations.
 fn metrics_text(last: &HashMap<String, (crate::status::Status, f64, Option<u64>)>) -> String {
     use std::fmt::Write as _;
@@ -552,9 +524,13 @@ impl Core {
             .heartbeats
             .insert(ping.monitor.clone(), state.clone());
         if kind != crate::heartbeat::Kind::Log
-            && let Some(m) = self.engine.monitor(&ping.monitor).cloned()
-            && let Some(row) =
-                heartbeat_row(&m, self.pings.get(&ping.monitor), self.since, ping.at, None)
+            && let Some(row) = self.engine.heartbeat_observation(
+                &ping.monitor,
+                self.pings.get(&ping.monitor),
+                self.since,
+                ping.at,
+                None,
+            )
         {
             self.observe(row);
         }
@@ -645,8 +621,13 @@ impl Core {
         // A ping changes the heartbeat's status now, not at its next evaluation.
         if self.leading
             && ping.kind != crate::heartbeat::Kind::Log
-            && let Some(m) = self.engine.monitor(&name).cloned()
-            && let Some(row) = heartbeat_row(&m, self.pings.get(&name), self.since, ping.at, None)
+            && let Some(row) = self.engine.heartbeat_observation(
+                &name,
+                self.pings.get(&name),
+                self.since,
+                ping.at,
+                None,
+            )
         {
             self.observe(row);
         }
@@ -863,14 +844,16 @@ async fn main_loop(
                 core.engine.abandon(&m.name);
                 continue;
             }
-            if let Some(row) = heartbeat_row(
-                &m,
-                core.pings.get(&m.name),
-                core.since,
-                now,
-                Some(run.scheduled),
-            )
-            .or_else(|| core.region_row(&m, run.scheduled, now))
+            if let Some(row) = core
+                .engine
+                .heartbeat_observation(
+                    &m.name,
+                    core.pings.get(&m.name),
+                    core.since,
+                    now,
+                    Some(run.scheduled),
+                )
+                .or_else(|| core.region_row(&m, run.scheduled, now))
             {
                 core.observe(row);
             } else {
@@ -1351,13 +1334,23 @@ fn log_events(monitor: &str, events: &[Event]) {
             Event::IncidentOpened { reason, .. } => {
                 tracing::warn!(monitor, at = %at, event = "down", %reason, "{monitor} is DOWN: {reason}");
             }
-            Event::IncidentResolved { downtime, .. } => tracing::info!(
+            Event::IncidentResolved {
+                downtime,
+                recovered_at,
+                ..
+            } => tracing::info!(
                 monitor, at = %at,
                 event = "up",
                 downtime_ms = downtime.as_millis() as u64,
+                recovered_at = %humantime::format_rfc3339_millis(*recovered_at),
                 "{monitor} is UP again after {}",
                 crate::humanize::span(*downtime)
             ),
+            Event::Degraded {
+                reason, late: true, ..
+            } => {
+                tracing::info!(monitor, at = %at, event = "late", %reason, "{monitor} is LATE (inside its grace period): {reason}");
+            }
             Event::Degraded { reason, .. } => {
                 tracing::warn!(monitor, at = %at, event = "degraded", %reason, "{monitor} is DEGRADED: {reason}");
             }

@@ -258,6 +258,9 @@ pub enum EventKind {
     Down,
     Up,
     Degraded,
+    /// A heartbeat is late but inside its grace period. Grace is silence: a notifier
+    /// hears of it only when its `events` list names `late`.
+    Late,
     Flapping,
     Reminder,
     Acknowledged,
@@ -272,6 +275,7 @@ pub struct Templates {
     pub down: Option<String>,
     pub up: Option<String>,
     pub degraded: Option<String>,
+    pub late: Option<String>,
     pub flapping: Option<String>,
     pub reminder: Option<String>,
     pub acknowledged: Option<String>,

@@ -170,6 +170,7 @@ pub fn pick(t: &Templates, event: EventKind) -> Option<&String> {
         EventKind::Down => t.down.as_ref(),
         EventKind::Up => t.up.as_ref(),
         EventKind::Degraded => t.degraded.as_ref(),
+        EventKind::Late => t.late.as_ref(),
         EventKind::Flapping => t.flapping.as_ref(),
         EventKind::Reminder => t.reminder.as_ref(),
         EventKind::Acknowledged => t.acknowledged.as_ref(),
@@ -179,16 +180,28 @@ pub fn pick(t: &Templates, event: EventKind) -> Option<&String> {
 }
 
 /// Every event kind, in the order they are documented.
-pub const EVENTS: [EventKind; 8] = [
+pub const EVENTS: [EventKind; 9] = [
     EventKind::Down,
     EventKind::Up,
     EventKind::Degraded,
+    EventKind::Late,
     EventKind::Flapping,
     EventKind::Reminder,
     EventKind::Acknowledged,
     EventKind::Escalated,
     EventKind::Test,
 ];
+
+/// The events a notifier sends when its `events` is left out: all but `late` (a
+/// heartbeat inside its grace period, which is silence unless asked for by name).
+#[must_use]
+pub fn default_events() -> Vec<EventKind> {
+    EVENTS
+        .iter()
+        .copied()
+        .filter(|e| *e != EventKind::Late)
+        .collect()
+}
 
 /// The events an incident tool (PagerDuty, Opsgenie) understands: its alert's life.
 pub const INCIDENT_EVENTS: [EventKind; 5] = [
@@ -246,6 +259,7 @@ pub fn event_name(e: EventKind) -> &'static str {
         EventKind::Down => "down",
         EventKind::Up => "up",
         EventKind::Degraded => "degraded",
+        EventKind::Late => "late",
         EventKind::Flapping => "flapping",
         EventKind::Reminder => "reminder",
         EventKind::Acknowledged => "acknowledged",
@@ -261,6 +275,7 @@ pub fn kind_of(e: &crate::state::Event) -> EventKind {
     match e {
         Event::IncidentOpened { .. } => EventKind::Down,
         Event::IncidentResolved { .. } => EventKind::Up,
+        Event::Degraded { late: true, .. } => EventKind::Late,
         Event::Degraded { .. } => EventKind::Degraded,
         Event::Flapping { .. } => EventKind::Flapping,
         Event::ReminderDue { .. } => EventKind::Reminder,

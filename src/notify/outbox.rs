@@ -226,6 +226,7 @@ mod tests {
             Event::Degraded {
                 at: t0,
                 reason: "x".into(),
+                late: false,
             },
         ));
         batch.events.push((
@@ -233,6 +234,7 @@ mod tests {
             Event::Degraded {
                 at: t0,
                 reason: "y".into(),
+                late: false,
             },
         ));
         batch.outbox.push((0, "hook".into(), message("down")));

@@ -36,6 +36,7 @@ pub fn default_text(event: EventKind) -> &'static str {
             "{{ monitor.name }} is UP again after {{ incident.downtime_s | duration }}: {{ result.reason }} in {{ result.latency_ms | round | int }} ms"
         }
         EventKind::Degraded => "{{ monitor.name }} is DEGRADED: {{ result.reason }}",
+        EventKind::Late => "{{ monitor.name }} is LATE: {{ result.reason }}",
         EventKind::Flapping => {
             "{{ monitor.name }} is FLAPPING: {{ flapping.changes }} changes within {{ flapping.window_s | duration }}; alerts are held until it settles"
         }
@@ -230,6 +231,7 @@ pub fn title(monitor: &str, event: EventKind) -> String {
         EventKind::Down => format!("{monitor} is DOWN"),
         EventKind::Up => format!("{monitor} is UP"),
         EventKind::Degraded => format!("{monitor} is DEGRADED"),
+        EventKind::Late => format!("{monitor} is LATE"),
         EventKind::Flapping => format!("{monitor} is FLAPPING"),
         EventKind::Reminder => format!("{monitor} is still DOWN"),
         EventKind::Acknowledged => format!("{monitor} DOWN: acknowledged"),
@@ -279,7 +281,11 @@ pub fn context(
     );
     let (opened_at, resolved_at, reminder) = match event {
         Event::IncidentOpened { opened_at, .. } => (Some(*opened_at), None, 0),
-        Event::IncidentResolved { opened_at, at, .. } => (Some(*opened_at), Some(*at), 0),
+        Event::IncidentResolved {
+            opened_at,
+            recovered_at,
+            ..
+        } => (Some(*opened_at), Some(*recovered_at), 0),
         Event::ReminderDue {
             opened_at,
             reminder,
@@ -308,15 +314,21 @@ pub fn context(
         }
         _ => json!({ "step": 0, "after_s": 0.0 }),
     };
-    let downtime = opened_at.map_or(0.0, |o| {
-        resolved_at
-            .unwrap_or(now)
-            .duration_since(o)
-            .unwrap_or_default()
-            .as_secs_f64()
-    });
+    // An incident's downtime runs from its first failing observation; a recovery carries
+    // its own (the true one, even when a hold delayed its announcement).
+    let started_at = match event {
+        Event::IncidentResolved { started_at, .. } => Some(*started_at),
+        _ => opened_at,
+    };
+    let downtime = match event {
+        Event::IncidentResolved { downtime, .. } => downtime.as_secs_f64(),
+        _ => started_at.map_or(0.0, |o| {
+            now.duration_since(o).unwrap_or_default().as_secs_f64()
+        }),
+    };
     let cause = match event {
         Event::IncidentOpened { reason, .. } => reason.clone(),
+        Event::IncidentResolved { cause, .. } if !cause.is_empty() => cause.clone(),
         _ => reason.to_owned(),
     };
     let (changes, window) = match event {
@@ -343,6 +355,7 @@ pub fn context(
         "incident": {
             "id": opened_at.map(|o| format!("{}-{}", monitor.name, o.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_millis())).unwrap_or_default(),
             "opened_at": opened_at.map(rfc).unwrap_or_default(),
+            "started_at": started_at.map(rfc).unwrap_or_default(),
             "resolved_at": resolved_at.map(rfc).unwrap_or_default(),
             "downtime_s": downtime,
             "cause": cause,
@@ -373,7 +386,7 @@ pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
         | EventKind::Flapping
         | EventKind::Acknowledged
         | EventKind::Escalated => "down",
-        EventKind::Degraded => "degraded",
+        EventKind::Degraded | EventKind::Late => "degraded",
         EventKind::Up | EventKind::Test => "up",
     };
     json!({

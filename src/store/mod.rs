@@ -327,6 +327,18 @@ pub struct ObservationRow {
     pub region: String,
 }
 
+impl ObservationRow {
+    /// A heartbeat late inside its grace period (`details.late`): shown, not alerted.
+    #[must_use]
+    pub fn is_late(&self) -> bool {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("late"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    }
+}
+
 /// An instance's last report, from `hbmon_regions`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionRow {
@@ -800,9 +812,16 @@ pub(crate) fn payload(ev: &Event) -> serde_json::Value {
         } => json!({ "opened_at": rfc(opened_at), "reason": reason }),
         Event::IncidentResolved {
             opened_at,
+            started_at,
+            recovered_at,
             downtime,
+            cause,
             ..
-        } => json!({ "opened_at": rfc(opened_at), "downtime_ms": downtime.as_millis() as u64 }),
+        } => json!({
+            "opened_at": rfc(opened_at), "started_at": rfc(started_at),
+            "recovered_at": rfc(recovered_at), "downtime_ms": downtime.as_millis() as u64,
+            "cause": cause,
+        }),
         Event::Degraded { reason, .. } => json!({ "reason": reason }),
         Event::Flapping {
             changes, window, ..
@@ -909,6 +928,7 @@ mod tests {
             since: Some(at(opened)),
             incident: Some(Incident {
                 opened_at: at(opened),
+                started_at: None,
                 reason: "HTTP 500".into(),
                 parent: None,
             }),
