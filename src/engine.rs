@@ -718,4 +718,108 @@ monitors:
             .collect();
         assert_eq!(due, ["c"]);
     }
+
+    /// Run the engine from its first due time until `until`: every probe observes
+    /// `status`, every heartbeat is evaluated from `pings`; the events, `(time, kind)`.
+    fn drive(
+        e: &mut Engine,
+        until: SystemTime,
+        status: Status,
+        pings: &crate::heartbeat::Pings,
+        since: SystemTime,
+    ) -> Vec<(SystemTime, &'static str)> {
+        let mut out = Vec::new();
+        let mut batch = Batch::default();
+        while let Some(now) = e.next_due() {
+            if now > until {
+                break;
+            }
+            for run in e.take_due(now) {
+                let name = run.monitor.name.clone();
+                let row = e
+                    .heartbeat_observation(&name, Some(pings), since, now, Some(now))
+                    .unwrap_or_else(|| obs(&name, now, status));
+                out.extend(e.observe(row, now, &mut batch).iter().map(|ev| (ev.at(), ev.kind())));
+            }
+        }
+        out
+    }
+
+    fn known_up(names: &[&str]) -> HashMap<String, MonitorState> {
+        names
+            .iter()
+            .map(|n| {
+                let s = MonitorState {
+                    status: Some(Status::Up),
+                    announced: Some(state::Announced::Up),
+                    ..MonitorState::default()
+                };
+                ((*n).to_owned(), s)
+            })
+            .collect()
+    }
+
+    /// Issue 17, defect 3: a heartbeat whose window opens at 01:00 (every 5 min, 60 s
+    /// grace), last pinged the night before, is not alerted before 01:06 and is down at
+    /// 01:06 exactly; being late inside its grace is not alerted at all.
+    #[test]
+    fn a_heartbeat_window_start_waits_for_its_period_and_grace() {
+        let monitors = plan(
+            r#"version: 1
+schedules:
+  night: { timezone: UTC, windows: [ { days: daily, from: "01:00", to: "05:00" } ] }
+monitors:
+  - { name: job, active: night, heartbeat: { period: 5m, grace: 60s } }
+"#,
+        );
+        let start = t("2026-01-01T12:00:00Z");
+        let mut e = Engine::new(monitors, known_up(&["job"]), start);
+        let mut pings = crate::heartbeat::Pings::default();
+        pings.record(crate::heartbeat::Kind::Success, t("2026-01-01T23:00:00Z"), "");
+        let got = drive(&mut e, t("2026-01-02T01:30:00Z"), Status::Up, &pings, start);
+        let alerts: Vec<_> = got.iter().filter(|(_, k)| *k != "late").collect();
+        assert_eq!(
+            alerts,
+            [&(t("2026-01-02T01:06:00Z"), "down")],
+            "all events: {got:?}"
+        );
+    }
+
+    /// Issue 17, defect 4: a probed monitor down all night, with an 08:00 window, a 5 min
+    /// interval and 2 min grace, is confirmed down at 08:07 (window start + interval +
+    /// grace) by a probe at that moment, not at the 08:10 run.
+    #[test]
+    fn a_window_start_is_confirmed_when_its_grace_ends_not_at_the_next_run() {
+        let monitors = plan(
+            r#"version: 1
+schedules:
+  office: { timezone: Europe/Berlin, windows: [ { days: daily, from: "08:00", to: "18:00" } ] }
+monitors:
+  - { name: a, interval: 5m, grace: 2m, failure_threshold: 2, active: office, tcp: { host: 127.0.0.1, port: 1 } }
+"#,
+        );
+        let start = t("2026-12-01T20:00:00Z");
+        let mut e = Engine::new(monitors, known_up(&["a"]), start);
+        let none = crate::heartbeat::Pings::default();
+        let got = drive(&mut e, t("2026-12-02T07:08:00Z"), Status::Down, &none, start);
+        // 08:07 in Berlin (CET, UTC+1) is 07:07 UTC.
+        assert_eq!(got, [(t("2026-12-02T07:07:00Z"), "down")]);
+        // The regular schedule resumes: the next run is 08:10, not 08:12.
+        assert_eq!(e.next_due(), Some(t("2026-12-02T07:10:00Z")));
+    }
+
+    /// Issue 17, defect 4: wherever a grace expires between two probes, the failure is
+    /// confirmed at the expiry.
+    #[test]
+    fn a_grace_that_ends_between_probes_confirms_at_its_end() {
+        let monitors = plan(
+            "version: 1\nmonitors:\n  - { name: a, interval: 5m, grace: 2m, failure_threshold: 1, align: true, tcp: { host: 127.0.0.1, port: 1 } }\n",
+        );
+        let start = t("2026-01-01T00:00:00Z");
+        let mut e = Engine::new(monitors, known_up(&["a"]), start);
+        let none = crate::heartbeat::Pings::default();
+        // Runs at 00:00, 00:05, ...: failing since 00:00, confirmed at 00:02.
+        let got = drive(&mut e, t("2026-01-01T00:20:00Z"), Status::Down, &none, start);
+        assert_eq!(got, [(t("2026-01-01T00:02:00Z"), "down")]);
+    }
 }
