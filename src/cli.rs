@@ -259,6 +259,10 @@ pub struct SimulateArgs {
     /// instead of from a monitor known to be up.
     #[arg(long)]
     pub fresh: bool,
+    /// Allow timelines for names the config lacks: each becomes a monitor made of the
+    /// config's `defaults:` (the built-in defaults without a config), to try a policy.
+    #[arg(long)]
+    pub ad_hoc: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReadFormat::Human)]
     pub format: ReadFormat,

@@ -42,6 +42,14 @@ pub struct Run {
     pub scheduled: SystemTime,
 }
 
+/// An event the state machine decided, and the notifiers that hear of it: what `watch`
+/// renders and sends and what `simulate` prints come from this one decision.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub event: Event,
+    pub to: Vec<String>,
+}
+
 /// What a reload changed.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Reloaded {
@@ -333,6 +341,78 @@ impl Engine {
         self.entries.get(name).and_then(|e| e.window_start)
     }
 
+    /// `evaluate`, and who hears of each event (the monitor's notifiers and routes, the
+    /// escalation steps that fired, each notifier's `events`). A recovery resets the
+    /// escalation, so who was escalated to is read before the step.
+    pub fn evaluate_routed(
+        &mut self,
+        obs: &ObservationRow,
+        now: SystemTime,
+        batch: &mut Batch,
+        notifications: &crate::notify::Notifications,
+    ) -> Vec<Routed> {
+        let before = self.escalated(&obs.monitor);
+        let events = self.evaluate(obs, now, batch);
+        let after = self.escalated(&obs.monitor);
+        let escalated = if after.len() > before.len() {
+            after
+        } else {
+            before
+        };
+        self.route(&obs.monitor, events, &escalated, notifications)
+    }
+
+    /// `acknowledge`, and who hears of it (as `evaluate_routed`).
+    pub fn acknowledge_routed(
+        &mut self,
+        name: &str,
+        ack: &state::Ack,
+        expect: Option<SystemTime>,
+        batch: &mut Batch,
+        notifications: &crate::notify::Notifications,
+    ) -> Result<Routed, AckRefused> {
+        let escalated = self.escalated(name);
+        let event = self.acknowledge(name, ack, expect, batch)?;
+        let mut routed = self.route(name, vec![event], &escalated, notifications);
+        Ok(routed.remove(0))
+    }
+
+    fn escalated(&self, name: &str) -> Vec<u32> {
+        self.state(name)
+            .map(|s| s.escalated().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Who hears of each of `name`'s `events`.
+    fn route(
+        &self,
+        name: &str,
+        events: Vec<Event>,
+        escalated: &[u32],
+        notifications: &crate::notify::Notifications,
+    ) -> Vec<Routed> {
+        let monitor = self.monitor(name);
+        events
+            .into_iter()
+            .map(|event| {
+                let kind = crate::notify::kind_of(&event);
+                let to = monitor
+                    .map(|m| crate::notify::recipients(m, &event, escalated))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|n| {
+                        notifications
+                            .notifiers
+                            .get(*n)
+                            .is_some_and(|n| n.events.contains(&kind))
+                    })
+                    .map(str::to_owned)
+                    .collect();
+                Routed { event, to }
+            })
+            .collect()
+    }
+
     /// Another instance led until now: every monitor takes the state it committed (a
     /// monitor it never stored starts afresh).
     pub fn restore(&mut self, mut stored: HashMap<String, MonitorState>) {
@@ -382,6 +462,17 @@ impl Engine {
             if let Some(due) = e.due {
                 self.queue.push(Reverse((due, generation, name)));
             }
+        }
+    }
+
+    /// Stop scheduling `name` (`simulate`: its timeline is over); its state stays.
+    pub fn unschedule(&mut self, name: &str) {
+        self.generation += 1;
+        if let Some(e) = self.entries.get_mut(name) {
+            e.generation = self.generation;
+            e.due = None;
+            e.resume = None;
+            e.running = false;
         }
     }
 
@@ -739,7 +830,11 @@ monitors:
                 let row = e
                     .heartbeat_observation(&name, Some(pings), since, now, Some(now))
                     .unwrap_or_else(|| obs(&name, now, status));
-                out.extend(e.observe(row, now, &mut batch).iter().map(|ev| (ev.at(), ev.kind())));
+                out.extend(
+                    e.observe(row, now, &mut batch)
+                        .iter()
+                        .map(|ev| (ev.at(), ev.kind())),
+                );
             }
         }
         out
@@ -775,7 +870,11 @@ monitors:
         let start = t("2026-01-01T12:00:00Z");
         let mut e = Engine::new(monitors, known_up(&["job"]), start);
         let mut pings = crate::heartbeat::Pings::default();
-        pings.record(crate::heartbeat::Kind::Success, t("2026-01-01T23:00:00Z"), "");
+        pings.record(
+            crate::heartbeat::Kind::Success,
+            t("2026-01-01T23:00:00Z"),
+            "",
+        );
         let got = drive(&mut e, t("2026-01-02T01:30:00Z"), Status::Up, &pings, start);
         let alerts: Vec<_> = got.iter().filter(|(_, k)| *k != "late").collect();
         assert_eq!(
@@ -801,7 +900,13 @@ monitors:
         let start = t("2026-12-01T20:00:00Z");
         let mut e = Engine::new(monitors, known_up(&["a"]), start);
         let none = crate::heartbeat::Pings::default();
-        let got = drive(&mut e, t("2026-12-02T07:08:00Z"), Status::Down, &none, start);
+        let got = drive(
+            &mut e,
+            t("2026-12-02T07:08:00Z"),
+            Status::Down,
+            &none,
+            start,
+        );
         // 08:07 in Berlin (CET, UTC+1) is 07:07 UTC.
         assert_eq!(got, [(t("2026-12-02T07:07:00Z"), "down")]);
         // The regular schedule resumes: the next run is 08:10, not 08:12.
@@ -819,7 +924,13 @@ monitors:
         let mut e = Engine::new(monitors, known_up(&["a"]), start);
         let none = crate::heartbeat::Pings::default();
         // Runs at 00:00, 00:05, ...: failing since 00:00, confirmed at 00:02.
-        let got = drive(&mut e, t("2026-01-01T00:20:00Z"), Status::Down, &none, start);
+        let got = drive(
+            &mut e,
+            t("2026-01-01T00:20:00Z"),
+            Status::Down,
+            &none,
+            start,
+        );
         assert_eq!(got, [(t("2026-01-01T00:02:00Z"), "down")]);
     }
 }

@@ -1,7 +1,10 @@
 //! `hbmon simulate`: made-up observations through the real scheduler and state machine
 //! (`Engine`, the same one `watch` runs) with a virtual clock; prints which alerts would
-//! fire and when. Monitors come from the config (their thresholds, grace, windows,
-//! dependencies); a name the config lacks, or no config at all, gets the defaults.
+//! fire and when, and to whom. Monitors come from the config (their thresholds, grace,
+//! windows, dependencies, notifiers); a name the config lacks is a usage error unless
+//! `--ad-hoc` asks for a monitor made of the config's `defaults:` (or the built-in ones
+//! without a config). What it prints is decided by `Engine::evaluate_routed`, the very
+//! code `watch` alerts through.
 //!
 //! A timeline is `name: word word ... [@ interval]`; words are `ok`/`up`, `warn`,
 //! `fail`/`down`, `unknown`, or `-` for a run without an observation (a probe that never
@@ -21,7 +24,7 @@ use crate::config::load;
 use crate::engine::{Engine, status_word};
 use crate::error::Error;
 use crate::humanize;
-use crate::plan::{self, Monitor};
+use crate::plan;
 use crate::schedule::Schedule;
 use crate::state::{Announced, Event, MonitorState};
 use crate::status::Status;
@@ -108,45 +111,23 @@ struct Fired {
     to: Vec<String>,
 }
 
-/// Who would be told of `event` (routing and each notifier's `events`).
-fn recipients(
-    engine: &Engine,
-    notifiers: &crate::notify::Notifications,
-    name: &str,
-    event: &Event,
-    escalated: &[u32],
-) -> Vec<String> {
-    let Some(m) = engine.monitor(name) else {
-        return Vec::new();
-    };
-    let kind = crate::notify::kind_of(event);
-    crate::notify::recipients(m, event, escalated)
-        .into_iter()
-        .filter(|n| {
-            notifiers
-                .notifiers
-                .get(*n)
-                .is_some_and(|n| n.events.contains(&kind))
-        })
-        .map(str::to_owned)
-        .collect()
-}
-
 pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
     let timelines = timelines(args)?;
     let start = humantime::parse_rfc3339_weak(&args.start)
         .map_err(|_| Error::Usage(format!("--start `{}`: not an RFC 3339 time", args.start)))?;
-    let (mut config, notifiers) = match plan::load(&global.config) {
-        Ok(p) => (p.monitors, p.notifications),
-        Err(Error::ConfigRead { .. }) => (Vec::new(), crate::notify::Notifications::default()),
-        Err(e) => return Err(e),
-    };
+    let plan = simulated_plan(global, args, &timelines)?;
+    let notifiers = plan.notifications;
+    let mut config = plan.monitors;
     let mut monitors = Vec::new();
     for t in &timelines {
-        let mut m = match config.iter().position(|m| m.name == t.monitor) {
-            Some(i) => config.swap_remove(i),
-            None => default_monitor(&t.monitor)?,
+        let Some(i) = config.iter().position(|m| m.name == t.monitor) else {
+            // The same monitor twice: its first timeline took it.
+            return Err(Error::Usage(format!(
+                "`{}` has two timelines; give each monitor one",
+                t.monitor
+            )));
         };
+        let mut m = config.swap_remove(i);
         if let Some(every) = t.every {
             m.interval = every;
             m.schedule = Schedule::Every {
@@ -183,7 +164,77 @@ pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
     Ok(crate::exit::OK)
 }
 
-/// Run the timelines on the virtual clock; the alerts that would fire, in order.
+/// The plan the timelines run against: the config's, where every timeline names one of
+/// its monitors; with `--ad-hoc`, names it lacks are added as monitors of its `defaults:`
+/// (and without a config, of the built-in defaults).
+fn simulated_plan(
+    global: &GlobalArgs,
+    args: &SimulateArgs,
+    timelines: &[Timeline],
+) -> Result<plan::Plan, Error> {
+    let env = |name: &str| std::env::var(name).ok();
+    let loaded = match load::load(&global.config, &env) {
+        Ok(l) => l,
+        Err(Error::ConfigRead { .. }) if args.ad_hoc => load::load_str(
+            "simulate".into(),
+            ".".into(),
+            "version: 1\nmonitors: []\n".into(),
+            &|_| None,
+        ),
+        Err(Error::ConfigRead { .. }) => {
+            return Err(Error::Usage(format!(
+                "no configuration at `{}` to take the monitors from; pass --config, or --ad-hoc to simulate with the built-in defaults",
+                global.config.display()
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut loaded = loaded;
+    let known: Vec<String> = loaded
+        .doc
+        .monitors
+        .iter()
+        .filter_map(|m| m.name.clone())
+        .collect();
+    let mut added: Vec<&str> = Vec::new();
+    for t in timelines {
+        if known.contains(&t.monitor) || added.contains(&t.monitor.as_str()) {
+            continue;
+        }
+        if !args.ad_hoc {
+            let names: Vec<&str> = known.iter().map(String::as_str).collect();
+            return Err(Error::Usage(format!(
+                "`{}` is not a monitor in `{}`; {} (or pass --ad-hoc to try a monitor made of the config's `defaults:`)",
+                t.monitor,
+                global.config.display(),
+                plan::suggest(&t.monitor, &names, "monitors")
+            )));
+        }
+        let def = serde_json::json!({ "name": t.monitor, "command": { "run": ["true"] } });
+        let monitor = serde_json::from_value(def).map_err(|_| {
+            Error::Usage(format!(
+                "`{}` is not a monitor name (letters, digits, `.`, `_`, `-`)",
+                t.monitor
+            ))
+        })?;
+        loaded.doc.monitors.push(load::MonitorEntry {
+            index: loaded.doc.monitors.len(),
+            name: Some(t.monitor.clone()),
+            monitor: Some(monitor),
+        });
+        added.push(&t.monitor);
+    }
+    plan::build(loaded).map_err(|e| match e {
+        Error::Config(_) if !added.is_empty() => Error::Usage(format!(
+            "{} cannot be made from the config's defaults: {e}",
+            added.join(", ")
+        )),
+        e => e,
+    })
+}
+
+/// Run the timelines on the virtual clock; the alerts that would fire, in order. A
+/// monitor whose timeline is over is no longer scheduled.
 fn play(
     mut engine: Engine,
     timelines: Vec<Timeline>,
@@ -221,7 +272,7 @@ fn play(
             }
             let Some(step) = step else {
                 remaining.remove(&name);
-                engine.abandon(&name);
+                engine.unschedule(&name);
                 continue;
             };
             let Some(status) = step else {
@@ -238,23 +289,12 @@ fn play(
                 details: None,
                 region: String::new(),
             };
-            let before = engine
-                .state(&name)
-                .map(|s| s.escalated().to_vec())
-                .unwrap_or_default();
-            for event in engine.observe(row, now, &mut batch) {
-                let mut escalated = engine
-                    .state(&name)
-                    .map(|s| s.escalated().to_vec())
-                    .unwrap_or_default();
-                if escalated.len() < before.len() {
-                    escalated.clone_from(&before);
-                }
+            for r in engine.evaluate_routed(&row, now, &mut batch, notifiers) {
                 fired.push(Fired {
                     at: now,
                     monitor: name.clone(),
-                    to: recipients(&engine, notifiers, &name, &event, &escalated),
-                    event,
+                    to: r.to,
+                    event: r.event,
                 });
             }
             batch = Batch::default();
@@ -278,18 +318,14 @@ fn acknowledge(
         note: String::new(),
         until: lasts.map(|d| now + d),
     };
-    let event = engine
-        .acknowledge(name, &ack, None, &mut Batch::default())
+    let r = engine
+        .acknowledge_routed(name, &ack, None, &mut Batch::default(), notifiers)
         .map_err(|e| Error::Usage(format!("`{name}`: `ack` at {}: {e}", offset(now, start))))?;
-    let escalated = engine
-        .state(name)
-        .map(|s| s.escalated().to_vec())
-        .unwrap_or_default();
     Ok(Fired {
         at: now,
         monitor: name.to_owned(),
-        to: recipients(engine, notifiers, name, &event, &escalated),
-        event,
+        to: r.to,
+        event: r.event,
     })
 }
 
@@ -314,21 +350,6 @@ fn timelines(args: &SimulateArgs) -> Result<Vec<Timeline>, Error> {
         .iter()
         .map(|t| parse_timeline(t).map_err(|e| Error::Usage(format!("timeline `{t}`: {e}"))))
         .collect()
-}
-
-/// A monitor with the config's defaults, for names the config does not have.
-fn default_monitor(name: &str) -> Result<Monitor, Error> {
-    let yaml = format!(
-        "version: 1\nmonitors:\n  - name: {}\n    command: {{ run: [\"true\"] }}\n",
-        serde_json::to_string(name).unwrap_or_default()
-    );
-    let loaded = load::load_str("simulate".into(), ".".into(), yaml, &|_| None);
-    let mut plan = plan::build(loaded).map_err(|_| {
-        Error::Usage(format!(
-            "`{name}` is not a monitor name (letters, digits, `.`, `_`, `-`)"
-        ))
-    })?;
-    Ok(plan.monitors.remove(0))
 }
 
 fn offset(at: SystemTime, start: SystemTime) -> String {

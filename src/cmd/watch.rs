@@ -650,16 +650,16 @@ impl Core {
             until: req.until,
         };
         let name = req.monitor;
-        let escalated = self
+        let routed = self
             .engine
-            .state(&name)
-            .map(|s| s.escalated().to_vec())
-            .unwrap_or_default();
-        let event = self
-            .engine
-            .acknowledge(&name, &ack, req.opened_at, &mut self.batch)
+            .acknowledge_routed(
+                &name,
+                &ack,
+                req.opened_at,
+                &mut self.batch,
+                &self.alerts.notifications,
+            )
             .map_err(|e| format!("cannot acknowledge `{name}`: {e}"))?;
-        log_events(&name, std::slice::from_ref(&event));
         let state = self.engine.state(&name).cloned().unwrap_or_default();
         let opened_at = state.announced_down().unwrap_or(now);
         let result = (
@@ -675,9 +675,8 @@ impl Core {
             &self.engine,
             &self.alerts,
             &name,
-            std::slice::from_ref(&event),
+            std::slice::from_ref(&routed),
             &result,
-            &escalated,
             &mut self.batch,
         );
         self.batch
@@ -1235,46 +1234,37 @@ fn observed(engine: &mut Engine, alerts: &Alerts, row: &ObservationRow, batch: &
         lag_ms = row.scheduled.and_then(|s| row.at.duration_since(s).ok()).map_or(0, |d| d.as_millis() as u64),
         "observed"
     );
-    let name = row.monitor.clone();
     // The observation's time is when its probe started: incidents open at the probe that
     // confirmed them, whatever the queue did after.
     let at = row.at;
     let result = (row.status, row.reason.clone(), row.latency, row.at);
-    // A recovery resets the escalation: who was escalated to is read before.
-    let mut escalated = engine
-        .state(&name)
-        .map(|s| s.escalated().to_vec())
-        .unwrap_or_default();
-    let events = engine.evaluate(row, at, batch);
-    log_events(&name, &events);
-    if let Some(s) = engine.state(&name)
-        && s.escalated().len() > escalated.len()
-    {
-        escalated = s.escalated().to_vec();
-    }
-    render_alerts(engine, alerts, &name, &events, &result, &escalated, batch);
+    let routed = engine.evaluate_routed(row, at, batch, &alerts.notifications);
+    render_alerts(engine, alerts, &row.monitor, &routed, &result, batch);
 }
 
-/// Route and render the `events` just recorded at the end of `batch.events` (alerts are
+/// Render the `routed` events just recorded at the end of `batch.events` (alerts are
 /// rendered now, with the state that caused them, and go into the outbox in the same
 /// transaction as that state).
 fn render_alerts(
     engine: &Engine,
     alerts: &Alerts,
     name: &str,
-    events: &[Event],
+    routed: &[crate::engine::Routed],
     result: &(crate::status::Status, String, Duration, SystemTime),
-    escalated: &[u32],
     batch: &mut Batch,
 ) {
-    if events.is_empty() {
+    if routed.is_empty() {
         return;
     }
+    log_events(
+        name,
+        &routed.iter().map(|r| r.event.clone()).collect::<Vec<_>>(),
+    );
     let Some(monitor) = engine.monitor(name) else {
         return;
     };
-    let first = batch.events.len() - events.len();
-    let now = SystemTime::now();
+    let first = batch.events.len() - routed.len();
+    let now = result.3.max(routed[0].event.at());
     // A parent's alert names the children failing with it (their own alerts are held);
     // a child's late alert names the parent it went down under.
     let children = engine.failing_children(name);
@@ -1282,22 +1272,19 @@ fn render_alerts(
         .state(name)
         .and_then(|s| s.incident.as_ref())
         .and_then(|i| i.parent.clone());
-    for (i, event) in events.iter().enumerate() {
-        let kind = crate::notify::kind_of(event);
+    for (i, r) in routed.iter().enumerate() {
+        let kind = crate::notify::kind_of(&r.event);
         let ctx = crate::notify::template::context(
             monitor,
-            event,
+            &r.event,
             (result.0, &result.1, result.2, result.3),
             (parent.as_deref(), &children),
             now,
         );
-        for name in crate::notify::recipients(monitor, event, escalated) {
+        for name in &r.to {
             let Some(n) = alerts.notifications.notifiers.get(name) else {
                 continue;
             };
-            if !n.events.contains(&kind) {
-                continue;
-            }
             let message = alerts.renderer.message(
                 &ctx,
                 kind,
@@ -1305,7 +1292,7 @@ fn render_alerts(
                 monitor.templates.as_ref(),
                 &alerts.notifications.templates,
             );
-            batch.outbox.push((first + i, name.to_owned(), message));
+            batch.outbox.push((first + i, name.clone(), message));
         }
     }
 }

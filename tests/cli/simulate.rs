@@ -1,5 +1,7 @@
 //! `hbmon simulate`: the real engine on a virtual clock, with the config's rules.
 
+use std::fmt::Write as _;
+
 use crate::harness::{hbmon, snapshots};
 
 const RULES: &str = r#"version: 1
@@ -76,12 +78,13 @@ fn the_human_report() {
 }
 
 #[test]
-fn without_a_config_the_defaults_apply() {
+fn without_a_config_ad_hoc_monitors_get_the_built_in_defaults() {
     let out = hbmon()
         .args([
             "simulate",
             "--config",
             "missing.yaml",
+            "--ad-hoc",
             "--format",
             "json",
             "x: ok fail*3 ok @ 5s",
@@ -90,6 +93,106 @@ fn without_a_config_the_defaults_apply() {
     assert_eq!(out.code, 0, "{out:?}");
     // Default failure_threshold 3: failures at 5, 10, 15 s.
     assert_eq!(events(&out), ["down@15 x", "up@20 x"]);
+    let out = hbmon()
+        .args(["simulate", "--config", "missing.yaml", "x: ok fail"])
+        .run();
+    assert_eq!(out.code, 64, "{out:?}");
+    assert!(out.stderr.contains("--ad-hoc"), "{}", out.stderr);
+}
+
+/// Issue 17, defect 14: a name the config lacks is a usage error naming the nearest
+/// monitor, not a silent run with built-in defaults and no notifiers.
+#[test]
+fn simulate_refuses_a_monitor_the_config_lacks() {
+    let out = hbmon()
+        .config(RULES)
+        .args(["simulate", "apo: ok fail"])
+        .run();
+    assert_eq!(out.code, 64, "{out:?}");
+    assert!(
+        out.stderr.contains("`apo` is not a monitor") && out.stderr.contains("did you mean `api`?"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Issue 17, defect 14: `--ad-hoc` monitors take the config's `defaults:` (threshold 3
+/// here, not the built-in one) and its default notifiers.
+#[test]
+fn ad_hoc_monitors_take_the_configs_defaults_and_notifiers() {
+    let config = r#"version: 1
+defaults: { failure_threshold: 2, interval: 10s, notify: [hook] }
+notifiers:
+  hook: { type: webhook, url: "http://127.0.0.1:9/hook" }
+monitors:
+  - { name: api, tcp: { host: 127.0.0.1, port: 1 } }
+"#;
+    let out = hbmon()
+        .config(config)
+        .args([
+            "simulate",
+            "--ad-hoc",
+            "--format",
+            "json",
+            "trial: ok fail fail ok",
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(events(&out), ["down@20 trial", "up@30 trial"]);
+    assert_eq!(
+        out.json()["events"][0]["notify"],
+        serde_json::json!(["hook"])
+    );
+}
+
+/// Issue 17, defect 5: fresh store, the first observations fail (recorded silently, as
+/// the start-up rule says), then ok: no recovery is announced for an outage that never
+/// was.
+#[test]
+fn no_recovery_is_announced_for_an_outage_found_at_start() {
+    let out = hbmon()
+        .config(RULES)
+        .args([
+            "simulate",
+            "--fresh",
+            "--format",
+            "json",
+            "api: fail fail fail ok",
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(events(&out), Vec::<String>::new());
+}
+
+/// Issue 17, defect 14: a timeline that is over stops its monitor's clock: 55 cron
+/// monitors of one or two words each finish, with their alerts, however far apart their
+/// runs are.
+#[test]
+fn exhausted_timelines_stop_ticking() {
+    let mut config = String::from("version: 1\ndefaults: { failure_threshold: 1 }\nmonitors:\n");
+    let mut timelines = Vec::new();
+    for i in 0..55 {
+        let _ = writeln!(
+            config,
+            "  - {{ name: m{i}, cron: \"{} 3 * * *\", tcp: {{ host: 127.0.0.1, port: 1 }} }}",
+            i % 60
+        );
+        timelines.push(if i == 54 {
+            format!("m{i}: ok fail*3 ok")
+        } else {
+            format!("m{i}: ok")
+        });
+    }
+    let mut args = vec!["simulate".to_owned(), "--format".into(), "json".into()];
+    args.extend(timelines);
+    let out = hbmon().config(&config).args(args).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let got = events(&out);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        got[0].starts_with("down@") && got[0].ends_with(" m54"),
+        "{got:?}"
+    );
 }
 
 #[test]
