@@ -170,6 +170,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)')
             [CompletionResult]::new('--fresh', '--fresh', [CompletionResultType]::ParameterName, 'Start as after a fresh install (the state found first is recorded, not alerted) instead of from a monitor known to be up')
+            [CompletionResult]::new('--ad-hoc', '--ad-hoc', [CompletionResultType]::ParameterName, 'Allow timelines for names the config lacks: each becomes a monitor made of the config''s `defaults:` (the built-in defaults without a config), to try a policy')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')

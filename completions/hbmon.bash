@@ -805,7 +805,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__simulate)
-            opts="-f -c -q -v -h -V --file --start --fresh --format --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            opts="-f -c -q -v -h -V --file --start --fresh --ad-hoc --format --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -161,6 +161,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
             cand --fresh 'Start as after a fresh install (the state found first is recorded, not alerted) instead of from a monitor known to be up'
+            cand --ad-hoc 'Allow timelines for names the config lacks: each becomes a monitor made of the config''s `defaults:` (the built-in defaults without a config), to try a policy'
             cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
             cand -q 'Print only problems: failing monitors and errors'
             cand --quiet 'Print only problems: failing monitors and errors'

@@ -145,6 +145,7 @@ human\t''
 json\t''"
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l fresh -d 'Start as after a fresh install (the state found first is recorded, not alerted) instead of from a monitor known to be up'
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l ad-hoc -d 'Allow timelines for names the config lacks: each becomes a monitor made of the config\'s `defaults:` (the built-in defaults without a config), to try a policy'
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'

@@ -72,6 +72,12 @@ pub const DEFAULT_SILENT_AFTER: Duration = Duration::from_secs(60);
 /// The prefix of the monitors that watch regions.
 pub const REGION_PREFIX: &str = "region:";
 
+/// The monitor of hbmon's own network, made from `connectivity:`.
+pub const NETWORK_MONITOR: &str = "hbmon:network";
+
+/// The monitor of the upstream ping, made from `upstream:`.
+pub const UPSTREAM_MONITOR: &str = "hbmon:upstream";
+
 /// Whether `name` may name a region (as monitor names: letters, digits, `.`, `_`, `-`).
 #[must_use]
 pub fn region_name_ok(name: &str) -> bool {
@@ -163,8 +169,10 @@ impl Monitor {
     /// Whether an instance of `region` probes it (`watch --region`).
     #[must_use]
     pub fn probed_from(&self, region: &str) -> bool {
-        !matches!(self.probe, Probe::Heartbeat(_) | Probe::Region(_))
-            && (self.regions.is_empty() || self.regions.iter().any(|r| r == region))
+        !matches!(
+            self.probe,
+            Probe::Heartbeat(_) | Probe::Region(_) | Probe::Upstream
+        ) && (self.regions.is_empty() || self.regions.iter().any(|r| r == region))
     }
 }
 
@@ -192,6 +200,13 @@ pub enum Probe {
     /// A region of `regions.expected`: down while none of its instances reports. Made by
     /// hbmon (`region:NAME`), evaluated by the leading `watch` from `hbmon_regions`.
     Region(String),
+    /// hbmon's own network (`hbmon:network`, made from `connectivity:`): up while any of
+    /// these `host:port` targets accepts a TCP connection. While it fails, remote
+    /// monitors' failures are held (they say nothing about the services).
+    Network(Vec<String>),
+    /// The upstream dead man's switch (`hbmon:upstream`, made from `upstream:`): each of
+    /// its runs is one upstream ping, by the leading `watch`.
+    Upstream,
 }
 
 impl Probe {
@@ -212,7 +227,9 @@ impl Probe {
             | Probe::File(_)
             | Probe::System(_)
             | Probe::Heartbeat(_)
-            | Probe::Region(_) => None,
+            | Probe::Region(_)
+            | Probe::Network(_)
+            | Probe::Upstream => None,
         }
     }
 
@@ -230,6 +247,8 @@ impl Probe {
             Probe::System(_) => "system",
             Probe::Heartbeat(_) => "heartbeat",
             Probe::Region(_) => "region",
+            Probe::Network(_) => "network",
+            Probe::Upstream => "upstream",
         }
     }
 }
@@ -492,6 +511,12 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
             .unwrap_or(Duration::from_secs(10));
         (c.targets.clone(), every)
     });
+    b.own_monitors(
+        &loaded.doc,
+        &mut monitors,
+        connectivity.as_ref(),
+        upstream.as_ref().map(|(_, every)| *every),
+    );
     let mut diagnostics = loaded.diagnostics;
     // A value the loader already reported (a duration the schema rejected, say) is not
     // reported a second time by the checks here.
@@ -525,7 +550,113 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     Err(Error::Config(Box::new(report)))
 }
 
+/// One of hbmon's own monitors (`hbmon:network`, `hbmon:upstream`): run every `every`,
+/// with the defaults' thresholds, alerting `notify`.
+fn own_monitor(
+    name: &str,
+    description: &str,
+    every: Duration,
+    probe: Probe,
+    notify: Vec<String>,
+    d: &raw::Defaults,
+) -> Monitor {
+    Monitor {
+        name: name.to_owned(),
+        description: Some(description.to_owned()),
+        tags: vec!["hbmon".into()],
+        host: None,
+        interval: every,
+        timeout: every.min(Duration::from_secs(10)),
+        schedule: Schedule::Every {
+            interval: every,
+            align: false,
+            offset: Duration::ZERO,
+        },
+        policy: Policy {
+            failure_threshold: nonzero(d.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD)),
+            success_threshold: nonzero(d.success_threshold.unwrap_or(DEFAULT_SUCCESS_THRESHOLD)),
+            grace: None,
+            repeat_every: None,
+            max_reminders: None,
+            flapping: None,
+            escalation: Vec::new(),
+        },
+        depends_on: Vec::new(),
+        active: None,
+        maintenance: None,
+        paused: false,
+        notify,
+        escalation: Vec::new(),
+        templates: None,
+        regions: Vec::new(),
+        quorum: None,
+        probe,
+    }
+}
+
 impl Builder<'_> {
+    /// `hbmon:network` with `connectivity:`, `hbmon:upstream` with `upstream:`.
+    fn own_monitors(
+        &mut self,
+        doc: &load::Document,
+        monitors: &mut Vec<Monitor>,
+        connectivity: Option<&(Vec<String>, Duration)>,
+        upstream: Option<Duration>,
+    ) {
+        if let Some((targets, every)) = connectivity {
+            let list = doc.connectivity.as_ref().and_then(|c| c.notify.as_ref());
+            let notify = self.own_notify("/connectivity/notify", list, doc);
+            monitors.push(own_monitor(
+                NETWORK_MONITOR,
+                "hbmon's own network: any connectivity target answers",
+                *every,
+                Probe::Network(targets.clone()),
+                notify,
+                &doc.defaults,
+            ));
+        }
+        if let Some(every) = upstream {
+            let list = doc.upstream.as_ref().and_then(|u| u.notify.as_ref());
+            let notify = self.own_notify("/upstream/notify", list, doc);
+            monitors.push(own_monitor(
+                UPSTREAM_MONITOR,
+                "the upstream that watches hbmon accepts its pings",
+                every,
+                Probe::Upstream,
+                notify,
+                &doc.defaults,
+            ));
+        }
+    }
+
+    /// Who hears of one of hbmon's own monitors: its block's `notify` (checked), else
+    /// `defaults.notify`.
+    fn own_notify(
+        &mut self,
+        ptr: &str,
+        list: Option<&Vec<String>>,
+        doc: &load::Document,
+    ) -> Vec<String> {
+        match list {
+            Some(list) => list
+                .iter()
+                .enumerate()
+                .filter(|(i, n)| self.notifier_ref(&format!("{ptr}/{i}"), n, doc))
+                .map(|(_, n)| n.clone())
+                .collect(),
+            None => doc
+                .defaults
+                .notify
+                .iter()
+                .flatten()
+                .filter_map(|e| match e {
+                    raw::NotifyEntry::Name(n) if doc.notifiers.contains_key(n) => Some(n.clone()),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
     /// The `regions` block and the monitors' `regions` and `quorum`; a `region:NAME`
     /// monitor per expected region, alerting `regions.notify` (else `defaults.notify`).
     fn regions(&mut self, doc: &load::Document, monitors: &mut Vec<Monitor>) -> Regions {

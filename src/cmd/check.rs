@@ -25,11 +25,17 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     let selection = Selection::new(&args.only, &args.tag)?;
     let plan = plan::load(&global.config)?;
     let store = plan.store.clone();
-    // Regions report to `watch` only: a one-off check has nothing to say about them.
+    // Regions report to `watch` only, and hbmon's own network and upstream are watch's
+    // monitors: a one-off check has nothing to say about them.
     let monitors = selection.apply(
         plan.monitors
             .into_iter()
-            .filter(|m| !matches!(m.probe, plan::Probe::Region(_)))
+            .filter(|m| {
+                !matches!(
+                    m.probe,
+                    plan::Probe::Region(_) | plan::Probe::Network(_) | plan::Probe::Upstream
+                )
+            })
             .collect(),
     )?;
     let concurrency = fd_budget(args.concurrency.get());

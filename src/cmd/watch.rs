@@ -403,6 +403,19 @@ impl Core {
     /// An observation made here (a probe, a heartbeat's or a region's evaluation): stored,
     /// and on the leader evaluated, a probe's together with the other regions' views.
     fn observe(&mut self, mut row: ObservationRow) {
+        // hbmon's own network: its latest observation says whether remote failures mean
+        // anything (at once; alerting about the network itself takes its thresholds).
+        if row.monitor == crate::plan::NETWORK_MONITOR {
+            let offline = row.status >= crate::status::Status::Unknown;
+            if offline != self.engine.offline {
+                if offline {
+                    tracing::warn!(reason = %row.reason, "hbmon's network is down: no connectivity target answers; remote failures are held");
+                } else {
+                    tracing::warn!("hbmon's network is back");
+                }
+            }
+            self.engine.offline = offline;
+        }
         // Without a network of its own, hbmon cannot tell whether a remote service failed.
         if self.engine.offline
             && row.status >= crate::status::Status::Unknown
@@ -789,15 +802,6 @@ async fn main_loop(
         regions_read: None,
     };
     publish(sender, &core.alerts);
-    let offline = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    if let Some((targets, every)) = plan.connectivity.clone() {
-        tokio::spawn(connectivity(targets, every, Arc::clone(&offline)));
-    }
-    let mut upstream = plan.upstream.clone().map(|(url, every)| {
-        let mut t = tokio::time::interval(every);
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        (url, t)
-    });
     let upstream_client = crate::notify::send::client().ok();
     let limit = Arc::new(Semaphore::new(crate::cmd::check::fd_budget(
         args.concurrency.get(),
@@ -822,7 +826,6 @@ async fn main_loop(
         if let Some(l) = &listening {
             l.hooks.ticked(now);
         }
-        core.engine.offline = offline.load(std::sync::atomic::Ordering::Relaxed);
         for run in core.engine.take_due(now) {
             let m = Arc::clone(&run.monitor);
             if m.probed_from(&core.region) {
@@ -841,6 +844,22 @@ async fn main_loop(
             // from their reports, monitors of other regions from those regions' views.
             if !core.leading {
                 core.engine.abandon(&m.name);
+                continue;
+            }
+            if matches!(m.probe, crate::plan::Probe::Upstream) {
+                // The leader speaks for all: a standby's states are not current.
+                match (&upstream_client, &plan.upstream) {
+                    (Some(client), Some((url, _))) => {
+                        tokio::spawn(ping_upstream(
+                            client.clone(),
+                            url.clone(),
+                            core.upstream_payload(),
+                            run.scheduled,
+                            done_tx.clone(),
+                        ));
+                    }
+                    _ => core.engine.abandon(&m.name),
+                }
                 continue;
             }
             if let Some(row) = core
@@ -879,12 +898,6 @@ async fn main_loop(
                     tokio::task::spawn_blocking(move || {
                         let _ = reply.send(forward_ack(&db, &req, ACK_WAIT));
                     });
-                }
-            }
-            Some(url) = next_upstream(&mut upstream) => {
-                // The leader speaks for all: a standby's states are not current.
-                if let (Some(client), true) = (&upstream_client, core.leading) {
-                    tokio::spawn(ping_upstream(client.clone(), url, core.upstream_payload()));
                 }
             }
             _ = flush.tick() => {
@@ -997,26 +1010,18 @@ fn forward_ack(
     }
 }
 
-/// The next upstream ping is due: its URL; never without `upstream`.
-async fn next_upstream(
-    upstream: &mut Option<(crate::config::raw::Secret, tokio::time::Interval)>,
-) -> Option<crate::config::raw::Secret> {
-    match upstream {
-        Some((url, every)) => {
-            every.tick().await;
-            Some(url.clone())
-        }
-        None => std::future::pending().await,
-    }
-}
-
-/// Report hbmon's own status upstream; failures are logged, never retried (the next
-/// cycle is the retry). The URL is a secret and never logged.
+/// Report hbmon's own status upstream, as a run of the `hbmon:upstream` monitor: the
+/// outcome is its observation (thresholds and alerts as any monitor's; the next run is
+/// the retry). The URL is a secret and never logged.
 async fn ping_upstream(
     client: reqwest::Client,
     url: crate::config::raw::Secret,
     payload: serde_json::Value,
+    scheduled: SystemTime,
+    done: tokio::sync::mpsc::UnboundedSender<Done>,
 ) {
+    let at = SystemTime::now();
+    let started = std::time::Instant::now();
     let sent = client
         .post(url.expose())
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -1024,66 +1029,44 @@ async fn ping_upstream(
         .timeout(Duration::from_secs(10))
         .send()
         .await;
-    match sent {
-        Ok(r) if r.status().is_success() => tracing::debug!("upstream pinged"),
-        Ok(r) => tracing::warn!("upstream ping refused: HTTP {}", r.status().as_u16()),
-        Err(e) => tracing::warn!(
-            "upstream ping failed: {}",
-            if e.is_timeout() {
-                "timeout"
-            } else {
-                "connection failed"
-            }
+    let (status, reason) = match sent {
+        Ok(r) if r.status().is_success() => (
+            crate::status::Status::Up,
+            format!("upstream accepted the ping (HTTP {})", r.status().as_u16()),
         ),
+        Ok(r) => (
+            crate::status::Status::Down,
+            format!("upstream refused the ping: HTTP {}", r.status().as_u16()),
+        ),
+        Err(e) => (
+            crate::status::Status::Down,
+            format!(
+                "upstream ping failed: {}",
+                if e.is_timeout() {
+                    "timeout after 10s"
+                } else {
+                    "connection failed"
+                }
+            ),
+        ),
+    };
+    if status == crate::status::Status::Up {
+        tracing::debug!("upstream pinged");
+    } else {
+        tracing::warn!("{reason}");
     }
-}
-
-/// The connectivity gate: every `every`, try a TCP connection to each target; offline
-/// when none answers.
-async fn connectivity(
-    targets: Vec<String>,
-    every: Duration,
-    offline: Arc<std::sync::atomic::AtomicBool>,
-) {
-    let mut tick = tokio::time::interval(every);
-    loop {
-        tick.tick().await;
-        let tries = targets.iter().map(|t| {
-            let t = t.clone();
-            async move {
-                matches!(
-                    tokio::time::timeout(Duration::from_secs(2), tokio::net::TcpStream::connect(t))
-                        .await,
-                    Ok(Ok(_))
-                )
-            }
-        });
-        let up = futures_any(tries).await;
-        let was = offline.swap(!up, std::sync::atomic::Ordering::Relaxed);
-        if was == up {
-            if up {
-                tracing::warn!("hbmon's network is back");
-            } else {
-                tracing::warn!(targets = ?targets, "hbmon's network is down: no connectivity target answers; remote failures are held");
-            }
-        }
-    }
-}
-
-/// True when any of the futures resolves to true.
-async fn futures_any(
-    futures: impl Iterator<Item = impl std::future::Future<Output = bool> + Send + 'static>,
-) -> bool {
-    let mut set = tokio::task::JoinSet::new();
-    for f in futures {
-        set.spawn(f);
-    }
-    while let Some(r) = set.join_next().await {
-        if r.unwrap_or(false) {
-            return true;
-        }
-    }
-    false
+    let _ = done.send(Done {
+        row: ObservationRow {
+            monitor: crate::plan::UPSTREAM_MONITOR.to_owned(),
+            at,
+            scheduled: Some(scheduled),
+            status,
+            latency: started.elapsed(),
+            reason,
+            details: None,
+            region: String::new(),
+        },
+    });
 }
 
 /// The next acknowledgment through the listener, or never without one.

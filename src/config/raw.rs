@@ -318,6 +318,10 @@ pub struct UpstreamDef {
     pub url_file: Option<String>,
     /// How often (default `1m`).
     pub every: Option<DurationStr>,
+    /// Who hears that the upstream cannot be reached (the monitor `hbmon:upstream`, with
+    /// the defaults' thresholds); default `defaults.notify`. Name local notifiers (exec, a
+    /// local mail relay): the machine must know when nobody is watching it.
+    pub notify: Option<Vec<String>>,
 }
 
 /// The connectivity gate.
@@ -329,6 +333,11 @@ pub struct ConnectivityDef {
     pub targets: Vec<String>,
     /// How often they are tried (default `10s`).
     pub every: Option<DurationStr>,
+    /// Who hears that hbmon's own network is down and when it is back (the monitor
+    /// `hbmon:network`, with the defaults' thresholds); default `defaults.notify`. Name
+    /// local notifiers (exec, a local mail relay) to hear of it during the outage; remote
+    /// ones receive it from the outbox once the network is back.
+    pub notify: Option<Vec<String>>,
 }
 
 /// Several instances, one per region.

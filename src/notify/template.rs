@@ -33,7 +33,7 @@ pub fn default_text(event: EventKind) -> &'static str {
             "{{ monitor.name }} is DOWN: {{ result.reason }}{% if incident.parent %} (it went down while {{ incident.parent }} was down){% endif %}{% if children %}; also affected: {{ children | join(', ') }}{% endif %}"
         }
         EventKind::Up => {
-            "{{ monitor.name }} is UP again after {{ incident.downtime_s | duration }}: {{ result.reason }} in {{ result.latency_ms | round | int }} ms"
+            "{{ monitor.name }} is UP again after {{ incident.downtime_s | duration }} (down from {{ incident.started_at | datetime }} to {{ incident.resolved_at | datetime }}; it was: {{ incident.cause }}): {{ result.reason }} in {{ result.latency_ms | round | int }} ms"
         }
         EventKind::Degraded => "{{ monitor.name }} is DEGRADED: {{ result.reason }}",
         EventKind::Late => "{{ monitor.name }} is LATE: {{ result.reason }}",
@@ -406,6 +406,7 @@ pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
         "incident": {
             "id": format!("{monitor}-1767600600000"),
             "opened_at": "2026-01-05T08:10:00Z",
+            "started_at": "2026-01-05T08:10:00Z",
             "resolved_at": if event == EventKind::Up { "2026-01-05T08:15:00Z" } else { "" },
             "downtime_s": 300.0,
             "cause": "HTTP 500 (expected 2xx or 3xx)",

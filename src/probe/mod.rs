@@ -113,6 +113,10 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
                 Status::Unknown,
                 "a region is evaluated from its instances' reports by `hbmon watch`",
             ),
+            Probe::Network(targets) => network(targets, timeout).await,
+            Probe::Upstream => {
+                Outcome::new(Status::Unknown, "the upstream is pinged by `hbmon watch`")
+            }
         }
     };
     // The command probe enforces the timeout itself, so that it can kill the process
@@ -139,6 +143,33 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
         checked_at,
         cert_not_after: outcome.cert_not_after,
     }
+}
+
+/// hbmon's own network: up when any target accepts a TCP connection within the timeout
+/// (2 s at most per try, all tried at once).
+async fn network(targets: &[String], timeout: Duration) -> Outcome {
+    let limit = timeout.min(Duration::from_secs(2));
+    let mut set = tokio::task::JoinSet::new();
+    for t in targets {
+        let t = t.clone();
+        set.spawn(async move {
+            let ok = matches!(
+                tokio::time::timeout(limit, tokio::net::TcpStream::connect(t.as_str())).await,
+                Ok(Ok(_))
+            );
+            (t, ok)
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        if let Ok((target, true)) = done {
+            set.abort_all();
+            return Outcome::new(Status::Up, format!("{target} answers"));
+        }
+    }
+    Outcome::new(
+        Status::Down,
+        format!("no connectivity target answers ({} tried)", targets.len()),
+    )
 }
 
 fn timed_out(timeout: Duration) -> Outcome {

@@ -15,6 +15,7 @@ mod heartbeat;
 mod icmp;
 mod notify;
 mod oncall;
+mod own;
 mod postgres;
 mod probes;
 mod regions;

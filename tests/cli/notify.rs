@@ -66,7 +66,7 @@ impl Receiver {
     }
 
     /// Requests received, as (path, delivery id, body).
-    fn received(&self) -> Vec<(String, String, String)> {
+    pub(crate) fn received(&self) -> Vec<(String, String, String)> {
         self.runtime
             .block_on(self.server.received_requests())
             .unwrap_or_default()
