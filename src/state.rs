@@ -413,11 +413,15 @@ pub fn step_observation(
         }
         if !next.flapping && next.changes.len() >= keep {
             next.flapping = true;
-            events.push(Event::Flapping {
-                at: now,
-                changes: f.changes.get(),
-                window: f.window,
-            });
+            // Inside a hold nothing is announced, flapping included; alerts stay held
+            // until it settles all the same.
+            if hold.is_none() {
+                events.push(Event::Flapping {
+                    at: now,
+                    changes: f.changes.get(),
+                    window: f.window,
+                });
+            }
         } else if next.flapping && next.changes.is_empty() {
             next.flapping = false;
         }
@@ -491,6 +495,9 @@ fn reconcile(
         (Some(Announced::Down { .. }), Some(_)) => remind(next, policy, now, events),
         // The outage found at start-up stays unannounced for as long as it lasts.
         (Some(Announced::FoundDown { opened_at }), Some(i)) if *opened_at == i.opened_at => {}
+        // The window-start rule: an outage from before the window opened (confirmed
+        // under a hold) is not announced before the window's first moment to confirm.
+        (_, Some(_)) if next.not_before.is_some() => {}
         (announced, Some(incident)) => {
             events.push(Event::IncidentOpened {
                 at: now,
@@ -654,6 +661,9 @@ impl MonitorState {
         }
     }
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {
