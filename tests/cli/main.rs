@@ -7,6 +7,7 @@ mod config_errors;
 mod dns;
 mod docker;
 mod email;
+mod faketime;
 mod formats;
 mod gates;
 mod generated;

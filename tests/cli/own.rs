@@ -17,13 +17,13 @@ use crate::watch::{Daemon, msg};
 
 /// A TCP port that accepts connections or refuses them, as the test switches it: the
 /// stand-in for the internet the connectivity targets live on.
-struct TcpToggle {
-    port: u16,
+pub(crate) struct TcpToggle {
+    pub(crate) port: u16,
     stop: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
 }
 
 impl TcpToggle {
-    fn start() -> TcpToggle {
+    pub(crate) fn start() -> TcpToggle {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -35,7 +35,7 @@ impl TcpToggle {
     }
 
     /// Accept connections on the port (and close them at once).
-    fn up(&mut self) {
+    pub(crate) fn up(&mut self) {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).unwrap();
         listener.set_nonblocking(true).unwrap();
         let flag = Arc::new(AtomicBool::new(false));
@@ -54,7 +54,7 @@ impl TcpToggle {
     }
 
     /// Close the port: connections are refused.
-    fn down(&mut self) {
+    pub(crate) fn down(&mut self) {
         if let Some((flag, thread)) = self.stop.take() {
             flag.store(true, Ordering::SeqCst);
             thread.join().unwrap();
