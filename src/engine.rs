@@ -551,6 +551,11 @@ impl Engine {
         v.into_iter().map(|(_, n, p)| (n, p)).collect()
     }
 
+    /// Every monitor of the current configuration, in no particular order.
+    pub fn monitors(&self) -> impl Iterator<Item = &Arc<Monitor>> {
+        self.entries.values().map(|e| &e.monitor)
+    }
+
     /// A monitor of the current configuration.
     #[must_use]
     pub fn monitor(&self, name: &str) -> Option<&Arc<Monitor>> {

@@ -20,7 +20,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::get;
 use serde_json::json;
 
 use crate::config::raw::Secret;
@@ -87,7 +87,8 @@ pub struct Shared {
     pub heartbeats: RwLock<HashMap<String, Option<Secret>>>,
     /// The listener's token, for heartbeats without their own.
     pub token: RwLock<Option<Secret>>,
-    pub max_body: usize,
+    /// The part of a ping's body kept (replaced on reload).
+    pub max_body: std::sync::atomic::AtomicUsize,
     /// Unix milliseconds of the loop's last tick.
     pub tick: AtomicU64,
     /// Per-monitor metrics, published by the loop.
@@ -98,10 +99,12 @@ pub struct Shared {
     pub monitors: RwLock<Vec<(String, bool)>>,
     /// Renders the status page (times in the config's time zone).
     pub renderer: crate::notify::template::Renderer,
-    /// Basic auth for the status page and `/api/status`: (user, password).
-    pub page_auth: Option<(String, Secret)>,
-    /// Pings per heartbeat per second, and the current one-second windows.
-    pub max_pings_per_second: u32,
+    /// Basic auth for the status page and `/api/status`: (user, password) (replaced on
+    /// reload).
+    pub page_auth: RwLock<Option<(String, Secret)>>,
+    /// Pings per heartbeat per second (replaced on reload), and the current one-second
+    /// windows.
+    pub max_pings_per_second: std::sync::atomic::AtomicU32,
     pub windows: std::sync::Mutex<HashMap<String, (std::time::Instant, u32)>>,
 }
 
@@ -119,7 +122,7 @@ impl Shared {
             *count = 0;
         }
         *count += 1;
-        *count <= self.max_pings_per_second
+        *count <= self.max_pings_per_second.load(Ordering::Relaxed)
     }
 }
 
@@ -147,8 +150,8 @@ fn error(code: StatusCode, message: &str) -> Response {
 /// The router.
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
-        .route("/ping/{id}", any(ping))
-        .route("/ping/{id}/{action}", any(ping_action))
+        .route("/ping/{id}", get(ping).post(ping))
+        .route("/ping/{id}/{action}", get(ping_action).post(ping_action))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/api/status", get(api_status))
@@ -262,7 +265,9 @@ fn accept(
         Err(_) => return error(StatusCode::BAD_REQUEST, "unreadable body"),
     };
     // The end of a job's output says why it failed: the last `max_body` bytes are kept.
-    let from = body.len().saturating_sub(shared.max_body);
+    let from = body
+        .len()
+        .saturating_sub(shared.max_body.load(Ordering::Relaxed));
     let text = String::from_utf8_lossy(&body[from..]).into_owned();
     let ping = Ping {
         monitor: id,
@@ -455,7 +460,12 @@ async fn status_doc(shared: &Arc<Shared>) -> Result<serde_json::Value, (StatusCo
 /// Basic auth for the page and `/api/status`, when configured.
 fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
     use base64::Engine as _;
-    let (user, password) = shared.page_auth.as_ref()?;
+    let auth = shared
+        .page_auth
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let (user, password) = auth.as_ref()?;
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

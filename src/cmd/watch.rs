@@ -211,9 +211,9 @@ fn start_listener(
             let hooks = Arc::new(crate::listen::Shared {
                 tx,
                 acks: acks_tx,
-                heartbeats: std::sync::RwLock::new(heartbeat_tokens(plan)),
+                heartbeats: std::sync::RwLock::new(heartbeat_tokens(plan.monitors.iter())),
                 token: std::sync::RwLock::new(settings.token.clone()),
-                max_body: settings.max_body,
+                max_body: settings.max_body.into(),
                 tick: std::sync::atomic::AtomicU64::new(0),
                 metrics: std::sync::RwLock::new(String::new()),
                 db: db.clone(),
@@ -224,8 +224,8 @@ fn start_listener(
                         .collect(),
                 ),
                 renderer: crate::notify::template::Renderer::new(plan.notifications.timezone),
-                page_auth: settings.page_auth.clone(),
-                max_pings_per_second: settings.max_pings_per_second,
+                page_auth: std::sync::RwLock::new(settings.page_auth.clone()),
+                max_pings_per_second: settings.max_pings_per_second.into(),
                 windows: std::sync::Mutex::default(),
             });
             hooks.ticked(SystemTime::now());
@@ -251,6 +251,7 @@ fn start_listener(
             tracing::info!(address = %settings.address, "listening");
             Some(Listening {
                 hooks,
+                address: settings.address,
                 rx,
                 acks: Some(acks),
             })
@@ -263,6 +264,8 @@ fn start_listener(
 /// The listener's side of the loop.
 struct Listening {
     hooks: Arc<crate::listen::Shared>,
+    /// Where it listens (a new `listen.address` takes effect at the next start).
+    address: std::net::SocketAddr,
     rx: tokio::sync::mpsc::UnboundedReceiver<crate::listen::Ping>,
     /// Taken by the loop, which selects on it beside `rx`.
     acks: Option<tokio::sync::mpsc::UnboundedReceiver<crate::listen::AckCall>>,
@@ -312,9 +315,10 @@ struct Remote {
 }
 
 /// Heartbeat names and their own tokens, for the listener.
-fn heartbeat_tokens(plan: &Plan) -> HashMap<String, Option<crate::config::raw::Secret>> {
-    plan.monitors
-        .iter()
+fn heartbeat_tokens<'a>(
+    monitors: impl Iterator<Item = &'a crate::plan::Monitor>,
+) -> HashMap<String, Option<crate::config::raw::Secret>> {
+    monitors
         .filter_map(|m| match &m.probe {
             crate::plan::Probe::Heartbeat(hb) => Some((m.name.clone(), hb.token.clone())),
             _ => None,
@@ -735,18 +739,44 @@ impl Core {
 }
 
 /// After a reload: the listener's heartbeats, tokens and monitor list.
+/// A reload reaches the listener: heartbeats and their tokens (from the engine, which
+/// now holds the monitors), the listener's token, basic auth and limits. Its address
+/// takes effect at the next start.
 fn refresh_listener(listening: Option<&Listening>, plan: &Plan, engine: &Engine) {
     use std::sync::PoisonError;
-    let Some(l) = listening else { return };
+    use std::sync::atomic::Ordering::Relaxed;
+    let heartbeats = heartbeat_tokens(engine.monitors().map(AsRef::as_ref));
+    let Some(l) = listening else {
+        if !heartbeats.is_empty() {
+            tracing::warn!(
+                "the configuration now has heartbeats: the listener starts at the next start (`systemctl restart hbmon`)"
+            );
+        }
+        return;
+    };
     *l.hooks
         .heartbeats
         .write()
-        .unwrap_or_else(PoisonError::into_inner) = heartbeat_tokens(plan);
+        .unwrap_or_else(PoisonError::into_inner) = heartbeats;
+    let Some(settings) = plan.listen.clone() else {
+        tracing::warn!("the configuration has no listener any more: it stops at the next start");
+        return;
+    };
+    if l.address != settings.address {
+        tracing::warn!(address = %settings.address, "listen.address changed: it takes effect at the next start");
+    }
     *l.hooks
         .token
         .write()
-        .unwrap_or_else(PoisonError::into_inner) =
-        plan.listen.as_ref().and_then(|x| x.token.clone());
+        .unwrap_or_else(PoisonError::into_inner) = settings.token;
+    *l.hooks
+        .page_auth
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = settings.page_auth;
+    l.hooks.max_body.store(settings.max_body, Relaxed);
+    l.hooks
+        .max_pings_per_second
+        .store(settings.max_pings_per_second, Relaxed);
     *l.hooks
         .monitors
         .write()

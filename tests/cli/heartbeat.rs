@@ -646,3 +646,46 @@ fn too_many_pings_get_429() {
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
 }
+
+/// Issue 17, defect 16: a ping is GET, POST or HEAD; any other method is 405 with an
+/// `Allow` header, and records nothing.
+#[test]
+fn pings_take_get_post_and_head_only() {
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port, ""));
+    let d = Daemon::start(run.dir(), &[]);
+    for method in ["DELETE", "PUT", "PATCH", "OPTIONS"] {
+        for path in [
+            "/ping/backup?token=shared-s3cret",
+            "/ping/backup/fail?token=shared-s3cret",
+        ] {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            write!(
+                s,
+                "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+            )
+            .unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            assert!(out.starts_with("HTTP/1.1 405"), "{method} {path}: {out}");
+            let allow = out
+                .lines()
+                .find(|l| l.to_ascii_lowercase().starts_with("allow:"))
+                .unwrap_or_else(|| panic!("no Allow header: {out}"))
+                .to_ascii_uppercase();
+            assert!(
+                allow.contains("GET") && allow.contains("POST") && allow.contains("HEAD"),
+                "{allow}"
+            );
+        }
+    }
+    for method in ["GET", "POST", "HEAD"] {
+        let (code, _) = request(port, method, "/ping/backup?token=shared-s3cret", &[], b"");
+        assert_eq!(code, 200, "{method}");
+    }
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let pings = store(run.dir()).pings("backup", 100).unwrap();
+    assert_eq!(pings.len(), 3, "only the three good pings: {pings:?}");
+}

@@ -20,6 +20,7 @@ mod own;
 mod postgres;
 mod probes;
 mod regions;
+mod reload;
 mod secrets;
 mod simulate;
 mod tcp;
