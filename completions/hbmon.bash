@@ -729,7 +729,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__run)
-            opts="-c -q -v -h -V --url --token --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            opts="-c -q -v -h -V --url --token --timeout --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -740,6 +740,10 @@ _hbmon() {
                     return 0
                     ;;
                 --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

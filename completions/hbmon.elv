@@ -237,6 +237,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;run'= {
             cand --url 'The hbmon listener to ping (default: the config''s `listen` address)'
             cand --token 'The ping token (default: the heartbeat''s or the listener''s from the config)'
+            cand --timeout 'How long to keep trying to deliver the finishing ping when the listener is down or busy (a `systemctl restart hbmon` during the job), with backoff from 250 ms'
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'

@@ -192,6 +192,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subc
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l url -d 'The hbmon listener to ping (default: the config\'s `listen` address)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l token -d 'The ping token (default: the heartbeat\'s or the listener\'s from the config)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l timeout -d 'How long to keep trying to deliver the finishing ping when the listener is down or busy (a `systemctl restart hbmon` during the job), with backoff from 250 ms' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -s c -l config -d 'Path of the configuration file' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''

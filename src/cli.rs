@@ -182,6 +182,10 @@ pub struct RunArgs {
         value_name = "TOKEN"
     )]
     pub token: Option<String>,
+    /// How long to keep trying to deliver the finishing ping when the listener is down
+    /// or busy (a `systemctl restart hbmon` during the job), with backoff from 250 ms.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "2m")]
+    pub timeout: std::time::Duration,
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,

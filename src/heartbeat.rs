@@ -43,6 +43,9 @@ pub struct Pings {
     pub last_finish: Option<SystemTime>,
     /// Its exit code: 0 for success, 1 for `/fail` without a code.
     pub last_code: Option<u8>,
+    /// The last finish was `/fail` (the job said it failed, without an exit code).
+    #[serde(default)]
+    pub last_reported_failure: bool,
     /// The last `/start` not yet matched by a finish.
     pub started: Option<SystemTime>,
     /// How long the last finished run took, when it was started with `/start`.
@@ -95,6 +98,7 @@ impl Pings {
             p.last_runtime = p.started.take().and_then(|s| at.duration_since(s).ok());
             p.last_finish = Some(at);
             p.last_code = Some(code);
+            p.last_reported_failure = kind == Kind::Fail;
             body.clone_into(&mut p.last_body);
         };
         match kind {
@@ -168,7 +172,7 @@ pub fn assess(
     let overrun_at = overrun.map(|(_, limit)| limit);
     if let Some(code) = p.last_code.filter(|c| *c != 0) {
         let tail = p.last_body.trim().lines().last().unwrap_or("").trim();
-        let what = if code == 1 && p.last_body.is_empty() {
+        let what = if p.last_reported_failure {
             "reported failure".to_owned()
         } else {
             format!("failed (exit code {code})")
@@ -301,6 +305,17 @@ mod tests {
         assert_eq!(
             evaluate(&hb, &p, start, t("2026-01-01T00:21:00Z")),
             (Status::Down, "reported failure 1m ago".into())
+        );
+        // Issue 17, defect 9: `/fail` is the job's own report, not an exit code.
+        p.record(Kind::Fail, t("2026-01-01T00:22:00Z"), "quota exceeded\n");
+        assert_eq!(
+            evaluate(&hb, &p, start, t("2026-01-01T00:23:00Z")),
+            (Status::Down, "reported failure: quota exceeded".into())
+        );
+        p.record(Kind::Exit(1), t("2026-01-01T00:24:00Z"), "");
+        assert_eq!(
+            evaluate(&hb, &p, start, t("2026-01-01T00:25:00Z")),
+            (Status::Down, "failed (exit code 1) 1m ago".into())
         );
         p.record(Kind::Success, t("2026-01-01T00:30:00Z"), "");
         assert_eq!(

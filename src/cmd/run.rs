@@ -1,7 +1,10 @@
 //! `hbmon run <heartbeat> -- <command...>`: the cron wrapper. Pings `/start`, runs the
-//! command with its output passed through (and the last 10 KiB kept), then pings its exit
-//! code with that tail, and exits with the command's code. A ping that cannot be sent is a
-//! warning, never a reason not to run the job: a monitoring outage must not stop a backup.
+//! command with its output passed through (and the last 10 KiB kept, stdout and stderr in
+//! the order they arrived), then pings its exit code with that tail, and exits with the
+//! command's code. The start ping is tried once (a monitoring outage must not delay a
+//! backup); the finishing ping is retried with backoff for up to `--timeout`, so a
+//! listener restarting meanwhile does not turn a good run into a missing one. A ping
+//! that cannot be sent is a warning, never a reason not to run the job.
 
 use std::io::Write;
 use std::time::Duration;
@@ -37,9 +40,23 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<u8, Error> {
         u
     };
     runtime.block_on(async {
-        ping(&client, &url("/start"), String::new(), &args.heartbeat).await;
+        ping(
+            &client,
+            &url("/start"),
+            String::new(),
+            &args.heartbeat,
+            Duration::ZERO,
+        )
+        .await;
         let (code, tail) = Box::pin(execute(&args.command)).await;
-        ping(&client, &url(&format!("/{code}")), tail, &args.heartbeat).await;
+        ping(
+            &client,
+            &url(&format!("/{code}")),
+            tail,
+            &args.heartbeat,
+            args.timeout,
+        )
+        .await;
         Ok(code)
     })
 }
@@ -92,27 +109,59 @@ fn target(global: &GlobalArgs, args: &RunArgs) -> Result<(String, Option<String>
     Ok((base, token))
 }
 
-async fn ping(client: &reqwest::Client, url: &str, body: String, name: &str) {
-    let sent = client
-        .post(url)
-        .body(body)
-        .timeout(PING_TIMEOUT)
-        .send()
-        .await;
-    match sent {
-        Ok(r) if r.status().is_success() => {}
+/// Send a ping; retry with backoff (250 ms, doubling, at most 10 s) while the listener
+/// cannot be reached or answers 5xx or 429, for up to `retry_for`. A 4xx answer (a wrong
+/// token, an unknown heartbeat) is final.
+async fn ping(client: &reqwest::Client, url: &str, body: String, name: &str, retry_for: Duration) {
+    let until = std::time::Instant::now() + retry_for;
+    let mut pause = Duration::from_millis(250);
+    let mut attempt = 1;
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        let sent = client
+            .post(url)
+            .body(body.clone())
+            .timeout(PING_TIMEOUT.min(left.max(Duration::from_secs(1))))
+            .send()
+            .await;
         // The URL carries the token: it is never printed.
-        Ok(r) => tracing::warn!("ping for `{name}` refused: HTTP {}", r.status().as_u16()),
-        Err(e) => tracing::warn!(
-            "ping for `{name}` not sent: {}",
-            if e.is_timeout() {
-                "timeout"
-            } else if e.is_connect() {
-                "connection failed"
-            } else {
-                "request failed"
+        let why = match sent {
+            Ok(r) if r.status().is_success() => {
+                if attempt > 1 {
+                    tracing::info!("ping for `{name}` delivered after {attempt} attempts");
+                }
+                return;
             }
-        ),
+            Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
+                format!("HTTP {}", r.status().as_u16())
+            }
+            Ok(r) => {
+                tracing::warn!("ping for `{name}` refused: HTTP {}", r.status().as_u16());
+                return;
+            }
+            Err(e) if e.is_timeout() => "timeout".to_owned(),
+            Err(e) if e.is_connect() => "connection failed".to_owned(),
+            Err(_) => "request failed".to_owned(),
+        };
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            tracing::warn!(
+                "ping for `{name}` not sent: {why}{}",
+                if attempt > 1 {
+                    format!(" (gave up after {attempt} attempts)")
+                } else {
+                    String::new()
+                }
+            );
+            return;
+        }
+        tracing::info!(
+            "ping for `{name}` not sent yet ({why}); retrying in {}",
+            crate::humanize::span(pause.min(left))
+        );
+        tokio::time::sleep(pause.min(left)).await;
+        pause = (pause * 2).min(Duration::from_secs(10));
+        attempt += 1;
     }
 }
 
@@ -122,12 +171,28 @@ async fn execute(command: &[String]) -> (u8, String) {
     let Some((program, rest)) = command.split_first() else {
         return (exit::USAGE, String::new());
     };
-    let mut child = match tokio::process::Command::new(program)
-        .args(rest)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-    {
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(rest);
+    // hbmon's stdout and stderr go to the same place (a terminal, cron's mail,
+    // `>log 2>&1`): the command's two streams share one pipe, which keeps their exact
+    // order. Otherwise each keeps its own, read by one task as they come.
+    let shared = if same_destination() {
+        match std::io::pipe().and_then(|(r, w)| Ok((r, w.try_clone()?, w))) {
+            Ok((reader, w1, w2)) => {
+                cmd.stdout(w1).stderr(w2);
+                Some(reader)
+            }
+            Err(_) => return (exit::IO, "hbmon run: cannot set up the output pipe".into()),
+        }
+    } else {
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        None
+    };
+    let spawned = cmd.spawn();
+    // The parent's copies of the write ends must close, or the output never ends.
+    drop(cmd);
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
             let msg = format!(
@@ -138,35 +203,20 @@ async fn execute(command: &[String]) -> (u8, String) {
             return (127, msg);
         }
     };
-    let (out, err) = (child.stdout.take(), child.stderr.take());
-    let tail = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
-    let pump = |reader: Option<Box<dyn AsyncRead + Unpin + Send>>, to_stderr: bool| {
-        let tail = std::sync::Arc::clone(&tail);
-        async move {
-            let Some(mut reader) = reader else { return };
-            let mut buf = [0u8; 8192];
-            loop {
-                let n = match reader.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
-                };
-                let _ = if to_stderr {
-                    std::io::stderr().write_all(&buf[..n])
-                } else {
-                    std::io::stdout().write_all(&buf[..n])
-                };
-                let mut t = tail
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                t.extend_from_slice(&buf[..n]);
-                let excess = t.len().saturating_sub(TAIL);
-                t.drain(..excess);
-            }
-        }
+    let (out, err): (Option<Reader>, Option<Reader>) = match shared {
+        Some(reader) => (
+            tokio::net::unix::pipe::Receiver::from_owned_fd(std::os::fd::OwnedFd::from(reader))
+                .ok()
+                .map(|r| Box::new(r) as Reader),
+            None,
+        ),
+        None => (
+            child.stdout.take().map(|o| Box::new(o) as Reader),
+            child.stderr.take().map(|e| Box::new(e) as Reader),
+        ),
     };
-    let out: Option<Box<dyn AsyncRead + Unpin + Send>> = out.map(|o| Box::new(o) as _);
-    let err: Option<Box<dyn AsyncRead + Unpin + Send>> = err.map(|e| Box::new(e) as _);
-    let ((), (), status) = tokio::join!(pump(out, false), pump(err, true), child.wait());
+    let tail = Box::pin(relay(out, err)).await;
+    let status = child.wait().await;
     let code = match status {
         Ok(s) => s.code().map_or_else(
             || {
@@ -177,8 +227,54 @@ async fn execute(command: &[String]) -> (u8, String) {
         ),
         Err(_) => 1,
     };
-    let tail = tail
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     (code, String::from_utf8_lossy(&tail).into_owned())
+}
+
+type Reader = Box<dyn AsyncRead + Unpin + Send>;
+
+/// Pass the command's output through (`out` to stdout, `err` to stderr) and keep its last
+/// `TAIL` bytes, in the order it was read: one task reads both, whichever is ready.
+async fn relay(mut out: Option<Reader>, mut err: Option<Reader>) -> Vec<u8> {
+    let mut tail = Vec::new();
+    let (mut out_buf, mut err_buf) = ([0u8; 8192], [0u8; 8192]);
+    loop {
+        let (read, is_err) = match (out.as_mut(), err.as_mut()) {
+            (Some(stdout), Some(stderr)) => tokio::select! {
+                biased;
+                n = stdout.read(&mut out_buf) => (n, false),
+                n = stderr.read(&mut err_buf) => (n, true),
+            },
+            (Some(stdout), None) => (stdout.read(&mut out_buf).await, false),
+            (None, Some(stderr)) => (stderr.read(&mut err_buf).await, true),
+            (None, None) => break,
+        };
+        match read {
+            Ok(n) if n > 0 => {
+                let bytes = if is_err { &err_buf[..n] } else { &out_buf[..n] };
+                let _ = if is_err {
+                    std::io::stderr().write_all(bytes)
+                } else {
+                    std::io::stdout().write_all(bytes)
+                };
+                tail.extend_from_slice(bytes);
+                let excess = tail.len().saturating_sub(TAIL);
+                tail.drain(..excess);
+            }
+            _ if is_err => err = None,
+            _ => out = None,
+        }
+    }
+    tail
+}
+
+/// hbmon's stdout and stderr are the same open file.
+fn same_destination() -> bool {
+    use std::os::fd::AsFd;
+    let (Ok(out), Ok(err)) = (
+        nix::sys::stat::fstat(std::io::stdout().as_fd()),
+        nix::sys::stat::fstat(std::io::stderr().as_fd()),
+    ) else {
+        return false;
+    };
+    out.st_dev == err.st_dev && out.st_ino == err.st_ino
 }

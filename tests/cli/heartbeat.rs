@@ -474,8 +474,19 @@ fn run_wraps_a_job() {
         .run();
     assert_eq!(out.code, 3, "{out:?}");
     assert!(out.stdout.contains("no store at"), "{}", out.stdout);
-    // No listener: the job runs anyway, and says why the pings were not sent.
-    let out = wrap("echo to-stderr >&2; exit 4");
+    // No listener: the job runs anyway, and says why the pings were not sent (after
+    // retrying the finishing one for `--timeout`).
+    let out = hbmon()
+        .args([
+            "run",
+            "backup",
+            "--timeout",
+            "1s",
+            "--config",
+            cfg.to_str().unwrap(),
+        ])
+        .args(["--", "sh", "-c", "echo to-stderr >&2; exit 4"])
+        .run();
     assert_eq!(out.code, 4, "{out:?}");
     assert!(
         out.stderr.contains("to-stderr"),
@@ -487,7 +498,83 @@ fn run_wraps_a_job() {
         "{}",
         out.stderr
     );
+    assert!(out.stderr.contains("gave up after"), "{}", out.stderr);
     assert!(!out.stderr.contains("s3cret"), "{}", out.stderr);
+}
+
+/// Issue 17, defect 9: a job that prints to stdout, then fails on stderr, is reported
+/// by its last line in the order they came, whatever the pipes did. (hbmon's own stdout
+/// and stderr go to one file, as under cron or `>log 2>&1`.)
+#[test]
+fn run_keeps_stdout_and_stderr_in_arrival_order() {
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port, ""));
+    let mut d = Daemon::start(run.dir(), &[]);
+    for i in 0..5 {
+        let status = std::process::Command::new("sh")
+            .current_dir(run.dir())
+            .arg("-c")
+            .arg(format!(
+                "{} run backup --config hbmon.yaml -- sh -c 'echo starting; echo \"ERROR: disk full\" >&2; exit 3' >out.log 2>&1",
+                env!("CARGO_BIN_EXE_hbmon")
+            ))
+            .env_remove("HBMON_CONFIG")
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(3));
+        let log = std::fs::read_to_string(run.dir().join("out.log")).unwrap();
+        assert_eq!(log, "starting\nERROR: disk full\n", "run {i}");
+        let failed = d.wait_for("the failed run", |l| {
+            msg(l) == "observed" && l["monitor"] == "backup" && l["status"] == "down"
+        });
+        assert_eq!(
+            failed["reason"], "failed (exit code 3): ERROR: disk full",
+            "run {i}"
+        );
+    }
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
+
+/// Issue 17, defect 9: the listener is down for a moment at the end of the job (503s
+/// here, as while `hbmon watch` restarts): the finishing ping is retried until it gets
+/// through, so a good run is not reported missing.
+#[test]
+fn run_retries_the_finishing_ping_while_the_listener_is_away() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, ResponseTemplate};
+    let rx = crate::notify::Receiver::start();
+    rx.mount(Mock::given(path("/ping/backup/start")).respond_with(ResponseTemplate::new(200)));
+    rx.mount(
+        Mock::given(path("/ping/backup/0"))
+            .respond_with(ResponseTemplate::new(503))
+            .up_to_n_times(3),
+    );
+    rx.mount(Mock::given(path("/ping/backup/0")).respond_with(ResponseTemplate::new(200)));
+    let out = hbmon()
+        .args([
+            "run",
+            "backup",
+            "-v",
+            "--url",
+            &rx.url(),
+            "--timeout",
+            "30s",
+        ])
+        .args(["--", "sh", "-c", "echo done"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stderr.contains("delivered after 4 attempts"),
+        "{}",
+        out.stderr
+    );
+    let finishes = rx
+        .received()
+        .into_iter()
+        .filter(|(p, ..)| p == "/ping/backup/0")
+        .count();
+    assert_eq!(finishes, 4);
 }
 
 /// A headless Chromium, if installed (it must be, in CI).
