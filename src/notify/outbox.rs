@@ -201,6 +201,7 @@ mod tests {
             body: Some(format!("{{\"event\": \"{event}\"}}")),
             status: if event == "down" { "down" } else { "up" }.into(),
             at: "2026-01-05T08:00:00Z".into(),
+            when: String::new(),
             incident: "api-1767600000000".into(),
             ack_by: None,
         }

@@ -345,6 +345,7 @@ fn close_test(
         body: None,
         status: "up".into(),
         at: String::new(),
+        when: String::new(),
         incident: delivery_id.to_owned(),
         ack_by: None,
     };
@@ -413,7 +414,7 @@ fn extra_request(
                             { "type": "TextBlock", "text": msg.title, "weight": "Bolder", "size": "Medium",
                               "color": match msg.status.as_str() { "up" => "Good", "degraded" => "Warning", _ => "Attention" } },
                             { "type": "TextBlock", "text": msg.text, "wrap": true },
-                            { "type": "TextBlock", "text": format!("hbmon · {} · {}", msg.event, msg.at), "isSubtle": true, "size": "Small" },
+                            { "type": "TextBlock", "text": format!("hbmon · {} · {}", msg.event, msg.when_for_people()), "isSubtle": true, "size": "Small" },
                         ],
                     },
                 } ],
@@ -453,7 +454,7 @@ fn more_request(
                 "blocks": [
                     { "type": "header", "text": { "type": "plain_text", "text": msg.title } },
                     { "type": "section", "text": { "type": "mrkdwn", "text": msg.text } },
-                    { "type": "context", "elements": [ { "type": "mrkdwn", "text": format!("hbmon · {} · {}", msg.event, msg.at) } ] },
+                    { "type": "context", "elements": [ { "type": "mrkdwn", "text": format!("hbmon · {} · {}", msg.event, msg.when_for_people()) } ] },
                 ],
             }),
         ),
@@ -604,7 +605,7 @@ fn html(msg: &Message) -> String {
         esc(&msg.title),
         esc(&msg.text).replace('\n', "<br>"),
         esc(&msg.event),
-        esc(&msg.at)
+        esc(msg.when_for_people())
     )
 }
 
@@ -940,6 +941,45 @@ mod tests {
                 },
             ),
         ]
+    }
+
+    /// Issue 17, defect 15: with `timezone:` set, the times people read in default alerts
+    /// are in that zone, with its abbreviation; machine fields stay RFC 3339 UTC.
+    #[test]
+    fn default_alerts_show_times_in_the_configured_time_zone() {
+        let renderer = Renderer::new(Some(chrono_tz::Europe::Berlin));
+        let client = client().unwrap();
+        for (name, target) in snapshot_targets() {
+            if !matches!(name, "slack" | "teams") {
+                continue;
+            }
+            let n = notifier(target);
+            let msg = renderer.message(
+                &sample_json(crate::config::raw::EventKind::Down, "api"),
+                crate::config::raw::EventKind::Down,
+                &n,
+                None,
+                &Templates::default(),
+            );
+            assert_eq!(msg.when, "2026-01-05 09:15:00 CET");
+            assert_eq!(msg.at, "2026-01-05T08:15:00Z");
+            let req = request(&client, &n.target, &msg, "d-1")
+                .unwrap()
+                .build()
+                .unwrap();
+            let body =
+                String::from_utf8_lossy(req.body().unwrap().as_bytes().unwrap()).into_owned();
+            assert!(body.contains("2026-01-05 09:15:00 CET"), "{name}: {body}");
+            assert!(!body.contains("08:15:00Z"), "{name}: {body}");
+        }
+        let msg = renderer.message(
+            &sample_json(crate::config::raw::EventKind::Down, "api"),
+            crate::config::raw::EventKind::Down,
+            &notifier(Target::Exec { run: Vec::new() }),
+            None,
+            &Templates::default(),
+        );
+        assert!(html(&msg).contains("2026-01-05 09:15:00 CET"));
     }
 
     /// Every default template for every event, through every HTTP channel: the exact

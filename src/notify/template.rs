@@ -71,7 +71,12 @@ pub struct Message {
     pub body: Option<String>,
     /// The result's status, for colours and priorities.
     pub status: String,
+    /// When, as RFC 3339 in UTC (for machines: Discord's timestamp, webhooks).
     pub at: String,
+    /// When, for people: in the config's `timezone` with its abbreviation
+    /// (`2026-01-05 09:15:00 CET`). Empty in rows stored before it existed: `at` then.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub when: String,
     /// The incident's id (`api-1767600600000`): PagerDuty's `dedup_key`, Opsgenie's
     /// `alias`. Empty outside an incident.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -85,6 +90,8 @@ pub struct Message {
 #[derive(Debug)]
 pub struct Renderer {
     env: Environment<'static>,
+    /// The config's `timezone` (UTC without one): times for people are shown in it.
+    tz: chrono_tz::Tz,
 }
 
 fn rfc(t: SystemTime) -> String {
@@ -119,7 +126,16 @@ impl Renderer {
         env.add_filter("markdown_escape", |text: String| -> String {
             markdown_escape(&text)
         });
-        Renderer { env }
+        Renderer { env, tz }
+    }
+
+    /// A time for people, in the config's time zone: `2026-01-05 09:15:00 CET`.
+    #[must_use]
+    pub fn local(&self, t: SystemTime) -> String {
+        let utc: chrono::DateTime<chrono::Utc> = t.into();
+        utc.with_timezone(&self.tz)
+            .format("%Y-%m-%d %H:%M:%S %Z")
+            .to_string()
     }
 
     /// Render one template source against a context.
@@ -212,6 +228,11 @@ impl Renderer {
                 .unwrap_or("unknown")
                 .to_owned(),
             at: ctx["now"].as_str().unwrap_or("").to_owned(),
+            when: ctx["now"]
+                .as_str()
+                .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+                .map(|t| self.local(t))
+                .unwrap_or_default(),
             // A test alert is its own incident (the sender keys it by its delivery id).
             incident: if event == EventKind::Test {
                 String::new()
@@ -220,6 +241,18 @@ impl Renderer {
             },
             ack_by: (event == EventKind::Acknowledged)
                 .then(|| ctx["ack"]["by"].as_str().unwrap_or("").to_owned()),
+        }
+    }
+}
+
+impl Message {
+    /// When, for people (`when`, else `at` for rows stored before `when` existed).
+    #[must_use]
+    pub fn when_for_people(&self) -> &str {
+        if self.when.is_empty() {
+            &self.at
+        } else {
+            &self.when
         }
     }
 }

@@ -903,6 +903,7 @@ mod tests {
             body: None,
             status: "down".into(),
             at: "2023-11-14T22:13:30Z".into(),
+            when: String::new(),
             incident: "api-1700000010000".into(),
             ack_by: None,
         }
