@@ -30,6 +30,8 @@ struct Entry {
     resume: Option<SystemTime>,
     /// When its `active` window opened, while it is open.
     window_start: Option<SystemTime>,
+    /// A heartbeat's last finishing ping, as of its last evaluation (for alerts).
+    last_ping: Option<SystemTime>,
     /// Position in the configuration.
     order: usize,
 }
@@ -129,6 +131,7 @@ impl Engine {
             due,
             resume: None,
             window_start: None,
+            last_ping: None,
             order: self.entries.len(),
         };
         self.entries.insert(name, entry);
@@ -309,6 +312,7 @@ impl Engine {
         let empty = crate::heartbeat::Pings::default();
         let p = pings.unwrap_or(&empty);
         let a = crate::heartbeat::assess(hb, p, since, entry.window_start, now);
+        let last_ping = p.last_finish;
         let mut details = serde_json::Map::new();
         if let Some(t) = p.last_finish {
             details.insert(
@@ -329,10 +333,19 @@ impl Engine {
             details: (!details.is_empty()).then_some(serde_json::Value::Object(details)),
             region: String::new(),
         };
+        if let Some(e) = self.entries.get_mut(name) {
+            e.last_ping = last_ping;
+        }
         if let Some(at) = a.changes_at {
             self.wake_at(name, at);
         }
         Some(row)
+    }
+
+    /// A heartbeat's last finishing ping, as of its last evaluation.
+    #[must_use]
+    pub fn last_ping(&self, name: &str) -> Option<SystemTime> {
+        self.entries.get(name).and_then(|e| e.last_ping)
     }
 
     /// When its `active` window opened, while it is open.
@@ -527,6 +540,7 @@ impl Engine {
             if let Some(e) = self.entries.get_mut(&m.name) {
                 e.running = running;
                 e.active = active;
+                e.last_ping = entry.last_ping;
                 if same {
                     e.resume = entry.resume;
                     e.window_start = entry.window_start;

@@ -1285,15 +1285,19 @@ fn render_alerts(
         .state(name)
         .and_then(|s| s.incident.as_ref())
         .and_then(|i| i.parent.clone());
+    let last_ping = engine.last_ping(name);
     for (i, r) in routed.iter().enumerate() {
         let kind = crate::notify::kind_of(&r.event);
-        let ctx = crate::notify::template::context(
+        let mut ctx = crate::notify::template::context(
             monitor,
             &r.event,
             (result.0, &result.1, result.2, result.3),
             (parent.as_deref(), &children),
             now,
         );
+        if let (Some(t), Some(hb)) = (last_ping, ctx["monitor"].get_mut("heartbeat")) {
+            hb["last_ping_at"] = humantime::format_rfc3339_seconds(t).to_string().into();
+        }
         for name in &r.to {
             let Some(n) = alerts.notifications.notifiers.get(name) else {
                 continue;

@@ -162,9 +162,24 @@ impl Renderer {
     /// Check a template: it compiles and renders against a sample of `event` (of every
     /// event, when `event` is `None`); with `json`, the output must be valid JSON.
     pub fn check(&self, source: &str, event: Option<EventKind>, json: bool) -> Result<(), String> {
+        // Every variable and attribute the template names must exist, wherever it appears:
+        // behind a filter (`| tojson` would print `null`), in a test, a condition or a loop,
+        // on branches the sample does not take.
+        let template = self
+            .env
+            .template_from_str(source)
+            .map_err(|e| describe(&e))?;
+        let shape = check_shape();
+        let mut paths: Vec<String> = template.undeclared_variables(true).into_iter().collect();
+        paths.sort();
+        for path in paths {
+            check_path(&shape, &path)?;
+        }
         let events: Vec<EventKind> = event.map_or_else(|| EVENTS.to_vec(), |e| vec![e]);
         for e in events {
-            let ctx = sample_context(e);
+            let mut sample = sample_json(e, "api");
+            sample["monitor"]["heartbeat"] = heartbeat_sample();
+            let ctx = Value::from(minijinja::value::Serde(sample));
             let out = self.render(source, &ctx)?;
             if json && let Err(err) = serde_json::from_str::<serde_json::Value>(&out) {
                 return Err(format!(
@@ -284,6 +299,125 @@ fn describe(e: &minijinja::Error) -> String {
     }
 }
 
+/// Every variable an alert's templates may name, with its attributes: the sample, and
+/// what only some monitors have (`monitor.heartbeat`).
+fn check_shape() -> serde_json::Value {
+    let mut shape = sample_json(EventKind::Down, "api");
+    shape["monitor"]["heartbeat"] = heartbeat_sample();
+    shape
+}
+
+/// Globals minijinja provides, and names only loops and macros define.
+const GLOBALS: [&str; 9] = [
+    "range",
+    "dict",
+    "namespace",
+    "debug",
+    "loop",
+    "self",
+    "caller",
+    "varargs",
+    "kwargs",
+];
+
+/// Methods a mapping answers to (`host.labels.items()`).
+const MAP_METHODS: [&str; 4] = ["items", "keys", "values", "get"];
+
+/// `monitor.nme`: "`monitor` has no attribute `nme`; did you mean `name`?".
+fn check_path(shape: &serde_json::Value, path: &str) -> Result<(), String> {
+    let mut parts = path.split('.');
+    let Some(root) = parts.next() else {
+        return Ok(());
+    };
+    if GLOBALS.contains(&root) {
+        return Ok(());
+    }
+    let mut here = match shape.get(root) {
+        Some(v) => v,
+        None => {
+            return Err(format!(
+                "unknown variable `{root}`; {}",
+                nearest(root, shape)
+            ));
+        }
+    };
+    let mut seen = root.to_owned();
+    for part in parts {
+        let serde_json::Value::Object(map) = here else {
+            // Attributes of strings, numbers and lists are minijinja's business.
+            return Ok(());
+        };
+        match map.get(part) {
+            Some(v) => here = v,
+            None if MAP_METHODS.contains(&part) => return Ok(()),
+            None => {
+                return Err(format!(
+                    "`{seen}` has no attribute `{part}`; {}",
+                    nearest(part, here)
+                ));
+            }
+        }
+        seen.push('.');
+        seen.push_str(part);
+    }
+    Ok(())
+}
+
+/// The closest key of `map` to `name`, or the keys it has.
+fn nearest(name: &str, map: &serde_json::Value) -> String {
+    let keys: Vec<&str> = map
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    let best = keys
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, k)) if score >= 0.8 => format!("did you mean `{k}`?"),
+        _ => format!("it has: {}", keys.join(", ")),
+    }
+}
+
+/// `monitor` in the context; a heartbeat's has `heartbeat` too: its `period_s` (0 for a
+/// cron one), `cron` and `timezone`, `grace_s`, and `last_ping_at` (set by `watch`).
+fn monitor_json(monitor: &Monitor) -> serde_json::Value {
+    let mut m = json!({
+        "name": monitor.name,
+        "description": monitor.description.clone().unwrap_or_default(),
+        "tags": monitor.tags,
+        "kind": monitor.probe.kind(),
+    });
+    if let crate::plan::Probe::Heartbeat(hb) = &monitor.probe {
+        let (period, cron, tz) = match &hb.expect {
+            crate::heartbeat::Expect::Every(p) => (p.as_secs_f64(), String::new(), String::new()),
+            crate::heartbeat::Expect::Cron(crate::schedule::Schedule::Cron { cron, tz }) => {
+                (0.0, cron.as_str().to_owned(), tz.name().to_owned())
+            }
+            crate::heartbeat::Expect::Cron(_) => (0.0, String::new(), String::new()),
+        };
+        m["heartbeat"] = json!({
+            "period_s": period,
+            "cron": cron,
+            "timezone": tz,
+            "grace_s": hb.grace.as_secs_f64(),
+            "last_ping_at": "",
+        });
+    }
+    m
+}
+
+/// A heartbeat's own part of the context, as templates see it.
+fn heartbeat_sample() -> serde_json::Value {
+    json!({
+        "period_s": 0.0,
+        "cron": "0 3 * * *",
+        "timezone": "Europe/Berlin",
+        "grace_s": 3600.0,
+        "last_ping_at": "2026-01-04T02:10:00Z",
+    })
+}
+
 /// Escape Telegram MarkdownV2's special characters.
 #[must_use]
 pub fn markdown_escape(text: &str) -> String {
@@ -372,12 +506,7 @@ pub fn context(
     };
     json!({
         "event": event_name(crate::notify::kind_of(event)),
-        "monitor": {
-            "name": monitor.name,
-            "description": monitor.description.clone().unwrap_or_default(),
-            "tags": monitor.tags,
-            "kind": monitor.probe.kind(),
-        },
+        "monitor": monitor_json(monitor),
         "host": host,
         "result": {
             "status": status.name(),
@@ -477,7 +606,7 @@ mod tests {
                 .is_ok()
         );
         let e = r.check("{{ monitor.nme }}", None, false).unwrap_err();
-        assert!(e.contains("undefined"), "{e}");
+        assert!(e.contains("no attribute `nme`"), "{e}");
         let e = r
             .check("line one\n{{ monitor.name ", None, false)
             .unwrap_err();
@@ -489,6 +618,58 @@ mod tests {
         assert!(r.check(DEFAULT_WEBHOOK_BODY, None, true).is_ok());
         for e in EVENTS {
             assert!(r.check(default_text(e), Some(e), false).is_ok(), "{e:?}");
+        }
+    }
+
+    /// Issue 17, defect 12: a misspelt attribute is an error at load wherever it
+    /// appears, behind a filter, in a test, a condition or a loop, and says what was meant.
+    #[test]
+    fn undefined_attributes_are_errors_wherever_they_appear() {
+        let r = Renderer::new(None);
+        for (source, want) in [
+            (
+                "{{ monitor.nme | tojson }}",
+                "`monitor` has no attribute `nme`; did you mean `name`?",
+            ),
+            (
+                "{{ monitor.period | tojson }}",
+                "`monitor` has no attribute `period`; it has:",
+            ),
+            (
+                "{% if monitor.nme %}x{% endif %}",
+                "`monitor` has no attribute `nme`",
+            ),
+            (
+                "{% for c in monitor.nme %}{{ c }}{% endfor %}",
+                "no attribute `nme`",
+            ),
+            ("{{ monitor.nme is defined }}", "no attribute `nme`"),
+            ("{{ incident.cuase | upper }}", "did you mean `cause`?"),
+            (
+                "{{ monitr.name }}",
+                "unknown variable `monitr`; did you mean `monitor`?",
+            ),
+            (
+                "{% if false %}{{ result.reasn }}{% endif %}",
+                "did you mean `reason`?",
+            ),
+            ("{{ monitor.heartbeat.grase_s }}", "did you mean `grace_s`?"),
+        ] {
+            let e = r.check(source, None, false).unwrap_err();
+            assert!(e.contains(want), "{source}: {e}");
+        }
+        for ok in [
+            "{{ monitor.heartbeat.grace_s | duration }} {{ monitor.heartbeat.last_ping_at }}",
+            "{% if monitor.heartbeat is defined %}{{ monitor.heartbeat.cron }}{% endif %}",
+            "{% for k, v in host.labels | items %}{{ k }}={{ v }}{% endfor %}",
+            "{% for c in children %}{{ c | upper }}{% endfor %}{{ range(3) | list }}",
+            "{% set x = monitor.name %}{{ x }}",
+        ] {
+            assert!(
+                r.check(ok, None, false).is_ok(),
+                "{ok}: {:?}",
+                r.check(ok, None, false)
+            );
         }
     }
 

@@ -402,6 +402,8 @@ fn bad_templates_and_notifiers_are_config_errors() {
     let yaml = r#"version: 1
 templates:
   down: "{{ monitor.nme }} is down"
+  degraded: "{{ monitor.nme | tojson }}"
+  up: "{% if monitor.period %}{{ monitor.period | tojson }}{% endif %}"
 notifiers:
   hook:
     type: webhook
@@ -417,7 +419,10 @@ monitors:
     assert_eq!(out.code, 78, "{out:?}");
     for want in [
         "invalid template: ",
-        "`monitor.nme` is undefined",
+        "`monitor` has no attribute `nme`; did you mean `name`?",
+        "= at: templates.degraded",
+        "`monitor` has no attribute `period`",
+        "= at: templates.up",
         "invalid body template: renders to invalid JSON",
         "`url` does not apply to a `slack` notifier",
         "this notifier needs `webhook_url`",
