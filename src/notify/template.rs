@@ -332,14 +332,11 @@ fn check_path(shape: &serde_json::Value, path: &str) -> Result<(), String> {
     if GLOBALS.contains(&root) {
         return Ok(());
     }
-    let mut here = match shape.get(root) {
-        Some(v) => v,
-        None => {
-            return Err(format!(
-                "unknown variable `{root}`; {}",
-                nearest(root, shape)
-            ));
-        }
+    let Some(mut here) = shape.get(root) else {
+        return Err(format!(
+            "unknown variable `{root}`; {}",
+            nearest(root, shape)
+        ));
     };
     let mut seen = root.to_owned();
     for part in parts {
