@@ -661,7 +661,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__notify__subcmd__preview)
-            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version down up degraded flapping reminder acknowledged escalated test"
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version down up degraded late flapping reminder acknowledged escalated test"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

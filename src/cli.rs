@@ -203,8 +203,8 @@ pub enum NotifyCommand {
     Preview {
         /// The monitor.
         monitor: String,
-        /// down, up, degraded, flapping, reminder, acknowledged, escalated or test.
-        #[arg(value_parser = ["down", "up", "degraded", "flapping", "reminder", "acknowledged", "escalated", "test"])]
+        /// down, up, degraded, late, flapping, reminder, acknowledged, escalated or test.
+        #[arg(value_parser = ["down", "up", "degraded", "late", "flapping", "reminder", "acknowledged", "escalated", "test"])]
         event: String,
     },
 }

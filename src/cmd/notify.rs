@@ -75,6 +75,157 @@ fn test(plan: &plan::Plan, notifier: &str) -> Result<u8, Error> {
     }
 }
 
+/// What `preview` renders: the real alert context of `m` (its kind, host, children and
+/// heartbeat details) for a made-up incident: opened at 08:10, now 08:15 UTC, with a
+/// reason that reads like one of its kind's.
+fn preview_context(plan: &plan::Plan, m: &plan::Monitor, kind: EventKind) -> serde_json::Value {
+    use crate::state::Event;
+    use std::time::{Duration, SystemTime};
+    if kind == EventKind::Test {
+        return sample_json(kind, &m.name);
+    }
+    let at = |s: &str| humantime::parse_rfc3339(s).unwrap_or(SystemTime::UNIX_EPOCH);
+    let (opened, now) = (at("2026-01-05T08:10:00Z"), at("2026-01-05T08:15:00Z"));
+    let (down, degraded, up) = sample_reasons(&m.probe);
+    let event = match kind {
+        EventKind::Down => Event::IncidentOpened {
+            at: now,
+            opened_at: opened,
+            reason: down.clone(),
+        },
+        EventKind::Up => Event::IncidentResolved {
+            at: now,
+            opened_at: opened,
+            started_at: opened,
+            recovered_at: now,
+            downtime: Duration::from_secs(300),
+            cause: down.clone(),
+        },
+        EventKind::Degraded | EventKind::Late => Event::Degraded {
+            at: now,
+            reason: degraded.clone(),
+            late: kind == EventKind::Late,
+        },
+        EventKind::Flapping => Event::Flapping {
+            at: now,
+            changes: m.policy.flapping.map_or(5, |f| f.changes.get()),
+            window: m
+                .policy
+                .flapping
+                .map_or(Duration::from_secs(600), |f| f.window),
+        },
+        EventKind::Reminder => Event::ReminderDue {
+            at: now,
+            opened_at: opened,
+            reminder: 1,
+        },
+        EventKind::Acknowledged => Event::Acknowledged {
+            at: now,
+            opened_at: opened,
+            by: "alice".into(),
+            note: "looking into it".into(),
+            until: None,
+        },
+        EventKind::Escalated | EventKind::Test => Event::Escalated {
+            at: now,
+            opened_at: opened,
+            step: 1,
+            after: m.policy.escalation.first().copied().unwrap_or_default(),
+        },
+    };
+    let (status, reason) = match kind {
+        EventKind::Up => (crate::status::Status::Up, up),
+        EventKind::Degraded | EventKind::Late => (crate::status::Status::Degraded, degraded),
+        _ => (crate::status::Status::Down, down),
+    };
+    let children: Vec<String> = plan
+        .monitors
+        .iter()
+        .filter(|c| c.depends_on.contains(&m.name))
+        .map(|c| c.name.clone())
+        .collect();
+    let children = if kind == EventKind::Down {
+        children
+    } else {
+        Vec::new()
+    };
+    let mut ctx = crate::notify::template::context(
+        m,
+        &event,
+        (status, &reason, Duration::from_millis(42), now),
+        (None, &children),
+        now,
+    );
+    if let Some(hb) = ctx["monitor"].get_mut("heartbeat") {
+        hb["last_ping_at"] = "2026-01-04T07:10:00Z".into();
+    }
+    ctx
+}
+
+/// Reasons a monitor of this kind would give when down, degraded and up.
+fn sample_reasons(probe: &plan::Probe) -> (String, String, String) {
+    use plan::Probe;
+    let (down, degraded, up) = match probe {
+        Probe::Http(_) => (
+            "HTTP 500 (expected 2xx or 3xx)",
+            "slow: 1.20s (warning at 800ms)",
+            "HTTP 200",
+        ),
+        Probe::Tcp(_) => (
+            "connection refused",
+            "slow: 1.20s (warning at 800ms)",
+            "connected",
+        ),
+        Probe::Icmp(_) => (
+            "no reply within 5s",
+            "slow: 1.20s (warning at 800ms)",
+            "reply in 42ms",
+        ),
+        Probe::Dns(_) => (
+            "no answer (NXDOMAIN)",
+            "slow: 1.20s (warning at 800ms)",
+            "answered",
+        ),
+        Probe::Docker(_) => (
+            "container exited (137)",
+            "container restarted 3 times",
+            "container running",
+        ),
+        Probe::Command(_) => (
+            "exit code 2: CRITICAL - check failed",
+            "exit code 1: WARNING - check near its limit",
+            "exit code 0",
+        ),
+        Probe::File(_) => ("missing", "older than its max_age", "exists"),
+        Probe::System(_) => (
+            "disk / 97% full (critical at 95%)",
+            "disk / 91% full (warning at 90%)",
+            "disk / 40% full",
+        ),
+        Probe::Heartbeat(_) => (
+            "missing: last ping 1h 5m ago",
+            "late: last ping 1h 2m ago",
+            "last ping 1m ago",
+        ),
+        Probe::Region(_) => (
+            "no instance reported for 1m",
+            "no instance reported for 30s",
+            "reported 2s ago",
+        ),
+        Probe::Network(_) => (
+            "no connectivity target answers (2 tried)",
+            "no connectivity target answers (2 tried)",
+            "1.1.1.1:53 answers",
+        ),
+        Probe::Upstream => (
+            "upstream refused the ping: HTTP 500",
+            "upstream refused the ping: HTTP 500",
+            "upstream accepted the ping (HTTP 200)",
+        ),
+    };
+    (down.to_owned(), degraded.to_owned(), up.to_owned())
+}
+
 /// Show what a monitor's notifiers would send for an event.
 fn preview(plan: &plan::Plan, monitor: &str, event: &str) -> Result<u8, Error> {
     let n = &plan.notifications;
@@ -112,10 +263,7 @@ fn preview(plan: &plan::Plan, monitor: &str, event: &str) -> Result<u8, Error> {
         )
         .map_err(io)?;
     }
-    let mut ctx = sample_json(kind, monitor);
-    ctx["monitor"]["description"] = serde_json::json!(m.description.clone().unwrap_or_default());
-    ctx["monitor"]["tags"] = serde_json::json!(m.tags);
-    ctx["monitor"]["kind"] = serde_json::json!(m.probe.kind());
+    let mut ctx = preview_context(plan, m, kind);
     for (name, step) in names {
         if let Some((step, after)) = step {
             ctx["escalation"] = serde_json::json!({ "step": step, "after_s": after.as_secs_f64() });

@@ -661,3 +661,53 @@ fn gotify_pushover_and_teams_requests() {
         "hbmon test alert"
     );
 }
+
+/// Issue 17, defect 13: `notify preview` renders the monitor's own kind, host and
+/// children, not a fixed HTTP sample on `web1`.
+#[test]
+fn preview_samples_come_from_the_monitor_itself() {
+    let yaml = r#"version: 1
+hosts:
+  db1: { address: 10.0.0.7 }
+notifiers:
+  hook: { type: webhook, url: "http://127.0.0.1:9/hook", body: '{"m": {{ message | tojson }}, "host": {{ host.name | tojson }}}' }
+defaults: { notify: [hook] }
+templates:
+  down: "{{ monitor.name }} ({{ monitor.kind }}) on {{ host.name or 'this machine' }}: {{ result.reason }}{% if children %}; also {{ children | join(', ') }}{% endif %}{% if monitor.heartbeat is defined %}; every {{ monitor.heartbeat.period_s | duration }}, grace {{ monitor.heartbeat.grace_s | duration }}{% endif %}"
+monitors:
+  - { name: backup, heartbeat: { period: 1d, grace: 1h } }
+  - { name: pg, host: db1, tcp: { port: 5432 } }
+  - { name: app, depends_on: [pg], command: { run: ["true"] } }
+"#;
+    let preview = |monitor: &str, event: &str| {
+        let out = hbmon()
+            .config(yaml)
+            .args(["notify", "preview", monitor, event])
+            .run();
+        assert_eq!(out.code, 0, "{out:?}");
+        out.stdout
+    };
+    let hb = preview("backup", "down");
+    assert!(
+        hb.contains("backup (heartbeat) on this machine: missing: last ping"),
+        "{hb}"
+    );
+    assert!(hb.contains("every 1d, grace 1h"), "{hb}");
+    assert!(
+        !hb.contains("HTTP") && !hb.contains("web1") && !hb.contains("checkout"),
+        "{hb}"
+    );
+    let pg = preview("pg", "down");
+    assert!(
+        pg.contains("pg (tcp) on db1: connection refused; also app"),
+        "{pg}"
+    );
+    let up = preview("pg", "up");
+    assert!(up.contains("it was: connection refused"), "{up}");
+    // Grace is silence: a notifier hears of `late` only when it asks for it.
+    assert!(
+        preview("backup", "late").contains("== hook: does not send `late` alerts"),
+        "{}",
+        preview("backup", "late")
+    );
+}
