@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 
 /// How often a monitor runs.
 #[derive(Debug, Clone)]
@@ -20,21 +20,83 @@ pub enum Schedule {
     Cron {
         cron: Box<croner::Cron>,
         tz: chrono_tz::Tz,
+        /// Runs at wall-clock times (both the minute and the hour field are fixed, as
+        /// in `30 2 * * *`): once on the night the clocks go back, and at the first
+        /// minute after the gap on the night they go forward. Otherwise (`*/10 * * * *`,
+        /// `0 * * * *`) it runs at every real instant whose local time matches, in both
+        /// passes of a repeated hour. Vixie/Debian cron's rule, as Python's cronsim has it.
+        wall: bool,
+        /// `LW` (the last weekday of the month) in the day-of-month field.
+        last_weekday: LastWeekday,
     },
+}
+
+/// `LW` in the day-of-month field, which croner lacks: the expression is read with days
+/// 26-31 (where every month's last weekday falls) and the days croner finds are filtered.
+#[derive(Debug, Clone)]
+pub enum LastWeekday {
+    No,
+    /// The day must be the last weekday (and match the day of week, when croner was
+    /// told so).
+    Only,
+    /// The last weekday, or a day this day-of-week-only expression matches (Debian
+    /// cron's OR of the two day fields).
+    Or(Box<croner::Cron>),
 }
 
 impl Schedule {
     /// A cron schedule, or why the expression or time zone is not valid.
     pub fn cron(expr: &str, tz: &str) -> Result<Schedule, String> {
-        let cron: croner::Cron = expr
-            .parse()
-            .map_err(|e| format!("invalid cron expression: {e}"))?;
-        let tz: chrono_tz::Tz = tz.parse().map_err(|_| {
-            format!("unknown time zone `{tz}` (use an IANA name such as Europe/Berlin)")
-        })?;
+        let fields: Vec<&str> = expr.split_whitespace().collect();
+        // Debian cron: when either day field starts with `*`, a day must match both
+        // (`0 0 */2 * 1`: odd days that are Mondays); otherwise either (`0 0 1 * 1`).
+        let (dom, dow) = match fields.as_slice() {
+            [_, _, dom, _, dow] | [_, _, _, dom, _, dow] => (*dom, *dow),
+            _ => ("*", "*"),
+        };
+        let and = dom.starts_with('*') || dow.starts_with('*');
+        let parser = croner::parser::CronParser::builder()
+            .dom_and_dow(and)
+            .build();
+        let invalid = |e: croner::errors::CronError| format!("invalid cron expression: {e}");
+        let (cron, last_weekday) = if dom.eq_ignore_ascii_case("LW") && fields.len() == 5 {
+            let with = |days: &str| {
+                let mut f = fields.clone();
+                f[2] = days;
+                f.join(" ")
+            };
+            let cron = parser.parse(&with("26-31")).map_err(invalid)?;
+            let lw = if and {
+                LastWeekday::Only
+            } else {
+                // The day-of-week alone, for the days `LW` does not give.
+                let dow_only = croner::parser::CronParser::builder()
+                    .dom_and_dow(true)
+                    .build()
+                    .parse(&with("*"))
+                    .map_err(invalid)?;
+                // Every day at the expression's times; the filter keeps the right ones.
+                let mut every_day = fields.clone();
+                every_day[2] = "*";
+                every_day[4] = "*";
+                let cron = parser.parse(&every_day.join(" ")).map_err(invalid)?;
+                return Ok(Schedule::Cron {
+                    cron: Box::new(cron),
+                    tz: parse_tz(tz)?,
+                    wall: wall_clock(&fields),
+                    last_weekday: LastWeekday::Or(Box::new(dow_only)),
+                });
+            };
+            (cron, lw)
+        } else {
+            (parser.parse(expr).map_err(invalid)?, LastWeekday::No)
+        };
+        let wall = wall_clock(&fields);
         Ok(Schedule::Cron {
             cron: Box::new(cron),
-            tz,
+            tz: parse_tz(tz)?,
+            wall,
+            last_weekday,
         })
     }
 
@@ -80,14 +142,137 @@ impl Schedule {
                 let next = if next <= since { next + step } else { next };
                 Some(UNIX_EPOCH + Duration::from_nanos(u64::try_from(next).ok()?))
             }
-            Schedule::Cron { cron, tz } => {
-                let after: DateTime<Utc> = after.into();
-                let local = tz.from_utc_datetime(&after.naive_utc());
-                let next = cron.find_next_occurrence(&local, false).ok()?;
-                Some(next.with_timezone(&Utc).into())
+            Schedule::Cron {
+                cron,
+                tz,
+                wall,
+                last_weekday,
+            } => cron_next(cron, last_weekday, *tz, *wall, after),
+        }
+    }
+}
+
+fn parse_tz(tz: &str) -> Result<chrono_tz::Tz, String> {
+    tz.parse()
+        .map_err(|_| format!("unknown time zone `{tz}` (use an IANA name such as Europe/Berlin)"))
+}
+
+/// Whether a cron expression runs at wall-clock times (see `Schedule::Cron::wall`).
+fn wall_clock(fields: &[&str]) -> bool {
+    match fields {
+        [minute, hour, _, _, _] => !minute.starts_with('*') && !hour.starts_with('*'),
+        [nickname] => !nickname.eq_ignore_ascii_case("@hourly"),
+        _ => false,
+    }
+}
+
+/// The last weekday (Monday to Friday) of `date`'s month.
+fn last_weekday_of(date: NaiveDate) -> u32 {
+    let next = if date.month() == 12 {
+        NaiveDate::from_ymd_opt(date.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(date.year(), date.month() + 1, 1)
+    };
+    let last = next.and_then(|d| d.pred_opt()).unwrap_or(date);
+    match last.weekday() {
+        chrono::Weekday::Sat => last.day() - 1,
+        chrono::Weekday::Sun => last.day() - 2,
+        _ => last.day(),
+    }
+}
+
+/// The next local wall-clock time after `from` (whole seconds) that `cron` (with `lw`)
+/// matches.
+fn naive_next(
+    cron: &croner::Cron,
+    lw: &LastWeekday,
+    mut from: NaiveDateTime,
+) -> Option<NaiveDateTime> {
+    // Read as UTC, so that croner applies no time-zone rule of its own.
+    let next = |c: &croner::Cron, from: NaiveDateTime| {
+        c.find_next_occurrence(&Utc.from_utc_datetime(&from), false)
+            .ok()
+            .and_then(|n| n.naive_utc().with_nanosecond(0))
+    };
+    for _ in 0..1000 {
+        let n = next(cron, from)?;
+        let ok = match lw {
+            LastWeekday::No => true,
+            LastWeekday::Only => n.day() == last_weekday_of(n.date()),
+            LastWeekday::Or(dow_only) => {
+                n.day() == last_weekday_of(n.date())
+                    || next(dow_only, n - chrono::Duration::seconds(1)) == Some(n)
+            }
+        };
+        if ok {
+            return Some(n);
+        }
+        // The filter is about the day: the rest of this one cannot match either.
+        from = n.date().and_hms_opt(23, 59, 59)?;
+    }
+    None
+}
+
+/// The next run of a cron schedule strictly after `after`, on a whole second.
+fn cron_next(
+    cron: &croner::Cron,
+    lw: &LastWeekday,
+    tz: chrono_tz::Tz,
+    wall: bool,
+    after: SystemTime,
+) -> Option<SystemTime> {
+    use chrono::Duration as Span;
+    use chrono::offset::LocalResult;
+    let after: DateTime<Utc> = after.into();
+    let local = |u: DateTime<Utc>| u.with_timezone(&tz).naive_local();
+    let mut from = local(after).with_nanosecond(0)?;
+    if wall {
+        // Wall-clock times: the earlier of a repeated time; a time in the gap runs at the
+        // first minute that exists after it.
+        for _ in 0..10_000 {
+            let n = naive_next(cron, lw, from)?;
+            from = n;
+            let mut m = n;
+            let instant = loop {
+                match tz.from_local_datetime(&m) {
+                    LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
+                        break t.with_timezone(&Utc);
+                    }
+                    LocalResult::None => m += Span::minutes(1),
+                }
+            };
+            if instant > after {
+                return Some(instant.into());
+            }
+        }
+        return None;
+    }
+    // Real instants: every instant whose local time matches, so both passes of a
+    // repeated hour run and the gap is skipped. Offsets move by at most an hour or two,
+    // so matches are looked for from a little before `after`'s local time.
+    from -= Span::hours(3);
+    let mut best: Option<DateTime<Utc>> = None;
+    for _ in 0..100_000 {
+        let n = naive_next(cron, lw, from)?;
+        from = n;
+        if let Some(b) = best
+            && n > local(b) + Span::hours(3)
+        {
+            break;
+        }
+        let instants = match tz.from_local_datetime(&n) {
+            LocalResult::Single(t) => [Some(t), None],
+            LocalResult::Ambiguous(a, b) => [Some(a), Some(b)],
+            LocalResult::None => [None, None],
+        };
+        for t in instants.into_iter().flatten() {
+            let u = t.with_timezone(&Utc);
+            if u > after && best.is_none_or(|b| u < b) {
+                best = Some(u);
             }
         }
     }
+    best.map(Into::into)
 }
 
 /// A stable offset in `[0, jitter)` for a monitor, derived from its name (FNV-1a): the
@@ -316,6 +501,83 @@ mod tests {
         assert_eq!(
             show(shifted.next_run(t("2026-01-01T00:00:59Z"))),
             "2026-01-01T00:01:15Z"
+        );
+    }
+
+    /// The runs after `from`, as RFC 3339 UTC with fractions shown.
+    fn runs(s: &Schedule, from: &str, n: usize) -> Vec<String> {
+        let mut t = humantime::parse_rfc3339_weak(from).unwrap();
+        (0..n)
+            .map(|_| {
+                t = s.next_run(t).unwrap();
+                humantime::format_rfc3339_millis(t).to_string()
+            })
+            .collect()
+    }
+
+    /// Issue 17, defect 6: an expression whose hour field is a wildcard or step runs in
+    /// both passes of the hour the clocks go back (Vixie cron, cronsim).
+    #[test]
+    fn cron_runs_in_both_passes_of_the_repeated_hour() {
+        let berlin = Schedule::cron("*/10 * * * *", "Europe/Berlin").unwrap();
+        // 2026-10-25: 03:00 CEST (01:00 UTC) becomes 02:00 CET.
+        assert_eq!(
+            runs(&berlin, "2026-10-25T00:30:00Z", 6),
+            [
+                "2026-10-25T00:40:00.000Z",
+                "2026-10-25T00:50:00.000Z",
+                "2026-10-25T01:00:00.000Z",
+                "2026-10-25T01:10:00.000Z",
+                "2026-10-25T01:20:00.000Z",
+                "2026-10-25T01:30:00.000Z",
+            ]
+        );
+        let ny = Schedule::cron("*/15 * * * *", "America/New_York").unwrap();
+        // 2026-11-01: 02:00 EDT (06:00 UTC) becomes 01:00 EST.
+        let got = runs(&ny, "2026-11-01T05:30:00Z", 6);
+        assert_eq!(
+            got,
+            [
+                "2026-11-01T05:45:00.000Z",
+                "2026-11-01T06:00:00.000Z",
+                "2026-11-01T06:15:00.000Z",
+                "2026-11-01T06:30:00.000Z",
+                "2026-11-01T06:45:00.000Z",
+                "2026-11-01T07:00:00.000Z",
+            ]
+        );
+    }
+
+    /// Issue 17, defect 6: a fixed-time expression runs once on the autumn night, and at
+    /// the first minute after the gap on the spring night.
+    #[test]
+    fn fixed_time_cron_runs_once_in_the_repeated_hour_and_after_the_gap() {
+        let s = Schedule::cron("30 2 * * *", "Europe/Berlin").unwrap();
+        // Autumn: 02:30 CEST (00:30 UTC) only, not 02:30 CET again.
+        assert_eq!(
+            runs(&s, "2026-10-24T12:00:00Z", 2),
+            ["2026-10-25T00:30:00.000Z", "2026-10-26T01:30:00.000Z"]
+        );
+        // Spring: 02:30 does not exist; it runs at 03:00 CEST (01:00 UTC).
+        assert_eq!(
+            runs(&s, "2026-03-28T12:00:00Z", 2),
+            ["2026-03-29T01:00:00.000Z", "2026-03-30T00:30:00.000Z"]
+        );
+    }
+
+    /// Issue 17, defect 6: cron runs fire on whole seconds, whatever fraction of a second
+    /// the previous run (or the start) had.
+    #[test]
+    fn cron_fires_on_whole_seconds() {
+        let s = Schedule::cron("* * * * *", "UTC").unwrap();
+        assert_eq!(
+            runs(&s, "2026-01-01T00:00:00.999Z", 2),
+            ["2026-01-01T00:01:00.000Z", "2026-01-01T00:02:00.000Z"]
+        );
+        let s = Schedule::cron("*/5 * * * *", "Europe/Berlin").unwrap();
+        assert_eq!(
+            runs(&s, "2026-01-01T00:04:59.999Z", 1),
+            ["2026-01-01T00:05:00.000Z"]
         );
     }
 

@@ -388,9 +388,9 @@ fn monitor_json(monitor: &Monitor) -> serde_json::Value {
     if let crate::plan::Probe::Heartbeat(hb) = &monitor.probe {
         let (period, cron, tz) = match &hb.expect {
             crate::heartbeat::Expect::Every(p) => (p.as_secs_f64(), String::new(), String::new()),
-            crate::heartbeat::Expect::Cron(crate::schedule::Schedule::Cron { cron, tz }) => {
-                (0.0, cron.as_str().to_owned(), tz.name().to_owned())
-            }
+            crate::heartbeat::Expect::Cron(crate::schedule::Schedule::Cron {
+                cron, tz, ..
+            }) => (0.0, cron.as_str().to_owned(), tz.name().to_owned()),
             crate::heartbeat::Expect::Cron(_) => (0.0, String::new(), String::new()),
         };
         m["heartbeat"] = json!({

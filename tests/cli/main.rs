@@ -4,6 +4,7 @@
 
 mod check;
 mod config_errors;
+mod cron_diff;
 mod dns;
 mod docker;
 mod email;
