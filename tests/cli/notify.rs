@@ -549,7 +549,7 @@ monitors:
         "{pg}"
     );
     assert!(
-        pg.contains("== dba (slack)\ntitle: pg is DOWN\ntext:  dba: pg HTTP 500"),
+        pg.contains("== dba (slack)\ntitle: pg is DOWN\ntext:  dba: pg connection refused"),
         "{pg}"
     );
     let own = preview("own", "down");
