@@ -98,7 +98,14 @@ impl Engine {
         let mut engine = Engine::default();
         for m in monitors {
             let state = stored.remove(&m.name).unwrap_or_default();
+            // A failure that was waiting for its grace or window start when hbmon stopped
+            // is still confirmed the moment that passes.
+            let wake = pending_confirmation(&state, &m.policy, now);
+            let name = m.name.clone();
             engine.insert(m, state, now, None);
+            if let Some(at) = wake {
+                engine.wake_at(&name, at);
+            }
         }
         engine
     }
@@ -192,8 +199,12 @@ impl Engine {
                     Some(start) if !entry.active => {
                         entry.active = true;
                         entry.window_start = Some(start);
-                        let delay = m.window_delay(start);
-                        entry.state.activate(start, delay, &m.policy);
+                        // Already activated for this window before a restart or a
+                        // reload: its counters stand.
+                        if entry.state.window_start != Some(start) {
+                            let delay = m.window_delay(start);
+                            entry.state.activate(start, delay, &m.policy);
+                        }
                     }
                     Some(_) => {}
                 }
@@ -646,6 +657,9 @@ pub fn status_word(word: &str) -> Option<Status> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {

@@ -222,6 +222,11 @@ pub struct MonitorState {
     pub flapping: bool,
     /// Window-start rule: no failure is confirmed before this.
     pub not_before: Option<SystemTime>,
+    /// The opening of the `active` window it was last activated for: a restart or a
+    /// reload inside that window does not activate it again (which would forget the
+    /// failures counted so far).
+    #[serde(default)]
+    pub window_start: Option<SystemTime>,
 }
 
 /// What happened that people may need to hear about: the notifier's input.
@@ -330,6 +335,7 @@ impl MonitorState {
     /// wait for its first ping due in the window plus that heartbeat's grace).
     pub fn activate(&mut self, window_start: SystemTime, delay: Duration, policy: &Policy) {
         self.reset_counters();
+        self.window_start = Some(window_start);
         self.not_before = Some(window_start + delay + policy.grace.unwrap_or_default());
     }
 
