@@ -145,7 +145,15 @@ pub fn assess(
     window: Option<SystemTime>,
     now: SystemTime,
 ) -> Assessment {
-    let ago = |t: SystemTime| span(now.duration_since(t).unwrap_or_default());
+    // "1h 5m ago"; under a second, "just now" (not "0ms ago").
+    let ago = |t: SystemTime| {
+        let d = now.duration_since(t).unwrap_or_default();
+        if d < Duration::from_secs(1) {
+            "just now".to_owned()
+        } else {
+            format!("{} ago", span(d))
+        }
+    };
     let done = |status, reason: String, changes_at| Assessment {
         status,
         reason,
@@ -162,7 +170,7 @@ pub fn assess(
         return done(
             Status::Down,
             format!(
-                "started {} ago, no finish within {}",
+                "started {}, no finish within {}",
                 ago(started),
                 span(hb.max_runtime.unwrap_or_default())
             ),
@@ -180,7 +188,7 @@ pub fn assess(
         return done(
             Status::Down,
             if tail.is_empty() {
-                format!("{what} {} ago", ago(p.last_finish.unwrap_or(now)))
+                format!("{what} {}", ago(p.last_finish.unwrap_or(now)))
             } else {
                 format!("{what}: {tail}")
             },
@@ -204,7 +212,7 @@ pub fn assess(
     let soonest = |t: SystemTime| Some(overrun_at.map_or(t, |o| o.min(t)));
     if now < due {
         let reason = match p.last_finish {
-            Some(t) => format!("last ping {} ago", ago(t)),
+            Some(t) => format!("last ping {}", ago(t)),
             None => "waiting for the first ping".into(),
         };
         if let (Some(min), Some(rt)) = (hb.min_runtime, p.last_runtime)
@@ -219,9 +227,9 @@ pub fn assess(
         return done(Status::Up, reason, soonest(due));
     }
     let last = match (p.last_finish, window) {
-        (_, Some(w)) => format!("no ping since its window opened {} ago", ago(w)),
-        (Some(t), None) => format!("last ping {} ago", ago(t)),
-        (None, None) => format!("no ping since watching began {} ago", ago(since)),
+        (_, Some(w)) => format!("no ping since its window opened {}", ago(w)),
+        (Some(t), None) => format!("last ping {}", ago(t)),
+        (None, None) => format!("no ping since watching began {}", ago(since)),
     };
     if now < due + hb.grace {
         Assessment {

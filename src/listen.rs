@@ -158,6 +158,12 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/ack/{monitor}", axum::routing::post(api_ack))
         .route("/", get(page))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed here (see the Allow header)",
+            )
+        })
         .layer(DefaultBodyLimit::max(HARD_BODY_LIMIT))
         .with_state(shared)
 }

@@ -64,7 +64,7 @@ impl Builder<'_> {
                 && let Err(e) = renderer.check(source, Some(event), false)
             {
                 self.error(At::value(format!("{ptr}/{}", event_name(event))), format!("invalid template: {e}"))
-                    .hint = Some("templates see monitor, host, result, incident, children, flapping, notifier, event and now".into());
+                    .hint = Some("templates see event, monitor, host, result, incident, children (a list of names), flapping, ack, escalation, notifier and now".into());
             }
         }
     }

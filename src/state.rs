@@ -236,6 +236,8 @@ pub enum Event {
     IncidentOpened {
         at: SystemTime,
         opened_at: SystemTime,
+        /// Its first failing observation.
+        started_at: SystemTime,
         reason: String,
     },
     /// An announced outage is over. `at` is when it is announced; `recovered_at` when it
@@ -508,6 +510,7 @@ fn reconcile(
             events.push(Event::IncidentOpened {
                 at: now,
                 opened_at: incident.opened_at,
+                started_at: incident.started(),
                 reason: incident.reason.clone(),
             });
             *announced = Some(Announced::down(incident, now));
@@ -1063,6 +1066,25 @@ mod tests {
             panic!("{events:?}");
         };
         assert_eq!(cause, "HTTP 500");
+    }
+
+    /// The down alert says when the outage began: its first failing observation, not the
+    /// one that confirmed it (found trying it as an operator).
+    #[test]
+    fn the_down_alert_carries_the_first_failure() {
+        let (_, events) = run(restored(Status::Up), &policy(3, 1), "10:d 20:d 30:d");
+        assert_eq!(events, ["open@30"]);
+        let mut state = restored(Status::Up);
+        let mut opened = Vec::new();
+        for t in [10, 20, 30] {
+            let (next, ev) = step(&state, Status::Down, "x", None, &policy(3, 1), at(t));
+            state = next;
+            opened.extend(ev);
+        }
+        let [Event::IncidentOpened { started_at, .. }] = opened.as_slice() else {
+            panic!("{opened:?}");
+        };
+        assert_eq!(*started_at, at(10));
     }
 
     /// Issue 17, defect 2: a heartbeat late inside its grace is the `late` event (shown,

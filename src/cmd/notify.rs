@@ -86,11 +86,12 @@ fn preview_context(plan: &plan::Plan, m: &plan::Monitor, kind: EventKind) -> ser
     }
     let at = |s: &str| humantime::parse_rfc3339(s).unwrap_or(SystemTime::UNIX_EPOCH);
     let (opened, now) = (at("2026-01-05T08:10:00Z"), at("2026-01-05T08:15:00Z"));
-    let (down, degraded, up) = sample_reasons(&m.probe);
+    let (down, degraded, up) = sample_reasons(m);
     let event = match kind {
         EventKind::Down => Event::IncidentOpened {
             at: now,
             opened_at: opened,
+            started_at: opened,
             reason: down.clone(),
         },
         EventKind::Up => Event::IncidentResolved {
@@ -163,9 +164,25 @@ fn preview_context(plan: &plan::Plan, m: &plan::Monitor, kind: EventKind) -> ser
 }
 
 /// Reasons a monitor of this kind would give when down, degraded and up.
-fn sample_reasons(probe: &plan::Probe) -> (String, String, String) {
+fn sample_reasons(m: &plan::Monitor) -> (String, String, String) {
     use plan::Probe;
-    let (down, degraded, up) = match probe {
+    if let Probe::Heartbeat(hb) = &m.probe {
+        // Late and missing as its own period and grace would have them.
+        let period = match &hb.expect {
+            crate::heartbeat::Expect::Every(p) => *p,
+            crate::heartbeat::Expect::Cron(_) => std::time::Duration::from_secs(86_400),
+        };
+        let span = crate::humanize::span;
+        return (
+            format!(
+                "missing: last ping {} ago",
+                span(period + hb.grace + hb.grace / 4)
+            ),
+            format!("late: last ping {} ago", span(period + hb.grace / 2)),
+            "last ping just now".to_owned(),
+        );
+    }
+    let (down, degraded, up) = match &m.probe {
         Probe::Http(_) => (
             "HTTP 500 (expected 2xx or 3xx)",
             "slow: 1.20s (warning at 800ms)",
@@ -202,16 +219,12 @@ fn sample_reasons(probe: &plan::Probe) -> (String, String, String) {
             "disk / 91% full (warning at 90%)",
             "disk / 40% full",
         ),
-        Probe::Heartbeat(_) => (
-            "missing: last ping 1h 5m ago",
-            "late: last ping 1h 2m ago",
-            "last ping 1m ago",
-        ),
         Probe::Region(_) => (
             "no instance reported for 1m",
             "no instance reported for 30s",
             "reported 2s ago",
         ),
+        Probe::Heartbeat(_) => ("missing", "late", "last ping just now"),
         Probe::Network(_) => (
             "no connectivity target answers (2 tried)",
             "no connectivity target answers (2 tried)",

@@ -33,7 +33,7 @@ pub fn default_text(event: EventKind) -> &'static str {
             "{{ monitor.name }} is DOWN: {{ result.reason }}{% if incident.parent %} (it went down while {{ incident.parent }} was down){% endif %}{% if children %}; also affected: {{ children | join(', ') }}{% endif %}"
         }
         EventKind::Up => {
-            "{{ monitor.name }} is UP again after {{ incident.downtime_s | duration }} (down from {{ incident.started_at | datetime }} to {{ incident.resolved_at | datetime }}; it was: {{ incident.cause }}): {{ result.reason }} in {{ result.latency_ms | round | int }} ms"
+            "{{ monitor.name }} is UP again after {{ incident.downtime_s | duration }} (down from {{ incident.started_at | datetime }} to {{ incident.resolved_at | datetime }}; it was: {{ incident.cause }}): {{ result.reason }}{% if monitor.kind != 'heartbeat' %} in {{ result.latency_ms | round | int }} ms{% endif %}"
         }
         EventKind::Degraded => "{{ monitor.name }} is DEGRADED: {{ result.reason }}",
         EventKind::Late => "{{ monitor.name }} is LATE: {{ result.reason }}",
@@ -120,8 +120,11 @@ impl Renderer {
                     .to_string())
             },
         );
+        // Whole seconds are rounded (47.6 s reads 48s); below a second, milliseconds.
         env.add_filter("duration", |secs: f64| -> String {
-            crate::humanize::span(std::time::Duration::from_secs_f64(secs.max(0.0)))
+            let secs = secs.max(0.0);
+            let secs = if secs >= 1.0 { secs.round() } else { secs };
+            crate::humanize::span(std::time::Duration::from_secs_f64(secs))
         });
         env.add_filter("markdown_escape", |text: String| -> String {
             markdown_escape(&text)
@@ -481,7 +484,9 @@ pub fn context(
     // An incident's downtime runs from its first failing observation; a recovery carries
     // its own (the true one, even when a hold delayed its announcement).
     let started_at = match event {
-        Event::IncidentResolved { started_at, .. } => Some(*started_at),
+        Event::IncidentResolved { started_at, .. } | Event::IncidentOpened { started_at, .. } => {
+            Some(*started_at)
+        }
         _ => opened_at,
     };
     let downtime = match event {
@@ -666,6 +671,25 @@ mod tests {
                 r.check(ok, None, false).is_ok(),
                 "{ok}: {:?}",
                 r.check(ok, None, false)
+            );
+        }
+    }
+
+    /// Durations people read are rounded to the second (47.6 s is 48s, not 47s).
+    #[test]
+    fn durations_round_to_the_second() {
+        let r = Renderer::new(None);
+        let ctx = sample_context(EventKind::Down);
+        for (secs, want) in [
+            (47.6, "48s"),
+            (16.9, "17s"),
+            (0.25, "250ms"),
+            (3599.5, "1h"),
+        ] {
+            assert_eq!(
+                r.render(&format!("{{{{ {secs} | duration }}}}"), &ctx)
+                    .unwrap(),
+                want
             );
         }
     }

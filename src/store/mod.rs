@@ -507,7 +507,13 @@ impl Batch {
                 cause: i.reason.clone(),
                 parent: i.parent.clone(),
             }),
-            (Some(i), None) => self.resolved.push((monitor.clone(), i.opened_at, obs.at)),
+            // Resolved when it recovered: the first passing observation of the run that
+            // ended it, the time its recovery alert gives.
+            (Some(i), None) => self.resolved.push((
+                monitor.clone(),
+                i.opened_at,
+                next.recovered_at.unwrap_or(obs.at),
+            )),
             _ => {}
         }
         self.events
@@ -923,6 +929,32 @@ mod tests {
         batch
     }
 
+    /// An incident is resolved at its recovery (the first passing observation), the time
+    /// its recovery alert gives, not at the observation that confirmed it: `history`
+    /// and the alert agree.
+    #[test]
+    fn an_incident_is_resolved_when_it_recovered() {
+        let prev = down_state(10);
+        let next = MonitorState {
+            status: Some(Status::Up),
+            recovered_at: Some(at(40)),
+            ..MonitorState::default()
+        };
+        let obs = ObservationRow {
+            monitor: "api".into(),
+            at: at(60),
+            scheduled: None,
+            status: Status::Up,
+            latency: Duration::ZERO,
+            reason: "HTTP 200".into(),
+            details: None,
+            region: String::new(),
+        };
+        let mut batch = Batch::default();
+        batch.record_evaluation(&obs, &prev, &next, Vec::new());
+        assert_eq!(batch.resolved, [("api".to_owned(), at(10), at(40))]);
+    }
+
     fn down_state(opened: u64) -> MonitorState {
         MonitorState {
             status: Some(Status::Down),
@@ -953,6 +985,7 @@ mod tests {
         Event::IncidentOpened {
             at: at(secs),
             opened_at: at(secs),
+            started_at: at(secs),
             reason: "HTTP 500".into(),
         }
     }

@@ -756,6 +756,10 @@ fn pings_take_get_post_and_head_only() {
             let mut out = String::new();
             let _ = s.read_to_string(&mut out);
             assert!(out.starts_with("HTTP/1.1 405"), "{method} {path}: {out}");
+            assert!(
+                out.contains("{\"error\":"),
+                "a JSON error, as elsewhere: {out}"
+            );
             let allow = out
                 .lines()
                 .find(|l| l.to_ascii_lowercase().starts_with("allow:"))

@@ -704,6 +704,10 @@ monitors:
     );
     let up = preview("pg", "up");
     assert!(up.contains("it was: connection refused"), "{up}");
+    // A heartbeat's recovery has no latency to speak of.
+    let hb_up = preview("backup", "up");
+    assert!(hb_up.contains("last ping just now"), "{hb_up}");
+    assert!(!hb_up.contains(" ms"), "{hb_up}");
     // Grace is silence: a notifier hears of `late` only when it asks for it.
     assert!(
         preview("backup", "late").contains("== hook: does not send `late` alerts"),
