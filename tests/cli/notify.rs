@@ -711,3 +711,38 @@ monitors:
         preview("backup", "late")
     );
 }
+
+/// With `timezone:` in the config, the times people read in default alerts are in that
+/// zone with its abbreviation: the text's times and Slack's footer.
+#[test]
+fn default_alerts_show_the_configured_time_zone() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/slack")).respond_with(ok()));
+    let yaml = format!(
+        "version: 1\ntimezone: America/New_York\nnotifiers:\n  chat: {{ type: slack, webhook_url: \"{}/slack\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, tcp: {{ host: 127.0.0.1, port: 1 }} }}\n",
+        rx.url()
+    );
+    let out = hbmon()
+        .config(&yaml)
+        .args(["notify", "preview", "web", "up"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("down from 2026-01-05 03:10:00 EST to 2026-01-05 03:15:00 EST"),
+        "{}",
+        out.stdout
+    );
+    let out = hbmon().config(&yaml).args(["notify", "test", "chat"]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let body: Value = serde_json::from_str(&rx.received()[0].2).unwrap();
+    let footer = body["blocks"][2]["elements"][0]["text"].as_str().unwrap();
+    let when = footer.trim_start_matches("hbmon · test · ");
+    assert!(
+        when.ends_with(" EST") || when.ends_with(" EDT"),
+        "{footer}"
+    );
+    // `2026-01-05 03:15:00 EST`, not RFC 3339 in UTC.
+    assert_eq!(when.len(), 23, "{footer}");
+    assert_eq!(&when[10..11], " ", "{footer}");
+}
