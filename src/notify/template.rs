@@ -326,7 +326,7 @@ impl Renderer {
                 .is_ok() =>
             {
                 Problem::at(
-                    "`monitor.heartbeat` is there for heartbeats only, and this template is used for other monitors too; guard it with `{% if monitor.heartbeat is defined %}`".to_owned(),
+                    "`monitor.heartbeat` is there for heartbeats only, and this template serves other monitors as well; guard it with `{% if monitor.heartbeat is defined %}`".to_owned(),
                     source,
                     l.span,
                 )
