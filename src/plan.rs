@@ -1360,7 +1360,12 @@ impl Builder<'_> {
         let maintenance = self.named_windows(ptr, "maintenance", m.maintenance.as_ref(), schedules);
         if let Some(t) = &m.templates {
             let renderer = crate::notify::template::Renderer::new(None);
-            self.templates(&renderer, &format!("{ptr}/templates"), t);
+            self.templates(
+                &renderer,
+                &format!("{ptr}/templates"),
+                t,
+                notify_build::Users::monitor(m),
+            );
         }
         let probe = self.probe(ptr, m, host.as_ref())?;
         let (mut schedule, mut policy) = (schedule, policy);

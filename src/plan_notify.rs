@@ -6,14 +6,47 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Builder;
-use crate::config::diag::At;
+use crate::config::diag::{At, Diagnostic};
 use crate::config::load;
 use crate::config::raw::{self, EventKind, NotifierKind, Templates};
 use crate::config::spans::escape;
-use crate::notify::template::Renderer;
+use crate::notify::template::{Problem, Renderer, Usage};
 use crate::notify::{
     EVENTS, INCIDENT_EVENTS, Notifications, Notifier, Retry, Target, event_name, pick,
 };
+
+/// Whose alerts shared templates (top-level, notifiers') render: heartbeats' (which have
+/// `monitor.heartbeat`), other monitors' (which have not), or both.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Users {
+    pub heartbeats: bool,
+    pub others: bool,
+}
+
+impl Users {
+    /// The kinds of monitor in `doc` (hbmon's own monitors and regions are not
+    /// heartbeats); with none, other monitors.
+    fn of(doc: &load::Document) -> Users {
+        let raw = || doc.monitors.iter().filter_map(|e| e.monitor.as_ref());
+        let heartbeats = raw().any(|m| m.heartbeat.is_some());
+        let others = raw().any(|m| m.heartbeat.is_none())
+            || doc.connectivity.is_some()
+            || doc.upstream.is_some()
+            || doc.regions.is_some();
+        Users {
+            heartbeats,
+            others: others || !heartbeats,
+        }
+    }
+
+    /// One monitor's own templates.
+    pub(super) fn monitor(m: &raw::Monitor) -> Users {
+        Users {
+            heartbeats: m.heartbeat.is_some(),
+            others: m.heartbeat.is_none(),
+        }
+    }
+}
 
 /// A checked `notify` list.
 #[derive(Debug, Clone, Default)]
@@ -35,12 +68,13 @@ impl Builder<'_> {
                 .ok()
         });
         let renderer = Renderer::new(timezone);
-        self.templates(&renderer, "/templates", &doc.templates);
+        let users = Users::of(doc);
+        self.templates(&renderer, "/templates", &doc.templates, users);
         let mut notifiers = BTreeMap::new();
         for (name, def) in &doc.notifiers {
             let ptr = format!("/notifiers/{}", escape(name));
             if let Some(def) = def
-                && let Some(n) = self.notifier(&renderer, &ptr, name, def)
+                && let Some(n) = self.notifier(&renderer, &ptr, name, def, users)
             {
                 notifiers.insert(name.clone(), Arc::new(n));
             }
@@ -57,16 +91,39 @@ impl Builder<'_> {
         }
     }
 
-    /// Every template of a set compiles and renders against its event's sample.
-    pub(super) fn templates(&mut self, renderer: &Renderer, ptr: &str, t: &Templates) {
+    /// Every template of a set names only what alerts have and renders against its
+    /// event's samples, for the monitors that use it.
+    pub(super) fn templates(
+        &mut self,
+        renderer: &Renderer,
+        ptr: &str,
+        t: &Templates,
+        users: Users,
+    ) {
         for event in EVENTS {
             if let Some(source) = pick(t, event)
-                && let Err(e) = renderer.check(source, Some(event), false)
+                && let Err(problems) = renderer.check(
+                    source,
+                    Usage::text(Some(event)).for_monitors(users.heartbeats, users.others),
+                )
             {
-                self.error(At::value(format!("{ptr}/{}", event_name(event))), format!("invalid template: {e}"))
-                    .hint = Some("templates see event, monitor, host, result, incident, children (a list of names), flapping, ack, escalation, notifier and now".into());
+                let ptr = format!("{ptr}/{}", event_name(event));
+                for p in problems {
+                    self.template_error(&ptr, "invalid template", p).hint = Some(
+                        "templates see event, monitor, host, result, incident, children (a list of names), flapping, ack, escalation, notifier and now".into(),
+                    );
+                }
             }
         }
+    }
+
+    /// A template's problem, pointing at the name at fault when it has one.
+    fn template_error(&mut self, ptr: &str, what: &str, p: Problem) -> &mut Diagnostic {
+        let at = match p.at {
+            Some((text, nth)) => At::inside(ptr, text, nth),
+            None => At::value(ptr),
+        };
+        self.error(at, format!("{what}: {}", p.message))
     }
 
     /// A `notify` entry names a notifier.
@@ -169,10 +226,11 @@ impl Builder<'_> {
         ptr: &str,
         name: &str,
         d: &raw::NotifierDef,
+        users: Users,
     ) -> Option<Notifier> {
-        self.templates(renderer, &format!("{ptr}/templates"), &d.templates);
+        self.templates(renderer, &format!("{ptr}/templates"), &d.templates, users);
         self.notifier_keys(ptr, d);
-        let target = self.notifier_target(renderer, ptr, d)?;
+        let target = self.notifier_target(renderer, ptr, d, users)?;
         let timeout = match &d.timeout {
             Some(t) => self.duration(&format!("{ptr}/timeout"), Some(t))?,
             None => Duration::from_secs(10),
@@ -305,6 +363,7 @@ impl Builder<'_> {
         renderer: &Renderer,
         ptr: &str,
         d: &raw::NotifierDef,
+        users: Users,
     ) -> Option<Target> {
         let url = |b: &mut Self| b.secret(ptr, "url", d.url.as_ref(), d.url_file.as_deref());
         Some(match d.kind {
@@ -316,12 +375,18 @@ impl Builder<'_> {
                     .clone()
                     .unwrap_or_else(|| "application/json".into());
                 if let Some(body) = &d.body
-                    && let Err(e) = renderer.check(body, None, content_type.contains("json"))
+                    && let Err(problems) = renderer.check(
+                        body,
+                        Usage::body(content_type.contains("json"))
+                            .for_monitors(users.heartbeats, users.others),
+                    )
                 {
-                    self.error(
-                        At::value(format!("{ptr}/body")),
-                        format!("invalid body template: {e}"),
-                    );
+                    for p in problems {
+                        self.template_error(&format!("{ptr}/body"), "invalid body template", p)
+                            .hint = Some(
+                            "a body sees what message templates see, and title and message".into(),
+                        );
+                    }
                 }
                 Target::Webhook {
                     url,

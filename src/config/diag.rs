@@ -22,6 +22,13 @@ pub enum At {
     Node { pointer: String, key: bool },
     /// A byte offset (YAML syntax errors).
     Offset(usize),
+    /// Text inside a node's value: the `nth` occurrence (from 0) of `text` in the value
+    /// as written (a name inside a template); the whole value when it is not found there.
+    Inside {
+        pointer: String,
+        text: String,
+        nth: usize,
+    },
 }
 
 impl At {
@@ -38,6 +45,15 @@ impl At {
         At::Node {
             pointer: pointer.into(),
             key: true,
+        }
+    }
+
+    #[must_use]
+    pub fn inside(pointer: impl Into<String>, text: impl Into<String>, nth: usize) -> At {
+        At::Inside {
+            pointer: pointer.into(),
+            text: text.into(),
+            nth,
         }
     }
 }
@@ -70,7 +86,7 @@ impl Diagnostic {
     #[must_use]
     pub fn pointer(&self) -> Option<&str> {
         match &self.at {
-            At::Node { pointer, .. } => Some(pointer),
+            At::Node { pointer, .. } | At::Inside { pointer, .. } => Some(pointer),
             At::Offset(_) => None,
         }
     }
@@ -93,6 +109,15 @@ impl Report {
                 o..o
             }
             At::Node { pointer, key } => self.spans.find(pointer, *key).unwrap_or(0..0),
+            At::Inside { pointer, text, nth } => {
+                let whole = self.spans.find(pointer, false).unwrap_or(0..0);
+                self.source
+                    .get(whole.clone())
+                    .and_then(|value| value.match_indices(text.as_str()).nth(*nth))
+                    .map_or(whole.clone(), |(i, _)| {
+                        whole.start + i..whole.start + i + text.len()
+                    })
+            }
         }
     }
 

@@ -1,23 +1,29 @@
-//! Alert templates (minijinja). Every template is compiled and rendered against a sample
-//! alert when the config loads, with undefined variables as errors, so a misspelt
-//! variable is a configuration error with its position, not a failed alert at 3 a.m.
+//! Alert templates (minijinja). Every template is checked when the config loads: every
+//! name it looks up must exist wherever it appears (`check.rs` walks its syntax tree),
+//! except as the operand of `is defined`, and it must render against a sample of each
+//! event it serves for each kind of monitor that uses it, with undefined values as
+//! errors; so a misspelt name is a configuration error at its position, not a failed
+//! alert at 3 a.m.
 //!
 //! Templates see `event` (`down`, `up`, ...), `monitor` (`name`, `description`, `tags`,
-//! `kind`), `host` (`name`, `address`, `labels`; empty strings without a host), `result`
-//! (`status`, `reason`, `latency_ms`, `at`), `incident` (`id`, `opened_at`,
-//! `resolved_at`, `downtime_s`, `cause`, `parent`, `reminder`), `children` (the
-//! `depends_on` children failing with it, for a parent's alert), `flapping` (`changes`,
-//! `window_s`), `ack` (`by`, `note`, `at`, `until`; acknowledged alerts), `escalation`
-//! (`step`, `after_s`; escalated alerts), `notifier` and `now`. Filters: `datetime` (an RFC 3339 time in the
-//! config's `timezone`, optional strftime format), `duration` (seconds as `3h 2m`),
-//! `markdown_escape` (Telegram MarkdownV2), and minijinja's builtins (`tojson`, `upper`,
-//! ...).
+//! `kind`; a heartbeat's also `heartbeat`: `heartbeat_json`), `host` (`name`, `address`,
+//! `labels`; empty strings without a host), `result` (`status`, `reason`, `latency_ms`,
+//! `at`), `incident` (`id`, `opened_at`, `started_at`, `resolved_at`, `downtime_s`,
+//! `cause`, `parent`, `reminder`), `children` (the `depends_on` children failing with it,
+//! for a parent's alert), `flapping` (`changes`, `window_s`), `ack` (`by`, `note`, `at`,
+//! `until`; acknowledged alerts), `escalation` (`step`, `after_s`; escalated alerts),
+//! `notifier` and `now`; a webhook body also `title` and `message`. Filters: `datetime`
+//! (an RFC 3339 time in the config's `timezone`, optional strftime format), `duration`
+//! (seconds as `3h 2m`), `markdown_escape` (Telegram MarkdownV2), and minijinja's
+//! builtins (`tojson`, `upper`, ...).
 
 use std::time::SystemTime;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+mod check;
 
 use crate::config::raw::{EventKind, Templates};
 use crate::notify::{EVENTS, Notifier, Target, event_name, pick};
@@ -94,6 +100,87 @@ pub struct Renderer {
     tz: chrono_tz::Tz,
 }
 
+/// What a template renders and for whom, for [`Renderer::check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    /// The event it renders; every event when `None` (webhook bodies).
+    pub event: Option<EventKind>,
+    /// A webhook body: it sees `title` and `message` too.
+    pub body: bool,
+    /// It must render to valid JSON.
+    pub json: bool,
+    /// Heartbeats' alerts use it: they have `monitor.heartbeat`.
+    pub heartbeats: bool,
+    /// Other monitors' alerts use it: they have no `monitor.heartbeat`.
+    pub others: bool,
+}
+
+impl Usage {
+    /// A message template for `event` (every event: `None`), for any monitor.
+    #[must_use]
+    pub fn text(event: Option<EventKind>) -> Usage {
+        Usage {
+            event,
+            body: false,
+            json: false,
+            heartbeats: true,
+            others: true,
+        }
+    }
+
+    /// A webhook body, for any monitor; `json`: it must render to JSON.
+    #[must_use]
+    pub fn body(json: bool) -> Usage {
+        Usage {
+            event: None,
+            body: true,
+            json,
+            heartbeats: true,
+            others: true,
+        }
+    }
+
+    /// Used for heartbeats' alerts, other monitors' alerts, or both (neither: others').
+    #[must_use]
+    pub fn for_monitors(self, heartbeats: bool, others: bool) -> Usage {
+        Usage {
+            heartbeats,
+            others: others || !heartbeats,
+            ..self
+        }
+    }
+}
+
+/// What is wrong with a template, and where in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    /// The template's text at fault and which of its occurrences in the template it is
+    /// (from 0), for a diagnostic to point at it; `None`: the whole template.
+    pub at: Option<(String, usize)>,
+}
+
+impl Problem {
+    fn whole(message: String) -> Problem {
+        Problem { message, at: None }
+    }
+
+    fn at(message: String, source: &str, span: minijinja::machinery::Span) -> Problem {
+        let (start, end) = (span.start_offset as usize, span.end_offset as usize);
+        let at = source.get(start..end).map(|text| {
+            let nth = source[..start].matches(text).count();
+            (text.to_owned(), nth)
+        });
+        Problem { message, at }
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 fn rfc(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
@@ -162,36 +249,93 @@ impl Renderer {
             .map_err(|e| describe(&e))
     }
 
-    /// Check a template: it compiles and renders against a sample of `event` (of every
-    /// event, when `event` is `None`); with `json`, the output must be valid JSON.
-    pub fn check(&self, source: &str, event: Option<EventKind>, json: bool) -> Result<(), String> {
-        // Every variable and attribute the template names must exist, wherever it appears:
-        // behind a filter (`| tojson` would print `null`), in a test, a condition or a loop,
-        // on branches the sample does not take.
-        let template = self
-            .env
+    /// Check a template where it is used: every variable and attribute it names must
+    /// exist, wherever it appears (behind a filter `| tojson` would print `null`; in a
+    /// test, a condition, a loop, a branch no sample takes), except as the operand of `is
+    /// defined`; then it must render against a sample of each event it renders, for each
+    /// kind of monitor that uses it (`monitor.heartbeat` is a heartbeat's only), and with
+    /// `json`, to valid JSON.
+    pub fn check(&self, source: &str, usage: Usage) -> Result<(), Vec<Problem>> {
+        self.env
             .template_from_str(source)
-            .map_err(|e| describe(&e))?;
-        let shape = check_shape();
-        let mut paths: Vec<String> = template.undeclared_variables(true).into_iter().collect();
-        paths.sort();
-        for path in paths {
-            check_path(&shape, &path)?;
+            .map_err(|e| vec![Problem::whole(describe(&e))])?;
+        let lookups = check::lookups(source).map_err(|e| vec![Problem::whole(describe(&e))])?;
+        let shape = shape(usage.body);
+        let globals: Vec<&str> = self.env.globals().map(|(name, _)| name).collect();
+        let mut problems: Vec<Problem> = Vec::new();
+        for l in &lookups {
+            if globals.contains(&l.path[0].as_str()) {
+                continue;
+            }
+            if let Err(message) = check_path(&shape, &l.path, l.probe)
+                && !problems.iter().any(|p| p.message == message)
+            {
+                problems.push(Problem::at(message, source, l.span));
+            }
         }
-        let events: Vec<EventKind> = event.map_or_else(|| EVENTS.to_vec(), |e| vec![e]);
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let events: Vec<EventKind> = usage.event.map_or_else(|| EVENTS.to_vec(), |e| vec![e]);
         for e in events {
-            let mut sample = sample_json(e, "api");
-            sample["monitor"]["heartbeat"] = heartbeat_sample();
-            let ctx = Value::from(minijinja::value::Serde(sample));
-            let out = self.render(source, &ctx)?;
-            if json && let Err(err) = serde_json::from_str::<serde_json::Value>(&out) {
-                return Err(format!(
-                    "renders to invalid JSON for a `{}` alert ({err})",
-                    event_name(e)
-                ));
+            // `late` is a heartbeat's event only.
+            let kinds = [
+                (usage.others && e != EventKind::Late).then_some(false),
+                (usage.heartbeats || e == EventKind::Late).then_some(true),
+            ];
+            for heartbeat in kinds.into_iter().flatten() {
+                let sample = sample_for_check(e, heartbeat, usage.body);
+                let out = match self.render(source, &Value::from(minijinja::value::Serde(&sample)))
+                {
+                    Ok(out) => out,
+                    Err(err) => {
+                        return Err(vec![self.explain(source, &lookups, e, usage.body, err)]);
+                    }
+                };
+                if usage.json
+                    && let Err(err) = serde_json::from_str::<serde_json::Value>(&out)
+                {
+                    return Err(vec![Problem::whole(format!(
+                        "renders to invalid JSON for a `{}` alert ({err})",
+                        event_name(e)
+                    ))]);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Why a template failed on a sample: a heartbeat's attribute in a template other
+    /// monitors use (it renders for a heartbeat), else minijinja's error.
+    fn explain(
+        &self,
+        source: &str,
+        lookups: &[check::Lookup],
+        event: EventKind,
+        body: bool,
+        err: String,
+    ) -> Problem {
+        let as_heartbeat = sample_for_check(event, true, body);
+        // `monitor.heartbeat is defined` is the guard itself.
+        let heartbeat_only = lookups.iter().find(|l| {
+            l.path.len() >= 2
+                && l.path[0] == "monitor"
+                && l.path[1] == "heartbeat"
+                && !(l.probe && l.path.len() == 2)
+        });
+        match heartbeat_only {
+            Some(l) if self
+                .render(source, &Value::from(minijinja::value::Serde(&as_heartbeat)))
+                .is_ok() =>
+            {
+                Problem::at(
+                    "`monitor.heartbeat` is there for heartbeats only, and this template serves other monitors as well; guard it with `{% if monitor.heartbeat is defined %}`".to_owned(),
+                    source,
+                    l.span,
+                )
+            }
+            _ => Problem::whole(err),
+        }
     }
 
     /// Render an alert for one notifier: the message text (monitor's template, else the
@@ -302,59 +446,70 @@ fn describe(e: &minijinja::Error) -> String {
     }
 }
 
-/// Every variable an alert's templates may name, with its attributes: the sample, and
-/// what only some monitors have (`monitor.heartbeat`).
-fn check_shape() -> serde_json::Value {
-    let mut shape = sample_json(EventKind::Down, "api");
-    shape["monitor"]["heartbeat"] = heartbeat_sample();
-    shape
+/// Every variable a template may name, with its attributes: the context of an alert,
+/// with what only heartbeats have (`monitor.heartbeat`), and for a webhook body its
+/// `title` and `message`.
+fn shape(body: bool) -> serde_json::Value {
+    sample_for_check(EventKind::Down, true, body)
 }
 
-/// Globals minijinja provides, and names only loops and macros define.
-const GLOBALS: [&str; 9] = [
-    "range",
-    "dict",
-    "namespace",
-    "debug",
-    "loop",
-    "self",
-    "caller",
-    "varargs",
-    "kwargs",
-];
+/// The sample a template is rendered against when checked: a heartbeat's or another
+/// monitor's alert, with `title` and `message` for a webhook body only.
+fn sample_for_check(event: EventKind, heartbeat: bool, body: bool) -> serde_json::Value {
+    let mut sample = sample_json(event, "api");
+    if heartbeat {
+        sample["monitor"]["kind"] = json!("heartbeat");
+        sample["monitor"]["heartbeat"] = heartbeat_sample();
+    }
+    if !body && let Some(m) = sample.as_object_mut() {
+        m.remove("title");
+        m.remove("message");
+    }
+    sample
+}
 
-/// Methods a mapping answers to (`host.labels.items()`).
-const MAP_METHODS: [&str; 4] = ["items", "keys", "values", "get"];
+/// Mappings whose keys are the user's (a host's labels): any may be asked for.
+const OPEN: [&str; 1] = ["host.labels"];
 
-/// `monitor.nme`: "`monitor` has no attribute `nme`; did you mean `name`?".
-fn check_path(shape: &serde_json::Value, path: &str) -> Result<(), String> {
-    let mut parts = path.split('.');
-    let Some(root) = parts.next() else {
+/// `monitor.nme`: "`monitor` has no attribute `nme`; did you mean `name`?". With
+/// `probe` (`is defined`), the last attribute may be missing.
+fn check_path(shape: &serde_json::Value, path: &[String], probe: bool) -> Result<(), String> {
+    let Some((root, attrs)) = path.split_first() else {
         return Ok(());
     };
-    if GLOBALS.contains(&root) {
-        return Ok(());
-    }
     let Some(mut here) = shape.get(root) else {
+        if probe && attrs.is_empty() {
+            return Ok(());
+        }
         return Err(format!(
             "unknown variable `{root}`; {}",
             nearest(root, shape)
         ));
     };
-    let mut seen = root.to_owned();
-    for part in parts {
+    let mut seen = root.clone();
+    for (i, part) in attrs.iter().enumerate() {
+        if OPEN.contains(&seen.as_str()) {
+            return Ok(());
+        }
         let serde_json::Value::Object(map) = here else {
             // Attributes of strings, numbers and lists are minijinja's business.
             return Ok(());
         };
         match map.get(part) {
             Some(v) => here = v,
-            None if MAP_METHODS.contains(&part) => return Ok(()),
+            None if probe && i + 1 == attrs.len() => return Ok(()),
             None => {
-                return Err(format!(
-                    "`{seen}` has no attribute `{part}`; {}",
-                    nearest(part, here)
-                ));
+                // `monitor.grace`: "did you mean `monitor.heartbeat.grace`?"
+                let below = map.iter().find_map(|(k, v)| v.get(part).map(|_| k));
+                return Err(match below {
+                    Some(k) => format!(
+                        "`{seen}` has no attribute `{part}`; did you mean `{seen}.{k}.{part}`?"
+                    ),
+                    None => format!(
+                        "`{seen}` has no attribute `{part}`; {}",
+                        nearest(part, here)
+                    ),
+                });
             }
         }
         seen.push('.');
@@ -379,8 +534,7 @@ fn nearest(name: &str, map: &serde_json::Value) -> String {
     }
 }
 
-/// `monitor` in the context; a heartbeat's has `heartbeat` too: its `period_s` (0 for a
-/// cron one), `cron` and `timezone`, `grace_s`, and `last_ping_at` (set by `watch`).
+/// `monitor` in the context; a heartbeat's has `heartbeat` too (`heartbeat_json`).
 fn monitor_json(monitor: &Monitor) -> serde_json::Value {
     let mut m = json!({
         "name": monitor.name,
@@ -389,33 +543,55 @@ fn monitor_json(monitor: &Monitor) -> serde_json::Value {
         "kind": monitor.probe.kind(),
     });
     if let crate::plan::Probe::Heartbeat(hb) = &monitor.probe {
-        let (period, cron, tz) = match &hb.expect {
-            crate::heartbeat::Expect::Every(p) => (p.as_secs_f64(), String::new(), String::new()),
-            crate::heartbeat::Expect::Cron(crate::schedule::Schedule::Cron {
-                cron, tz, ..
-            }) => (0.0, cron.as_str().to_owned(), tz.name().to_owned()),
-            crate::heartbeat::Expect::Cron(_) => (0.0, String::new(), String::new()),
-        };
-        m["heartbeat"] = json!({
-            "period_s": period,
-            "cron": cron,
-            "timezone": tz,
-            "grace_s": hb.grace.as_secs_f64(),
-            "last_ping_at": "",
-        });
+        m["heartbeat"] = heartbeat_json(hb, None);
     }
     m
 }
 
-/// A heartbeat's own part of the context, as templates see it.
-fn heartbeat_sample() -> serde_json::Value {
+/// `monitor.heartbeat`: when pings are expected (`period` and `period_s` for a period,
+/// empty and 0 for cron; `cron` and `timezone` for cron, empty for a period; `schedule`
+/// either way, for people: `every 1d`, `0 3 * * * (Europe/Berlin)`), `grace` and
+/// `grace_s`, and `last_ping_at` (RFC 3339; empty before the first ping; set by `watch`).
+#[must_use]
+pub fn heartbeat_json(
+    hb: &crate::heartbeat::Heartbeat,
+    last_ping: Option<SystemTime>,
+) -> serde_json::Value {
+    use crate::heartbeat::Expect;
+    use crate::humanize::span;
+    let (period, cron, tz) = match &hb.expect {
+        Expect::Every(p) => (Some(*p), String::new(), String::new()),
+        Expect::Cron(crate::schedule::Schedule::Cron { cron, tz, .. }) => {
+            (None, cron.as_str().to_owned(), tz.name().to_owned())
+        }
+        Expect::Cron(_) => (None, String::new(), String::new()),
+    };
+    let schedule = match period {
+        Some(p) => format!("every {}", span(p)),
+        None => format!("{cron} ({tz})"),
+    };
     json!({
-        "period_s": 0.0,
-        "cron": "0 3 * * *",
-        "timezone": "Europe/Berlin",
-        "grace_s": 3600.0,
-        "last_ping_at": "2026-01-04T02:10:00Z",
+        "period": period.map(span).unwrap_or_default(),
+        "period_s": period.map_or(0.0, |p| p.as_secs_f64()),
+        "cron": cron,
+        "timezone": tz,
+        "schedule": schedule,
+        "grace": span(hb.grace),
+        "grace_s": hb.grace.as_secs_f64(),
+        "last_ping_at": last_ping.map(rfc).unwrap_or_default(),
     })
+}
+
+/// A heartbeat's own part of the context, as templates are checked against it.
+fn heartbeat_sample() -> serde_json::Value {
+    let hb = crate::heartbeat::Heartbeat {
+        expect: crate::heartbeat::Expect::Every(std::time::Duration::from_secs(86_400)),
+        grace: std::time::Duration::from_secs(3600),
+        max_runtime: None,
+        min_runtime: None,
+        token: None,
+    };
+    heartbeat_json(&hb, humantime::parse_rfc3339("2026-01-04T07:10:00Z").ok())
 }
 
 /// Escape Telegram MarkdownV2's special characters.
@@ -600,26 +776,39 @@ pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
 mod tests {
     use super::*;
 
+    /// The problems, one a line.
+    fn check(r: &Renderer, source: &str, usage: Usage) -> Result<(), String> {
+        r.check(source, usage).map_err(|ps| {
+            ps.iter()
+                .map(|p| p.message.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
     #[test]
     fn checks_find_unknown_variables_and_bad_syntax() {
         let r = Renderer::new(None);
         assert!(
-            r.check("{{ monitor.name }}: {{ result.reason }}", None, false)
-                .is_ok()
+            check(
+                &r,
+                "{{ monitor.name }}: {{ result.reason }}",
+                Usage::text(None)
+            )
+            .is_ok()
         );
-        let e = r.check("{{ monitor.nme }}", None, false).unwrap_err();
+        let e = check(&r, "{{ monitor.nme }}", Usage::text(None)).unwrap_err();
         assert!(e.contains("no attribute `nme`"), "{e}");
-        let e = r
-            .check("line one\n{{ monitor.name ", None, false)
-            .unwrap_err();
+        let e = check(&r, "line one\n{{ monitor.name ", Usage::text(None)).unwrap_err();
         assert!(e.starts_with("template line 2"), "{e}");
-        let e = r
-            .check("{\"a\": {{ monitor.name }}}", None, true)
-            .unwrap_err();
+        let e = check(&r, "{\"a\": {{ monitor.name }}}", Usage::body(true)).unwrap_err();
         assert!(e.contains("invalid JSON"), "{e}");
-        assert!(r.check(DEFAULT_WEBHOOK_BODY, None, true).is_ok());
+        assert!(check(&r, DEFAULT_WEBHOOK_BODY, Usage::body(true)).is_ok());
         for e in EVENTS {
-            assert!(r.check(default_text(e), Some(e), false).is_ok(), "{e:?}");
+            assert!(
+                check(&r, default_text(e), Usage::text(Some(e))).is_ok(),
+                "{e:?}"
+            );
         }
     }
 
@@ -635,7 +824,11 @@ mod tests {
             ),
             (
                 "{{ monitor.period | tojson }}",
-                "`monitor` has no attribute `period`; it has:",
+                "`monitor` has no attribute `period`; did you mean `monitor.heartbeat.period`?",
+            ),
+            (
+                "{{ monitor.nothing | tojson }}",
+                "`monitor` has no attribute `nothing`; it has: ",
             ),
             (
                 "{% if monitor.nme %}x{% endif %}",
@@ -645,7 +838,6 @@ mod tests {
                 "{% for c in monitor.nme %}{{ c }}{% endfor %}",
                 "no attribute `nme`",
             ),
-            ("{{ monitor.nme is defined }}", "no attribute `nme`"),
             ("{{ incident.cuase | upper }}", "did you mean `cause`?"),
             (
                 "{{ monitr.name }}",
@@ -656,21 +848,37 @@ mod tests {
                 "did you mean `reason`?",
             ),
             ("{{ monitor.heartbeat.grase_s }}", "did you mean `grace_s`?"),
+            ("{{ monitor['nme'] }}", "no attribute `nme`"),
+            ("{{ (monitor.nme or 'x') | upper }}", "no attribute `nme`"),
+            ("{{ [monitor.nme] | first }}", "no attribute `nme`"),
+            ("{{ children[monitor.nme] }}", "no attribute `nme`"),
+            ("{{ dict(a=monitor.nme) }}", "no attribute `nme`"),
+            ("{{ monitor.name if monitor.nme }}", "no attribute `nme`"),
+            ("{% set x = monitor.nme %}", "no attribute `nme`"),
+            (
+                "{% macro m(x=monitor.nme) %}{% endmacro %}",
+                "no attribute `nme`",
+            ),
         ] {
-            let e = r.check(source, None, false).unwrap_err();
+            let e = check(&r, source, Usage::text(None)).unwrap_err();
             assert!(e.contains(want), "{source}: {e}");
         }
         for ok in [
-            "{{ monitor.heartbeat.grace_s | duration }} {{ monitor.heartbeat.last_ping_at }}",
+            "{% if monitor.heartbeat is defined %}{{ monitor.heartbeat.grace_s | duration }} {{ monitor.heartbeat.last_ping_at }}{% endif %}",
             "{% if monitor.heartbeat is defined %}{{ monitor.heartbeat.cron }}{% endif %}",
             "{% for k, v in host.labels | items %}{{ k }}={{ v }}{% endfor %}",
             "{% for c in children %}{{ c | upper }}{% endfor %}{{ range(3) | list }}",
             "{% set x = monitor.name %}{{ x }}",
+            "{% macro m(x) %}{{ x.name }}{% endmacro %}{{ m(monitor) }}",
+            "{% for c in children %}{{ loop.index }}{{ c }}{% endfor %}",
+            "{% with m = monitor %}{{ m.name }}{% endwith %}",
+            "{% set ns = namespace(n=0) %}{% set ns.n = 1 %}{{ ns.n }}",
+            "{{ host.labels.env | default('') }} {{ children[0] | default('') }}",
         ] {
             assert!(
-                r.check(ok, None, false).is_ok(),
+                check(&r, ok, Usage::text(None)).is_ok(),
                 "{ok}: {:?}",
-                r.check(ok, None, false)
+                check(&r, ok, Usage::text(None))
             );
         }
     }
@@ -692,6 +900,120 @@ mod tests {
                 want
             );
         }
+    }
+
+    fn monitors(yaml: &str) -> Vec<Monitor> {
+        let loaded =
+            crate::config::load::load_str("t.yaml".into(), ".".into(), yaml.to_owned(), &|_| None);
+        match crate::plan::build(loaded) {
+            Ok(p) => p.monitors,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// `is defined` is how a template asks whether something is there: it is allowed for
+    /// any attribute (the object asked must exist), and false for one that is not there.
+    #[test]
+    fn is_defined_may_probe_any_attribute() {
+        let r = Renderer::new(None);
+        for ok in [
+            "{{ monitor.nme is defined }}",
+            "{% if monitor.nme is not defined %}x{% endif %}",
+            "{{ nme is undefined }}",
+            "{% if monitor.heartbeat is defined and monitor.heartbeat.cron %}x{% endif %}",
+        ] {
+            let got = check(&r, ok, Usage::text(None));
+            assert!(got.is_ok(), "{ok}: {got:?}");
+        }
+        let ctx = sample_context(EventKind::Down);
+        assert_eq!(
+            r.render("{{ monitor.nme is defined }}", &ctx).unwrap(),
+            "False"
+        );
+        for (bad, want) in [
+            ("{{ monitr.nme is defined }}", "unknown variable `monitr`"),
+            (
+                "{{ monitor.nme is string }}",
+                "`monitor` has no attribute `nme`",
+            ),
+            (
+                "{% if monitor.nme is defined %}{{ monitor.nme }}{% endif %}",
+                "`monitor` has no attribute `nme`",
+            ),
+        ] {
+            let e = check(&r, bad, Usage::text(None)).unwrap_err();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+    }
+
+    /// A heartbeat's alert says what it expects: its period or schedule, its grace and
+    /// its last ping, as `monitor.heartbeat.period`, `.schedule`, `.grace` and
+    /// `.last_ping_at`.
+    #[test]
+    fn heartbeat_templates_see_period_schedule_grace_and_last_ping() {
+        let r = Renderer::new(None);
+        let source = "{{ monitor.heartbeat.schedule }}, grace {{ monitor.heartbeat.grace }}, period {{ monitor.heartbeat.period or '-' }} ({{ monitor.heartbeat.period_s }} s), last ping {{ monitor.heartbeat.last_ping_at or 'never' }}";
+        let got = check(
+            &r,
+            source,
+            Usage::text(Some(EventKind::Late)).for_monitors(true, false),
+        );
+        assert!(got.is_ok(), "{got:?}");
+        let ms = monitors(
+            "version: 1\nmonitors:\n  - { name: backup, heartbeat: { period: 1d, grace: 1h } }\n  - { name: nightly, heartbeat: { cron: \"0 3 * * *\", timezone: Europe/Berlin, grace: 90m } }\n",
+        );
+        let now = humantime::parse_rfc3339("2026-01-05T08:15:00Z").unwrap();
+        let event = Event::Degraded {
+            at: now,
+            reason: "late: last ping 1d 1h ago".into(),
+            late: true,
+        };
+        let text = |m: &Monitor| {
+            let ctx = context(
+                m,
+                &event,
+                (Status::Degraded, "late", std::time::Duration::ZERO, now),
+                (None, &[]),
+                now,
+            );
+            r.render(source, &Value::from(minijinja::value::Serde(ctx)))
+                .unwrap()
+        };
+        assert_eq!(
+            text(&ms[0]),
+            "every 1d, grace 1h, period 1d (86400.0 s), last ping never"
+        );
+        assert_eq!(
+            text(&ms[1]),
+            "0 3 * * * (Europe/Berlin), grace 1h 30m, period - (0.0 s), last ping never"
+        );
+    }
+
+    /// `host.labels` holds whatever labels hosts are given: any name may be asked for.
+    #[test]
+    fn host_labels_take_any_label() {
+        let r = Renderer::new(None);
+        for ok in [
+            "{{ host.labels.team | default('') }}",
+            "{{ host.labels['rack'] | default('?') }}",
+            "{% for k, v in host.labels | items %}{{ k }}{% endfor %}",
+        ] {
+            let got = check(&r, ok, Usage::text(None));
+            assert!(got.is_ok(), "{ok}: {got:?}");
+        }
+    }
+
+    /// `title` and `message` are a webhook body's only: a message template naming them
+    /// would fail at every alert.
+    #[test]
+    fn title_and_message_are_for_webhook_bodies_only() {
+        let r = Renderer::new(None);
+        let e = check(
+            &r,
+            "{{ title }}: {{ message }}",
+            Usage::text(Some(EventKind::Down)),
+        );
+        assert!(e.is_err_and(|e| e.contains("unknown variable `title`")));
     }
 
     #[test]

@@ -715,3 +715,104 @@ monitors:
         preview("backup", "late")
     );
 }
+
+/// A template problem points at the misspelt name itself (`file:line:col` inside the
+/// template, as any config error does), and every one of them is reported.
+#[test]
+fn template_errors_point_at_the_misspelt_attribute() {
+    let yaml = "version: 1
+templates:
+  down: |
+    {{ monitor.name }} is down
+    {{ monitor.nme | tojson }} / {{ result.reasn }}
+monitors:
+  - { name: web, tcp: { host: 127.0.0.1, port: 1 } }
+";
+    let out = hbmon().config(yaml).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    for want in [
+        "`monitor` has no attribute `nme`; did you mean `name`?\n  --> [dir]/hbmon.yaml:5:8",
+        "`result` has no attribute `reasn`; did you mean `reason`?\n  --> [dir]/hbmon.yaml:5:37",
+        "2 problems",
+    ] {
+        assert!(
+            out.stderr.contains(want),
+            "missing {want:?} in\n{}",
+            out.stderr
+        );
+    }
+}
+
+/// `monitor.heartbeat` is there for heartbeats only: a template other monitors use must
+/// guard it, or it would fail when one of them alerts.
+#[test]
+fn heartbeat_attributes_need_a_guard_where_other_monitors_use_the_template() {
+    let validate = |yaml: &str| hbmon().config(yaml).args(["validate"]).run();
+    let own = r#"version: 1
+monitors:
+  - name: web
+    tcp: { host: 127.0.0.1, port: 1 }
+    templates: { down: "{{ monitor.name }}: grace {{ monitor.heartbeat.grace_s }}" }
+"#;
+    let out = validate(own);
+    assert_eq!(out.code, 78, "{out:?}");
+    assert!(
+        out.stderr
+            .contains("`monitor.heartbeat` is there for heartbeats only"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("hbmon.yaml:5:54"), "{}", out.stderr);
+    let shared = |monitors: &str, template: &str| {
+        format!("version: 1\ntemplates:\n  down: \"{template}\"\nmonitors:\n{monitors}")
+    };
+    let mixed = "  - { name: web, tcp: { host: 127.0.0.1, port: 1 } }\n  - { name: backup, heartbeat: { period: 1d } }\n";
+    let beats = "  - { name: backup, heartbeat: { period: 1d } }\n";
+    let bare = "{{ monitor.heartbeat.grace_s }}";
+    let guarded = "{% if monitor.heartbeat is defined %}{{ monitor.heartbeat.grace_s }}{% endif %}";
+    assert_eq!(validate(&shared(mixed, bare)).code, 78);
+    assert_eq!(validate(&shared(beats, bare)).code, 0);
+    assert_eq!(validate(&shared(mixed, guarded)).code, 0);
+    // `late` is a heartbeat's event only.
+    let late = shared(mixed, bare).replace("  down:", "  late:");
+    assert_eq!(validate(&late).code, 0, "{:?}", validate(&late));
+    let hb = r#"version: 1
+monitors:
+  - name: backup
+    heartbeat: { period: 1d }
+    templates: { late: "{{ monitor.heartbeat.grace_s }}" }
+"#;
+    assert_eq!(validate(hb).code, 0, "{:?}", validate(hb));
+}
+
+/// With `timezone:` in the config, the times people read in default alerts are in that
+/// zone with its abbreviation: the text's times and Slack's footer.
+#[test]
+fn default_alerts_show_the_configured_time_zone() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/slack")).respond_with(ok()));
+    let yaml = format!(
+        "version: 1\ntimezone: America/New_York\nnotifiers:\n  chat: {{ type: slack, webhook_url: \"{}/slack\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n  - {{ name: web, tcp: {{ host: 127.0.0.1, port: 1 }} }}\n",
+        rx.url()
+    );
+    let out = hbmon()
+        .config(&yaml)
+        .args(["notify", "preview", "web", "up"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("down from 2026-01-05 03:10:00 EST to 2026-01-05 03:15:00 EST"),
+        "{}",
+        out.stdout
+    );
+    let out = hbmon().config(&yaml).args(["notify", "test", "chat"]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let body: Value = serde_json::from_str(&rx.received()[0].2).unwrap();
+    let footer = body["blocks"][2]["elements"][0]["text"].as_str().unwrap();
+    let when = footer.trim_start_matches("hbmon · test · ");
+    assert!(when.ends_with(" EST") || when.ends_with(" EDT"), "{footer}");
+    // `2026-01-05 03:15:00 EST`, not RFC 3339 in UTC.
+    assert_eq!(when.len(), 23, "{footer}");
+    assert_eq!(&when[10..11], " ", "{footer}");
+}
