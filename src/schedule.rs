@@ -150,6 +150,26 @@ impl Schedule {
             } => cron_next(cron, last_weekday, *tz, *wall, after),
         }
     }
+
+    /// The latest run at or before `at`, by the same rules as `next_run` (for a cron or
+    /// an aligned schedule; a plain interval has no fixed times). The runs are found
+    /// forward from ever earlier instants, so the two can never disagree.
+    #[must_use]
+    pub fn previous_run(&self, at: SystemTime) -> Option<SystemTime> {
+        let mut back = Duration::from_secs(60);
+        // 60 s doubled 26 times is more than a century.
+        for _ in 0..27 {
+            let mut run = self.next_run(at.checked_sub(back)?)?;
+            if run <= at {
+                while let Some(next) = self.next_run(run).filter(|n| *n <= at) {
+                    run = next;
+                }
+                return Some(run);
+            }
+            back *= 2;
+        }
+        None
+    }
 }
 
 fn parse_tz(tz: &str) -> Result<chrono_tz::Tz, String> {
@@ -309,9 +329,10 @@ pub enum Window {
         from: NaiveTime,
         to: NaiveTime,
     },
-    /// From each time of a cron expression, for `duration`.
+    /// From each run of a cron schedule (in the windows' time zone, by the same rules
+    /// as a monitor's `cron`: DST, `LW`, whole seconds), for `duration`.
     Cron {
-        cron: Box<croner::Cron>,
+        schedule: Schedule,
         duration: Duration,
     },
 }
@@ -341,10 +362,7 @@ impl Windows {
                         .then(|| self.local(date, *from))
                         .filter(|s| *s > t)
                 }),
-                Window::Cron { cron, .. } => cron
-                    .find_next_occurrence(&local, false)
-                    .ok()
-                    .map(|n| n.with_timezone(&Utc).into()),
+                Window::Cron { schedule, .. } => schedule.next_run(t),
             })
             .min()
     }
@@ -368,12 +386,8 @@ impl Windows {
                     (start <= t && t < end).then_some(start)
                 })
             }
-            Window::Cron { cron, duration } => {
-                let start: SystemTime = cron
-                    .find_previous_occurrence(&local, true)
-                    .ok()?
-                    .with_timezone(&Utc)
-                    .into();
+            Window::Cron { schedule, duration } => {
+                let start = schedule.previous_run(t)?;
                 (t < start + *duration).then_some(start)
             }
         }
@@ -710,18 +724,20 @@ mod tests {
         assert_eq!(all.open_since(t("2026-11-29T23:00:00Z")), None);
     }
 
+    /// A cron window in `tz` (as `plan` builds it) for `minutes`.
+    fn cron_window(expr: &str, tz: &str, minutes: u64) -> Windows {
+        Windows {
+            tz: tz.parse().unwrap(),
+            windows: vec![Window::Cron {
+                schedule: Schedule::cron(expr, tz).unwrap(),
+                duration: Duration::from_secs(minutes * 60),
+            }],
+        }
+    }
+
     #[test]
     fn cron_windows_with_a_duration() {
-        let Schedule::Cron { cron, .. } = Schedule::cron("0 2 * * sun", "UTC").unwrap() else {
-            unreachable!()
-        };
-        let w = Windows {
-            tz: chrono_tz::UTC,
-            windows: vec![Window::Cron {
-                cron,
-                duration: Duration::from_secs(2 * 3600),
-            }],
-        };
+        let w = cron_window("0 2 * * sun", "UTC", 120);
         // Sunday 2026-11-29.
         assert_eq!(w.open_since(t("2026-11-29T01:59:59Z")), None);
         assert_eq!(
@@ -737,6 +753,122 @@ mod tests {
             show(w.next_open(t("2026-11-29T02:00:00Z"))),
             "2026-12-06T02:00:00Z"
         );
+    }
+
+    /// A cron window opens at the runs a monitor with that `cron` would have: on the
+    /// spring night `30 2 * * *` opens at the first minute after the gap (not at the
+    /// instant before it), in autumn once, at the first 02:30.
+    #[test]
+    fn cron_window_follows_the_dst_rule_of_fixed_times() {
+        let w = cron_window("30 2 * * *", "Europe/Berlin", 60);
+        // 2026-03-29: 02:00 CET (01:00 UTC) becomes 03:00 CEST.
+        assert_eq!(
+            show(w.next_open(t("2026-03-28T12:00:00Z"))),
+            "2026-03-29T01:00:00Z"
+        );
+        assert_eq!(
+            show(w.open_since(t("2026-03-29T01:10:00Z"))),
+            "2026-03-29T01:00:00Z"
+        );
+        assert_eq!(w.open_since(t("2026-03-29T00:59:59Z")), None);
+        // 2026-10-25: 02:30 CEST is 00:30 UTC; 02:30 CET (01:30 UTC) does not open it
+        // again.
+        assert_eq!(
+            show(w.next_open(t("2026-10-24T12:00:00Z"))),
+            "2026-10-25T00:30:00Z"
+        );
+        assert_eq!(
+            show(w.next_open(t("2026-10-25T00:30:00Z"))),
+            "2026-10-26T01:30:00Z"
+        );
+        assert_eq!(w.open_since(t("2026-10-25T01:40:00Z")), None);
+    }
+
+    /// A cron window whose hour is a wildcard opens in both passes of the repeated hour,
+    /// and the next opening is never in the past.
+    #[test]
+    fn cron_window_opens_in_both_passes_of_the_repeated_hour() {
+        let w = cron_window("*/30 * * * *", "Europe/Berlin", 10);
+        // 00:00 and 00:30 UTC are 02:00 and 02:30 CEST; 01:00 and 01:30 UTC are 02:00
+        // and 02:30 CET.
+        for (at, since, next) in [
+            (
+                "2026-10-25T00:35:00Z",
+                Some("2026-10-25T00:30:00Z"),
+                "2026-10-25T01:00:00Z",
+            ),
+            ("2026-10-25T00:45:00Z", None, "2026-10-25T01:00:00Z"),
+            (
+                "2026-10-25T01:05:00Z",
+                Some("2026-10-25T01:00:00Z"),
+                "2026-10-25T01:30:00Z",
+            ),
+            (
+                "2026-10-25T01:35:00Z",
+                Some("2026-10-25T01:30:00Z"),
+                "2026-10-25T02:00:00Z",
+            ),
+            ("2026-10-25T01:45:00Z", None, "2026-10-25T02:00:00Z"),
+        ] {
+            assert_eq!(
+                w.open_since(t(at)).map(|s| show(Some(s))).as_deref(),
+                since,
+                "open_since {at}"
+            );
+            assert_eq!(show(w.next_open(t(at))), next, "next_open {at}");
+        }
+    }
+
+    /// `LW` in a window means the last weekday of the month, as in a monitor's `cron`
+    /// (it opened on every day from the 26th, or with a day of week on every day).
+    #[test]
+    fn cron_window_with_lw_opens_on_the_last_weekday_only() {
+        // January 2026 ends on a Saturday: its last weekday is Friday the 30th.
+        let w = cron_window("0 2 LW * *", "UTC", 60);
+        assert_eq!(w.open_since(t("2026-01-26T02:30:00Z")), None);
+        assert_eq!(
+            show(w.next_open(t("2026-01-01T00:00:00Z"))),
+            "2026-01-30T02:00:00Z"
+        );
+        assert_eq!(
+            show(w.open_since(t("2026-01-30T02:59:59Z"))),
+            "2026-01-30T02:00:00Z"
+        );
+        // Either the last weekday or a Monday (2026-01-05).
+        let w = cron_window("0 2 LW * 1", "UTC", 60);
+        assert_eq!(
+            show(w.next_open(t("2026-01-01T00:00:00Z"))),
+            "2026-01-05T02:00:00Z"
+        );
+        assert_eq!(w.open_since(t("2026-01-06T02:30:00Z")), None);
+    }
+
+    /// `previous_run` is the latest of `next_run`'s runs at or before an instant, also
+    /// across both DST nights and on fractions of a second.
+    #[test]
+    fn previous_run_agrees_with_next_run() {
+        for (expr, tz, from) in [
+            ("*/10 * * * *", "Europe/Berlin", "2026-10-24T23:00:00Z"),
+            ("30 2 * * *", "Europe/Berlin", "2026-03-27T00:00:00Z"),
+            ("30 2 * * *", "Europe/Berlin", "2026-10-23T00:00:00Z"),
+            ("30 * * * *", "Australia/Lord_Howe", "2026-04-04T12:00:00Z"),
+            ("0 0 29 2 *", "UTC", "2027-06-01T00:00:00Z"),
+            ("0 9 * * 5L", "America/New_York", "2026-10-01T00:00:00Z"),
+        ] {
+            let s = Schedule::cron(expr, tz).unwrap();
+            let mut run = s.next_run(t(from)).unwrap();
+            for _ in 0..8 {
+                let next = s.next_run(run).unwrap();
+                assert_eq!(s.previous_run(run), Some(run), "{expr} {tz}");
+                for probe in [
+                    next - Duration::from_millis(1),
+                    next - Duration::from_secs(1),
+                ] {
+                    assert_eq!(s.previous_run(probe), Some(run), "{expr} {tz}");
+                }
+                run = next;
+            }
+        }
     }
 
     #[test]
