@@ -28,6 +28,9 @@ pub enum Schedule {
         wall: bool,
         /// `LW` (the last weekday of the month) in the day-of-month field.
         last_weekday: LastWeekday,
+        /// The expression as written (croner's own text is rewritten: `LW` read as
+        /// `26-31`, names as numbers).
+        expr: String,
     },
 }
 
@@ -46,57 +49,123 @@ pub enum LastWeekday {
 
 impl Schedule {
     /// A cron schedule, or why the expression or time zone is not valid.
+    ///
+    /// The dialect is Debian cron's, as Python's cronsim reads it (5 fields, or 6 with
+    /// seconds first; names, ranges, lists, steps; `L`, `LW`, `5L`, `1#2`), plus croner's
+    /// `15W` (the weekday nearest the 15th, Quartz's), `?` for `*` in a day field, and the
+    /// nicknames `@hourly`, `@daily` (`@midnight`), `@weekly`, `@monthly`, `@yearly`
+    /// (`@annually`). What croner reads beyond that (a year field, `+` before the day of
+    /// week) is refused, and so is an expression that never fires.
     pub fn cron(expr: &str, tz: &str) -> Result<Schedule, String> {
-        let fields: Vec<&str> = expr.split_whitespace().collect();
+        let invalid = |why: &str| format!("invalid cron expression: {why}");
+        let mut fields: Vec<String> = expr.split_whitespace().map(str::to_owned).collect();
+        if let [nickname] = fields.as_mut_slice()
+            && nickname.starts_with('@')
+        {
+            *nickname = match nickname.to_ascii_lowercase().as_str() {
+                "@midnight" => "@daily".to_owned(),
+                "@hourly" | "@daily" | "@weekly" | "@monthly" | "@yearly" | "@annually" => {
+                    nickname.clone()
+                }
+                _ => {
+                    return Err(invalid(&format!(
+                        "unknown nickname `{nickname}` (use @hourly, @daily or @midnight, \
+                         @weekly, @monthly, @yearly or @annually)"
+                    )));
+                }
+            };
+        } else if !(5..=6).contains(&fields.len()) {
+            return Err(invalid(&format!(
+                "{} fields; cron has 5 fields (minute hour day-of-month month day-of-week), \
+                 or 6 with seconds first, and no year",
+                fields.len()
+            )));
+        }
+        // The day fields, when there are any.
+        let days = (fields.len() > 1).then(|| (fields.len() - 3, fields.len() - 1));
+        if let Some((dom, dow)) = days {
+            for i in [dom, dow] {
+                // Quartz's "no specific value", as croner reads it.
+                fields[i] = fields[i].replace('?', "*");
+            }
+            if fields[dow].starts_with('+') {
+                return Err(invalid(
+                    "`+` before the day of week is not cron: a day must match both day \
+                     fields when either starts with `*`, otherwise either",
+                ));
+            }
+            if fields[dom].to_ascii_uppercase().contains("LW")
+                && !fields[dom].eq_ignore_ascii_case("LW")
+            {
+                return Err(invalid(
+                    "`LW` (the last weekday of the month) must be the whole day-of-month field",
+                ));
+            }
+        }
+        let tz = parse_tz(tz);
         // Debian cron: when either day field starts with `*`, a day must match both
         // (`0 0 */2 * 1`: odd days that are Mondays); otherwise either (`0 0 1 * 1`).
-        let (dom, dow) = match fields.as_slice() {
-            [_, _, dom, _, dow] | [_, _, _, dom, _, dow] => (*dom, *dow),
-            _ => ("*", "*"),
-        };
-        let and = dom.starts_with('*') || dow.starts_with('*');
+        let and = days
+            .is_none_or(|(dom, dow)| fields[dom].starts_with('*') || fields[dow].starts_with('*'));
         let parser = croner::parser::CronParser::builder()
             .dom_and_dow(and)
             .build();
-        let invalid = |e: croner::errors::CronError| format!("invalid cron expression: {e}");
-        let (cron, last_weekday) = if dom.eq_ignore_ascii_case("LW") && fields.len() == 5 {
-            let with = |days: &str| {
-                let mut f = fields.clone();
-                f[2] = days;
-                f.join(" ")
-            };
-            let cron = parser.parse(&with("26-31")).map_err(invalid)?;
-            let lw = if and {
-                LastWeekday::Only
-            } else {
-                // The day-of-week alone, for the days `LW` does not give.
-                let dow_only = croner::parser::CronParser::builder()
-                    .dom_and_dow(true)
-                    .build()
-                    .parse(&with("*"))
-                    .map_err(invalid)?;
-                // Every day at the expression's times; the filter keeps the right ones.
-                let mut every_day = fields.clone();
-                every_day[2] = "*";
-                every_day[4] = "*";
-                let cron = parser.parse(&every_day.join(" ")).map_err(invalid)?;
-                return Ok(Schedule::Cron {
-                    cron: Box::new(cron),
-                    tz: parse_tz(tz)?,
-                    wall: wall_clock(&fields),
-                    last_weekday: LastWeekday::Or(Box::new(dow_only)),
-                });
-            };
-            (cron, lw)
+        let seconds = if fields.len() == 6 {
+            " (of 6 fields the first is seconds)"
         } else {
-            (parser.parse(expr).map_err(invalid)?, LastWeekday::No)
+            ""
         };
+        let croner_error = |e: croner::errors::CronError| invalid(&format!("{e}{seconds}"));
         let wall = wall_clock(&fields);
+        let (cron, last_weekday) = match days {
+            Some((dom, dow)) if fields[dom].eq_ignore_ascii_case("LW") => {
+                let with = |dom_value: &str, dow_value: Option<&str>| {
+                    let mut f = fields.clone();
+                    f[dom] = dom_value.to_owned();
+                    if let Some(v) = dow_value {
+                        f[dow] = v.to_owned();
+                    }
+                    f.join(" ")
+                };
+                if and {
+                    // Read with days 26-31 (where every month's last weekday falls); the
+                    // days croner finds are filtered.
+                    let cron = parser.parse(&with("26-31", None)).map_err(croner_error)?;
+                    (cron, LastWeekday::Only)
+                } else {
+                    // Every day at the expression's times; the filter keeps the last
+                    // weekday and the days the day of week alone matches.
+                    let dow_only = croner::parser::CronParser::builder()
+                        .dom_and_dow(true)
+                        .build()
+                        .parse(&with("*", None))
+                        .map_err(croner_error)?;
+                    let cron = parser.parse(&with("*", Some("*"))).map_err(croner_error)?;
+                    (cron, LastWeekday::Or(Box::new(dow_only)))
+                }
+            }
+            _ => (
+                parser.parse(&fields.join(" ")).map_err(croner_error)?,
+                LastWeekday::No,
+            ),
+        };
+        // Croner accepts what no date matches (`0 0 30 2 *`); the monitor would never
+        // run. Any expression that fires at all does so within 40 years of any date.
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+        if epoch
+            .and_then(|e| naive_next(&cron, &last_weekday, e))
+            .is_none()
+        {
+            return Err(invalid(
+                "it never fires (no date matches its day-of-month, month and day-of-week)",
+            ));
+        }
         Ok(Schedule::Cron {
             cron: Box::new(cron),
-            tz: parse_tz(tz)?,
+            tz: tz?,
             wall,
             last_weekday,
+            expr: expr.trim().to_owned(),
         })
     }
 
@@ -147,6 +216,7 @@ impl Schedule {
                 tz,
                 wall,
                 last_weekday,
+                ..
             } => cron_next(cron, last_weekday, *tz, *wall, after),
         }
     }
@@ -178,7 +248,7 @@ fn parse_tz(tz: &str) -> Result<chrono_tz::Tz, String> {
 }
 
 /// Whether a cron expression runs at wall-clock times (see `Schedule::Cron::wall`).
-fn wall_clock(fields: &[&str]) -> bool {
+fn wall_clock(fields: &[String]) -> bool {
     match fields {
         [minute, hour, _, _, _] => !minute.starts_with('*') && !hour.starts_with('*'),
         [nickname] => !nickname.eq_ignore_ascii_case("@hourly"),
@@ -593,6 +663,77 @@ mod tests {
             runs(&s, "2026-01-01T00:04:59.999Z", 1),
             ["2026-01-01T00:05:00.000Z"]
         );
+    }
+
+    /// The first `n` runs from `from`, as RFC 3339 UTC seconds.
+    fn first(expr: &str, from: &str, n: usize) -> Vec<String> {
+        let s = Schedule::cron(expr, "UTC").unwrap();
+        runs(&s, from, n)
+            .into_iter()
+            .map(|r| r.replace(".000Z", "Z"))
+            .collect()
+    }
+
+    /// Quartz's `?` (no specific day) is `*` for the day-field rule as well: `LW` with
+    /// `?` is the last weekday (it fired every day), `? * 1` is every Monday.
+    #[test]
+    fn cron_question_mark_reads_as_a_star() {
+        assert_eq!(
+            first("0 12 LW * ?", "2026-01-01T00:00:00Z", 2),
+            first("0 12 LW * *", "2026-01-01T00:00:00Z", 2)
+        );
+        assert_eq!(
+            first("0 12 LW * ?", "2026-01-01T00:00:00Z", 2),
+            ["2026-01-30T12:00:00Z", "2026-02-27T12:00:00Z"]
+        );
+        assert_eq!(
+            first("0 0 ? * 1", "2026-01-01T00:00:00Z", 2),
+            ["2026-01-05T00:00:00Z", "2026-01-12T00:00:00Z"]
+        );
+    }
+
+    /// `LW` with a seconds field, and Vixie's `@midnight`.
+    #[test]
+    fn cron_six_fields_and_nicknames() {
+        assert_eq!(
+            first("30 0 12 LW * *", "2026-01-01T00:00:00Z", 2),
+            ["2026-01-30T12:00:30Z", "2026-02-27T12:00:30Z"]
+        );
+        assert_eq!(
+            first("@midnight", "2026-01-01T00:00:00Z", 2),
+            first("@daily", "2026-01-01T00:00:00Z", 2)
+        );
+    }
+
+    /// An expression no date matches is refused when the config is read (it was
+    /// accepted, and the monitor never ran).
+    #[test]
+    fn cron_that_never_fires_is_an_error() {
+        for expr in ["0 0 30 2 *", "0 0 30,31 2 *", "0 0 31 4,6 *", "0 0 * * L"] {
+            let e = Schedule::cron(expr, "UTC").unwrap_err();
+            assert!(e.contains("never fires"), "{expr}: {e}");
+        }
+        // February 29th is rare, not never; nor is the 31st or a fifth Monday in February.
+        assert!(Schedule::cron("0 0 29 2 *", "UTC").is_ok());
+        assert!(Schedule::cron("0 0 31 2 1#5", "UTC").is_ok());
+    }
+
+    /// What croner reads but cron does not (a year field, `+` before the day of week),
+    /// and `LW` inside a list, are refused with what to write instead.
+    #[test]
+    fn cron_outside_the_dialect_is_an_error() {
+        for (expr, says) in [
+            ("0 0 1 1 * 2027", "the first is seconds"),
+            ("0 0 0 1 1 * 2027", "5 fields"),
+            ("0 0 * *", "5 fields"),
+            ("0 0 1-7 * +1", "`+`"),
+            ("0 0 LW,15 * *", "whole day-of-month field"),
+            ("@reboot", "@daily"),
+        ] {
+            let e = Schedule::cron(expr, "UTC").unwrap_err();
+            assert!(e.starts_with("invalid cron expression"), "{expr}: {e}");
+            assert!(e.contains(says), "{expr}: {e}");
+        }
     }
 
     #[test]
