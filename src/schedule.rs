@@ -312,6 +312,7 @@ fn cron_next(
     after: SystemTime,
 ) -> Option<SystemTime> {
     use chrono::Duration as Span;
+    use chrono::Offset as _;
     use chrono::offset::LocalResult;
     let after: DateTime<Utc> = after.into();
     let local = |u: DateTime<Utc>| u.with_timezone(&tz).naive_local();
@@ -338,8 +339,27 @@ fn cron_next(
         return None;
     }
     // Real instants: every instant whose local time matches, so both passes of a
-    // repeated hour run and the gap is skipped. Offsets move by at most an hour or two,
-    // so matches are looked for from a little before `after`'s local time.
+    // repeated hour run and the gap is skipped.
+    //
+    // Usually the offset is the same from three hours before `after` to three hours
+    // after the first match of its local time: local time is a plain shift of real
+    // time there, so that match is the next run. The offset is sampled every half hour
+    // (no zone changes it twice within one).
+    let offset = |u: DateTime<Utc>| tz.offset_from_utc_datetime(&u.naive_utc()).fix();
+    let here = offset(after);
+    let first = naive_next(cron, lw, from)?;
+    let run = Utc.from_utc_datetime(&(first - Span::seconds(i64::from(here.local_minus_utc()))));
+    if run - after <= Span::hours(6) {
+        let (mut probe, end) = (after - Span::hours(3), run + Span::hours(3));
+        while probe < end && offset(probe) == here {
+            probe += Span::minutes(30);
+        }
+        if probe >= end && offset(end) == here {
+            return Some(run.into());
+        }
+    }
+    // Near a change: offsets move by at most an hour or two, so matches are looked for
+    // from a little before `after`'s local time.
     from -= Span::hours(3);
     let mut best: Option<DateTime<Utc>> = None;
     for _ in 0..100_000 {
