@@ -35,16 +35,14 @@ pub enum Schedule {
 }
 
 /// `LW` in the day-of-month field, which croner lacks: the expression is read with days
-/// 26-31 (where every month's last weekday falls) and the days croner finds are filtered.
+/// 26-31 (where every month's last weekday falls) added, or every day for an OR of the
+/// day fields, and the days croner finds are filtered.
 #[derive(Debug, Clone)]
 pub enum LastWeekday {
     No,
-    /// The day must be the last weekday (and match the day of week, when croner was
-    /// told so).
-    Only,
-    /// The last weekday, or a day this day-of-week-only expression matches (Debian
-    /// cron's OR of the two day fields).
-    Or(Box<croner::Cron>),
+    /// A day croner finds must be the last weekday of its month, or one this expression
+    /// (the rest of the day-of-month list, the day of week for an OR) matches.
+    Or(Option<Box<croner::Cron>>),
 }
 
 impl Schedule {
@@ -94,13 +92,6 @@ impl Schedule {
                      fields when either starts with `*`, otherwise either",
                 ));
             }
-            if fields[dom].to_ascii_uppercase().contains("LW")
-                && !fields[dom].eq_ignore_ascii_case("LW")
-            {
-                return Err(invalid(
-                    "`LW` (the last weekday of the month) must be the whole day-of-month field",
-                ));
-            }
         }
         let tz = parse_tz(tz);
         // Debian cron: when either day field starts with `*`, a day must match both
@@ -117,8 +108,17 @@ impl Schedule {
         };
         let croner_error = |e: croner::errors::CronError| invalid(&format!("{e}{seconds}"));
         let wall = wall_clock(&fields);
+        let is_lw = |item: &str| item.eq_ignore_ascii_case("LW");
         let (cron, last_weekday) = match days {
-            Some((dom, dow)) if fields[dom].eq_ignore_ascii_case("LW") => {
+            Some((dom, dow)) if fields[dom].split(',').any(is_lw) => {
+                // The rest of the list (`*` spelled out, as croner reads a lone `*` as
+                // "any day" for the day-field rule).
+                let rest = fields[dom]
+                    .split(',')
+                    .filter(|i| !is_lw(i))
+                    .map(|i| if i == "*" { "1-31" } else { i })
+                    .collect::<Vec<_>>()
+                    .join(",");
                 let with = |dom_value: &str, dow_value: Option<&str>| {
                     let mut f = fields.clone();
                     f[dom] = dom_value.to_owned();
@@ -127,21 +127,34 @@ impl Schedule {
                     }
                     f.join(" ")
                 };
+                let parse =
+                    |p: &croner::parser::CronParser, e: String| p.parse(&e).map_err(croner_error);
                 if and {
-                    // Read with days 26-31 (where every month's last weekday falls); the
-                    // days croner finds are filtered.
-                    let cron = parser.parse(&with("26-31", None)).map_err(croner_error)?;
-                    (cron, LastWeekday::Only)
+                    // The days 26-31 (where every month's last weekday falls) added; the
+                    // filter keeps the last weekday and the rest of the list.
+                    let days = if rest.is_empty() {
+                        "26-31".to_owned()
+                    } else {
+                        format!("{rest},26-31")
+                    };
+                    let cron = parse(&parser, with(&days, None))?;
+                    let other = (!rest.is_empty())
+                        .then(|| parse(&parser, with(&rest, None)))
+                        .transpose()?;
+                    (cron, LastWeekday::Or(other.map(Box::new)))
                 } else {
                     // Every day at the expression's times; the filter keeps the last
-                    // weekday and the days the day of week alone matches.
-                    let dow_only = croner::parser::CronParser::builder()
-                        .dom_and_dow(true)
-                        .build()
-                        .parse(&with("*", None))
-                        .map_err(croner_error)?;
-                    let cron = parser.parse(&with("*", Some("*"))).map_err(croner_error)?;
-                    (cron, LastWeekday::Or(Box::new(dow_only)))
+                    // weekday and the days the rest of the list or the day of week match.
+                    let other = if rest.is_empty() {
+                        let dow_only = croner::parser::CronParser::builder()
+                            .dom_and_dow(true)
+                            .build();
+                        parse(&dow_only, with("*", None))?
+                    } else {
+                        parse(&parser, with(&rest, None))?
+                    };
+                    let cron = parse(&parser, with("*", Some("*")))?;
+                    (cron, LastWeekday::Or(Some(Box::new(other))))
                 }
             }
             _ => (
@@ -288,10 +301,11 @@ fn naive_next(
         let n = next(cron, from)?;
         let ok = match lw {
             LastWeekday::No => true,
-            LastWeekday::Only => n.day() == last_weekday_of(n.date()),
-            LastWeekday::Or(dow_only) => {
+            LastWeekday::Or(other) => {
                 n.day() == last_weekday_of(n.date())
-                    || next(dow_only, n - chrono::Duration::seconds(1)) == Some(n)
+                    || other
+                        .as_ref()
+                        .is_some_and(|o| next(o, n - chrono::Duration::seconds(1)) == Some(n))
             }
         };
         if ok {
@@ -712,9 +726,38 @@ mod tests {
         );
     }
 
-    /// `LW` with a seconds field, and Vixie's `@midnight`.
+    /// `LW` in a list (croner refused it), with a day of week (either), with a seconds
+    /// field; Vixie's `@midnight`.
     #[test]
-    fn cron_six_fields_and_nicknames() {
+    fn cron_lw_anywhere_and_nicknames() {
+        // January 2026: the last weekday is Friday the 30th.
+        assert_eq!(
+            first("0 0 LW,15 * *", "2026-01-01T00:00:00Z", 3),
+            [
+                "2026-01-15T00:00:00Z",
+                "2026-01-30T00:00:00Z",
+                "2026-02-15T00:00:00Z"
+            ]
+        );
+        // Either the 1st, the last weekday or a Monday.
+        assert_eq!(
+            first("0 0 1,LW * 1", "2026-01-24T00:00:00Z", 4),
+            [
+                "2026-01-26T00:00:00Z",
+                "2026-01-30T00:00:00Z",
+                "2026-02-01T00:00:00Z",
+                "2026-02-02T00:00:00Z"
+            ]
+        );
+        // Days 1, 8, 15, 22, 29 or the last weekday, that are Fridays (`*`: both).
+        assert_eq!(
+            first("0 0 */7,LW * 5", "2026-01-01T00:00:00Z", 3),
+            [
+                "2026-01-30T00:00:00Z",
+                "2026-02-27T00:00:00Z",
+                "2026-05-01T00:00:00Z"
+            ]
+        );
         assert_eq!(
             first("30 0 12 LW * *", "2026-01-01T00:00:00Z", 2),
             ["2026-01-30T12:00:30Z", "2026-02-27T12:00:30Z"]
@@ -738,8 +781,8 @@ mod tests {
         assert!(Schedule::cron("0 0 31 2 1#5", "UTC").is_ok());
     }
 
-    /// What croner reads but cron does not (a year field, `+` before the day of week),
-    /// and `LW` inside a list, are refused with what to write instead.
+    /// What croner reads but cron does not (a year field, `+` before the day of week) is
+    /// refused with what to write instead.
     #[test]
     fn cron_outside_the_dialect_is_an_error() {
         for (expr, says) in [
@@ -747,7 +790,6 @@ mod tests {
             ("0 0 0 1 1 * 2027", "5 fields"),
             ("0 0 * *", "5 fields"),
             ("0 0 1-7 * +1", "`+`"),
-            ("0 0 LW,15 * *", "whole day-of-month field"),
             ("@reboot", "@daily"),
         ] {
             let e = Schedule::cron(expr, "UTC").unwrap_err();

@@ -91,8 +91,9 @@ const HAND: [&str; 40] = [
 
 /// Syntax hbmon reads that cronsim does not, or reads differently from croner: `?`,
 /// nicknames, `W`, names (and `SUN` as 7 at the end of a range), Sunday as 7, a seconds
-/// field (never on the wall clock, as in cronsim), `LW` with a day of week (either).
-const SYNTAX: [&str; 40] = [
+/// field (never on the wall clock, as in cronsim), `LW` with a day of week (either) and in
+/// a list (croner refuses it; hbmon reads it as cronsim does).
+const SYNTAX: [&str; 43] = [
     "@hourly",
     "@daily",
     "@midnight",
@@ -133,6 +134,9 @@ const SYNTAX: [&str; 40] = [
     "0 0 29 2 1",
     "0 30 1-3 * * 0",
     "10 */15 * * * *",
+    "0 0 LW,15 * *",
+    "0 8 1,LW * 1",
+    "0 0 */7,LW * 5",
 ];
 
 /// A small deterministic generator (a linear congruential one), so the cases are the
