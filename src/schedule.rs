@@ -55,113 +55,9 @@ impl Schedule {
     /// (`@annually`). What croner reads beyond that (a year field, `+` before the day of
     /// week) is refused, and so is an expression that never fires.
     pub fn cron(expr: &str, tz: &str) -> Result<Schedule, String> {
-        let invalid = |why: &str| format!("invalid cron expression: {why}");
-        let mut fields: Vec<String> = expr.split_whitespace().map(str::to_owned).collect();
-        if let [nickname] = fields.as_mut_slice()
-            && nickname.starts_with('@')
-        {
-            *nickname = match nickname.to_ascii_lowercase().as_str() {
-                "@midnight" => "@daily".to_owned(),
-                "@hourly" | "@daily" | "@weekly" | "@monthly" | "@yearly" | "@annually" => {
-                    nickname.clone()
-                }
-                _ => {
-                    return Err(invalid(&format!(
-                        "unknown nickname `{nickname}` (use @hourly, @daily or @midnight, \
-                         @weekly, @monthly, @yearly or @annually)"
-                    )));
-                }
-            };
-        } else if !(5..=6).contains(&fields.len()) {
-            return Err(invalid(&format!(
-                "{} fields; cron has 5 fields (minute hour day-of-month month day-of-week), \
-                 or 6 with seconds first, and no year",
-                fields.len()
-            )));
-        }
-        // The day fields, when there are any.
-        let days = (fields.len() > 1).then(|| (fields.len() - 3, fields.len() - 1));
-        if let Some((dom, dow)) = days {
-            for i in [dom, dow] {
-                // Quartz's "no specific value", as croner reads it.
-                fields[i] = fields[i].replace('?', "*");
-            }
-            if fields[dow].starts_with('+') {
-                return Err(invalid(
-                    "`+` before the day of week is not cron: a day must match both day \
-                     fields when either starts with `*`, otherwise either",
-                ));
-            }
-        }
+        let fields = dialect(expr)?;
         let tz = parse_tz(tz);
-        // Debian cron: when either day field starts with `*`, a day must match both
-        // (`0 0 */2 * 1`: odd days that are Mondays); otherwise either (`0 0 1 * 1`).
-        let and = days
-            .is_none_or(|(dom, dow)| fields[dom].starts_with('*') || fields[dow].starts_with('*'));
-        let parser = croner::parser::CronParser::builder()
-            .dom_and_dow(and)
-            .build();
-        let seconds = if fields.len() == 6 {
-            " (of 6 fields the first is seconds)"
-        } else {
-            ""
-        };
-        let croner_error = |e: croner::errors::CronError| invalid(&format!("{e}{seconds}"));
-        let wall = wall_clock(&fields);
-        let is_lw = |item: &str| item.eq_ignore_ascii_case("LW");
-        let (cron, last_weekday) = match days {
-            Some((dom, dow)) if fields[dom].split(',').any(is_lw) => {
-                // The rest of the list (`*` spelled out, as croner reads a lone `*` as
-                // "any day" for the day-field rule).
-                let rest = fields[dom]
-                    .split(',')
-                    .filter(|i| !is_lw(i))
-                    .map(|i| if i == "*" { "1-31" } else { i })
-                    .collect::<Vec<_>>()
-                    .join(",");
-                let with = |dom_value: &str, dow_value: Option<&str>| {
-                    let mut f = fields.clone();
-                    f[dom] = dom_value.to_owned();
-                    if let Some(v) = dow_value {
-                        f[dow] = v.to_owned();
-                    }
-                    f.join(" ")
-                };
-                let parse =
-                    |p: &croner::parser::CronParser, e: String| p.parse(&e).map_err(croner_error);
-                if and {
-                    // The days 26-31 (where every month's last weekday falls) added; the
-                    // filter keeps the last weekday and the rest of the list.
-                    let days = if rest.is_empty() {
-                        "26-31".to_owned()
-                    } else {
-                        format!("{rest},26-31")
-                    };
-                    let cron = parse(&parser, with(&days, None))?;
-                    let other = (!rest.is_empty())
-                        .then(|| parse(&parser, with(&rest, None)))
-                        .transpose()?;
-                    (cron, LastWeekday::Or(other.map(Box::new)))
-                } else {
-                    // Every day at the expression's times; the filter keeps the last
-                    // weekday and the days the rest of the list or the day of week match.
-                    let other = if rest.is_empty() {
-                        let dow_only = croner::parser::CronParser::builder()
-                            .dom_and_dow(true)
-                            .build();
-                        parse(&dow_only, with("*", None))?
-                    } else {
-                        parse(&parser, with(&rest, None))?
-                    };
-                    let cron = parse(&parser, with("*", Some("*")))?;
-                    (cron, LastWeekday::Or(Some(Box::new(other))))
-                }
-            }
-            _ => (
-                parser.parse(&fields.join(" ")).map_err(croner_error)?,
-                LastWeekday::No,
-            ),
-        };
+        let (cron, last_weekday) = read_cron(&fields)?;
         // Croner accepts what no date matches (`0 0 30 2 *`); the monitor would never
         // run. Any expression that fires at all does so within 40 years of any date.
         let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
@@ -176,7 +72,7 @@ impl Schedule {
         Ok(Schedule::Cron {
             cron: Box::new(cron),
             tz: tz?,
-            wall,
+            wall: wall_clock(&fields),
             last_weekday,
             expr: expr.trim().to_owned(),
         })
@@ -252,6 +148,122 @@ impl Schedule {
             back *= 2;
         }
         None
+    }
+}
+
+fn invalid(why: &str) -> String {
+    format!("invalid cron expression: {why}")
+}
+
+/// The fields of a cron expression in hbmon's dialect (see `Schedule::cron`), as croner
+/// is to read them: `@midnight` as `@daily`, `?` as `*`.
+fn dialect(expr: &str) -> Result<Vec<String>, String> {
+    let mut fields: Vec<String> = expr.split_whitespace().map(str::to_owned).collect();
+    if let [nickname] = fields.as_mut_slice()
+        && nickname.starts_with('@')
+    {
+        match nickname.to_ascii_lowercase().as_str() {
+            "@midnight" => "@daily".clone_into(nickname),
+            "@hourly" | "@daily" | "@weekly" | "@monthly" | "@yearly" | "@annually" => {}
+            _ => {
+                return Err(invalid(&format!(
+                    "unknown nickname `{nickname}` (use @hourly, @daily or @midnight, \
+                     @weekly, @monthly, @yearly or @annually)"
+                )));
+            }
+        }
+        return Ok(fields);
+    }
+    if !(5..=6).contains(&fields.len()) {
+        return Err(invalid(&format!(
+            "{} fields; cron has 5 fields (minute hour day-of-month month day-of-week), \
+             or 6 with seconds first, and no year",
+            fields.len()
+        )));
+    }
+    let (dom, dow) = day_fields(&fields).unwrap_or_default();
+    for i in [dom, dow] {
+        // Quartz's "no specific value", as croner reads it.
+        fields[i] = fields[i].replace('?', "*");
+    }
+    if fields[dow].starts_with('+') {
+        return Err(invalid(
+            "`+` before the day of week is not cron: a day must match both day fields \
+             when either starts with `*`, otherwise either",
+        ));
+    }
+    Ok(fields)
+}
+
+/// The indexes of the day-of-month and day-of-week fields, unless a nickname.
+fn day_fields(fields: &[String]) -> Option<(usize, usize)> {
+    (fields.len() > 1).then(|| (fields.len() - 3, fields.len() - 1))
+}
+
+/// The expression for croner, and what filters the days it finds.
+fn read_cron(fields: &[String]) -> Result<(croner::Cron, LastWeekday), String> {
+    // Debian cron: when either day field starts with `*`, a day must match both
+    // (`0 0 */2 * 1`: odd days that are Mondays); otherwise either (`0 0 1 * 1`).
+    let and = day_fields(fields)
+        .is_none_or(|(dom, dow)| fields[dom].starts_with('*') || fields[dow].starts_with('*'));
+    let parser = croner::parser::CronParser::builder()
+        .dom_and_dow(and)
+        .build();
+    let seconds = if fields.len() == 6 {
+        " (of 6 fields the first is seconds)"
+    } else {
+        ""
+    };
+    let parse = |p: &croner::parser::CronParser, e: &str| {
+        p.parse(e).map_err(|e| invalid(&format!("{e}{seconds}")))
+    };
+    let is_lw = |item: &str| item.eq_ignore_ascii_case("LW");
+    let Some((dom, dow)) = day_fields(fields).filter(|(dom, _)| fields[*dom].split(',').any(is_lw))
+    else {
+        return Ok((parse(&parser, &fields.join(" "))?, LastWeekday::No));
+    };
+    // `LW`, which croner lacks. The rest of the list (`*` spelled out, as croner reads a
+    // lone `*` as "any day" for the day-field rule):
+    let rest = fields[dom]
+        .split(',')
+        .filter(|i| !is_lw(i))
+        .map(|i| if i == "*" { "1-31" } else { i })
+        .collect::<Vec<_>>()
+        .join(",");
+    let with = |dom_value: &str, dow_value: Option<&str>| {
+        let mut f = fields.to_vec();
+        dom_value.clone_into(&mut f[dom]);
+        if let Some(v) = dow_value {
+            v.clone_into(&mut f[dow]);
+        }
+        f.join(" ")
+    };
+    if and {
+        // The days 26-31 (where every month's last weekday falls) added; the filter
+        // keeps the last weekday and the rest of the list.
+        let days = if rest.is_empty() {
+            "26-31".to_owned()
+        } else {
+            format!("{rest},26-31")
+        };
+        let cron = parse(&parser, &with(&days, None))?;
+        let other = (!rest.is_empty())
+            .then(|| parse(&parser, &with(&rest, None)))
+            .transpose()?;
+        Ok((cron, LastWeekday::Or(other.map(Box::new))))
+    } else {
+        // Every day at the expression's times; the filter keeps the last weekday and
+        // the days the rest of the list or the day of week match.
+        let other = if rest.is_empty() {
+            let dow_only = croner::parser::CronParser::builder()
+                .dom_and_dow(true)
+                .build();
+            parse(&dow_only, &with("*", None))?
+        } else {
+            parse(&parser, &with(&rest, None))?
+        };
+        let cron = parse(&parser, &with("*", Some("*")))?;
+        Ok((cron, LastWeekday::Or(Some(Box::new(other)))))
     }
 }
 
