@@ -964,14 +964,15 @@ impl Builder<'_> {
         let mut windows = Vec::new();
         for (i, w) in def.windows.iter().enumerate() {
             let wp = format!("{ptr}/windows/{i}");
-            if let Some(w) = self.window(&wp, w) {
+            if let Some(w) = self.window(&wp, w, tz.unwrap_or(chrono_tz::UTC)) {
                 windows.push(w);
             }
         }
         (windows.len() == def.windows.len()).then_some(Windows { tz: tz?, windows })
     }
 
-    fn window(&mut self, ptr: &str, w: &raw::WindowDef) -> Option<Window> {
+    /// One window; a `cron` one is read in the schedule's time zone `tz`.
+    fn window(&mut self, ptr: &str, w: &raw::WindowDef, tz: chrono_tz::Tz) -> Option<Window> {
         let daily = w.days.is_some() || w.from.is_some() || w.to.is_some();
         if let Some(cron) = &w.cron {
             if daily {
@@ -981,9 +982,8 @@ impl Builder<'_> {
                 );
                 return None;
             }
-            let cron = match crate::schedule::Schedule::cron(cron, "UTC") {
-                Ok(Schedule::Cron { cron, .. }) => Some(cron),
-                Ok(Schedule::Every { .. }) => None,
+            let schedule = match crate::schedule::Schedule::cron(cron, tz.name()) {
+                Ok(s) => Some(s),
                 Err(e) => {
                     self.error(At::value(format!("{ptr}/cron")), e);
                     None
@@ -995,7 +995,7 @@ impl Builder<'_> {
                     .hint = Some("for example `duration: 2h`".into());
             }
             return Some(Window::Cron {
-                cron: cron?,
+                schedule: schedule?,
                 duration: duration?,
             });
         }

@@ -28,75 +28,53 @@ pub enum Schedule {
         wall: bool,
         /// `LW` (the last weekday of the month) in the day-of-month field.
         last_weekday: LastWeekday,
+        /// The expression as written (croner's own text is rewritten: `LW` read as
+        /// `26-31`, names as numbers).
+        expr: String,
     },
 }
 
 /// `LW` in the day-of-month field, which croner lacks: the expression is read with days
-/// 26-31 (where every month's last weekday falls) and the days croner finds are filtered.
+/// 26-31 (where every month's last weekday falls) added, or every day for an OR of the
+/// day fields, and the days croner finds are filtered.
 #[derive(Debug, Clone)]
 pub enum LastWeekday {
     No,
-    /// The day must be the last weekday (and match the day of week, when croner was
-    /// told so).
-    Only,
-    /// The last weekday, or a day this day-of-week-only expression matches (Debian
-    /// cron's OR of the two day fields).
-    Or(Box<croner::Cron>),
+    /// A day croner finds must be the last weekday of its month, or one this expression
+    /// (the rest of the day-of-month list, the day of week for an OR) matches.
+    Or(Option<Box<croner::Cron>>),
 }
 
 impl Schedule {
     /// A cron schedule, or why the expression or time zone is not valid.
+    ///
+    /// The dialect is Debian cron's, as Python's cronsim reads it (5 fields, or 6 with
+    /// seconds first; names, ranges, lists, steps; `L`, `LW`, `5L`, `1#2`), plus croner's
+    /// `15W` (the weekday nearest the 15th, Quartz's), `?` for `*` in a day field, and the
+    /// nicknames `@hourly`, `@daily` (`@midnight`), `@weekly`, `@monthly`, `@yearly`
+    /// (`@annually`). What croner reads beyond that (a year field, `+` before the day of
+    /// week) is refused, and so is an expression that never fires.
     pub fn cron(expr: &str, tz: &str) -> Result<Schedule, String> {
-        let fields: Vec<&str> = expr.split_whitespace().collect();
-        // Debian cron: when either day field starts with `*`, a day must match both
-        // (`0 0 */2 * 1`: odd days that are Mondays); otherwise either (`0 0 1 * 1`).
-        let (dom, dow) = match fields.as_slice() {
-            [_, _, dom, _, dow] | [_, _, _, dom, _, dow] => (*dom, *dow),
-            _ => ("*", "*"),
-        };
-        let and = dom.starts_with('*') || dow.starts_with('*');
-        let parser = croner::parser::CronParser::builder()
-            .dom_and_dow(and)
-            .build();
-        let invalid = |e: croner::errors::CronError| format!("invalid cron expression: {e}");
-        let (cron, last_weekday) = if dom.eq_ignore_ascii_case("LW") && fields.len() == 5 {
-            let with = |days: &str| {
-                let mut f = fields.clone();
-                f[2] = days;
-                f.join(" ")
-            };
-            let cron = parser.parse(&with("26-31")).map_err(invalid)?;
-            let lw = if and {
-                LastWeekday::Only
-            } else {
-                // The day-of-week alone, for the days `LW` does not give.
-                let dow_only = croner::parser::CronParser::builder()
-                    .dom_and_dow(true)
-                    .build()
-                    .parse(&with("*"))
-                    .map_err(invalid)?;
-                // Every day at the expression's times; the filter keeps the right ones.
-                let mut every_day = fields.clone();
-                every_day[2] = "*";
-                every_day[4] = "*";
-                let cron = parser.parse(&every_day.join(" ")).map_err(invalid)?;
-                return Ok(Schedule::Cron {
-                    cron: Box::new(cron),
-                    tz: parse_tz(tz)?,
-                    wall: wall_clock(&fields),
-                    last_weekday: LastWeekday::Or(Box::new(dow_only)),
-                });
-            };
-            (cron, lw)
-        } else {
-            (parser.parse(expr).map_err(invalid)?, LastWeekday::No)
-        };
-        let wall = wall_clock(&fields);
+        let fields = dialect(expr)?;
+        let tz = parse_tz(tz);
+        let (cron, last_weekday) = read_cron(&fields)?;
+        // Croner accepts what no date matches (`0 0 30 2 *`); the monitor would never
+        // run. Any expression that fires at all does so within 40 years of any date.
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+        if epoch
+            .and_then(|e| naive_next(&cron, &last_weekday, e))
+            .is_none()
+        {
+            return Err(invalid(
+                "it never fires (no date matches its day-of-month, month and day-of-week)",
+            ));
+        }
         Ok(Schedule::Cron {
             cron: Box::new(cron),
-            tz: parse_tz(tz)?,
-            wall,
+            tz: tz?,
+            wall: wall_clock(&fields),
             last_weekday,
+            expr: expr.trim().to_owned(),
         })
     }
 
@@ -147,8 +125,145 @@ impl Schedule {
                 tz,
                 wall,
                 last_weekday,
+                ..
             } => cron_next(cron, last_weekday, *tz, *wall, after),
         }
+    }
+
+    /// The latest run at or before `at`, by the same rules as `next_run` (for a cron or
+    /// an aligned schedule; a plain interval has no fixed times). The runs are found
+    /// forward from ever earlier instants, so the two can never disagree.
+    #[must_use]
+    pub fn previous_run(&self, at: SystemTime) -> Option<SystemTime> {
+        let mut back = Duration::from_secs(60);
+        // 60 s doubled 26 times is more than a century.
+        for _ in 0..27 {
+            let mut run = self.next_run(at.checked_sub(back)?)?;
+            if run <= at {
+                while let Some(next) = self.next_run(run).filter(|n| *n <= at) {
+                    run = next;
+                }
+                return Some(run);
+            }
+            back *= 2;
+        }
+        None
+    }
+}
+
+fn invalid(why: &str) -> String {
+    format!("invalid cron expression: {why}")
+}
+
+/// The fields of a cron expression in hbmon's dialect (see `Schedule::cron`), as croner
+/// is to read them: `@midnight` as `@daily`, `?` as `*`.
+fn dialect(expr: &str) -> Result<Vec<String>, String> {
+    let mut fields: Vec<String> = expr.split_whitespace().map(str::to_owned).collect();
+    if let [nickname] = fields.as_mut_slice()
+        && nickname.starts_with('@')
+    {
+        match nickname.to_ascii_lowercase().as_str() {
+            "@midnight" => "@daily".clone_into(nickname),
+            "@hourly" | "@daily" | "@weekly" | "@monthly" | "@yearly" | "@annually" => {}
+            _ => {
+                return Err(invalid(&format!(
+                    "unknown nickname `{nickname}` (use @hourly, @daily or @midnight, \
+                     @weekly, @monthly, @yearly or @annually)"
+                )));
+            }
+        }
+        return Ok(fields);
+    }
+    if !(5..=6).contains(&fields.len()) {
+        return Err(invalid(&format!(
+            "{} fields; cron has 5 fields (minute hour day-of-month month day-of-week), \
+             or 6 with seconds first, and no year",
+            fields.len()
+        )));
+    }
+    let (dom, dow) = day_fields(&fields).unwrap_or_default();
+    for i in [dom, dow] {
+        // Quartz's "no specific value", as croner reads it.
+        fields[i] = fields[i].replace('?', "*");
+    }
+    if fields[dow].starts_with('+') {
+        return Err(invalid(
+            "`+` before the day of week is not cron: a day must match both day fields \
+             when either starts with `*`, otherwise either",
+        ));
+    }
+    Ok(fields)
+}
+
+/// The indexes of the day-of-month and day-of-week fields, unless a nickname.
+fn day_fields(fields: &[String]) -> Option<(usize, usize)> {
+    (fields.len() > 1).then(|| (fields.len() - 3, fields.len() - 1))
+}
+
+/// The expression for croner, and what filters the days it finds.
+fn read_cron(fields: &[String]) -> Result<(croner::Cron, LastWeekday), String> {
+    // Debian cron: when either day field starts with `*`, a day must match both
+    // (`0 0 */2 * 1`: odd days that are Mondays); otherwise either (`0 0 1 * 1`).
+    let and = day_fields(fields)
+        .is_none_or(|(dom, dow)| fields[dom].starts_with('*') || fields[dow].starts_with('*'));
+    let parser = croner::parser::CronParser::builder()
+        .dom_and_dow(and)
+        .build();
+    let seconds = if fields.len() == 6 {
+        " (of 6 fields the first is seconds)"
+    } else {
+        ""
+    };
+    let parse = |p: &croner::parser::CronParser, e: &str| {
+        p.parse(e).map_err(|e| invalid(&format!("{e}{seconds}")))
+    };
+    let is_lw = |item: &str| item.eq_ignore_ascii_case("LW");
+    let Some((dom, dow)) = day_fields(fields).filter(|(dom, _)| fields[*dom].split(',').any(is_lw))
+    else {
+        return Ok((parse(&parser, &fields.join(" "))?, LastWeekday::No));
+    };
+    // `LW`, which croner lacks. The rest of the list (`*` spelled out, as croner reads a
+    // lone `*` as "any day" for the day-field rule):
+    let rest = fields[dom]
+        .split(',')
+        .filter(|i| !is_lw(i))
+        .map(|i| if i == "*" { "1-31" } else { i })
+        .collect::<Vec<_>>()
+        .join(",");
+    let with = |dom_value: &str, dow_value: Option<&str>| {
+        let mut f = fields.to_vec();
+        dom_value.clone_into(&mut f[dom]);
+        if let Some(v) = dow_value {
+            v.clone_into(&mut f[dow]);
+        }
+        f.join(" ")
+    };
+    if and {
+        // The days 26-31 (where every month's last weekday falls) added; the filter
+        // keeps the last weekday and the rest of the list.
+        let days = if rest.is_empty() {
+            "26-31".to_owned()
+        } else {
+            format!("{rest},26-31")
+        };
+        let cron = parse(&parser, &with(&days, None))?;
+        let other = (!rest.is_empty())
+            .then(|| parse(&parser, &with(&rest, None)))
+            .transpose()?;
+        Ok((cron, LastWeekday::Or(other.map(Box::new))))
+    } else {
+        // Every day at the expression's times; the filter keeps the last weekday and
+        // the days the rest of the list or the day of week match.
+        let other = if rest.is_empty() {
+            let dow_only = croner::parser::CronParser::builder()
+                .dom_and_dow(true)
+                .build();
+            parse(&dow_only, &with("*", None))?
+        } else {
+            parse(&parser, &with(&rest, None))?
+        };
+        let cron = parse(&parser, &with("*", Some("*")))?;
+        Ok((cron, LastWeekday::Or(Some(Box::new(other)))))
     }
 }
 
@@ -158,7 +273,7 @@ fn parse_tz(tz: &str) -> Result<chrono_tz::Tz, String> {
 }
 
 /// Whether a cron expression runs at wall-clock times (see `Schedule::Cron::wall`).
-fn wall_clock(fields: &[&str]) -> bool {
+fn wall_clock(fields: &[String]) -> bool {
     match fields {
         [minute, hour, _, _, _] => !minute.starts_with('*') && !hour.starts_with('*'),
         [nickname] => !nickname.eq_ignore_ascii_case("@hourly"),
@@ -198,10 +313,11 @@ fn naive_next(
         let n = next(cron, from)?;
         let ok = match lw {
             LastWeekday::No => true,
-            LastWeekday::Only => n.day() == last_weekday_of(n.date()),
-            LastWeekday::Or(dow_only) => {
+            LastWeekday::Or(other) => {
                 n.day() == last_weekday_of(n.date())
-                    || next(dow_only, n - chrono::Duration::seconds(1)) == Some(n)
+                    || other
+                        .as_ref()
+                        .is_some_and(|o| next(o, n - chrono::Duration::seconds(1)) == Some(n))
             }
         };
         if ok {
@@ -222,6 +338,7 @@ fn cron_next(
     after: SystemTime,
 ) -> Option<SystemTime> {
     use chrono::Duration as Span;
+    use chrono::Offset as _;
     use chrono::offset::LocalResult;
     let after: DateTime<Utc> = after.into();
     let local = |u: DateTime<Utc>| u.with_timezone(&tz).naive_local();
@@ -248,8 +365,27 @@ fn cron_next(
         return None;
     }
     // Real instants: every instant whose local time matches, so both passes of a
-    // repeated hour run and the gap is skipped. Offsets move by at most an hour or two,
-    // so matches are looked for from a little before `after`'s local time.
+    // repeated hour run and the gap is skipped.
+    //
+    // Usually the offset is the same from three hours before `after` to three hours
+    // after the first match of its local time: local time is a plain shift of real
+    // time there, so that match is the next run. The offset is sampled every half hour
+    // (no zone changes it twice within one).
+    let offset = |u: DateTime<Utc>| tz.offset_from_utc_datetime(&u.naive_utc()).fix();
+    let here = offset(after);
+    let first = naive_next(cron, lw, from)?;
+    let run = Utc.from_utc_datetime(&(first - Span::seconds(i64::from(here.local_minus_utc()))));
+    if run - after <= Span::hours(6) {
+        let (mut probe, end) = (after - Span::hours(3), run + Span::hours(3));
+        while probe < end && offset(probe) == here {
+            probe += Span::minutes(30);
+        }
+        if probe >= end && offset(end) == here {
+            return Some(run.into());
+        }
+    }
+    // Near a change: offsets move by at most an hour or two, so matches are looked for
+    // from a little before `after`'s local time.
     from -= Span::hours(3);
     let mut best: Option<DateTime<Utc>> = None;
     for _ in 0..100_000 {
@@ -309,9 +445,10 @@ pub enum Window {
         from: NaiveTime,
         to: NaiveTime,
     },
-    /// From each time of a cron expression, for `duration`.
+    /// From each run of a cron schedule (in the windows' time zone, by the same rules
+    /// as a monitor's `cron`: DST, `LW`, whole seconds), for `duration`.
     Cron {
-        cron: Box<croner::Cron>,
+        schedule: Schedule,
         duration: Duration,
     },
 }
@@ -341,10 +478,7 @@ impl Windows {
                         .then(|| self.local(date, *from))
                         .filter(|s| *s > t)
                 }),
-                Window::Cron { cron, .. } => cron
-                    .find_next_occurrence(&local, false)
-                    .ok()
-                    .map(|n| n.with_timezone(&Utc).into()),
+                Window::Cron { schedule, .. } => schedule.next_run(t),
             })
             .min()
     }
@@ -368,12 +502,8 @@ impl Windows {
                     (start <= t && t < end).then_some(start)
                 })
             }
-            Window::Cron { cron, duration } => {
-                let start: SystemTime = cron
-                    .find_previous_occurrence(&local, true)
-                    .ok()?
-                    .with_timezone(&Utc)
-                    .into();
+            Window::Cron { schedule, duration } => {
+                let start = schedule.previous_run(t)?;
                 (t < start + *duration).then_some(start)
             }
         }
@@ -581,6 +711,105 @@ mod tests {
         );
     }
 
+    /// The first `n` runs from `from`, as RFC 3339 UTC seconds.
+    fn first(expr: &str, from: &str, n: usize) -> Vec<String> {
+        let s = Schedule::cron(expr, "UTC").unwrap();
+        runs(&s, from, n)
+            .into_iter()
+            .map(|r| r.replace(".000Z", "Z"))
+            .collect()
+    }
+
+    /// Quartz's `?` (no specific day) is `*` for the day-field rule as well: `LW` with
+    /// `?` is the last weekday (it fired every day), `? * 1` is every Monday.
+    #[test]
+    fn cron_question_mark_reads_as_a_star() {
+        assert_eq!(
+            first("0 12 LW * ?", "2026-01-01T00:00:00Z", 2),
+            first("0 12 LW * *", "2026-01-01T00:00:00Z", 2)
+        );
+        assert_eq!(
+            first("0 12 LW * ?", "2026-01-01T00:00:00Z", 2),
+            ["2026-01-30T12:00:00Z", "2026-02-27T12:00:00Z"]
+        );
+        assert_eq!(
+            first("0 0 ? * 1", "2026-01-01T00:00:00Z", 2),
+            ["2026-01-05T00:00:00Z", "2026-01-12T00:00:00Z"]
+        );
+    }
+
+    /// `LW` in a list (croner refused it), with a day of week (either), with a seconds
+    /// field; Vixie's `@midnight`.
+    #[test]
+    fn cron_lw_anywhere_and_nicknames() {
+        // January 2026: the last weekday is Friday the 30th.
+        assert_eq!(
+            first("0 0 LW,15 * *", "2026-01-01T00:00:00Z", 3),
+            [
+                "2026-01-15T00:00:00Z",
+                "2026-01-30T00:00:00Z",
+                "2026-02-15T00:00:00Z"
+            ]
+        );
+        // Either the 1st, the last weekday or a Monday.
+        assert_eq!(
+            first("0 0 1,LW * 1", "2026-01-24T00:00:00Z", 4),
+            [
+                "2026-01-26T00:00:00Z",
+                "2026-01-30T00:00:00Z",
+                "2026-02-01T00:00:00Z",
+                "2026-02-02T00:00:00Z"
+            ]
+        );
+        // Days 1, 8, 15, 22, 29 or the last weekday, that are Fridays (`*`: both).
+        assert_eq!(
+            first("0 0 */7,LW * 5", "2026-01-01T00:00:00Z", 3),
+            [
+                "2026-01-30T00:00:00Z",
+                "2026-02-27T00:00:00Z",
+                "2026-05-01T00:00:00Z"
+            ]
+        );
+        assert_eq!(
+            first("30 0 12 LW * *", "2026-01-01T00:00:00Z", 2),
+            ["2026-01-30T12:00:30Z", "2026-02-27T12:00:30Z"]
+        );
+        assert_eq!(
+            first("@midnight", "2026-01-01T00:00:00Z", 2),
+            first("@daily", "2026-01-01T00:00:00Z", 2)
+        );
+    }
+
+    /// An expression no date matches is refused when the config is read (it was
+    /// accepted, and the monitor never ran).
+    #[test]
+    fn cron_that_never_fires_is_an_error() {
+        for expr in ["0 0 30 2 *", "0 0 30,31 2 *", "0 0 31 4,6 *", "0 0 * * L"] {
+            let e = Schedule::cron(expr, "UTC").unwrap_err();
+            assert!(e.contains("never fires"), "{expr}: {e}");
+        }
+        // February 29th is rare, not never; nor is the 31st or a fifth Monday in February.
+        assert!(Schedule::cron("0 0 29 2 *", "UTC").is_ok());
+        assert!(Schedule::cron("0 0 31 2 1#5", "UTC").is_ok());
+    }
+
+    /// What croner reads but cron does not (a year field, `+` before the day of week) is
+    /// refused with what to write instead.
+    #[test]
+    fn cron_outside_the_dialect_is_an_error() {
+        for (expr, says) in [
+            ("0 0 1 1 * 2027", "the first is seconds"),
+            ("0 0 0 1 1 * 2027", "5 fields"),
+            ("0 0 * *", "5 fields"),
+            ("0 0 1-7 * +1", "`+`"),
+            ("@reboot", "@daily"),
+        ] {
+            let e = Schedule::cron(expr, "UTC").unwrap_err();
+            assert!(e.starts_with("invalid cron expression"), "{expr}: {e}");
+            assert!(e.contains(says), "{expr}: {e}");
+        }
+    }
+
     #[test]
     fn cron_in_a_time_zone_across_dst() {
         let nightly = Schedule::cron("0 3 * * *", "Europe/Berlin").unwrap();
@@ -710,18 +939,20 @@ mod tests {
         assert_eq!(all.open_since(t("2026-11-29T23:00:00Z")), None);
     }
 
+    /// A cron window in `tz` (as `plan` builds it) for `minutes`.
+    fn cron_window(expr: &str, tz: &str, minutes: u64) -> Windows {
+        Windows {
+            tz: tz.parse().unwrap(),
+            windows: vec![Window::Cron {
+                schedule: Schedule::cron(expr, tz).unwrap(),
+                duration: Duration::from_secs(minutes * 60),
+            }],
+        }
+    }
+
     #[test]
     fn cron_windows_with_a_duration() {
-        let Schedule::Cron { cron, .. } = Schedule::cron("0 2 * * sun", "UTC").unwrap() else {
-            unreachable!()
-        };
-        let w = Windows {
-            tz: chrono_tz::UTC,
-            windows: vec![Window::Cron {
-                cron,
-                duration: Duration::from_secs(2 * 3600),
-            }],
-        };
+        let w = cron_window("0 2 * * sun", "UTC", 120);
         // Sunday 2026-11-29.
         assert_eq!(w.open_since(t("2026-11-29T01:59:59Z")), None);
         assert_eq!(
@@ -737,6 +968,122 @@ mod tests {
             show(w.next_open(t("2026-11-29T02:00:00Z"))),
             "2026-12-06T02:00:00Z"
         );
+    }
+
+    /// A cron window opens at the runs a monitor with that `cron` would have: on the
+    /// spring night `30 2 * * *` opens at the first minute after the gap (not at the
+    /// instant before it), in autumn once, at the first 02:30.
+    #[test]
+    fn cron_window_follows_the_dst_rule_of_fixed_times() {
+        let w = cron_window("30 2 * * *", "Europe/Berlin", 60);
+        // 2026-03-29: 02:00 CET (01:00 UTC) becomes 03:00 CEST.
+        assert_eq!(
+            show(w.next_open(t("2026-03-28T12:00:00Z"))),
+            "2026-03-29T01:00:00Z"
+        );
+        assert_eq!(
+            show(w.open_since(t("2026-03-29T01:10:00Z"))),
+            "2026-03-29T01:00:00Z"
+        );
+        assert_eq!(w.open_since(t("2026-03-29T00:59:59Z")), None);
+        // 2026-10-25: 02:30 CEST is 00:30 UTC; 02:30 CET (01:30 UTC) does not open it
+        // again.
+        assert_eq!(
+            show(w.next_open(t("2026-10-24T12:00:00Z"))),
+            "2026-10-25T00:30:00Z"
+        );
+        assert_eq!(
+            show(w.next_open(t("2026-10-25T00:30:00Z"))),
+            "2026-10-26T01:30:00Z"
+        );
+        assert_eq!(w.open_since(t("2026-10-25T01:40:00Z")), None);
+    }
+
+    /// A cron window whose hour is a wildcard opens in both passes of the repeated hour,
+    /// and the next opening is never in the past.
+    #[test]
+    fn cron_window_opens_in_both_passes_of_the_repeated_hour() {
+        let w = cron_window("*/30 * * * *", "Europe/Berlin", 10);
+        // 00:00 and 00:30 UTC are 02:00 and 02:30 CEST; 01:00 and 01:30 UTC are 02:00
+        // and 02:30 CET.
+        for (at, since, next) in [
+            (
+                "2026-10-25T00:35:00Z",
+                Some("2026-10-25T00:30:00Z"),
+                "2026-10-25T01:00:00Z",
+            ),
+            ("2026-10-25T00:45:00Z", None, "2026-10-25T01:00:00Z"),
+            (
+                "2026-10-25T01:05:00Z",
+                Some("2026-10-25T01:00:00Z"),
+                "2026-10-25T01:30:00Z",
+            ),
+            (
+                "2026-10-25T01:35:00Z",
+                Some("2026-10-25T01:30:00Z"),
+                "2026-10-25T02:00:00Z",
+            ),
+            ("2026-10-25T01:45:00Z", None, "2026-10-25T02:00:00Z"),
+        ] {
+            assert_eq!(
+                w.open_since(t(at)).map(|s| show(Some(s))).as_deref(),
+                since,
+                "open_since {at}"
+            );
+            assert_eq!(show(w.next_open(t(at))), next, "next_open {at}");
+        }
+    }
+
+    /// `LW` in a window means the last weekday of the month, as in a monitor's `cron`
+    /// (it opened on every day from the 26th, or with a day of week on every day).
+    #[test]
+    fn cron_window_with_lw_opens_on_the_last_weekday_only() {
+        // January 2026 ends on a Saturday: its last weekday is Friday the 30th.
+        let w = cron_window("0 2 LW * *", "UTC", 60);
+        assert_eq!(w.open_since(t("2026-01-26T02:30:00Z")), None);
+        assert_eq!(
+            show(w.next_open(t("2026-01-01T00:00:00Z"))),
+            "2026-01-30T02:00:00Z"
+        );
+        assert_eq!(
+            show(w.open_since(t("2026-01-30T02:59:59Z"))),
+            "2026-01-30T02:00:00Z"
+        );
+        // Either the last weekday or a Monday (2026-01-05).
+        let w = cron_window("0 2 LW * 1", "UTC", 60);
+        assert_eq!(
+            show(w.next_open(t("2026-01-01T00:00:00Z"))),
+            "2026-01-05T02:00:00Z"
+        );
+        assert_eq!(w.open_since(t("2026-01-06T02:30:00Z")), None);
+    }
+
+    /// `previous_run` is the latest of `next_run`'s runs at or before an instant, also
+    /// across both DST nights and on fractions of a second.
+    #[test]
+    fn previous_run_agrees_with_next_run() {
+        for (expr, tz, from) in [
+            ("*/10 * * * *", "Europe/Berlin", "2026-10-24T23:00:00Z"),
+            ("30 2 * * *", "Europe/Berlin", "2026-03-27T00:00:00Z"),
+            ("30 2 * * *", "Europe/Berlin", "2026-10-23T00:00:00Z"),
+            ("30 * * * *", "Australia/Lord_Howe", "2026-04-04T12:00:00Z"),
+            ("0 0 29 2 *", "UTC", "2027-06-01T00:00:00Z"),
+            ("0 9 * * 5L", "America/New_York", "2026-10-01T00:00:00Z"),
+        ] {
+            let s = Schedule::cron(expr, tz).unwrap();
+            let mut run = s.next_run(t(from)).unwrap();
+            for _ in 0..8 {
+                let next = s.next_run(run).unwrap();
+                assert_eq!(s.previous_run(run), Some(run), "{expr} {tz}");
+                for probe in [
+                    next - Duration::from_millis(1),
+                    next - Duration::from_secs(1),
+                ] {
+                    assert_eq!(s.previous_run(probe), Some(run), "{expr} {tz}");
+                }
+                run = next;
+            }
+        }
     }
 
     #[test]
