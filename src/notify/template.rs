@@ -561,8 +561,8 @@ pub fn heartbeat_json(
     use crate::humanize::span;
     let (period, cron, tz) = match &hb.expect {
         Expect::Every(p) => (Some(*p), String::new(), String::new()),
-        Expect::Cron(crate::schedule::Schedule::Cron { cron, tz, .. }) => {
-            (None, cron.as_str().to_owned(), tz.name().to_owned())
+        Expect::Cron(crate::schedule::Schedule::Cron { expr, tz, .. }) => {
+            (None, expr.clone(), tz.name().to_owned())
         }
         Expect::Cron(_) => (None, String::new(), String::new()),
     };
@@ -987,6 +987,15 @@ mod tests {
             text(&ms[1]),
             "0 3 * * * (Europe/Berlin), grace 1h 30m, period - (0.0 s), last ping never"
         );
+    }
+
+    /// A heartbeat's `cron` is shown as written (`LW`, names), not as croner rewrote it.
+    #[test]
+    fn heartbeat_cron_is_shown_as_written() {
+        let ms = monitors(
+            "version: 1\nmonitors:\n  - { name: close, heartbeat: { cron: \"0 12 LW * *\", grace: 1h } }\n",
+        );
+        assert_eq!(monitor_json(&ms[0])["heartbeat"]["cron"], "0 12 LW * *");
     }
 
     /// `host.labels` holds whatever labels hosts are given: any name may be asked for.
