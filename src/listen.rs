@@ -5,9 +5,10 @@
 //!
 //! `POST /api/ack/<monitor>` acknowledges an outage (through the loop, like a ping).
 //!
-//! Errors are JSON: `{"error": "..."}` with 401 (token), 404 (id or path), 413 (body over
-//! the hard limit), 429 (more than `max_pings_per_second` for one heartbeat), 409 (nothing
-//! to acknowledge). Tokens are compared in constant time and never logged.
+//! Errors are JSON: `{"error": "..."}` with 401 (token), 404 (id or path), 405 (a method
+//! the path does not take, e.g. a ping other than GET, POST or HEAD; with `Allow`), 413
+//! (body over the hard limit), 429 (more than `max_pings_per_second` for one heartbeat),
+//! 409 (nothing to acknowledge). Tokens are compared in constant time and never logged.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -158,6 +159,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/ack/{monitor}", axum::routing::post(api_ack))
         .route("/", get(page))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        // axum adds the `Allow` header naming the methods the path takes.
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed: the Allow header lists this path's methods",
+            )
+        })
         .layer(DefaultBodyLimit::max(HARD_BODY_LIMIT))
         .with_state(shared)
 }

@@ -735,7 +735,7 @@ fn too_many_pings_get_429() {
 }
 
 /// Issue 17, defect 16: a ping is GET, POST or HEAD; any other method is 405 with an
-/// `Allow` header, and records nothing.
+/// `Allow` header and a JSON error like every other, and records nothing.
 #[test]
 fn pings_take_get_post_and_head_only() {
     let port = closed_port();
@@ -764,6 +764,16 @@ fn pings_take_get_post_and_head_only() {
             assert!(
                 allow.contains("GET") && allow.contains("POST") && allow.contains("HEAD"),
                 "{allow}"
+            );
+            // Like every error of the listener: JSON.
+            let body = out.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+            let error: Value = serde_json::from_str(body)
+                .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {out}"));
+            assert!(
+                error["error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("method not allowed")),
+                "{out}"
             );
         }
     }
