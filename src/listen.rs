@@ -98,8 +98,8 @@ pub struct Shared {
     pub db: crate::store::Location,
     /// The configuration's monitors, `(name, paused)`, for `/api/status`.
     pub monitors: RwLock<Vec<(String, bool)>>,
-    /// Renders the status page (times in the config's time zone).
-    pub renderer: crate::notify::template::Renderer,
+    /// Renders the status page (times in the config's time zone; replaced on reload).
+    pub renderer: RwLock<crate::notify::template::Renderer>,
     /// Basic auth for the status page and `/api/status`: (user, password) (replaced on
     /// reload).
     pub page_auth: RwLock<Option<(String, Secret)>>,
@@ -529,7 +529,12 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     doc["problems"] = json!(states.iter().filter(|s| rank(s) > 0).count());
     doc["title"] = json!("hbmon status");
     doc["now"] = json!(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
-    match shared.renderer.render_html("status.html", PAGE, &doc) {
+    let html = shared
+        .renderer
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .render_html("status.html", PAGE, &doc);
+    match html {
         Ok(html) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],

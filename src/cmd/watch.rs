@@ -223,7 +223,9 @@ fn start_listener(
                         .map(|m| (m.name.clone(), m.paused))
                         .collect(),
                 ),
-                renderer: crate::notify::template::Renderer::new(plan.notifications.timezone),
+                renderer: std::sync::RwLock::new(crate::notify::template::Renderer::new(
+                    plan.notifications.timezone,
+                )),
                 page_auth: std::sync::RwLock::new(settings.page_auth.clone()),
                 max_pings_per_second: settings.max_pings_per_second.into(),
                 windows: std::sync::Mutex::default(),
@@ -431,10 +433,11 @@ impl Core {
             row.status = crate::status::Status::Unknown;
             row.reason = format!("not evaluated, hbmon's network is down ({})", row.reason);
         }
-        remember(&mut self.last, &mut self.lag_max, &row);
+        // A probe of a monitor a reload removed may still come back: it is dropped.
         let Some(m) = self.engine.monitor(&row.monitor).cloned() else {
             return;
         };
+        remember(&mut self.last, &mut self.lag_max, &row);
         self.batch.observations.push(row.clone());
         if !self.leading {
             self.views.update(&row);
@@ -738,11 +741,15 @@ impl Core {
     }
 }
 
-/// After a reload: the listener's heartbeats, tokens and monitor list.
 /// A reload reaches the listener: heartbeats and their tokens (from the engine, which
-/// now holds the monitors), the listener's token, basic auth and limits. Its address
-/// takes effect at the next start.
-fn refresh_listener(listening: Option<&Listening>, plan: &Plan, engine: &Engine) {
+/// now holds the monitors), the listener's token, basic auth and limits, the monitor list
+/// and the status page's time zone. Its address takes effect at the next start.
+fn refresh_listener(
+    listening: Option<&Listening>,
+    plan: &Plan,
+    engine: &Engine,
+    timezone: Option<chrono_tz::Tz>,
+) {
     use std::sync::PoisonError;
     use std::sync::atomic::Ordering::Relaxed;
     let heartbeats = heartbeat_tokens(engine.monitors().map(AsRef::as_ref));
@@ -781,6 +788,10 @@ fn refresh_listener(listening: Option<&Listening>, plan: &Plan, engine: &Engine)
         .monitors
         .write()
         .unwrap_or_else(PoisonError::into_inner) = engine.names();
+    *l.hooks
+        .renderer
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = crate::notify::template::Renderer::new(timezone);
 }
 
 // The select loop reads best in one place.
@@ -958,7 +969,12 @@ async fn main_loop(
                 if reload(global, &mut plan, &mut core, writer).await {
                     core.alerts = Alerts::new(std::mem::take(&mut plan.notifications));
                     publish(sender, &core.alerts);
-                    refresh_listener(listening.as_ref(), &plan, &core.engine);
+                    refresh_listener(
+                        listening.as_ref(),
+                        &plan,
+                        &core.engine,
+                        core.alerts.notifications.timezone,
+                    );
                 }
             }
         }
@@ -1161,8 +1177,12 @@ async fn reload(global: &GlobalArgs, plan: &mut Plan, core: &mut Core, writer: &
                 .collect();
             let changes = core.engine.reload(monitors, SystemTime::now());
             for name in &changes.removed {
-                // Its state must not come back with the batch being gathered.
+                // Its state, pings and metrics must not come back, neither with the batch
+                // being gathered nor when a monitor of that name is added again.
                 core.batch.states.remove(name);
+                core.batch.heartbeats.remove(name);
+                core.pings.remove(name);
+                core.last.remove(name);
                 core.views.forget(name);
                 // The stored state is the leader's to forget.
                 if core.leading {
