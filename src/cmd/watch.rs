@@ -388,8 +388,12 @@ struct Core {
     /// The last observation per monitor, for `/metrics`.
     last: HashMap<String, (crate::status::Status, f64, Option<u64>)>,
     lag_max: Duration,
-    /// When watching began: the reference for heartbeats never pinged.
+    /// When watching began: the reference for heartbeats never pinged (and regions never
+    /// heard of).
     since: SystemTime,
+    /// Heartbeats and regions a reload brought in: they count from then, not from when
+    /// watching began (`since_of`).
+    joined: HashMap<String, SystemTime>,
     /// This instance holds the lease: it evaluates and alerts. A standby only probes and
     /// records its region's observations and the pings it receives.
     leading: bool,
@@ -406,6 +410,12 @@ struct Core {
 }
 
 impl Core {
+    /// Since when `name` has been watched: from when watching began, or from the reload
+    /// that brought it in.
+    fn since_of(&self, name: &str) -> SystemTime {
+        self.joined.get(name).copied().unwrap_or(self.since)
+    }
+
     /// An observation made here (a probe, a heartbeat's or a region's evaluation): stored,
     /// and on the leader evaluated, a probe's together with the other regions' views.
     fn observe(&mut self, mut row: ObservationRow) {
@@ -543,11 +553,12 @@ impl Core {
         self.batch
             .heartbeats
             .insert(ping.monitor.clone(), state.clone());
+        let since = self.since_of(&ping.monitor);
         if kind != crate::heartbeat::Kind::Log
             && let Some(row) = self.engine.heartbeat_observation(
                 &ping.monitor,
                 self.pings.get(&ping.monitor),
-                self.since,
+                since,
                 ping.at,
                 None,
             )
@@ -577,6 +588,7 @@ impl Core {
             return None;
         }
         let span = crate::humanize::span;
+        let since = self.since_of(&m.name);
         let (status, reason) = match self.regions_seen.get(region) {
             Some((age, read)) => {
                 let age = *age + read.elapsed();
@@ -596,11 +608,11 @@ impl Core {
                     )
                 }
             }
-            None if now.duration_since(self.since).unwrap_or_default() > silent_after => (
+            None if now.duration_since(since).unwrap_or_default() > silent_after => (
                 crate::status::Status::Down,
                 format!(
                     "region {region} silent: it has not reported since this instance started, {} ago",
-                    span(now.duration_since(self.since).unwrap_or_default())
+                    span(now.duration_since(since).unwrap_or_default())
                 ),
             ),
             None => (
@@ -639,12 +651,13 @@ impl Core {
             body: ping.body,
         });
         // A ping changes the heartbeat's status now, not at its next evaluation.
+        let since = self.since_of(&name);
         if self.leading
             && ping.kind != crate::heartbeat::Kind::Log
             && let Some(row) = self.engine.heartbeat_observation(
                 &name,
                 self.pings.get(&name),
-                self.since,
+                since,
                 ping.at,
                 None,
             )
@@ -835,6 +848,7 @@ async fn main_loop(
         last: HashMap::new(),
         lag_max: Duration::ZERO,
         since: SystemTime::now(),
+        joined: HashMap::new(),
         leading,
         region: args.region.clone(),
         views: crate::quorum::Views::default(),
@@ -903,12 +917,13 @@ async fn main_loop(
                 }
                 continue;
             }
+            let since = core.since_of(&m.name);
             if let Some(row) = core
                 .engine
                 .heartbeat_observation(
                     &m.name,
                     core.pings.get(&m.name),
-                    core.since,
+                    since,
                     now,
                     Some(run.scheduled),
                 )
@@ -1175,7 +1190,22 @@ async fn reload(global: &GlobalArgs, plan: &mut Plan, core: &mut Core, writer: &
                 .into_iter()
                 .map(Arc::new)
                 .collect();
-            let changes = core.engine.reload(monitors, SystemTime::now());
+            // Heartbeats and regions count from when they are watched: a reload that
+            // brings one in starts its clock, as a restart would.
+            let waits = |m: &crate::plan::Monitor| {
+                matches!(
+                    m.probe,
+                    crate::plan::Probe::Heartbeat(_) | crate::plan::Probe::Region(_)
+                )
+            };
+            let waiting: std::collections::HashSet<String> = core
+                .engine
+                .monitors()
+                .filter(|m| waits(m))
+                .map(|m| m.name.clone())
+                .collect();
+            let now = SystemTime::now();
+            let changes = core.engine.reload(monitors, now);
             for name in &changes.removed {
                 // Its state, pings and metrics must not come back, neither with the batch
                 // being gathered nor when a monitor of that name is added again.
@@ -1183,11 +1213,22 @@ async fn reload(global: &GlobalArgs, plan: &mut Plan, core: &mut Core, writer: &
                 core.batch.heartbeats.remove(name);
                 core.pings.remove(name);
                 core.last.remove(name);
+                core.joined.remove(name);
                 core.views.forget(name);
                 // The stored state is the leader's to forget.
                 if core.leading {
                     writer.send(Job::Forget(name.clone()));
                 }
+            }
+            let joined: Vec<String> = core
+                .engine
+                .monitors()
+                .filter(|m| waits(m) && !waiting.contains(&m.name))
+                .map(|m| m.name.clone())
+                .collect();
+            for name in joined {
+                core.pings.remove(&name);
+                core.joined.insert(name, now);
             }
             core.regions = new.regions.clone();
             if db_path(None, Some(&new.store)) != db_path(None, Some(&plan.store)) {

@@ -539,3 +539,79 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(m, e)| ((*m).to_owned(), (*e).to_owned()))
         .collect()
 }
+
+/// A heartbeat a reload brings in counts from the reload, as after a restart: it waits a
+/// period and its grace for its first ping, then is alerted down. (Counted from when
+/// watching began, it was found down at once, "already failing", and never alerted.) One
+/// removed and brought back starts afresh too: what its old pings said is forgotten, in
+/// memory and in the store.
+#[test]
+fn a_heartbeat_brought_in_by_a_reload_counts_from_the_reload() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/hook")).respond_with(ResponseTemplate::new(200)));
+    let port = closed_port();
+    let yaml = |heartbeats: &str| {
+        format!(
+            "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\" }}\nnotifiers:\n  hook: {{ type: webhook, url: \"{}/hook\" }}\ndefaults: {{ notify: [hook] }}\nmonitors:\n  - {{ name: tick, interval: 200ms, timeout: 150ms, command: {{ run: [\"true\"] }} }}\n{heartbeats}",
+            rx.url()
+        )
+    };
+    let job = "  - { name: job, heartbeat: { period: 1h } }\n";
+    let new = "  - { name: new, heartbeat: { period: 1s, grace: 1s } }\n";
+    let run = hbmon().file("hbmon.yaml", &yaml(job));
+    let file = run.dir().join("hbmon.yaml");
+    let mut d = Daemon::start(run.dir(), &[]);
+    // job reports a failure: alerted.
+    let (code, _) = request(port, "POST", "/ping/job/fail", &[], b"quota exceeded");
+    assert_eq!(code, 200);
+    delivered(&mut d, "job", "down");
+    // Watch for longer than the new heartbeat's period and grace (15 runs of tick, 3 s).
+    d.wait_total(
+        "3 s of watching",
+        |l| msg(l) == "observed" && l["monitor"] == "tick",
+        15,
+    );
+
+    // job goes, new comes: new waits for its first ping, then is down and alerted.
+    reload(&mut d, &file, Some(&yaml(new)), true);
+    let first = d.wait_for("new's first evaluation", |l| {
+        msg(l) == "observed" && l["monitor"] == "new"
+    });
+    assert_eq!(first["status"], "up", "{first}");
+    assert_eq!(first["reason"], "waiting for the first ping", "{first}");
+    let (code, _) = request(port, "GET", "/ping/job", &[], b"");
+    assert_eq!(code, 404, "job is gone");
+    delivered(&mut d, "new", "down");
+
+    // job comes back: afresh, not failed by what it said before it went.
+    reload(&mut d, &file, Some(&yaml(&format!("{job}{new}"))), true);
+    let back = d.wait_for("job's first evaluation", |l| {
+        msg(l) == "observed" && l["monitor"] == "job"
+    });
+    assert_eq!(back["status"], "up", "{back}");
+    assert_eq!(back["reason"], "waiting for the first ping", "{back}");
+    d.wait_for("a commit", |l| msg(l) == "committed");
+    let found = d
+        .seen_lines()
+        .into_iter()
+        .filter(|l| msg(l).contains("already failing"))
+        .collect::<Vec<_>>();
+    assert!(
+        found.is_empty(),
+        "nothing is found failing at a reload: {found:?}"
+    );
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    assert!(
+        !crate::watch::store(run.dir())
+            .heartbeats()
+            .unwrap()
+            .contains_key("job"),
+        "job's old pings state left the store with it"
+    );
+    assert_eq!(
+        alerts(&rx),
+        pairs(&[("job", "down"), ("new", "down")]),
+        "new's outage is alerted, and nothing else"
+    );
+}
