@@ -1230,6 +1230,11 @@ async fn reload(global: &GlobalArgs, plan: &mut Plan, core: &mut Core, writer: &
                 core.pings.remove(&name);
                 core.joined.insert(name, now);
             }
+            // Without `connectivity:` nothing says the network is down any more.
+            if core.engine.offline && core.engine.monitor(crate::plan::NETWORK_MONITOR).is_none() {
+                core.engine.offline = false;
+                tracing::warn!("connectivity checks removed: remote failures are evaluated again");
+            }
             core.regions = new.regions.clone();
             if db_path(None, Some(&new.store)) != db_path(None, Some(&plan.store)) {
                 tracing::warn!("store.path changed: it takes effect at the next start");

@@ -615,3 +615,56 @@ fn a_heartbeat_brought_in_by_a_reload_counts_from_the_reload() {
         "new's outage is alerted, and nothing else"
     );
 }
+
+/// A reload that removes `connectivity:` while hbmon's network is down lifts the offline
+/// hold: a remote monitor's failure is down and alerted again (it stayed "not evaluated,
+/// hbmon's network is down" until the next restart).
+#[test]
+fn a_reload_without_connectivity_lifts_the_offline_hold() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/hook")).respond_with(ResponseTemplate::new(200)));
+    let web = Switch::start();
+    let mut net = TcpToggle::start();
+    let yaml = |connectivity: &str| {
+        format!(
+            "version: 1\n{connectivity}notifiers:\n  hook: {{ type: webhook, url: \"{}/hook\" }}\ndefaults: {{ notify: [hook], failure_threshold: 1 }}\nmonitors:\n  - {{ name: web, interval: 200ms, timeout: 150ms, http: {{ url: \"http://127.0.0.1:{}/health\" }} }}\n",
+            rx.url(),
+            web.port
+        )
+    };
+    let connectivity = format!(
+        "connectivity: {{ targets: [\"127.0.0.1:{}\"], every: 200ms }}\n",
+        net.port
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml(&connectivity));
+    let file = run.dir().join("hbmon.yaml");
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("hbmon:network", "up");
+    d.observed("web", "up");
+    // The network goes, then web fails: held.
+    net.down();
+    d.wait_for("the network down", |l| {
+        msg(l).starts_with("hbmon's network is down")
+    });
+    web.set(false);
+    let held = d.wait_for("web held", |l| {
+        msg(l) == "observed" && l["monitor"] == "web" && l["status"] == "unknown"
+    });
+    assert!(
+        held["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not evaluated, hbmon's network is down"),
+        "{held}"
+    );
+    reload(&mut d, &file, Some(&yaml("")), true);
+    d.observed("web", "down");
+    delivered(&mut d, "web", "down");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    assert!(
+        alerts(&rx).contains(&("web".to_owned(), "down".to_owned())),
+        "{:?}",
+        alerts(&rx)
+    );
+}
