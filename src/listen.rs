@@ -5,9 +5,10 @@
 //!
 //! `POST /api/ack/<monitor>` acknowledges an outage (through the loop, like a ping).
 //!
-//! Errors are JSON: `{"error": "..."}` with 401 (token), 404 (id or path), 413 (body over
-//! the hard limit), 429 (more than `max_pings_per_second` for one heartbeat), 409 (nothing
-//! to acknowledge). Tokens are compared in constant time and never logged.
+//! Errors are JSON: `{"error": "..."}` with 401 (token), 404 (id or path), 405 (a method
+//! the path does not take, e.g. a ping other than GET, POST or HEAD; with `Allow`), 413
+//! (body over the hard limit), 429 (more than `max_pings_per_second` for one heartbeat),
+//! 409 (nothing to acknowledge). Tokens are compared in constant time and never logged.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -97,8 +98,8 @@ pub struct Shared {
     pub db: crate::store::Location,
     /// The configuration's monitors, `(name, paused)`, for `/api/status`.
     pub monitors: RwLock<Vec<(String, bool)>>,
-    /// Renders the status page (times in the config's time zone).
-    pub renderer: crate::notify::template::Renderer,
+    /// Renders the status page (times in the config's time zone; replaced on reload).
+    pub renderer: RwLock<crate::notify::template::Renderer>,
     /// Basic auth for the status page and `/api/status`: (user, password) (replaced on
     /// reload).
     pub page_auth: RwLock<Option<(String, Secret)>>,
@@ -158,10 +159,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/ack/{monitor}", axum::routing::post(api_ack))
         .route("/", get(page))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
+        // axum adds the `Allow` header naming the methods the path takes.
         .method_not_allowed_fallback(|| async {
             error(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method not allowed here (see the Allow header)",
+                "method not allowed: the Allow header lists this path's methods",
             )
         })
         .layer(DefaultBodyLimit::max(HARD_BODY_LIMIT))
@@ -527,7 +529,12 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     doc["problems"] = json!(states.iter().filter(|s| rank(s) > 0).count());
     doc["title"] = json!("hbmon status");
     doc["now"] = json!(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
-    match shared.renderer.render_html("status.html", PAGE, &doc) {
+    let html = shared
+        .renderer
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .render_html("status.html", PAGE, &doc);
+    match html {
         Ok(html) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/html; charset=utf-8")],

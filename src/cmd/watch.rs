@@ -223,7 +223,9 @@ fn start_listener(
                         .map(|m| (m.name.clone(), m.paused))
                         .collect(),
                 ),
-                renderer: crate::notify::template::Renderer::new(plan.notifications.timezone),
+                renderer: std::sync::RwLock::new(crate::notify::template::Renderer::new(
+                    plan.notifications.timezone,
+                )),
                 page_auth: std::sync::RwLock::new(settings.page_auth.clone()),
                 max_pings_per_second: settings.max_pings_per_second.into(),
                 windows: std::sync::Mutex::default(),
@@ -386,8 +388,12 @@ struct Core {
     /// The last observation per monitor, for `/metrics`.
     last: HashMap<String, (crate::status::Status, f64, Option<u64>)>,
     lag_max: Duration,
-    /// When watching began: the reference for heartbeats never pinged.
+    /// When watching began: the reference for heartbeats never pinged (and regions never
+    /// heard of).
     since: SystemTime,
+    /// Heartbeats and regions a reload brought in: they count from then, not from when
+    /// watching began (`since_of`).
+    joined: HashMap<String, SystemTime>,
     /// This instance holds the lease: it evaluates and alerts. A standby only probes and
     /// records its region's observations and the pings it receives.
     leading: bool,
@@ -404,6 +410,12 @@ struct Core {
 }
 
 impl Core {
+    /// Since when `name` has been watched: from when watching began, or from the reload
+    /// that brought it in.
+    fn since_of(&self, name: &str) -> SystemTime {
+        self.joined.get(name).copied().unwrap_or(self.since)
+    }
+
     /// An observation made here (a probe, a heartbeat's or a region's evaluation): stored,
     /// and on the leader evaluated, a probe's together with the other regions' views.
     fn observe(&mut self, mut row: ObservationRow) {
@@ -431,10 +443,11 @@ impl Core {
             row.status = crate::status::Status::Unknown;
             row.reason = format!("not evaluated, hbmon's network is down ({})", row.reason);
         }
-        remember(&mut self.last, &mut self.lag_max, &row);
+        // A probe of a monitor a reload removed may still come back: it is dropped.
         let Some(m) = self.engine.monitor(&row.monitor).cloned() else {
             return;
         };
+        remember(&mut self.last, &mut self.lag_max, &row);
         self.batch.observations.push(row.clone());
         if !self.leading {
             self.views.update(&row);
@@ -540,11 +553,12 @@ impl Core {
         self.batch
             .heartbeats
             .insert(ping.monitor.clone(), state.clone());
+        let since = self.since_of(&ping.monitor);
         if kind != crate::heartbeat::Kind::Log
             && let Some(row) = self.engine.heartbeat_observation(
                 &ping.monitor,
                 self.pings.get(&ping.monitor),
-                self.since,
+                since,
                 ping.at,
                 None,
             )
@@ -574,6 +588,7 @@ impl Core {
             return None;
         }
         let span = crate::humanize::span;
+        let since = self.since_of(&m.name);
         let (status, reason) = match self.regions_seen.get(region) {
             Some((age, read)) => {
                 let age = *age + read.elapsed();
@@ -593,11 +608,11 @@ impl Core {
                     )
                 }
             }
-            None if now.duration_since(self.since).unwrap_or_default() > silent_after => (
+            None if now.duration_since(since).unwrap_or_default() > silent_after => (
                 crate::status::Status::Down,
                 format!(
                     "region {region} silent: it has not reported since this instance started, {} ago",
-                    span(now.duration_since(self.since).unwrap_or_default())
+                    span(now.duration_since(since).unwrap_or_default())
                 ),
             ),
             None => (
@@ -636,12 +651,13 @@ impl Core {
             body: ping.body,
         });
         // A ping changes the heartbeat's status now, not at its next evaluation.
+        let since = self.since_of(&name);
         if self.leading
             && ping.kind != crate::heartbeat::Kind::Log
             && let Some(row) = self.engine.heartbeat_observation(
                 &name,
                 self.pings.get(&name),
-                self.since,
+                since,
                 ping.at,
                 None,
             )
@@ -738,11 +754,15 @@ impl Core {
     }
 }
 
-/// After a reload: the listener's heartbeats, tokens and monitor list.
 /// A reload reaches the listener: heartbeats and their tokens (from the engine, which
-/// now holds the monitors), the listener's token, basic auth and limits. Its address
-/// takes effect at the next start.
-fn refresh_listener(listening: Option<&Listening>, plan: &Plan, engine: &Engine) {
+/// now holds the monitors), the listener's token, basic auth and limits, the monitor list
+/// and the status page's time zone. Its address takes effect at the next start.
+fn refresh_listener(
+    listening: Option<&Listening>,
+    plan: &Plan,
+    engine: &Engine,
+    timezone: Option<chrono_tz::Tz>,
+) {
     use std::sync::PoisonError;
     use std::sync::atomic::Ordering::Relaxed;
     let heartbeats = heartbeat_tokens(engine.monitors().map(AsRef::as_ref));
@@ -781,6 +801,10 @@ fn refresh_listener(listening: Option<&Listening>, plan: &Plan, engine: &Engine)
         .monitors
         .write()
         .unwrap_or_else(PoisonError::into_inner) = engine.names();
+    *l.hooks
+        .renderer
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = crate::notify::template::Renderer::new(timezone);
 }
 
 // The select loop reads best in one place.
@@ -824,6 +848,7 @@ async fn main_loop(
         last: HashMap::new(),
         lag_max: Duration::ZERO,
         since: SystemTime::now(),
+        joined: HashMap::new(),
         leading,
         region: args.region.clone(),
         views: crate::quorum::Views::default(),
@@ -892,12 +917,13 @@ async fn main_loop(
                 }
                 continue;
             }
+            let since = core.since_of(&m.name);
             if let Some(row) = core
                 .engine
                 .heartbeat_observation(
                     &m.name,
                     core.pings.get(&m.name),
-                    core.since,
+                    since,
                     now,
                     Some(run.scheduled),
                 )
@@ -958,7 +984,12 @@ async fn main_loop(
                 if reload(global, &mut plan, &mut core, writer).await {
                     core.alerts = Alerts::new(std::mem::take(&mut plan.notifications));
                     publish(sender, &core.alerts);
-                    refresh_listener(listening.as_ref(), &plan, &core.engine);
+                    refresh_listener(
+                        listening.as_ref(),
+                        &plan,
+                        &core.engine,
+                        core.alerts.notifications.timezone,
+                    );
                 }
             }
         }
@@ -1159,15 +1190,50 @@ async fn reload(global: &GlobalArgs, plan: &mut Plan, core: &mut Core, writer: &
                 .into_iter()
                 .map(Arc::new)
                 .collect();
-            let changes = core.engine.reload(monitors, SystemTime::now());
+            // Heartbeats and regions count from when they are watched: a reload that
+            // brings one in starts its clock, as a restart would.
+            let waits = |m: &crate::plan::Monitor| {
+                matches!(
+                    m.probe,
+                    crate::plan::Probe::Heartbeat(_) | crate::plan::Probe::Region(_)
+                )
+            };
+            let waiting: std::collections::HashSet<String> = core
+                .engine
+                .monitors()
+                .filter(|m| waits(m))
+                .map(|m| m.name.clone())
+                .collect();
+            let now = SystemTime::now();
+            let changes = core.engine.reload(monitors, now);
             for name in &changes.removed {
-                // Its state must not come back with the batch being gathered.
+                // Its state, pings and metrics must not come back, neither with the batch
+                // being gathered nor when a monitor of that name is added again.
                 core.batch.states.remove(name);
+                core.batch.heartbeats.remove(name);
+                core.pings.remove(name);
+                core.last.remove(name);
+                core.joined.remove(name);
                 core.views.forget(name);
                 // The stored state is the leader's to forget.
                 if core.leading {
                     writer.send(Job::Forget(name.clone()));
                 }
+            }
+            let joined: Vec<String> = core
+                .engine
+                .monitors()
+                .filter(|m| waits(m) && !waiting.contains(&m.name))
+                .map(|m| m.name.clone())
+                .collect();
+            for name in joined {
+                core.pings.remove(&name);
+                core.joined.insert(name, now);
+            }
+            // Without `connectivity:` nothing says the network is down any more.
+            if core.engine.offline && core.engine.monitor(crate::plan::NETWORK_MONITOR).is_none() {
+                core.engine.offline = false;
+                tracing::warn!("connectivity checks removed: remote failures are evaluated again");
             }
             core.regions = new.regions.clone();
             if db_path(None, Some(&new.store)) != db_path(None, Some(&plan.store)) {

@@ -218,7 +218,8 @@ pub(crate) trait Backend: Send {
     ) -> Result<Vec<(SystemTime, String, String)>, Error>;
     /// Undelivered alerts (for `/metrics`).
     fn outbox_pending(&mut self) -> Result<i64, Error>;
-    /// Forget a monitor that left the configuration (its state; history stays).
+    /// Forget a monitor that left the configuration (its state and a heartbeat's pings
+    /// state; history stays).
     fn forget(&mut self, monitor: &str) -> Result<(), Error>;
     /// Run one slice of retention (`PRUNE_SQL`, `?1` = the cut-off); rows deleted.
     fn delete_slice(&mut self, sql: &str, before: i64) -> Result<usize, Error>;
@@ -1113,6 +1114,9 @@ mod tests {
             assert_eq!(store.count("incidents").unwrap(), 1, "incidents are kept");
             store.forget("api").unwrap();
             assert!(store.states().unwrap().is_empty());
+            // A heartbeat's pings state goes with it (its pings stay for history).
+            store.forget("job").unwrap();
+            assert!(store.heartbeats().unwrap().is_empty());
         });
     }
 

@@ -657,8 +657,15 @@ impl Backend for Pg {
     }
 
     fn forget(&mut self, monitor: &str) -> Result<(), Error> {
-        self.run(|c| c.execute("DELETE FROM monitor_state WHERE monitor = $1", &[&monitor]))
-            .map(|_| ())
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute("DELETE FROM monitor_state WHERE monitor = $1", &[&monitor])?;
+            tx.execute(
+                "DELETE FROM heartbeat_state WHERE monitor = $1",
+                &[&monitor],
+            )?;
+            tx.commit()
+        })
     }
 
     fn delete_slice(&mut self, sql: &str, before: i64) -> Result<usize, Error> {

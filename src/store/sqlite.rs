@@ -659,13 +659,18 @@ impl Backend for Sqlite {
             .map_err(|e| self.err(&e))
     }
 
-    /// Forget a monitor that left the configuration: its state (observations, incidents
-    /// and events stay for history until retention removes them).
+    /// Forget a monitor that left the configuration: its state and, for a heartbeat, what
+    /// its pings said (observations, pings, incidents and events stay for history until
+    /// retention removes them).
     fn forget(&mut self, monitor: &str) -> Result<(), Error> {
-        self.conn
-            .execute("DELETE FROM monitor_state WHERE monitor = ?1", [monitor])
-            .map(|_| ())
-            .map_err(|e| self.err(&e))
+        let path = self.path.clone();
+        let e = |e: rusqlite::Error| sql_err(&path, &e);
+        let tx = self.conn.transaction().map_err(e)?;
+        tx.execute("DELETE FROM monitor_state WHERE monitor = ?1", [monitor])
+            .map_err(e)?;
+        tx.execute("DELETE FROM heartbeat_state WHERE monitor = ?1", [monitor])
+            .map_err(e)?;
+        tx.commit().map_err(e)
     }
 
     fn delete_slice(&mut self, sql: &str, before: i64) -> Result<usize, Error> {

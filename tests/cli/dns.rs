@@ -18,8 +18,8 @@ use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneType};
 use crate::harness::{Background, hbmon};
 
 /// A DNS server for the zone `test.`, stopped on drop.
-struct DnsServer {
-    addr: SocketAddr,
+pub(crate) struct DnsServer {
+    pub(crate) addr: SocketAddr,
     _server: Background,
 }
 
@@ -82,7 +82,7 @@ fn zone() -> InMemoryZoneHandler<TokioRuntimeProvider> {
 }
 
 impl DnsServer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         // UDP and TCP on the same port: bind UDP on any free port, then TCP on it.
         let (udp, tcp) = loop {
             let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();

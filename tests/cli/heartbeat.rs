@@ -162,6 +162,18 @@ fn every_ping_variant_tokens_ids_and_sizes() {
     assert_eq!(status, 413, "{text}");
     // Wait until the 9 accepted pings (HEAD included) are on disk.
     d.wait_total("nine pings", |l| msg(l) == "ping", 9);
+    // `/fail` is the job's own report; an exit code is an exit code, with its output.
+    for reason in ["reported failure ", "failed (exit code 3): ERROR disk"] {
+        d.wait_total(
+            reason,
+            |l| {
+                msg(l) == "observed"
+                    && l["monitor"] == "backup"
+                    && l["reason"].as_str().is_some_and(|r| r.starts_with(reason))
+            },
+            1,
+        );
+    }
     d.committed();
     d.committed();
     d.signal(Signal::SIGTERM);
@@ -577,6 +589,95 @@ fn run_retries_the_finishing_ping_while_the_listener_is_away() {
     assert_eq!(finishes, 4);
 }
 
+/// Issue 17, defect 9: the listener is away when the job finishes (a `systemctl restart
+/// hbmon`: connections refused), and a real `hbmon watch` comes up only once the run's
+/// first attempt at the finishing ping has failed. The ping is retried until it gets
+/// through: the run is recorded with its output, nothing is alerted, no token is logged.
+#[test]
+fn run_delivers_the_finishing_ping_to_a_listener_that_comes_up_after_the_job() {
+    use std::io::BufRead as _;
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port, ""));
+    let mut job = std::process::Command::new(env!("CARGO_BIN_EXE_hbmon"))
+        .current_dir(run.dir())
+        .args(["run", "backup", "-v", "--config", "hbmon.yaml"])
+        .args(["--timeout", "60s", "--", "sh", "-c", "echo backed up"])
+        .env_remove("HBMON_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = job.stderr.take().unwrap();
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut said = Vec::new();
+    // The job ran, and its finishing ping found nobody listening.
+    while !said
+        .iter()
+        .any(|l: &String| l.contains("ping for `backup` not sent yet (connection failed)"))
+    {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(l) => said.push(l),
+            Err(e) => panic!("no failed attempt ({e}): {said:#?}"),
+        }
+    }
+    // Now the listener comes up, and the job's hbmon gets through.
+    let mut d = Daemon::start(run.dir(), &[]);
+    let status = loop {
+        if let Some(status) = job.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hbmon run did not finish: {said:#?}"
+        );
+        // Wait for what it says meanwhile (this is the wait, not a sleep).
+        if let Ok(l) = lines.recv_timeout(Duration::from_millis(50)) {
+            said.push(l);
+        }
+    };
+    reader.join().unwrap();
+    said.extend(lines.try_iter());
+    let said = said.join("\n");
+    assert_eq!(status.code(), Some(0), "{said}");
+    assert!(said.contains("ping for `backup` delivered after"), "{said}");
+    assert!(!said.contains("s3cret"), "no token in what it says: {said}");
+    let mut out = String::new();
+    job.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert_eq!(out, "backed up\n");
+    d.observed("backup", "up");
+    d.wait_for("the ping's commit", |l| {
+        msg(l) == "committed" && l["observations"].as_u64() > Some(0)
+    });
+    let events: Vec<Value> = d
+        .seen_lines()
+        .into_iter()
+        .filter(|l| l["monitor"] == "backup" && l["event"].is_string())
+        .collect();
+    assert!(events.is_empty(), "nothing to alert: {events:?}");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let pings = store(run.dir()).pings("backup", 10).unwrap();
+    assert_eq!(
+        pings.len(),
+        1,
+        "the finish, not the start (tried once): {pings:?}"
+    );
+    assert_eq!(
+        (pings[0].1.as_str(), pings[0].2.as_str()),
+        ("success", "backed up\n")
+    );
+}
+
 /// A headless Chromium, if installed (it must be, in CI).
 pub(crate) fn browser() -> Option<&'static str> {
     let found = ["chromium", "chromium-browser"].into_iter().find(|b| {
@@ -735,7 +836,7 @@ fn too_many_pings_get_429() {
 }
 
 /// Issue 17, defect 16: a ping is GET, POST or HEAD; any other method is 405 with an
-/// `Allow` header, and records nothing.
+/// `Allow` header and a JSON error like every other, and records nothing.
 #[test]
 fn pings_take_get_post_and_head_only() {
     let port = closed_port();
@@ -768,6 +869,16 @@ fn pings_take_get_post_and_head_only() {
             assert!(
                 allow.contains("GET") && allow.contains("POST") && allow.contains("HEAD"),
                 "{allow}"
+            );
+            // Like every error of the listener: JSON.
+            let body = out.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+            let error: Value = serde_json::from_str(body)
+                .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {out}"));
+            assert!(
+                error["error"]
+                    .as_str()
+                    .is_some_and(|e| e.starts_with("method not allowed")),
+                "{out}"
             );
         }
     }

@@ -11,7 +11,7 @@ monitors:
     icmp: { host: "::1", count: 2, interval: 10ms }
 "#;
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status").is_ok_and(|s| {
         s.lines()
             .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
