@@ -490,6 +490,16 @@ fn reload_matrix_keeps_every_listener_feature_and_monitor_kind_working() {
     assert_eq!(code, 200);
     delivered(&mut d, "nightly", "up");
     features += check(&mut d, port, &p, &V1, None, &[]);
+    // Refused tokens and passwords, old and new, never reach the log.
+    let log: Vec<String> = d.seen_lines().iter().map(Value::to_string).collect();
+    for v in [&V1, &V2] {
+        for secret in [v.listen_token, v.password, v.hb_token] {
+            assert!(
+                !log.iter().any(|l| l.contains(secret)),
+                "{secret} in the log"
+            );
+        }
+    }
 
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
