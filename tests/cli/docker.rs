@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::harness::hbmon;
 
 /// The socket, or `None` to skip outside CI (CI must have it).
-fn socket() -> Option<String> {
+pub(crate) fn socket() -> Option<String> {
     if let Some(h) = std::env::var_os("HBMON_TEST_DOCKER_HOST") {
         return Some(h.to_string_lossy().trim_start_matches("unix://").to_owned());
     }
@@ -35,10 +35,10 @@ fn podman(args: &[&str]) -> String {
 }
 
 /// Containers created by one test, removed when it ends (pass or fail).
-struct Containers(Vec<String>);
+pub(crate) struct Containers(pub(crate) Vec<String>);
 
 impl Containers {
-    fn run(&mut self, name: &str, extra: &[&str], cmd: &[&str]) -> String {
+    pub(crate) fn run(&mut self, name: &str, extra: &[&str], cmd: &[&str]) -> String {
         let name = format!("hbmon-{}-{name}", std::process::id());
         let mut args = vec!["run", "-d", "--network", "none", "--name", &name];
         args.extend_from_slice(extra);

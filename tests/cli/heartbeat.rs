@@ -91,10 +91,10 @@ fn every_ping_variant_tokens_ids_and_sizes() {
             200,
         ),
         (
-            "GET",
+            "POST",
             format!("/ping/backup/fail{t}"),
             &[][..],
-            &b""[..],
+            &b"quota exceeded"[..],
             200,
         ),
         (
@@ -163,7 +163,10 @@ fn every_ping_variant_tokens_ids_and_sizes() {
     // Wait until the 9 accepted pings (HEAD included) are on disk.
     d.wait_total("nine pings", |l| msg(l) == "ping", 9);
     // `/fail` is the job's own report; an exit code is an exit code, with its output.
-    for reason in ["reported failure ", "failed (exit code 3): ERROR disk"] {
+    for reason in [
+        "reported failure: quota exceeded",
+        "failed (exit code 3): ERROR disk",
+    ] {
         d.wait_total(
             reason,
             |l| {

@@ -1,5 +1,6 @@
 //! Reloads (`kill -HUP`, what `systemctl reload hbmon` sends) against the listener and
-//! every monitor kind that runs offline: broken configs, the same config and a changed
+//! every monitor kind that runs offline (ICMP as root, Docker where `.ci/run` provides the
+//! API; both in CI): broken configs, the same config and a changed
 //! one, each followed by a check of every listener feature (pings with tokens, methods,
 //! acks, `/healthz`, `/api/status`, `/metrics`, the status page) and of every monitor still
 //! being probed, with a webhook receiver that must hear exactly the alerts the monitors'
@@ -40,7 +41,9 @@ const V1: Version = Version {
     hb_token: "hb-t0ken-1",
     timezone: ("UTC", "UTC"),
     heartbeats: &["hb2"],
-    probed: &["web", "port", "resolver", "cmd", "marker", "disk", "lo"],
+    probed: &[
+        "web", "port", "resolver", "cmd", "marker", "disk", "lo", "box",
+    ],
 };
 
 /// New tokens, password and time zone; a heartbeat and a probed monitor removed, one of
@@ -51,7 +54,7 @@ const V2: Version = Version {
     hb_token: "hb-t0ken-2",
     timezone: ("Asia/Tokyo", "JST"),
     heartbeats: &["hb3"],
-    probed: &["web", "port", "cmd", "marker", "disk", "lo", "cmd2"],
+    probed: &["web", "port", "cmd", "marker", "disk", "lo", "box", "cmd2"],
 };
 
 /// hbmon's own monitors, in every version.
@@ -67,6 +70,8 @@ struct Peers {
     net: TcpToggle,
     /// ICMP to 127.0.0.1 needs root here (CI runs as root).
     icmp: bool,
+    /// A Docker API and a running container, where there is one (CI has it).
+    docker: Option<(String, String, crate::docker::Containers)>,
 }
 
 impl Peers {
@@ -74,7 +79,7 @@ impl Peers {
         v.probed
             .iter()
             .copied()
-            .filter(|m| self.icmp || *m != "lo")
+            .filter(|m| (self.icmp || *m != "lo") && (self.docker.is_some() || *m != "box"))
             .collect()
     }
 }
@@ -101,11 +106,21 @@ fn config(v: &Version, port: u16, p: &Peers) -> String {
             "marker" => "file: { path: marker }".to_owned(),
             "disk" => "system: { disk: { path: ., warning: 100, critical: 100 } }".to_owned(),
             "lo" => "icmp: { host: 127.0.0.1, count: 1, interval: 10ms }".to_owned(),
+            "box" => {
+                let (socket, container, _) = p.docker.as_ref().unwrap();
+                format!("docker: {{ socket: \"{socket}\", container: {container} }}")
+            }
             _ => "command: { run: [\"true\"] }".to_owned(),
+        };
+        // The Docker API (podman's) takes its time.
+        let (interval, timeout) = if m == "box" {
+            ("1s", "900ms")
+        } else {
+            ("300ms", "250ms")
         };
         let _ = writeln!(
             monitors,
-            "  - {{ name: {m}, interval: 300ms, timeout: 250ms, {probe} }}"
+            "  - {{ name: {m}, interval: {interval}, timeout: {timeout}, {probe} }}"
         );
     }
     let rx = p.rx.url();
@@ -401,6 +416,11 @@ fn reload_matrix_keeps_every_listener_feature_and_monitor_kind_working() {
         dns: DnsServer::start(),
         net: TcpToggle::start(),
         icmp: crate::icmp::is_root(),
+        docker: crate::docker::socket().map(|socket| {
+            let mut c = crate::docker::Containers(Vec::new());
+            let name = c.run("reload", &[], &["sleep", "600"]);
+            (socket, name, c)
+        }),
     };
     let port = closed_port();
     let run = hbmon()
@@ -490,6 +510,16 @@ fn reload_matrix_keeps_every_listener_feature_and_monitor_kind_working() {
     assert_eq!(code, 200);
     delivered(&mut d, "nightly", "up");
     features += check(&mut d, port, &p, &V1, None, &[]);
+    // Refused tokens and passwords, old and new, never reach the log.
+    let log: Vec<String> = d.seen_lines().iter().map(Value::to_string).collect();
+    for v in [&V1, &V2] {
+        for secret in [v.listen_token, v.password, v.hb_token] {
+            assert!(
+                !log.iter().any(|l| l.contains(secret)),
+                "{secret} in the log"
+            );
+        }
+    }
 
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
@@ -509,7 +539,7 @@ fn reload_matrix_keeps_every_listener_feature_and_monitor_kind_working() {
     );
     let requests = p.rx.received().iter().filter(|r| r.0 == "/hook").count();
     assert_eq!(requests, 6, "one refused attempt, five deliveries");
-    let kinds = if p.icmp { 10 } else { 9 };
+    let kinds = 9 + usize::from(p.icmp) + usize::from(p.docker.is_some());
     eprintln!(
         "reload matrix: {configs} configs (4 broken, 1 unchanged, 1 changed) x {kinds} monitor kinds x 9 listener features; {} reloads ({reloads} applied), {features} feature checks",
         reloads + broken.len()
