@@ -629,8 +629,8 @@ impl Builder<'_> {
         }
     }
 
-    /// Who hears of one of hbmon's own monitors: its block's `notify` (checked), else
-    /// `defaults.notify`.
+    /// Who hears of one of hbmon's own monitors (`hbmon:network`, `hbmon:upstream`,
+    /// `region:NAME`): its block's `notify` (checked), else `defaults.notify`.
     fn own_notify(
         &mut self,
         ptr: &str,
@@ -743,24 +743,7 @@ impl Builder<'_> {
         out: &Regions,
         monitors: &mut Vec<Monitor>,
     ) {
-        let notify: Vec<String> = match &r.notify {
-            Some(list) => list
-                .iter()
-                .enumerate()
-                .filter(|(i, n)| self.notifier_ref(&format!("/regions/notify/{i}"), n, doc))
-                .map(|(_, n)| n.clone())
-                .collect(),
-            None => doc
-                .defaults
-                .notify
-                .iter()
-                .flatten()
-                .filter_map(|e| match e {
-                    raw::NotifyEntry::Name(n) if doc.notifiers.contains_key(n) => Some(n.clone()),
-                    _ => None,
-                })
-                .collect(),
-        };
+        let notify = self.own_notify("/regions/notify", r.notify.as_ref(), doc);
         let every =
             (out.silent_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
         for name in &out.expected {

@@ -672,7 +672,7 @@ impl MonitorState {
 }
 
 #[cfg(test)]
-mod properties;
+pub(crate) mod properties;
 
 #[cfg(test)]
 mod tests {

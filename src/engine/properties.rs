@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestRunner};
 
 use super::Engine;
 use crate::plan::Monitor;
@@ -177,20 +176,7 @@ fn play(c: &Case, plan: &[Arc<Monitor>], with_breaks: bool) -> Vec<(&'static str
 
 #[test]
 fn reloads_and_restarts_change_no_alert() {
-    let cases = std::env::var("HBMON_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    let seed = std::env::var("HBMON_PROPTEST_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x6862_6d6f_6e19);
-    let mut runner = TestRunner::new(Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
-        failure_persistence: None,
-        ..Config::default()
-    });
+    let mut runner = crate::state::properties::runner_with(0x6862_6d6f_6e19);
     runner
         .run(&case(), |c| {
             // The configuration is built once: a reload of the same file builds the same.

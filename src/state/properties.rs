@@ -250,21 +250,20 @@ fn lasts(a: AckFor, now: u64) -> Option<SystemTime> {
     }
 }
 
-fn runner() -> TestRunner {
-    let cases = std::env::var("HBMON_PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    let seed = std::env::var("HBMON_PROPTEST_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x6862_6d6f_6e17);
+/// The runner of hbmon's property tests: `HBMON_PROPTEST_CASES` cases (default 10,000)
+/// from `HBMON_PROPTEST_SEED` (default `seed`), no failure files.
+pub(crate) fn runner_with(seed: u64) -> TestRunner {
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse().ok());
     TestRunner::new(Config {
-        cases,
-        rng_seed: RngSeed::Fixed(seed),
+        cases: env("HBMON_PROPTEST_CASES").map_or(10_000, |c: u64| c as u32),
+        rng_seed: RngSeed::Fixed(env("HBMON_PROPTEST_SEED").unwrap_or(seed)),
         failure_persistence: None,
         ..Config::default()
     })
+}
+
+fn runner() -> TestRunner {
+    runner_with(0x6862_6d6f_6e17)
 }
 
 /// Run `check` on every case's events (played with restarts).
@@ -272,17 +271,6 @@ fn property(check: impl Fn(&Case, &[Seen]) -> Result<(), TestCaseError>) {
     runner()
         .run(&case(), |c| check(&c, &play(&c, true)))
         .unwrap();
-}
-
-fn opened(e: &Event) -> Option<SystemTime> {
-    match e {
-        Event::IncidentOpened { opened_at, .. }
-        | Event::IncidentResolved { opened_at, .. }
-        | Event::ReminderDue { opened_at, .. }
-        | Event::Acknowledged { opened_at, .. }
-        | Event::Escalated { opened_at, .. } => Some(*opened_at),
-        Event::Degraded { .. } | Event::Flapping { .. } => None,
-    }
 }
 
 /// Every `up` follows exactly one announced `down` of the same incident; never two
@@ -305,7 +293,12 @@ fn every_up_follows_exactly_one_down_of_its_incident() {
                 e @ (Event::ReminderDue { .. }
                 | Event::Acknowledged { .. }
                 | Event::Escalated { .. }) => {
-                    prop_assert_eq!(open, opened(e), "{:?} outside its outage", e);
+                    prop_assert_eq!(
+                        open,
+                        crate::store::opened_at(e),
+                        "{:?} outside its outage",
+                        e
+                    );
                 }
                 Event::Degraded { .. } | Event::Flapping { .. } => {}
             }
