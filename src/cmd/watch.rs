@@ -995,6 +995,14 @@ async fn main_loop(
         }
     }
     notify(&[NotifyState::Stopping]);
+    // Every ping the listener answered 200 is in the channel: take them all. Closing it
+    // first makes the listener refuse later pings (503), so none is accepted and lost.
+    if let Some(l) = listening.as_mut() {
+        l.rx.close();
+        while let Ok(ping) = l.rx.try_recv() {
+            core.on_ping(ping);
+        }
+    }
     // Finish the probes in flight, within the drain timeout; no new ones start.
     let deadline = tokio::time::Instant::now() + args.drain_timeout;
     while core.engine.running() > 0 {

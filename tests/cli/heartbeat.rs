@@ -894,3 +894,58 @@ fn pings_take_get_post_and_head_only() {
     let pings = store(run.dir()).pings("backup", 100).unwrap();
     assert_eq!(pings.len(), 3, "only the three good pings: {pings:?}");
 }
+
+/// A ping answered 200 is stored, even when SIGTERM comes while it waits for the loop:
+/// the loop drains what the listener accepted before it stops, and a ping that comes
+/// after that is refused (503), never accepted and lost.
+#[test]
+fn every_ping_answered_ok_is_stored_across_a_sigterm() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port, ""));
+    let d = Daemon::start(run.dir(), &[]);
+    let ok = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            let ok = Arc::clone(&ok);
+            std::thread::spawn(move || {
+                let mut refused = 0;
+                loop {
+                    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+                        return refused;
+                    };
+                    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                    let _ = s.write_all(
+                        b"GET /ping/backup?token=shared-s3cret HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                    );
+                    let mut out = String::new();
+                    let _ = s.read_to_string(&mut out);
+                    match out.split_whitespace().nth(1) {
+                        Some("200") => {
+                            ok.fetch_add(1, Ordering::SeqCst);
+                        }
+                        Some("503") => refused += 1,
+                        Some(other) => panic!("unexpected answer {other}: {out}"),
+                        // The listener closed the connection as it stopped.
+                        None => return refused,
+                    }
+                }
+            })
+        })
+        .collect();
+    while ok.load(Ordering::SeqCst) < 200 {
+        std::thread::yield_now();
+    }
+    d.signal(Signal::SIGTERM);
+    for c in clients {
+        c.join().unwrap();
+    }
+    assert_eq!(d.exit_code(), 0);
+    let answered = ok.load(Ordering::SeqCst);
+    let stored = store(run.dir()).pings("backup", 1_000_000).unwrap().len();
+    assert_eq!(
+        stored, answered,
+        "every ping answered 200 is stored ({answered} answered, {stored} stored)"
+    );
+}
