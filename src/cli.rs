@@ -306,11 +306,12 @@ pub enum Format {
 }
 
 fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
-    match humantime::parse_duration(value) {
-        Ok(d) if d.is_zero() => Err("must be longer than zero".to_owned()),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!("{e} (write it like `5s`, `500ms` or `1m30s`)")),
-    }
+    crate::units::parse_duration(value).map_err(|e| match e {
+        crate::units::DurationError::Invalid => {
+            format!("{e} (write it like `5s`, `500ms` or `1m30s`)")
+        }
+        other => other.to_string(),
+    })
 }
 
 #[cfg(test)]

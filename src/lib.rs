@@ -21,6 +21,7 @@ pub mod schedule;
 pub mod state;
 pub mod status;
 pub mod store;
+pub mod units;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;

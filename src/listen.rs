@@ -361,19 +361,23 @@ async fn api_ack(
         }
     };
     let now = SystemTime::now();
-    let until = match req
-        .for_
-        .as_deref()
-        .map(|f| humantime::parse_duration(f.trim()))
-    {
+    let until = match req.for_.as_deref() {
         None => None,
-        Some(Ok(d)) if !d.is_zero() => Some(now + d),
-        Some(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "`for` must be a duration such as `30m` or `2h`",
-            );
-        }
+        Some(f) => match crate::units::parse_duration(f).map(|d| now.checked_add(d)) {
+            Ok(Some(t)) => Some(t),
+            Ok(None) | Err(crate::units::DurationError::TooLong) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "`for` is longer than the maximum of 10 years (`10y`)",
+                );
+            }
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "`for` must be a duration such as `30m` or `2h`",
+                );
+            }
+        },
     };
     let cut = |t: String, n: usize| t.chars().take(n).collect::<String>();
     let ack = Ack {

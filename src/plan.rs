@@ -2018,16 +2018,16 @@ impl Builder<'_> {
 
     fn duration(&mut self, ptr: &str, d: Option<&DurationStr>) -> Option<Duration> {
         let d = d?;
-        match humantime::parse_duration(d.0.trim()) {
-            Ok(v) if v.is_zero() => {
-                self.error(At::value(ptr), "duration must be longer than zero");
+        match crate::units::parse_duration(&d.0) {
+            Ok(v) => Some(v),
+            Err(e @ crate::units::DurationError::Invalid) => {
+                // The text is not quoted back: it may come from a secret.
+                self.error(At::value(ptr), e.to_string()).hint =
+                    Some("for example `30s`, `5m` or `1h30m`".into());
                 None
             }
-            Ok(v) => Some(v),
-            Err(_) => {
-                // humantime's message quotes the text, which may come from a secret.
-                self.error(At::value(ptr), "invalid duration").hint =
-                    Some("for example `30s`, `5m` or `1h30m`".into());
+            Err(e) => {
+                self.error(At::value(ptr), e.to_string());
                 None
             }
         }

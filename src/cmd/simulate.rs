@@ -53,9 +53,8 @@ fn parse_timeline(text: &str) -> Result<Timeline, String> {
         .ok_or("a timeline starts with a monitor name and a colon: `api: ok fail fail`")?;
     let (words, every) = match rest.split_once('@') {
         Some((w, e)) => {
-            let every = humantime::parse_duration(e.trim())
+            let every = crate::units::parse_duration(e)
                 .ok()
-                .filter(|d| !d.is_zero())
                 .ok_or_else(|| format!("`@{e}`: not a duration (write `@ 10s`)"))?;
             (w, Some(every))
         }
@@ -78,12 +77,9 @@ fn parse_timeline(text: &str) -> Result<Timeline, String> {
         } else if word == "ack" {
             Step::Ack(None)
         } else if let Some(d) = word.strip_prefix("ack/") {
-            Step::Ack(Some(
-                humantime::parse_duration(d)
-                    .ok()
-                    .filter(|d| !d.is_zero())
-                    .ok_or_else(|| format!("`{word}`: write `ack/2h` for a 2-hour ack"))?,
-            ))
+            Step::Ack(Some(crate::units::parse_duration(d).ok().ok_or_else(
+                || format!("`{word}`: write `ack/2h` for a 2-hour ack"),
+            )?))
         } else {
             Step::Probe(Some(status_word(word).ok_or_else(|| {
                 format!("`{word}` is not a status (use ok, warn, fail, unknown, - or ack)")

@@ -519,6 +519,9 @@ fn more_request(
     })
 }
 
+/// The longest wait a receiver's `Retry-After` can ask for.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
 /// Delivered, retry (with the receiver's `Retry-After`) or failed, from a response.
 async fn classify(response: reqwest::Response, timeout: Duration) -> Sent {
     let status = response.status();
@@ -527,7 +530,7 @@ async fn classify(response: reqwest::Response, timeout: Duration) -> Sent {
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+        .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
     let text = tokio::time::timeout(timeout, response.text())
         .await
         .ok()
@@ -550,7 +553,7 @@ async fn classify(response: reqwest::Response, timeout: Duration) -> Sent {
             // Matrix: `{"errcode": "M_LIMIT_EXCEEDED", "retry_after_ms": 2000}`.
             .or_else(|| v["retry_after_ms"].as_f64().map(|ms| ms / 1000.0))
             .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(86_400.0)))
+            .map(|s| Duration::from_secs_f64(s.min(MAX_RETRY_AFTER.as_secs_f64())))
     });
     let reason = format!("HTTP {}", status.as_u16());
     if status.is_server_error() || status.as_u16() == 429 || status.as_u16() == 408 {
@@ -825,6 +828,15 @@ mod tests {
             Sent::Retry {
                 reason: "HTTP 429".into(),
                 after: Some(Duration::from_secs(7))
+            }
+        );
+        // A hostile or broken receiver's huge Retry-After is held to a day: adding it to
+        // the clock must not overflow.
+        assert_eq!(
+            classify(resp(429, &[("Retry-After", "18446744073709551615")], ""), t).await,
+            Sent::Retry {
+                reason: "HTTP 429".into(),
+                after: Some(MAX_RETRY_AFTER)
             }
         );
         assert_eq!(

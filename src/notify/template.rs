@@ -185,6 +185,28 @@ fn rfc(t: SystemTime) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
+/// A time in a `strftime` format; a format chrono cannot follow (`%Q`, a lone `%`) is an
+/// error naming it, never a panic.
+fn strftime(t: &chrono::DateTime<chrono_tz::Tz>, format: &str) -> Result<String, minijinja::Error> {
+    use std::fmt::Write as _;
+    let bad = || {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("datetime: `{format}` is not a strftime format chrono understands"),
+        )
+    };
+    let items = chrono::format::StrftimeItems::new(format);
+    if items
+        .clone()
+        .any(|i| matches!(i, chrono::format::Item::Error))
+    {
+        return Err(bad());
+    }
+    let mut out = String::new();
+    write!(out, "{}", t.format_with_items(items)).map_err(|_| bad())?;
+    Ok(out)
+}
+
 impl Renderer {
     #[must_use]
     pub fn new(tz: Option<chrono_tz::Tz>) -> Renderer {
@@ -201,18 +223,30 @@ impl Renderer {
                     )
                 })?;
                 let utc: chrono::DateTime<chrono::Utc> = t.into();
-                let local = utc.with_timezone(&tz);
-                Ok(local
-                    .format(format.as_deref().unwrap_or("%Y-%m-%d %H:%M:%S %Z"))
-                    .to_string())
+                strftime(
+                    &utc.with_timezone(&tz),
+                    format.as_deref().unwrap_or("%Y-%m-%d %H:%M:%S %Z"),
+                )
             },
         );
         // Whole seconds are rounded (47.6 s reads 48s); below a second, milliseconds.
-        env.add_filter("duration", |secs: f64| -> String {
-            let secs = secs.max(0.0);
-            let secs = if secs >= 1.0 { secs.round() } else { secs };
-            crate::humanize::span(std::time::Duration::from_secs_f64(secs))
-        });
+        env.add_filter(
+            "duration",
+            |secs: f64| -> Result<String, minijinja::Error> {
+                if secs.is_nan() {
+                    return Err(minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        "duration: not a number",
+                    ));
+                }
+                let secs = secs.max(0.0);
+                let secs = if secs >= 1.0 { secs.round() } else { secs };
+                // Past what a `Duration` holds (about 584 billion years) it is shown as the most.
+                let d = std::time::Duration::try_from_secs_f64(secs)
+                    .unwrap_or(std::time::Duration::MAX);
+                Ok(crate::humanize::span(d))
+            },
+        );
         env.add_filter("markdown_escape", |text: String| -> String {
             markdown_escape(&text)
         });
@@ -899,6 +933,34 @@ mod tests {
                     .unwrap(),
                 want
             );
+        }
+    }
+
+    /// Filters take hostile values: a strftime format chrono cannot follow and numbers
+    /// no duration holds are errors or clamped, never a panic.
+    #[test]
+    fn filters_take_hostile_values_without_panicking() {
+        let r = Renderer::new(None);
+        let ctx = sample_context(EventKind::Down);
+        for bad in ["%Q", "%", "%Y-%", "%:", "%.9", "%#z"] {
+            let e = r
+                .render(&format!("{{{{ now | datetime({bad:?}) }}}}"), &ctx)
+                .unwrap_err();
+            assert!(e.contains("not a strftime format"), "{bad}: {e}");
+        }
+        for (value, want) in [
+            ("1e308", Some("213503982334601d 7h")),
+            ("-1e308", Some("0ms")),
+            ("-5", Some("0ms")),
+            ("18446744073709551615", Some("213503982334601d 7h")),
+            ("(1e308 * 10)", Some("213503982334601d 7h")),
+            ("(1e308 * 10 - 1e308 * 10)", None),
+        ] {
+            let out = r.render(&format!("{{{{ {value} | duration }}}}"), &ctx);
+            match want {
+                Some(w) => assert_eq!(out.as_deref(), Ok(w), "{value}"),
+                None => assert!(out.is_err(), "{value}: {out:?}"),
+            }
         }
     }
 

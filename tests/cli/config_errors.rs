@@ -372,3 +372,56 @@ monitors:
         .run();
     assert!(!out.stdout.contains("region:"), "{}", out.stdout);
 }
+
+/// Values `validate` once accepted and then panicked on (issue 18, finding 1): a
+/// duration past what a clock can add, strftime formats chrono cannot follow, numbers
+/// no duration holds. Each is a config error at its place, or renders; none panics.
+#[test]
+fn hostile_values_are_config_errors_not_panics() {
+    let monitor = "version: 1\nmonitors:\n  - name: x\n    tcp: { host: 127.0.0.1, port: 1 }\n";
+    for (extra, message, at) in [
+        (
+            "    interval: 18446744073709551615s\n",
+            "duration longer than the maximum of 10 years",
+            "a.yaml:5:15",
+        ),
+        (
+            "    interval: 99999999999999999999999999s\n",
+            "duration longer than the maximum of 10 years",
+            "a.yaml:5:15",
+        ),
+        (
+            "templates: { down: \"{{ now | datetime(\\\"%Q\\\") }}\" }\n",
+            "datetime: `%Q` is not a strftime format",
+            "a.yaml:5:20",
+        ),
+        (
+            "templates: { down: \"{{ now | datetime(\\\"%\\\") }}\" }\n",
+            "datetime: `%` is not a strftime format",
+            "a.yaml:5:20",
+        ),
+    ] {
+        for cmd in ["validate", "check"] {
+            let out = hbmon()
+                .file("a.yaml", &format!("{monitor}{extra}"))
+                .args([cmd, "-c", "a.yaml"])
+                .run();
+            assert_eq!(out.code, 78, "{cmd} {extra}: {out:?}");
+            assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+            assert!(out.stderr.contains(message), "{extra}: {}", out.stderr);
+            assert!(
+                out.stderr.contains(&format!("--> {at}")),
+                "{extra}: {}",
+                out.stderr
+            );
+        }
+    }
+    let out = hbmon()
+        .file(
+            "a.yaml",
+            &format!("{monitor}templates: {{ down: \"{{{{ 1e308 | duration }}}}\" }}\n"),
+        )
+        .args(["validate", "-c", "a.yaml"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+}
