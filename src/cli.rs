@@ -30,30 +30,43 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "HBMON_CONFIG",
+        hide_env_values = true,
         default_value = "hbmon.yaml",
         value_name = "FILE"
     )]
     pub config: PathBuf,
     /// Never colour the output (colour is only used on a terminal anyway). `NO_COLOR`
     /// set to anything but empty, `0`, `false`, `no` or `off` means the same.
-    #[arg(long, global = true, env = "NO_COLOR", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, global = true, env = "NO_COLOR", hide_env_values = true, value_parser = clap::builder::FalseyValueParser::new())]
     pub no_color: bool,
     /// Print only problems: failing monitors and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
     /// Docker API for docker probes without their own `socket` (a unix socket:
     /// `unix:///var/run/docker.sock`).
-    #[arg(long, global = true, env = "DOCKER_HOST", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "DOCKER_HOST",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub docker_host: Option<String>,
     /// Log more about what hbmon does (repeat for more detail), on stderr.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Log lines for people (`human`), one JSON object per line (`json`), or human on a
     /// terminal and JSON otherwise (`auto`).
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto, env = "HBMON_LOG_FORMAT")]
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto, env = "HBMON_LOG_FORMAT", hide_env_values = true)]
     pub log_format: LogFormat,
     /// The SQLite store of `watch`, `status` and `history` (overrides `store.path`).
-    #[arg(long, global = true, env = "HBMON_DB", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "HBMON_DB",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
     pub db: Option<PathBuf>,
 }
 
@@ -161,6 +174,7 @@ pub struct WatchArgs {
     #[arg(
         long,
         env = "HBMON_REGION",
+        hide_env_values = true,
         default_value = "default",
         value_name = "NAME"
     )]
@@ -172,7 +186,7 @@ pub struct RunArgs {
     /// The heartbeat monitor to report as.
     pub heartbeat: String,
     /// The hbmon listener to ping (default: the config's `listen` address).
-    #[arg(long, env = "HBMON_URL", value_name = "URL")]
+    #[arg(long, env = "HBMON_URL", hide_env_values = true, value_name = "URL")]
     pub url: Option<String>,
     /// The ping token (default: the heartbeat's or the listener's from the config).
     #[arg(

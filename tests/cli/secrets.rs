@@ -93,3 +93,57 @@ monitors:
     assert!(out.stderr.contains("4 problems"), "{}", out.stderr);
     assert_hidden("config errors", &out);
 }
+
+/// `--help` of every command, with every environment variable hbmon reads set to a
+/// secret-looking value: no value is printed (a `postgres://` URL in `HBMON_DB` carries a
+/// password; `HBMON_URL` and `DOCKER_HOST` may carry credentials too).
+#[test]
+fn help_never_prints_an_environment_value() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+        for arg in cmd.get_arguments() {
+            if let Some(env) = arg.get_env() {
+                out.push((path.clone(), env.to_string_lossy().into_owned()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            path.push(sub.get_name().to_owned());
+            out.push((path.clone(), String::new()));
+            walk(sub, path, out);
+            path.pop();
+        }
+    }
+    let mut found = Vec::new();
+    walk(&hbmon::cli::Cli::command(), &mut Vec::new(), &mut found);
+    let vars: std::collections::BTreeSet<String> = found
+        .iter()
+        .map(|(_, v)| v.clone())
+        .filter(|v| !v.is_empty())
+        .collect();
+    assert!(vars.len() >= 8, "{vars:?}");
+    let mut commands: std::collections::BTreeSet<Vec<String>> =
+        found.into_iter().map(|(p, _)| p).collect();
+    commands.insert(Vec::new());
+    for path in &commands {
+        let mut run = hbmon();
+        for var in &vars {
+            // A value each parser takes, with a secret in it.
+            let value = match var.as_str() {
+                "NO_COLOR" | "CI" => "true".to_owned(),
+                "HBMON_LOG_FORMAT" => "json".to_owned(),
+                _ => format!("postgres://hbmon:{var}-s3cret-value@db/x"),
+            };
+            run = run.env(var, &value);
+        }
+        let mut args = path.clone();
+        args.push("--help".into());
+        let out = run.args(&args).run();
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        assert!(
+            !out.all().contains("s3cret-value"),
+            "hbmon {}: an environment value is printed:\n{}",
+            args.join(" "),
+            out.all()
+        );
+    }
+}
