@@ -32,7 +32,7 @@ use crate::store::{Batch, ObservationRow};
 
 /// One parsed timeline.
 #[derive(Debug, PartialEq)]
-struct Timeline {
+pub struct Timeline {
     monitor: String,
     steps: Vec<Step>,
     every: Option<Duration>,
@@ -40,14 +40,15 @@ struct Timeline {
 
 /// One word of a timeline.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Step {
+pub enum Step {
     /// A run: its observation (`None` is `-`).
     Probe(Option<Status>),
     /// Acknowledge before the next run, for this long (`None`: until it resolves).
     Ack(Option<Duration>),
 }
 
-fn parse_timeline(text: &str) -> Result<Timeline, String> {
+/// Parse `api: ok fail*3 ack/2h ok @ 30s` (public for the fuzz target).
+pub fn parse_timeline(text: &str) -> Result<Timeline, String> {
     let (name, rest) = text
         .split_once(':')
         .ok_or("a timeline starts with a monitor name and a colon: `api: ok fail fail`")?;
