@@ -5,13 +5,21 @@
 //!
 //! `POST /api/ack/<monitor>` acknowledges an outage (through the loop, like a ping).
 //!
-//! Errors are JSON: `{"error": "..."}` with 401 (token), 404 (id or path), 405 (a method
-//! the path does not take, e.g. a ping other than GET, POST or HEAD; with `Allow`), 413
-//! (body over the hard limit), 429 (more than `max_pings_per_second` for one heartbeat),
-//! 409 (nothing to acknowledge). Tokens are compared in constant time and never logged.
+//! Errors are JSON: `{"error": "..."}` with 400 (not UTF-8), 401 (token), 404 (id or
+//! path), 405 (a method the path does not take, e.g. a ping other than GET, POST or HEAD;
+//! with `Allow`), 408 (body too slow), 413 (body over the hard limit, from its
+//! `Content-Length` before reading), 429 (more than `max_pings_per_second` for one
+//! heartbeat, or too many failed authentications from one address), 431 (head too large),
+//! 409 (nothing to acknowledge). Tokens are compared in constant time and never logged; a
+//! wrong token reads the same for names that exist and not.
+//!
+//! `serve` is hyper's HTTP/1 server with the guards a listener on the network needs: a
+//! header read timeout (slowloris, idle keep-alive), a request timeout, a head size limit
+//! and a connection limit.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -107,6 +115,45 @@ pub struct Shared {
     /// windows.
     pub max_pings_per_second: std::sync::atomic::AtomicU32,
     pub windows: std::sync::Mutex<HashMap<String, (std::time::Instant, u32)>>,
+    /// Failed authentications per client address in the current minute.
+    pub auth_failures: std::sync::Mutex<HashMap<IpAddr, (std::time::Instant, u32)>>,
+}
+
+/// Failed authentications (token or password) allowed per client address per minute.
+/// Past them, every request from that address that needs credentials is answered 429
+/// until the minute ends, without its credentials being looked at.
+pub const AUTH_FAILURES_PER_MINUTE: u32 = 30;
+const AUTH_WINDOW: Duration = Duration::from_secs(60);
+/// Addresses remembered at most (an attacker with many addresses cannot grow it).
+const AUTH_ADDRESSES: usize = 10_000;
+
+/// The client's address, where the server knows it.
+struct Peer(Option<IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// A token from `?token=` or `Authorization: Bearer`.
+fn given_token<'a>(query: &'a HashMap<String, String>, headers: &'a HeaderMap) -> Option<&'a str> {
+    query.get("token").map(String::as_str).or_else(|| {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+    })
 }
 
 impl Shared {
@@ -128,6 +175,54 @@ impl Shared {
 }
 
 impl Shared {
+    /// 429 when `peer` failed to authenticate too often this minute.
+    fn auth_blocked(&self, peer: Option<IpAddr>) -> Option<Response> {
+        let ip = peer?;
+        let failures = self
+            .auth_failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (start, count) = failures.get(&ip)?;
+        let left = AUTH_WINDOW.checked_sub(start.elapsed())?;
+        if *count < AUTH_FAILURES_PER_MINUTE {
+            return None;
+        }
+        let mut r = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many failed authentications from this address: try again later",
+        );
+        r.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from(left.as_secs().max(1)),
+        );
+        Some(r)
+    }
+
+    /// Count a failed authentication from `peer`.
+    fn auth_failed(&self, peer: Option<IpAddr>) {
+        let Some(ip) = peer else { return };
+        let now = std::time::Instant::now();
+        let mut failures = self
+            .auth_failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if failures.len() >= AUTH_ADDRESSES && !failures.contains_key(&ip) {
+            failures.retain(|_, (start, _)| now.duration_since(*start) < AUTH_WINDOW);
+            if failures.len() >= AUTH_ADDRESSES {
+                failures.clear();
+            }
+        }
+        let (start, count) = failures.entry(ip).or_insert((now, 0));
+        if now.duration_since(*start) >= AUTH_WINDOW {
+            *start = now;
+            *count = 0;
+        }
+        *count += 1;
+        if *count == AUTH_FAILURES_PER_MINUTE {
+            tracing::warn!(client = %ip, "{AUTH_FAILURES_PER_MINUTE} failed authentications in a minute: refusing this address until the minute ends");
+        }
+    }
+
     /// The loop is alive.
     pub fn ticked(&self, now: SystemTime) {
         self.tick.store(unix_ms(now), Ordering::Relaxed);
@@ -167,32 +262,143 @@ pub fn router(shared: Arc<Shared>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(HARD_BODY_LIMIT))
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(shared)
 }
 
-/// Serve until `shutdown` resolves.
+/// Errors axum makes itself (a path that is not UTF-8, an unreadable query) are plain
+/// text: give them the JSON shape of every other error, keeping their headers.
+async fn json_errors(response: Response) -> Response {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain || !(response.status().is_client_error() || response.status().is_server_error()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let json = error(parts.status, String::from_utf8_lossy(&text).trim());
+    let (json_parts, json_body) = json.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        json_parts.headers[header::CONTENT_TYPE].clone(),
+    );
+    Response::from_parts(parts, json_body)
+}
+
+/// How long a client has to send a request's line and headers; also how long an idle
+/// keep-alive connection is kept. A client that sends half a request and waits
+/// (slowloris) is closed then.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request may take once its headers are in: a body that never ends is
+/// answered 408 then (an ack waits up to 10 s for the loop).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// The largest request line and headers; more is answered 431.
+pub const MAX_HEAD: usize = 16 * 1024;
+/// Connections served at once; more wait in the kernel's backlog until one closes.
+pub const MAX_CONNECTIONS: usize = 4096;
+
+/// Serve until `shutdown` resolves, then let requests in flight finish (5 s at most).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let app = router(shared);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut full_warned = false;
+    tokio::pin!(shutdown);
+    loop {
+        if slots.available_permits() == 0 && !full_warned {
+            tracing::warn!(
+                "the listener serves {MAX_CONNECTIONS} connections: new ones wait until one closes"
+            );
+            full_warned = true;
+        }
+        let permit = tokio::select! {
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before it was accepted:
+                    // wait a moment rather than spin.
+                    tracing::warn!("the listener cannot accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                let app = app.clone();
+                async move {
+                    // A body announced over the limit is refused before a byte of it is read.
+                    let announced = req
+                        .headers()
+                        .get(header::CONTENT_LENGTH)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<u64>().ok());
+                    if announced.is_some_and(|n| n > HARD_BODY_LIMIT as u64) {
+                        return Ok(error(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "body larger than 1 MiB",
+                        ));
+                    }
+                    let call = tower::ServiceExt::oneshot(app, req.map(axum::body::Body::new));
+                    match tokio::time::timeout(REQUEST_TIMEOUT, call).await {
+                        Ok(answer) => answer,
+                        Err(_) => Ok(error(
+                            StatusCode::REQUEST_TIMEOUT,
+                            "the request did not arrive in time",
+                        )),
+                    }
+                }
+            },
+        );
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .max_buf_size(MAX_HEAD)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+    Ok(())
 }
 
 async fn ping(
     state: State<Arc<Shared>>,
+    Peer(peer): Peer,
     Path(id): Path<String>,
     query: Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    accept(&state, id, Kind::Success, &query, &headers, body)
+    accept(&state, peer, id, Kind::Success, &query, &headers, body)
 }
 
 async fn ping_action(
     state: State<Arc<Shared>>,
+    Peer(peer): Peer,
     Path((id, action)): Path<(String, String)>,
     query: Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -213,46 +419,54 @@ async fn ping_action(
             }
         },
     };
-    accept(&state, id, kind, &query, &headers, body)
+    accept(&state, peer, id, kind, &query, &headers, body)
 }
 
 fn accept(
     shared: &Shared,
+    peer: Option<IpAddr>,
     id: String,
     kind: Kind,
     query: &HashMap<String, String>,
     headers: &HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let expected = {
+    let listener_token = shared
+        .token
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let (known, expected) = {
         let heartbeats = shared
             .heartbeats
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some(own) = heartbeats.get(&id) else {
-            return error(StatusCode::NOT_FOUND, "no heartbeat with this name");
-        };
-        own.clone().or_else(|| {
-            shared
-                .token
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone()
-        })
+        match heartbeats.get(&id) {
+            Some(own) => (true, own.clone().or_else(|| listener_token.clone())),
+            // Whether a heartbeat exists is told only to a client holding the listener's
+            // token: without it, a wrong token reads the same for a name that exists and
+            // one that does not. When no token is set anywhere, nothing is secret.
+            None if heartbeats.values().any(Option::is_some) && listener_token.is_none() => {
+                (false, Some(Secret::new(String::new())))
+            }
+            None => (false, listener_token.clone()),
+        }
     };
     if let Some(expected) = expected {
-        let given = query.get("token").map(String::as_str).or_else(|| {
-            headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-        });
-        let ok = given.is_some_and(|g| {
-            constant_time_eq::constant_time_eq(g.as_bytes(), expected.expose().as_bytes())
-        });
+        if let Some(refused) = shared.auth_blocked(peer) {
+            return refused;
+        }
+        let ok = !expected.expose().is_empty()
+            && given_token(query, headers).is_some_and(|g| {
+                constant_time_eq::constant_time_eq(g.as_bytes(), expected.expose().as_bytes())
+            });
         if !ok {
+            shared.auth_failed(peer);
             return error(StatusCode::UNAUTHORIZED, "missing or wrong token");
         }
+    }
+    if !known {
+        return error(StatusCode::NOT_FOUND, "no heartbeat with this name");
     }
     if !shared.admit(&id) {
         let mut r = error(
@@ -306,6 +520,7 @@ struct AckBody {
 /// monitor, 409 when there is nothing to acknowledge.
 async fn api_ack(
     State(shared): State<Arc<Shared>>,
+    Peer(peer): Peer,
     Path(monitor): Path<String>,
     query: Query<HashMap<String, String>>,
     headers: HeaderMap,
@@ -322,15 +537,13 @@ async fn api_ack(
             "acknowledging over HTTP needs `listen.token` in the configuration",
         );
     };
-    let given = query.get("token").map(String::as_str).or_else(|| {
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-    });
-    if !given.is_some_and(|g| {
+    if let Some(refused) = shared.auth_blocked(peer) {
+        return refused;
+    }
+    if !given_token(&query, &headers).is_some_and(|g| {
         constant_time_eq::constant_time_eq(g.as_bytes(), expected.expose().as_bytes())
     }) {
+        shared.auth_failed(peer);
         return error(StatusCode::UNAUTHORIZED, "missing or wrong token");
     }
     let known = shared
@@ -470,7 +683,7 @@ async fn status_doc(shared: &Arc<Shared>) -> Result<serde_json::Value, (StatusCo
 }
 
 /// Basic auth for the page and `/api/status`, when configured.
-fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
+fn unauthorized(shared: &Shared, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<Response> {
     use base64::Engine as _;
     let auth = shared
         .page_auth
@@ -478,6 +691,9 @@ fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
     let (user, password) = auth.as_ref()?;
+    if let Some(refused) = shared.auth_blocked(peer) {
+        return Some(refused);
+    }
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -492,6 +708,10 @@ fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
     if constant_time_eq::constant_time_eq(&given, expected.as_bytes()) {
         None
     } else {
+        // A browser's first request comes without credentials: that is not a failure.
+        if headers.contains_key(header::AUTHORIZATION) {
+            shared.auth_failed(peer);
+        }
         let mut r = error(
             StatusCode::UNAUTHORIZED,
             "this page needs a user name and password",
@@ -506,8 +726,8 @@ fn unauthorized(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
 
 const PAGE: &str = include_str!("status_page.html.j2");
 
-async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if let Some(r) = unauthorized(&shared, &headers) {
+async fn page(State(shared): State<Arc<Shared>>, Peer(peer): Peer, headers: HeaderMap) -> Response {
+    if let Some(r) = unauthorized(&shared, peer, &headers) {
         return r;
     }
     let mut doc = match status_doc(&shared).await {
@@ -549,8 +769,12 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     }
 }
 
-async fn api_status(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if let Some(r) = unauthorized(&shared, &headers) {
+async fn api_status(
+    State(shared): State<Arc<Shared>>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = unauthorized(&shared, peer, &headers) {
         return r;
     }
     match status_doc(&shared).await {

@@ -229,6 +229,7 @@ fn start_listener(
                 page_auth: std::sync::RwLock::new(settings.page_auth.clone()),
                 max_pings_per_second: settings.max_pings_per_second.into(),
                 windows: std::sync::Mutex::default(),
+                auth_failures: std::sync::Mutex::default(),
             });
             hooks.ticked(SystemTime::now());
             std_listener

@@ -2,6 +2,7 @@
 //! peers started in the test (an HTTP server, TCP listeners, child processes) on
 //! 127.0.0.1. Modules are per feature; `harness` holds the builder and the peers.
 
+mod abuse;
 mod check;
 mod config_errors;
 mod cron_diff;

@@ -233,6 +233,27 @@ impl Daemon {
     }
 }
 
+impl Daemon {
+    /// Wait for the exit and return the code with every log line of the whole run.
+    pub fn exit_with_log(mut self) -> (i32, Vec<Value>) {
+        let until = std::time::Instant::now() + DEADLINE;
+        let mut lines: Vec<Value> = self.seen_lines();
+        loop {
+            match self.lines.recv_timeout(Duration::from_millis(50)) {
+                Ok(l) => lines.push(l),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "did not exit within {DEADLINE:?}"
+            );
+        }
+        let code = self.child.wait().unwrap().code().unwrap_or(-1);
+        (code, lines)
+    }
+}
+
 impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
