@@ -62,7 +62,7 @@ pub struct MonitorEntry {
 /// Read and check `path`. Only an unreadable file is an `Err`; every other problem is
 /// a diagnostic in the result.
 pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, Error> {
-    let source = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+    let source = read_bounded(path).map_err(|source| Error::ConfigRead {
         path: path.to_owned(),
         source,
     })?;
@@ -71,6 +71,42 @@ pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded,
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     Ok(load_str(path.to_owned(), base_dir, source, env))
+}
+
+/// The largest configuration file read: about 400,000 monitors of one line each. A
+/// larger file is refused before it is read (a log or a disk image given by mistake).
+pub const MAX_CONFIG_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The file's text, or an error when it is larger than [`MAX_CONFIG_BYTES`] (also for a
+/// pipe or `/proc` file whose size is not known beforehand) or not UTF-8.
+fn read_bounded(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let too_big = |size: &str| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "the file is {size}; configurations of at most {} are read",
+                crate::humanize::size(MAX_CONFIG_BYTES)
+            ),
+        )
+    };
+    let file = std::fs::File::open(path)?;
+    if let Ok(meta) = file.metadata()
+        && meta.len() > MAX_CONFIG_BYTES
+    {
+        return Err(too_big(&crate::humanize::size(meta.len())));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(too_big("larger than that"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        )
+    })
 }
 
 /// Check configuration text (the file is already read).
@@ -161,6 +197,13 @@ fn syntax_error(e: &serde_yaml::Error) -> Diagnostic {
     // The message names the construct, never the text around it.
     let msg = e.to_string();
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+    if msg.contains("repetition limit exceeded") {
+        return Diagnostic::new(
+            At::Offset(offset),
+            "invalid YAML: aliases expand to too many values (an alias bomb?)",
+        )
+        .hint("an alias (`*name`) may repeat a block, but not nest into millions of copies");
+    }
     Diagnostic::new(At::Offset(offset), format!("invalid YAML: {msg}"))
 }
 

@@ -1,6 +1,8 @@
 //! `hbmon check` against real peers: every status, the exit code for each mix, and the
 //! human and JSON reports.
 
+use std::fmt::Write as _;
+
 use crate::harness::{HttpServer, closed_port, hbmon, report_filters, silent_listener};
 
 /// One monitor per line of `monitors`, under a `version: 1` header.
@@ -579,4 +581,59 @@ fn requests_go_through_a_configured_proxy_whose_credentials_stay_hidden() {
         "proxy credentials leaked: {}",
         out.all()
     );
+}
+
+/// 50,000 monitors under `ulimit -n 256` with `--concurrency 1000`: `check` lowers its
+/// concurrency to what the descriptors allow, says so, and every result is right.
+#[test]
+fn fifty_thousand_monitors_under_a_low_descriptor_limit() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&accepted);
+    listener.set_nonblocking(false).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopping = std::sync::Arc::clone(&stop);
+    let server = std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            if conn.is_ok() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+    });
+    let mut yaml = String::from("version: 1\nmonitors:\n");
+    for i in 0..50_000 {
+        let _ = writeln!(
+            yaml,
+            "  - {{ name: m{i}, tcp: {{ host: 127.0.0.1, port: {port} }} }}"
+        );
+    }
+    let out = hbmon()
+        .file("many.yaml", &yaml)
+        .args([
+            "check",
+            "-c",
+            "many.yaml",
+            "--concurrency",
+            "1000",
+            "--format",
+            "json",
+        ])
+        .run_with(&["sh", "-c", "ulimit -n 256 && exec \"$0\" \"$@\""]);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = std::net::TcpStream::connect(("127.0.0.1", port));
+    server.join().unwrap();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("concurrency lowered from 1000 to 96"),
+        "{}",
+        out.stderr
+    );
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["total"], 50_000);
+    assert_eq!(report["summary"]["up"], 50_000, "{}", report["summary"]);
+    assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 50_000);
 }

@@ -425,3 +425,42 @@ fn hostile_values_are_config_errors_not_panics() {
         .run();
     assert_eq!(out.code, 0, "{out:?}");
 }
+
+/// A YAML alias bomb (a kilobyte that expands to a billion values) and a 100 MB config are
+/// refused at once with a clear error and exit 78, without eating memory.
+#[test]
+fn alias_bombs_and_huge_configs_are_refused_quickly() {
+    let mut bomb = String::from(
+        "version: 1\nx0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for i in 1..10 {
+        let refs = vec![format!("*a{}", i - 1); 9].join(",");
+        bomb.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+    }
+    bomb.push_str("monitors:\n  - name: x\n    tcp: { host: 127.0.0.1, port: 1 }\n    tags: *a9\n");
+    let out = hbmon()
+        .file("bomb.yaml", &bomb)
+        .args(["validate", "-c", "bomb.yaml"])
+        .run();
+    assert_eq!(out.code, 78, "{out:?}");
+    assert!(out.stderr.contains("alias bomb"), "{}", out.stderr);
+
+    let line = "  - { name: m, tcp: { host: 127.0.0.1, port: 1 } }\n";
+    let big = format!(
+        "version: 1\nmonitors:\n{}",
+        line.repeat(100_000_000 / line.len())
+    );
+    for cmd in ["validate", "check", "watch"] {
+        let out = hbmon()
+            .file("big.yaml", &big)
+            .args([cmd, "-c", "big.yaml"])
+            .run();
+        assert_eq!(out.code, 78, "{cmd}: {out:?}");
+        assert!(
+            out.stderr
+                .contains("the file is 95.4 MiB; configurations of at most 32.0 MiB are read"),
+            "{cmd}: {}",
+            out.stderr
+        );
+    }
+}
