@@ -430,12 +430,13 @@ fn hostile_values_are_config_errors_not_panics() {
 /// refused at once with a clear error and exit 78, without eating memory.
 #[test]
 fn alias_bombs_and_huge_configs_are_refused_quickly() {
+    use std::fmt::Write as _;
     let mut bomb = String::from(
         "version: 1\nx0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
     );
     for i in 1..10 {
         let refs = vec![format!("*a{}", i - 1); 9].join(",");
-        bomb.push_str(&format!("x{i}: &a{i} [{refs}]\n"));
+        let _ = writeln!(bomb, "x{i}: &a{i} [{refs}]");
     }
     bomb.push_str("monitors:\n  - name: x\n    tcp: { host: 127.0.0.1, port: 1 }\n    tags: *a9\n");
     let out = hbmon()
