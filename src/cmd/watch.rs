@@ -119,7 +119,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         None => None,
     };
     let (acks_tx, acks_rx) = tokio::sync::mpsc::unbounded_channel();
-    let lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lost = Arc::new(std::sync::atomic::AtomicU8::new(STORE_OK));
     let (writer, writer_thread) = Writer::spawn(
         store,
         Polling::new(
@@ -284,8 +284,9 @@ struct Services<'a> {
     /// What the writer thread finds in the store: ack requests, the lease taken over,
     /// other instances' observations and pings.
     acks: tokio::sync::mpsc::UnboundedReceiver<FromStore>,
-    /// Set by the writer thread when another `watch` took the store over.
-    lost: &'a std::sync::atomic::AtomicBool,
+    /// Set by the writer thread when another `watch` took the store over
+    /// ([`STORE_TAKEN`]) or the store file was removed or replaced ([`STORE_GONE`]).
+    lost: &'a std::sync::atomic::AtomicU8,
     /// The store, as errors name it.
     store_name: String,
     /// The store, for acks a standby hands on to the leader.
@@ -962,12 +963,21 @@ async fn main_loop(
                     writer.send(Job::Commit(Box::new(std::mem::take(&mut core.batch))));
                 }
                 writer.send(Job::Poll(remote_window(&core.engine)));
-                if lost.load(std::sync::atomic::Ordering::SeqCst) {
-                    tracing::error!("another `hbmon watch` took the store over: stopping (a supervisor restarts this one as a standby)");
-                    return Err(Error::Store {
-                        path: std::path::PathBuf::from(store_name),
-                        message: "lease lost to another `hbmon watch`".into(),
-                    });
+                match lost.load(std::sync::atomic::Ordering::SeqCst) {
+                    STORE_TAKEN => {
+                        tracing::error!("another `hbmon watch` took the store over: stopping (a supervisor restarts this one as a standby)");
+                        return Err(Error::Store {
+                            path: std::path::PathBuf::from(store_name),
+                            message: "lease lost to another `hbmon watch`".into(),
+                        });
+                    }
+                    STORE_GONE => {
+                        return Err(Error::Store {
+                            path: std::path::PathBuf::from(store_name),
+                            message: "the file was removed or replaced while `watch` ran: stopped (a restart begins a new store)".into(),
+                        });
+                    }
+                    _ => {}
                 }
                 core.publish_metrics(listening.as_ref());
                 if watchdog.is_some() {
@@ -1724,13 +1734,32 @@ struct Writer {
     tx: mpsc::Sender<Job>,
 }
 
+/// What the writer thread tells the loop about the store.
+const STORE_OK: u8 = 0;
+/// Another `watch` took the lease.
+const STORE_TAKEN: u8 = 1;
+/// The SQLite file was removed or replaced under us.
+const STORE_GONE: u8 = 2;
+
+/// A SQLite store's file as (device, inode); `None` when it is gone, or for PostgreSQL.
+fn file_identity(location: &Location) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    match location {
+        Location::Sqlite(path) => std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino())),
+        Location::Postgres { .. } => None,
+    }
+}
+
 impl Writer {
     /// Start the thread. It returns whether everything it was given got committed.
     fn spawn(
         mut store: Store,
         mut polling: Polling,
-        lost: Arc<std::sync::atomic::AtomicBool>,
+        lost: Arc<std::sync::atomic::AtomicU8>,
     ) -> (Writer, std::thread::JoinHandle<bool>) {
+        // The file the store was opened as: removed or replaced under a running `watch`,
+        // everything written after would go to a file nobody can open again.
+        let identity = file_identity(store.location());
         // A PostgreSQL writer renews its lease a few times per lease.
         let renew_every = match store.location() {
             Location::Postgres { lease, .. } => *lease / 4,
@@ -1768,8 +1797,18 @@ impl Writer {
                                 tracing::error!("{e}");
                             }
                         }
+                        Some(Job::Poll(_))
+                            if identity.is_some()
+                                && file_identity(store.location()) != identity =>
+                        {
+                            tracing::error!(
+                                "the store file was removed or replaced while `watch` ran; stopping, as nothing written now could be read again"
+                            );
+                            lost.store(STORE_GONE, std::sync::atomic::Ordering::SeqCst);
+                            return false;
+                        }
                         Some(Job::Poll(window)) if !polling.poll(&store, renew_every, window) => {
-                            lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                            lost.store(STORE_TAKEN, std::sync::atomic::Ordering::SeqCst);
                             break;
                         }
                         Some(Job::Poll(_)) | None => {}
@@ -1788,7 +1827,7 @@ impl Writer {
                             // Fenced: another `watch` writes now and decides from its own
                             // observations; nothing of this batch may be written.
                             tracing::error!("{e}");
-                            lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                            lost.store(STORE_TAKEN, std::sync::atomic::Ordering::SeqCst);
                             return false;
                         }
                         Err(e) => {
@@ -1799,7 +1838,7 @@ impl Writer {
                         }
                     }
                 }
-                if lost.load(std::sync::atomic::Ordering::SeqCst) {
+                if lost.load(std::sync::atomic::Ordering::SeqCst) != STORE_OK {
                     return false;
                 }
                 // The loop is gone: one last attempt for what is left, then the lease goes

@@ -10,6 +10,7 @@ mod dns;
 mod docker;
 mod email;
 mod faketime;
+mod faults;
 mod formats;
 mod gates;
 mod generated;

@@ -276,7 +276,11 @@ fn db(dir: &Path) -> PathBuf {
 }
 
 pub(crate) fn store(dir: &Path) -> hbmon::store::Store {
-    hbmon::store::Store::open_read(&hbmon::store::Location::Sqlite(db(dir))).unwrap()
+    store_at(&db(dir))
+}
+
+pub(crate) fn store_at(path: &Path) -> hbmon::store::Store {
+    hbmon::store::Store::open_read(&hbmon::store::Location::Sqlite(path.to_owned())).unwrap()
 }
 
 #[test]
