@@ -153,10 +153,10 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     };
     let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, services));
     let _ = stop_http.send(());
-    // The sender finishes the attempt in flight (bounded by its timeout); what is left
-    // undelivered stays in the outbox for the next start.
+    // The sender finishes the attempts in flight (each bounded by its notifier's
+    // timeout) and starts no other; what is left stays in the outbox for the next start.
     stop_sender.store(true, std::sync::atomic::Ordering::SeqCst);
-    let until = std::time::Instant::now() + Duration::from_secs(2);
+    let until = std::time::Instant::now() + crate::notify::outbox::longest_attempt(&shared);
     while !sender.is_finished() && std::time::Instant::now() < until {
         std::thread::sleep(Duration::from_millis(10));
     }

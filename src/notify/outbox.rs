@@ -104,22 +104,36 @@ async fn pass(
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    let mut tasks = tokio::task::JoinSet::new();
-    for (name, rows) in work {
-        let (store, client) = (Arc::clone(store), client.clone());
+    // At a stop, no new attempt starts, but one in flight is let finish (each is bounded
+    // by its notifier's timeout): abandoned, the receiver may have the alert while the
+    // store does not know, and it would be sent again after the restart.
+    let stopping = |stop: &AtomicBool| stop.load(Ordering::SeqCst);
+    let deliveries = work.into_iter().map(|(name, rows)| {
         let notifier = current.get(&name).cloned();
-        tasks.spawn(async move {
+        async move {
             for row in rows {
-                deliver_one(&store, &client, notifier.as_deref(), &row, now).await;
+                if stopping(stop) {
+                    break;
+                }
+                deliver_one(store, client, notifier.as_deref(), &row, now).await;
             }
-        });
-    }
-    while tasks.join_next().await.is_some() {
-        if stop.load(Ordering::SeqCst) {
-            // Leave what is in flight: undelivered rows are sent after the restart.
-            tasks.abort_all();
         }
-    }
+    });
+    futures_util::future::join_all(deliveries).await;
+}
+
+/// The longest a stop waits for attempts in flight: the longest notifier timeout, and a
+/// second for recording the outcome.
+#[must_use]
+pub fn longest_attempt(notifiers: &Shared) -> Duration {
+    notifiers
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .values()
+        .map(|n| n.timeout)
+        .max()
+        .unwrap_or_default()
+        + Duration::from_secs(1)
 }
 
 async fn deliver_one(

@@ -6,6 +6,7 @@ mod abuse;
 mod check;
 mod config_errors;
 mod cron_diff;
+mod delivery;
 mod dns;
 mod docker;
 mod email;

@@ -816,3 +816,40 @@ fn default_alerts_show_the_configured_time_zone() {
     assert_eq!(when.len(), 23, "{footer}");
     assert_eq!(&when[10..11], " ", "{footer}");
 }
+
+/// SIGTERM while an attempt waits for a slow receiver's answer (3 s, within the 5 s
+/// timeout): `watch` lets the attempt finish and records it, so the alert is not sent a
+/// second time after the restart (it used to abort the attempt: the receiver had the
+/// alert, hbmon did not know, and sent it again).
+#[test]
+fn sigterm_lets_an_attempt_in_flight_finish_instead_of_sending_it_twice() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/hook")).respond_with(ok().set_delay(Duration::from_secs(3))));
+    let server = Switch::start();
+    let notifiers = "  hook: { type: webhook, url: RECEIVER/hook, timeout: 5s }\n";
+    let yaml = config(server.port, &rx.url(), notifiers, "hook");
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("web", "up");
+    server.set(false);
+    d.wait_for("the down event", |l| l["event"] == "down");
+    // The request is at the receiver, its answer 3 s away.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while rx.received().is_empty() {
+        assert!(std::time::Instant::now() < until, "no attempt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    d.signal(Signal::SIGTERM);
+    let (code, lines) = d.exit_with_log();
+    assert_eq!(code, 0);
+    assert!(
+        lines.iter().any(|l| msg(l) == "alert delivered"),
+        "the attempt finished before the exit: {lines:?}"
+    );
+    // A restart finds nothing to send.
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("web", "down");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    assert_eq!(rx.received().len(), 1, "{:#?}", rx.received());
+}

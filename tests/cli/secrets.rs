@@ -147,3 +147,183 @@ fn help_never_prints_an_environment_value() {
         );
     }
 }
+
+/// Every secret kind in one config (`${VAR}` and `*_file`: probe tokens, headers, basic
+/// auth, a token in a probe URL, the listener's and a heartbeat's tokens, the page's
+/// password, notifier URLs, headers, bot token, routing key and token, a command's
+/// environment), and every channel hbmon writes to checked for each of them: `watch`'s
+/// JSON log at the most verbose level, the store's files, `/api/status`, `/metrics`, the
+/// status page, the alert bodies, `check` in every format, `status` and `history`, and
+/// the argv of every process on the machine while a command probe and an exec notifier
+/// run (secrets go to them through the environment, never argv).
+#[test]
+#[allow(clippy::too_many_lines)] // one config with every secret, then every channel
+fn no_secret_reaches_any_output_channel() {
+    use std::io::Read as _;
+    use wiremock::{Mock, ResponseTemplate};
+    const SECRETS: [(&str, &str); 12] = [
+        ("API_TOKEN", "sekret-api-token-1"),
+        ("API_KEY", "sekret-api-key-2"),
+        ("URL_TOKEN", "sekret-url-token-3"),
+        ("LISTEN_TOKEN", "sekret-listen-token-4"),
+        ("HOOK_TOKEN", "sekret-hook-token-5"),
+        ("SLACK_PATH", "sekret-slack-path-6"),
+        ("PD_KEY", "sekret-pd-key-7"),
+        ("CMD_TOKEN", "sekret-cmd-token-8"),
+        ("FILE_PASSWORD", "sekret-file-password-9"),
+        ("FILE_BOT", "sekret-file-bot-10"),
+        ("FILE_HB", "sekret-file-hb-11"),
+        ("FILE_URL", "sekret-file-url-12"),
+    ];
+    let secret = |name: &str| SECRETS.iter().find(|(n, _)| *n == name).unwrap().1;
+    let leaks = |what: &str, text: &str| {
+        for (name, value) in SECRETS {
+            assert!(
+                !text.contains(value),
+                "{what}: the secret {name} leaked:\n{text}"
+            );
+        }
+    };
+    let srv = HttpServer::start();
+    let switch = crate::watch::Switch::start();
+    let rx = crate::notify::Receiver::start();
+    rx.mount(Mock::given(wiremock::matchers::any()).respond_with(ResponseTemplate::new(200)));
+    let port = crate::harness::closed_port();
+    let yaml = format!(
+        r#"version: 1
+listen:
+  address: "127.0.0.1:{port}"
+  token: "${{LISTEN_TOKEN}}"
+  basic_auth: {{ username: ops, password_file: page-password.txt }}
+defaults: {{ interval: 2s, timeout: 1500ms, failure_threshold: 1, notify: [hook, slack, telegram, pagerduty, run] }}
+notifiers:
+  hook: {{ type: webhook, url_file: hook-url.txt, headers: {{ Authorization: "Bearer ${{HOOK_TOKEN}}" }} }}
+  slack: {{ type: slack, webhook_url: "{rx}/slack/${{SLACK_PATH}}" }}
+  telegram: {{ type: telegram, bot_token_file: bot.txt, chat_id: "42", api_url: "{rx}" }}
+  pagerduty: {{ type: pagerduty, routing_key: "${{PD_KEY}}", api_url: "{rx}" }}
+  run: {{ type: exec, run: [sh, -c, "sleep 1; cat > alert.txt"] }}
+monitors:
+  - name: api
+    http:
+      url: "http://127.0.0.1:{switch}/health?token=${{URL_TOKEN}}"
+      bearer_token: "${{API_TOKEN}}"
+      headers: {{ X-Api-Key: "${{API_KEY}}" }}
+  - name: basic
+    http: {{ url: "{fail}", basic_auth: {{ username: ops, password_file: page-password.txt }} }}
+  - name: cmd
+    command: {{ run: [sh, -c, "sleep 1; test -n \"$TOKEN\""], env: {{ TOKEN: "${{CMD_TOKEN}}" }} }}
+  - name: job
+    heartbeat: {{ period: 1h, token_file: hb.txt }}
+"#,
+        rx = rx.url(),
+        fail = srv.url("/status/500"),
+        switch = switch.port,
+    );
+    let files = [
+        ("page-password.txt", secret("FILE_PASSWORD").to_owned()),
+        ("bot.txt", secret("FILE_BOT").to_owned()),
+        ("hb.txt", secret("FILE_HB").to_owned()),
+        (
+            "hook-url.txt",
+            format!("{}/hook?key={}", rx.url(), secret("FILE_URL")),
+        ),
+    ];
+    let mut run = hbmon().file("hbmon.yaml", &yaml);
+    for (name, text) in &files {
+        run = run.file(name, text);
+    }
+    let env: Vec<(&str, &str)> = SECRETS.to_vec();
+    let mut d = crate::watch::Daemon::start_with_env(run.dir(), &["-vv"], &env);
+    d.observed("api", "up");
+    switch.set(false);
+    d.observed("api", "down");
+    // While the command probe and the exec notifier run: every process's argv.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut saw_children = false;
+    while std::time::Instant::now() < until && !saw_children {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let mut argv = Vec::new();
+            if std::fs::File::open(entry.path().join("cmdline"))
+                .and_then(|mut f| f.read_to_end(&mut argv))
+                .is_ok()
+            {
+                let argv = String::from_utf8_lossy(&argv).replace('\0', " ");
+                leaks("a process's argv", &argv);
+                saw_children |= argv.contains("cat > alert.txt");
+            }
+        }
+    }
+    assert!(saw_children, "the exec notifier never ran");
+    crate::notify::delivered(&mut d, 5);
+    // The listener: a ping with the heartbeat's token, then every read-only endpoint.
+    let hb = secret("FILE_HB");
+    let (code, _) =
+        crate::heartbeat::request(port, "GET", &format!("/ping/job?token={hb}"), &[], b"");
+    assert_eq!(code, 200);
+    let basic = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("ops:{}", secret("FILE_PASSWORD")))
+    };
+    let auth = format!("Basic {basic}");
+    for path in ["/api/status", "/metrics", "/", "/healthz"] {
+        let (code, body) =
+            crate::heartbeat::request(port, "GET", path, &[("Authorization", &auth)], b"");
+        assert_eq!(code, 200, "{path}: {body}");
+        leaks(path, &body);
+    }
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    let (code, lines) = d.exit_with_log();
+    assert_eq!(code, 0);
+    let log = lines
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(log.contains("alert delivered"), "{log}");
+    leaks("watch's log", &log);
+    // The alerts' bodies (their URLs and headers carry secrets by design, and PagerDuty's
+    // body its routing key).
+    for (_, _, body) in rx.received() {
+        let own_key = format!("\"routing_key\":\"{}\"", secret("PD_KEY"));
+        leaks("an alert's body", &body.replace(&own_key, ""));
+    }
+    leaks(
+        "the exec notifier's stdin",
+        &std::fs::read_to_string(run.dir().join("alert.txt")).unwrap(),
+    );
+    // The store's files, bytes and all.
+    for name in ["hbmon.db", "hbmon.db-wal"] {
+        if let Ok(bytes) = std::fs::read(run.dir().join(name)) {
+            leaks(name, &String::from_utf8_lossy(&bytes));
+        }
+    }
+    // The one-shot commands, in every format.
+    let with = |args: &[&str]| {
+        let mut r = hbmon().file("hbmon.yaml", &yaml);
+        for (name, text) in &files {
+            r = r.file(name, text);
+        }
+        for (k, v) in SECRETS {
+            r = r.env(k, v);
+        }
+        std::fs::copy(run.dir().join("hbmon.db"), r.dir().join("hbmon.db")).unwrap();
+        r.args(["-c", "hbmon.yaml"])
+            .args(args.iter().copied())
+            .run()
+    };
+    for format in ["human", "json", "junit", "tap", "nagios", "prometheus"] {
+        let out = with(&["check", "-vvv", "--format", format, "--only", "api"]);
+        leaks(&format!("check --format {format}"), &out.all());
+    }
+    for args in [
+        &["status", "--db", "hbmon.db"][..],
+        &["status", "--db", "hbmon.db", "--format", "json"],
+        &["history", "api", "--db", "hbmon.db", "--format", "json"],
+        &["history", "api", "--db", "hbmon.db"],
+        &["validate", "-vvv"],
+        &["notify", "preview", "api", "down"],
+    ] {
+        let out = with(args);
+        leaks(&args.join(" "), &out.all());
+    }
+}
