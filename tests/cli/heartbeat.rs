@@ -949,3 +949,37 @@ fn every_ping_answered_ok_is_stored_across_a_sigterm() {
         "every ping answered 200 is stored ({answered} answered, {stored} stored)"
     );
 }
+
+/// 10,000 heartbeats in one `watch`: it starts, every one answers a ping, `/api/status`
+/// lists them all and the page renders (times printed, not asserted).
+#[test]
+fn ten_thousand_heartbeats_in_one_watch() {
+    let port = closed_port();
+    let mut yaml = format!(
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\", max_pings_per_second: 100000 }}\nmonitors:\n"
+    );
+    for i in 0..10_000 {
+        let _ = writeln!(yaml, "  - {{ name: hb{i}, heartbeat: {{ period: 1h }} }}");
+    }
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let started = Instant::now();
+    let d = Daemon::start(run.dir(), &[]);
+    println!("10,000 heartbeats: ready after {:?}", started.elapsed());
+    let t = Instant::now();
+    for i in (0..10_000).step_by(97) {
+        assert_eq!(request(port, "GET", &format!("/ping/hb{i}"), &[], b"").0, 200);
+    }
+    println!("104 pings in {:?}", t.elapsed());
+    let t = Instant::now();
+    let (code, body) = request(port, "GET", "/api/status", &[], b"");
+    assert_eq!(code, 200);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["monitors"].as_array().unwrap().len(), 10_000);
+    println!("/api/status in {:?} ({} bytes)", t.elapsed(), body.len());
+    let (code, page) = request(port, "GET", "/", &[], b"");
+    assert_eq!(code, 200);
+    assert!(page.contains("hb9999"));
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    assert_eq!(store(run.dir()).pings("hb97", 10).unwrap().len(), 1);
+}
