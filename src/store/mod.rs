@@ -1442,4 +1442,74 @@ mod tests {
         assert!(err.contains("cannot use PostgreSQL"), "{err}");
         assert!(!err.contains("s3cret"), "{err}");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Whatever is written comes back as it was: any text in reasons and ping bodies
+        /// (quotes, NUL, odd Unicode), any millisecond, in batches of any split; newest
+        /// first.
+        #[test]
+        fn what_is_written_is_read_back(
+            rows in proptest::collection::vec(
+                (0u8..3, 0u64..10_000_000, 0usize..4, 0u64..100_000, "\\PC{0,40}|[\\x00-\\x7f]{0,40}", proptest::option::of("[a-z]{1,8}")),
+                1..40,
+            ),
+            split in 1usize..10,
+            bodies in proptest::collection::vec("\\PC{0,60}|[\\x00-\\x7f]{0,60}", 0..10),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut store = Store::open(&Location::Sqlite(dir.path().join("p.db"))).unwrap();
+            let statuses = [Status::Up, Status::Degraded, Status::Unknown, Status::Down];
+            let written: Vec<ObservationRow> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, (m, ms, st, lat, reason, detail))| ObservationRow {
+                    monitor: format!("m{m}"),
+                    // Distinct times: the order read back is by time.
+                    at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + ms * 64 + i as u64),
+                    scheduled: None,
+                    status: statuses[*st],
+                    latency: Duration::from_millis(*lat),
+                    reason: reason.clone(),
+                    details: detail.as_ref().map(|d| serde_json::json!({ "note": d })),
+                    region: String::new(),
+                })
+                .collect();
+            for chunk in written.chunks(split) {
+                let mut b = Batch::default();
+                b.observations.extend(chunk.iter().cloned());
+                store.commit(&b).unwrap();
+            }
+            let mut b = Batch::default();
+            for (i, body) in bodies.iter().enumerate() {
+                b.pings.push(PingRow {
+                    monitor: "hb".into(),
+                    at: UNIX_EPOCH + Duration::from_millis(1_700_000_000_000 + i as u64),
+                    kind: "success".into(),
+                    rid: None,
+                    body: body.clone(),
+                });
+            }
+            store.commit(&b).unwrap();
+            for m in 0..3 {
+                let name = format!("m{m}");
+                let mut want: Vec<&ObservationRow> =
+                    written.iter().filter(|o| o.monitor == name).collect();
+                want.sort_by_key(|o| std::cmp::Reverse(o.at));
+                let got = store.observations(&name, 1000).unwrap();
+                proptest::prop_assert_eq!(got.len(), want.len());
+                for (g, w) in got.iter().zip(want) {
+                    proptest::prop_assert_eq!(g.at, w.at);
+                    proptest::prop_assert_eq!(g.status, w.status);
+                    proptest::prop_assert_eq!(g.latency, w.latency);
+                    proptest::prop_assert_eq!(&g.reason, &w.reason);
+                    proptest::prop_assert_eq!(&g.details, &w.details);
+                }
+            }
+            let pings = store.pings("hb", 1000).unwrap();
+            let mut got: Vec<String> = pings.into_iter().map(|(_, _, body)| body).collect();
+            got.reverse();
+            proptest::prop_assert_eq!(got, bodies);
+        }
+    }
 }
