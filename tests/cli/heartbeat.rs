@@ -967,7 +967,10 @@ fn ten_thousand_heartbeats_in_one_watch() {
     println!("10,000 heartbeats: ready after {:?}", started.elapsed());
     let t = Instant::now();
     for i in (0..10_000).step_by(97) {
-        assert_eq!(request(port, "GET", &format!("/ping/hb{i}"), &[], b"").0, 200);
+        assert_eq!(
+            request(port, "GET", &format!("/ping/hb{i}"), &[], b"").0,
+            200
+        );
     }
     println!("104 pings in {:?}", t.elapsed());
     let t = Instant::now();
