@@ -451,6 +451,9 @@ pub struct SystemProbe {
     pub load: Option<(Levels, bool)>,
 }
 
+/// The shortest probe interval: shorter ones would make `watch` spin.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
 /// Load `path` and build its plan: the one entry point for every command.
 pub fn load(path: &Path) -> Result<Plan, Error> {
     let loaded = load::load(path, &|name| std::env::var(name).ok())?;
@@ -801,7 +804,7 @@ impl Builder<'_> {
         schedules: &BTreeMap<String, Option<Arc<Windows>>>,
     ) -> Vec<Monitor> {
         let d = &doc.defaults;
-        let def_interval = self.duration("/defaults/interval", d.interval.as_ref());
+        let def_interval = self.interval("/defaults/interval", d.interval.as_ref());
         let def_timeout = self.duration("/defaults/timeout", d.timeout.as_ref());
         if (def_interval.is_some() || def_timeout.is_some())
             && def_timeout.unwrap_or(DEFAULT_TIMEOUT) > def_interval.unwrap_or(DEFAULT_INTERVAL)
@@ -1299,7 +1302,7 @@ impl Builder<'_> {
         defaults: &Inherited,
     ) -> Option<Monitor> {
         let host = self.host_ref(ptr, m, doc).ok()?;
-        let interval = self.duration(&format!("{ptr}/interval"), m.interval.as_ref());
+        let interval = self.interval(&format!("{ptr}/interval"), m.interval.as_ref());
         let timeout = self.duration(&format!("{ptr}/timeout"), m.timeout.as_ref());
         let interval_v = interval.unwrap_or(defaults.interval);
         let timeout_v = timeout.unwrap_or(defaults.timeout);
@@ -2014,6 +2017,19 @@ impl Builder<'_> {
             );
         }
         Latency { warning, critical }
+    }
+
+    /// A probe interval: a duration of at least [`MIN_INTERVAL`].
+    fn interval(&mut self, ptr: &str, d: Option<&DurationStr>) -> Option<Duration> {
+        let v = self.duration(ptr, d)?;
+        if v < MIN_INTERVAL {
+            self.error(
+                At::value(ptr),
+                "interval shorter than 10ms: a monitor is probed at most 100 times a second",
+            );
+            return None;
+        }
+        Some(v)
     }
 
     fn duration(&mut self, ptr: &str, d: Option<&DurationStr>) -> Option<Duration> {

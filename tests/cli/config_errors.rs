@@ -465,3 +465,31 @@ fn alias_bombs_and_huge_configs_are_refused_quickly() {
         );
     }
 }
+
+/// An interval of a nanosecond made `watch` probe in a tight loop (half a core for one
+/// monitor): intervals are at least 10ms.
+#[test]
+fn intervals_under_ten_milliseconds_are_refused() {
+    for (yaml, at) in [
+        (
+            "version: 1\nmonitors:\n  - name: x\n    interval: 1ns\n    timeout: 1ns\n    tcp: { host: 127.0.0.1, port: 1 }\n",
+            "a.yaml:4:15",
+        ),
+        (
+            "version: 1\ndefaults: { interval: 9ms, timeout: 1ms }\nmonitors:\n  - name: x\n    tcp: { host: 127.0.0.1, port: 1 }\n",
+            "a.yaml:2:23",
+        ),
+    ] {
+        let out = hbmon()
+            .file("a.yaml", yaml)
+            .args(["validate", "-c", "a.yaml"])
+            .run();
+        assert_eq!(out.code, 78, "{out:?}");
+        assert!(
+            out.stderr.contains("interval shorter than 10ms"),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(&format!("--> {at}")), "{}", out.stderr);
+    }
+}
