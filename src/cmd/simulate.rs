@@ -47,6 +47,10 @@ pub enum Step {
     Ack(Option<Duration>),
 }
 
+/// The most steps a timeline has, repeats included: `fail*100000` written 400 times
+/// would otherwise take a gigabyte before the first run is simulated.
+pub const MAX_STEPS: usize = 100_000;
+
 /// Parse `api: ok fail*3 ack/2h ok @ 30s` (public for the fuzz target).
 pub fn parse_timeline(text: &str) -> Result<Timeline, String> {
     let (name, rest) = text
@@ -68,7 +72,7 @@ pub fn parse_timeline(text: &str) -> Result<Timeline, String> {
                 w,
                 n.parse::<usize>()
                     .ok()
-                    .filter(|n| (1..=100_000).contains(n))
+                    .filter(|n| (1..=MAX_STEPS).contains(n))
                     .ok_or_else(|| format!("`{word}`: repeat with a count, like `fail*3`"))?,
             ),
             None => (word, 1),
@@ -86,6 +90,11 @@ pub fn parse_timeline(text: &str) -> Result<Timeline, String> {
                 format!("`{word}` is not a status (use ok, warn, fail, unknown, - or ack)")
             })?))
         };
+        if steps.len() + times > MAX_STEPS {
+            return Err(format!(
+                "a timeline has at most {MAX_STEPS} steps, repeats included"
+            ));
+        }
         steps.extend(std::iter::repeat_n(step, times));
     }
     let monitor = name.trim().to_owned();
@@ -498,5 +507,21 @@ mod tests {
         assert!(parse_timeline("api: ok @ soon").is_err());
         assert!(parse_timeline("api:").is_err());
         assert!(parse_timeline("api: fail*0").is_err());
+    }
+
+    /// Found by the `timeline` fuzz target: 450 words of `-*100000` (4 KB) took 1 GB.
+    #[test]
+    fn timelines_are_bounded_in_total_steps() {
+        let t = parse_timeline(&format!("a: ok*{MAX_STEPS}")).unwrap();
+        assert_eq!(t.steps.len(), MAX_STEPS);
+        let t = parse_timeline("a: ok*50000 fail*50000").unwrap();
+        assert_eq!(t.steps.len(), MAX_STEPS);
+        let huge = format!("a:{}", " -*100000".repeat(450));
+        assert!(
+            parse_timeline(&huge)
+                .unwrap_err()
+                .contains("at most 100000 steps")
+        );
+        assert!(parse_timeline("a: ok*100000 ack").is_err());
     }
 }
