@@ -49,7 +49,14 @@ pub struct Ping {
     pub rid: Option<String>,
     /// Already cut to `max_body`.
     pub body: String,
+    /// Told `true` once the ping is committed to the store; the client is answered 200
+    /// only then (dropped unanswered, or `false`: 503, try again).
+    pub stored: Option<tokio::sync::oneshot::Sender<bool>>,
 }
+
+/// How long a ping waits for its commit before the client is told 503 (a store that
+/// cannot be written: a full disk, a lost database).
+pub const STORE_WAIT: Duration = Duration::from_secs(10);
 
 /// A request to acknowledge a monitor's outage (`POST /api/ack/<monitor>`, or from the
 /// store for `hbmon ack`).
@@ -393,7 +400,16 @@ async fn ping(
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    accept(&state, peer, id, Kind::Success, &query, &headers, body)
+    answer_when_stored(accept(
+        &state,
+        peer,
+        id,
+        Kind::Success,
+        &query,
+        &headers,
+        body,
+    ))
+    .await
 }
 
 async fn ping_action(
@@ -419,9 +435,10 @@ async fn ping_action(
             }
         },
     };
-    accept(&state, peer, id, kind, &query, &headers, body)
+    answer_when_stored(accept(&state, peer, id, kind, &query, &headers, body)).await
 }
 
+#[allow(clippy::result_large_err)] // once per request, and the error is the answer
 fn accept(
     shared: &Shared,
     peer: Option<IpAddr>,
@@ -430,7 +447,7 @@ fn accept(
     query: &HashMap<String, String>,
     headers: &HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
+) -> Result<Committed, Response> {
     let listener_token = shared
         .token
         .read()
@@ -454,7 +471,7 @@ fn accept(
     };
     if let Some(expected) = expected {
         if let Some(refused) = shared.auth_blocked(peer) {
-            return refused;
+            return Err(refused);
         }
         let ok = !expected.expose().is_empty()
             && given_token(query, headers).is_some_and(|g| {
@@ -462,11 +479,11 @@ fn accept(
             });
         if !ok {
             shared.auth_failed(peer);
-            return error(StatusCode::UNAUTHORIZED, "missing or wrong token");
+            return Err(error(StatusCode::UNAUTHORIZED, "missing or wrong token"));
         }
     }
     if !known {
-        return error(StatusCode::NOT_FOUND, "no heartbeat with this name");
+        return Err(error(StatusCode::NOT_FOUND, "no heartbeat with this name"));
     }
     if !shared.admit(&id) {
         let mut r = error(
@@ -477,32 +494,61 @@ fn accept(
             header::RETRY_AFTER,
             axum::http::HeaderValue::from_static("1"),
         );
-        return r;
+        return Err(r);
     }
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return error(StatusCode::PAYLOAD_TOO_LARGE, "body larger than 1 MiB");
+            return Err(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body larger than 1 MiB",
+            ));
         }
-        Err(_) => return error(StatusCode::BAD_REQUEST, "unreadable body"),
+        Err(_) => return Err(error(StatusCode::BAD_REQUEST, "unreadable body")),
     };
     // The end of a job's output says why it failed: the last `max_body` bytes are kept.
     let from = body
         .len()
         .saturating_sub(shared.max_body.load(Ordering::Relaxed));
     let text = String::from_utf8_lossy(&body[from..]).into_owned();
+    let (stored, committed) = tokio::sync::oneshot::channel();
     let ping = Ping {
         monitor: id,
         kind,
         at: SystemTime::now(),
         rid: query.get("rid").cloned(),
         body: text,
+        stored: Some(stored),
     };
     if shared.tx.send(ping).is_err() {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "hbmon is stopping");
+        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "hbmon is stopping"));
     }
-    (StatusCode::OK, "OK\n").into_response()
+    Ok(committed)
 }
+
+/// 200 once the ping is in the store, else 503: a client told OK can rely on it (a
+/// `kill -9` or a power cut right after loses nothing it was told was kept).
+async fn answer_when_stored(accepted: Result<Committed, Response>) -> Response {
+    let committed = match accepted {
+        Ok(c) => c,
+        Err(refused) => return refused,
+    };
+    if let Ok(Ok(true)) = tokio::time::timeout(STORE_WAIT, committed).await {
+        return (StatusCode::OK, "OK\n").into_response();
+    }
+    let mut r = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the ping could not be stored: try again",
+    );
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("5"),
+    );
+    r
+}
+
+/// The answer a handler waits for: whether its ping was committed.
+type Committed = tokio::sync::oneshot::Receiver<bool>;
 
 /// The body of `POST /api/ack/<monitor>` (all optional).
 #[derive(Debug, Default, serde::Deserialize)]

@@ -385,6 +385,8 @@ struct Core {
     engine: Engine,
     alerts: Alerts,
     batch: Batch,
+    /// The listener's clients whose pings are in `batch`: told when it is committed.
+    waiting: Vec<tokio::sync::oneshot::Sender<bool>>,
     /// What the pings said, per heartbeat.
     pings: HashMap<String, crate::heartbeat::Pings>,
     /// The last observation per monitor, for `/metrics`.
@@ -412,6 +414,16 @@ struct Core {
 }
 
 impl Core {
+    /// Hand the batch, and the clients waiting for it, to the writer.
+    fn send_batch(&mut self, writer: &Writer) {
+        if !self.batch.is_empty() || !self.waiting.is_empty() {
+            writer.send(Job::Commit(
+                Box::new(std::mem::take(&mut self.batch)),
+                std::mem::take(&mut self.waiting),
+            ));
+        }
+    }
+
     /// Since when `name` has been watched: from when watching began, or from the reload
     /// that brought it in.
     fn since_of(&self, name: &str) -> SystemTime {
@@ -637,7 +649,10 @@ impl Core {
         })
     }
 
-    fn on_ping(&mut self, ping: crate::listen::Ping) {
+    fn on_ping(&mut self, mut ping: crate::listen::Ping) {
+        if let Some(stored) = ping.stored.take() {
+            self.waiting.push(stored);
+        }
         let name = ping.monitor.clone();
         let state = self.pings.entry(name.clone()).or_default();
         state.record(ping.kind, ping.at, &ping.body);
@@ -846,6 +861,7 @@ async fn main_loop(
         engine: Engine::new(monitors, stored, SystemTime::now()),
         alerts: Alerts::new(std::mem::take(&mut plan.notifications)),
         batch: Batch::default(),
+        waiting: Vec::new(),
         pings,
         last: HashMap::new(),
         lag_max: Duration::ZERO,
@@ -945,7 +961,12 @@ async fn main_loop(
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
             Some(done) = done_rx.recv() => core.observe(done.row),
-            Some(ping) = next_ping(&mut listening) => core.on_ping(ping),
+            Some(ping) = next_ping(&mut listening) => {
+                core.on_ping(ping);
+                // Its client waits for the commit: now, not at the next flush (the writer
+                // puts whatever queued meanwhile in the same transaction).
+                core.send_batch(writer);
+            }
             Some(found) = stored_acks.recv() => core.on_store(found),
             Some((req, reply)) = next_ack(&mut http_acks) => {
                 if core.leading {
@@ -959,9 +980,7 @@ async fn main_loop(
                 }
             }
             _ = flush.tick() => {
-                if !core.batch.is_empty() {
-                    writer.send(Job::Commit(Box::new(std::mem::take(&mut core.batch))));
-                }
+                core.send_batch(writer);
                 writer.send(Job::Poll(remote_window(&core.engine)));
                 match lost.load(std::sync::atomic::Ordering::SeqCst) {
                     STORE_TAKEN => {
@@ -1025,7 +1044,7 @@ async fn main_loop(
             }
         }
     }
-    writer.send(Job::Commit(Box::new(core.batch)));
+    core.send_batch(writer);
     Ok(())
 }
 
@@ -1509,7 +1528,8 @@ impl HostLimits {
 
 /// Work for the writer thread.
 enum Job {
-    Commit(Box<Batch>),
+    /// A batch, and the listener's clients to tell once it is committed.
+    Commit(Box<Batch>, Vec<tokio::sync::oneshot::Sender<bool>>),
     Prune(SystemTime),
     Forget(String),
     /// Every flush: keep (or take) the lease, report this region, and hand the loop new ack
@@ -1664,6 +1684,8 @@ impl Polling {
 struct Unwritten {
     batch: Batch,
     in_doubt: Option<(String, Batch)>,
+    /// Clients whose pings are in `batch` or `in_doubt`.
+    waiting: Vec<tokio::sync::oneshot::Sender<bool>>,
 }
 
 impl Unwritten {
@@ -1673,8 +1695,9 @@ impl Unwritten {
 
     /// A batch from the loop. A store that stays unwritable must not eat all memory: the
     /// oldest observations go first; states, incidents and events (the alerts) are kept.
-    fn add(&mut self, later: Batch) {
+    fn add(&mut self, later: Batch, waiting: Vec<tokio::sync::oneshot::Sender<bool>>) {
         self.batch.append(later);
+        self.waiting.extend(waiting);
         let excess = self.batch.observations.len().saturating_sub(MAX_PENDING);
         if excess > 0 {
             self.batch.observations.drain(..excess);
@@ -1702,6 +1725,7 @@ impl Unwritten {
             }
         }
         if self.batch.is_empty() {
+            self.tell_stored();
             return Ok(());
         }
         let id = crate::store::commit_id();
@@ -1709,6 +1733,7 @@ impl Unwritten {
             Ok(()) => {
                 log_committed(&self.batch);
                 self.batch = Batch::default();
+                self.tell_stored();
                 Ok(())
             }
             Err(e) => {
@@ -1717,6 +1742,28 @@ impl Unwritten {
                 }
                 Err(e)
             }
+        }
+    }
+}
+
+/// Group commit: the batches the loop queued meanwhile join `pending`, to go into the
+/// same transaction (pings answered together), up to the first other job, which is
+/// returned to run after it.
+fn gather(rx: &mpsc::Receiver<Job>, pending: &mut Unwritten) -> Option<Job> {
+    while let Ok(job) = rx.try_recv() {
+        match job {
+            Job::Commit(b, waiting) => pending.add(*b, waiting),
+            other => return Some(other),
+        }
+    }
+    None
+}
+
+impl Unwritten {
+    /// Everything is written: the waiting clients get their 200.
+    fn tell_stored(&mut self) {
+        for client in self.waiting.drain(..) {
+            let _ = client.send(true);
         }
     }
 }
@@ -1773,8 +1820,12 @@ impl Writer {
                 // tried again: a full disk or a long lock loses nothing while hbmon runs.
                 let mut pending = Unwritten::default();
                 let mut failing = false;
+                // A job taken from the channel while gathering commits, to run next.
+                let mut next: Option<Job> = None;
                 loop {
-                    let job = if failing {
+                    let job = if let Some(job) = next.take() {
+                        Some(job)
+                    } else if failing {
                         match rx.recv_timeout(Duration::from_secs(1)) {
                             Ok(job) => Some(job),
                             Err(mpsc::RecvTimeoutError::Timeout) => None,
@@ -1787,7 +1838,10 @@ impl Writer {
                         }
                     };
                     match job {
-                        Some(Job::Commit(b)) => pending.add(*b),
+                        Some(Job::Commit(b, waiting)) => {
+                            pending.add(*b, waiting);
+                            next = gather(&rx, &mut pending);
+                        }
                         Some(Job::Prune(before)) => match store.prune(before) {
                             Ok(n) => tracing::debug!(rows = n, "retention applied"),
                             Err(e) => tracing::error!("{e}"),
@@ -1894,17 +1948,22 @@ mod tests {
         // It happened (the answer was lost): not written again.
         let happened = crate::store::commit_id();
         store.commit_as(&batch("a", 3), &happened).unwrap();
+        let (client, mut told) = tokio::sync::oneshot::channel();
         let mut pending = Unwritten {
             batch: batch("b", 2),
             in_doubt: Some((happened, batch("a", 3))),
+            waiting: vec![client],
         };
+        assert!(told.try_recv().is_err(), "not told before the commit");
         pending.commit(&mut store).unwrap();
         assert!(pending.is_empty());
         assert_eq!(store.count("observations").unwrap(), 5);
+        assert_eq!(told.try_recv(), Ok(true), "told once it is written");
         // It did not happen: written now, before what came after it.
         let mut pending = Unwritten {
             batch: batch("d", 1),
             in_doubt: Some((crate::store::commit_id(), batch("c", 4))),
+            waiting: Vec::new(),
         };
         pending.commit(&mut store).unwrap();
         assert!(pending.is_empty());
