@@ -36,7 +36,7 @@ use crate::state::{Event, MonitorState};
 use crate::status::Status;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Rows per retention slice (the `LIMIT` of `PRUNE_SQL`).
 const PRUNE_SLICE: usize = 5000;
@@ -1038,6 +1038,32 @@ mod tests {
             assert_eq!(store.count("observations").unwrap(), 1);
             assert!(store.size().unwrap() > 0);
         });
+    }
+
+    /// Two fresh stores' first alerts have different delivery ids (event ids count from 1
+    /// in each): a receiver dropping repeated ids must not drop a new store's alerts.
+    #[test]
+    fn delivery_ids_differ_between_stores() {
+        let ids = std::cell::RefCell::new(Vec::new());
+        for _ in 0..2 {
+            on_both(|loc| {
+                let mut store = Store::open(loc).unwrap();
+                store.commit(&down_alerted()).unwrap();
+                let id = store.pending_deliveries(10).unwrap()[0].delivery_id.clone();
+                let parts: Vec<&str> = id.splitn(4, '-').collect();
+                assert_eq!(parts[0], "hbmon", "{id}");
+                assert_eq!(parts[1].len(), 12, "the store's random id: {id}");
+                assert_eq!(parts[2], "1", "the event id: {id}");
+                // The same store gives the same id again: stable across restarts.
+                drop(store);
+                let again = Store::open(loc).unwrap().pending_deliveries(10).unwrap();
+                assert_eq!(again[0].delivery_id, id);
+                ids.borrow_mut().push(id);
+            });
+        }
+        let ids = ids.into_inner();
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{ids:?}");
     }
 
     #[test]

@@ -182,6 +182,16 @@ CREATE TABLE hbmon_commits (
 );
 ",
     ),
+    (
+        7,
+        r"
+-- This store's own random id, in every delivery id (`hbmon-<store>-<event>-<notifier>`):
+-- event ids count from 1 in every store, and a receiver that drops repeated delivery ids
+-- must not drop a new store's first alert.
+CREATE TABLE hbmon_store (id TEXT NOT NULL);
+INSERT INTO hbmon_store (id) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 12));
+",
+    ),
 ];
 
 /// A PostgreSQL store.
@@ -1114,14 +1124,14 @@ fn write_alerts(
         let json = serde_json::to_string(message).unwrap_or_default();
         tx.execute(
             "INSERT INTO outbox (event_id, notifier, delivery_id, next_attempt_at, monitor, payload)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, 'hbmon-' || (SELECT id FROM hbmon_store) || '-' || $6 || '-' || $2, $3, $4, $5)",
             &[
                 event_id,
                 notifier,
-                &format!("hbmon-{event_id}-{notifier}"),
                 &ms(SystemTime::now()),
                 &message.monitor,
                 &json,
+                &event_id.to_string(),
             ],
         )?;
     }

@@ -145,6 +145,13 @@ CREATE TABLE hbmon_commits (
     at  INTEGER NOT NULL
 );
 ",
+    r"
+-- 7: this store's own random id, in every delivery id (`hbmon-<store>-<event>-<notifier>`):
+-- event ids count from 1 in every store, and a receiver that drops repeated delivery ids
+-- must not drop a new store's first alert.
+CREATE TABLE hbmon_store (id TEXT NOT NULL);
+INSERT INTO hbmon_store (id) VALUES (lower(hex(randomblob(6))));
+",
 ];
 
 /// An open SQLite store.
@@ -913,7 +920,7 @@ fn insert_alerts(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> 
     let mut outbox = tx
             .prepare_cached(
                 "INSERT INTO outbox (event_id, notifier, delivery_id, next_attempt_at, monitor, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 VALUES (?1, ?2, 'hbmon-' || (SELECT id FROM hbmon_store) || '-' || ?1 || '-' || ?2, ?3, ?4, ?5)",
             )
             .map_err(e)?;
     for (index, notifier, message) in &batch.outbox {
@@ -926,7 +933,6 @@ fn insert_alerts(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> 
             .execute(params![
                 event_id,
                 notifier,
-                format!("hbmon-{event_id}-{notifier}"),
                 ms(SystemTime::now()),
                 message.monitor,
                 json,

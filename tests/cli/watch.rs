@@ -482,7 +482,7 @@ fn a_corrupt_or_newer_store_is_refused_and_left_alone() {
     let newer = run.dir().join("newer.db");
     rusqlite::Connection::open(&newer)
         .unwrap()
-        .pragma_update(None, "user_version", 7)
+        .pragma_update(None, "user_version", 70)
         .unwrap();
     for cmd in ["watch", "status"] {
         let out = hbmon()
@@ -491,7 +491,7 @@ fn a_corrupt_or_newer_store_is_refused_and_left_alone() {
             .run();
         assert_eq!(out.code, 74, "{cmd}: {out:?}");
         assert!(
-            out.stderr.contains("newer hbmon (schema version 7"),
+            out.stderr.contains("newer hbmon (schema version 70"),
             "{}",
             out.stderr
         );
