@@ -126,6 +126,20 @@ pub fn load_str(
     let Some(mut value) = parse_yaml(&loaded.source, &mut loaded.diagnostics) else {
         return loaded;
     };
+    // YAML keeps the last of two equal keys without a word: a second `monitors:` would
+    // drop every monitor of the first.
+    for (pointer, key) in super::spans::duplicate_keys(&loaded.source) {
+        loaded.diagnostics.push(
+            Diagnostic::new(
+                At::Offset(key.start),
+                format!(
+                    "`{}` is written twice: the second would replace the first",
+                    super::spans::display_path(&pointer)
+                ),
+            )
+            .hint("merge the two into one, or remove one of them"),
+        );
+    }
     let mut whole = Vec::new();
     interpolate_tree(
         &mut value,

@@ -24,6 +24,17 @@ pub struct NodeSpan {
 pub struct SpanMap {
     nodes: HashMap<String, NodeSpan>,
     line_starts: Vec<usize>,
+    /// Keys written twice in one mapping: (pointer, the second key's bytes).
+    duplicates: Vec<(String, Range<usize>)>,
+    /// Whether `nodes` is filled (not for `duplicate_keys`, which needs only the keys).
+    record_nodes: bool,
+}
+
+/// Keys written twice in one mapping, as (pointer, the repeated key's bytes). YAML parsers
+/// keep the last silently: a second `monitors:` would drop every monitor of the first.
+#[must_use]
+pub fn duplicate_keys(src: &str) -> Vec<(String, Range<usize>)> {
+    SpanMap::walk(src, false).duplicates
 }
 
 enum Frame {
@@ -34,6 +45,8 @@ enum Frame {
     Map {
         pointer: String,
         key: Option<(String, Range<usize>)>,
+        /// The keys so far, to find one written twice.
+        seen: std::collections::HashSet<String>,
     },
     /// A collection used as a mapping key: nothing inside it is addressable.
     Opaque,
@@ -44,12 +57,18 @@ impl SpanMap {
     /// (the serde parse reports the syntax error itself).
     #[must_use]
     pub fn build(src: &str) -> SpanMap {
+        SpanMap::walk(src, true)
+    }
+
+    fn walk(src: &str, record_nodes: bool) -> SpanMap {
         let line_starts = std::iter::once(0)
             .chain(src.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         let mut map = SpanMap {
             nodes: HashMap::new(),
             line_starts,
+            duplicates: Vec::new(),
+            record_nodes,
         };
         let mut stack: Vec<Frame> = Vec::new();
         let mut opaque_depth = 0usize;
@@ -62,9 +81,15 @@ impl SpanMap {
                         continue;
                     }
                     if let Some(Frame::Map {
-                        key: key @ None, ..
+                        key: key @ None,
+                        seen,
+                        pointer,
                     }) = stack.last_mut()
                     {
+                        if !seen.insert(text.to_string()) {
+                            map.duplicates
+                                .push((format!("{pointer}/{}", escape(&text)), range.clone()));
+                        }
                         *key = Some((text.into_owned(), range));
                         continue;
                     }
@@ -91,7 +116,11 @@ impl SpanMap {
                     }
                     let pointer = map.record(&mut stack, range);
                     stack.push(if is_map {
-                        Frame::Map { pointer, key: None }
+                        Frame::Map {
+                            pointer,
+                            key: None,
+                            seen: std::collections::HashSet::new(),
+                        }
                     } else {
                         Frame::Seq { pointer, next: 0 }
                     });
@@ -123,13 +152,15 @@ impl SpanMap {
                 *next += 1;
                 (p, None)
             }
-            Some(Frame::Map { pointer, key }) => {
+            Some(Frame::Map { pointer, key, .. }) => {
                 let (name, span) = key.take().unwrap_or_default();
                 (format!("{pointer}/{}", escape(&name)), Some(span))
             }
             Some(Frame::Opaque) => return String::new(),
         };
-        self.nodes.insert(pointer.clone(), NodeSpan { key, value });
+        if self.record_nodes {
+            self.nodes.insert(pointer.clone(), NodeSpan { key, value });
+        }
         pointer
     }
 

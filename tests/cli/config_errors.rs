@@ -493,3 +493,29 @@ fn intervals_under_ten_milliseconds_are_refused() {
         assert!(out.stderr.contains(&format!("--> {at}")), "{}", out.stderr);
     }
 }
+
+/// A key written twice in one mapping: YAML keeps the last without a word, so a second
+/// `monitors:` silently dropped every monitor of the first and `validate` said ok.
+#[test]
+fn keys_written_twice_are_config_errors() {
+    let yaml = "version: 1\ndefaults: { interval: 30s, timeout: 500ms, interval: 1s }\nmonitors:\n  - { name: a, tcp: { host: 127.0.0.1, port: 1 } }\nmonitors:\n  - name: b\n    tcp: { host: 127.0.0.1, port: 1 }\n    tcp: { host: 127.0.0.1, port: 2 }\n";
+    for cmd in ["validate", "check"] {
+        let out = hbmon()
+            .file("a.yaml", yaml)
+            .args([cmd, "-c", "a.yaml"])
+            .run();
+        assert_eq!(out.code, 78, "{out:?}");
+        for (what, at) in [
+            ("`defaults.interval` is written twice", "a.yaml:2:44"),
+            ("`monitors` is written twice", "a.yaml:5:1"),
+            ("`monitors[0].tcp` is written twice", "a.yaml:8:5"),
+        ] {
+            assert!(out.stderr.contains(what), "{what}: {}", out.stderr);
+            assert!(
+                out.stderr.contains(&format!("--> {at}")),
+                "{at}: {}",
+                out.stderr
+            );
+        }
+    }
+}
