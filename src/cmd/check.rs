@@ -173,27 +173,66 @@ fn write_report(run: &Run, args: &CheckArgs, quiet: bool) -> Result<(), Error> {
 
 /// Write to a temporary file beside `path`, then rename it over `path`: a reader (the
 /// node_exporter textfile collector, a CI artifact upload) never sees half a report.
+/// A symlink is followed (the link stays, its target gets the report); the file keeps
+/// its mode, and a new one gets the umask's (node_exporter runs as another user); a path
+/// that is not a regular file (a pipe, `/dev/stdout`) is written in place.
 fn write_atomically(
     path: &Path,
     render: &dyn Fn(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    let dir = path
+    use std::os::unix::fs::PermissionsExt as _;
+    let context = || format!("cannot write the report to `{}`", path.display());
+    let existing = std::fs::metadata(path).ok();
+    if existing.as_ref().is_some_and(|m| !m.is_file()) {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(context(), e))?;
+        let mut out = std::io::BufWriter::new(file);
+        return render(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io(context(), e));
+    }
+    let target = if existing.is_some() {
+        std::fs::canonicalize(path).map_err(|e| Error::io(context(), e))?
+    } else {
+        path.to_owned()
+    };
+    let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let context = || format!("cannot write the report to `{}`", path.display());
+    let mode = existing.map_or_else(|| 0o666 & !umask(), |m| m.permissions().mode() & 0o7777);
     let mut file = tempfile::Builder::new()
         .prefix(".hbmon-report")
         .tempfile_in(dir)
         .map_err(|e| Error::io(context(), e))?;
-    render(&mut std::io::BufWriter::new(file.as_file_mut()))
-        .map_err(|e| Error::io(context(), e))?;
+    {
+        let mut out = std::io::BufWriter::new(file.as_file_mut());
+        render(&mut out)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io(context(), e))?;
+    }
     file.as_file()
-        .sync_all()
+        .set_permissions(std::fs::Permissions::from_mode(mode))
+        .and_then(|()| file.as_file().sync_all())
         .map_err(|e| Error::io(context(), e))?;
-    file.persist(path)
+    file.persist(&target)
         .map_err(|e| Error::io(context(), e.error))?;
     Ok(())
+}
+
+/// The process's umask, read without changing it (`umask(2)` sets it, and other threads
+/// create files meanwhile); 022 where `/proc` does not say.
+fn umask() -> u32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
 }
 
 /// Raise the soft file-descriptor limit to the hard one, and keep the concurrency within

@@ -167,3 +167,56 @@ fn output_file_is_written_whole_and_errors_name_it() {
         bad.stderr
     );
 }
+
+/// `--output` as node_exporter's textfile collector needs it: a new file gets the umask's
+/// mode (it was always 0600, unreadable to node_exporter's user), an existing one keeps
+/// its mode, a symlink stays a symlink with its target updated, and a pipe is written in
+/// place (it used to be replaced by a regular file, as `/dev/full` was).
+#[test]
+fn output_keeps_modes_symlinks_and_pipes() {
+    use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let run = hbmon().config(FIXED);
+    let dir = run.dir().to_owned();
+    let check = |args: &[&str]| {
+        hbmon()
+            .config(FIXED)
+            .args(["check", "--format", "prometheus", "--output"])
+            .args(args.iter().copied())
+            .run_with(&["sh", "-c", "umask 022 && exec \"$0\" \"$@\""])
+    };
+    // New: 0644 under umask 022.
+    let new = dir.join("new.prom");
+    assert_eq!(check(&[new.to_str().unwrap()]).code, 2);
+    assert_eq!(mode(&new), 0o644);
+    // Existing: keeps 0640.
+    std::fs::set_permissions(&new, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert_eq!(check(&[new.to_str().unwrap()]).code, 2);
+    assert_eq!(mode(&new), 0o640);
+    // A symlink: still a link, and its target has the report.
+    let link = dir.join("link.prom");
+    std::os::unix::fs::symlink(&new, &link).unwrap();
+    std::fs::write(&new, "old").unwrap();
+    assert_eq!(check(&[link.to_str().unwrap()]).code, 2);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        std::fs::read_to_string(&new)
+            .unwrap()
+            .contains("hbmon_probe_success")
+    );
+    // A named pipe: read on the other side, and still a pipe after.
+    let fifo = dir.join("report.fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    assert_eq!(check(&[fifo.to_str().unwrap()]).code, 2);
+    assert!(reader.join().unwrap().contains("hbmon_probe_success"));
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+}
