@@ -44,6 +44,29 @@ pub fn span(d: Duration) -> String {
     parts.join(" ")
 }
 
+/// Text from the network (ping bodies, reasons, ack notes) made safe for a terminal:
+/// control characters (escape sequences that set titles, clear the screen or fake output)
+/// and bidirectional overrides are shown escaped (`\u{1b}`), never sent raw.
+#[must_use]
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\t')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A size in bytes, in binary units.
 #[must_use]
 pub fn size(bytes: u64) -> String {
@@ -60,6 +83,16 @@ mod tests {
         assert_eq!(latency(Duration::from_millis(812)), "812ms");
         assert_eq!(latency(Duration::from_millis(1250)), "1.25s");
         assert_eq!(latency(Duration::from_secs(12)), "12.0s");
+    }
+
+    #[test]
+    fn network_text_is_made_safe_for_terminals() {
+        assert_eq!(printable("disk full: 97%\tsda1"), "disk full: 97%\tsda1");
+        assert_eq!(
+            printable("ok\n\u{1b}]0;PWNED\u{7}\u{1b}[2J"),
+            "ok\\u{a}\\u{1b}]0;PWNED\\u{7}\\u{1b}[2J"
+        );
+        assert_eq!(printable("a\u{202e}b\0"), "a\\u{202e}b\\u{0}");
     }
 
     #[test]

@@ -233,7 +233,7 @@ impl Regions {
                         "{} {} ({}, {})",
                         o.region,
                         o.status.name().to_uppercase(),
-                        o.reason,
+                        crate::humanize::printable(&o.reason),
                         ago(o.at, now)
                     )
                 })
@@ -382,7 +382,7 @@ fn status_human(
             pct(l.uptime[0].1),
             pct(l.uptime[1].1),
             pct(l.uptime[2].1),
-            r.and_then(|r| r.last_reason.as_deref()).unwrap_or("-"),
+            crate::humanize::printable(r.and_then(|r| r.last_reason.as_deref()).unwrap_or("-")),
         )?;
     }
     if !open.is_empty() {
@@ -399,7 +399,7 @@ fn status_human(
                 i.monitor,
                 rfc(i.opened_at),
                 ago(i.opened_at, now),
-                i.cause
+                crate::humanize::printable(&i.cause)
             )?;
             let ack = lines
                 .iter()
@@ -410,7 +410,7 @@ fn status_human(
                 let note = if a.note.is_empty() {
                     String::new()
                 } else {
-                    format!(": {}", a.note)
+                    format!(": {}", crate::humanize::printable(&a.note))
                 };
                 let until = a
                     .until
@@ -419,7 +419,7 @@ fn status_human(
                 writeln!(
                     out,
                     "    acknowledged by {} {}{until}{note}",
-                    a.by,
+                    crate::humanize::printable(&a.by),
                     ago(a.at, now)
                 )?;
             }
@@ -532,7 +532,11 @@ fn history_human(out: &mut dyn Write, h: &History<'_>, now: SystemTime) -> std::
             .as_ref()
             .map(|p| format!(" (under {p})"))
             .unwrap_or_default();
-        writeln!(out, "  {when}: {}{under}", i.cause)?;
+        writeln!(
+            out,
+            "  {when}: {}{under}",
+            crate::humanize::printable(&i.cause)
+        )?;
     }
     writeln!(out, "\nRecent observations (newest first):")?;
     if h.observations.is_empty() {
@@ -545,14 +549,19 @@ fn history_human(out: &mut dyn Write, h: &History<'_>, now: SystemTime) -> std::
             rfc(o.at),
             o.status.label(),
             humanize::latency(o.latency),
-            o.reason
+            humanize::printable(&o.reason)
         )?;
     }
     if !h.pings.is_empty() {
         writeln!(out, "\nRecent pings (newest first):")?;
         for (at, kind, body) in h.pings {
             let last = body.trim().lines().last().unwrap_or("");
-            writeln!(out, "  {}  {kind:8}  {last}", rfc(*at))?;
+            writeln!(
+                out,
+                "  {}  {kind:8}  {}",
+                rfc(*at),
+                humanize::printable(last)
+            )?;
         }
     }
     if !h.alerts.is_empty() {

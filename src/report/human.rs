@@ -54,7 +54,7 @@ pub fn write(run: &Run, out: Writer<'_>, quiet: bool) -> io::Result<()> {
                 m.probe.kind(),
                 o.status.label(),
                 humanize::latency(o.latency),
-                o.reason
+                humanize::printable(&o.reason)
             )?;
         }
     }

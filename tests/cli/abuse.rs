@@ -406,3 +406,57 @@ fn tokens_in_urls_are_never_logged() {
         assert!(!text.contains(secret), "`{secret}` in the log: {text}");
     }
 }
+
+/// Text from the network reaches the operator's terminal escaped: a ping body with escape
+/// sequences (set the window title, clear the screen, fake a line) and a bidirectional
+/// override, shown by `status` and `history`; a command's output in `check`'s report.
+#[test]
+fn hostile_text_never_reaches_a_terminal_raw() {
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port));
+    let mut d = Daemon::start(run.dir(), &[]);
+    let payload = "ok\n\u{1b}]0;PWNED\u{7}\u{1b}[2J\u{1b}[31mFAKE: all good\r\u{202e}evil";
+    let (code, _) = request(
+        port,
+        "POST",
+        &format!("/ping/backup/fail?token={TOKEN}"),
+        &[],
+        payload.as_bytes(),
+    );
+    assert_eq!(code, 200);
+    d.observed("backup", "down");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    for args in [
+        &["status", "--db", "hbmon.db"][..],
+        &["history", "backup", "--db", "hbmon.db"],
+    ] {
+        let out = hbmon()
+            .file("hbmon.yaml", &config(port))
+            .args(["-c", "hbmon.yaml"])
+            .args(args.iter().copied())
+            .run_with(&[
+                "sh",
+                "-c",
+                &format!("cd {} && exec \"$0\" \"$@\"", run.dir().display()),
+            ]);
+        for raw in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
+            assert!(
+                !out.stdout.contains(raw),
+                "{args:?}: {raw:?} raw in {:?}",
+                out.stdout
+            );
+        }
+        assert!(
+            out.stdout.contains("\\u{1b}]0;PWNED"),
+            "{args:?}: {}",
+            out.stdout
+        );
+    }
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - name: cmd\n    command: { shell: 'printf \"\\033[2Jfine\\033]0;x\\007\"; exit 2' }\n")
+        .args(["check"])
+        .run();
+    assert!(!out.stdout.contains('\u{1b}'), "{:?}", out.stdout);
+    assert!(out.stdout.contains("\\u{1b}[2Jfine"), "{}", out.stdout);
+}
