@@ -1553,6 +1553,19 @@ impl Builder<'_> {
             h.bearer_token.as_ref(),
             h.bearer_token_file.as_deref(),
         );
+        if let Some(token) = &bearer
+            && HeaderValue::from_str(&format!("Bearer {}", token.expose())).is_err()
+        {
+            let key = if h.bearer_token.is_some() {
+                "bearer_token"
+            } else {
+                "bearer_token_file"
+            };
+            self.error(
+                At::value(format!("{ptr}/{key}")),
+                "the token contains characters HTTP does not allow in a header (a line break?)",
+            );
+        }
         match (&bearer, &h.basic_auth) {
             (Some(_), Some(_)) => {
                 self.error(
@@ -2283,10 +2296,19 @@ impl Builder<'_> {
             (Some(s), None) => Some(s.clone()),
             (None, Some(f)) => {
                 let path = self.base_dir.join(f);
-                match std::fs::read_to_string(&path) {
+                match read_secret_file(&path) {
                     Ok(text) => {
                         let value = text.trim_end_matches(['\n', '\r']);
-                        if value.is_empty() {
+                        if value.contains(['\n', '\r', '\0']) {
+                            self.error(
+                                At::value(format!("{ptr}/{key}_file")),
+                                format!(
+                                    "`{}` holds more than one line (or a NUL byte): a secret file holds one value",
+                                    path.display()
+                                ),
+                            );
+                            None
+                        } else if value.is_empty() {
                             self.error(
                                 At::value(format!("{ptr}/{key}_file")),
                                 format!("`{}` is empty", path.display()),
@@ -2308,6 +2330,27 @@ impl Builder<'_> {
             (None, None) => None,
         }
     }
+}
+
+/// The largest secret file read: a token, a password or a URL is far smaller.
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// A secret file's text. Only a regular file is opened (a FIFO would block, `/dev/zero`
+/// never ends) and only its first [`MAX_SECRET_FILE`] bytes are read.
+fn read_secret_file(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a directory, device or pipe)".into());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_SECRET_FILE {
+        return Err("larger than 64 KiB: a secret file holds one value".into());
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".into())
 }
 
 struct Inherited {

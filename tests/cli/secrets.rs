@@ -327,3 +327,40 @@ monitors:
         leaks(&args.join(" "), &out.all());
     }
 }
+
+/// A secret file that is a device, a pipe, huge or several lines, and a token with a line
+/// break: each a config error naming it, found by `validate` at once (`/dev/zero` used to
+/// eat gigabytes, a FIFO to hang forever, a two-line token to fail only at probe time).
+#[test]
+fn secret_files_that_cannot_hold_a_secret_are_config_errors() {
+    let run = hbmon();
+    let dir = run.dir().to_owned();
+    nix::unistd::mkfifo(
+        &dir.join("fifo"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    std::fs::write(dir.join("two-lines"), "a\nb\n").unwrap();
+    std::fs::write(dir.join("huge"), "x".repeat(100_000)).unwrap();
+    let zero = "/dev/zero";
+    let yaml = format!(
+        "version: 1\nmonitors:\n  - {{ name: a, http: {{ url: \"http://127.0.0.1:1/\", bearer_token_file: {zero} }} }}\n  - {{ name: b, http: {{ url: \"http://127.0.0.1:1/\", bearer_token_file: fifo }} }}\n  - {{ name: c, http: {{ url: \"http://127.0.0.1:1/\", bearer_token_file: two-lines }} }}\n  - {{ name: d, http: {{ url: \"http://127.0.0.1:1/\", bearer_token_file: huge }} }}\n  - {{ name: e, http: {{ url: \"http://127.0.0.1:1/\", bearer_token: \"${{BADTOK}}\" }} }}\n"
+    );
+    let out = run
+        .file("hbmon.yaml", &yaml)
+        .env("BADTOK", &format!("{AUTH_TOKEN}\nX"))
+        .args(["validate", "-c", "hbmon.yaml"])
+        .run();
+    assert_eq!(out.code, 78, "{out:?}");
+    for want in [
+        "`/dev/zero`: not a regular file",
+        "fifo`: not a regular file",
+        "two-lines` holds more than one line",
+        "huge`: larger than 64 KiB",
+        "the token contains characters HTTP does not allow",
+        "5 problems",
+    ] {
+        assert!(out.stderr.contains(want), "{want}: {}", out.stderr);
+    }
+    assert_hidden("secret file errors", &out);
+}
