@@ -20,7 +20,8 @@ fi
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked || exit 2
 fi
-cargo +nightly fuzz build || exit 2
+# FUZZ_NO_BUILD=1: run the binaries as last built.
+[ -n "${FUZZ_NO_BUILD:-}" ] || cargo +nightly fuzz build || exit 2
 bin="target/$(rustc +nightly -vV | sed -n 's/^host: //p')/release"
 mkdir -p long
 

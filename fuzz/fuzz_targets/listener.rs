@@ -170,10 +170,19 @@ fuzz_target!(|data: &[u8]| {
         let call = w.router.clone().oneshot(req);
         tokio::pin!(call);
         let mut acks = w.acks.lock().unwrap();
-        // The watch loop's side of an ack: answer it, as applied or refused.
+        let mut pings = w.pings.lock().unwrap();
+        // The watch loop's side: a ping is stored (or the store failed), an ack applied
+        // or refused.
         let response = loop {
             tokio::select! {
                 r = &mut call => break r,
+                Some(p) = pings.recv() => {
+                    // Cut to `max_body` bytes, then read lossily: each byte is at most 3.
+                    assert!(p.body.len() <= usize::from(*peer) * 9, "a ping's body was not cut");
+                    if let Some(stored) = p.stored {
+                        let _ = stored.send(control & 0x04 == 0 || *peer & 0x80 == 0);
+                    }
+                }
                 Some((ack, reply)) = acks.recv() => {
                     let _ = reply.send(if ack_ok {
                         Ok(hbmon::listen::Acked {
@@ -197,13 +206,6 @@ fuzz_target!(|data: &[u8]| {
             .expect("the body is readable");
         (parts, bytes)
     });
-    // Pings handed to the loop are taken, so the channel does not grow.
-    {
-        let mut pings = w.pings.lock().unwrap();
-        while let Ok(p) = pings.try_recv() {
-            assert!(p.body.len() <= usize::from(*peer) * 3 + 3, "a ping's body was not cut");
-        }
-    }
 
     let status = parts.status;
     if let Some(len) = parts.headers.get(header::CONTENT_LENGTH) {
