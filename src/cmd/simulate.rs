@@ -117,6 +117,9 @@ struct Fired {
     to: Vec<String>,
 }
 
+/// 9000-01-01 in Unix seconds: simulated time stays before it.
+const SIMULATION_HORIZON_SECS: u64 = 221_845_392_000;
+
 pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
     let timelines = timelines(args)?;
     let start = humantime::parse_rfc3339_weak(&args.start)
@@ -141,6 +144,22 @@ pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
                 align: false,
                 offset: Duration::ZERO,
             };
+        }
+        // Simulated time must end where times can still be written (RFC 3339 ends with
+        // the year 9999): a timeline of 100,000 runs 10 years apart does not.
+        let span = m
+            .interval
+            .checked_mul(u32::try_from(t.steps.len()).unwrap_or(u32::MAX))
+            .and_then(|d| d.checked_add(m.timeout));
+        let horizon = std::time::UNIX_EPOCH + Duration::from_secs(SIMULATION_HORIZON_SECS);
+        if span
+            .and_then(|d| start.checked_add(d))
+            .is_none_or(|end| end >= horizon)
+        {
+            return Err(Error::Usage(format!(
+                "`{}`: the simulation would run past the year 9000 (start earlier, or use fewer or closer runs)",
+                t.monitor
+            )));
         }
         // Simulated probes are instant and never run at the same time as the next.
         monitors.push(Arc::new(m));

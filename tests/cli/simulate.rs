@@ -343,3 +343,27 @@ fn an_acknowledgment_before_a_step_keeps_it_from_firing() {
     assert_eq!(out.code, 64);
     assert!(out.stderr.contains("no open incident"), "{}", out.stderr);
 }
+
+/// A simulation that would run past what a time can be written as (the year 9999) is a
+/// usage error, not a panic: near the end of time, and 100,000 runs ten years apart.
+#[test]
+fn simulations_past_the_year_9000_are_refused() {
+    for args in [
+        &["--start", "9999-12-31T23:59:00Z", "x: ok fail*3 @ 20s"][..],
+        &[
+            "--format",
+            "json",
+            "--start",
+            "9999-12-31T23:59:00Z",
+            "x: ok fail*3 @ 20s",
+        ],
+        &["x: ok*100000 @ 3650d"],
+    ] {
+        let out = hbmon()
+            .args(["simulate", "--ad-hoc"])
+            .args(args.iter().copied())
+            .run();
+        assert_eq!(out.code, 64, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("past the year 9000"), "{}", out.stderr);
+    }
+}
