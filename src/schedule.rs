@@ -181,6 +181,11 @@ fn dialect(expr: &str) -> Result<Vec<String>, String> {
             fields.len()
         )));
     }
+    if let Some(field) = fields.iter().find(|f| f.split(',').any(str::is_empty)) {
+        return Err(invalid(&format!(
+            "`{field}` has an empty item in its list (two commas, or one at an end)"
+        )));
+    }
     let (dom, dow) = day_fields(&fields).unwrap_or_default();
     for i in [dom, dow] {
         // Quartz's "no specific value", as croner reads it.
@@ -803,6 +808,10 @@ mod tests {
             ("0 0 * *", "5 fields"),
             ("0 0 1-7 * +1", "`+`"),
             ("@reboot", "@daily"),
+            // Found by the fuzzer: an empty list item made croner search for ~30 s.
+            (", 0 lw * *", "empty item"),
+            ("*/1,, * * * *", "empty item"),
+            ("0 0 1, * *", "empty item"),
         ] {
             let e = Schedule::cron(expr, "UTC").unwrap_err();
             assert!(e.starts_with("invalid cron expression"), "{expr}: {e}");
