@@ -95,7 +95,10 @@ pub struct Message {
 /// The environment with every filter; templates are rendered from strings.
 #[derive(Debug)]
 pub struct Renderer {
+    /// For alert templates and webhook bodies: with fuel.
     env: Environment<'static>,
+    /// For the status page, whose work grows with the number of monitors: no fuel.
+    page: Environment<'static>,
     /// The config's `timezone` (UTC without one): times for people are shown in it.
     tz: chrono_tz::Tz,
 }
@@ -207,52 +210,71 @@ fn strftime(t: &chrono::DateTime<chrono_tz::Tz>, format: &str) -> Result<String,
     Ok(out)
 }
 
+/// What one alert template may spend (minijinja's fuel: about that many instructions).
+/// hbmon's own templates use a few hundred; a loop in a loop over `range(99999)` would
+/// run for hours at load (every template is rendered when the config loads) or in the
+/// watch loop.
+const TEMPLATE_FUEL: u64 = 10_000_000;
+
 impl Renderer {
     #[must_use]
     pub fn new(tz: Option<chrono_tz::Tz>) -> Renderer {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
         let tz = tz.unwrap_or(chrono_tz::UTC);
-        env.add_filter(
-            "datetime",
-            move |value: String, format: Option<String>| -> Result<String, minijinja::Error> {
-                let t = humantime::parse_rfc3339_weak(&value).map_err(|_| {
-                    minijinja::Error::new(
-                        minijinja::ErrorKind::InvalidOperation,
-                        "datetime: not an RFC 3339 time",
-                    )
-                })?;
-                let utc: chrono::DateTime<chrono::Utc> = t.into();
-                strftime(
-                    &utc.with_timezone(&tz),
-                    format.as_deref().unwrap_or("%Y-%m-%d %H:%M:%S %Z"),
-                )
-            },
-        );
-        // Whole seconds are rounded (47.6 s reads 48s); below a second, milliseconds.
-        env.add_filter(
-            "duration",
-            |secs: f64| -> Result<String, minijinja::Error> {
-                if secs.is_nan() {
-                    return Err(minijinja::Error::new(
-                        minijinja::ErrorKind::InvalidOperation,
-                        "duration: not a number",
-                    ));
-                }
-                let secs = secs.max(0.0);
-                let secs = if secs >= 1.0 { secs.round() } else { secs };
-                // Past what a `Duration` holds (about 584 billion years) it is shown as the most.
-                let d = std::time::Duration::try_from_secs_f64(secs)
-                    .unwrap_or(std::time::Duration::MAX);
-                Ok(crate::humanize::span(d))
-            },
-        );
-        env.add_filter("markdown_escape", |text: String| -> String {
-            markdown_escape(&text)
-        });
-        Renderer { env, tz }
+        let mut env = environment(tz);
+        env.set_fuel(Some(TEMPLATE_FUEL));
+        Renderer {
+            env,
+            page: environment(tz),
+            tz,
+        }
     }
+}
 
+/// An environment with hbmon's filters, times in `tz`.
+fn environment(tz: chrono_tz::Tz) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_filter(
+        "datetime",
+        move |value: String, format: Option<String>| -> Result<String, minijinja::Error> {
+            let t = humantime::parse_rfc3339_weak(&value).map_err(|_| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "datetime: not an RFC 3339 time",
+                )
+            })?;
+            let utc: chrono::DateTime<chrono::Utc> = t.into();
+            strftime(
+                &utc.with_timezone(&tz),
+                format.as_deref().unwrap_or("%Y-%m-%d %H:%M:%S %Z"),
+            )
+        },
+    );
+    // Whole seconds are rounded (47.6 s reads 48s); below a second, milliseconds.
+    env.add_filter(
+        "duration",
+        |secs: f64| -> Result<String, minijinja::Error> {
+            if secs.is_nan() {
+                return Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "duration: not a number",
+                ));
+            }
+            let secs = secs.max(0.0);
+            let secs = if secs >= 1.0 { secs.round() } else { secs };
+            // Past what a `Duration` holds (about 584 billion years) it is shown as the most.
+            let d =
+                std::time::Duration::try_from_secs_f64(secs).unwrap_or(std::time::Duration::MAX);
+            Ok(crate::humanize::span(d))
+        },
+    );
+    env.add_filter("markdown_escape", |text: String| -> String {
+        markdown_escape(&text)
+    });
+    env
+}
+
+impl Renderer {
     /// A time for people, in the config's time zone: `2026-01-05 09:15:00 CET`.
     #[must_use]
     pub fn local(&self, t: SystemTime) -> String {
@@ -275,7 +297,7 @@ impl Renderer {
         ctx: &serde_json::Value,
     ) -> Result<String, String> {
         let template = self
-            .env
+            .page
             .template_from_named_str(name, source)
             .map_err(|e| describe(&e))?;
         template
@@ -934,6 +956,26 @@ mod tests {
                 want
             );
         }
+    }
+
+    /// Found by the template fuzz target: nested loops ran for hours and doubled strings
+    /// took seconds, at load and for every alert. Fuel ends them in an error; hbmon's own
+    /// templates stay well within it, and the status page (no fuel) is not limited.
+    #[test]
+    fn runaway_templates_end_in_an_error() {
+        let r = Renderer::new(None);
+        let ctx = sample_context(EventKind::Down);
+        let nested =
+            "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}";
+        let e = r.render(nested, &ctx).unwrap_err();
+        assert!(e.contains("fuel"), "{e}");
+        assert!(r.check(nested, Usage::text(Some(EventKind::Down))).is_err());
+        for event in [EventKind::Down, EventKind::Up, EventKind::Test, EventKind::Late] {
+            r.render(default_text(event), &sample_context(event)).unwrap();
+        }
+        let rows = "{% for i in range(20000) %}<tr><td>{{ i }}</td></tr>{% endfor %}";
+        let page = r.render_html("page.html", rows, &serde_json::json!({})).unwrap();
+        assert!(page.contains("<td>19999</td>"));
     }
 
     /// Filters take hostile values: a strftime format chrono cannot follow and numbers
