@@ -1000,7 +1000,7 @@ pub struct LoadCheck {
 pub struct DurationStr(pub String);
 
 /// The pattern the schema gives editors; `plan` parses with humantime, which accepts it.
-pub const DURATION_PATTERN: &str = r"^\s*([0-9]+\s*(ns|us|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?)\s*)+$";
+pub const DURATION_PATTERN: &str = r"^\s*([0-9]+\s*(ns|us|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?|M|months?|y|years?)\s*)+$";
 
 impl JsonSchema for DurationStr {
     fn schema_name() -> Cow<'static, str> {
@@ -1009,7 +1009,7 @@ impl JsonSchema for DurationStr {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "title": "duration",
-            "description": "A duration: a number and a unit (`ms`, `s`, `m`, `h`, `d`), several may follow each other: `30s`, `5m`, `1h30m`.",
+            "description": "A duration: a number and a unit (`ms`, `s`, `m`, `h`, `d`, `w`, `M` for months, `y`), several may follow each other: `30s`, `5m`, `1h30m`; at most `10y`.",
             "type": "string",
             "pattern": DURATION_PATTERN,
             "examples": ["30s", "1h30m"],

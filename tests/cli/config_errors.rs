@@ -519,3 +519,17 @@ fn keys_written_twice_are_config_errors() {
         }
     }
 }
+
+/// `10y`, the documented maximum, is a duration in the config as in flags (the schema
+/// knew no `y`, and said "invalid duration" while the limit message named `10y`).
+#[test]
+fn years_and_months_are_durations_up_to_ten_years() {
+    let monitor = "version: 1\nmonitors:\n  - name: x\n    tcp: { host: 127.0.0.1, port: 1 }\n";
+    for (interval, code) in [("10y", 0), ("1y 2M", 0), ("3652d", 0), ("11y", 78)] {
+        let out = hbmon()
+            .file("a.yaml", &format!("{monitor}    interval: {interval}\n"))
+            .args(["validate", "-c", "a.yaml"])
+            .run();
+        assert_eq!(out.code, code, "{interval}: {out:?}");
+    }
+}
