@@ -970,11 +970,19 @@ mod tests {
         let e = r.render(nested, &ctx).unwrap_err();
         assert!(e.contains("fuel"), "{e}");
         assert!(r.check(nested, Usage::text(Some(EventKind::Down))).is_err());
-        for event in [EventKind::Down, EventKind::Up, EventKind::Test, EventKind::Late] {
-            r.render(default_text(event), &sample_context(event)).unwrap();
+        for event in [
+            EventKind::Down,
+            EventKind::Up,
+            EventKind::Test,
+            EventKind::Late,
+        ] {
+            r.render(default_text(event), &sample_context(event))
+                .unwrap();
         }
         let rows = "{% for i in range(20000) %}<tr><td>{{ i }}</td></tr>{% endfor %}";
-        let page = r.render_html("page.html", rows, &serde_json::json!({})).unwrap();
+        let page = r
+            .render_html("page.html", rows, &serde_json::json!({}))
+            .unwrap();
         assert!(page.contains("<td>19999</td>"));
     }
 

@@ -35,22 +35,33 @@ pub async fn probe(p: &CommandProbe, timeout: Duration) -> Outcome {
             return Outcome::new(Status::Unknown, format!("{why}: {}", p.program));
         }
     };
-    let pgid = child.id();
+    // Until the command has finished, its whole group is killed if this probe ends: at
+    // the timeout, or when `watch` stops and abandons it (the child itself is killed on
+    // drop; this reaches what it started).
+    let mut group = Group(child.id().and_then(|p| i32::try_from(p).ok()));
     match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Ok(Ok(out)) => classify(out.status, &out.stdout, &out.stderr),
+        Ok(Ok(out)) => {
+            group.0 = None;
+            classify(out.status, &out.stdout, &out.stderr)
+        }
         Ok(Err(e)) => Outcome::new(
             Status::Unknown,
             format!("cannot read the command's output: {e}"),
         ),
-        Err(_) => {
-            // The child itself is killed on drop; this reaches what it started.
-            if let Some(pid) = pgid.and_then(|p| i32::try_from(p).ok()) {
-                let _ = nix::sys::signal::killpg(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-            }
-            timed_out(timeout)
+        Err(_) => timed_out(timeout),
+    }
+}
+
+/// A running command's process group, killed when dropped.
+struct Group(Option<i32>);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
     }
 }

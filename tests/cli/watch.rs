@@ -713,3 +713,33 @@ fn paused_monitors_are_not_probed() {
         .run();
     assert_eq!(out.code, 2, "named exactly, it runs: {out:?}");
 }
+
+/// A command abandoned at the drain timeout is killed with everything it started (its
+/// process group), as at a probe timeout: `sleep` under `sh` used to live on, re-parented
+/// to init.
+#[test]
+fn a_command_abandoned_at_stop_is_killed_with_its_process_group() {
+    let marker = format!("sleep 45{}", std::process::id() % 1000);
+    let run = hbmon().file(
+        "hbmon.yaml",
+        &format!(
+            "version: 1\nmonitors:\n  - name: slow\n    interval: 1m\n    timeout: 50s\n    command: {{ shell: \"{marker}; true\" }}\n"
+        ),
+    );
+    let mut d = Daemon::start(run.dir(), &["--drain-timeout", "300ms"]);
+    let until = std::time::Instant::now() + DEADLINE;
+    let running = || {
+        Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    while !running() {
+        assert!(std::time::Instant::now() < until, "the command never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    d.signal(Signal::SIGTERM);
+    d.wait_for("the drain timeout", |l| msg(l).starts_with("drain timeout"));
+    assert_eq!(d.exit_code(), 0);
+    assert!(!running(), "`{marker}` outlived watch");
+}
