@@ -2064,6 +2064,11 @@ impl Builder<'_> {
 
     fn size(&mut self, ptr: &str, s: &SizeStr) -> Option<u64> {
         if let Ok(v) = s.0.trim().parse::<bytesize::ByteSize>() {
+            // bytesize saturates: `20000000000000000000B` would read as 16 EiB.
+            if v.as_u64() == u64::MAX {
+                self.error(At::value(ptr), "size too large");
+                return None;
+            }
             Some(v.as_u64())
         } else {
             self.error(At::value(ptr), "invalid size").hint =

@@ -533,3 +533,23 @@ fn years_and_months_are_durations_up_to_ten_years() {
         assert_eq!(out.code, code, "{interval}: {out:?}");
     }
 }
+
+/// Sizes past what 64 bits hold were read as 16 EiB without a word.
+#[test]
+fn sizes_too_large_are_refused() {
+    for size in ["20000000000000000000B", "99999999999999999999TB"] {
+        let out = hbmon()
+            .file(
+                "a.yaml",
+                &format!("version: 1\nmonitors:\n  - name: x\n    file: {{ path: a.yaml, min_size: \"{size}\" }}\n"),
+            )
+            .args(["validate", "-c", "a.yaml"])
+            .run();
+        assert_eq!(out.code, 78, "{size}: {out:?}");
+        assert!(
+            out.stderr.contains("size too large") || out.stderr.contains("invalid size"),
+            "{}",
+            out.stderr
+        );
+    }
+}
