@@ -1032,7 +1032,13 @@ impl Builder<'_> {
                 max_pings_per_second: 50,
             });
         };
-        let Ok(address) = l.address.as_deref().unwrap_or("127.0.0.1:8471").parse() else {
+        let text = l.address.as_deref().unwrap_or("127.0.0.1:8471");
+        // `localhost` is loopback (IPv4); no other name is resolved here.
+        let text = match text.strip_prefix("localhost:") {
+            Some(port) => format!("127.0.0.1:{port}"),
+            None => text.to_owned(),
+        };
+        let Ok(address) = text.parse() else {
             self.error(At::value("/listen/address"), "not an `address:port`")
                 .hint = Some("for example `127.0.0.1:8471` or `[::]:8471`".into());
             return None;

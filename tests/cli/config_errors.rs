@@ -553,3 +553,18 @@ fn sizes_too_large_are_refused() {
         );
     }
 }
+
+/// `localhost:PORT` is the loopback listener operators write; other names are refused.
+#[test]
+fn localhost_is_a_listen_address() {
+    for (address, code) in [("localhost:18473", 0), ("example.org:80", 78)] {
+        let out = hbmon()
+            .file(
+                "a.yaml",
+                &format!("version: 1\nlisten: {{ address: \"{address}\" }}\nmonitors:\n  - name: x\n    heartbeat: {{ period: 1h }}\n"),
+            )
+            .args(["validate", "-c", "a.yaml"])
+            .run();
+        assert_eq!(out.code, code, "{address}: {out:?}");
+    }
+}
