@@ -135,6 +135,25 @@ impl Schedule {
     /// forward from ever earlier instants, so the two can never disagree.
     #[must_use]
     pub fn previous_run(&self, at: SystemTime) -> Option<SystemTime> {
+        match self {
+            // No fixed times.
+            Schedule::Every { align: false, .. } => return None,
+            // The last slot `k * step + off` at or before `at`, as `next_run` counts them
+            // (stepping forward to it took a billion steps for a nanosecond interval).
+            Schedule::Every {
+                interval,
+                align: true,
+                offset,
+            } => {
+                let step = interval.as_nanos().max(1);
+                let since = at.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+                let off = offset.as_nanos() % step;
+                let k = since.checked_sub(off)? / step;
+                let run = k * step + off;
+                return Some(UNIX_EPOCH + Duration::from_nanos(u64::try_from(run).ok()?));
+            }
+            Schedule::Cron { .. } => {}
+        }
         let mut back = Duration::from_secs(60);
         // 60 s doubled 26 times is more than a century.
         for _ in 0..27 {
@@ -1093,6 +1112,33 @@ mod tests {
                 run = next;
             }
         }
+    }
+
+    /// An aligned interval's previous run is its last slot, found at once: the fuzzer's
+    /// 8 ns interval took billions of steps forward from a minute back. A plain interval
+    /// has no fixed times.
+    #[test]
+    fn previous_run_of_intervals_is_direct() {
+        for (interval, offset) in [(8u64, 3u64), (10_000_000, 0), (3_600_000_000_000, 5)] {
+            let s = Schedule::Every {
+                interval: Duration::from_nanos(interval),
+                align: true,
+                offset: Duration::from_nanos(offset),
+            };
+            let mut run = s.next_run(t("2026-01-05T10:00:00Z")).unwrap();
+            for _ in 0..4 {
+                let next = s.next_run(run).unwrap();
+                assert_eq!(s.previous_run(run), Some(run));
+                assert_eq!(s.previous_run(next - Duration::from_nanos(1)), Some(run));
+                run = next;
+            }
+        }
+        let plain = Schedule::Every {
+            interval: Duration::from_secs(60),
+            align: false,
+            offset: Duration::ZERO,
+        };
+        assert_eq!(plain.previous_run(t("2026-01-05T10:00:00Z")), None);
     }
 
     #[test]
