@@ -157,12 +157,21 @@ impl Schedule {
         let mut back = Duration::from_secs(60);
         // 60 s doubled 26 times is more than a century.
         for _ in 0..27 {
-            let mut run = self.next_run(at.checked_sub(back)?)?;
-            if run <= at {
-                while let Some(next) = self.next_run(run).filter(|n| *n <= at) {
-                    run = next;
+            let start = at.checked_sub(back)?;
+            if self.next_run(start)? <= at {
+                // Halve the gap between a start whose next run is at or before `at` and
+                // one whose next run is later; a millisecond apart, the first one's next
+                // run is the latest (runs are whole seconds apart). Stepping forward run by
+                // run took hundreds of thousands of steps for a cron firing every second.
+                let (mut lo, mut hi) = (start, at);
+                while hi.duration_since(lo).unwrap_or_default() > Duration::from_millis(1) {
+                    let mid = lo + hi.duration_since(lo).unwrap_or_default() / 2;
+                    match self.next_run(mid) {
+                        Some(run) if run <= at => lo = mid,
+                        _ => hi = mid,
+                    }
                 }
-                return Some(run);
+                return self.next_run(lo);
             }
             back *= 2;
         }
@@ -1097,6 +1106,9 @@ mod tests {
             ("30 * * * *", "Australia/Lord_Howe", "2026-04-04T12:00:00Z"),
             ("0 0 29 2 *", "UTC", "2027-06-01T00:00:00Z"),
             ("0 9 * * 5L", "America/New_York", "2026-10-01T00:00:00Z"),
+            // Found by the fuzzer: every second of some days (stepping took ~10 s).
+            ("* * * 5 1 5", "UTC", "2026-01-01T00:00:00Z"),
+            ("* * * 5 1 5", "UTC", "2026-01-04T23:59:50Z"),
         ] {
             let s = Schedule::cron(expr, tz).unwrap();
             let mut run = s.next_run(t(from)).unwrap();
