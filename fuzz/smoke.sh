@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI smoke run of the fuzz targets: build them all once, then run each for a bounded time
 # (FUZZ_SECONDS, 20 s by default) from its committed seeds. Exits non-zero on any crash,
-# timeout (-timeout=10) or out-of-memory (-rss_limit_mb=2048); the input that did it is
+# timeout (-timeout=30: ten times an ASan build's slowdown over a second) or out-of-memory (-rss_limit_mb=2048); the input that did it is
 # left in fuzz/artifacts/<target>/.
 #
 #   fuzz/smoke.sh                 # every target, 20 s each
@@ -38,7 +38,7 @@ for t in "${targets[@]}"; do
     cp -n "seeds/$t"/* "$corpus"/ 2>/dev/null || true
     echo "=== $t: ${seconds}s"
     if ! "$bin/$t" -artifact_prefix="artifacts/$t/" -max_total_time="$seconds" \
-        -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "$corpus"; then
+        -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 "$corpus"; then
         failed+=("$t")
     fi
 done
