@@ -1693,6 +1693,13 @@ impl Unwritten {
         self.batch.is_empty() && self.in_doubt.is_none()
     }
 
+    /// Everything is written: the waiting clients get their 200.
+    fn tell_stored(&mut self) {
+        for client in self.waiting.drain(..) {
+            let _ = client.send(true);
+        }
+    }
+
     /// A batch from the loop. A store that stays unwritable must not eat all memory: the
     /// oldest observations go first; states, incidents and events (the alerts) are kept.
     fn add(&mut self, later: Batch, waiting: Vec<tokio::sync::oneshot::Sender<bool>>) {
@@ -1757,15 +1764,6 @@ fn gather(rx: &mpsc::Receiver<Job>, pending: &mut Unwritten) -> Option<Job> {
         }
     }
     None
-}
-
-impl Unwritten {
-    /// Everything is written: the waiting clients get their 200.
-    fn tell_stored(&mut self) {
-        for client in self.waiting.drain(..) {
-            let _ = client.send(true);
-        }
-    }
 }
 
 fn log_committed(batch: &Batch) {
