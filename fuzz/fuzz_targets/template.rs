@@ -10,22 +10,11 @@
 
 use std::collections::BTreeMap;
 
-use hbmon::config::raw::EventKind;
+use hbmon::notify::EVENTS;
 use hbmon::notify::template::{Renderer, Usage, sample_context};
 use libfuzzer_sys::fuzz_target;
 use minijinja::Value;
 
-const EVENTS: [EventKind; 9] = [
-    EventKind::Down,
-    EventKind::Up,
-    EventKind::Degraded,
-    EventKind::Late,
-    EventKind::Flapping,
-    EventKind::Reminder,
-    EventKind::Acknowledged,
-    EventKind::Escalated,
-    EventKind::Test,
-];
 
 /// A hostile value, picked by a byte.
 fn hostile(b: u8, long: &str) -> Value {
