@@ -12,8 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Declarative uptime and heartbeat monitor: one binary, one YAML file.
 #[derive(Debug, Parser)]
 #[command(name = "hbmon", version, about, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown, \
-64 usage error, 70 internal error, 74 I/O error, 78 configuration error.")]
+#[command(after_help = crate::exit::help())]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

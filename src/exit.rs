@@ -52,3 +52,13 @@ pub const TABLE: &[(u8, &str, &str)] = &[
     ),
     (CONFIG, "CONFIG", "configuration unreadable or invalid"),
 ];
+
+/// The exit-code list of `--help`, from [`TABLE`].
+#[must_use]
+pub fn help() -> String {
+    let codes: Vec<String> = TABLE
+        .iter()
+        .map(|(code, _, meaning)| format!("{code} {meaning}"))
+        .collect();
+    format!("Exit codes: {}.", codes.join("; "))
+}

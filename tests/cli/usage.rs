@@ -34,6 +34,24 @@ fn help_and_version_exit_0() {
 }
 
 #[test]
+fn help_lists_every_exit_code_of_the_table() {
+    let help = hbmon().args(["--help"]).run();
+    let codes = help
+        .stdout
+        .split("Exit codes:")
+        .nth(1)
+        .expect("an exit-code list in --help");
+    // The README's table is checked against exit::TABLE elsewhere; --help must name the
+    // same codes, 69 and 75 included.
+    for code in [0, 1, 2, 3, 64, 69, 70, 74, 75, 78] {
+        assert!(
+            codes.contains(&format!(" {code} ")),
+            "--help's exit codes miss {code}:{codes}"
+        );
+    }
+}
+
+#[test]
 fn missing_or_unreadable_config_exits_78_with_the_path() {
     let out = hbmon()
         .args(["check", "--config", "/nonexistent/monitors.yaml"])
