@@ -327,6 +327,52 @@ fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
     })
 }
 
+/// The store: `--db` (a file or a `postgres://` URL), else `store.url`, else `store.path`,
+/// else `$STATE_DIRECTORY/hbmon.db` (set by systemd's `StateDirectory=`), else `hbmon.db`
+/// in the working directory.
+#[must_use]
+pub fn db_path(
+    flag: Option<&std::path::Path>,
+    store: Option<&crate::plan::StoreSettings>,
+) -> crate::store::Location {
+    if let Some(p) = flag {
+        let mut location = crate::store::Location::parse(&p.to_string_lossy());
+        // `--db` names the database; how long the lease lasts is still the config's.
+        if let (
+            crate::store::Location::Postgres { lease, .. },
+            Some(crate::store::Location::Postgres { lease: l, .. }),
+        ) = (&mut location, store.and_then(|s| s.postgres.as_ref()))
+        {
+            *lease = *l;
+        }
+        return location;
+    }
+    if let Some(l) = store.and_then(|s| s.postgres.clone()) {
+        return l;
+    }
+    crate::store::Location::Sqlite(db_file(store))
+}
+
+/// The SQLite file of the store.
+fn db_file(store: Option<&crate::plan::StoreSettings>) -> PathBuf {
+    if let Some(p) = store.and_then(|s| s.path.clone()) {
+        return p;
+    }
+    match std::env::var_os("STATE_DIRECTORY") {
+        // systemd may pass several, colon-separated; the first is ours.
+        Some(dirs) if !dirs.is_empty() => {
+            let first = dirs
+                .to_string_lossy()
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .to_owned();
+            PathBuf::from(first).join("hbmon.db")
+        }
+        _ => PathBuf::from("hbmon.db"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod daemon;
 pub mod engine;
 pub mod error;
 pub mod exit;
@@ -67,7 +68,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
 pub fn run(cli: &Cli) -> Result<u8, Error> {
     match &cli.command {
         Command::Check(args) => cmd::check::run(&cli.global, args),
-        Command::Watch(args) => cmd::watch::run(&cli.global, args),
+        Command::Watch(args) => daemon::run(&cli.global, args),
         Command::Status(args) => cmd::status::status(&cli.global, args),
         Command::History(args) => cmd::status::history(&cli.global, args),
         Command::Simulate(args) => cmd::simulate::run(&cli.global, args),

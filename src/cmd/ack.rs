@@ -6,8 +6,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::cli::db_path;
 use crate::cli::{AckArgs, GlobalArgs};
-use crate::cmd::watch::db_path;
 use crate::error::Error;
 use crate::exit;
 use crate::plan;

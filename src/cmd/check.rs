@@ -82,7 +82,7 @@ fn heartbeats_from_store(
     {
         return Ok(());
     }
-    let path = crate::cmd::watch::db_path(global.db.as_deref(), Some(settings));
+    let path = crate::cli::db_path(global.db.as_deref(), Some(settings));
     let store = if path.exists() {
         Some(crate::store::Store::open_read(&path)?)
     } else {

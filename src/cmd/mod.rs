@@ -9,4 +9,3 @@ pub mod schema;
 pub mod simulate;
 pub mod status;
 pub mod validate;
-pub mod watch;

@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 
+use crate::cli::db_path;
 use crate::cli::{GlobalArgs, HistoryArgs, ReadFormat, StatusArgs};
-use crate::cmd::watch::db_path;
 use crate::error::Error;
 use crate::humanize;
 use crate::plan::{self, Plan};

@@ -10,9 +10,11 @@ mod docker;
 mod file;
 mod http;
 mod icmp;
+pub(crate) mod limits;
 mod system;
 mod tcp;
 pub(crate) mod tls;
+pub(crate) mod upstream;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};

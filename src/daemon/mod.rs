@@ -1,0 +1,150 @@
+//! `hbmon watch`: the long-running mode. One loop owns the `Engine` (scheduler and
+//! states): it starts due probes as tasks, feeds their observations through the state
+//! machine, and hands a batch to the writer thread (which owns the store) every
+//! `--flush-interval`. Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads. systemd:
+//! `READY=1` once the store is open and the states are restored, `WATCHDOG=1` from the
+//! loop itself (so a stuck loop is noticed), `RELOADING=1`/`STOPPING=1`.
+
+mod ack;
+mod alerts;
+mod core;
+mod event_loop;
+mod listener;
+mod metrics;
+mod systemd;
+mod writer;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sd_notify::NotifyState;
+
+#[allow(clippy::wildcard_imports)]
+use self::{event_loop::*, listener::*, systemd::*, writer::*};
+use crate::cli::db_path;
+use crate::cli::{GlobalArgs, WatchArgs};
+use crate::error::Error;
+use crate::exit;
+use crate::plan::{self, Plan};
+use crate::probe;
+use crate::store::{Location, Store};
+
+pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
+    let plan = plan::load(&global.config)?;
+    check_region(&args.region, &plan)?;
+    let db = db_path(global.db.as_deref(), Some(&plan.store));
+    let (store, leading) = Store::open_or_standby(&db)?;
+    if !leading {
+        // Another `watch` leads: this one probes and records its region's observations
+        // (and pings) beside it, and takes over when the lease ends.
+        let who = store.leader().ok().flatten().map_or_else(String::new, |l| {
+            format!(
+                " ({}, lease for {} ms more)",
+                l.holder,
+                l.expires_in.as_millis()
+            )
+        });
+        tracing::warn!(
+            region = %args.region,
+            "standby: another `hbmon watch` leads {}{who}; probing from region {} and taking over when its lease ends",
+            db.display(),
+            args.region
+        );
+        notify(&[NotifyState::Status("standby")]);
+    }
+    let stored: HashMap<_, _> = store
+        .states()?
+        .into_iter()
+        .map(|row| (row.monitor, row.state))
+        .collect();
+    tracing::info!(
+        config = %global.config.display(),
+        store = %db.display(),
+        monitors = plan.monitors.len(),
+        restored = stored.len(),
+        "watch starting"
+    );
+    let ctx = probe::Context::new(global.docker_host.clone()).map_err(Error::Internal)?;
+    let pings = store.heartbeats()?;
+    // Bound before anything starts, so a port in use is a clear error at once.
+    let listener = match &plan.listen {
+        Some(l) => Some((
+            std::net::TcpListener::bind(l.address)
+                .map_err(|e| Error::io(format!("cannot listen on {}", l.address), e))?,
+            l.clone(),
+        )),
+        None => None,
+    };
+    let (acks_tx, acks_rx) = tokio::sync::mpsc::unbounded_channel();
+    let lost = Arc::new(std::sync::atomic::AtomicU8::new(STORE_OK));
+    let (writer, writer_thread) = Writer::spawn(
+        store,
+        Polling::new(
+            acks_tx,
+            leading,
+            args.region.clone(),
+            matches!(db, Location::Postgres { .. }) || !plan.regions.expected.is_empty(),
+        ),
+        Arc::clone(&lost),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let shared: crate::notify::outbox::Shared = std::sync::Arc::default();
+    let stop_sender = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender =
+        crate::notify::outbox::spawn(db.clone(), Arc::clone(&shared), Arc::clone(&stop_sender))
+            .map_err(|e| Error::io("cannot start the alert sender", e))?;
+    let (listening, stop_http) = start_listener(&runtime, listener, &plan, &db)?;
+    let services = Services {
+        writer: &writer,
+        sender: &shared,
+        listening,
+        pings,
+        acks: acks_rx,
+        lost: &lost,
+        store_name: db.display(),
+        location: db.clone(),
+        leading,
+    };
+    let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, services));
+    let _ = stop_http.send(());
+    // The sender finishes the attempts in flight (each bounded by its notifier's
+    // timeout) and starts no other; what is left stays in the outbox for the next start.
+    stop_sender.store(true, std::sync::atomic::Ordering::SeqCst);
+    let until = std::time::Instant::now() + crate::notify::outbox::longest_attempt(&shared);
+    while !sender.is_finished() && std::time::Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Running probes past the drain timeout are cancelled here.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    drop(writer);
+    let committed = writer_thread.join().unwrap_or(false);
+    result?;
+    if committed {
+        tracing::info!("watch stopped");
+        Ok(exit::OK)
+    } else {
+        tracing::error!("watch stopped, but the last observations could not be written");
+        Ok(exit::IO)
+    }
+}
+
+/// `--region` names a region: one of `regions.expected` when the config lists them.
+fn check_region(region: &str, plan: &Plan) -> Result<(), Error> {
+    let problem = if !plan::region_name_ok(region) {
+        format!("--region `{region}` is not a region name (letters, digits, `.`, `_`, `-`)")
+    } else if !plan.regions.expected.is_empty()
+        && !plan.regions.expected.iter().any(|r| r == region)
+    {
+        format!(
+            "--region `{region}` is not one of regions.expected ({})",
+            plan.regions.expected.join(", ")
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::Usage(problem))
+}
