@@ -10,6 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Semaphore;
 
+use crate::probe::limits::{HostLimits, acquire};
+
 use crate::cli::{CheckArgs, FailOn, Format, GlobalArgs};
 use crate::error::Error;
 use crate::plan::{self, Monitor};
@@ -38,7 +40,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
             })
             .collect(),
     )?;
-    let concurrency = fd_budget(args.concurrency.get());
+    let concurrency = crate::probe::limits::fd_budget(args.concurrency.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -235,48 +237,12 @@ fn umask() -> u32 {
         .unwrap_or(0o022)
 }
 
-/// Raise the soft file-descriptor limit to the hard one, and keep the concurrency within
-/// what the limit allows (each probe may hold a couple of descriptors).
-pub(crate) fn fd_budget(concurrency: usize) -> usize {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
-        return concurrency;
-    };
-    let soft = if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() {
-        hard
-    } else {
-        soft
-    };
-    // Room for the runtime, stdio and the store; two descriptors per probe at most.
-    let allowed = usize::try_from(soft.saturating_sub(64) / 2)
-        .unwrap_or(usize::MAX)
-        .max(1);
-    if concurrency > allowed {
-        tracing::warn!(
-            "concurrency lowered from {concurrency} to {allowed}: the file descriptor limit is {soft}"
-        );
-        allowed
-    } else {
-        concurrency
-    }
-}
-
 async fn run_all(monitors: Vec<Arc<Monitor>>, s: &Settings, ctx: probe::Context) -> Run {
     let start = Instant::now();
     let limit = Arc::new(Semaphore::new(s.concurrency));
-    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let host_limits: Vec<Option<Arc<Semaphore>>> = monitors
-        .iter()
-        .map(|m| {
-            m.probe.target().map(|host| {
-                Arc::clone(
-                    per_host
-                        .entry(host)
-                        .or_insert_with(|| Arc::new(Semaphore::new(s.per_host))),
-                )
-            })
-        })
-        .collect();
+    let mut per_host = HostLimits::new(s.per_host);
+    let host_limits: Vec<Option<Arc<Semaphore>>> =
+        monitors.iter().map(|m| per_host.get(m)).collect();
     let bar = progress_bar(monitors.len(), s.progress);
     let mut slots: Vec<Option<Observation>> = vec![None; monitors.len()];
     let mut pending: Vec<usize> = (0..monitors.len()).collect();
@@ -297,12 +263,9 @@ async fn run_all(monitors: Vec<Arc<Monitor>>, s: &Settings, ctx: probe::Context)
                 s.fail_from,
             );
             tasks.spawn(async move {
-                // Host first: a task waiting for its host holds no global permit.
-                let _host = match &host {
-                    Some(h) => Some(h.acquire().await),
-                    None => None,
+                let Some(_permits) = acquire(limit, host).await else {
+                    return (i, unknown("no probe permit (internal error)".into()));
                 };
-                let _permit = limit.acquire_owned().await;
                 // Boxed, and created only once the permits are held: the ten thousand tasks
                 // that wait for a permit then hold a pointer, not a whole probe's state.
                 let obs = Box::pin(probe_with_retries(&m, timeout, &ctx, retries, deadline, fail_from)).await;

@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-#[allow(clippy::wildcard_imports)]
-use super::alerts::*;
+use super::alerts::incident_id;
 use crate::store::{Location, Store};
 
 /// How long a standby waits for the leader to apply an ack it handed on (the listener

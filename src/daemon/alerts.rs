@@ -87,7 +87,7 @@ pub(super) fn render_alerts(
 /// What rendering alerts needs, replaced on reload.
 pub(super) struct Alerts {
     pub(super) notifications: crate::notify::Notifications,
-    pub(super) renderer: crate::notify::template::Renderer,
+    renderer: crate::notify::template::Renderer,
 }
 
 impl Alerts {
@@ -100,7 +100,7 @@ impl Alerts {
 }
 
 /// Every event is logged too, whether or not a notifier hears of it.
-pub(super) fn log_events(monitor: &str, events: &[Event]) {
+fn log_events(monitor: &str, events: &[Event]) {
     for e in events {
         // When it happened (the probe's time), which the log line's own time trails.
         let at = humantime::format_rfc3339_millis(e.at()).to_string();

@@ -1,63 +1,296 @@
 //! The daemon's decisions: what an observation, a ping, an ack or a promotion changes.
 //! Every decision takes `now`; nothing here reads a clock or does I/O.
 
-use std::collections::HashMap;
-use std::time::{Duration, SystemTime};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
-use sd_notify::NotifyState;
-
-#[allow(clippy::wildcard_imports)]
-use super::{alerts::*, listener::*, metrics::*, systemd::*, writer::*};
-use crate::engine::Engine;
+use super::alerts::{Alerts, incident_id, render_alerts};
+use super::metrics::{metrics_text, remember};
+use super::writer::FromStore;
+use crate::engine::{Engine, Run};
+use crate::heartbeat::Pings;
+use crate::plan::{Monitor, Probe, Regions};
+use crate::state::MonitorState;
 use crate::store::{Batch, ObservationRow};
+
+/// The time a decision is made at: the wall clock (what is recorded and scheduled) and the
+/// monotonic clock (how long since the store was read). The loop reads both once per
+/// event; tests give any.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Now {
+    pub(super) wall: SystemTime,
+    pub(super) mono: Instant,
+}
+
+/// A due run that needs the outside world: a probe to start, or the upstream ping to send.
+pub(super) enum Start {
+    Probe(Run),
+    Upstream {
+        scheduled: SystemTime,
+        payload: serde_json::Value,
+    },
+}
+
+/// What a reload changed that the loop acts on.
+pub(super) struct Reloaded {
+    /// Monitors whose stored state the writer forgets (the leader's to do; empty on a
+    /// standby).
+    pub(super) forget: Vec<String>,
+    pub(super) added: usize,
+    pub(super) removed: usize,
+    pub(super) kept: usize,
+}
 
 /// What the loop owns: the engine and everything an observation touches.
 pub(super) struct Core {
-    pub(super) engine: Engine,
-    pub(super) alerts: Alerts,
-    pub(super) batch: Batch,
+    engine: Engine,
+    alerts: Alerts,
+    batch: Batch,
     /// The listener's clients whose pings are in `batch`: told when it is committed.
-    pub(super) waiting: Vec<tokio::sync::oneshot::Sender<bool>>,
+    waiting: Vec<tokio::sync::oneshot::Sender<bool>>,
     /// What the pings said, per heartbeat.
-    pub(super) pings: HashMap<String, crate::heartbeat::Pings>,
+    pings: HashMap<String, crate::heartbeat::Pings>,
     /// The last observation per monitor, for `/metrics`.
-    pub(super) last: HashMap<String, (crate::status::Status, f64, Option<u64>)>,
-    pub(super) lag_max: Duration,
+    last: HashMap<String, (crate::status::Status, f64, Option<u64>)>,
+    lag_max: Duration,
     /// When watching began: the reference for heartbeats never pinged (and regions never
     /// heard of).
-    pub(super) since: SystemTime,
+    since: SystemTime,
     /// Heartbeats and regions a reload brought in: they count from then, not from when
     /// watching began (`since_of`).
-    pub(super) joined: HashMap<String, SystemTime>,
+    joined: HashMap<String, SystemTime>,
     /// This instance holds the lease: it evaluates and alerts. A standby only probes and
     /// records its region's observations and the pings it receives.
-    pub(super) leading: bool,
+    leading: bool,
     /// Where this instance probes from.
-    pub(super) region: String,
+    region: String,
     /// Every region's newest observation of each monitor.
-    pub(super) views: crate::quorum::Views,
+    views: crate::quorum::Views,
     /// When each region last reported: the age read and when it was read.
-    pub(super) regions_seen: HashMap<String, (Duration, std::time::Instant)>,
+    regions_seen: HashMap<String, (Duration, Instant)>,
     /// The `regions` block.
-    pub(super) regions: crate::plan::Regions,
+    regions: crate::plan::Regions,
     /// When `hbmon_regions` was last read.
-    pub(super) regions_read: Option<std::time::Instant>,
+    regions_read: Option<Instant>,
+    /// The wall clock at the previous tick, to notice it going back.
+    last_tick: SystemTime,
+    /// The configuration has an upstream URL, and a client to ping it.
+    upstream: bool,
 }
 
 impl Core {
-    /// Hand the batch, and the clients waiting for it, to the writer.
-    pub(super) fn send_batch(&mut self, writer: &Writer) {
-        if !self.batch.is_empty() || !self.waiting.is_empty() {
-            writer.send(Job::Commit(
-                Box::new(std::mem::take(&mut self.batch)),
-                std::mem::take(&mut self.waiting),
-            ));
+    /// A core for these monitors, with the states and pings the store had.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        monitors: Vec<Monitor>,
+        alerts: Alerts,
+        regions: Regions,
+        upstream: bool,
+        stored: (HashMap<String, MonitorState>, HashMap<String, Pings>),
+        leading: bool,
+        region: String,
+        now: SystemTime,
+    ) -> Core {
+        let monitors = monitors.into_iter().map(Arc::new).collect();
+        Core {
+            engine: Engine::new(monitors, stored.0, now),
+            alerts,
+            batch: Batch::default(),
+            waiting: Vec::new(),
+            pings: stored.1,
+            last: HashMap::new(),
+            lag_max: Duration::ZERO,
+            since: now,
+            joined: HashMap::new(),
+            leading,
+            region,
+            views: crate::quorum::Views::default(),
+            regions_seen: HashMap::new(),
+            regions,
+            regions_read: None,
+            last_tick: now,
+            upstream,
         }
+    }
+
+    /// The batch gathered since the last call, and the listener's clients waiting for it
+    /// to be committed; `None` when there is nothing.
+    pub(super) fn take_batch(
+        &mut self,
+    ) -> Option<(Batch, Vec<tokio::sync::oneshot::Sender<bool>>)> {
+        if self.batch.is_empty() && self.waiting.is_empty() {
+            return None;
+        }
+        Some((
+            std::mem::take(&mut self.batch),
+            std::mem::take(&mut self.waiting),
+        ))
+    }
+
+    /// This instance holds the lease.
+    pub(super) fn leading(&self) -> bool {
+        self.leading
+    }
+
+    /// Where this instance probes from.
+    pub(super) fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The notifiers and templates alerts go through.
+    pub(super) fn alerts(&self) -> &Alerts {
+        &self.alerts
+    }
+
+    /// The engine: monitors, states and the schedule.
+    pub(super) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// A run that will not happen (no probe started for it).
+    pub(super) fn abandon(&mut self, name: &str) {
+        self.engine.abandon(name);
+    }
+
+    /// The runs due at `now`. Heartbeats, regions and monitors probed only elsewhere are
+    /// evaluated here, on the leader; what needs the outside world is returned.
+    pub(super) fn tick(&mut self, now: Now) -> Vec<Start> {
+        if now.wall + Duration::from_secs(1) < self.last_tick {
+            tracing::warn!("the wall clock went back; rescheduling every monitor");
+            self.engine.clock_went_back(now.wall);
+        }
+        self.last_tick = now.wall;
+        let mut starts = Vec::new();
+        for run in self.engine.take_due(now.wall) {
+            let m = Arc::clone(&run.monitor);
+            if m.probed_from(&self.region) {
+                starts.push(Start::Probe(run));
+                continue;
+            }
+            // The rest is the leader's to evaluate: heartbeats from their pings, regions
+            // from their reports, monitors of other regions from those regions' views.
+            if !self.leading {
+                self.engine.abandon(&m.name);
+                continue;
+            }
+            if matches!(m.probe, Probe::Upstream) {
+                // The leader speaks for all: a standby's states are not current.
+                if self.upstream {
+                    starts.push(Start::Upstream {
+                        scheduled: run.scheduled,
+                        payload: self.upstream_payload(),
+                    });
+                } else {
+                    self.engine.abandon(&m.name);
+                }
+                continue;
+            }
+            let since = self.since_of(&m.name);
+            if let Some(row) = self
+                .engine
+                .heartbeat_observation(
+                    &m.name,
+                    self.pings.get(&m.name),
+                    since,
+                    now.wall,
+                    Some(run.scheduled),
+                )
+                .or_else(|| self.region_row(&m, run.scheduled, now))
+            {
+                self.observe(row);
+            } else {
+                let verdict = self.views.combine(&m, None, now.wall);
+                self.evaluate(&verdict);
+            }
+        }
+        starts
+    }
+
+    /// When the next run is due.
+    pub(super) fn next_due(&mut self) -> Option<SystemTime> {
+        self.engine.next_due()
+    }
+
+    /// Probes started and not finished.
+    pub(super) fn running(&self) -> usize {
+        self.engine.running()
+    }
+
+    /// A new configuration's monitors, notifiers and regions, from `now`. Heartbeats and
+    /// regions it brings in count from now, as after a restart; a removed monitor's
+    /// state, pings and metrics are gone.
+    pub(super) fn reload(
+        &mut self,
+        monitors: Vec<Monitor>,
+        alerts: Alerts,
+        regions: Regions,
+        upstream: bool,
+        now: SystemTime,
+    ) -> Reloaded {
+        let monitors = monitors.into_iter().map(Arc::new).collect();
+        let waits = |m: &Monitor| matches!(m.probe, Probe::Heartbeat(_) | Probe::Region(_));
+        let waiting: HashSet<String> = self
+            .engine
+            .monitors()
+            .filter(|m| waits(m))
+            .map(|m| m.name.clone())
+            .collect();
+        let changes = self.engine.reload(monitors, now);
+        let mut forget = Vec::new();
+        for name in &changes.removed {
+            // Its state, pings and metrics must not come back, neither with the batch
+            // being gathered nor when a monitor of that name is added again.
+            self.batch.states.remove(name);
+            self.batch.heartbeats.remove(name);
+            self.pings.remove(name);
+            self.last.remove(name);
+            self.joined.remove(name);
+            self.views.forget(name);
+            // The stored state is the leader's to forget.
+            if self.leading {
+                forget.push(name.clone());
+            }
+        }
+        let joined: Vec<String> = self
+            .engine
+            .monitors()
+            .filter(|m| waits(m) && !waiting.contains(&m.name))
+            .map(|m| m.name.clone())
+            .collect();
+        for name in joined {
+            self.pings.remove(&name);
+            self.joined.insert(name, now);
+        }
+        // Without `connectivity:` nothing says the network is down any more.
+        if self.engine.offline && self.engine.monitor(crate::plan::NETWORK_MONITOR).is_none() {
+            self.engine.offline = false;
+            tracing::warn!("connectivity checks removed: remote failures are evaluated again");
+        }
+        self.regions = regions;
+        self.alerts = alerts;
+        self.upstream = upstream;
+        Reloaded {
+            forget,
+            added: changes.added.len(),
+            removed: changes.removed.len(),
+            kept: changes.kept,
+        }
+    }
+
+    /// How far back other instances' observations matter: the longest a view stays fresh.
+    pub(super) fn remote_window(&self) -> Duration {
+        self.engine
+            .monitors()
+            .map(|m| m.interval * 2 + m.timeout)
+            .max()
+            .unwrap_or_default()
+            + Duration::from_secs(5)
     }
 
     /// Since when `name` has been watched: from when watching began, or from the reload
     /// that brought it in.
-    pub(super) fn since_of(&self, name: &str) -> SystemTime {
+    fn since_of(&self, name: &str) -> SystemTime {
         self.joined.get(name).copied().unwrap_or(self.since)
     }
 
@@ -111,7 +344,7 @@ impl Core {
 
     /// The regions' verdict through the state machine; without a quorum there is nothing
     /// to confirm, and the monitor keeps its state (no incident opens or ends).
-    pub(super) fn evaluate(&mut self, verdict: &crate::quorum::Verdict) {
+    fn evaluate(&mut self, verdict: &crate::quorum::Verdict) {
         if verdict.no_quorum {
             tracing::debug!(monitor = %verdict.row.monitor, reason = %verdict.row.reason, "not evaluated: no quorum");
             self.engine.abandon(&verdict.row.monitor);
@@ -126,14 +359,14 @@ impl Core {
     }
 
     /// What the writer thread found in the store.
-    pub(super) fn on_store(&mut self, found: FromStore) {
+    pub(super) fn on_store(&mut self, found: FromStore, now: Now) {
         match found {
             FromStore::Ack(req) => {
                 let id = req.id;
-                let outcome = self.acknowledge(req.into(), SystemTime::now());
+                let outcome = self.acknowledge(req.into(), now.wall);
                 self.batch.ack_outcomes.push((
                     id,
-                    SystemTime::now(),
+                    now.wall,
                     outcome.map_or_else(|e| e, |_| "acknowledged".into()),
                 ));
             }
@@ -153,7 +386,6 @@ impl Core {
                 self.pings = merged;
                 self.leading = true;
                 tracing::warn!(region = %self.region, "took over the store: this instance leads now");
-                notify(&[NotifyState::Status("leading")]);
             }
             FromStore::Remote(remote) => {
                 for row in &remote.observations {
@@ -181,7 +413,7 @@ impl Core {
 
     /// A ping another instance received (and stored): what the heartbeat's pings say now.
     /// One older than what is known (already counted by the previous leader) is skipped.
-    pub(super) fn remote_ping(&mut self, ping: &crate::store::PingRow) {
+    fn remote_ping(&mut self, ping: &crate::store::PingRow) {
         let Some(kind) = crate::heartbeat::Kind::parse(&ping.kind) else {
             return;
         };
@@ -214,11 +446,11 @@ impl Core {
 
     /// A region monitor's observation: silent when none of its instances reported for
     /// `regions.silent_after`.
-    pub(super) fn region_row(
+    fn region_row(
         &self,
         m: &crate::plan::Monitor,
         scheduled: SystemTime,
-        now: SystemTime,
+        now: Now,
     ) -> Option<ObservationRow> {
         let crate::plan::Probe::Region(region) = &m.probe else {
             return None;
@@ -228,7 +460,7 @@ impl Core {
         // report while it is down): not judged until it answers again.
         if self
             .regions_read
-            .is_none_or(|read| read.elapsed() > silent_after / 2)
+            .is_none_or(|read| now.mono.saturating_duration_since(read) > silent_after / 2)
         {
             return None;
         }
@@ -236,7 +468,7 @@ impl Core {
         let since = self.since_of(&m.name);
         let (status, reason) = match self.regions_seen.get(region) {
             Some((age, read)) => {
-                let age = *age + read.elapsed();
+                let age = *age + now.mono.saturating_duration_since(*read);
                 if age > silent_after {
                     (
                         crate::status::Status::Down,
@@ -253,11 +485,11 @@ impl Core {
                     )
                 }
             }
-            None if now.duration_since(since).unwrap_or_default() > silent_after => (
+            None if now.wall.duration_since(since).unwrap_or_default() > silent_after => (
                 crate::status::Status::Down,
                 format!(
                     "region {region} silent: it has not reported since this instance started, {} ago",
-                    span(now.duration_since(since).unwrap_or_default())
+                    span(now.wall.duration_since(since).unwrap_or_default())
                 ),
             ),
             None => (
@@ -270,7 +502,7 @@ impl Core {
         };
         Some(ObservationRow {
             monitor: m.name.clone(),
-            at: now,
+            at: now.wall,
             scheduled: Some(scheduled),
             status,
             latency: Duration::ZERO,
@@ -371,7 +603,7 @@ impl Core {
     }
 
     /// Every monitor's status for the upstream ping (seeds 000/001's payload).
-    pub(super) fn upstream_payload(&self) -> serde_json::Value {
+    fn upstream_payload(&self) -> serde_json::Value {
         let mut services = serde_json::Map::new();
         for (name, _) in self.engine.names() {
             let state = self.engine.state(&name);
@@ -386,30 +618,22 @@ impl Core {
         })
     }
 
-    pub(super) fn publish_metrics(&self, listening: Option<&Listening>) {
+    /// The text of `/metrics`.
+    pub(super) fn metrics(&self) -> String {
         use std::fmt::Write as _;
-        let Some(l) = listening else { return };
         let mut text = metrics_text(&self.last);
         let _ = writeln!(
             text,
             "# HELP hbmon_probe_lag_max_seconds The longest a probe started after its time.\n# TYPE hbmon_probe_lag_max_seconds gauge\nhbmon_probe_lag_max_seconds {}",
             self.lag_max.as_secs_f64()
         );
-        *l.hooks
-            .metrics
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = text;
+        text
     }
 }
 
 /// An observation (or the regions' verdict) through the state machine, into the batch
 /// (the observation itself is stored by the caller).
-pub(super) fn observed(
-    engine: &mut Engine,
-    alerts: &Alerts,
-    row: &ObservationRow,
-    batch: &mut Batch,
-) {
+fn observed(engine: &mut Engine, alerts: &Alerts, row: &ObservationRow, batch: &mut Batch) {
     tracing::debug!(
         monitor = %row.monitor,
         status = row.status.name(),

@@ -1,36 +1,37 @@
-//! The loop: waits for the next event (a due run, a probe's observation, a ping, an ack,
-//! a flush, a signal) and hands it to the core; starts probes and reloads.
+//! The loop: it waits for the next [`Event`] (a run due, a probe's observation, a ping,
+//! an ack, a flush, a signal), hands it to the core, and does what the core cannot: start
+//! probes and the upstream ping, talk to the writer, the listener, the alert sender and
+//! systemd, and load the configuration on SIGHUP. It reads the clock once per event.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use sd_notify::NotifyState;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::Semaphore;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-#[allow(clippy::wildcard_imports)]
-use super::{ack::*, alerts::*, core::*, listener::*, systemd::*, writer::*};
-use crate::cli::db_path;
-use crate::cli::{GlobalArgs, WatchArgs};
-use crate::engine::Engine;
+use super::ack::{ACK_WAIT, forward_ack};
+use super::alerts::{Alerts, publish};
+use super::core::{Core, Now, Start};
+use super::listener::{Listening, refresh_listener};
+use super::systemd::{monotonic, notify};
+use super::writer::{FromStore, Job, STORE_GONE, STORE_TAKEN, Writer};
+use crate::cli::{GlobalArgs, WatchArgs, db_path};
 use crate::error::Error;
 use crate::plan::{self, Plan};
 use crate::probe;
 use crate::probe::limits::HostLimits;
 use crate::probe::upstream::ping_upstream;
-use crate::store::{Batch, Location, ObservationRow};
+use crate::store::{Location, ObservationRow};
 
 /// How often retention is applied.
-pub(super) const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// The loop wakes at least this often (clock changes, the watchdog).
-pub(super) const MAX_SLEEP: Duration = Duration::from_secs(1);
-
-/// What a finished probe sends back to the loop.
-pub(super) struct Done {
-    pub(super) row: ObservationRow,
-}
+const MAX_SLEEP: Duration = Duration::from_secs(1);
 
 /// What the loop talks to besides the probes.
 pub(super) struct Services<'a> {
@@ -41,7 +42,7 @@ pub(super) struct Services<'a> {
     pub(super) pings: HashMap<String, crate::heartbeat::Pings>,
     /// What the writer thread finds in the store: ack requests, the lease taken over,
     /// other instances' observations and pings.
-    pub(super) acks: tokio::sync::mpsc::UnboundedReceiver<FromStore>,
+    pub(super) acks: UnboundedReceiver<FromStore>,
     /// Set by the writer thread when another `watch` took the store over
     /// ([`STORE_TAKEN`]) or the store file was removed or replaced ([`STORE_GONE`]).
     pub(super) lost: &'a std::sync::atomic::AtomicU8,
@@ -53,231 +54,355 @@ pub(super) struct Services<'a> {
     pub(super) leading: bool,
 }
 
-// The select loop reads best in one place.
-#[allow(clippy::too_many_lines)]
+/// What the loop waits for.
+enum Event {
+    /// Nothing came before the next run is due (or [`MAX_SLEEP`] passed).
+    Due,
+    /// A probe (or the upstream ping) finished.
+    Observed(ObservationRow),
+    /// The listener received a ping; its client waits for the commit.
+    Ping(crate::listen::Ping),
+    /// The writer thread found something in the store.
+    Store(FromStore),
+    /// An acknowledgment through the listener, with where its answer goes.
+    Ack(crate::listen::AckCall),
+    /// Time to hand the batch to the writer, poll the store, publish metrics.
+    Flush,
+    /// Time to apply retention.
+    Prune,
+    /// SIGTERM or SIGINT: drain and stop.
+    Stop(&'static str),
+    /// SIGHUP.
+    Reload,
+}
+
+/// Where events come from.
+struct Sources {
+    done: UnboundedReceiver<ObservationRow>,
+    store: UnboundedReceiver<FromStore>,
+    http_acks: Option<UnboundedReceiver<crate::listen::AckCall>>,
+    flush: tokio::time::Interval,
+    prune: tokio::time::Interval,
+    term: Signal,
+    int: Signal,
+    hup: Signal,
+}
+
+/// The loop's state: the core, and the handles of everything it talks to.
+struct Daemon<'a> {
+    global: &'a GlobalArgs,
+    core: Core,
+    plan: Plan,
+    services: Services<'a>,
+    ctx: probe::Context,
+    limit: Arc<Semaphore>,
+    hosts: HostLimits,
+    upstream_client: Option<reqwest::Client>,
+    done: UnboundedSender<ObservationRow>,
+    watchdog: bool,
+}
+
+/// The clock, read once per event.
+fn now() -> Now {
+    Now {
+        wall: SystemTime::now(),
+        mono: Instant::now(),
+    }
+}
+
 pub(super) async fn main_loop(
     global: &GlobalArgs,
     args: &WatchArgs,
     mut plan: Plan,
     stored: HashMap<String, crate::state::MonitorState>,
     ctx: probe::Context,
-    services: Services<'_>,
+    mut services: Services<'_>,
 ) -> Result<(), Error> {
-    let Services {
-        writer,
-        sender,
-        mut listening,
-        pings,
-        acks: mut stored_acks,
-        lost,
-        store_name,
-        location,
-        leading,
-    } = services;
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
     };
-    let (mut term, mut int, mut hup) = (
-        sig(SignalKind::terminate())?,
-        sig(SignalKind::interrupt())?,
-        sig(SignalKind::hangup())?,
-    );
-    let monitors = std::mem::take(&mut plan.monitors)
-        .into_iter()
-        .map(Arc::new)
-        .collect();
-    let mut core = Core {
-        engine: Engine::new(monitors, stored, SystemTime::now()),
-        alerts: Alerts::new(std::mem::take(&mut plan.notifications)),
-        batch: Batch::default(),
-        waiting: Vec::new(),
-        pings,
-        last: HashMap::new(),
-        lag_max: Duration::ZERO,
-        since: SystemTime::now(),
-        joined: HashMap::new(),
-        leading,
-        region: args.region.clone(),
-        views: crate::quorum::Views::default(),
-        regions_seen: HashMap::new(),
-        regions: plan.regions.clone(),
-        regions_read: None,
-    };
-    publish(sender, &core.alerts);
     let upstream_client = crate::notify::send::client().ok();
-    let limit = Arc::new(Semaphore::new(crate::cmd::check::fd_budget(
-        args.concurrency.get(),
-    )));
-    let mut hosts = HostLimits::new(args.per_host.get());
-    let mut last_now = SystemTime::now();
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Done>();
+    let core = Core::new(
+        std::mem::take(&mut plan.monitors),
+        Alerts::new(std::mem::take(&mut plan.notifications)),
+        plan.regions.clone(),
+        plan.upstream.is_some() && upstream_client.is_some(),
+        (stored, std::mem::take(&mut services.pings)),
+        services.leading,
+        args.region.clone(),
+        SystemTime::now(),
+    );
+    publish(services.sender, core.alerts());
+    let (done, done_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut flush = tokio::time::interval(args.flush_interval);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut prune = tokio::time::interval(PRUNE_EVERY);
-    let mut http_acks = listening.as_mut().and_then(|l| l.acks.take());
-    let watchdog = sd_notify::watchdog_enabled();
+    let (_, store_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut sources = Sources {
+        done: done_rx,
+        store: std::mem::replace(&mut services.acks, store_rx),
+        http_acks: services.listening.as_mut().and_then(|l| l.acks.take()),
+        flush,
+        prune: tokio::time::interval(PRUNE_EVERY),
+        term: sig(SignalKind::terminate())?,
+        int: sig(SignalKind::interrupt())?,
+        hup: sig(SignalKind::hangup())?,
+    };
+    let mut daemon = Daemon {
+        global,
+        core,
+        plan,
+        services,
+        ctx,
+        limit: Arc::new(Semaphore::new(probe::limits::fd_budget(
+            args.concurrency.get(),
+        ))),
+        hosts: HostLimits::new(args.per_host.get()),
+        upstream_client,
+        done,
+        watchdog: sd_notify::watchdog_enabled().is_some(),
+    };
     notify(&[NotifyState::Ready]);
     tracing::info!("ready");
     loop {
-        let now = SystemTime::now();
-        if now + Duration::from_secs(1) < last_now {
-            tracing::warn!("the wall clock went back; rescheduling every monitor");
-            core.engine.clock_went_back(now);
+        let now = now();
+        let sleep = daemon.due(now);
+        let event = daemon.next_event(&mut sources, sleep).await;
+        if daemon.handle_event(event).await?.is_break() {
+            break;
         }
-        last_now = now;
-        if let Some(l) = &listening {
-            l.hooks.ticked(now);
+    }
+    daemon.drain(&mut sources, args.drain_timeout).await;
+    Ok(())
+}
+
+impl Daemon<'_> {
+    /// Start what is due; how long the loop may sleep before the next run.
+    fn due(&mut self, now: Now) -> Duration {
+        if let Some(l) = &self.services.listening {
+            l.hooks.ticked(now.wall);
         }
-        for run in core.engine.take_due(now) {
-            let m = Arc::clone(&run.monitor);
-            if m.probed_from(&core.region) {
-                let host = hosts.get(&m);
-                spawn_probe(
-                    run,
-                    Arc::clone(&limit),
-                    host,
-                    ctx.clone(),
-                    done_tx.clone(),
-                    &core.region,
-                );
-                continue;
-            }
-            // The rest is the leader's to evaluate: heartbeats from their pings, regions
-            // from their reports, monitors of other regions from those regions' views.
-            if !core.leading {
-                core.engine.abandon(&m.name);
-                continue;
-            }
-            if matches!(m.probe, crate::plan::Probe::Upstream) {
-                // The leader speaks for all: a standby's states are not current.
-                match (&upstream_client, &plan.upstream) {
-                    (Some(client), Some((url, _))) => {
-                        let (client, url, done) = (client.clone(), url.clone(), done_tx.clone());
-                        let payload = core.upstream_payload();
-                        tokio::spawn(async move {
-                            let row = ping_upstream(client, url, payload, run.scheduled).await;
-                            let _ = done.send(Done { row });
-                        });
-                    }
-                    _ => core.engine.abandon(&m.name),
+        for start in self.core.tick(now) {
+            match start {
+                Start::Probe(run) => {
+                    let host = self.hosts.get(&run.monitor);
+                    spawn_probe(
+                        run,
+                        Arc::clone(&self.limit),
+                        host,
+                        self.ctx.clone(),
+                        self.done.clone(),
+                        self.core.region(),
+                    );
                 }
-                continue;
-            }
-            let since = core.since_of(&m.name);
-            if let Some(row) = core
-                .engine
-                .heartbeat_observation(
-                    &m.name,
-                    core.pings.get(&m.name),
-                    since,
-                    now,
-                    Some(run.scheduled),
-                )
-                .or_else(|| core.region_row(&m, run.scheduled, now))
-            {
-                core.observe(row);
-            } else {
-                let verdict = core.views.combine(&m, None, now);
-                core.evaluate(&verdict);
+                Start::Upstream { scheduled, payload } => {
+                    match (&self.upstream_client, &self.plan.upstream) {
+                        (Some(client), Some((url, _))) => {
+                            let (client, url, done) =
+                                (client.clone(), url.clone(), self.done.clone());
+                            tokio::spawn(async move {
+                                let row = ping_upstream(client, url, payload, scheduled).await;
+                                let _ = done.send(row);
+                            });
+                        }
+                        _ => self.core.abandon(crate::plan::UPSTREAM_MONITOR),
+                    }
+                }
             }
         }
-        let sleep = core
-            .engine
+        self.core
             .next_due()
-            .map_or(MAX_SLEEP, |due| due.duration_since(now).unwrap_or_default())
-            .min(MAX_SLEEP);
+            .map_or(MAX_SLEEP, |due| {
+                due.duration_since(now.wall).unwrap_or_default()
+            })
+            .min(MAX_SLEEP)
+    }
+
+    /// The next event, or [`Event::Due`] after `sleep`.
+    async fn next_event(&mut self, sources: &mut Sources, sleep: Duration) -> Event {
+        let leading = self.core.leading();
+        let listening = &mut self.services.listening;
         tokio::select! {
-            () = tokio::time::sleep(sleep) => {}
-            Some(done) = done_rx.recv() => core.observe(done.row),
-            Some(ping) = next_ping(&mut listening) => {
-                core.on_ping(ping);
+            () = tokio::time::sleep(sleep) => Event::Due,
+            Some(row) = sources.done.recv() => Event::Observed(row),
+            Some(ping) = next_ping(listening) => Event::Ping(ping),
+            Some(found) = sources.store.recv() => Event::Store(found),
+            Some(call) = next_ack(&mut sources.http_acks) => Event::Ack(call),
+            _ = sources.flush.tick() => Event::Flush,
+            _ = sources.prune.tick(), if leading => Event::Prune,
+            _ = sources.term.recv() => Event::Stop("SIGTERM"),
+            _ = sources.int.recv() => Event::Stop("SIGINT"),
+            _ = sources.hup.recv() => Event::Reload,
+        }
+    }
+
+    /// What an event changes; `Break` to stop.
+    async fn handle_event(&mut self, event: Event) -> Result<ControlFlow<()>, Error> {
+        match event {
+            Event::Due => {}
+            Event::Observed(row) => self.core.observe(row),
+            Event::Ping(ping) => {
+                self.core.on_ping(ping);
                 // Its client waits for the commit: now, not at the next flush (the writer
                 // puts whatever queued meanwhile in the same transaction).
-                core.send_batch(writer);
+                self.send_batch();
             }
-            Some(found) = stored_acks.recv() => core.on_store(found),
-            Some((req, reply)) = next_ack(&mut http_acks) => {
-                if core.leading {
-                    let _ = reply.send(core.acknowledge(req, SystemTime::now()));
+            Event::Store(found) => {
+                let promoted = matches!(found, FromStore::Promoted(..));
+                self.core.on_store(found, now());
+                if promoted {
+                    notify(&[NotifyState::Status("leading")]);
+                }
+            }
+            Event::Ack((req, reply)) => {
+                if self.core.leading() {
+                    let _ = reply.send(self.core.acknowledge(req, SystemTime::now()));
                 } else {
                     // A standby hands it on through the store, as `hbmon ack` does.
-                    let db = location.clone();
+                    let db = self.services.location.clone();
                     tokio::task::spawn_blocking(move || {
                         let _ = reply.send(forward_ack(&db, &req, ACK_WAIT));
                     });
                 }
             }
-            _ = flush.tick() => {
-                core.send_batch(writer);
-                writer.send(Job::Poll(remote_window(&core.engine)));
-                match lost.load(std::sync::atomic::Ordering::SeqCst) {
-                    STORE_TAKEN => {
-                        tracing::error!("another `hbmon watch` took the store over: stopping (a supervisor restarts this one as a standby)");
-                        return Err(Error::Store {
-                            path: std::path::PathBuf::from(store_name),
-                            message: "lease lost to another `hbmon watch`".into(),
-                        });
-                    }
-                    STORE_GONE => {
-                        return Err(Error::Store {
-                            path: std::path::PathBuf::from(store_name),
-                            message: "the file was removed or replaced while `watch` ran: stopped (a restart begins a new store)".into(),
-                        });
-                    }
-                    _ => {}
-                }
-                core.publish_metrics(listening.as_ref());
-                if watchdog.is_some() {
-                    notify(&[NotifyState::Watchdog]);
+            Event::Flush => self.flush()?,
+            Event::Prune => {
+                if let Some(before) = SystemTime::now().checked_sub(self.plan.store.retention) {
+                    self.services.writer.send(Job::Prune(before));
                 }
             }
-            _ = prune.tick(), if core.leading => {
-                if let Some(before) = SystemTime::now().checked_sub(plan.store.retention) {
-                    writer.send(Job::Prune(before));
-                }
+            Event::Stop(signal) => {
+                tracing::info!("{signal}: draining");
+                return Ok(ControlFlow::Break(()));
             }
-            _ = term.recv() => { tracing::info!("SIGTERM: draining"); break; }
-            _ = int.recv() => { tracing::info!("SIGINT: draining"); break; }
-            _ = hup.recv() => {
-                if reload(global, &mut plan, &mut core, writer).await {
-                    core.alerts = Alerts::new(std::mem::take(&mut plan.notifications));
-                    publish(sender, &core.alerts);
-                    refresh_listener(
-                        listening.as_ref(),
-                        &plan,
-                        &core.engine,
-                        core.alerts.notifications.timezone,
-                    );
+            Event::Reload => self.reload().await,
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// Hand the batch, and the clients waiting for it, to the writer.
+    fn send_batch(&mut self) {
+        if let Some((batch, waiting)) = self.core.take_batch() {
+            self.services
+                .writer
+                .send(Job::Commit(Box::new(batch), waiting));
+        }
+    }
+
+    /// Every `--flush-interval`: commit, poll the store, publish metrics, pat the watchdog.
+    fn flush(&mut self) -> Result<(), Error> {
+        self.send_batch();
+        self.services
+            .writer
+            .send(Job::Poll(self.core.remote_window()));
+        let store_name = &self.services.store_name;
+        match self.services.lost.load(std::sync::atomic::Ordering::SeqCst) {
+            STORE_TAKEN => {
+                tracing::error!(
+                    "another `hbmon watch` took the store over: stopping (a supervisor restarts this one as a standby)"
+                );
+                return Err(Error::Store {
+                    path: std::path::PathBuf::from(store_name),
+                    message: "lease lost to another `hbmon watch`".into(),
+                });
+            }
+            STORE_GONE => {
+                return Err(Error::Store {
+                    path: std::path::PathBuf::from(store_name),
+                    message: "the file was removed or replaced while `watch` ran: stopped (a restart begins a new store)".into(),
+                });
+            }
+            _ => {}
+        }
+        if let Some(l) = &self.services.listening {
+            *l.hooks
+                .metrics
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = self.core.metrics();
+        }
+        if self.watchdog {
+            notify(&[NotifyState::Watchdog]);
+        }
+        Ok(())
+    }
+
+    /// SIGHUP: load the configuration again; on any problem keep running the old one.
+    async fn reload(&mut self) {
+        notify(&[NotifyState::Reloading, monotonic()]);
+        let path = self.global.config.clone();
+        match tokio::task::spawn_blocking(move || plan::load(&path)).await {
+            Ok(Ok(mut new)) => {
+                let reloaded = self.core.reload(
+                    std::mem::take(&mut new.monitors),
+                    Alerts::new(std::mem::take(&mut new.notifications)),
+                    new.regions.clone(),
+                    new.upstream.is_some() && self.upstream_client.is_some(),
+                    SystemTime::now(),
+                );
+                for name in reloaded.forget {
+                    self.services.writer.send(Job::Forget(name));
+                }
+                if db_path(None, Some(&new.store)) != db_path(None, Some(&self.plan.store)) {
+                    tracing::warn!("store.path changed: it takes effect at the next start");
+                }
+                self.plan = new;
+                tracing::info!(
+                    added = reloaded.added,
+                    removed = reloaded.removed,
+                    kept = reloaded.kept,
+                    "configuration reloaded"
+                );
+                publish(self.services.sender, self.core.alerts());
+                refresh_listener(
+                    self.services.listening.as_ref(),
+                    &self.plan,
+                    self.core.engine(),
+                    self.core.alerts().notifications.timezone,
+                );
+            }
+            Ok(Err(e)) => {
+                let text = match &e {
+                    Error::Config(report) => report.to_string(),
+                    other => other.to_string(),
+                };
+                tracing::error!(
+                    "configuration not reloaded, still running the previous one:\n{}",
+                    text.trim_end()
+                );
+            }
+            Err(e) => tracing::error!("configuration not reloaded: {e}"),
+        }
+        notify(&[NotifyState::Ready]);
+    }
+
+    /// SIGTERM: take every ping the listener answered, finish the probes in flight within
+    /// the drain timeout, and hand the last batch to the writer.
+    async fn drain(&mut self, sources: &mut Sources, timeout: Duration) {
+        notify(&[NotifyState::Stopping]);
+        // Every ping the listener answered 200 is in the channel: take them all. Closing it
+        // first makes the listener refuse later pings (503), so none is accepted and lost.
+        if let Some(l) = self.services.listening.as_mut() {
+            l.rx.close();
+            while let Ok(ping) = l.rx.try_recv() {
+                self.core.on_ping(ping);
+            }
+        }
+        // Finish the probes in flight, within the drain timeout; no new ones start.
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.core.running() > 0 {
+            tokio::select! {
+                Some(row) = sources.done.recv() => self.core.observe(row),
+                () = tokio::time::sleep_until(deadline) => {
+                    tracing::warn!(running = self.core.running(), "drain timeout: abandoning running probes");
+                    break;
                 }
             }
         }
+        self.send_batch();
     }
-    notify(&[NotifyState::Stopping]);
-    // Every ping the listener answered 200 is in the channel: take them all. Closing it
-    // first makes the listener refuse later pings (503), so none is accepted and lost.
-    if let Some(l) = listening.as_mut() {
-        l.rx.close();
-        while let Ok(ping) = l.rx.try_recv() {
-            core.on_ping(ping);
-        }
-    }
-    // Finish the probes in flight, within the drain timeout; no new ones start.
-    let deadline = tokio::time::Instant::now() + args.drain_timeout;
-    while core.engine.running() > 0 {
-        tokio::select! {
-            Some(done) = done_rx.recv() => core.observe(done.row),
-            () = tokio::time::sleep_until(deadline) => {
-                tracing::warn!(running = core.engine.running(), "drain timeout: abandoning running probes");
-                break;
-            }
-        }
-    }
-    core.send_batch(writer);
-    Ok(())
 }
 
 /// The next acknowledgment through the listener, or never without one.
-pub(super) async fn next_ack(
+async fn next_ack(
     acks: &mut Option<tokio::sync::mpsc::UnboundedReceiver<crate::listen::AckCall>>,
 ) -> Option<crate::listen::AckCall> {
     match acks {
@@ -287,120 +412,25 @@ pub(super) async fn next_ack(
 }
 
 /// The next ping, or never without a listener.
-pub(super) async fn next_ping(listening: &mut Option<Listening>) -> Option<crate::listen::Ping> {
+async fn next_ping(listening: &mut Option<Listening>) -> Option<crate::listen::Ping> {
     match listening {
         Some(l) => l.rx.recv().await,
         None => std::future::pending().await,
     }
 }
 
-/// SIGHUP: load the configuration again; on any problem keep running the old one.
-pub(super) async fn reload(
-    global: &GlobalArgs,
-    plan: &mut Plan,
-    core: &mut Core,
-    writer: &Writer,
-) -> bool {
-    notify(&[NotifyState::Reloading, monotonic()]);
-    let path = global.config.clone();
-    let loaded = tokio::task::spawn_blocking(move || plan::load(&path)).await;
-    let applied = matches!(loaded, Ok(Ok(_)));
-    match loaded {
-        Ok(Ok(mut new)) => {
-            let monitors = std::mem::take(&mut new.monitors)
-                .into_iter()
-                .map(Arc::new)
-                .collect();
-            // Heartbeats and regions count from when they are watched: a reload that
-            // brings one in starts its clock, as a restart would.
-            let waits = |m: &crate::plan::Monitor| {
-                matches!(
-                    m.probe,
-                    crate::plan::Probe::Heartbeat(_) | crate::plan::Probe::Region(_)
-                )
-            };
-            let waiting: std::collections::HashSet<String> = core
-                .engine
-                .monitors()
-                .filter(|m| waits(m))
-                .map(|m| m.name.clone())
-                .collect();
-            let now = SystemTime::now();
-            let changes = core.engine.reload(monitors, now);
-            for name in &changes.removed {
-                // Its state, pings and metrics must not come back, neither with the batch
-                // being gathered nor when a monitor of that name is added again.
-                core.batch.states.remove(name);
-                core.batch.heartbeats.remove(name);
-                core.pings.remove(name);
-                core.last.remove(name);
-                core.joined.remove(name);
-                core.views.forget(name);
-                // The stored state is the leader's to forget.
-                if core.leading {
-                    writer.send(Job::Forget(name.clone()));
-                }
-            }
-            let joined: Vec<String> = core
-                .engine
-                .monitors()
-                .filter(|m| waits(m) && !waiting.contains(&m.name))
-                .map(|m| m.name.clone())
-                .collect();
-            for name in joined {
-                core.pings.remove(&name);
-                core.joined.insert(name, now);
-            }
-            // Without `connectivity:` nothing says the network is down any more.
-            if core.engine.offline && core.engine.monitor(crate::plan::NETWORK_MONITOR).is_none() {
-                core.engine.offline = false;
-                tracing::warn!("connectivity checks removed: remote failures are evaluated again");
-            }
-            core.regions = new.regions.clone();
-            if db_path(None, Some(&new.store)) != db_path(None, Some(&plan.store)) {
-                tracing::warn!("store.path changed: it takes effect at the next start");
-            }
-            *plan = new;
-            tracing::info!(
-                added = changes.added.len(),
-                removed = changes.removed.len(),
-                kept = changes.kept,
-                "configuration reloaded"
-            );
-        }
-        Ok(Err(e)) => {
-            let text = match &e {
-                Error::Config(report) => report.to_string(),
-                other => other.to_string(),
-            };
-            tracing::error!(
-                "configuration not reloaded, still running the previous one:\n{}",
-                text.trim_end()
-            );
-        }
-        Err(e) => tracing::error!("configuration not reloaded: {e}"),
-    }
-    notify(&[NotifyState::Ready]);
-    applied
-}
-
 /// Start one probe as a task; its observation comes back through `tx`.
-pub(super) fn spawn_probe(
+fn spawn_probe(
     run: crate::engine::Run,
     limit: Arc<Semaphore>,
     host: Option<Arc<Semaphore>>,
     ctx: probe::Context,
-    tx: tokio::sync::mpsc::UnboundedSender<Done>,
+    tx: UnboundedSender<ObservationRow>,
     region: &str,
 ) {
     let region = region.to_owned();
     tokio::spawn(async move {
-        // Host first: a task waiting for its host holds no global permit.
-        let _host = match host {
-            Some(h) => h.acquire_owned().await.ok(),
-            None => None,
-        };
-        let Ok(_permit) = limit.acquire_owned().await else {
+        let Some(_permits) = crate::probe::limits::acquire(limit, host).await else {
             return;
         };
         let m = &run.monitor;
@@ -420,6 +450,6 @@ pub(super) fn spawn_probe(
             details,
             region,
         };
-        let _ = tx.send(Done { row });
+        let _ = tx.send(row);
     });
 }

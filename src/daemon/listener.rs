@@ -81,14 +81,14 @@ pub(super) fn start_listener(
 pub(super) struct Listening {
     pub(super) hooks: Arc<crate::listen::Shared>,
     /// Where it listens (a new `listen.address` takes effect at the next start).
-    pub(super) address: std::net::SocketAddr,
+    address: std::net::SocketAddr,
     pub(super) rx: tokio::sync::mpsc::UnboundedReceiver<crate::listen::Ping>,
     /// Taken by the loop, which selects on it beside `rx`.
     pub(super) acks: Option<tokio::sync::mpsc::UnboundedReceiver<crate::listen::AckCall>>,
 }
 
 /// Heartbeat names and their own tokens, for the listener.
-pub(super) fn heartbeat_tokens<'a>(
+fn heartbeat_tokens<'a>(
     monitors: impl Iterator<Item = &'a crate::plan::Monitor>,
 ) -> HashMap<String, Option<crate::config::raw::Secret>> {
     monitors

@@ -20,8 +20,10 @@ use std::time::Duration;
 
 use sd_notify::NotifyState;
 
-#[allow(clippy::wildcard_imports)]
-use self::{event_loop::*, listener::*, systemd::*, writer::*};
+use self::event_loop::{Services, main_loop};
+use self::listener::start_listener;
+use self::systemd::notify;
+use self::writer::{Polling, STORE_OK, Writer};
 use crate::cli::db_path;
 use crate::cli::{GlobalArgs, WatchArgs};
 use crate::error::Error;

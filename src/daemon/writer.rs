@@ -7,12 +7,11 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
-use crate::engine::Engine;
 use crate::error::Error;
 use crate::store::{Batch, Location, ObservationRow, Store};
 
 /// Observations kept in memory while the store cannot be written.
-pub(super) const MAX_PENDING: usize = 1_000_000;
+const MAX_PENDING: usize = 1_000_000;
 
 /// What the writer thread hands to the loop.
 pub(super) enum FromStore {
@@ -48,36 +47,24 @@ pub(super) enum Job {
     Poll(Duration),
 }
 
-/// How far back other instances' observations matter: the longest a view stays fresh.
-pub(super) fn remote_window(engine: &Engine) -> Duration {
-    engine
-        .names()
-        .iter()
-        .filter_map(|(n, _)| engine.monitor(n))
-        .map(|m| m.interval * 2 + m.timeout)
-        .max()
-        .unwrap_or_default()
-        + Duration::from_secs(5)
-}
-
 /// Pings received by other instances are read back this far.
-pub(super) const REMOTE_PINGS: Duration = Duration::from_secs(120);
+const REMOTE_PINGS: Duration = Duration::from_secs(120);
 
 /// The writer thread's side of the loop's news.
 pub(super) struct Polling {
-    pub(super) to_loop: tokio::sync::mpsc::UnboundedSender<FromStore>,
+    to_loop: tokio::sync::mpsc::UnboundedSender<FromStore>,
     /// This instance holds the lease.
-    pub(super) leading: bool,
-    pub(super) region: String,
+    leading: bool,
+    region: String,
     /// Ack requests handed to the loop (each once; an unanswered one is found again after
     /// a restart, as its answer commits with its effect).
-    pub(super) acks_seen: i64,
-    pub(super) renewed: std::time::Instant,
+    acks_seen: i64,
+    renewed: std::time::Instant,
     /// Remote pings handed to the loop, by id, with when they were received.
-    pub(super) pings_seen: HashMap<i64, SystemTime>,
+    pings_seen: HashMap<i64, SystemTime>,
     /// Regions matter: a shared (PostgreSQL) store, or `regions.expected` to check. A
     /// single instance on SQLite without them does no region I/O at all.
-    pub(super) regions: bool,
+    regions: bool,
 }
 
 impl Polling {
@@ -99,7 +86,7 @@ impl Polling {
     }
 
     /// One poll, on the writer thread. False when the lease was lost to another `watch`.
-    pub(super) fn poll(&mut self, store: &Store, renew_every: Duration, window: Duration) -> bool {
+    fn poll(&mut self, store: &Store, renew_every: Duration, window: Duration) -> bool {
         if self.leading {
             if self.renewed.elapsed() >= renew_every {
                 match store.renew() {
@@ -158,7 +145,7 @@ impl Polling {
     }
 
     /// Other instances' newest observations, new pings and every region's last report.
-    pub(super) fn remote(&mut self, store: &Store, window: Duration) {
+    fn remote(&mut self, store: &Store, window: Duration) {
         let now = SystemTime::now();
         let read = std::time::Instant::now();
         let observations = store
@@ -192,20 +179,20 @@ impl Polling {
 /// attempt whose answer was lost with the connection (it may be in the store or not;
 /// `hbmon_commits` says which, so nothing is written twice or lost).
 #[derive(Default)]
-pub(super) struct Unwritten {
-    pub(super) batch: Batch,
-    pub(super) in_doubt: Option<(String, Batch)>,
+struct Unwritten {
+    batch: Batch,
+    in_doubt: Option<(String, Batch)>,
     /// Clients whose pings are in `batch` or `in_doubt`.
-    pub(super) waiting: Vec<tokio::sync::oneshot::Sender<bool>>,
+    waiting: Vec<tokio::sync::oneshot::Sender<bool>>,
 }
 
 impl Unwritten {
-    pub(super) fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.batch.is_empty() && self.in_doubt.is_none()
     }
 
     /// Everything is written: the waiting clients get their 200.
-    pub(super) fn tell_stored(&mut self) {
+    fn tell_stored(&mut self) {
         for client in self.waiting.drain(..) {
             let _ = client.send(true);
         }
@@ -213,7 +200,7 @@ impl Unwritten {
 
     /// A batch from the loop. A store that stays unwritable must not eat all memory: the
     /// oldest observations go first; states, incidents and events (the alerts) are kept.
-    pub(super) fn add(&mut self, later: Batch, waiting: Vec<tokio::sync::oneshot::Sender<bool>>) {
+    fn add(&mut self, later: Batch, waiting: Vec<tokio::sync::oneshot::Sender<bool>>) {
         self.batch.append(later);
         self.waiting.extend(waiting);
         let excess = self.batch.observations.len().saturating_sub(MAX_PENDING);
@@ -227,7 +214,7 @@ impl Unwritten {
     }
 
     /// Write everything, settling the attempt in doubt first.
-    pub(super) fn commit(&mut self, store: &mut Store) -> Result<(), Error> {
+    fn commit(&mut self, store: &mut Store) -> Result<(), Error> {
         if let Some((id, _)) = &self.in_doubt {
             let happened = store.was_committed(id)?;
             if let Some((_, earlier)) = self.in_doubt.take() {
@@ -267,7 +254,7 @@ impl Unwritten {
 /// Group commit: the batches the loop queued meanwhile join `pending`, to go into the
 /// same transaction (pings answered together), up to the first other job, which is
 /// returned to run after it.
-pub(super) fn gather(rx: &mpsc::Receiver<Job>, pending: &mut Unwritten) -> Option<Job> {
+fn gather(rx: &mpsc::Receiver<Job>, pending: &mut Unwritten) -> Option<Job> {
     while let Ok(job) = rx.try_recv() {
         match job {
             Job::Commit(b, waiting) => pending.add(*b, waiting),
@@ -277,7 +264,7 @@ pub(super) fn gather(rx: &mpsc::Receiver<Job>, pending: &mut Unwritten) -> Optio
     None
 }
 
-pub(super) fn log_committed(batch: &Batch) {
+fn log_committed(batch: &Batch) {
     tracing::debug!(
         observations = batch.observations.len(),
         events = batch.events.len(),
@@ -287,7 +274,7 @@ pub(super) fn log_committed(batch: &Batch) {
 
 /// The writer thread's handle: it owns the store, so the loop never waits for the disk.
 pub(super) struct Writer {
-    pub(super) tx: mpsc::Sender<Job>,
+    tx: mpsc::Sender<Job>,
 }
 
 /// What the writer thread tells the loop about the store.
@@ -300,7 +287,7 @@ pub(super) const STORE_TAKEN: u8 = 1;
 pub(super) const STORE_GONE: u8 = 2;
 
 /// A SQLite store's file as (device, inode); `None` when it is gone, or for PostgreSQL.
-pub(super) fn file_identity(location: &Location) -> Option<(u64, u64)> {
+fn file_identity(location: &Location) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt as _;
     match location {
         Location::Sqlite(path) => std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino())),
@@ -433,7 +420,7 @@ mod tests {
     use super::*;
     use crate::status::Status;
 
-    pub(super) fn batch(monitor: &str, n: u64) -> Batch {
+    fn batch(monitor: &str, n: u64) -> Batch {
         let mut b = Batch::default();
         for i in 0..n {
             b.observations.push(ObservationRow {
@@ -453,7 +440,7 @@ mod tests {
     /// A commit whose answer was lost is settled by its id: written once if it had
     /// happened, written with what came after it if it had not.
     #[test]
-    pub(super) fn a_commit_in_doubt_is_written_exactly_once() {
+    fn a_commit_in_doubt_is_written_exactly_once() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&Location::Sqlite(dir.path().join("w.db"))).unwrap();
         // It happened (the answer was lost): not written again.
