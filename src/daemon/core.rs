@@ -648,3 +648,6 @@ fn observed(engine: &mut Engine, alerts: &Alerts, row: &ObservationRow, batch: &
     let routed = engine.evaluate_routed(row, at, batch, &alerts.notifications);
     render_alerts(engine, alerts, &row.monitor, &routed, &result, batch);
 }
+
+#[cfg(test)]
+mod tests;
