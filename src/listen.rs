@@ -113,6 +113,8 @@ pub struct Shared {
     pub db: crate::store::Location,
     /// The configuration's monitors, `(name, paused)`, for `/api/status`.
     pub monitors: RwLock<Vec<(String, bool)>>,
+    /// `regions.silent_after`, for `/api/status` (as `hbmon status` judges them).
+    pub silent_after: RwLock<std::time::Duration>,
     /// Renders the status page (times in the config's time zone; replaced on reload).
     pub renderer: RwLock<crate::notify::template::Renderer>,
     /// Basic auth for the status page and `/api/status`: (user, password) (replaced on
@@ -716,9 +718,14 @@ async fn status_doc(shared: &Arc<Shared>) -> Result<serde_json::Value, (StatusCo
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
+    let silent_after = *shared
+        .silent_after
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let doc = tokio::task::spawn_blocking(move || {
         let store = crate::store::Store::open_read(&db)?;
-        crate::cmd::status::document(Some(monitors), &store, SystemTime::now())
+        crate::report::status::View::read(Some(monitors), &store, SystemTime::now(), silent_after)
+            .map(|view| view.json())
     })
     .await;
     match doc {

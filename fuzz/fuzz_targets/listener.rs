@@ -64,6 +64,7 @@ fn world() -> &'static World {
                 ("own".into(), true),
                 ("api".into(), false),
             ]),
+            silent_after: std::sync::RwLock::new(std::time::Duration::from_secs(300)),
             renderer: std::sync::RwLock::new(hbmon::notify::template::Renderer::new(Some(
                 chrono_tz::Europe::Berlin,
             ))),

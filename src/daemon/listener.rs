@@ -36,6 +36,7 @@ pub(super) fn start_listener(
                         .map(|m| (m.name.clone(), m.paused))
                         .collect(),
                 ),
+                silent_after: std::sync::RwLock::new(plan.regions.silent_after),
                 renderer: std::sync::RwLock::new(crate::notify::template::Renderer::new(
                     plan.notifications.timezone,
                 )),
@@ -146,6 +147,10 @@ pub(super) fn refresh_listener(
         .monitors
         .write()
         .unwrap_or_else(PoisonError::into_inner) = engine.names();
+    *l.hooks
+        .silent_after
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = plan.regions.silent_after;
     *l.hooks
         .renderer
         .write()

@@ -96,9 +96,8 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
     // The notifiers are there before the sender starts: an alert left in the outbox by
     // the last run is never found without its notifier (and given up as unconfigured).
-    let shared: crate::notify::outbox::Shared = Arc::new(std::sync::RwLock::new(
-        plan.notifications.notifiers.clone(),
-    ));
+    let shared: crate::notify::outbox::Shared =
+        Arc::new(std::sync::RwLock::new(plan.notifications.notifiers.clone()));
     let stop_sender = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sender =
         crate::notify::outbox::spawn(db.clone(), Arc::clone(&shared), Arc::clone(&stop_sender))

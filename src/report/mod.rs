@@ -5,6 +5,7 @@ mod json;
 mod junit;
 mod nagios;
 mod prometheus;
+pub(crate) mod status;
 mod tap;
 
 use std::io::Write;

@@ -1007,3 +1007,50 @@ fn ten_thousand_heartbeats_in_one_watch() {
     assert_eq!(d.exit_code(), 0);
     assert_eq!(store(run.dir()).pings("hb97", 10).unwrap().len(), 1);
 }
+
+/// `/api/status` judges a region silent as `hbmon status` does: after the configured
+/// `regions.silent_after`, not the default minute.
+#[test]
+fn api_status_and_status_judge_region_silence_by_the_same_setting() {
+    let port = closed_port();
+    let run = hbmon().file(
+        "hbmon.yaml",
+        &format!(
+            "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\" }}\nregions: {{ silent_after: 1h }}\nmonitors:\n  - {{ name: job, heartbeat: {{ period: 1h }} }}\n"
+        ),
+    );
+    let d = Daemon::start(run.dir(), &[]);
+    // Region `b` last reported five minutes ago: past the default minute, well inside
+    // the configured hour.
+    let db = rusqlite::Connection::open(run.dir().join("hbmon.db")).unwrap();
+    let five_minutes_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+        - 300_000;
+    db.execute(
+        "INSERT INTO hbmon_regions (region, instance, last_seen) VALUES ('b', 'there:1', ?1)",
+        [five_minutes_ago],
+    )
+    .unwrap();
+    let (code, text) = request(port, "GET", "/api/status", &[], b"");
+    assert_eq!(code, 200, "{text}");
+    let api: Value = serde_json::from_str(&text).unwrap();
+    let path = |name: &str| run.dir().join(name).to_string_lossy().into_owned();
+    let cli = hbmon()
+        .args(["status", "--format", "json", "--config"])
+        .args([path("hbmon.yaml"), "--db".into(), path("hbmon.db")])
+        .run();
+    let cli: Value = serde_json::from_str(&cli.stdout).unwrap();
+    for doc in [&api, &cli] {
+        let b = doc["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "b")
+            .unwrap_or_else(|| panic!("no region b in {doc}"));
+        assert_eq!(b["silent"], false, "{doc}");
+    }
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
