@@ -327,6 +327,14 @@ fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
     })
 }
 
+/// An environment variable, for `${VAR}` in the configuration and the few values clap
+/// does not declare (the user an ack is from). hbmon reads its environment here and in
+/// the clap declarations above, nowhere else.
+#[must_use]
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 /// The store: `--db` (a file or a `postgres://` URL), else `store.url`, else `store.path`,
 /// else `$STATE_DIRECTORY/hbmon.db` (set by systemd's `StateDirectory=`), else `hbmon.db`
 /// in the working directory.

@@ -4,10 +4,11 @@
 //! waits for. Without a running `watch` the request stays queued and is applied when it
 //! starts (exit 75), if that incident is still open then.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use crate::cli::db_path;
 use crate::cli::{AckArgs, GlobalArgs};
+use crate::daemon::ack::{open_incident, outcome};
 use crate::error::Error;
 use crate::exit;
 use crate::plan;
@@ -17,7 +18,7 @@ use crate::store::Store;
 fn who() -> String {
     let user = ["SUDO_USER", "USER", "LOGNAME"]
         .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .find_map(|v| crate::cli::env_var(v).filter(|u| !u.is_empty()))
         .unwrap_or_else(|| "someone".into());
     match nix::unistd::gethostname() {
         Ok(h) => format!("{user}@{}", h.to_string_lossy()),
@@ -39,15 +40,7 @@ pub fn run(global: &GlobalArgs, args: &AckArgs) -> Result<u8, Error> {
     let db = db_path(global.db.as_deref(), Some(&plan.store));
     let store = Store::open_read(&db)?;
     let now = SystemTime::now();
-    let state = store
-        .states()?
-        .into_iter()
-        .find(|r| r.monitor == args.monitor)
-        .map(|r| r.state);
-    let Some(opened_at) = state
-        .as_ref()
-        .and_then(crate::state::MonitorState::announced_down)
-    else {
+    let Some(opened_at) = open_incident(&store, &args.monitor)? else {
         eprintln!(
             "hbmon: `{}` has no open incident to acknowledge",
             args.monitor
@@ -71,28 +64,27 @@ pub fn run(global: &GlobalArgs, args: &AckArgs) -> Result<u8, Error> {
         )?;
         return Ok(exit::TEMPFAIL);
     }
-    let deadline = std::time::Instant::now() + args.wait;
-    loop {
-        if let Some(outcome) = store.ack_outcome(id)? {
-            if outcome == "acknowledged" {
-                let lapse = until.map_or_else(
-                    || "until it resolves".to_owned(),
-                    |u| format!("until {}", humantime::format_rfc3339_seconds(u)),
-                );
-                print(
-                    &mut out,
-                    format!(
-                        "acknowledged: {} (down since {}) by {who}, {lapse}",
-                        args.monitor,
-                        humantime::format_rfc3339_seconds(opened_at)
-                    ),
-                )?;
-                return Ok(exit::OK);
-            }
-            eprintln!("hbmon: {outcome}");
-            return Ok(exit::UNAVAILABLE);
+    match outcome(&store, id, args.wait)? {
+        Some(Ok(())) => {
+            let lapse = until.map_or_else(
+                || "until it resolves".to_owned(),
+                |u| format!("until {}", humantime::format_rfc3339_seconds(u)),
+            );
+            print(
+                &mut out,
+                format!(
+                    "acknowledged: {} (down since {}) by {who}, {lapse}",
+                    args.monitor,
+                    humantime::format_rfc3339_seconds(opened_at)
+                ),
+            )?;
+            Ok(exit::OK)
         }
-        if std::time::Instant::now() >= deadline {
+        Some(Err(refused)) => {
+            eprintln!("hbmon: {refused}");
+            Ok(exit::UNAVAILABLE)
+        }
+        None => {
             print(
                 &mut out,
                 format!(
@@ -100,8 +92,7 @@ pub fn run(global: &GlobalArgs, args: &AckArgs) -> Result<u8, Error> {
                     crate::humanize::span(args.wait)
                 ),
             )?;
-            return Ok(exit::TEMPFAIL);
+            Ok(exit::TEMPFAIL)
         }
-        std::thread::sleep(Duration::from_millis(100));
     }
 }

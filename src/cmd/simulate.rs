@@ -197,8 +197,7 @@ fn simulated_plan(
     args: &SimulateArgs,
     timelines: &[Timeline],
 ) -> Result<plan::Plan, Error> {
-    let env = |name: &str| std::env::var(name).ok();
-    let loaded = match load::load(&global.config, &env) {
+    let loaded = match load::load(&global.config, &crate::cli::env_var) {
         Ok(l) => l,
         Err(Error::ConfigRead { .. }) if args.ad_hoc => load::load_str(
             "simulate".into(),

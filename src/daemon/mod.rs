@@ -5,7 +5,7 @@
 //! `READY=1` once the store is open and the states are restored, `WATCHDOG=1` from the
 //! loop itself (so a stuck loop is noticed), `RELOADING=1`/`STOPPING=1`.
 
-mod ack;
+pub(crate) mod ack;
 mod alerts;
 mod core;
 mod event_loop;
