@@ -85,6 +85,18 @@ pub struct Engine {
     entries: HashMap<String, Entry>,
     queue: BinaryHeap<Reverse<(SystemTime, u64, String)>>,
     generation: u64,
+    /// What happened that the caller may want to log, oldest first ([`Engine::take_notes`]).
+    notes: Vec<Note>,
+}
+
+/// Something the engine decided that is worth a log line; the engine logs nothing itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// A run was skipped: the previous probe of the monitor is still running.
+    Skipped { monitor: String },
+    /// The first observation found the monitor failing already: recorded as down, not
+    /// alerted (nor will its recovery be).
+    FoundDown { monitor: String, reason: String },
 }
 
 impl Engine {
@@ -160,6 +172,11 @@ impl Engine {
         None
     }
 
+    /// What happened since the last call that is worth logging.
+    pub fn take_notes(&mut self) -> Vec<Note> {
+        std::mem::take(&mut self.notes)
+    }
+
     /// The probes due at `now`; each is rescheduled for its next run. A monitor outside
     /// its `active` window is not probed but rescheduled for the window's opening; one
     /// whose previous probe is still running skips this run.
@@ -214,7 +231,7 @@ impl Engine {
                 self.queue.push(Reverse((n, generation, name.clone())));
             }
             if entry.running {
-                tracing::warn!(monitor = %name, "previous probe still running; this run is skipped");
+                self.notes.push(Note::Skipped { monitor: name });
                 continue;
             }
             entry.running = true;
@@ -268,12 +285,10 @@ impl Engine {
         if entry.state.announced.is_none()
             && matches!(next.announced, Some(state::Announced::FoundDown { .. }))
         {
-            tracing::info!(
-                monitor = %obs.monitor,
-                reason = %obs.reason,
-                "{} was already failing when watching began: recorded as down, not alerted (nor will its recovery be)",
-                obs.monitor
-            );
+            self.notes.push(Note::FoundDown {
+                monitor: obs.monitor.clone(),
+                reason: obs.reason.clone(),
+            });
         }
         batch.record_evaluation(obs, &entry.state, &next, events.clone());
         entry.state = next;

@@ -207,6 +207,22 @@ impl Core {
         starts
     }
 
+    /// Log what the engine noted since the last call.
+    pub(super) fn log_notes(&mut self) {
+        for note in self.engine.take_notes() {
+            match note {
+                crate::engine::Note::Skipped { monitor } => {
+                    tracing::warn!(monitor = %monitor, "previous probe still running; this run is skipped");
+                }
+                crate::engine::Note::FoundDown { monitor, reason } => tracing::info!(
+                    monitor = %monitor,
+                    reason = %reason,
+                    "{monitor} was already failing when watching began: recorded as down, not alerted (nor will its recovery be)"
+                ),
+            }
+        }
+    }
+
     /// When the next run is due.
     pub(super) fn next_due(&mut self) -> Option<SystemTime> {
         self.engine.next_due()

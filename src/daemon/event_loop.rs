@@ -167,7 +167,9 @@ pub(super) async fn main_loop(
         let now = now();
         let sleep = daemon.due(now);
         let event = daemon.next_event(&mut sources, sleep).await;
-        if daemon.handle_event(event).await?.is_break() {
+        let flow = daemon.handle_event(event).await;
+        daemon.core.log_notes();
+        if flow?.is_break() {
             break;
         }
     }
@@ -209,6 +211,7 @@ impl Daemon<'_> {
                 }
             }
         }
+        self.core.log_notes();
         self.core
             .next_due()
             .map_or(MAX_SLEEP, |due| {
@@ -397,6 +400,7 @@ impl Daemon<'_> {
                 }
             }
         }
+        self.core.log_notes();
         self.send_batch();
     }
 }
