@@ -309,6 +309,40 @@ pub const MAX_HEAD: usize = 16 * 1024;
 /// Connections served at once; more wait in the kernel's backlog until one closes.
 pub const MAX_CONNECTIONS: usize = 4096;
 
+/// A listening socket, bound before anything else starts (so a port in use is a clear
+/// error at once) and served later by [`spawn`].
+#[derive(Debug)]
+pub struct Bound(std::net::TcpListener);
+
+/// Bind the listener's address.
+pub fn bind(address: std::net::SocketAddr) -> std::io::Result<Bound> {
+    std::net::TcpListener::bind(address).map(Bound)
+}
+
+/// Serve `bound` on `runtime` until `shutdown` completes.
+pub fn spawn(
+    runtime: &tokio::runtime::Handle,
+    bound: Bound,
+    shared: Arc<Shared>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    bound.0.set_nonblocking(true)?;
+    let std_listener = bound.0;
+    runtime.spawn(async move {
+        let listener = match tokio::net::TcpListener::from_std(std_listener) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("the listener cannot start: {e}");
+                return;
+            }
+        };
+        if let Err(e) = serve(listener, shared, shutdown).await {
+            tracing::error!("the listener stopped: {e}");
+        }
+    });
+    Ok(())
+}
+
 /// Serve until `shutdown` resolves, then let requests in flight finish (5 s at most).
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::plan::{self, Plan};
 use crate::probe;
 use crate::probe::limits::HostLimits;
-use crate::probe::upstream::ping_upstream;
+use crate::probe::upstream::Upstream;
 use crate::store::{Location, ObservationRow};
 
 /// How often retention is applied.
@@ -97,7 +97,8 @@ struct Daemon<'a> {
     ctx: probe::Context,
     limit: Arc<Semaphore>,
     hosts: HostLimits,
-    upstream_client: Option<reqwest::Client>,
+    /// Where hbmon reports its own status (`upstream:`), when it can.
+    upstream: Option<Upstream>,
     done: UnboundedSender<ObservationRow>,
     watchdog: bool,
 }
@@ -121,12 +122,15 @@ pub(super) async fn main_loop(
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
     };
-    let upstream_client = crate::notify::send::client().ok();
+    let upstream = plan
+        .upstream
+        .clone()
+        .and_then(|(url, _)| Upstream::new(url));
     let core = Core::new(
         std::mem::take(&mut plan.monitors),
         Alerts::new(std::mem::take(&mut plan.notifications)),
         plan.regions.clone(),
-        plan.upstream.is_some() && upstream_client.is_some(),
+        upstream.is_some(),
         (stored, std::mem::take(&mut services.pings)),
         services.leading,
         args.region.clone(),
@@ -157,7 +161,7 @@ pub(super) async fn main_loop(
             args.concurrency.get(),
         ))),
         hosts: HostLimits::new(args.per_host.get()),
-        upstream_client,
+        upstream,
         done,
         watchdog: sd_notify::watchdog_enabled().is_some(),
     };
@@ -196,19 +200,15 @@ impl Daemon<'_> {
                         self.core.region(),
                     );
                 }
-                Start::Upstream { scheduled, payload } => {
-                    match (&self.upstream_client, &self.plan.upstream) {
-                        (Some(client), Some((url, _))) => {
-                            let (client, url, done) =
-                                (client.clone(), url.clone(), self.done.clone());
-                            tokio::spawn(async move {
-                                let row = ping_upstream(client, url, payload, scheduled).await;
-                                let _ = done.send(row);
-                            });
-                        }
-                        _ => self.core.abandon(crate::plan::UPSTREAM_MONITOR),
+                Start::Upstream { scheduled, payload } => match &self.upstream {
+                    Some(upstream) => {
+                        let (upstream, done) = (upstream.clone(), self.done.clone());
+                        tokio::spawn(async move {
+                            let _ = done.send(upstream.ping(payload, scheduled).await);
+                        });
                     }
-                }
+                    None => self.core.abandon(crate::plan::UPSTREAM_MONITOR),
+                },
             }
         }
         self.core.log_notes();
@@ -334,11 +334,12 @@ impl Daemon<'_> {
         let path = self.global.config.clone();
         match tokio::task::spawn_blocking(move || plan::load(&path)).await {
             Ok(Ok(mut new)) => {
+                self.upstream = new.upstream.clone().and_then(|(url, _)| Upstream::new(url));
                 let reloaded = self.core.reload(
                     std::mem::take(&mut new.monitors),
                     Alerts::new(std::mem::take(&mut new.notifications)),
                     new.regions.clone(),
-                    new.upstream.is_some() && self.upstream_client.is_some(),
+                    self.upstream.is_some(),
                     SystemTime::now(),
                 );
                 for name in reloaded.forget {

@@ -12,7 +12,7 @@ use crate::store::Location;
 /// Start the HTTP listener on the runtime, if there is one; the sender stops it.
 pub(super) fn start_listener(
     runtime: &tokio::runtime::Runtime,
-    listener: Option<(std::net::TcpListener, crate::plan::Listen)>,
+    listener: Option<(crate::listen::Bound, crate::plan::Listen)>,
     plan: &Plan,
     db: &Location,
 ) -> Result<(Option<Listening>, tokio::sync::oneshot::Sender<()>), Error> {
@@ -46,25 +46,10 @@ pub(super) fn start_listener(
                 auth_failures: std::sync::Mutex::default(),
             });
             hooks.ticked(SystemTime::now());
-            std_listener
-                .set_nonblocking(true)
-                .map_err(|e| Error::io("cannot set up the listener", e))?;
-            let server_hooks = Arc::clone(&hooks);
-            runtime.spawn(async move {
-                let listener = match tokio::net::TcpListener::from_std(std_listener) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        tracing::error!("the listener cannot start: {e}");
-                        return;
-                    }
-                };
-                let shutdown = async {
-                    let _ = http_stopped.await;
-                };
-                if let Err(e) = crate::listen::serve(listener, server_hooks, shutdown).await {
-                    tracing::error!("the listener stopped: {e}");
-                }
-            });
+            crate::listen::spawn(runtime.handle(), std_listener, Arc::clone(&hooks), async {
+                let _ = http_stopped.await;
+            })
+            .map_err(|e| Error::io("cannot set up the listener", e))?;
             tracing::info!(address = %settings.address, "listening");
             Some(Listening {
                 hooks,

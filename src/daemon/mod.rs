@@ -72,7 +72,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     // Bound before anything starts, so a port in use is a clear error at once.
     let listener = match &plan.listen {
         Some(l) => Some((
-            std::net::TcpListener::bind(l.address)
+            crate::listen::bind(l.address)
                 .map_err(|e| Error::io(format!("cannot listen on {}", l.address), e))?,
             l.clone(),
         )),

@@ -4,10 +4,36 @@ use std::time::{Duration, SystemTime};
 
 use crate::store::ObservationRow;
 
+/// Where hbmon reports its own status, with the client it reports through.
+#[derive(Debug, Clone)]
+pub(crate) struct Upstream {
+    client: reqwest::Client,
+    url: crate::config::raw::Secret,
+}
+
+impl Upstream {
+    /// `None` when the HTTP client cannot be built (the monitor's runs are then skipped).
+    pub(crate) fn new(url: crate::config::raw::Secret) -> Option<Upstream> {
+        Some(Upstream {
+            client: crate::notify::send::client().ok()?,
+            url,
+        })
+    }
+
+    /// Post `payload`: one run of the `hbmon:upstream` monitor, scheduled at `scheduled`.
+    pub(crate) async fn ping(
+        self,
+        payload: serde_json::Value,
+        scheduled: SystemTime,
+    ) -> ObservationRow {
+        ping_upstream(self.client, self.url, payload, scheduled).await
+    }
+}
+
 /// Report hbmon's own status upstream, as a run of the `hbmon:upstream` monitor: the
 /// outcome is its observation (thresholds and alerts as any monitor's; the next run is
 /// the retry). The URL is a secret and never logged.
-pub(crate) async fn ping_upstream(
+async fn ping_upstream(
     client: reqwest::Client,
     url: crate::config::raw::Secret,
     payload: serde_json::Value,
