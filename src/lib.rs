@@ -13,6 +13,7 @@ pub mod exit;
 pub mod heartbeat;
 pub mod humanize;
 pub mod listen;
+pub(crate) mod net;
 pub mod notify;
 pub mod plan;
 pub mod probe;

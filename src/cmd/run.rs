@@ -14,10 +14,10 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use crate::cli::{GlobalArgs, RunArgs};
 use crate::error::Error;
 use crate::exit;
+use crate::net::ping::Pinger;
 
 /// Output kept for the finishing ping.
 const TAIL: usize = 10 * 1024;
-const PING_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<u8, Error> {
     let (base, token) = target(global, args)?;
@@ -25,7 +25,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<u8, Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
-    let client = crate::notify::send::client().map_err(Error::Internal)?;
+    let client = Pinger::new().map_err(Error::Internal)?;
     let rid = format!("{:x}", u64::from(std::process::id()) ^ now_nanos());
     let url = |what: &str| {
         let mut u = format!(
@@ -40,23 +40,23 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<u8, Error> {
         u
     };
     runtime.block_on(async {
-        ping(
-            &client,
-            &url("/start"),
-            String::new(),
-            &args.heartbeat,
-            Duration::ZERO,
-        )
-        .await;
+        client
+            .ping(
+                &url("/start"),
+                String::new(),
+                &args.heartbeat,
+                Duration::ZERO,
+            )
+            .await;
         let (code, tail) = Box::pin(execute(&args.command)).await;
-        ping(
-            &client,
-            &url(&format!("/{code}")),
-            tail,
-            &args.heartbeat,
-            args.timeout,
-        )
-        .await;
+        client
+            .ping(
+                &url(&format!("/{code}")),
+                tail,
+                &args.heartbeat,
+                args.timeout,
+            )
+            .await;
         Ok(code)
     })
 }
@@ -107,62 +107,6 @@ fn target(global: &GlobalArgs, args: &RunArgs) -> Result<(String, Option<String>
         )));
     }
     Ok((base, token))
-}
-
-/// Send a ping; retry with backoff (250 ms, doubling, at most 10 s) while the listener
-/// cannot be reached or answers 5xx or 429, for up to `retry_for`. A 4xx answer (a wrong
-/// token, an unknown heartbeat) is final.
-async fn ping(client: &reqwest::Client, url: &str, body: String, name: &str, retry_for: Duration) {
-    let until = std::time::Instant::now() + retry_for;
-    let mut pause = Duration::from_millis(250);
-    let mut attempt = 1;
-    loop {
-        let left = until.saturating_duration_since(std::time::Instant::now());
-        let sent = client
-            .post(url)
-            .body(body.clone())
-            .timeout(PING_TIMEOUT.min(left.max(Duration::from_secs(1))))
-            .send()
-            .await;
-        // The URL carries the token: it is never printed.
-        let why = match sent {
-            Ok(r) if r.status().is_success() => {
-                if attempt > 1 {
-                    tracing::info!("ping for `{name}` delivered after {attempt} attempts");
-                }
-                return;
-            }
-            Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
-                format!("HTTP {}", r.status().as_u16())
-            }
-            Ok(r) => {
-                tracing::warn!("ping for `{name}` refused: HTTP {}", r.status().as_u16());
-                return;
-            }
-            Err(e) if e.is_timeout() => "timeout".to_owned(),
-            Err(e) if e.is_connect() => "connection failed".to_owned(),
-            Err(_) => "request failed".to_owned(),
-        };
-        let left = until.saturating_duration_since(std::time::Instant::now());
-        if left.is_zero() {
-            tracing::warn!(
-                "ping for `{name}` not sent: {why}{}",
-                if attempt > 1 {
-                    format!(" (gave up after {attempt} attempts)")
-                } else {
-                    String::new()
-                }
-            );
-            return;
-        }
-        tracing::info!(
-            "ping for `{name}` not sent yet ({why}); retrying in {}",
-            crate::humanize::span(pause.min(left))
-        );
-        tokio::time::sleep(pause.min(left)).await;
-        pause = (pause * 2).min(Duration::from_secs(10));
-        attempt += 1;
-    }
 }
 
 /// Run the command, passing its output through and keeping the tail; its exit code

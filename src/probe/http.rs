@@ -131,7 +131,7 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, clients: &Clients) -> Outco
     match cert_not_after {
         Some(t) => Outcome {
             cert_not_after: Some(t),
-            ..tls::apply_cert_expiry(outcome, t, SystemTime::now(), p.tls.expiry)
+            ..super::apply_cert_expiry(outcome, t, SystemTime::now(), p.tls.expiry)
         },
         None => outcome,
     }

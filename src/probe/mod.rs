@@ -13,14 +13,15 @@ mod icmp;
 pub(crate) mod limits;
 mod system;
 mod tcp;
-pub(crate) mod tls;
+pub(crate) use crate::net::{io_reason, tls};
+
 pub(crate) mod upstream;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::humanize;
-use crate::plan::{Latency, Monitor, Probe};
+use crate::plan::{CertExpiry, Latency, Monitor, Probe};
 use crate::status::Status;
 
 pub use dns::normalize as dns_normalize;
@@ -209,31 +210,82 @@ fn apply_latency(outcome: Outcome, took: Duration, limits: Latency) -> Outcome {
     }
 }
 
-/// A short reason for an I/O error, by kind, without the OS's sentence when a kind says it.
-pub(crate) fn io_reason(e: &std::io::Error) -> String {
-    use std::io::ErrorKind as K;
-    match e.kind() {
-        K::ConnectionRefused => "connection refused".into(),
-        K::ConnectionReset => "connection reset by peer".into(),
-        K::ConnectionAborted => "connection aborted".into(),
-        K::TimedOut => "connection timed out".into(),
-        K::HostUnreachable => "host unreachable".into(),
-        K::NetworkUnreachable => "network unreachable".into(),
-        K::AddrNotAvailable => "address not available".into(),
-        K::PermissionDenied => "permission denied".into(),
-        K::NotFound => "not found".into(),
-        K::UnexpectedEof => "connection closed early".into(),
-        _ => {
-            // The OS message ("Connection refused (os error 111)") without the code.
-            let s = e.to_string();
-            s.split(" (os error").next().unwrap_or(&s).to_lowercase()
+/// A certificate that expired, or expires within a threshold, worsens the outcome.
+pub(crate) fn apply_cert_expiry(
+    outcome: Outcome,
+    not_after: SystemTime,
+    now: SystemTime,
+    limits: CertExpiry,
+) -> Outcome {
+    let Ok(left) = not_after.duration_since(now) else {
+        let ago = now.duration_since(not_after).unwrap_or_default();
+        return outcome.worsen(
+            Status::Down,
+            &format!("certificate expired {} ago", humanize::span(ago)),
+        );
+    };
+    let expires = format!("certificate expires in {}", humanize::span(left));
+    match limits.critical {
+        Some(c) if left <= c => {
+            return outcome.worsen(
+                Status::Down,
+                &format!("{expires} (critical at {})", humanize::span(c)),
+            );
         }
+        _ => {}
     }
+    if left <= limits.warning {
+        return outcome.worsen(
+            Status::Degraded,
+            &format!("{expires} (warning at {})", humanize::span(limits.warning)),
+        );
+    }
+    outcome
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    #[test]
+    fn certificate_expiry_thresholds() {
+        let now = SystemTime::UNIX_EPOCH + 1000 * DAY;
+        let limits = CertExpiry {
+            warning: 14 * DAY,
+            critical: Some(3 * DAY),
+        };
+        let up = || Outcome::new(Status::Up, "HTTP 200");
+        let check = |left: i64| {
+            let t = if left >= 0 {
+                now + DAY * left.unsigned_abs() as u32
+            } else {
+                now - DAY * left.unsigned_abs() as u32
+            };
+            let o = apply_cert_expiry(up(), t, now, limits);
+            (o.status, o.reason)
+        };
+        assert_eq!(check(30), (Status::Up, "HTTP 200".into()));
+        assert_eq!(
+            check(10),
+            (
+                Status::Degraded,
+                "certificate expires in 10d (warning at 14d); HTTP 200".into()
+            )
+        );
+        assert_eq!(check(2).0, Status::Down);
+        assert_eq!(
+            check(-1),
+            (Status::Down, "certificate expired 1d ago; HTTP 200".into())
+        );
+        // An outcome that is already worse keeps its own reason.
+        let down = Outcome::new(Status::Down, "HTTP 500");
+        assert_eq!(
+            apply_cert_expiry(down, now + DAY, now, limits).reason,
+            "HTTP 500"
+        );
+    }
 
     #[test]
     fn latency_thresholds_degrade_only_up_results() {

@@ -71,7 +71,7 @@ async fn session(p: &TcpProbe, configs: &TlsConfigs) -> Outcome {
     match not_after {
         Some(t) => Outcome {
             cert_not_after: Some(t),
-            ..tls::apply_cert_expiry(outcome, t, SystemTime::now(), check.expiry)
+            ..super::apply_cert_expiry(outcome, t, SystemTime::now(), check.expiry)
         },
         None => outcome,
     }

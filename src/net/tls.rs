@@ -1,6 +1,6 @@
-//! TLS for probes: the client configurations a run shares (system trust store, a private
-//! CA from `ca_file`, or no verification), certificate expiry checks, and short reasons
-//! for TLS failures. Used by the http and tcp probes.
+//! TLS clients: the configurations a run shares (system trust store, a private
+//! CA from `ca_file`, or no verification), when a certificate expires, and short reasons
+//! for TLS failures. Used by the http and tcp probes, the notifiers and the store.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -11,10 +11,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls_platform_verifier::BuilderVerifierExt;
 
-use super::Outcome;
-use crate::humanize;
-use crate::plan::{CertExpiry, TlsCheck};
-use crate::status::Status;
+use crate::plan::TlsCheck;
 
 /// The TLS configurations a run shares, built once.
 #[derive(Debug)]
@@ -148,39 +145,6 @@ pub fn not_after(der: &[u8]) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))
 }
 
-/// A certificate that expired, or expires within a threshold, worsens the outcome.
-pub fn apply_cert_expiry(
-    outcome: Outcome,
-    not_after: SystemTime,
-    now: SystemTime,
-    limits: CertExpiry,
-) -> Outcome {
-    let Ok(left) = not_after.duration_since(now) else {
-        let ago = now.duration_since(not_after).unwrap_or_default();
-        return outcome.worsen(
-            Status::Down,
-            &format!("certificate expired {} ago", humanize::span(ago)),
-        );
-    };
-    let expires = format!("certificate expires in {}", humanize::span(left));
-    match limits.critical {
-        Some(c) if left <= c => {
-            return outcome.worsen(
-                Status::Down,
-                &format!("{expires} (critical at {})", humanize::span(c)),
-            );
-        }
-        _ => {}
-    }
-    if left <= limits.warning {
-        return outcome.worsen(
-            Status::Degraded,
-            &format!("{expires} (warning at {})", humanize::span(limits.warning)),
-        );
-    }
-    outcome
-}
-
 /// A short reason for a TLS failure.
 pub fn reason(e: &rustls::Error) -> String {
     use rustls::{CertificateError as C, Error as E};
@@ -225,50 +189,5 @@ pub fn pem_certs(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     match certs {
         Ok(c) if !c.is_empty() => Ok(c.into_iter().map(|c| c.to_vec()).collect()),
         _ => Err("no PEM certificate found".into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const DAY: Duration = Duration::from_secs(86_400);
-
-    #[test]
-    fn certificate_expiry_thresholds() {
-        let now = SystemTime::UNIX_EPOCH + 1000 * DAY;
-        let limits = CertExpiry {
-            warning: 14 * DAY,
-            critical: Some(3 * DAY),
-        };
-        let up = || Outcome::new(Status::Up, "HTTP 200");
-        let check = |left: i64| {
-            let t = if left >= 0 {
-                now + DAY * left.unsigned_abs() as u32
-            } else {
-                now - DAY * left.unsigned_abs() as u32
-            };
-            let o = apply_cert_expiry(up(), t, now, limits);
-            (o.status, o.reason)
-        };
-        assert_eq!(check(30), (Status::Up, "HTTP 200".into()));
-        assert_eq!(
-            check(10),
-            (
-                Status::Degraded,
-                "certificate expires in 10d (warning at 14d); HTTP 200".into()
-            )
-        );
-        assert_eq!(check(2).0, Status::Down);
-        assert_eq!(
-            check(-1),
-            (Status::Down, "certificate expired 1d ago; HTTP 200".into())
-        );
-        // An outcome that is already worse keeps its own reason.
-        let down = Outcome::new(Status::Down, "HTTP 500");
-        assert_eq!(
-            apply_cert_expiry(down, now + DAY, now, limits).reason,
-            "HTTP 500"
-        );
     }
 }

@@ -1,0 +1,27 @@
+//! Network plumbing shared by probes, notifiers and the store: TLS client configurations,
+//! certificate reading, and short failure reasons that never quote a URL or a secret.
+
+pub(crate) mod ping;
+pub(crate) mod tls;
+
+/// A short reason for an I/O error, by kind, without the OS's sentence when a kind says it.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::ConnectionReset => "connection reset by peer".into(),
+        K::ConnectionAborted => "connection aborted".into(),
+        K::TimedOut => "connection timed out".into(),
+        K::HostUnreachable => "host unreachable".into(),
+        K::NetworkUnreachable => "network unreachable".into(),
+        K::AddrNotAvailable => "address not available".into(),
+        K::PermissionDenied => "permission denied".into(),
+        K::NotFound => "not found".into(),
+        K::UnexpectedEof => "connection closed early".into(),
+        _ => {
+            // The OS message ("Connection refused (os error 111)") without the code.
+            let s = e.to_string();
+            s.split(" (os error").next().unwrap_or(&s).to_lowercase()
+        }
+    }
+}
