@@ -9,8 +9,8 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, 
 /// How often a monitor runs.
 #[derive(Debug, Clone)]
 pub enum Schedule {
-    /// Every `interval`; with `align`, on multiples of it since the epoch (seed 001's
-    /// :00, :10, :20 for `10s`), shifted by the monitor's stable `offset`.
+    /// Every `interval`; with `align`, on multiples of it since the epoch (:00, :10,
+    /// :20 for `10s`), shifted by the monitor's stable `offset`.
     Every {
         interval: Duration,
         align: bool,
@@ -638,7 +638,7 @@ mod tests {
             show(plain.first_run(t("2026-01-01T00:00:03Z"))),
             "2026-01-01T00:00:10Z"
         );
-        // Seed 001: every 10 s on :00, :10, :20 ...
+        // Every 10 s on :00, :10, :20 ...
         let aligned = every(10, true, 0);
         assert_eq!(
             show(aligned.next_run(t("2026-01-01T00:00:03Z"))),

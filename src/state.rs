@@ -8,15 +8,15 @@
 //! reconciliation of the two, so holding alerts back (maintenance, a parent that is down,
 //! flapping) only defers the reconciliation; nothing is lost and nothing is sent twice.
 //!
-//! Rules (the seeds' debouncing, made declarative):
+//! Rules (debouncing, made declarative):
 //! - An observation is *failing* when it is down or unknown. `failure_threshold`
 //!   consecutive failing observations, and (with `grace`) failing for at least that long,
 //!   confirm an outage: one incident, however long it lasts.
 //! - `success_threshold` consecutive passing observations end it.
 //! - Degraded is passing but announced: `Degraded` once when it starts.
-//! - Window start (seed 003): after a monitor becomes active, a failure is not confirmed
+//! - Window start: after a monitor becomes active, a failure is not confirmed
 //!   before `not_before` (`window_start + interval + grace`, set by the scheduler).
-//! - Start-up (seed 001): a fresh state (nothing stored) takes the first confirmed status
+//! - Start-up: a fresh state (nothing stored) takes the first confirmed status
 //!   as already announced, so it is recorded, not alerted; a state restored from the
 //!   store keeps its incident and announcement, so a restart neither re-alerts an ongoing
 //!   outage nor forgets it, and a change since is alerted normally.
@@ -850,15 +850,15 @@ mod tests {
                 "10:d 20:w 30:u",
                 vec!["open@10", "resolve@30/10s"],
             ),
-            // Seed 001: alert after N consecutive failures, recover immediately.
+            // Alert after N consecutive failures, recover immediately.
             (
-                "seed 001: 3 failures at 10 s, immediate recovery",
+                "3 failures at 10 s, immediate recovery",
                 up(),
                 policy(3, 1),
                 "0:u 10:d 20:d 30:d 40:d 50:u 60:u",
                 vec!["open@30", "resolve@50/40s"],
             ),
-            // Seed 001: the state found at start-up is recorded, not alerted.
+            // The state found at start-up is recorded, not alerted.
             (
                 "fresh start finds it down: silent",
                 fresh(),
@@ -901,7 +901,7 @@ mod tests {
                 "10:d 20:d 30:u 40:d",
                 vec![],
             ),
-            // Seed 001: restore the last state from the store after a restart.
+            // The last state is restored from the store after a restart.
             (
                 "restart during an outage: no second alert",
                 restored(Status::Down),
@@ -1140,7 +1140,7 @@ mod tests {
 
     #[test]
     fn window_start_rule() {
-        // Seed 003: an 8:00 window, 5 min frequency, 60 s grace: no alert before 8:06,
+        // An 8:00 window, 5 min frequency, 60 s grace: no alert before 8:06,
         // whatever happened before the window.
         let p = Policy {
             grace: Some(Duration::from_secs(60)),

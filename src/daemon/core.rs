@@ -618,7 +618,7 @@ impl Core {
         })
     }
 
-    /// Every monitor's status for the upstream ping (seeds 000/001's payload).
+    /// Every monitor's status for the upstream ping: `{services: {name: {status}}, hbmon}`.
     fn upstream_payload(&self) -> serde_json::Value {
         let mut services = serde_json::Map::new();
         for (name, _) in self.engine.names() {
