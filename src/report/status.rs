@@ -330,6 +330,14 @@ fn status_doc(lines: &[Line], open: &[IncidentRow], now: SystemTime) -> serde_js
     })
 }
 
+/// ` (under <parent>)` for an incident opened while its parent was down.
+fn under(i: &IncidentRow) -> String {
+    i.parent
+        .as_ref()
+        .map(|p| format!(" (under {p})"))
+        .unwrap_or_default()
+}
+
 fn incident_json(i: &IncidentRow) -> serde_json::Value {
     json!({
         "monitor": i.monitor,
@@ -375,11 +383,7 @@ fn status_human(
     if !open.is_empty() {
         writeln!(out, "\nOpen incidents:")?;
         for i in open {
-            let under = i
-                .parent
-                .as_ref()
-                .map(|p| format!(" (under {p})"))
-                .unwrap_or_default();
+            let under = under(i);
             writeln!(
                 out,
                 "  {}  since {} ({}): {}{under}",
@@ -469,11 +473,7 @@ pub(crate) fn history_human(
             Some(r) => format!("{} to {} ({length})", rfc(i.opened_at), rfc(r)),
             None => format!("{} to now ({length}, open)", rfc(i.opened_at)),
         };
-        let under = i
-            .parent
-            .as_ref()
-            .map(|p| format!(" (under {p})"))
-            .unwrap_or_default();
+        let under = under(i);
         writeln!(
             out,
             "  {when}: {}{under}",

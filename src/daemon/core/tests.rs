@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{Core, Now, Start};
-use crate::config::raw::EventKind;
 use crate::daemon::alerts::Alerts;
 use crate::daemon::writer::{FromStore, Remote};
 use crate::heartbeat::{Kind, Pings};
@@ -131,17 +130,7 @@ fn names(batch: &Batch) -> Vec<(String, &'static str)> {
         .events
         .iter()
         .map(|(m, e)| {
-            let kind = match crate::notify::kind_of(e) {
-                EventKind::Down => "down",
-                EventKind::Up => "up",
-                EventKind::Degraded => "degraded",
-                EventKind::Late => "late",
-                EventKind::Flapping => "flapping",
-                EventKind::Reminder => "reminder",
-                EventKind::Acknowledged => "acknowledged",
-                EventKind::Escalated => "escalated",
-                EventKind::Test => "test",
-            };
+            let kind = crate::notify::event_name(crate::notify::kind_of(e));
             (m.clone(), kind)
         })
         .collect()
