@@ -11,7 +11,7 @@ use std::time::SystemTime;
 use crate::plan::Monitor;
 use crate::state::{self, Event, Hold, MonitorState};
 use crate::status::Status;
-use crate::store::{Batch, ObservationRow};
+use crate::store::ObservationRow;
 
 /// One monitor's runtime entry.
 #[derive(Debug)]
@@ -87,6 +87,17 @@ pub struct Engine {
     generation: u64,
     /// What happened that the caller may want to log, oldest first ([`Engine::take_notes`]).
     notes: Vec<Note>,
+}
+
+/// What one evaluation or acknowledgment changed: the state before and after, and the
+/// events. The engine keeps the new state; the caller records the change (the daemon in
+/// its batch, with the alerts it renders).
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub monitor: String,
+    pub before: MonitorState,
+    pub after: MonitorState,
+    pub events: Vec<Event>,
 }
 
 /// Something the engine decided that is worth a log line; the engine logs nothing itself.
@@ -243,35 +254,11 @@ impl Engine {
         runs
     }
 
-    /// Feed an observation through the state machine, recording it in `batch`. Returns
-    /// the events (already in `batch`), for logging. An observation of a monitor that
-    /// left the configuration meanwhile is dropped.
-    pub fn observe(
-        &mut self,
-        obs: ObservationRow,
-        now: SystemTime,
-        batch: &mut Batch,
-    ) -> Vec<Event> {
-        let events = self.evaluate(&obs, now, batch);
-        if self.entries.contains_key(&obs.monitor) {
-            batch.observations.push(obs);
-        }
-        events
-    }
-
-    /// Feed an observation through the state machine without storing it as an
-    /// observation (the quorum of several regions, whose own observations are stored
-    /// apart).
-    pub fn evaluate(
-        &mut self,
-        obs: &ObservationRow,
-        now: SystemTime,
-        batch: &mut Batch,
-    ) -> Vec<Event> {
+    /// Feed an observation through the state machine: what changed, for the caller to
+    /// record (`None` for a monitor that left the configuration meanwhile).
+    pub fn evaluate(&mut self, obs: &ObservationRow, now: SystemTime) -> Option<Transition> {
         let hold = self.hold(&obs.monitor, now);
-        let Some(entry) = self.entries.get_mut(&obs.monitor) else {
-            return Vec::new();
-        };
+        let entry = self.entries.get_mut(&obs.monitor)?;
         entry.running = false;
         let (next, events) = state::step_observation(
             &entry.state,
@@ -290,14 +277,19 @@ impl Engine {
                 reason: obs.reason.clone(),
             });
         }
-        batch.record_evaluation(obs, &entry.state, &next, events.clone());
-        entry.state = next;
+        let before = std::mem::replace(&mut entry.state, next);
         // A failure waiting for its grace or its window's start is confirmed the moment
         // that passes, by running the monitor again then, not at its next regular run.
+        let after = entry.state.clone();
         if let Some(at) = pending_confirmation(&entry.state, &entry.monitor.policy, now) {
             self.wake_at(&obs.monitor, at);
         }
-        events
+        Some(Transition {
+            monitor: obs.monitor.clone(),
+            before,
+            after,
+            events,
+        })
     }
 
     /// Run `name` at `at` if that is sooner than its next run; the regular schedule
@@ -387,18 +379,23 @@ impl Engine {
         &mut self,
         obs: &ObservationRow,
         now: SystemTime,
-        batch: &mut Batch,
         notifications: &crate::notify::Notifications,
-    ) -> Vec<Routed> {
+    ) -> Option<(Transition, Vec<Routed>)> {
         let before = self.escalated(&obs.monitor);
-        let events = self.evaluate(obs, now, batch);
+        let transition = self.evaluate(obs, now)?;
         let after = self.escalated(&obs.monitor);
         let escalated = if after.len() > before.len() {
             after
         } else {
             before
         };
-        self.route(&obs.monitor, events, &escalated, notifications)
+        let routed = self.route(
+            &obs.monitor,
+            transition.events.clone(),
+            &escalated,
+            notifications,
+        );
+        Some((transition, routed))
     }
 
     /// `acknowledge`, and who hears of it (as `evaluate_routed`).
@@ -407,13 +404,12 @@ impl Engine {
         name: &str,
         ack: &state::Ack,
         expect: Option<SystemTime>,
-        batch: &mut Batch,
         notifications: &crate::notify::Notifications,
-    ) -> Result<Routed, AckRefused> {
+    ) -> Result<(Transition, Routed), AckRefused> {
         let escalated = self.escalated(name);
-        let event = self.acknowledge(name, ack, expect, batch)?;
-        let mut routed = self.route(name, vec![event], &escalated, notifications);
-        Ok(routed.remove(0))
+        let transition = self.acknowledge(name, ack, expect)?;
+        let mut routed = self.route(name, transition.events.clone(), &escalated, notifications);
+        Ok((transition, routed.remove(0)))
     }
 
     fn escalated(&self, name: &str) -> Vec<u32> {
@@ -460,22 +456,25 @@ impl Engine {
         }
     }
 
-    /// Acknowledge `name`'s announced outage (see `state::acknowledge`), recording the
-    /// state and the event in `batch`.
+    /// Acknowledge `name`'s announced outage (see `state::acknowledge`): the state and
+    /// its one event, for the caller to record.
     pub fn acknowledge(
         &mut self,
         name: &str,
         ack: &state::Ack,
         expect: Option<SystemTime>,
-        batch: &mut Batch,
-    ) -> Result<Event, AckRefused> {
+    ) -> Result<Transition, AckRefused> {
         let entry = self.entries.get_mut(name).ok_or(AckRefused::Unknown)?;
         let (next, event) =
             state::acknowledge(&entry.state, &ack.by, &ack.note, ack.until, expect, ack.at)
                 .map_err(AckRefused::State)?;
-        batch.record_state(name, &next, vec![event.clone()]);
-        entry.state = next;
-        Ok(event)
+        let before = std::mem::replace(&mut entry.state, next);
+        Ok(Transition {
+            monitor: name.to_owned(),
+            before,
+            after: entry.state.clone(),
+            events: vec![event],
+        })
     }
 
     /// The wall clock went back (an NTP step, a manual change): runs queued for the old
@@ -674,12 +673,32 @@ pub fn status_word(word: &str) -> Option<Status> {
 }
 
 #[cfg(test)]
+impl Engine {
+    /// Feed an observation through the state machine and record it in `batch`, as the
+    /// daemon does; the events.
+    pub(crate) fn observe(
+        &mut self,
+        obs: ObservationRow,
+        now: SystemTime,
+        batch: &mut crate::store::Batch,
+    ) -> Vec<Event> {
+        let Some(t) = self.evaluate(&obs, now) else {
+            return Vec::new();
+        };
+        batch.record_evaluation(&obs, &t.before, &t.after, t.events.clone());
+        batch.observations.push(obs);
+        t.events
+    }
+}
+
+#[cfg(test)]
 mod properties;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::load;
+    use crate::store::Batch;
     use std::time::Duration;
 
     fn secs(s: u64) -> Duration {

@@ -28,7 +28,7 @@ use crate::plan;
 use crate::schedule::Schedule;
 use crate::state::{Announced, Event, MonitorState};
 use crate::status::Status;
-use crate::store::{Batch, ObservationRow};
+use crate::store::ObservationRow;
 
 /// One parsed timeline.
 #[derive(Debug, PartialEq)]
@@ -270,7 +270,6 @@ fn play(
         .map(|t| (t.monitor, t.steps.into_iter()))
         .collect();
     let mut fired = Vec::new();
-    let mut batch = Batch::default();
     while !remaining.is_empty() {
         let Some(now) = engine.next_due() else { break };
         for run in engine.take_due(now) {
@@ -313,7 +312,11 @@ fn play(
                 details: None,
                 region: String::new(),
             };
-            for r in engine.evaluate_routed(&row, now, &mut batch, notifiers) {
+            let routed = engine
+                .evaluate_routed(&row, now, notifiers)
+                .map(|(_, routed)| routed)
+                .unwrap_or_default();
+            for r in routed {
                 fired.push(Fired {
                     at: now,
                     monitor: name.clone(),
@@ -321,7 +324,6 @@ fn play(
                     event: r.event,
                 });
             }
-            batch = Batch::default();
         }
     }
     Ok(fired)
@@ -342,8 +344,8 @@ fn acknowledge(
         note: String::new(),
         until: lasts.map(|d| now + d),
     };
-    let r = engine
-        .acknowledge_routed(name, &ack, None, &mut Batch::default(), notifiers)
+    let (_, r) = engine
+        .acknowledge_routed(name, &ack, None, notifiers)
         .map_err(|e| Error::Usage(format!("`{name}`: `ack` at {}: {e}", offset(now, start))))?;
     Ok(Fired {
         at: now,

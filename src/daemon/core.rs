@@ -579,16 +579,12 @@ impl Core {
             until: req.until,
         };
         let name = req.monitor;
-        let routed = self
+        let (transition, routed) = self
             .engine
-            .acknowledge_routed(
-                &name,
-                &ack,
-                req.opened_at,
-                &mut self.batch,
-                &self.alerts.notifications,
-            )
+            .acknowledge_routed(&name, &ack, req.opened_at, &self.alerts.notifications)
             .map_err(|e| format!("cannot acknowledge `{name}`: {e}"))?;
+        self.batch
+            .record_state(&name, &transition.after, transition.events);
         let state = self.engine.state(&name).cloned().unwrap_or_default();
         let opened_at = state.announced_down().unwrap_or(now);
         let result = (
@@ -661,7 +657,15 @@ fn observed(engine: &mut Engine, alerts: &Alerts, row: &ObservationRow, batch: &
     // confirmed them, whatever the queue did after.
     let at = row.at;
     let result = (row.status, row.reason.clone(), row.latency, row.at);
-    let routed = engine.evaluate_routed(row, at, batch, &alerts.notifications);
+    let Some((transition, routed)) = engine.evaluate_routed(row, at, &alerts.notifications) else {
+        return;
+    };
+    batch.record_evaluation(
+        row,
+        &transition.before,
+        &transition.after,
+        transition.events,
+    );
     render_alerts(engine, alerts, &row.monitor, &routed, &result, batch);
 }
 
