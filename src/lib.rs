@@ -19,6 +19,7 @@ pub mod plan;
 pub mod probe;
 pub mod quorum;
 pub mod report;
+pub(crate) mod runtime;
 pub mod schedule;
 pub mod state;
 pub mod status;

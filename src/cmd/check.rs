@@ -41,10 +41,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
             .collect(),
     )?;
     let concurrency = crate::probe::limits::fd_budget(args.concurrency.get());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = crate::runtime::build(crate::runtime::Threads::All)?;
     let ctx = probe::Context::new(global.docker_host.clone()).map_err(Error::Internal)?;
     let show_progress = args.format == Format::Human
         && !global.quiet

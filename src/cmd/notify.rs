@@ -45,10 +45,7 @@ fn test(plan: &plan::Plan, notifier: &str) -> Result<u8, Error> {
     );
     let message = renderer.message(&ctx, EventKind::Test, target, None, &n.templates);
     let client = send::client().map_err(Error::Internal)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = crate::runtime::build(crate::runtime::Threads::One)?;
     // Unique per test, so an incident tool never merges two tests.
     let id = format!(
         "hbmon-test-{}",

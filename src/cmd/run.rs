@@ -21,10 +21,7 @@ const TAIL: usize = 10 * 1024;
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<u8, Error> {
     let (base, token) = target(global, args)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = crate::runtime::build(crate::runtime::Threads::One)?;
     let client = Pinger::new().map_err(Error::Internal)?;
     let rid = format!("{:x}", u64::from(std::process::id()) ^ now_nanos());
     let url = |what: &str| {

@@ -90,10 +90,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         ),
         Arc::clone(&lost),
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = crate::runtime::build(crate::runtime::Threads::All)?;
     // The notifiers are there before the sender starts: an alert left in the outbox by
     // the last run is never found without its notifier (and given up as unconfigured).
     let shared: crate::notify::outbox::Shared =
