@@ -987,13 +987,13 @@ async fn main_loop(
                         tracing::error!("another `hbmon watch` took the store over: stopping (a supervisor restarts this one as a standby)");
                         return Err(Error::Store {
                             path: std::path::PathBuf::from(store_name),
-                            message: "lease lost to another `hbmon watch`".into(),
+                            problem: crate::store::StoreError::LeaseLost(crate::store::LeaseLoss::Stopped),
                         });
                     }
                     STORE_GONE => {
                         return Err(Error::Store {
                             path: std::path::PathBuf::from(store_name),
-                            message: "the file was removed or replaced while `watch` ran: stopped (a restart begins a new store)".into(),
+                            problem: crate::store::StoreError::Replaced,
                         });
                     }
                     _ => {}

@@ -22,8 +22,11 @@
 //!
 //! Times are stored as Unix milliseconds.
 
+mod error;
 mod postgres;
 mod sqlite;
+
+pub use error::{LeaseLoss, StoreError};
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -85,13 +88,25 @@ pub fn commit_id() -> String {
 /// Whether opening failed only because another `watch` holds the store.
 #[must_use]
 pub fn in_use(e: &Error) -> bool {
-    matches!(e, Error::Store { message, .. } if message.starts_with("is in use by another"))
+    matches!(
+        e,
+        Error::Store {
+            problem: StoreError::InUse { .. },
+            ..
+        }
+    )
 }
 
 /// Whether the store was taken over by another `watch` while this one wrote it.
 #[must_use]
 pub fn lease_lost(e: &Error) -> bool {
-    matches!(e, Error::Store { message, .. } if message.starts_with("lease lost"))
+    matches!(
+        e,
+        Error::Store {
+            problem: StoreError::LeaseLost(_),
+            ..
+        }
+    )
 }
 
 /// A table `count` may name.
@@ -858,20 +873,11 @@ pub(crate) fn payload(ev: &Event) -> serde_json::Value {
     }
 }
 
-pub(crate) fn store_err(path: &Path, message: impl Into<String>) -> Error {
+pub(crate) fn store_err(path: &Path, problem: StoreError) -> Error {
     Error::Store {
         path: path.to_owned(),
-        message: message.into(),
+        problem,
     }
-}
-
-pub(crate) fn newer(path: &Path, version: i64) -> Error {
-    store_err(
-        path,
-        format!(
-            "was written by a newer hbmon (schema version {version}, this one knows up to {SCHEMA_VERSION}); upgrade hbmon, or use another --db"
-        ),
-    )
 }
 
 #[cfg(test)]

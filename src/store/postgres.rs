@@ -32,9 +32,9 @@ use std::time::{Duration, SystemTime};
 use postgres::{Client, NoTls, Transaction};
 
 use super::{
-    AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, Location, ObservationRow,
-    OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload,
-    store_err, time,
+    AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, LeaseLoss, Location,
+    ObservationRow, OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, StoreError, ms,
+    opened_at, payload, store_err, time,
 };
 use crate::error::Error;
 use crate::status::Status;
@@ -255,15 +255,10 @@ impl Pg {
         } else {
             let version = pg.version()?;
             if version > SCHEMA_VERSION {
-                return Err(newer(&location.name(), version));
+                return Err(store_err(&location.name(), StoreError::Newer { version }));
             }
             if version < SCHEMA_VERSION {
-                return Err(store_err(
-                    &location.name(),
-                    format!(
-                        "has schema version {version}, this hbmon reads {SCHEMA_VERSION}; run `hbmon watch` once to migrate it"
-                    ),
-                ));
+                return Err(store_err(&location.name(), StoreError::Older { version }));
             }
         }
         Ok(pg)
@@ -339,9 +334,9 @@ impl Pg {
                 Err(store_err(
                     &self.location.name(),
                     if mine == 0 {
-                        format!("is in use by another `hbmon watch` ({holder})")
+                        StoreError::InUse { who: holder }
                     } else {
-                        format!("lease lost: another `hbmon watch` took over ({holder})")
+                        StoreError::LeaseLost(LeaseLoss::TakenOver { holder })
                     },
                 ))
             }
@@ -401,7 +396,7 @@ impl Pg {
             Ok(Ok(applied))
         })?;
         match applied {
-            Err(version) => Err(newer(&location.name(), version)),
+            Err(version) => Err(store_err(&location.name(), StoreError::Newer { version })),
             Ok(applied) => {
                 for v in applied {
                     tracing::info!(store = %location.display(), version = v, "store migrated");
@@ -419,12 +414,10 @@ fn connect(location: &Location) -> Result<Client, Error> {
     let Location::Postgres { url, ca_pem, .. } = location else {
         return Err(Error::Internal("not a PostgreSQL location".into()));
     };
-    let mut config: postgres::Config = url.expose().parse().map_err(|_| {
-        store_err(
-            &location.name(),
-            "is not a valid PostgreSQL URL (postgres://user:password@host:port/database)",
-        )
-    })?;
+    let mut config: postgres::Config = url
+        .expose()
+        .parse()
+        .map_err(|_| store_err(&location.name(), StoreError::BadUrl))?;
     // Bounded waits: a connection attempt gives up after 10 s, and a server that vanished
     // is noticed within about a minute (unless the URL says otherwise).
     if config.get_connect_timeout().is_none() {
@@ -438,7 +431,7 @@ fn connect(location: &Location) -> Result<Client, Error> {
     let ca_certs = match ca_pem {
         Some(pem) => Some(std::sync::Arc::new(
             crate::probe::tls::pem_certs(pem)
-                .map_err(|e| store_err(&location.name(), format!("store.ca_file: {e}")))?
+                .map_err(|e| store_err(&location.name(), StoreError::CaFile(e.to_string())))?
                 .into_iter()
                 .map(rustls::pki_types::CertificateDer::from)
                 .collect(),
@@ -462,10 +455,13 @@ fn connect(location: &Location) -> Result<Client, Error> {
 
 /// A PostgreSQL error as an operator reads it, never with the password.
 fn pg_err(location: &Location, e: &postgres::Error) -> Error {
-    let message = if let Some(db) = e.as_db_error() {
-        format!("PostgreSQL: {} ({})", db.message(), db.code().code())
+    let problem = if let Some(db) = e.as_db_error() {
+        StoreError::Postgres {
+            message: db.message().to_owned(),
+            code: db.code().code().to_owned(),
+        }
     } else if e.is_closed() {
-        "the connection to PostgreSQL was lost".to_owned()
+        StoreError::ConnectionLost
     } else {
         // Connection errors: "error connecting to server: Connection refused", TLS
         // failures and the like; they name no credentials.
@@ -475,9 +471,9 @@ fn pg_err(location: &Location, e: &postgres::Error) -> Error {
             text = format!("{text}: {s}");
             source = s.source();
         }
-        format!("cannot use PostgreSQL: {text}")
+        StoreError::Unreachable(text)
     };
-    store_err(&location.name(), message)
+    store_err(&location.name(), problem)
 }
 
 fn limit(n: usize) -> i64 {
@@ -542,7 +538,7 @@ impl Backend for Pg {
         } else {
             Err(store_err(
                 &self.location.name(),
-                "lease lost: another `hbmon watch` writes this store now; this one stops",
+                StoreError::LeaseLost(LeaseLoss::Fenced),
             ))
         }
     }

@@ -10,7 +10,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
     AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, ObservationRow, OutboxRow,
-    PingRow, RegionRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
+    PingRow, RegionRow, SCHEMA_VERSION, StateRow, StoreError, ms, opened_at, payload, store_err,
+    time,
 };
 use crate::error::Error;
 use crate::status::Status;
@@ -169,7 +170,7 @@ impl Sqlite {
     pub(super) fn open(path: &Path) -> Result<Sqlite, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| store_err(path, format!("cannot create its directory: {e}")))?;
+                .map_err(|e| store_err(path, StoreError::CreateDir(e.to_string())))?;
         }
         let lock = lock(path)?;
         let conn = Connection::open_with_flags(
@@ -192,10 +193,7 @@ impl Sqlite {
     /// Open an existing store to read it, alongside a running `watch`.
     pub(super) fn open_read(path: &Path) -> Result<Sqlite, Error> {
         if !path.exists() {
-            return Err(store_err(
-                path,
-                "does not exist (has `hbmon watch` run with this config or --db?)",
-            ));
+            return Err(store_err(path, StoreError::Missing));
         }
         let conn = Connection::open_with_flags(
             path,
@@ -210,15 +208,10 @@ impl Sqlite {
         store.configure()?;
         let version = store.version()?;
         if version > SCHEMA_VERSION {
-            return Err(newer(path, version));
+            return Err(store_err(path, StoreError::Newer { version }));
         }
         if version < SCHEMA_VERSION {
-            return Err(store_err(
-                path,
-                format!(
-                    "has schema version {version}, this hbmon reads {SCHEMA_VERSION}; run `hbmon watch` once to migrate it"
-                ),
-            ));
+            return Err(store_err(path, StoreError::Older { version }));
         }
         Ok(store)
     }
@@ -234,12 +227,7 @@ impl Sqlite {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| self.err(&e))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(store_err(
-                &self.path,
-                format!(
-                    "cannot use WAL mode (journal mode is {mode}); is it on a network file system?"
-                ),
-            ));
+            return Err(store_err(&self.path, StoreError::NoWal { mode }));
         }
         self.conn
             .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
@@ -255,7 +243,7 @@ impl Sqlite {
     fn migrate(&mut self) -> Result<(), Error> {
         let version = self.version()?;
         if version > SCHEMA_VERSION {
-            return Err(newer(&self.path, version));
+            return Err(store_err(&self.path, StoreError::Newer { version }));
         }
         let start = usize::try_from(version).unwrap_or(0);
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
@@ -531,7 +519,10 @@ impl Backend for Sqlite {
                 let json = serde_json::to_string(s).map_err(|x| {
                     store_err(
                         &path,
-                        format!("cannot encode the state of `{monitor}`: {x}"),
+                        StoreError::Encode {
+                            what: format!("the state of `{monitor}`"),
+                            error: x.to_string(),
+                        },
                     )
                 })?;
                 match last {
@@ -887,8 +878,15 @@ fn insert_pings(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> R
         )
         .map_err(e)?;
     for (monitor, p) in &batch.heartbeats {
-        let json = serde_json::to_string(p)
-            .map_err(|x| store_err(path, format!("cannot encode a heartbeat: {x}")))?;
+        let json = serde_json::to_string(p).map_err(|x| {
+            store_err(
+                path,
+                StoreError::Encode {
+                    what: "a heartbeat".into(),
+                    error: x.to_string(),
+                },
+            )
+        })?;
         state.execute(params![monitor, json]).map_err(e)?;
     }
     Ok(())
@@ -927,8 +925,15 @@ fn insert_alerts(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> 
         let Some(event_id) = ids.get(*index) else {
             continue;
         };
-        let json = serde_json::to_string(message)
-            .map_err(|x| store_err(path, format!("cannot encode an alert: {x}")))?;
+        let json = serde_json::to_string(message).map_err(|x| {
+            store_err(
+                path,
+                StoreError::Encode {
+                    what: "an alert".into(),
+                    error: x.to_string(),
+                },
+            )
+        })?;
         outbox
             .execute(params![
                 event_id,
@@ -981,15 +986,17 @@ fn lock(path: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, Error> {
         .truncate(false)
         .write(true)
         .open(&name)
-        .map_err(|e| store_err(path, format!("cannot open its lock file: {e}")))?;
+        .map_err(|e| store_err(path, StoreError::LockFile(e.to_string())))?;
     nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(|(_, e)| {
         if e == nix::errno::Errno::EWOULDBLOCK {
             store_err(
                 path,
-                "is in use by another `hbmon watch` (one writer per store)",
+                StoreError::InUse {
+                    who: "one writer per store".into(),
+                },
             )
         } else {
-            store_err(path, format!("cannot lock it: {e}"))
+            store_err(path, StoreError::Lock(e.to_string()))
         }
     })
 }
@@ -997,24 +1004,16 @@ fn lock(path: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, Error> {
 /// A SQLite error as an operator reads it: what it means for the file, never a query.
 fn sql_err(path: &Path, e: &rusqlite::Error) -> Error {
     use rusqlite::ErrorCode;
-    let message = match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => {
-            "is not a SQLite database (or its header is damaged); hbmon will not overwrite it: move it aside to start a new store".to_owned()
-        }
-        Some(ErrorCode::DatabaseCorrupt) => {
-            "is corrupt; hbmon will not repair or recreate it: move it aside (or recover it with `sqlite3 .recover`)".to_owned()
-        }
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            "is locked by another process for too long".to_owned()
-        }
-        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
-            "is read-only or not accessible".to_owned()
-        }
-        Some(ErrorCode::DiskFull) => "cannot be written: the disk is full".to_owned(),
-        Some(ErrorCode::CannotOpen) => "cannot be opened (check the path and permissions)".to_owned(),
-        _ => format!("SQLite error: {e}"),
+    let problem = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotSqlite,
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt,
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => StoreError::ReadOnly,
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull,
+        Some(ErrorCode::CannotOpen) => StoreError::CannotOpen,
+        _ => StoreError::Sqlite(e.to_string()),
     };
-    store_err(path, message)
+    store_err(path, problem)
 }
 
 /// An `observations` row of `monitor, at, scheduled, status, latency_ms, reason, details,
