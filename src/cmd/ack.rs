@@ -74,7 +74,7 @@ pub fn run(global: &GlobalArgs, args: &AckArgs) -> Result<u8, Error> {
     let deadline = std::time::Instant::now() + args.wait;
     loop {
         if let Some(outcome) = store.ack_outcome(id)? {
-            if outcome == "acknowledged" {
+            if outcome == crate::store::AckOutcome::Acknowledged {
                 let lapse = until.map_or_else(
                     || "until it resolves".to_owned(),
                     |u| format!("until {}", humantime::format_rfc3339_seconds(u)),

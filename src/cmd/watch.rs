@@ -500,11 +500,13 @@ impl Core {
             FromStore::Ack(req) => {
                 let id = req.id;
                 let outcome = self.acknowledge(req.into(), SystemTime::now());
-                self.batch.ack_outcomes.push((
-                    id,
-                    SystemTime::now(),
-                    outcome.map_or_else(|e| e, |_| "acknowledged".into()),
-                ));
+                self.batch.ack_outcomes.push(crate::store::AckAnswer {
+                    request: id,
+                    at: SystemTime::now(),
+                    outcome: outcome.map_or_else(crate::store::AckOutcome::Refused, |_| {
+                        crate::store::AckOutcome::Acknowledged
+                    }),
+                });
             }
             FromStore::Promoted(states, stored) => {
                 self.engine.restore(states);
@@ -729,9 +731,11 @@ impl Core {
             &result,
             &mut self.batch,
         );
-        self.batch
-            .acked
-            .push((name.clone(), opened_at, ack.clone()));
+        self.batch.acked.push(crate::store::AppliedAck {
+            monitor: name.clone(),
+            opened_at,
+            ack: ack.clone(),
+        });
         Ok(crate::listen::Acked {
             incident: incident_id(&name, opened_at),
             by: ack.by,
@@ -1090,14 +1094,14 @@ fn forward_ack(
     let deadline = std::time::Instant::now() + wait;
     loop {
         match store.ack_outcome(id).map_err(|e| e.to_string())? {
-            Some(outcome) if outcome == "acknowledged" => {
+            Some(crate::store::AckOutcome::Acknowledged) => {
                 return Ok(crate::listen::Acked {
                     incident: incident_id(&req.monitor, opened_at),
                     by: req.who.clone(),
                     until: req.until,
                 });
             }
-            Some(outcome) => return Err(outcome),
+            Some(crate::store::AckOutcome::Refused(outcome)) => return Err(outcome),
             None if std::time::Instant::now() >= deadline => {
                 return Err(format!(
                     "queued: the leading instance has not applied it within {}; it will",
@@ -1413,7 +1417,11 @@ fn render_alerts(
                 monitor.templates.as_ref(),
                 &alerts.notifications.templates,
             );
-            batch.outbox.push((first + i, name.clone(), message));
+            batch.outbox.push(crate::store::OutboxEntry {
+                event: first + i,
+                notifier: name.clone(),
+                message,
+            });
         }
     }
 }

@@ -252,8 +252,16 @@ mod tests {
                 late: false,
             },
         ));
-        batch.outbox.push((0, "hook".into(), message("down")));
-        batch.outbox.push((1, "hook".into(), message("up")));
+        batch.outbox.push(crate::store::OutboxEntry {
+            event: 0,
+            notifier: "hook".into(),
+            message: message("down"),
+        });
+        batch.outbox.push(crate::store::OutboxEntry {
+            event: 1,
+            notifier: "hook".into(),
+            message: message("up"),
+        });
         writer.commit(&batch).unwrap();
         // The rows were stamped with the wall clock; the virtual one starts later.
         let t0 = SystemTime::now();

@@ -22,10 +22,14 @@
 //!
 //! Times are stored as Unix milliseconds.
 
+mod batch;
 mod error;
 mod postgres;
 mod sqlite;
 
+pub use batch::{
+    AckAnswer, AckOutcome, AppliedAck, Batch, OpenedIncident, OutboxEntry, ResolvedIncident,
+};
 pub use error::{LeaseLoss, StoreError};
 
 use std::cell::RefCell;
@@ -283,7 +287,7 @@ pub(crate) trait Backend: Send {
     /// Ack requests not applied yet with an id above `after`, oldest first.
     fn pending_acks(&mut self, after: i64) -> Result<Vec<AckRequest>, Error>;
     /// The outcome of an ack request, once applied.
-    fn ack_outcome(&mut self, id: i64) -> Result<Option<String>, Error>;
+    fn ack_outcome(&mut self, id: i64) -> Result<Option<AckOutcome>, Error>;
     /// The schema version of the store.
     fn version(&mut self) -> Result<i64, Error>;
     /// The writer keeps its right to write (PostgreSQL: renews its lease; an error when it
@@ -365,30 +369,6 @@ pub struct RegionRow {
     pub age: Duration,
 }
 
-/// Everything one batch changes, written in one transaction.
-#[derive(Debug, Default)]
-pub struct Batch {
-    pub observations: Vec<ObservationRow>,
-    /// The newest state of each monitor that changed, with its latest observation (`None`
-    /// when only an acknowledgment changed it).
-    pub states: HashMap<String, (MonitorState, Option<ObservationRow>)>,
-    /// Incidents confirmed, in order.
-    pub opened: Vec<OpenedIncident>,
-    /// `(monitor, opened_at, resolved_at)` of incidents that ended.
-    pub resolved: Vec<(String, SystemTime, SystemTime)>,
-    pub events: Vec<(String, Event)>,
-    /// Alerts to deliver: (index into `events`, notifier, rendered message).
-    pub outbox: Vec<(usize, String, crate::notify::template::Message)>,
-    /// Pings received.
-    pub pings: Vec<PingRow>,
-    /// What the pings say now, per heartbeat that got one.
-    pub heartbeats: HashMap<String, crate::heartbeat::Pings>,
-    /// Acknowledgments applied: `(monitor, incident opened_at, ack)`.
-    pub acked: Vec<(String, SystemTime, crate::state::Ack)>,
-    /// Stored ack requests answered: `(request id, when, outcome)`.
-    pub ack_outcomes: Vec<(i64, SystemTime, String)>,
-}
-
 /// A stored request to acknowledge (from `hbmon ack`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AckRequest {
@@ -433,119 +413,6 @@ pub struct OutboxRow {
     pub dead_at: Option<SystemTime>,
     pub last_error: Option<String>,
     pub event: String,
-}
-
-/// A newly confirmed incident.
-#[derive(Debug, Clone)]
-pub struct OpenedIncident {
-    pub monitor: String,
-    pub opened_at: SystemTime,
-    pub cause: String,
-    pub parent: Option<String>,
-}
-
-impl Batch {
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.observations.is_empty()
-            && self.states.is_empty()
-            && self.opened.is_empty()
-            && self.resolved.is_empty()
-            && self.events.is_empty()
-            && self.outbox.is_empty()
-            && self.pings.is_empty()
-            && self.heartbeats.is_empty()
-            && self.acked.is_empty()
-            && self.ack_outcomes.is_empty()
-    }
-
-    /// Whether the batch holds more than what any instance may write (observations and
-    /// pings): state, incidents, events, alerts and acks are the leader's alone.
-    #[must_use]
-    pub fn needs_lease(&self) -> bool {
-        !(self.states.is_empty()
-            && self.opened.is_empty()
-            && self.resolved.is_empty()
-            && self.events.is_empty()
-            && self.outbox.is_empty()
-            && self.heartbeats.is_empty()
-            && self.acked.is_empty()
-            && self.ack_outcomes.is_empty())
-    }
-
-    /// Add a later batch to this one (a batch that could not be written waits for the
-    /// next attempt together with what came after it).
-    pub fn append(&mut self, later: Batch) {
-        self.observations.extend(later.observations);
-        for (name, (state, row)) in later.states {
-            let row = row.or_else(|| self.states.remove(&name).and_then(|(_, r)| r));
-            self.states.insert(name, (state, row));
-        }
-        self.opened.extend(later.opened);
-        self.resolved.extend(later.resolved);
-        self.pings.extend(later.pings);
-        self.heartbeats.extend(later.heartbeats);
-        self.acked.extend(later.acked);
-        self.ack_outcomes.extend(later.ack_outcomes);
-        let offset = self.events.len();
-        self.events.extend(later.events);
-        self.outbox
-            .extend(later.outbox.into_iter().map(|(i, n, m)| (i + offset, n, m)));
-    }
-
-    /// Record one step of the state machine: the observation, the new state, the incident
-    /// it opened or closed (from the difference of the states) and its events.
-    pub fn record(
-        &mut self,
-        obs: ObservationRow,
-        prev: &MonitorState,
-        next: &MonitorState,
-        events: Vec<Event>,
-    ) {
-        self.record_evaluation(&obs, prev, next, events);
-        self.observations.push(obs);
-    }
-
-    /// Record one step of the state machine whose observation is stored apart (or not at
-    /// all: the quorum of several regions' observations).
-    pub fn record_evaluation(
-        &mut self,
-        obs: &ObservationRow,
-        prev: &MonitorState,
-        next: &MonitorState,
-        events: Vec<Event>,
-    ) {
-        let monitor = obs.monitor.clone();
-        match (&prev.incident, &next.incident) {
-            (None, Some(i)) => self.opened.push(OpenedIncident {
-                monitor: monitor.clone(),
-                opened_at: i.opened_at,
-                cause: i.reason.clone(),
-                parent: i.parent.clone(),
-            }),
-            // Resolved when it recovered: the first passing observation of the run that
-            // ended it, the time its recovery alert gives.
-            (Some(i), None) => self.resolved.push((
-                monitor.clone(),
-                i.opened_at,
-                next.recovered_at.unwrap_or(obs.at),
-            )),
-            _ => {}
-        }
-        self.events
-            .extend(events.into_iter().map(|e| (monitor.clone(), e)));
-        self.states
-            .insert(monitor, (next.clone(), Some(obs.clone())));
-    }
-
-    /// Record a state change without an observation (an acknowledgment) and its events;
-    /// the latest observation already in the batch stays.
-    pub fn record_state(&mut self, monitor: &str, next: &MonitorState, events: Vec<Event>) {
-        self.events
-            .extend(events.into_iter().map(|e| (monitor.to_owned(), e)));
-        let row = self.states.remove(monitor).and_then(|(_, r)| r);
-        self.states.insert(monitor.to_owned(), (next.clone(), row));
-    }
 }
 
 /// A monitor's row in `monitor_state`.
@@ -773,7 +640,7 @@ impl Store {
     pub fn pending_acks(&self, after: i64) -> Result<Vec<AckRequest>, Error> {
         self.b().pending_acks(after)
     }
-    pub fn ack_outcome(&self, id: i64) -> Result<Option<String>, Error> {
+    pub fn ack_outcome(&self, id: i64) -> Result<Option<AckOutcome>, Error> {
         self.b().ack_outcome(id)
     }
     pub fn version(&self) -> Result<i64, Error> {
@@ -931,8 +798,13 @@ mod tests {
             &down_state(10),
             vec![opened("api", 10)],
         );
-        batch.outbox.push((0, "chat".into(), down_message()));
-        batch.outbox.push((0, "pager".into(), down_message()));
+        for notifier in ["chat", "pager"] {
+            batch.outbox.push(OutboxEntry {
+                event: 0,
+                notifier: notifier.into(),
+                message: down_message(),
+            });
+        }
         batch
     }
 
@@ -959,7 +831,14 @@ mod tests {
         };
         let mut batch = Batch::default();
         batch.record_evaluation(&obs, &prev, &next, Vec::new());
-        assert_eq!(batch.resolved, [("api".to_owned(), at(10), at(40))]);
+        assert_eq!(
+            batch.resolved,
+            [ResolvedIncident {
+                monitor: "api".to_owned(),
+                opened_at: at(10),
+                resolved_at: at(40),
+            }]
+        );
     }
 
     fn down_state(opened: u64) -> MonitorState {
@@ -1120,12 +999,20 @@ mod tests {
                 note: "on it".into(),
                 until: None,
             };
-            batch.acked.push(("api".into(), at(10), ack));
-            batch.ack_outcomes.push((id, at(20), "acknowledged".into()));
+            batch.acked.push(AppliedAck {
+                monitor: "api".into(),
+                opened_at: at(10),
+                ack,
+            });
+            batch.ack_outcomes.push(AckAnswer {
+                request: id,
+                at: at(20),
+                outcome: AckOutcome::Acknowledged,
+            });
             store.commit(&batch).unwrap();
             assert_eq!(
-                store.ack_outcome(id).unwrap().as_deref(),
-                Some("acknowledged")
+                store.ack_outcome(id).unwrap(),
+                Some(AckOutcome::Acknowledged)
             );
             assert!(store.pending_acks(0).unwrap().is_empty());
             let incident = &store.incidents(Some("api"), false, 1).unwrap()[0];

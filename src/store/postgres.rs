@@ -32,7 +32,7 @@ use std::time::{Duration, SystemTime};
 use postgres::{Client, NoTls, Transaction};
 
 use super::{
-    AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, LeaseLoss, Location,
+    AckOutcome, AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, LeaseLoss, Location,
     ObservationRow, OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, StoreError, ms,
     opened_at, payload, store_err, time,
 };
@@ -1008,14 +1008,15 @@ impl Backend for Pg {
             .collect())
     }
 
-    fn ack_outcome(&mut self, id: i64) -> Result<Option<String>, Error> {
-        self.run(|c| {
+    fn ack_outcome(&mut self, id: i64) -> Result<Option<AckOutcome>, Error> {
+        let outcome: Option<String> = self.run(|c| {
             c.query_opt(
                 "SELECT outcome FROM ack_requests WHERE id = $1 AND applied_at IS NOT NULL",
                 &[&id],
             )
             .map(|r| r.and_then(|r| r.get(0)))
-        })
+        })?;
+        Ok(outcome.map(AckOutcome::from_stored))
     }
 }
 
@@ -1052,11 +1053,11 @@ fn write_batch(
             &[&i.monitor, &ms(i.opened_at), &i.cause, &i.parent],
         )?;
     }
-    for (monitor, opened_at, at) in &batch.resolved {
+    for r in &batch.resolved {
         tx.execute(
             "UPDATE incidents SET resolved_at = $3
              WHERE monitor = $1 AND opened_at = $2 AND resolved_at IS NULL",
-            &[monitor, &ms(*opened_at), &ms(*at)],
+            &[&r.monitor, &ms(r.opened_at), &ms(r.resolved_at)],
         )?;
     }
     for (monitor, (s, last)) in &batch.states {
@@ -1113,8 +1114,9 @@ fn write_alerts(
         )?;
         ids.push(row.get::<_, i64>(0));
     }
-    for (index, notifier, message) in &batch.outbox {
-        let Some(event_id) = ids.get(*index) else {
+    for entry in &batch.outbox {
+        let (notifier, message) = (&entry.notifier, &entry.message);
+        let Some(event_id) = ids.get(entry.event) else {
             continue;
         };
         let json = serde_json::to_string(message).unwrap_or_default();
@@ -1145,17 +1147,23 @@ fn write_alerts(
             &[monitor, &json],
         )?;
     }
-    for (monitor, opened_at, ack) in &batch.acked {
+    for a in &batch.acked {
         tx.execute(
             "UPDATE incidents SET acked_at = $3, acked_by = $4, ack_note = $5
              WHERE monitor = $1 AND opened_at = $2",
-            &[monitor, &ms(*opened_at), &ms(ack.at), &ack.by, &ack.note],
+            &[
+                &a.monitor,
+                &ms(a.opened_at),
+                &ms(a.ack.at),
+                &a.ack.by,
+                &a.ack.note,
+            ],
         )?;
     }
-    for (id, at, outcome) in &batch.ack_outcomes {
+    for a in &batch.ack_outcomes {
         tx.execute(
             "UPDATE ack_requests SET applied_at = $2, outcome = $3 WHERE id = $1 AND applied_at IS NULL",
-            &[id, &ms(*at), outcome],
+            &[&a.request, &ms(a.at), &a.outcome.as_stored()],
         )?;
     }
     Ok(())

@@ -9,9 +9,9 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::{
-    AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, ObservationRow, OutboxRow,
-    PingRow, RegionRow, SCHEMA_VERSION, StateRow, StoreError, ms, opened_at, payload, store_err,
-    time,
+    AckOutcome, AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, ObservationRow,
+    OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, StoreError, ms, opened_at, payload,
+    store_err, time,
 };
 use crate::error::Error;
 use crate::status::Status;
@@ -496,9 +496,9 @@ impl Backend for Sqlite {
                      WHERE monitor = ?1 AND opened_at = ?2 AND resolved_at IS NULL",
                 )
                 .map_err(e)?;
-            for (monitor, opened_at, at) in &batch.resolved {
+            for r in &batch.resolved {
                 resolve
-                    .execute(params![monitor, ms(*opened_at), ms(*at)])
+                    .execute(params![r.monitor, ms(r.opened_at), ms(r.resolved_at)])
                     .map_err(e)?;
             }
             let mut state = tx
@@ -597,15 +597,17 @@ impl Backend for Sqlite {
     }
 
     /// The outcome of an ack request, once applied.
-    fn ack_outcome(&mut self, id: i64) -> Result<Option<String>, Error> {
-        self.conn
+    fn ack_outcome(&mut self, id: i64) -> Result<Option<AckOutcome>, Error> {
+        let outcome: Option<Option<String>> = self
+            .conn
             .query_row(
                 "SELECT outcome FROM ack_requests WHERE id = ?1 AND applied_at IS NOT NULL",
                 [id],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| self.err(&e))
+            .map_err(|e| self.err(&e))?;
+        Ok(outcome.flatten().map(AckOutcome::from_stored))
     }
 
     /// What the pings said, per heartbeat, as last committed.
@@ -921,8 +923,9 @@ fn insert_alerts(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> 
                  VALUES (?1, ?2, 'hbmon-' || (SELECT id FROM hbmon_store) || '-' || ?1 || '-' || ?2, ?3, ?4, ?5)",
             )
             .map_err(e)?;
-    for (index, notifier, message) in &batch.outbox {
-        let Some(event_id) = ids.get(*index) else {
+    for entry in &batch.outbox {
+        let (notifier, message) = (&entry.notifier, &entry.message);
+        let Some(event_id) = ids.get(entry.event) else {
             continue;
         };
         let json = serde_json::to_string(message).map_err(|x| {
@@ -956,14 +959,14 @@ fn record_acks(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> Re
              WHERE monitor = ?1 AND opened_at = ?2",
         )
         .map_err(e)?;
-    for (monitor, opened_at, ack) in &batch.acked {
+    for a in &batch.acked {
         acked
             .execute(params![
-                monitor,
-                ms(*opened_at),
-                ms(ack.at),
-                ack.by,
-                ack.note
+                a.monitor,
+                ms(a.opened_at),
+                ms(a.ack.at),
+                a.ack.by,
+                a.ack.note
             ])
             .map_err(e)?;
     }
@@ -972,8 +975,10 @@ fn record_acks(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> Re
             "UPDATE ack_requests SET applied_at = ?2, outcome = ?3 WHERE id = ?1 AND applied_at IS NULL",
         )
         .map_err(e)?;
-    for (id, at, outcome) in &batch.ack_outcomes {
-        answered.execute(params![id, ms(*at), outcome]).map_err(e)?;
+    for a in &batch.ack_outcomes {
+        answered
+            .execute(params![a.request, ms(a.at), a.outcome.as_stored()])
+            .map_err(e)?;
     }
     Ok(())
 }
