@@ -13,6 +13,7 @@ pub mod heartbeat;
 pub mod humanize;
 pub mod listen;
 pub mod notify;
+pub mod observation;
 pub mod plan;
 pub mod probe;
 pub mod quorum;
