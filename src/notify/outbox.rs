@@ -252,16 +252,13 @@ mod tests {
                 late: false,
             },
         ));
-        batch.outbox.push(crate::store::OutboxEntry {
-            event: 0,
-            notifier: "hook".into(),
-            message: message("down"),
-        });
-        batch.outbox.push(crate::store::OutboxEntry {
-            event: 1,
-            notifier: "hook".into(),
-            message: message("up"),
-        });
+        for (event, kind) in [(0, "down"), (1, "up")] {
+            batch.outbox.push(crate::store::OutboxEntry {
+                event,
+                notifier: "hook".into(),
+                message: message(kind),
+            });
+        }
         writer.commit(&batch).unwrap();
         // The rows were stamped with the wall clock; the virtual one starts later.
         let t0 = SystemTime::now();
