@@ -2,7 +2,13 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use postgres::{Client, NoTls};
+use rustls::ClientConfig;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use rustls_platform_verifier::BuilderVerifierExt;
 
 use crate::error::Error;
 use crate::store::{Location, StoreError, store_err};
@@ -27,30 +33,51 @@ pub(super) fn connect(location: &Location) -> Result<Client, Error> {
     if config.get_ssl_mode() == postgres::config::SslMode::Disable {
         return config.connect(NoTls).map_err(|e| pg_err(location, &e));
     }
-    let tls = crate::probe::tls::TlsConfigs::new().map_err(Error::Internal)?;
-    let ca_certs = match ca_pem {
-        Some(pem) => Some(std::sync::Arc::new(
-            crate::probe::tls::pem_certs(pem)
-                .map_err(|e| store_err(&location.name(), StoreError::CaFile(e)))?
-                .into_iter()
-                .map(rustls::pki_types::CertificateDer::from)
-                .collect(),
-        )),
-        None => None,
-    };
-    let check = crate::plan::TlsCheck {
-        verify: true,
-        ca_certs,
-        expiry: crate::plan::CertExpiry {
-            warning: Duration::ZERO,
-            critical: None,
-        },
-        client_identity: None,
-    };
-    let rustls_config = tls.client_config(&check, &[]).map_err(Error::Internal)?;
+    let rustls_config = tls_config(location, ca_pem.as_deref())?;
     config
         .connect(tokio_postgres_rustls::MakeRustlsConnect::new(rustls_config))
         .map_err(|e| pg_err(location, &e))
+}
+
+/// The client's TLS configuration: the system's trust store, or only the CA certificates
+/// of `store.ca_file` (PEM). The same rustls set-up as the probes' (ring, safe default
+/// protocol versions), and the same messages.
+fn tls_config(location: &Location, ca_pem: Option<&[u8]>) -> Result<ClientConfig, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let setup = |e: rustls::Error| Error::Internal(format!("cannot set up TLS: {e}"));
+    let builder = || {
+        ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(setup)
+    };
+    let system = builder()?
+        .with_platform_verifier()
+        .map_err(setup)?
+        .with_no_client_auth();
+    let Some(pem) = ca_pem else {
+        return Ok(system);
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<_, _>>()
+        .ok()
+        .filter(|c: &Vec<_>| !c.is_empty())
+        .ok_or_else(|| {
+            store_err(
+                &location.name(),
+                StoreError::CaFile("no PEM certificate found".into()),
+            )
+        })?;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(certs);
+    let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .map_err(|e| Error::Internal(format!("ca_file: {e}")))?;
+    Ok(builder()?
+        .with_webpki_verifier(verifier)
+        .with_no_client_auth())
 }
 
 /// A PostgreSQL error as an operator reads it, never with the password.
@@ -74,4 +101,22 @@ pub(super) fn pg_err(location: &Location, e: &postgres::Error) -> Error {
         StoreError::Unreachable(text)
     };
     store_err(&location.name(), problem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused_with_the_store() {
+        let location = Location::parse("postgres://hbmon:s3cret@db.example:5433/hbmon");
+        let err = tls_config(&location, Some(b"not a certificate"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "store `postgres://hbmon@db.example:5433/hbmon`: store.ca_file: no PEM certificate found"
+        );
+        assert!(tls_config(&location, None).is_ok());
+    }
 }
