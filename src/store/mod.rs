@@ -618,6 +618,20 @@ pub(crate) fn payload(ev: &Event) -> serde_json::Value {
     }
 }
 
+/// What an alert whose stored form cannot be decoded is given up with.
+pub(crate) const UNREADABLE_ALERT: &str = "the stored alert cannot be read";
+
+/// Whether a store at schema `version` can be read as it is: not written by a newer
+/// hbmon, and not waiting for a migration (only a writer migrates).
+pub(crate) fn readable(path: &Path, version: i64) -> Result<(), Error> {
+    let problem = match version.cmp(&SCHEMA_VERSION) {
+        std::cmp::Ordering::Equal => return Ok(()),
+        std::cmp::Ordering::Greater => StoreError::Newer { version },
+        std::cmp::Ordering::Less => StoreError::Older { version },
+    };
+    Err(store_err(path, problem))
+}
+
 pub(crate) fn store_err(path: &Path, problem: StoreError) -> Error {
     Error::Store {
         path: path.to_owned(),

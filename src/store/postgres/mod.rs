@@ -43,8 +43,8 @@ use write::write_batch;
 
 use super::{
     AckOutcome, AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, LeaseLoss, Location,
-    ObservationRow, OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, StoreError, ms,
-    store_err, time,
+    ObservationRow, OutboxRow, PingRow, RegionRow, StateRow, StoreError, UNREADABLE_ALERT, ms,
+    readable, store_err, time,
 };
 use crate::error::Error;
 use crate::status::Status;
@@ -121,13 +121,7 @@ impl Pg {
         if writer {
             pg.migrate()?;
         } else {
-            let version = pg.version()?;
-            if version > SCHEMA_VERSION {
-                return Err(store_err(&location.name(), StoreError::Newer { version }));
-            }
-            if version < SCHEMA_VERSION {
-                return Err(store_err(&location.name(), StoreError::Older { version }));
-            }
+            readable(&location.name(), pg.version()?)?;
         }
         Ok(pg)
     }
@@ -584,7 +578,7 @@ impl Backend for Pg {
                     next_attempt_at: time(r.get(5)),
                     message,
                 }),
-                Err(_) => self.mark_dead(id, "the stored alert cannot be read")?,
+                Err(_) => self.mark_dead(id, UNREADABLE_ALERT)?,
             }
         }
         Ok(out)

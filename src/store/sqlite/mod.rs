@@ -15,7 +15,8 @@ pub(super) use migrations::MIGRATIONS;
 
 use super::{
     AckOutcome, AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, ObservationRow,
-    OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, StoreError, ms, store_err, time,
+    OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, StoreError, UNREADABLE_ALERT, ms,
+    readable, store_err, time,
 };
 use crate::error::Error;
 use crate::status::Status;
@@ -71,13 +72,7 @@ impl Sqlite {
             _lock: None,
         };
         store.configure()?;
-        let version = store.version()?;
-        if version > SCHEMA_VERSION {
-            return Err(store_err(path, StoreError::Newer { version }));
-        }
-        if version < SCHEMA_VERSION {
-            return Err(store_err(path, StoreError::Older { version }));
-        }
+        readable(path, store.version()?)?;
         Ok(store)
     }
 
@@ -215,7 +210,7 @@ impl Backend for Sqlite {
         }
         drop(stmt);
         for id in unreadable {
-            self.mark_dead(id, "the stored alert cannot be read")?;
+            self.mark_dead(id, UNREADABLE_ALERT)?;
         }
         Ok(out)
     }
