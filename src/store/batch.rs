@@ -14,12 +14,12 @@ pub struct Batch {
     pub observations: Vec<ObservationRow>,
     /// The newest state of each monitor that changed, with its latest observation (`None`
     /// when only an acknowledgment changed it).
-    pub states: HashMap<String, (MonitorState, Option<ObservationRow>)>,
+    pub states: HashMap<String, StateChange>,
     /// Incidents confirmed, in order.
     pub opened: Vec<OpenedIncident>,
     /// Incidents that ended, in order.
     pub resolved: Vec<ResolvedIncident>,
-    pub events: Vec<(String, Event)>,
+    pub events: Vec<MonitorEvent>,
     /// Alerts to deliver.
     pub outbox: Vec<OutboxEntry>,
     /// Pings received.
@@ -39,6 +39,22 @@ pub struct OpenedIncident {
     pub opened_at: SystemTime,
     pub cause: String,
     pub parent: Option<String>,
+}
+
+/// A monitor's new state, with its latest observation.
+#[derive(Debug, Clone)]
+pub struct StateChange {
+    pub state: MonitorState,
+    /// The observation that led to it (`None` when only an acknowledgment changed it: the
+    /// stored latest observation stays).
+    pub latest: Option<ObservationRow>,
+}
+
+/// An alert event of a monitor.
+#[derive(Debug, Clone)]
+pub struct MonitorEvent {
+    pub monitor: String,
+    pub event: Event,
 }
 
 /// An incident that ended.
@@ -150,9 +166,17 @@ impl Batch {
     /// next attempt together with what came after it).
     pub fn append(&mut self, later: Batch) {
         self.observations.extend(later.observations);
-        for (name, (state, row)) in later.states {
-            let row = row.or_else(|| self.states.remove(&name).and_then(|(_, r)| r));
-            self.states.insert(name, (state, row));
+        for (name, change) in later.states {
+            let latest = change
+                .latest
+                .or_else(|| self.states.remove(&name).and_then(|c| c.latest));
+            self.states.insert(
+                name,
+                StateChange {
+                    state: change.state,
+                    latest,
+                },
+            );
         }
         self.opened.extend(later.opened);
         self.resolved.extend(later.resolved);
@@ -209,17 +233,34 @@ impl Batch {
             _ => {}
         }
         self.events
-            .extend(events.into_iter().map(|e| (monitor.clone(), e)));
-        self.states
-            .insert(monitor, (next.clone(), Some(obs.clone())));
+            .extend(events.into_iter().map(|event| MonitorEvent {
+                monitor: monitor.clone(),
+                event,
+            }));
+        self.states.insert(
+            monitor,
+            StateChange {
+                state: next.clone(),
+                latest: Some(obs.clone()),
+            },
+        );
     }
 
     /// Record a state change without an observation (an acknowledgment) and its events;
     /// the latest observation already in the batch stays.
     pub fn record_state(&mut self, monitor: &str, next: &MonitorState, events: Vec<Event>) {
         self.events
-            .extend(events.into_iter().map(|e| (monitor.to_owned(), e)));
-        let row = self.states.remove(monitor).and_then(|(_, r)| r);
-        self.states.insert(monitor.to_owned(), (next.clone(), row));
+            .extend(events.into_iter().map(|event| MonitorEvent {
+                monitor: monitor.to_owned(),
+                event,
+            }));
+        let latest = self.states.remove(monitor).and_then(|c| c.latest);
+        self.states.insert(
+            monitor.to_owned(),
+            StateChange {
+                state: next.clone(),
+                latest,
+            },
+        );
     }
 }

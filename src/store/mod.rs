@@ -30,7 +30,8 @@ mod sqlite;
 
 pub use crate::observation::ObservationRow;
 pub use batch::{
-    AckAnswer, AckOutcome, AppliedAck, Batch, OpenedIncident, OutboxEntry, ResolvedIncident,
+    AckAnswer, AckOutcome, AppliedAck, Batch, MonitorEvent, OpenedIncident, OutboxEntry,
+    ResolvedIncident, StateChange,
 };
 pub use error::{LeaseLoss, StoreError};
 pub use location::{DEFAULT_LEASE, Leader, Location};

@@ -47,7 +47,8 @@ pub(super) fn write_batch(
             &[&r.monitor, &ms(r.opened_at), &ms(r.resolved_at)],
         )?;
     }
-    for (monitor, (s, last)) in &batch.states {
+    for (monitor, change) in &batch.states {
+        let (s, last) = (&change.state, &change.latest);
         // The state machine's own types always encode.
         let json = serde_json::to_string(s).unwrap_or_default();
         match last {
@@ -85,7 +86,8 @@ fn write_alerts(
     instance: &str,
 ) -> Result<(), postgres::Error> {
     let mut ids = Vec::with_capacity(batch.events.len());
-    for (monitor, ev) in &batch.events {
+    for recorded in &batch.events {
+        let (monitor, ev) = (&recorded.monitor, &recorded.event);
         let row = tx.query_one(
             "INSERT INTO events (monitor, kind, at, incident_id, payload)
              VALUES ($1, $2, $3,

@@ -79,7 +79,8 @@ pub(super) fn commit(
         let mut state_only = tx
             .prepare_cached("UPDATE monitor_state SET state = ?2 WHERE monitor = ?1")
             .map_err(e)?;
-        for (monitor, (s, last)) in &batch.states {
+        for (monitor, change) in &batch.states {
+            let (s, last) = (&change.state, &change.latest);
             let json = serde_json::to_string(s).map_err(|x| {
                 store_err(
                     path,
@@ -154,7 +155,8 @@ fn insert_alerts(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> 
         )
         .map_err(e)?;
     let mut ids = Vec::with_capacity(batch.events.len());
-    for (monitor, ev) in &batch.events {
+    for recorded in &batch.events {
+        let (monitor, ev) = (&recorded.monitor, &recorded.event);
         event
             .execute(params![
                 monitor,
