@@ -32,8 +32,11 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The store cannot be opened, read or written.
-    #[error("store `{path}`: {message}")]
-    Store { path: PathBuf, message: String },
+    #[error("store `{path}`: {problem}")]
+    Store {
+        path: PathBuf,
+        problem: crate::store::StoreError,
+    },
     /// A bug in hbmon.
     #[error("internal error: {0}")]
     Internal(String),

@@ -15,6 +15,7 @@ pub mod humanize;
 pub mod listen;
 pub(crate) mod net;
 pub mod notify;
+pub mod observation;
 pub mod plan;
 pub mod probe;
 pub mod quorum;

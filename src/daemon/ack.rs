@@ -5,7 +5,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::alerts::incident_id;
 use crate::error::Error;
-use crate::store::{Location, Store};
+use crate::store::{AckOutcome, Location, Store};
 
 /// How long a standby waits for the leader to apply an ack it handed on (the listener
 /// gives up at 10 s).
@@ -30,8 +30,8 @@ pub(crate) fn outcome(
     let deadline = Instant::now() + wait;
     loop {
         match store.ack_outcome(id)? {
-            Some(outcome) if outcome == "acknowledged" => return Ok(Some(Ok(()))),
-            Some(refused) => return Ok(Some(Err(refused))),
+            Some(AckOutcome::Acknowledged) => return Ok(Some(Ok(()))),
+            Some(AckOutcome::Refused(refused)) => return Ok(Some(Err(refused))),
             None if Instant::now() >= deadline => return Ok(None),
             None => std::thread::sleep(Duration::from_millis(100)),
         }

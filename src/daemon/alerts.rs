@@ -79,7 +79,11 @@ pub(super) fn render_alerts(
                 monitor.templates.as_ref(),
                 &alerts.notifications.templates,
             );
-            batch.outbox.push((first + i, name.clone(), message));
+            batch.outbox.push(crate::store::OutboxEntry {
+                event: first + i,
+                notifier: name.clone(),
+                message,
+            });
         }
     }
 }

@@ -380,11 +380,13 @@ impl Core {
             FromStore::Ack(req) => {
                 let id = req.id;
                 let outcome = self.acknowledge(req.into(), now.wall);
-                self.batch.ack_outcomes.push((
-                    id,
-                    now.wall,
-                    outcome.map_or_else(|e| e, |_| "acknowledged".into()),
-                ));
+                self.batch.ack_outcomes.push(crate::store::AckAnswer {
+                    request: id,
+                    at: now.wall,
+                    outcome: outcome.map_or_else(crate::store::AckOutcome::Refused, |_| {
+                        crate::store::AckOutcome::Acknowledged
+                    }),
+                });
             }
             FromStore::Promoted(states, stored) => {
                 self.engine.restore(states);
@@ -604,9 +606,11 @@ impl Core {
             &result,
             &mut self.batch,
         );
-        self.batch
-            .acked
-            .push((name.clone(), opened_at, ack.clone()));
+        self.batch.acked.push(crate::store::AppliedAck {
+            monitor: name.clone(),
+            opened_at,
+            ack: ack.clone(),
+        });
         Ok(crate::listen::Acked {
             incident: incident_id(&name, opened_at),
             by: ack.by,

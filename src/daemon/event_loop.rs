@@ -305,13 +305,13 @@ impl Daemon<'_> {
                 );
                 return Err(Error::Store {
                     path: std::path::PathBuf::from(store_name),
-                    message: "lease lost to another `hbmon watch`".into(),
+                    problem: crate::store::StoreError::LeaseLost(crate::store::LeaseLoss::Stopped),
                 });
             }
             STORE_GONE => {
                 return Err(Error::Store {
                     path: std::path::PathBuf::from(store_name),
-                    message: "the file was removed or replaced while `watch` ran: stopped (a restart begins a new store)".into(),
+                    problem: crate::store::StoreError::Replaced,
                 });
             }
             _ => {}

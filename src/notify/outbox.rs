@@ -236,24 +236,29 @@ mod tests {
         let mut writer = Store::open(&path).unwrap();
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let mut batch = Batch::default();
-        batch.events.push((
-            "api".into(),
-            Event::Degraded {
+        batch.events.push(crate::store::MonitorEvent {
+            monitor: "api".into(),
+            event: Event::Degraded {
                 at: t0,
                 reason: "x".into(),
                 late: false,
             },
-        ));
-        batch.events.push((
-            "api".into(),
-            Event::Degraded {
+        });
+        batch.events.push(crate::store::MonitorEvent {
+            monitor: "api".into(),
+            event: Event::Degraded {
                 at: t0,
                 reason: "y".into(),
                 late: false,
             },
-        ));
-        batch.outbox.push((0, "hook".into(), message("down")));
-        batch.outbox.push((1, "hook".into(), message("up")));
+        });
+        for (event, kind) in [(0, "down"), (1, "up")] {
+            batch.outbox.push(crate::store::OutboxEntry {
+                event,
+                notifier: "hook".into(),
+                message: message(kind),
+            });
+        }
         writer.commit(&batch).unwrap();
         // The rows were stamped with the wall clock; the virtual one starts later.
         let t0 = SystemTime::now();

@@ -129,9 +129,9 @@ fn names(batch: &Batch) -> Vec<(String, &'static str)> {
     batch
         .events
         .iter()
-        .map(|(m, e)| {
-            let kind = crate::notify::event_name(crate::notify::kind_of(e));
-            (m.clone(), kind)
+        .map(|e| {
+            let kind = crate::notify::event_name(crate::notify::kind_of(&e.event));
+            (e.monitor.clone(), kind)
         })
         .collect()
 }
@@ -244,7 +244,12 @@ fn a_stored_ack_request_is_answered_in_the_same_batch() {
     let outcomes: Vec<(i64, bool)> = batch
         .ack_outcomes
         .iter()
-        .map(|(id, _, outcome)| (*id, outcome == "acknowledged"))
+        .map(|a| {
+            (
+                a.request,
+                a.outcome == crate::store::AckOutcome::Acknowledged,
+            )
+        })
         .collect();
     assert_eq!(outcomes, [(2, true)]);
     assert_eq!(

@@ -8,151 +8,18 @@ use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+mod migrations;
+mod write;
+
+pub(super) use migrations::MIGRATIONS;
+
 use super::{
-    AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, ObservationRow, OutboxRow,
-    PingRow, RegionRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload, store_err, time,
+    AckOutcome, AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, ObservationRow,
+    OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, StoreError, UNREADABLE_ALERT, ms,
+    readable, store_err, time,
 };
 use crate::error::Error;
 use crate::status::Status;
-
-/// `MIGRATIONS[i]` upgrades version `i` to `i + 1`.
-pub(super) const MIGRATIONS: &[&str] = &[
-    r"
-CREATE TABLE observations (
-    id          INTEGER PRIMARY KEY,
-    monitor     TEXT    NOT NULL,
-    at          INTEGER NOT NULL,   -- when the probe started
-    scheduled   INTEGER,            -- when it was due (lag = at - scheduled)
-    status      TEXT    NOT NULL,
-    latency_ms  REAL    NOT NULL,
-    reason      TEXT    NOT NULL,
-    details     TEXT                -- JSON
-);
-CREATE INDEX observations_monitor_at ON observations (monitor, at);
-CREATE INDEX observations_at ON observations (at);
-
-CREATE TABLE monitor_state (
-    monitor      TEXT PRIMARY KEY,
-    status       TEXT,              -- confirmed status; NULL until the first
-    since        INTEGER,
-    last_at      INTEGER,
-    last_status  TEXT,
-    last_reason  TEXT,
-    first_seen   INTEGER NOT NULL,
-    state        TEXT NOT NULL      -- the state machine's state, JSON
-);
-
-CREATE TABLE incidents (
-    id           INTEGER PRIMARY KEY,
-    monitor      TEXT    NOT NULL,
-    opened_at    INTEGER NOT NULL,
-    resolved_at  INTEGER,
-    cause        TEXT    NOT NULL,
-    parent       TEXT,              -- the failing depends_on parent it was held under
-    UNIQUE (monitor, opened_at)
-);
-CREATE INDEX incidents_open ON incidents (monitor) WHERE resolved_at IS NULL;
-
--- Alert events: what people are to be told. The notifier's outbox points here.
-CREATE TABLE events (
-    id           INTEGER PRIMARY KEY,
-    monitor      TEXT    NOT NULL,
-    kind         TEXT    NOT NULL,  -- down, up, degraded, flapping, reminder
-    at           INTEGER NOT NULL,
-    incident_id  INTEGER REFERENCES incidents (id),
-    payload      TEXT    NOT NULL   -- JSON
-);
-CREATE INDEX events_at ON events (at);
-
--- At-least-once delivery, one row per event and notifier (filled by notifications).
-CREATE TABLE outbox (
-    id               INTEGER PRIMARY KEY,
-    event_id         INTEGER NOT NULL REFERENCES events (id),
-    notifier         TEXT    NOT NULL,
-    delivery_id      TEXT    NOT NULL UNIQUE,
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at  INTEGER NOT NULL,
-    delivered_at     INTEGER,
-    last_error       TEXT
-);
-CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE delivered_at IS NULL;
-",
-    r"
--- 2: the outbox carries the rendered alert (never a secret: URLs and tokens are looked up
--- in the config when sending), its monitor (for ordering) and when it was given up.
-ALTER TABLE outbox ADD COLUMN monitor TEXT NOT NULL DEFAULT '';
-ALTER TABLE outbox ADD COLUMN payload TEXT NOT NULL DEFAULT '{}';
-ALTER TABLE outbox ADD COLUMN dead_at INTEGER;
-DROP INDEX outbox_due;
-CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL AND dead_at IS NULL;
-",
-    r"
--- 3: push heartbeats: every ping, and what the pings so far say per heartbeat.
-CREATE TABLE pings (
-    id       INTEGER PRIMARY KEY,
-    monitor  TEXT    NOT NULL,
-    at       INTEGER NOT NULL,
-    kind     TEXT    NOT NULL,   -- success, start, fail, exit N, log
-    rid      TEXT,
-    body     TEXT    NOT NULL    -- truncated to listen.max_body
-);
-CREATE INDEX pings_monitor_at ON pings (monitor, at);
-CREATE INDEX pings_at ON pings (at);
-CREATE TABLE heartbeat_state (
-    monitor  TEXT PRIMARY KEY,
-    pings    TEXT NOT NULL       -- JSON
-);
-",
-    r"
--- 4: acknowledgments. `hbmon ack` asks here; the running watch applies each request once,
--- in the same transaction as the acknowledged event, and writes back the outcome.
-CREATE TABLE ack_requests (
-    id            INTEGER PRIMARY KEY,
-    monitor       TEXT    NOT NULL,
-    who           TEXT    NOT NULL,
-    note          TEXT    NOT NULL,
-    until         INTEGER,          -- when it lapses (NULL: when the incident resolves)
-    opened_at     INTEGER,          -- the incident it is meant for
-    requested_at  INTEGER NOT NULL,
-    applied_at    INTEGER,
-    outcome       TEXT              -- NULL while pending; `acknowledged` or why not
-);
-CREATE INDEX ack_requests_pending ON ack_requests (id) WHERE applied_at IS NULL;
-ALTER TABLE incidents ADD COLUMN acked_at INTEGER;
-ALTER TABLE incidents ADD COLUMN acked_by TEXT;
-ALTER TABLE incidents ADD COLUMN ack_note TEXT;
-",
-    r"
--- 5: PostgreSQL's writer lease; a SQLite file has its lock file instead.
-",
-    r"
--- 6: several instances (regions). Observations say where they were made from and by which
--- instance; pings by which instance they were received; every instance reports here.
--- A SQLite store has one instance (''), and these stay as they are.
-ALTER TABLE observations ADD COLUMN region TEXT NOT NULL DEFAULT '';
-ALTER TABLE observations ADD COLUMN instance TEXT NOT NULL DEFAULT '';
-ALTER TABLE pings ADD COLUMN instance TEXT NOT NULL DEFAULT '';
-CREATE TABLE hbmon_regions (
-    region     TEXT    NOT NULL,
-    instance   TEXT    NOT NULL,
-    last_seen  INTEGER NOT NULL,
-    PRIMARY KEY (region, instance)
-);
--- Every batch's commit id, written in its transaction: a writer that lost the answer to a
--- COMMIT asks here whether it happened, instead of writing the batch twice.
-CREATE TABLE hbmon_commits (
-    id  TEXT    PRIMARY KEY,
-    at  INTEGER NOT NULL
-);
-",
-    r"
--- 7: this store's own random id, in every delivery id (`hbmon-<store>-<event>-<notifier>`):
--- event ids count from 1 in every store, and a receiver that drops repeated delivery ids
--- must not drop a new store's first alert.
-CREATE TABLE hbmon_store (id TEXT NOT NULL);
-INSERT INTO hbmon_store (id) VALUES (lower(hex(randomblob(6))));
-",
-];
 
 /// An open SQLite store.
 #[derive(Debug)]
@@ -169,7 +36,7 @@ impl Sqlite {
     pub(super) fn open(path: &Path) -> Result<Sqlite, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| store_err(path, format!("cannot create its directory: {e}")))?;
+                .map_err(|e| store_err(path, StoreError::CreateDir(e.to_string())))?;
         }
         let lock = lock(path)?;
         let conn = Connection::open_with_flags(
@@ -192,10 +59,7 @@ impl Sqlite {
     /// Open an existing store to read it, alongside a running `watch`.
     pub(super) fn open_read(path: &Path) -> Result<Sqlite, Error> {
         if !path.exists() {
-            return Err(store_err(
-                path,
-                "does not exist (has `hbmon watch` run with this config or --db?)",
-            ));
+            return Err(store_err(path, StoreError::Missing));
         }
         let conn = Connection::open_with_flags(
             path,
@@ -208,18 +72,7 @@ impl Sqlite {
             _lock: None,
         };
         store.configure()?;
-        let version = store.version()?;
-        if version > SCHEMA_VERSION {
-            return Err(newer(path, version));
-        }
-        if version < SCHEMA_VERSION {
-            return Err(store_err(
-                path,
-                format!(
-                    "has schema version {version}, this hbmon reads {SCHEMA_VERSION}; run `hbmon watch` once to migrate it"
-                ),
-            ));
-        }
+        readable(path, store.version()?)?;
         Ok(store)
     }
 
@@ -234,12 +87,7 @@ impl Sqlite {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| self.err(&e))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(store_err(
-                &self.path,
-                format!(
-                    "cannot use WAL mode (journal mode is {mode}); is it on a network file system?"
-                ),
-            ));
+            return Err(store_err(&self.path, StoreError::NoWal { mode }));
         }
         self.conn
             .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
@@ -255,7 +103,7 @@ impl Sqlite {
     fn migrate(&mut self) -> Result<(), Error> {
         let version = self.version()?;
         if version > SCHEMA_VERSION {
-            return Err(newer(&self.path, version));
+            return Err(store_err(&self.path, StoreError::Newer { version }));
         }
         let start = usize::try_from(version).unwrap_or(0);
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
@@ -362,7 +210,7 @@ impl Backend for Sqlite {
         }
         drop(stmt);
         for id in unreadable {
-            self.mark_dead(id, "the stored alert cannot be read")?;
+            self.mark_dead(id, UNREADABLE_ALERT)?;
         }
         Ok(out)
     }
@@ -464,95 +312,7 @@ impl Backend for Sqlite {
 
     /// Write a batch in one transaction.
     fn commit(&mut self, batch: &Batch, id: &str) -> Result<(), Error> {
-        let path = self.path.clone();
-        let e = |e: rusqlite::Error| sql_err(&path, &e);
-        let tx = self.conn.transaction().map_err(e)?;
-        {
-            tx.execute(
-                "INSERT INTO hbmon_commits (id, at) VALUES (?1, ?2)",
-                params![id, ms(SystemTime::now())],
-            )
-            .map_err(e)?;
-            let mut obs = tx
-                .prepare_cached(
-                    "INSERT INTO observations (monitor, at, scheduled, status, latency_ms, reason, details, region)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )
-                .map_err(e)?;
-            for o in &batch.observations {
-                obs.execute(params![
-                    o.monitor,
-                    ms(o.at),
-                    o.scheduled.map(ms),
-                    o.status.name(),
-                    o.latency.as_secs_f64() * 1000.0,
-                    o.reason,
-                    o.details.as_ref().map(ToString::to_string),
-                    o.region,
-                ])
-                .map_err(e)?;
-            }
-            let mut open = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO incidents (monitor, opened_at, cause, parent)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(e)?;
-            for i in &batch.opened {
-                open.execute(params![i.monitor, ms(i.opened_at), i.cause, i.parent])
-                    .map_err(e)?;
-            }
-            let mut resolve = tx
-                .prepare_cached(
-                    "UPDATE incidents SET resolved_at = ?3
-                     WHERE monitor = ?1 AND opened_at = ?2 AND resolved_at IS NULL",
-                )
-                .map_err(e)?;
-            for (monitor, opened_at, at) in &batch.resolved {
-                resolve
-                    .execute(params![monitor, ms(*opened_at), ms(*at)])
-                    .map_err(e)?;
-            }
-            let mut state = tx
-                .prepare_cached(
-                    "INSERT INTO monitor_state
-                       (monitor, status, since, last_at, last_status, last_reason, first_seen, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?4, ?7)
-                     ON CONFLICT (monitor) DO UPDATE SET
-                       status = excluded.status, since = excluded.since, last_at = excluded.last_at,
-                       last_status = excluded.last_status, last_reason = excluded.last_reason,
-                       state = excluded.state",
-                )
-                .map_err(e)?;
-            let mut state_only = tx
-                .prepare_cached("UPDATE monitor_state SET state = ?2 WHERE monitor = ?1")
-                .map_err(e)?;
-            for (monitor, (s, last)) in &batch.states {
-                let json = serde_json::to_string(s).map_err(|x| {
-                    store_err(
-                        &path,
-                        format!("cannot encode the state of `{monitor}`: {x}"),
-                    )
-                })?;
-                match last {
-                    Some(last) => state.execute(params![
-                        monitor,
-                        s.status.map(Status::name),
-                        s.since.map(ms),
-                        ms(last.at),
-                        last.status.name(),
-                        last.reason,
-                        json,
-                    ]),
-                    None => state_only.execute(params![monitor, json]),
-                }
-                .map_err(e)?;
-            }
-            insert_alerts(&tx, batch, &path)?;
-            insert_pings(&tx, batch, &path)?;
-            record_acks(&tx, batch, &path)?;
-        }
-        tx.commit().map_err(e)
+        write::commit(&mut self.conn, &self.path, batch, id)
     }
 
     /// Ask the running `watch` to acknowledge (see `hbmon ack`); returns the request id.
@@ -606,15 +366,17 @@ impl Backend for Sqlite {
     }
 
     /// The outcome of an ack request, once applied.
-    fn ack_outcome(&mut self, id: i64) -> Result<Option<String>, Error> {
-        self.conn
+    fn ack_outcome(&mut self, id: i64) -> Result<Option<AckOutcome>, Error> {
+        let outcome: Option<Option<String>> = self
+            .conn
             .query_row(
                 "SELECT outcome FROM ack_requests WHERE id = ?1 AND applied_at IS NOT NULL",
                 [id],
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| self.err(&e))
+            .map_err(|e| self.err(&e))?;
+        Ok(outcome.flatten().map(AckOutcome::from_stored))
     }
 
     /// What the pings said, per heartbeat, as last committed.
@@ -868,111 +630,6 @@ impl Backend for Sqlite {
     }
 }
 
-/// The batch's pings and heartbeat states.
-fn insert_pings(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> Result<(), Error> {
-    let e = |e: rusqlite::Error| sql_err(path, &e);
-    let mut ping = tx
-        .prepare_cached(
-            "INSERT INTO pings (monitor, at, kind, rid, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .map_err(e)?;
-    for p in &batch.pings {
-        ping.execute(params![p.monitor, ms(p.at), p.kind, p.rid, p.body])
-            .map_err(e)?;
-    }
-    let mut state = tx
-        .prepare_cached(
-            "INSERT INTO heartbeat_state (monitor, pings) VALUES (?1, ?2)
-             ON CONFLICT (monitor) DO UPDATE SET pings = excluded.pings",
-        )
-        .map_err(e)?;
-    for (monitor, p) in &batch.heartbeats {
-        let json = serde_json::to_string(p)
-            .map_err(|x| store_err(path, format!("cannot encode a heartbeat: {x}")))?;
-        state.execute(params![monitor, json]).map_err(e)?;
-    }
-    Ok(())
-}
-
-/// The batch's events, then the outbox rows that point at them.
-fn insert_alerts(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> Result<(), Error> {
-    let e = |e: rusqlite::Error| sql_err(path, &e);
-    let mut event = tx
-        .prepare_cached(
-            "INSERT INTO events (monitor, kind, at, incident_id, payload)
-                 VALUES (?1, ?2, ?3,
-                   (SELECT id FROM incidents WHERE monitor = ?1 AND opened_at = ?4), ?5)",
-        )
-        .map_err(e)?;
-    let mut ids = Vec::with_capacity(batch.events.len());
-    for (monitor, ev) in &batch.events {
-        event
-            .execute(params![
-                monitor,
-                ev.kind(),
-                ms(ev.at()),
-                opened_at(ev).map(ms),
-                payload(ev).to_string(),
-            ])
-            .map_err(e)?;
-        ids.push(tx.last_insert_rowid());
-    }
-    let mut outbox = tx
-            .prepare_cached(
-                "INSERT INTO outbox (event_id, notifier, delivery_id, next_attempt_at, monitor, payload)
-                 VALUES (?1, ?2, 'hbmon-' || (SELECT id FROM hbmon_store) || '-' || ?1 || '-' || ?2, ?3, ?4, ?5)",
-            )
-            .map_err(e)?;
-    for (index, notifier, message) in &batch.outbox {
-        let Some(event_id) = ids.get(*index) else {
-            continue;
-        };
-        let json = serde_json::to_string(message)
-            .map_err(|x| store_err(path, format!("cannot encode an alert: {x}")))?;
-        outbox
-            .execute(params![
-                event_id,
-                notifier,
-                ms(SystemTime::now()),
-                message.monitor,
-                json,
-            ])
-            .map_err(e)?;
-    }
-    Ok(())
-}
-
-/// Acknowledgments on their incidents, and the outcomes of stored requests.
-fn record_acks(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> Result<(), Error> {
-    let e = |e: rusqlite::Error| sql_err(path, &e);
-    let mut acked = tx
-        .prepare_cached(
-            "UPDATE incidents SET acked_at = ?3, acked_by = ?4, ack_note = ?5
-             WHERE monitor = ?1 AND opened_at = ?2",
-        )
-        .map_err(e)?;
-    for (monitor, opened_at, ack) in &batch.acked {
-        acked
-            .execute(params![
-                monitor,
-                ms(*opened_at),
-                ms(ack.at),
-                ack.by,
-                ack.note
-            ])
-            .map_err(e)?;
-    }
-    let mut answered = tx
-        .prepare_cached(
-            "UPDATE ack_requests SET applied_at = ?2, outcome = ?3 WHERE id = ?1 AND applied_at IS NULL",
-        )
-        .map_err(e)?;
-    for (id, at, outcome) in &batch.ack_outcomes {
-        answered.execute(params![id, ms(*at), outcome]).map_err(e)?;
-    }
-    Ok(())
-}
-
 fn lock(path: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, Error> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
@@ -981,15 +638,17 @@ fn lock(path: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, Error> {
         .truncate(false)
         .write(true)
         .open(&name)
-        .map_err(|e| store_err(path, format!("cannot open its lock file: {e}")))?;
+        .map_err(|e| store_err(path, StoreError::LockFile(e.to_string())))?;
     nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).map_err(|(_, e)| {
         if e == nix::errno::Errno::EWOULDBLOCK {
             store_err(
                 path,
-                "is in use by another `hbmon watch` (one writer per store)",
+                StoreError::InUse {
+                    who: "one writer per store".into(),
+                },
             )
         } else {
-            store_err(path, format!("cannot lock it: {e}"))
+            store_err(path, StoreError::Lock(e.to_string()))
         }
     })
 }
@@ -997,24 +656,16 @@ fn lock(path: &Path) -> Result<nix::fcntl::Flock<std::fs::File>, Error> {
 /// A SQLite error as an operator reads it: what it means for the file, never a query.
 fn sql_err(path: &Path, e: &rusqlite::Error) -> Error {
     use rusqlite::ErrorCode;
-    let message = match e.sqlite_error_code() {
-        Some(ErrorCode::NotADatabase) => {
-            "is not a SQLite database (or its header is damaged); hbmon will not overwrite it: move it aside to start a new store".to_owned()
-        }
-        Some(ErrorCode::DatabaseCorrupt) => {
-            "is corrupt; hbmon will not repair or recreate it: move it aside (or recover it with `sqlite3 .recover`)".to_owned()
-        }
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            "is locked by another process for too long".to_owned()
-        }
-        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => {
-            "is read-only or not accessible".to_owned()
-        }
-        Some(ErrorCode::DiskFull) => "cannot be written: the disk is full".to_owned(),
-        Some(ErrorCode::CannotOpen) => "cannot be opened (check the path and permissions)".to_owned(),
-        _ => format!("SQLite error: {e}"),
+    let problem = match e.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase) => StoreError::NotSqlite,
+        Some(ErrorCode::DatabaseCorrupt) => StoreError::Corrupt,
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => StoreError::Busy,
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied) => StoreError::ReadOnly,
+        Some(ErrorCode::DiskFull) => StoreError::DiskFull,
+        Some(ErrorCode::CannotOpen) => StoreError::CannotOpen,
+        _ => StoreError::Sqlite(e.to_string()),
     };
-    store_err(path, message)
+    store_err(path, problem)
 }
 
 /// An `observations` row of `monitor, at, scheduled, status, latency_ms, reason, details,

@@ -29,18 +29,26 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use postgres::{Client, NoTls, Transaction};
+use postgres::Client;
+
+mod connect;
+mod lease;
+mod migrations;
+mod write;
+
+use connect::{connect, pg_err};
+#[cfg(test)]
+pub(super) use migrations::MIGRATIONS;
+use write::write_batch;
 
 use super::{
-    AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, Location, ObservationRow,
-    OutboxRow, PingRow, RegionRow, SCHEMA_VERSION, StateRow, ms, newer, opened_at, payload,
-    store_err, time,
+    AckOutcome, AckRequest, Backend, Batch, Delivery, EventRow, IncidentRow, LeaseLoss, Location,
+    ObservationRow, OutboxRow, PingRow, RegionRow, StateRow, StoreError, UNREADABLE_ALERT, ms,
+    readable, store_err, time,
 };
 use crate::error::Error;
 use crate::status::Status;
 
-/// The advisory lock key under which migrations run (`hbmon` in ASCII).
-const MIGRATION_LOCK: i64 = 0x0068_626d_6f6e;
 /// The database's clock in Unix milliseconds: leases are timed by one clock.
 const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
@@ -53,146 +61,6 @@ fn me() -> &'static str {
         format!("{host}:{}:{}", std::process::id(), ms(SystemTime::now()))
     })
 }
-
-/// `(version it brings the schema to, SQL)`, in order. A new database gets the whole
-/// current schema at once (SQLite's steps 1-4 in one).
-pub(super) const MIGRATIONS: &[(i64, &str)] = &[
-    (
-        4,
-        r"
-CREATE TABLE observations (
-    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    monitor     TEXT    NOT NULL,
-    at          BIGINT  NOT NULL,
-    scheduled   BIGINT,
-    status      TEXT    NOT NULL,
-    latency_ms  DOUBLE PRECISION NOT NULL,
-    reason      TEXT    NOT NULL,
-    details     TEXT
-);
-CREATE INDEX observations_monitor_at ON observations (monitor, at);
-CREATE INDEX observations_at ON observations (at);
-CREATE TABLE monitor_state (
-    monitor      TEXT PRIMARY KEY,
-    status       TEXT,
-    since        BIGINT,
-    last_at      BIGINT,
-    last_status  TEXT,
-    last_reason  TEXT,
-    first_seen   BIGINT NOT NULL,
-    state        TEXT   NOT NULL
-);
-CREATE TABLE incidents (
-    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    monitor      TEXT   NOT NULL,
-    opened_at    BIGINT NOT NULL,
-    resolved_at  BIGINT,
-    cause        TEXT   NOT NULL,
-    parent       TEXT,
-    acked_at     BIGINT,
-    acked_by     TEXT,
-    ack_note     TEXT,
-    UNIQUE (monitor, opened_at)
-);
-CREATE INDEX incidents_open ON incidents (monitor) WHERE resolved_at IS NULL;
-CREATE TABLE events (
-    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    monitor      TEXT   NOT NULL,
-    kind         TEXT   NOT NULL,
-    at           BIGINT NOT NULL,
-    incident_id  BIGINT REFERENCES incidents (id),
-    payload      TEXT   NOT NULL
-);
-CREATE INDEX events_at ON events (at);
-CREATE TABLE outbox (
-    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    event_id         BIGINT NOT NULL REFERENCES events (id),
-    notifier         TEXT   NOT NULL,
-    delivery_id      TEXT   NOT NULL UNIQUE,
-    attempts         INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at  BIGINT NOT NULL,
-    delivered_at     BIGINT,
-    last_error       TEXT,
-    monitor          TEXT   NOT NULL DEFAULT '',
-    payload          TEXT   NOT NULL DEFAULT '{}',
-    dead_at          BIGINT
-);
-CREATE INDEX outbox_pending ON outbox (id) WHERE delivered_at IS NULL AND dead_at IS NULL;
-CREATE TABLE pings (
-    id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    monitor  TEXT   NOT NULL,
-    at       BIGINT NOT NULL,
-    kind     TEXT   NOT NULL,
-    rid      TEXT,
-    body     TEXT   NOT NULL
-);
-CREATE INDEX pings_monitor_at ON pings (monitor, at);
-CREATE INDEX pings_at ON pings (at);
-CREATE TABLE heartbeat_state (
-    monitor  TEXT PRIMARY KEY,
-    pings    TEXT NOT NULL
-);
-CREATE TABLE ack_requests (
-    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    monitor       TEXT   NOT NULL,
-    who           TEXT   NOT NULL,
-    note          TEXT   NOT NULL,
-    until         BIGINT,
-    opened_at     BIGINT,
-    requested_at  BIGINT NOT NULL,
-    applied_at    BIGINT,
-    outcome       TEXT
-);
-CREATE INDEX ack_requests_pending ON ack_requests (id) WHERE applied_at IS NULL;
-",
-    ),
-    (
-        5,
-        r"
-CREATE TABLE hbmon_lease (
-    id          INTEGER PRIMARY KEY CHECK (id = 1),
-    holder      TEXT    NOT NULL,
-    epoch       BIGINT  NOT NULL,
-    expires_at  BIGINT  NOT NULL   -- the database's clock, Unix ms
-);
-INSERT INTO hbmon_lease VALUES (1, '', 0, 0);
-",
-    ),
-    (
-        6,
-        r"
-ALTER TABLE observations ADD COLUMN region TEXT NOT NULL DEFAULT '';
-ALTER TABLE observations ADD COLUMN instance TEXT NOT NULL DEFAULT '';
-ALTER TABLE pings ADD COLUMN instance TEXT NOT NULL DEFAULT '';
-CREATE TABLE hbmon_regions (
-    region     TEXT   NOT NULL,
-    instance   TEXT   NOT NULL,
-    last_seen  BIGINT NOT NULL,   -- the database's clock, Unix ms
-    PRIMARY KEY (region, instance)
-);
--- An alert being delivered is claimed by the leader's sender (FOR UPDATE SKIP LOCKED, the
--- lease checked in the same statement); a claim runs out if its sender dies.
-ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
-ALTER TABLE outbox ADD COLUMN claimed_until BIGINT;
--- Every batch's commit id, written in its transaction: a writer that lost the answer to a
--- COMMIT (the connection dropped) asks here whether it happened, instead of writing twice.
-CREATE TABLE hbmon_commits (
-    id  TEXT   PRIMARY KEY,
-    at  BIGINT NOT NULL
-);
-",
-    ),
-    (
-        7,
-        r"
--- This store's own random id, in every delivery id (`hbmon-<store>-<event>-<notifier>`):
--- event ids count from 1 in every store, and a receiver that drops repeated delivery ids
--- must not drop a new store's first alert.
-CREATE TABLE hbmon_store (id TEXT NOT NULL);
-INSERT INTO hbmon_store (id) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 12));
-",
-    ),
-];
 
 /// A PostgreSQL store.
 pub(super) struct Pg {
@@ -253,99 +121,13 @@ impl Pg {
         if writer {
             pg.migrate()?;
         } else {
-            let version = pg.version()?;
-            if version > SCHEMA_VERSION {
-                return Err(newer(&location.name(), version));
-            }
-            if version < SCHEMA_VERSION {
-                return Err(store_err(
-                    &location.name(),
-                    format!(
-                        "has schema version {version}, this hbmon reads {SCHEMA_VERSION}; run `hbmon watch` once to migrate it"
-                    ),
-                ));
-            }
+            readable(&location.name(), pg.version()?)?;
         }
         Ok(pg)
     }
 
-    /// Whether a `watch` holds the lease now.
-    pub(super) fn writer_running(location: &Location) -> bool {
-        off_runtime(|| {
-            let Ok(mut c) = connect(location) else {
-                return false;
-            };
-            c.query_opt(
-                &format!(
-                    "SELECT 1 FROM hbmon_lease WHERE id = 1 AND holder <> '' AND expires_at > {NOW_MS}"
-                ),
-                &[],
-            )
-            .is_ok_and(|r| r.is_some())
-        })
-    }
-
-    fn lease_ms(&self) -> i64 {
-        match &self.location {
-            Location::Postgres { lease, .. } => i64::try_from(lease.as_millis()).unwrap_or(10_000),
-            Location::Sqlite(_) => 10_000,
-        }
-    }
-
     fn err(&self, e: &postgres::Error) -> Error {
         pg_err(&self.location, e)
-    }
-
-    /// Take the lease, or renew it; an error when another holds it.
-    fn take_lease(&mut self) -> Result<(), Error> {
-        let lease = self.lease_ms();
-        let mine = self.epoch;
-        let holder = self.holder.clone();
-        let row = self.run(move |c| {
-            c.query_opt(
-                &format!(
-                    "UPDATE hbmon_lease SET
-                       epoch = CASE WHEN holder = $1 THEN epoch ELSE epoch + 1 END,
-                       holder = $1, expires_at = {NOW_MS} + $2
-                     WHERE id = 1 AND (holder = $1 OR expires_at <= {NOW_MS})
-                     RETURNING epoch"
-                ),
-                &[&holder, &lease],
-            )
-        })?;
-        match row.map(|r| r.get::<_, i64>(0)) {
-            Some(epoch) if mine == 0 || epoch == mine => {
-                self.epoch = epoch;
-                Ok(())
-            }
-            _ => {
-                let holder = self
-                    .run(|c| {
-                        c.query_one(
-                            &format!(
-                                "SELECT holder, GREATEST(expires_at - {NOW_MS}, 0) FROM hbmon_lease WHERE id = 1"
-                            ),
-                            &[],
-                        )
-                    })
-                    .map(|r| {
-                        format!(
-                            "{}, lease for {} ms more",
-                            r.get::<_, String>(0),
-                            r.get::<_, i64>(1)
-                        )
-                    })
-                    .unwrap_or_default();
-                Err(store_err(
-                    &self.location.name(),
-                    if mine == 0 {
-                        format!("is in use by another `hbmon watch` ({holder})")
-                    } else {
-                        format!("lease lost: another `hbmon watch` took over ({holder})")
-                    },
-                ))
-            }
-        }
     }
 
     /// Run `f` on the connection, reconnecting first if it was lost.
@@ -374,110 +156,6 @@ impl Pg {
             self.err(&e)
         })
     }
-
-    fn migrate(&mut self) -> Result<(), Error> {
-        let location = self.location.clone();
-        let applied = self.run(move |c| {
-            let mut tx = c.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-            tx.batch_execute("CREATE TABLE IF NOT EXISTS hbmon_schema (version BIGINT NOT NULL)")?;
-            let version: Option<i64> = tx
-                .query_opt("SELECT version FROM hbmon_schema", &[])?
-                .map(|r| r.get(0));
-            let version = version.unwrap_or(0);
-            if version > SCHEMA_VERSION {
-                return Ok(Err(version));
-            }
-            let mut applied = Vec::new();
-            for (to, sql) in MIGRATIONS.iter().filter(|(to, _)| *to > version) {
-                tx.batch_execute(sql)?;
-                applied.push(*to);
-            }
-            if let Some(last) = applied.last() {
-                tx.execute("DELETE FROM hbmon_schema", &[])?;
-                tx.execute("INSERT INTO hbmon_schema (version) VALUES ($1)", &[last])?;
-            }
-            tx.commit()?;
-            Ok(Ok(applied))
-        })?;
-        match applied {
-            Err(version) => Err(newer(&location.name(), version)),
-            Ok(applied) => {
-                for v in applied {
-                    tracing::info!(store = %location.display(), version = v, "store migrated");
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Connect with TLS when the server offers it (`sslmode=prefer`, the default) or demands
-/// it (`sslmode=require` in the URL); certificates are verified against the system store,
-/// or `store.ca_file`.
-fn connect(location: &Location) -> Result<Client, Error> {
-    let Location::Postgres { url, ca_pem, .. } = location else {
-        return Err(Error::Internal("not a PostgreSQL location".into()));
-    };
-    let mut config: postgres::Config = url.expose().parse().map_err(|_| {
-        store_err(
-            &location.name(),
-            "is not a valid PostgreSQL URL (postgres://user:password@host:port/database)",
-        )
-    })?;
-    // Bounded waits: a connection attempt gives up after 10 s, and a server that vanished
-    // is noticed within about a minute (unless the URL says otherwise).
-    if config.get_connect_timeout().is_none() {
-        config.connect_timeout(Duration::from_secs(10));
-    }
-    config.keepalives_idle(Duration::from_secs(30));
-    if config.get_ssl_mode() == postgres::config::SslMode::Disable {
-        return config.connect(NoTls).map_err(|e| pg_err(location, &e));
-    }
-    let tls = crate::probe::tls::TlsConfigs::new().map_err(Error::Internal)?;
-    let ca_certs = match ca_pem {
-        Some(pem) => Some(std::sync::Arc::new(
-            crate::probe::tls::pem_certs(pem)
-                .map_err(|e| store_err(&location.name(), format!("store.ca_file: {e}")))?
-                .into_iter()
-                .map(rustls::pki_types::CertificateDer::from)
-                .collect(),
-        )),
-        None => None,
-    };
-    let check = crate::plan::TlsCheck {
-        verify: true,
-        ca_certs,
-        expiry: crate::plan::CertExpiry {
-            warning: Duration::ZERO,
-            critical: None,
-        },
-        client_identity: None,
-    };
-    let rustls_config = tls.client_config(&check, &[]).map_err(Error::Internal)?;
-    config
-        .connect(tokio_postgres_rustls::MakeRustlsConnect::new(rustls_config))
-        .map_err(|e| pg_err(location, &e))
-}
-
-/// A PostgreSQL error as an operator reads it, never with the password.
-fn pg_err(location: &Location, e: &postgres::Error) -> Error {
-    let message = if let Some(db) = e.as_db_error() {
-        format!("PostgreSQL: {} ({})", db.message(), db.code().code())
-    } else if e.is_closed() {
-        "the connection to PostgreSQL was lost".to_owned()
-    } else {
-        // Connection errors: "error connecting to server: Connection refused", TLS
-        // failures and the like; they name no credentials.
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            text = format!("{text}: {s}");
-            source = s.source();
-        }
-        format!("cannot use PostgreSQL: {text}")
-    };
-    store_err(&location.name(), message)
 }
 
 fn limit(n: usize) -> i64 {
@@ -542,7 +220,7 @@ impl Backend for Pg {
         } else {
             Err(store_err(
                 &self.location.name(),
-                "lease lost: another `hbmon watch` writes this store now; this one stops",
+                StoreError::LeaseLost(LeaseLoss::Fenced),
             ))
         }
     }
@@ -900,7 +578,7 @@ impl Backend for Pg {
                     next_attempt_at: time(r.get(5)),
                     message,
                 }),
-                Err(_) => self.mark_dead(id, "the stored alert cannot be read")?,
+                Err(_) => self.mark_dead(id, UNREADABLE_ALERT)?,
             }
         }
         Ok(out)
@@ -1012,157 +690,16 @@ impl Backend for Pg {
             .collect())
     }
 
-    fn ack_outcome(&mut self, id: i64) -> Result<Option<String>, Error> {
-        self.run(|c| {
+    fn ack_outcome(&mut self, id: i64) -> Result<Option<AckOutcome>, Error> {
+        let outcome: Option<String> = self.run(|c| {
             c.query_opt(
                 "SELECT outcome FROM ack_requests WHERE id = $1 AND applied_at IS NOT NULL",
                 &[&id],
             )
             .map(|r| r.and_then(|r| r.get(0)))
-        })
+        })?;
+        Ok(outcome.map(AckOutcome::from_stored))
     }
-}
-
-/// Everything of a batch, inside the transaction.
-fn write_batch(
-    tx: &mut Transaction<'_>,
-    batch: &Batch,
-    instance: &str,
-) -> Result<(), postgres::Error> {
-    let obs = tx.prepare(
-        "INSERT INTO observations (monitor, at, scheduled, status, latency_ms, reason, details, region, instance)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )?;
-    for o in &batch.observations {
-        tx.execute(
-            &obs,
-            &[
-                &o.monitor,
-                &ms(o.at),
-                &o.scheduled.map(ms),
-                &o.status.name(),
-                &(o.latency.as_secs_f64() * 1000.0),
-                &o.reason,
-                &o.details.as_ref().map(ToString::to_string),
-                &o.region,
-                &instance,
-            ],
-        )?;
-    }
-    for i in &batch.opened {
-        tx.execute(
-            "INSERT INTO incidents (monitor, opened_at, cause, parent) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (monitor, opened_at) DO NOTHING",
-            &[&i.monitor, &ms(i.opened_at), &i.cause, &i.parent],
-        )?;
-    }
-    for (monitor, opened_at, at) in &batch.resolved {
-        tx.execute(
-            "UPDATE incidents SET resolved_at = $3
-             WHERE monitor = $1 AND opened_at = $2 AND resolved_at IS NULL",
-            &[monitor, &ms(*opened_at), &ms(*at)],
-        )?;
-    }
-    for (monitor, (s, last)) in &batch.states {
-        // The state machine's own types always encode.
-        let json = serde_json::to_string(s).unwrap_or_default();
-        match last {
-            Some(last) => tx.execute(
-                "INSERT INTO monitor_state
-                   (monitor, status, since, last_at, last_status, last_reason, first_seen, state)
-                 VALUES ($1, $2, $3, $4, $5, $6, $4, $7)
-                 ON CONFLICT (monitor) DO UPDATE SET
-                   status = excluded.status, since = excluded.since, last_at = excluded.last_at,
-                   last_status = excluded.last_status, last_reason = excluded.last_reason,
-                   state = excluded.state",
-                &[
-                    monitor,
-                    &s.status.map(Status::name),
-                    &s.since.map(ms),
-                    &ms(last.at),
-                    &last.status.name(),
-                    &last.reason,
-                    &json,
-                ],
-            )?,
-            None => tx.execute(
-                "UPDATE monitor_state SET state = $2 WHERE monitor = $1",
-                &[monitor, &json],
-            )?,
-        };
-    }
-    write_alerts(tx, batch, instance)
-}
-
-/// The batch's events and their outbox rows, pings, heartbeat states and acks.
-fn write_alerts(
-    tx: &mut Transaction<'_>,
-    batch: &Batch,
-    instance: &str,
-) -> Result<(), postgres::Error> {
-    let mut ids = Vec::with_capacity(batch.events.len());
-    for (monitor, ev) in &batch.events {
-        let row = tx.query_one(
-            "INSERT INTO events (monitor, kind, at, incident_id, payload)
-             VALUES ($1, $2, $3,
-               (SELECT id FROM incidents WHERE monitor = $1 AND opened_at = $4), $5)
-             RETURNING id",
-            &[
-                monitor,
-                &ev.kind(),
-                &ms(ev.at()),
-                &opened_at(ev).map(ms),
-                &payload(ev).to_string(),
-            ],
-        )?;
-        ids.push(row.get::<_, i64>(0));
-    }
-    for (index, notifier, message) in &batch.outbox {
-        let Some(event_id) = ids.get(*index) else {
-            continue;
-        };
-        let json = serde_json::to_string(message).unwrap_or_default();
-        tx.execute(
-            "INSERT INTO outbox (event_id, notifier, delivery_id, next_attempt_at, monitor, payload)
-             VALUES ($1, $2, 'hbmon-' || (SELECT id FROM hbmon_store) || '-' || $6 || '-' || $2, $3, $4, $5)",
-            &[
-                event_id,
-                notifier,
-                &ms(SystemTime::now()),
-                &message.monitor,
-                &json,
-                &event_id.to_string(),
-            ],
-        )?;
-    }
-    for p in &batch.pings {
-        tx.execute(
-            "INSERT INTO pings (monitor, at, kind, rid, body, instance) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&p.monitor, &ms(p.at), &p.kind, &p.rid, &p.body, &instance],
-        )?;
-    }
-    for (monitor, p) in &batch.heartbeats {
-        let json = serde_json::to_string(p).unwrap_or_default();
-        tx.execute(
-            "INSERT INTO heartbeat_state (monitor, pings) VALUES ($1, $2)
-             ON CONFLICT (monitor) DO UPDATE SET pings = excluded.pings",
-            &[monitor, &json],
-        )?;
-    }
-    for (monitor, opened_at, ack) in &batch.acked {
-        tx.execute(
-            "UPDATE incidents SET acked_at = $3, acked_by = $4, ack_note = $5
-             WHERE monitor = $1 AND opened_at = $2",
-            &[monitor, &ms(*opened_at), &ms(ack.at), &ack.by, &ack.note],
-        )?;
-    }
-    for (id, at, outcome) in &batch.ack_outcomes {
-        tx.execute(
-            "UPDATE ack_requests SET applied_at = $2, outcome = $3 WHERE id = $1 AND applied_at IS NULL",
-            &[id, &ms(*at), outcome],
-        )?;
-    }
-    Ok(())
 }
 
 /// An `observations` row of `monitor, at, scheduled, status, latency_ms, reason, details,

@@ -1,0 +1,34 @@
+//! One observation of a monitor: what a probe (or a heartbeat's pings) found at a time,
+//! as the engine records it, the quorum combines several regions' of, and the store
+//! keeps.
+
+use std::time::{Duration, SystemTime};
+
+use crate::status::Status;
+
+/// One observation as stored.
+#[derive(Debug, Clone)]
+pub struct ObservationRow {
+    pub monitor: String,
+    pub at: SystemTime,
+    pub scheduled: Option<SystemTime>,
+    pub status: Status,
+    pub latency: Duration,
+    pub reason: String,
+    pub details: Option<serde_json::Value>,
+    /// Where it was observed from (`watch --region`; empty for a single instance, and
+    /// for the quorum of several regions, which is never stored as an observation).
+    pub region: String,
+}
+
+impl ObservationRow {
+    /// A heartbeat late inside its grace period (`details.late`): shown, not alerted.
+    #[must_use]
+    pub fn is_late(&self) -> bool {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("late"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    }
+}
