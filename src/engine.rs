@@ -8,10 +8,10 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::observation::ObservationRow;
 use crate::plan::Monitor;
 use crate::state::{self, Event, Hold, MonitorState};
 use crate::status::Status;
-use crate::store::ObservationRow;
 
 /// One monitor's runtime entry.
 #[derive(Debug)]

@@ -1,12 +1,17 @@
 //! The error type that reaches `main`, and the exit code each kind maps to.
 //!
-//! Lower layers have their own error types (`config::LoadError`, probe reasons are not
-//! errors at all but observations); this is where they meet the exit-code table.
+//! Lower layers have their own error types (the store's `StoreError`, the configuration's
+//! report; probe reasons are not errors at all but observations); this is where they meet
+//! the exit-code table. It knows them only as text, so it imports none of them.
 
 use std::path::PathBuf;
 
-use crate::config::diag::Report;
 use crate::exit;
+
+/// A configuration's report of problems, as `Error::Config` carries it.
+pub trait ConfigReport: std::fmt::Display + std::fmt::Debug + Send + Sync {}
+
+impl<T: std::fmt::Display + std::fmt::Debug + Send + Sync> ConfigReport for T {}
 
 /// An error that ends the command. Messages are lowercase and never contain secrets.
 #[derive(Debug, thiserror::Error)]
@@ -21,9 +26,10 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The configuration was read but is invalid; the report holds every problem.
+    /// The configuration was read but is invalid; the report (`config::diag::Report`)
+    /// holds every problem, rendered with their places in the file.
     #[error("{0}")]
-    Config(Box<Report>),
+    Config(Box<dyn ConfigReport>),
     /// Writing output or another I/O operation failed.
     #[error("{context}: {source}")]
     Io {
@@ -31,11 +37,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The store cannot be opened, read or written.
+    /// The store cannot be opened, read or written: `problem` is the store's own typed
+    /// error (`store::StoreError`), which callers test with `store::in_use` and
+    /// `store::lease_lost`.
     #[error("store `{path}`: {problem}")]
     Store {
         path: PathBuf,
-        problem: crate::store::StoreError,
+        problem: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A bug in hbmon.
     #[error("internal error: {0}")]

@@ -15,9 +15,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
+use crate::observation::ObservationRow;
 use crate::plan::Monitor;
 use crate::status::Status;
-use crate::store::ObservationRow;
 
 /// An observation stays a region's view this long past the monitor's `2 × interval +
 /// timeout` (the time to write and read it through the store).

@@ -24,11 +24,11 @@ use crate::config::load;
 use crate::engine::{Engine, status_word};
 use crate::error::Error;
 use crate::humanize;
+use crate::observation::ObservationRow;
 use crate::plan;
 use crate::schedule::Schedule;
 use crate::state::{Announced, Event, MonitorState};
 use crate::status::Status;
-use crate::store::ObservationRow;
 
 /// One parsed timeline.
 #[derive(Debug, PartialEq)]

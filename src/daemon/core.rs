@@ -10,9 +10,10 @@ use super::metrics::{metrics_text, remember};
 use super::writer::FromStore;
 use crate::engine::{Engine, Run};
 use crate::heartbeat::Pings;
+use crate::observation::ObservationRow;
 use crate::plan::{Monitor, Probe, Regions};
 use crate::state::MonitorState;
-use crate::store::{Batch, ObservationRow};
+use crate::store::Batch;
 
 /// The time a decision is made at: the wall clock (what is recorded and scheduled) and the
 /// monotonic clock (how long since the store was read). The loop reads both once per

@@ -21,11 +21,12 @@ use super::systemd::{monotonic, notify};
 use super::writer::{FromStore, Job, STORE_GONE, STORE_TAKEN, Writer};
 use crate::cli::{GlobalArgs, WatchArgs, db_path};
 use crate::error::Error;
+use crate::observation::ObservationRow;
 use crate::plan::{self, Plan};
 use crate::probe;
 use crate::probe::limits::HostLimits;
 use crate::probe::upstream::Upstream;
-use crate::store::{Location, ObservationRow};
+use crate::store::Location;
 
 /// How often retention is applied.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -305,13 +306,15 @@ impl Daemon<'_> {
                 );
                 return Err(Error::Store {
                     path: std::path::PathBuf::from(store_name),
-                    problem: crate::store::StoreError::LeaseLost(crate::store::LeaseLoss::Stopped),
+                    problem: Box::new(crate::store::StoreError::LeaseLost(
+                        crate::store::LeaseLoss::Stopped,
+                    )),
                 });
             }
             STORE_GONE => {
                 return Err(Error::Store {
                     path: std::path::PathBuf::from(store_name),
-                    problem: crate::store::StoreError::Replaced,
+                    problem: Box::new(crate::store::StoreError::Replaced),
                 });
             }
             _ => {}

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::store::ObservationRow;
+use crate::observation::ObservationRow;
 
 /// Per-monitor lines of `/metrics`, from the last observations.
 pub(super) fn metrics_text(

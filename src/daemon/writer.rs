@@ -8,7 +8,8 @@ use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use crate::error::Error;
-use crate::store::{Batch, Location, ObservationRow, Store};
+use crate::observation::ObservationRow;
+use crate::store::{Batch, Location, Store};
 
 /// Observations kept in memory while the store cannot be written.
 const MAX_PENDING: usize = 1_000_000;

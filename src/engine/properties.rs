@@ -13,10 +13,11 @@ use std::time::{Duration, SystemTime};
 use proptest::prelude::*;
 
 use super::Engine;
+use crate::observation::ObservationRow;
 use crate::plan::Monitor;
 use crate::state::MonitorState;
 use crate::status::Status;
-use crate::store::{Batch, ObservationRow};
+use crate::store::Batch;
 
 #[derive(Debug, Clone)]
 struct Case {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::store::ObservationRow;
+use crate::observation::ObservationRow;
 
 /// Where hbmon reports its own status, with the client it reports through.
 #[derive(Debug, Clone)]

@@ -159,7 +159,7 @@ impl View {
 /// every region.
 struct Regions {
     reports: Vec<crate::store::RegionRow>,
-    views: BTreeMap<String, Vec<crate::store::ObservationRow>>,
+    views: BTreeMap<String, Vec<crate::observation::ObservationRow>>,
     silent_after: Duration,
 }
 
@@ -169,7 +169,7 @@ const VIEWS_SINCE: Duration = Duration::from_secs(3600);
 impl Regions {
     fn read(store: &Store, now: SystemTime, silent_after: Duration) -> Result<Regions, Error> {
         let reports = store.regions()?;
-        let mut views: BTreeMap<String, Vec<crate::store::ObservationRow>> = BTreeMap::new();
+        let mut views: BTreeMap<String, Vec<crate::observation::ObservationRow>> = BTreeMap::new();
         for row in store.latest_by_region(now.checked_sub(VIEWS_SINCE).unwrap_or(now), false)? {
             views.entry(row.monitor.clone()).or_default().push(row);
         }
@@ -452,7 +452,7 @@ pub(crate) fn history_json(h: &History<'_>) -> serde_json::Value {
 pub(crate) struct History<'a> {
     pub(crate) monitor: &'a str,
     pub(crate) incidents: &'a [IncidentRow],
-    pub(crate) observations: &'a [crate::store::ObservationRow],
+    pub(crate) observations: &'a [crate::observation::ObservationRow],
     pub(crate) pings: &'a [(SystemTime, String, String)],
     pub(crate) alerts: &'a [crate::store::OutboxRow],
 }

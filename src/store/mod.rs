@@ -95,25 +95,21 @@ pub fn commit_id() -> String {
 /// Whether opening failed only because another `watch` holds the store.
 #[must_use]
 pub fn in_use(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Store {
-            problem: StoreError::InUse { .. },
-            ..
-        }
-    )
+    matches!(problem(e), Some(StoreError::InUse { .. }))
 }
 
 /// Whether the store was taken over by another `watch` while this one wrote it.
 #[must_use]
 pub fn lease_lost(e: &Error) -> bool {
-    matches!(
-        e,
-        Error::Store {
-            problem: StoreError::LeaseLost(_),
-            ..
-        }
-    )
+    matches!(problem(e), Some(StoreError::LeaseLost(_)))
+}
+
+/// The store's own error inside `e`, if it is one.
+fn problem(e: &Error) -> Option<&StoreError> {
+    match e {
+        Error::Store { problem, .. } => problem.downcast_ref(),
+        _ => None,
+    }
 }
 
 /// A table `count` may name.
@@ -636,7 +632,7 @@ pub(crate) fn readable(path: &Path, version: i64) -> Result<(), Error> {
 pub(crate) fn store_err(path: &Path, problem: StoreError) -> Error {
     Error::Store {
         path: path.to_owned(),
-        problem,
+        problem: Box::new(problem),
     }
 }
 

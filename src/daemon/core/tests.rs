@@ -8,8 +8,9 @@ use super::{Core, Now, Start};
 use crate::daemon::alerts::Alerts;
 use crate::daemon::writer::{FromStore, Remote};
 use crate::heartbeat::{Kind, Pings};
+use crate::observation::ObservationRow;
 use crate::status::Status;
-use crate::store::{Batch, ObservationRow, RegionRow};
+use crate::store::{Batch, RegionRow};
 
 const S: Duration = Duration::from_secs(1);
 
