@@ -1,9 +1,18 @@
-//! `hbmon watch`: the long-running mode. One loop owns the `Engine` (scheduler and
-//! states): it starts due probes as tasks, feeds their observations through the state
-//! machine, and hands a batch to the writer thread (which owns the store) every
-//! `--flush-interval`. Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads. systemd:
-//! `READY=1` once the store is open and the states are restored, `WATCHDOG=1` from the
-//! loop itself (so a stuck loop is noticed), `RELOADING=1`/`STOPPING=1`.
+//! `hbmon watch`, the daemon. `run` opens the store (leading, or standing by while
+//! another instance holds its lease), binds the listener, starts the writer thread and the
+//! alert sender, and runs the loop until a signal; then it drains and waits for both.
+//!
+//! - `core`: the decisions (what an observation, a ping, an ack, a promotion or a reload
+//!   changes, which runs are due) at a `now` it is given; unit-tested on a virtual clock.
+//! - `event_loop`: one `Event` at a time from the probes, the listener, the writer and
+//!   the signals; starts what the core asks for, hands batches to the writer.
+//! - `writer`: the thread that owns the store: group commits, retries, the lease, polls.
+//! - `alerts`: events rendered into the batch's outbox and logged; `metrics`: `/metrics`;
+//!   `listener`: the listener's shared state, refreshed by a reload; `ack`: acks through
+//!   the store; `systemd`: `READY=1`, `WATCHDOG=1` (from the loop, so a stuck loop is
+//!   noticed), `RELOADING=1`, `STOPPING=1`.
+//!
+//! Signals: SIGTERM/SIGINT drain and exit 0, SIGHUP reloads.
 
 pub(crate) mod ack;
 mod alerts;
