@@ -12,6 +12,7 @@ pub mod exit;
 pub mod heartbeat;
 pub mod humanize;
 pub mod listen;
+pub mod model;
 pub mod notify;
 pub mod plan;
 pub mod probe;
