@@ -13,6 +13,13 @@ use crate::config::raw::{self, Secret};
 use crate::schedule::{Schedule, Windows};
 use crate::state::Policy;
 
+mod notify;
+
+pub use notify::{
+    EVENTS, INCIDENT_EVENTS, Notifications, Notifier, Retry, Target, default_events, event_name,
+    pick,
+};
+
 /// A checked configuration.
 #[derive(Debug)]
 pub struct Plan {
@@ -21,7 +28,7 @@ pub struct Plan {
     /// The `store` block: the database file (relative paths resolved) and retention.
     pub store: StoreSettings,
     /// Notifiers, top-level templates, the alerts' time zone.
-    pub notifications: crate::notify::Notifications,
+    pub notifications: Notifications,
     /// The HTTP listener of `watch`, when configured or needed by a heartbeat.
     pub listen: Option<Listen>,
     /// Where and how often to report hbmon's own status.

@@ -10,8 +10,8 @@ use crate::config::diag::{At, Diagnostic};
 use crate::config::load;
 use crate::config::raw::{self, EventKind, NotifierKind, Templates};
 use crate::config::spans::escape;
+use crate::model::{EVENTS, INCIDENT_EVENTS, Notifications, Notifier, Retry, event_name, pick};
 use crate::notify::template::{Problem, Renderer, Usage};
-use crate::notify::{EVENTS, INCIDENT_EVENTS, Notifications, Notifier, Retry, event_name, pick};
 
 /// Whose alerts shared templates (top-level, notifiers') render: heartbeats' (which have
 /// `monitor.heartbeat`), other monitors' (which have not), or both.
@@ -272,7 +272,7 @@ impl Builder<'_> {
                 if incident_tool {
                     INCIDENT_EVENTS.to_vec()
                 } else {
-                    crate::notify::default_events()
+                    crate::model::default_events()
                 }
             }),
             templates: d.templates.clone(),

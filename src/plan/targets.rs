@@ -5,7 +5,7 @@ use super::Builder;
 use super::notify::Users;
 use crate::config::diag::At;
 use crate::config::raw::{self, NotifierKind};
-use crate::notify::Target;
+use crate::model::Target;
 use crate::notify::template::{Renderer, Usage};
 
 impl Builder<'_> {
