@@ -55,8 +55,8 @@ pub enum Target {
         /// Extra trusted CAs (PEM), from `ca_file`.
         ca_pem: Option<Vec<u8>>,
         credentials: Option<(String, Secret)>,
-        from: String,
-        to: Vec<String>,
+        from: lettre::message::Mailbox,
+        to: Vec<lettre::message::Mailbox>,
     },
     Exec {
         run: Vec<String>,

@@ -412,12 +412,15 @@ impl Builder<'_> {
             }
         };
         let mut ok = true;
+        let mut from = None;
+        let mut to = Vec::new();
         for (key, addr) in std::iter::once(("from", d.from.as_ref()))
             .chain(d.to.iter().flatten().map(|t| ("to", Some(t))))
         {
-            match addr {
-                Some(a) if a.parse::<lettre::message::Mailbox>().is_ok() => {}
-                Some(_) => {
+            match addr.map(|a| a.parse::<lettre::message::Mailbox>()) {
+                Some(Ok(mailbox)) if key == "from" => from = Some(mailbox),
+                Some(Ok(mailbox)) => to.push(mailbox),
+                Some(Err(_)) => {
                     self.error(At::value(format!("{ptr}/{key}")), "not an email address");
                     ok = false;
                 }
@@ -448,17 +451,16 @@ impl Builder<'_> {
             },
             None => None,
         };
-        if !ok {
-            return None;
-        }
+        // Only a notifier without problems is built.
+        let from = from.filter(|_| ok)?;
         Some(Target::Email {
             host: url.host_str().unwrap_or_default().to_owned(),
             port: url.port().unwrap_or(if implicit { 465 } else { 587 }),
             tls,
             ca_pem,
             credentials,
-            from: d.from.clone().unwrap_or_default(),
-            to: d.to.clone().unwrap_or_default(),
+            from,
+            to,
         })
     }
 

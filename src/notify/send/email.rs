@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use lettre::message::Mailbox;
+
 use super::{Sent, colour};
 use crate::config::raw::{Secret, SmtpTls};
 use crate::notify::template::Message;
@@ -14,8 +16,8 @@ pub(super) struct Smtp<'a> {
     /// Extra trusted CAs (PEM), from `ca_file`.
     pub ca_pem: Option<&'a [u8]>,
     pub credentials: Option<&'a (String, Secret)>,
-    pub from: &'a str,
-    pub to: &'a [String],
+    pub from: &'a Mailbox,
+    pub to: &'a [Mailbox],
 }
 
 /// The HTML part of an email: the title in the status colour, the text, escaped.
@@ -60,15 +62,9 @@ pub(super) async fn send(
     let mut builder = lettre::Message::builder()
         .subject(msg.title.clone())
         .message_id(Some(format!("<{delivery_id}@hbmon>")));
-    match from.parse() {
-        Ok(f) => builder = builder.from(f),
-        Err(_) => return failed("invalid sender address".into()),
-    }
+    builder = builder.from(from.clone());
     for t in to {
-        match t.parse() {
-            Ok(t) => builder = builder.to(t),
-            Err(_) => return failed("invalid recipient address".into()),
-        }
+        builder = builder.to(t.clone());
     }
     let mail = match builder.multipart(lettre::message::MultiPart::alternative_plain_html(
         format!("{}\n\n{}\n", msg.title, msg.text),
