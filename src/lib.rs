@@ -22,6 +22,7 @@ pub mod schedule;
 pub mod state;
 pub mod status;
 pub mod store;
+pub mod template;
 pub mod units;
 
 use std::ffi::OsString;

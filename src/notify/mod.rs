@@ -1,8 +1,8 @@
 //! Notifications: who hears about an event (routing), what they read (templates), and how
 //! it reaches them (delivery through the store's outbox).
 //!
-//! - `template.rs`: the minijinja environment, the context templates see, the default
-//!   templates, and the check that runs when the config loads.
+//! - `crate::template` (re-exported as `template`): the minijinja environment, the context
+//!   templates see, the default templates, and the check that runs when the config loads.
 //! - `send.rs`: one delivery attempt for each channel (HTTP or a command), classified as
 //!   delivered, retry (with an optional `Retry-After`) or permanent failure.
 //! - `outbox.rs`: the sender thread of `watch`: due rows in order per monitor, backoff
@@ -10,9 +10,10 @@
 
 pub mod outbox;
 pub mod send;
-pub mod template;
 
-use crate::config::raw::EventKind;
+/// The templates, which `plan` checks too, live in `crate::template`.
+pub use crate::template;
+pub use crate::template::kind_of;
 
 pub use crate::model::{
     EVENTS, INCIDENT_EVENTS, Notifications, Notifier, Retry, Target, default_events, event_name,
@@ -57,22 +58,6 @@ pub fn recipients<'a>(
         }
     }
     out
-}
-
-/// The kind of a state-machine event.
-#[must_use]
-pub fn kind_of(e: &crate::state::Event) -> EventKind {
-    use crate::state::Event;
-    match e {
-        Event::IncidentOpened { .. } => EventKind::Down,
-        Event::IncidentResolved { .. } => EventKind::Up,
-        Event::Degraded { late: true, .. } => EventKind::Late,
-        Event::Degraded { .. } => EventKind::Degraded,
-        Event::Flapping { .. } => EventKind::Flapping,
-        Event::ReminderDue { .. } => EventKind::Reminder,
-        Event::Acknowledged { .. } => EventKind::Acknowledged,
-        Event::Escalated { .. } => EventKind::Escalated,
-    }
 }
 
 #[cfg(test)]

@@ -229,7 +229,7 @@ impl Builder<'_> {
         let active = self.named_windows(ptr, "active", m.active.as_ref(), schedules);
         let maintenance = self.named_windows(ptr, "maintenance", m.maintenance.as_ref(), schedules);
         if let Some(t) = &m.templates {
-            let renderer = crate::notify::template::Renderer::new(None);
+            let renderer = crate::template::Renderer::new(None);
             self.templates(&renderer, &format!("{ptr}/templates"), t, Users::monitor(m));
         }
         let probe = self.probe(ptr, m, host.as_ref())?;

@@ -11,7 +11,7 @@ use crate::config::load;
 use crate::config::raw::{self, EventKind, NotifierKind, Templates};
 use crate::config::spans::escape;
 use crate::model::{EVENTS, INCIDENT_EVENTS, Notifications, Notifier, Retry, event_name, pick};
-use crate::notify::template::{Problem, Renderer, Usage};
+use crate::template::{Problem, Renderer, Usage};
 
 /// Whose alerts shared templates (top-level, notifiers') render: heartbeats' (which have
 /// `monitor.heartbeat`), other monitors' (which have not), or both.

@@ -6,7 +6,7 @@ use super::notify::Users;
 use crate::config::diag::At;
 use crate::config::raw::{self, NotifierKind};
 use crate::model::Target;
-use crate::notify::template::{Renderer, Usage};
+use crate::template::{Renderer, Usage};
 
 impl Builder<'_> {
     pub(super) fn notifier_target(

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{monitor_json, rfc};
 use crate::config::raw::EventKind;
-use crate::notify::event_name;
+use crate::model::event_name;
 use crate::plan::Monitor;
 use crate::state::Event;
 use crate::status::Status;
@@ -89,7 +89,7 @@ pub fn context(
         _ => (0, 0.0),
     };
     json!({
-        "event": event_name(crate::notify::kind_of(event)),
+        "event": event_name(kind_of(event)),
         "monitor": monitor_json(monitor),
         "host": host,
         "result": {
@@ -176,4 +176,20 @@ pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
         "message": "api is DOWN: HTTP 500",
         "now": "2026-01-05T08:15:00Z",
     })
+}
+
+/// The kind of a state-machine event.
+#[must_use]
+pub fn kind_of(e: &crate::state::Event) -> EventKind {
+    use crate::state::Event;
+    match e {
+        Event::IncidentOpened { .. } => EventKind::Down,
+        Event::IncidentResolved { .. } => EventKind::Up,
+        Event::Degraded { late: true, .. } => EventKind::Late,
+        Event::Degraded { .. } => EventKind::Degraded,
+        Event::Flapping { .. } => EventKind::Flapping,
+        Event::ReminderDue { .. } => EventKind::Reminder,
+        Event::Acknowledged { .. } => EventKind::Acknowledged,
+        Event::Escalated { .. } => EventKind::Escalated,
+    }
 }

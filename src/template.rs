@@ -26,10 +26,10 @@ use serde_json::json;
 mod check;
 mod context;
 
-pub use context::{context, sample_context, sample_json};
+pub use context::{context, kind_of, sample_context, sample_json};
 
 use crate::config::raw::{EventKind, Templates};
-use crate::notify::{EVENTS, Notifier, Target, event_name, pick};
+use crate::model::{EVENTS, Notifier, Target, event_name, pick};
 use crate::plan::Monitor;
 
 /// The built-in message text per event.
