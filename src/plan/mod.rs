@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::config::diag::{At, Diagnostic, Report};
 use crate::config::load::{self, Loaded};
-use crate::config::raw::{self};
+use crate::config::raw;
 use crate::error::Error;
 use crate::state::Flapping;
 

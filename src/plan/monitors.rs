@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::diag::At;
-use crate::config::load::{self};
-use crate::config::raw::{self};
+use crate::config::load;
+use crate::config::raw;
 use crate::schedule::{Schedule, Windows};
 use crate::state::Policy;
 

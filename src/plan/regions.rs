@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use crate::config::diag::At;
-use crate::config::load::{self};
-use crate::config::raw::{self};
+use crate::config::load;
+use crate::config::raw;
 use crate::schedule::Schedule;
 use crate::state::Policy;
 
@@ -23,21 +23,44 @@ fn own_monitor(
     notify: Vec<String>,
     d: &raw::Defaults,
 ) -> Monitor {
+    let mut m = watcher(
+        name.to_owned(),
+        description.to_owned(),
+        every,
+        probe,
+        notify,
+    );
+    m.tags = vec!["hbmon".into()];
+    m.timeout = every.min(Duration::from_secs(10));
+    m.policy.failure_threshold = nonzero(d.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD));
+    m.policy.success_threshold = nonzero(d.success_threshold.unwrap_or(DEFAULT_SUCCESS_THRESHOLD));
+    m
+}
+
+/// A monitor hbmon makes for itself (its own monitors, a region's): run every `every`,
+/// confirmed at the first failure and the first success, alerting `notify`.
+fn watcher(
+    name: String,
+    description: String,
+    every: Duration,
+    probe: Probe,
+    notify: Vec<String>,
+) -> Monitor {
     Monitor {
-        name: name.to_owned(),
-        description: Some(description.to_owned()),
-        tags: vec!["hbmon".into()],
+        name,
+        description: Some(description),
+        tags: Vec::new(),
         host: None,
         interval: every,
-        timeout: every.min(Duration::from_secs(10)),
+        timeout: every,
         schedule: Schedule::Every {
             interval: every,
             align: false,
             offset: Duration::ZERO,
         },
         policy: Policy {
-            failure_threshold: nonzero(d.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD)),
-            success_threshold: nonzero(d.success_threshold.unwrap_or(DEFAULT_SUCCESS_THRESHOLD)),
+            failure_threshold: nonzero(1),
+            success_threshold: nonzero(1),
             grace: None,
             repeat_every: None,
             max_reminders: None,
@@ -210,38 +233,15 @@ impl Builder<'_> {
         let every =
             (out.silent_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
         for name in &out.expected {
-            monitors.push(Monitor {
-                name: format!("{REGION_PREFIX}{name}"),
-                description: Some(format!("hbmon's instances in region {name} report")),
-                tags: vec!["hbmon-region".into()],
-                host: None,
-                interval: every,
-                timeout: every,
-                schedule: Schedule::Every {
-                    interval: every,
-                    align: false,
-                    offset: Duration::ZERO,
-                },
-                policy: Policy {
-                    failure_threshold: nonzero(1),
-                    success_threshold: nonzero(1),
-                    grace: None,
-                    repeat_every: None,
-                    max_reminders: None,
-                    flapping: None,
-                    escalation: Vec::new(),
-                },
-                depends_on: Vec::new(),
-                active: None,
-                maintenance: None,
-                paused: false,
-                notify: notify.clone(),
-                escalation: Vec::new(),
-                templates: None,
-                regions: Vec::new(),
-                quorum: None,
-                probe: Probe::Region(name.clone()),
-            });
+            let mut m = watcher(
+                format!("{REGION_PREFIX}{name}"),
+                format!("hbmon's instances in region {name} report"),
+                every,
+                Probe::Region(name.clone()),
+                notify.clone(),
+            );
+            m.tags = vec!["hbmon-region".into()];
+            monitors.push(m);
         }
     }
 }

@@ -3,9 +3,8 @@
 use std::time::Duration;
 
 use crate::config::diag::At;
-use crate::config::load::{self};
-use crate::config::raw::{self};
-use crate::schedule::Schedule;
+use crate::config::load;
+use crate::config::raw;
 
 use super::{Builder, DEFAULT_RETENTION};
 use crate::model::{Listen, Monitor, Probe, StoreSettings};
@@ -86,18 +85,7 @@ impl Builder<'_> {
                 }
                 Expect::Every(self.duration(&format!("{ptr}/period"), Some(p))?)
             }
-            (None, Some(c)) => match Schedule::cron(c, h.timezone.as_deref().unwrap_or("UTC")) {
-                Ok(s) => Expect::Cron(s),
-                Err(e) => {
-                    let key = if e.contains("time zone") {
-                        "timezone"
-                    } else {
-                        "cron"
-                    };
-                    self.error(At::value(format!("{ptr}/{key}")), e);
-                    return None;
-                }
-            },
+            (None, Some(c)) => Expect::Cron(self.cron(ptr, c, h.timezone.as_deref())?),
             _ => {
                 self.error(At::key(ptr), "a heartbeat needs either `period` or `cron`")
                     .hint = Some(

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::diag::At;
-use crate::config::load::{self};
-use crate::config::raw::{self};
+use crate::config::load;
+use crate::config::raw;
 use crate::schedule::{Schedule, Window, Windows};
 use crate::state::Flapping;
 
@@ -190,9 +190,22 @@ impl Builder<'_> {
                 .hint = Some("a monitor runs either every `interval` or at `cron` times".into());
             }
         }
-        match Schedule::cron(cron, m.timezone.as_deref().unwrap_or("UTC")) {
+        self.cron(ptr, cron, m.timezone.as_deref())
+    }
+
+    /// A `cron` schedule in `timezone` (UTC when left out), a problem reported at the key
+    /// it is about (`cron` or `timezone`, beside `ptr`).
+    pub(super) fn cron(
+        &mut self,
+        ptr: &str,
+        expr: &str,
+        timezone: Option<&str>,
+    ) -> Option<Schedule> {
+        match Schedule::cron(expr, timezone.unwrap_or("UTC")) {
             Ok(s) => Some(s),
             Err(e) => {
+                // `Schedule::cron` tells a bad time zone from a bad expression only in
+                // its message.
                 let key = if e.contains("time zone") {
                     "timezone"
                 } else {
