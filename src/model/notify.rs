@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustls::pki_types::CertificateDer;
+
 use crate::config::raw::{EventKind, NotifierKind, Secret, Templates};
 
 /// A checked notifier.
@@ -52,8 +54,8 @@ pub enum Target {
         host: String,
         port: u16,
         tls: crate::config::raw::SmtpTls,
-        /// Extra trusted CAs (PEM), from `ca_file`.
-        ca_pem: Option<Vec<u8>>,
+        /// Extra trusted CAs, from `ca_file`.
+        ca_certs: Option<Vec<CertificateDer<'static>>>,
         credentials: Option<(String, Secret)>,
         from: lettre::message::Mailbox,
         to: Vec<lettre::message::Mailbox>,

@@ -3,6 +3,9 @@
 
 use super::Builder;
 use super::notify::Users;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
 use crate::config::diag::At;
 use crate::config::raw::{self, NotifierKind};
 use crate::model::Target;
@@ -437,18 +440,12 @@ impl Builder<'_> {
             );
             ok = false;
         }
-        let ca_pem = match &d.ca_file {
-            Some(f) => match std::fs::read(self.base_dir.join(f)) {
-                Ok(pem) => Some(pem),
-                Err(e) => {
-                    self.error(
-                        At::value(format!("{ptr}/ca_file")),
-                        format!("cannot read it: {e}"),
-                    );
-                    ok = false;
-                    None
-                }
-            },
+        let ca_certs = match &d.ca_file {
+            Some(f) => {
+                let certs = self.email_ca(ptr, f);
+                ok &= certs.is_some();
+                certs
+            }
             None => None,
         };
         // Only a notifier without problems is built.
@@ -457,11 +454,37 @@ impl Builder<'_> {
             host: url.host_str().unwrap_or_default().to_owned(),
             port: url.port().unwrap_or(if implicit { 465 } else { 587 }),
             tls,
-            ca_pem,
+            ca_certs,
             credentials,
             from,
             to,
         })
+    }
+
+    /// An `email` notifier's `ca_file`: its certificates, or `None` (reported).
+    fn email_ca(&mut self, ptr: &str, file: &str) -> Option<Vec<CertificateDer<'static>>> {
+        let path = self.base_dir.join(file);
+        let pem = match std::fs::read(&path) {
+            Ok(pem) => pem,
+            Err(e) => {
+                self.error(
+                    At::value(format!("{ptr}/ca_file")),
+                    format!("cannot read it: {e}"),
+                );
+                return None;
+            }
+        };
+        let certs = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_or_default();
+        if certs.is_empty() {
+            self.error(
+                At::value(format!("{ptr}/ca_file")),
+                format!("`{}` holds no PEM certificate", path.display()),
+            );
+            return None;
+        }
+        Some(certs)
     }
 
     /// A required URL secret that parses as http(s).

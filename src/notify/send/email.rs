@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use lettre::message::Mailbox;
+use rustls::pki_types::CertificateDer;
 
 use super::{Sent, colour};
 use crate::config::raw::{Secret, SmtpTls};
@@ -13,8 +14,8 @@ pub(super) struct Smtp<'a> {
     pub host: &'a str,
     pub port: u16,
     pub tls: SmtpTls,
-    /// Extra trusted CAs (PEM), from `ca_file`.
-    pub ca_pem: Option<&'a [u8]>,
+    /// Extra trusted CAs, from `ca_file`.
+    pub ca_certs: Option<&'a [CertificateDer<'static>]>,
     pub credentials: Option<&'a (String, Secret)>,
     pub from: &'a Mailbox,
     pub to: &'a [Mailbox],
@@ -53,7 +54,7 @@ pub(super) async fn send(
         host,
         port,
         tls,
-        ca_pem,
+        ca_certs,
         credentials,
         from,
         to,
@@ -75,12 +76,10 @@ pub(super) async fn send(
     };
     let parameters = || -> Result<TlsParameters, String> {
         let mut p = TlsParameters::builder(host.to_owned());
-        if let Some(pem) = ca_pem {
-            for cert in crate::probe::tls::pem_certs(pem)? {
-                let c =
-                    Certificate::from_der(cert).map_err(|_| "invalid CA certificate".to_owned())?;
-                p = p.add_root_certificate(c);
-            }
+        for cert in ca_certs.into_iter().flatten() {
+            let c = Certificate::from_der(cert.to_vec())
+                .map_err(|_| "invalid CA certificate".to_owned())?;
+            p = p.add_root_certificate(c);
         }
         p.build().map_err(|e| format!("TLS setup failed: {e}"))
     };
