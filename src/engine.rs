@@ -8,7 +8,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::plan::Monitor;
+use crate::model::Monitor;
 use crate::state::{self, Event, Hold, MonitorState};
 use crate::status::Status;
 use crate::store::{Batch, ObservationRow};
@@ -317,7 +317,7 @@ impl Engine {
         scheduled: Option<SystemTime>,
     ) -> Option<ObservationRow> {
         let entry = self.entries.get(name)?;
-        let crate::plan::Probe::Heartbeat(hb) = &entry.monitor.probe else {
+        let crate::model::Probe::Heartbeat(hb) = &entry.monitor.probe else {
             return None;
         };
         let empty = crate::heartbeat::Pings::default();

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
-use crate::plan::Monitor;
+use crate::model::Monitor;
 use crate::status::Status;
 use crate::store::ObservationRow;
 

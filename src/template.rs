@@ -29,8 +29,8 @@ mod context;
 pub use context::{context, kind_of, sample_context, sample_json};
 
 use crate::config::raw::{EventKind, Templates};
+use crate::model::Monitor;
 use crate::model::{EVENTS, Notifier, Target, event_name, pick};
-use crate::plan::Monitor;
 
 /// The built-in message text per event.
 #[must_use]
@@ -599,7 +599,7 @@ fn monitor_json(monitor: &Monitor) -> serde_json::Value {
         "tags": monitor.tags,
         "kind": monitor.probe.kind(),
     });
-    if let crate::plan::Probe::Heartbeat(hb) = &monitor.probe {
+    if let crate::model::Probe::Heartbeat(hb) = &monitor.probe {
         m["heartbeat"] = heartbeat_json(hb, None);
     }
     m

@@ -196,7 +196,7 @@ fn simulated_plan(
     global: &GlobalArgs,
     args: &SimulateArgs,
     timelines: &[Timeline],
-) -> Result<plan::Plan, Error> {
+) -> Result<crate::model::Plan, Error> {
     let env = |name: &str| std::env::var(name).ok();
     let loaded = match load::load(&global.config, &env) {
         Ok(l) => l,

@@ -15,7 +15,8 @@ use crate::cli::{GlobalArgs, HistoryArgs, ReadFormat, StatusArgs};
 use crate::cmd::watch::db_path;
 use crate::error::Error;
 use crate::humanize;
-use crate::plan::{self, Plan};
+use crate::model::Plan;
+use crate::plan;
 use crate::status::Status;
 use crate::store::{IncidentRow, StateRow, Store};
 
@@ -141,7 +142,9 @@ impl Regions {
         Ok(Regions {
             reports,
             views,
-            silent_after: plan.map_or(plan::DEFAULT_SILENT_AFTER, |p| p.regions.silent_after),
+            silent_after: plan.map_or(crate::model::DEFAULT_SILENT_AFTER, |p| {
+                p.regions.silent_after
+            }),
         })
     }
 

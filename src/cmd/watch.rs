@@ -19,7 +19,8 @@ use crate::cli::{GlobalArgs, WatchArgs};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::exit;
-use crate::plan::{self, Plan, StoreSettings};
+use crate::model::{Plan, StoreSettings};
+use crate::plan;
 use crate::probe;
 use crate::state::Event;
 use crate::store::{Batch, Location, ObservationRow, Store};
@@ -176,7 +177,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
 
 /// `--region` names a region: one of `regions.expected` when the config lists them.
 fn check_region(region: &str, plan: &Plan) -> Result<(), Error> {
-    let problem = if !plan::region_name_ok(region) {
+    let problem = if !crate::model::region_name_ok(region) {
         format!("--region `{region}` is not a region name (letters, digits, `.`, `_`, `-`)")
     } else if !plan.regions.expected.is_empty()
         && !plan.regions.expected.iter().any(|r| r == region)
@@ -199,7 +200,7 @@ struct Done {
 /// Start the HTTP listener on the runtime, if there is one; the sender stops it.
 fn start_listener(
     runtime: &tokio::runtime::Runtime,
-    listener: Option<(std::net::TcpListener, crate::plan::Listen)>,
+    listener: Option<(std::net::TcpListener, crate::model::Listen)>,
     plan: &Plan,
     db: &Location,
 ) -> Result<(Option<Listening>, tokio::sync::oneshot::Sender<()>), Error> {
@@ -320,11 +321,11 @@ struct Remote {
 
 /// Heartbeat names and their own tokens, for the listener.
 fn heartbeat_tokens<'a>(
-    monitors: impl Iterator<Item = &'a crate::plan::Monitor>,
+    monitors: impl Iterator<Item = &'a crate::model::Monitor>,
 ) -> HashMap<String, Option<crate::config::raw::Secret>> {
     monitors
         .filter_map(|m| match &m.probe {
-            crate::plan::Probe::Heartbeat(hb) => Some((m.name.clone(), hb.token.clone())),
+            crate::model::Probe::Heartbeat(hb) => Some((m.name.clone(), hb.token.clone())),
             _ => None,
         })
         .collect()
@@ -408,7 +409,7 @@ struct Core {
     /// When each region last reported: the age read and when it was read.
     regions_seen: HashMap<String, (Duration, std::time::Instant)>,
     /// The `regions` block.
-    regions: crate::plan::Regions,
+    regions: crate::model::Regions,
     /// When `hbmon_regions` was last read.
     regions_read: Option<std::time::Instant>,
 }
@@ -435,7 +436,7 @@ impl Core {
     fn observe(&mut self, mut row: ObservationRow) {
         // hbmon's own network: its latest observation says whether remote failures mean
         // anything (at once; alerting about the network itself takes its thresholds).
-        if row.monitor == crate::plan::NETWORK_MONITOR {
+        if row.monitor == crate::model::NETWORK_MONITOR {
             let offline = row.status >= crate::status::Status::Unknown;
             if offline != self.engine.offline {
                 if offline {
@@ -585,11 +586,11 @@ impl Core {
     /// `regions.silent_after`.
     fn region_row(
         &self,
-        m: &crate::plan::Monitor,
+        m: &crate::model::Monitor,
         scheduled: SystemTime,
         now: SystemTime,
     ) -> Option<ObservationRow> {
-        let crate::plan::Probe::Region(region) = &m.probe else {
+        let crate::model::Probe::Region(region) = &m.probe else {
             return None;
         };
         let silent_after = self.regions.silent_after;
@@ -919,7 +920,7 @@ async fn main_loop(
                 core.engine.abandon(&m.name);
                 continue;
             }
-            if matches!(m.probe, crate::plan::Probe::Upstream) {
+            if matches!(m.probe, crate::model::Probe::Upstream) {
                 // The leader speaks for all: a standby's states are not current.
                 match (&upstream_client, &plan.upstream) {
                     (Some(client), Some((url, _))) => {
@@ -1156,7 +1157,7 @@ async fn ping_upstream(
     }
     let _ = done.send(Done {
         row: ObservationRow {
-            monitor: crate::plan::UPSTREAM_MONITOR.to_owned(),
+            monitor: crate::model::UPSTREAM_MONITOR.to_owned(),
             at,
             scheduled: Some(scheduled),
             status,
@@ -1230,10 +1231,10 @@ async fn reload(global: &GlobalArgs, plan: &mut Plan, core: &mut Core, writer: &
                 .collect();
             // Heartbeats and regions count from when they are watched: a reload that
             // brings one in starts its clock, as a restart would.
-            let waits = |m: &crate::plan::Monitor| {
+            let waits = |m: &crate::model::Monitor| {
                 matches!(
                     m.probe,
-                    crate::plan::Probe::Heartbeat(_) | crate::plan::Probe::Region(_)
+                    crate::model::Probe::Heartbeat(_) | crate::model::Probe::Region(_)
                 )
             };
             let waiting: std::collections::HashSet<String> = core
@@ -1269,7 +1270,7 @@ async fn reload(global: &GlobalArgs, plan: &mut Plan, core: &mut Core, writer: &
                 core.joined.insert(name, now);
             }
             // Without `connectivity:` nothing says the network is down any more.
-            if core.engine.offline && core.engine.monitor(crate::plan::NETWORK_MONITOR).is_none() {
+            if core.engine.offline && core.engine.monitor(crate::model::NETWORK_MONITOR).is_none() {
                 core.engine.offline = false;
                 tracing::warn!("connectivity checks removed: remote failures are evaluated again");
             }
@@ -1515,7 +1516,7 @@ impl HostLimits {
         }
     }
 
-    fn get(&mut self, m: &plan::Monitor) -> Option<Arc<Semaphore>> {
+    fn get(&mut self, m: &crate::model::Monitor) -> Option<Arc<Semaphore>> {
         let host = m.probe.target()?;
         let per_host = self.per_host;
         Some(Arc::clone(

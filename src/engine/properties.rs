@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 use proptest::prelude::*;
 
 use super::Engine;
-use crate::plan::Monitor;
+use crate::model::Monitor;
 use crate::state::MonitorState;
 use crate::status::Status;
 use crate::store::{Batch, ObservationRow};

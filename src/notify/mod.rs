@@ -26,7 +26,7 @@ pub use crate::model::{
 /// name once, in order.
 #[must_use]
 pub fn recipients<'a>(
-    monitor: &'a crate::plan::Monitor,
+    monitor: &'a crate::model::Monitor,
     event: &crate::state::Event,
     escalated: &[u32],
 ) -> Vec<&'a str> {

@@ -38,10 +38,10 @@ pub enum Sent {
 /// The HTTP client notifications use: system trust store, no proxy from the environment.
 pub fn client() -> Result<reqwest::Client, String> {
     let tls = crate::probe::tls::TlsConfigs::new()?;
-    let check = crate::plan::TlsCheck {
+    let check = crate::model::TlsCheck {
         verify: true,
         ca_certs: None,
-        expiry: crate::plan::CertExpiry {
+        expiry: crate::model::CertExpiry {
             warning: Duration::ZERO,
             critical: None,
         },

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::humanize;
-use crate::plan::{Latency, Monitor, Probe};
+use crate::model::{Latency, Monitor, Probe};
 use crate::status::Status;
 
 pub use dns::normalize as dns_normalize;

@@ -13,7 +13,7 @@ use rustls_platform_verifier::BuilderVerifierExt;
 
 use super::Outcome;
 use crate::humanize;
-use crate::plan::{CertExpiry, TlsCheck};
+use crate::model::{CertExpiry, TlsCheck};
 use crate::status::Status;
 
 /// The TLS configurations a run shares, built once.

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::{monitor_json, rfc};
 use crate::config::raw::EventKind;
+use crate::model::Monitor;
 use crate::model::event_name;
-use crate::plan::Monitor;
 use crate::state::Event;
 use crate::status::Status;
 
