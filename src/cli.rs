@@ -341,7 +341,7 @@ pub fn env_var(name: &str) -> Option<String> {
 #[must_use]
 pub fn db_path(
     flag: Option<&std::path::Path>,
-    store: Option<&crate::plan::StoreSettings>,
+    store: Option<&crate::model::StoreSettings>,
 ) -> crate::store::Location {
     if let Some(p) = flag {
         let mut location = crate::store::Location::parse(&p.to_string_lossy());
@@ -362,7 +362,7 @@ pub fn db_path(
 }
 
 /// The SQLite file of the store.
-fn db_file(store: Option<&crate::plan::StoreSettings>) -> PathBuf {
+fn db_file(store: Option<&crate::model::StoreSettings>) -> PathBuf {
     if let Some(p) = store.and_then(|s| s.path.clone()) {
         return p;
     }

@@ -8,8 +8,8 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::model::Monitor;
 use crate::observation::ObservationRow;
-use crate::plan::Monitor;
 use crate::state::{self, Event, Hold, MonitorState};
 use crate::status::Status;
 
@@ -324,7 +324,7 @@ impl Engine {
         scheduled: Option<SystemTime>,
     ) -> Option<ObservationRow> {
         let entry = self.entries.get(name)?;
-        let crate::plan::Probe::Heartbeat(hb) = &entry.monitor.probe else {
+        let crate::model::Probe::Heartbeat(hb) = &entry.monitor.probe else {
             return None;
         };
         let empty = crate::heartbeat::Pings::default();

@@ -13,6 +13,7 @@ pub mod exit;
 pub mod heartbeat;
 pub mod humanize;
 pub mod listen;
+pub mod model;
 pub(crate) mod net;
 pub mod notify;
 pub mod observation;
@@ -25,6 +26,7 @@ pub mod schedule;
 pub mod state;
 pub mod status;
 pub mod store;
+pub mod template;
 pub mod units;
 
 use std::ffi::OsString;

@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
+use crate::model::Monitor;
 use crate::observation::ObservationRow;
-use crate::plan::Monitor;
 use crate::status::Status;
 
 /// An observation stays a region's view this long past the monitor's `2 × interval +

@@ -14,7 +14,8 @@ use crate::probe::limits::{HostLimits, acquire};
 
 use crate::cli::{CheckArgs, FailOn, Format, GlobalArgs};
 use crate::error::Error;
-use crate::plan::{self, Monitor};
+use crate::model::Monitor;
+use crate::plan;
 use crate::probe::{self, Observation};
 use crate::report::{self, Run};
 use crate::status::Status;
@@ -35,7 +36,9 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
             .filter(|m| {
                 !matches!(
                     m.probe,
-                    plan::Probe::Region(_) | plan::Probe::Network(_) | plan::Probe::Upstream
+                    crate::model::Probe::Region(_)
+                        | crate::model::Probe::Network(_)
+                        | crate::model::Probe::Upstream
                 )
             })
             .collect(),
@@ -72,12 +75,12 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
 fn heartbeats_from_store(
     run: &mut Run,
     global: &GlobalArgs,
-    settings: &plan::StoreSettings,
+    settings: &crate::model::StoreSettings,
 ) -> Result<(), Error> {
     if !run
         .results
         .iter()
-        .any(|(m, _)| matches!(m.probe, plan::Probe::Heartbeat(_)))
+        .any(|(m, _)| matches!(m.probe, crate::model::Probe::Heartbeat(_)))
     {
         return Ok(());
     }
@@ -101,7 +104,7 @@ fn heartbeats_from_store(
     };
     let now = SystemTime::now();
     for (m, obs) in &mut run.results {
-        let plan::Probe::Heartbeat(hb) = &m.probe else {
+        let crate::model::Probe::Heartbeat(hb) = &m.probe else {
             continue;
         };
         let (status, reason) = match (store.as_ref(), first_seen.get(&m.name)) {

@@ -24,7 +24,7 @@ pub fn run(global: &GlobalArgs, cmd: &NotifyCommand) -> Result<u8, Error> {
 }
 
 /// Send a test alert through one notifier now.
-fn test(plan: &plan::Plan, notifier: &str) -> Result<u8, Error> {
+fn test(plan: &crate::model::Plan, notifier: &str) -> Result<u8, Error> {
     let n = &plan.notifications;
     let renderer = Renderer::new(n.timezone);
     let mut out = std::io::stdout().lock();
@@ -75,7 +75,11 @@ fn test(plan: &plan::Plan, notifier: &str) -> Result<u8, Error> {
 /// What `preview` renders: the real alert context of `m` (its kind, host, children and
 /// heartbeat details) for a made-up incident: opened at 08:10, now 08:15 UTC, with a
 /// reason that reads like one of its kind's.
-fn preview_context(plan: &plan::Plan, m: &plan::Monitor, kind: EventKind) -> serde_json::Value {
+fn preview_context(
+    plan: &crate::model::Plan,
+    m: &crate::model::Monitor,
+    kind: EventKind,
+) -> serde_json::Value {
     use crate::state::Event;
     use std::time::{Duration, SystemTime};
     if kind == EventKind::Test {
@@ -161,8 +165,8 @@ fn preview_context(plan: &plan::Plan, m: &plan::Monitor, kind: EventKind) -> ser
 }
 
 /// Reasons a monitor of this kind would give when down, degraded and up.
-fn sample_reasons(m: &plan::Monitor) -> (String, String, String) {
-    use plan::Probe;
+fn sample_reasons(m: &crate::model::Monitor) -> (String, String, String) {
+    use crate::model::Probe;
     if let Probe::Heartbeat(hb) = &m.probe {
         // Late and missing as its own period and grace would have them.
         let period = match &hb.expect {
@@ -237,7 +241,7 @@ fn sample_reasons(m: &plan::Monitor) -> (String, String, String) {
 }
 
 /// Show what a monitor's notifiers would send for an event.
-fn preview(plan: &plan::Plan, monitor: &str, event: &str) -> Result<u8, Error> {
+fn preview(plan: &crate::model::Plan, monitor: &str, event: &str) -> Result<u8, Error> {
     let n = &plan.notifications;
     let renderer = Renderer::new(n.timezone);
     let mut out = std::io::stdout().lock();

@@ -88,7 +88,7 @@ fn target(global: &GlobalArgs, args: &RunArgs) -> Result<(String, Option<String>
             .iter()
             .find(|m| m.name == args.heartbeat)
             .and_then(|m| match &m.probe {
-                crate::plan::Probe::Heartbeat(hb) => hb.token.clone(),
+                crate::model::Probe::Heartbeat(hb) => hb.token.clone(),
                 _ => None,
             });
         own.or_else(|| plan.listen.as_ref().and_then(|l| l.token.clone()))

@@ -196,7 +196,7 @@ fn simulated_plan(
     global: &GlobalArgs,
     args: &SimulateArgs,
     timelines: &[Timeline],
-) -> Result<plan::Plan, Error> {
+) -> Result<crate::model::Plan, Error> {
     let loaded = match load::load(&global.config, &crate::cli::env_var) {
         Ok(l) => l,
         Err(Error::ConfigRead { .. }) if args.ad_hoc => load::load_str(

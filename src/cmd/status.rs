@@ -8,7 +8,8 @@ use std::time::SystemTime;
 use crate::cli::db_path;
 use crate::cli::{GlobalArgs, HistoryArgs, ReadFormat, StatusArgs};
 use crate::error::Error;
-use crate::plan::{self, Plan};
+use crate::model::Plan;
+use crate::plan;
 use crate::report::status::{History, View, history_human, history_json};
 use crate::store::Store;
 
@@ -33,7 +34,9 @@ pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
     });
     let silent_after = plan
         .as_ref()
-        .map_or(plan::DEFAULT_SILENT_AFTER, |p| p.regions.silent_after);
+        .map_or(crate::model::DEFAULT_SILENT_AFTER, |p| {
+            p.regions.silent_after
+        });
     let view = View::read(monitors, &store, SystemTime::now(), silent_after)?;
     let mut out = std::io::stdout().lock();
     let written = match args.format {

@@ -10,8 +10,8 @@ use super::metrics::{metrics_text, remember};
 use super::writer::FromStore;
 use crate::engine::{Engine, Run};
 use crate::heartbeat::Pings;
+use crate::model::{Monitor, Probe, Regions};
 use crate::observation::ObservationRow;
-use crate::plan::{Monitor, Probe, Regions};
 use crate::state::MonitorState;
 use crate::store::Batch;
 
@@ -71,7 +71,7 @@ pub(super) struct Core {
     /// When each region last reported: the age read and when it was read.
     regions_seen: HashMap<String, (Duration, Instant)>,
     /// The `regions` block.
-    regions: crate::plan::Regions,
+    regions: crate::model::Regions,
     /// When `hbmon_regions` was last read.
     regions_read: Option<Instant>,
     /// The wall clock at the previous tick, to notice it going back.
@@ -280,7 +280,7 @@ impl Core {
             self.joined.insert(name, now);
         }
         // Without `connectivity:` nothing says the network is down any more.
-        if self.engine.offline && self.engine.monitor(crate::plan::NETWORK_MONITOR).is_none() {
+        if self.engine.offline && self.engine.monitor(crate::model::NETWORK_MONITOR).is_none() {
             self.engine.offline = false;
             tracing::warn!("connectivity checks removed: remote failures are evaluated again");
         }
@@ -316,7 +316,7 @@ impl Core {
     pub(super) fn observe(&mut self, mut row: ObservationRow) {
         // hbmon's own network: its latest observation says whether remote failures mean
         // anything (at once; alerting about the network itself takes its thresholds).
-        if row.monitor == crate::plan::NETWORK_MONITOR {
+        if row.monitor == crate::model::NETWORK_MONITOR {
             let offline = row.status >= crate::status::Status::Unknown;
             if offline != self.engine.offline {
                 if offline {
@@ -467,11 +467,11 @@ impl Core {
     /// `regions.silent_after`.
     fn region_row(
         &self,
-        m: &crate::plan::Monitor,
+        m: &crate::model::Monitor,
         scheduled: SystemTime,
         now: Now,
     ) -> Option<ObservationRow> {
-        let crate::plan::Probe::Region(region) = &m.probe else {
+        let crate::model::Probe::Region(region) = &m.probe else {
             return None;
         };
         let silent_after = self.regions.silent_after;

@@ -21,8 +21,9 @@ use super::systemd::{monotonic, notify};
 use super::writer::{FromStore, Job, STORE_GONE, STORE_TAKEN, Writer};
 use crate::cli::{GlobalArgs, WatchArgs, db_path};
 use crate::error::Error;
+use crate::model::Plan;
 use crate::observation::ObservationRow;
-use crate::plan::{self, Plan};
+use crate::plan;
 use crate::probe;
 use crate::probe::limits::HostLimits;
 use crate::probe::upstream::Upstream;
@@ -208,7 +209,7 @@ impl Daemon<'_> {
                             let _ = done.send(upstream.ping(payload, scheduled).await);
                         });
                     }
-                    None => self.core.abandon(crate::plan::UPSTREAM_MONITOR),
+                    None => self.core.abandon(crate::model::UPSTREAM_MONITOR),
                 },
             }
         }

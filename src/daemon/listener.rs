@@ -6,13 +6,13 @@ use std::time::SystemTime;
 
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::plan::Plan;
+use crate::model::Plan;
 use crate::store::Location;
 
 /// Start the HTTP listener on the runtime, if there is one; the sender stops it.
 pub(super) fn start_listener(
     runtime: &tokio::runtime::Runtime,
-    listener: Option<(crate::listen::Bound, crate::plan::Listen)>,
+    listener: Option<(crate::listen::Bound, crate::model::Listen)>,
     plan: &Plan,
     db: &Location,
 ) -> Result<(Option<Listening>, tokio::sync::oneshot::Sender<()>), Error> {
@@ -75,11 +75,11 @@ pub(super) struct Listening {
 
 /// Heartbeat names and their own tokens, for the listener.
 fn heartbeat_tokens<'a>(
-    monitors: impl Iterator<Item = &'a crate::plan::Monitor>,
+    monitors: impl Iterator<Item = &'a crate::model::Monitor>,
 ) -> HashMap<String, Option<crate::config::raw::Secret>> {
     monitors
         .filter_map(|m| match &m.probe {
-            crate::plan::Probe::Heartbeat(hb) => Some((m.name.clone(), hb.token.clone())),
+            crate::model::Probe::Heartbeat(hb) => Some((m.name.clone(), hb.token.clone())),
             _ => None,
         })
         .collect()

@@ -37,7 +37,8 @@ use crate::cli::db_path;
 use crate::cli::{GlobalArgs, WatchArgs};
 use crate::error::Error;
 use crate::exit;
-use crate::plan::{self, Plan};
+use crate::model::Plan;
+use crate::plan;
 use crate::probe;
 use crate::store::{Location, Store};
 
@@ -145,7 +146,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
 
 /// `--region` names a region: one of `regions.expected` when the config lists them.
 fn check_region(region: &str, plan: &Plan) -> Result<(), Error> {
-    let problem = if !plan::region_name_ok(region) {
+    let problem = if !crate::model::region_name_ok(region) {
         format!("--region `{region}` is not a region name (letters, digits, `.`, `_`, `-`)")
     } else if !plan.regions.expected.is_empty()
         && !plan.regions.expected.iter().any(|r| r == region)

@@ -13,8 +13,8 @@ use std::time::{Duration, SystemTime};
 use proptest::prelude::*;
 
 use super::Engine;
+use crate::model::Monitor;
 use crate::observation::ObservationRow;
-use crate::plan::Monitor;
 use crate::state::MonitorState;
 use crate::status::Status;
 use crate::store::Batch;

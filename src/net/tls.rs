@@ -11,7 +11,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls_platform_verifier::BuilderVerifierExt;
 
-use crate::plan::TlsCheck;
+use crate::model::TlsCheck;
 
 /// The TLS configurations a run shares, built once.
 #[derive(Debug)]
@@ -179,15 +179,4 @@ pub fn unwrap_io(mut io: &std::io::Error) -> Result<String, &std::io::Error> {
         }
     }
     Err(io)
-}
-
-/// The DER certificates in a PEM text.
-pub fn pem_certs(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(pem).collect();
-    match certs {
-        Ok(c) if !c.is_empty() => Ok(c.into_iter().map(|c| c.to_vec()).collect()),
-        _ => Err("no PEM certificate found".into()),
-    }
 }

@@ -3,11 +3,23 @@
 
 use std::time::Duration;
 
-use serde_json::json;
-use tokio::io::AsyncWriteExt;
-
-use crate::notify::template::{Message, markdown_escape};
+use crate::notify::template::Message;
 use crate::notify::{Notifier, Target};
+
+mod discord;
+mod email;
+mod exec;
+mod gotify;
+mod matrix;
+mod ntfy;
+mod opsgenie;
+mod pagerduty;
+mod pushover;
+mod slack;
+mod sms;
+mod teams;
+mod telegram;
+mod webhook;
 
 /// How an attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +38,10 @@ pub enum Sent {
 /// The HTTP client notifications use: system trust store, no proxy from the environment.
 pub fn client() -> Result<reqwest::Client, String> {
     let tls = crate::probe::tls::TlsConfigs::new()?;
-    let check = crate::plan::TlsCheck {
+    let check = crate::model::TlsCheck {
         verify: true,
         ca_certs: None,
-        expiry: crate::plan::CertExpiry {
+        expiry: crate::model::CertExpiry {
             warning: Duration::ZERO,
             critical: None,
         },
@@ -66,14 +78,10 @@ pub async fn deliver(
     if let Some(refused) = inapplicable(&n.target, msg) {
         return refused;
     }
-    let Some(request) = request(client, &n.target, msg, delivery_id) else {
-        return match &n.target {
-            Target::Email { .. } => email(&n.target, n.timeout, msg, delivery_id).await,
-            Target::Exec { run } => exec(run, n.timeout, msg, delivery_id).await,
-            _ => Sent::Failed {
-                reason: "no way to send this".into(),
-            },
-        };
+    let request = match via(client, &n.target, msg, delivery_id) {
+        Via::Http(request) => request,
+        Via::Email(smtp) => return email::send(smtp, n.timeout, msg, delivery_id).await,
+        Via::Exec(run) => return exec::send(run, n.timeout, msg, delivery_id).await,
     };
     let response = match request
         .header("X-Hbmon-Delivery", delivery_id)
@@ -110,23 +118,94 @@ pub async fn deliver(
     sent
 }
 
-/// The channel's HTTP request for a message; `None` for `exec`.
-fn request(
+/// How a channel delivers: an HTTP request, an SMTP session or a command.
+enum Via<'a> {
+    Http(reqwest::RequestBuilder),
+    Email(email::Smtp<'a>),
+    Exec(&'a [String]),
+}
+
+/// The channel's way of delivering a message: every kind of target has its arm here.
+fn via<'a>(
     client: &reqwest::Client,
-    target: &Target,
+    target: &'a Target,
     msg: &Message,
     delivery_id: &str,
-) -> Option<reqwest::RequestBuilder> {
-    Some(match target {
-        Target::Exec { .. } | Target::Email { .. } => return None,
-        Target::Gotify { .. } | Target::Pushover { .. } | Target::Teams { .. } => {
-            extra_request(client, target, msg)?
+) -> Via<'a> {
+    Via::Http(match target {
+        Target::Webhook {
+            url,
+            method,
+            headers,
+            content_type,
+            body: _,
+        } => webhook::request(client, (url, method, headers, content_type), msg),
+        Target::Slack { webhook_url } => slack::request(client, webhook_url, msg),
+        Target::Discord { webhook_url } => discord::request(client, webhook_url, msg),
+        Target::Telegram {
+            api_url,
+            bot_token,
+            chat_id,
+        } => telegram::request(client, (api_url, bot_token, chat_id), msg),
+        Target::Ntfy {
+            url,
+            token,
+            headers,
+            priority,
+        } => ntfy::request(client, (url, token.as_ref(), headers, priority), msg),
+        Target::Email {
+            host,
+            port,
+            tls,
+            ca_certs,
+            credentials,
+            from,
+            to,
+        } => {
+            return Via::Email(email::Smtp {
+                host,
+                port: *port,
+                tls: *tls,
+                ca_certs: ca_certs.as_deref(),
+                credentials: credentials.as_ref(),
+                from,
+                to,
+            });
         }
-        Target::Sms { .. }
-        | Target::Pagerduty { .. }
-        | Target::Opsgenie { .. }
-        | Target::Matrix { .. } => incident_request(client, target, msg, delivery_id)?,
-        _ => more_request(client, target, msg)?,
+        Target::Exec { run } => return Via::Exec(run),
+        Target::Gotify { url, token } => gotify::request(client, url, token, msg),
+        Target::Pushover {
+            api_url,
+            token,
+            user,
+        } => pushover::request(client, (api_url, token, user), msg),
+        Target::Teams { webhook_url } => teams::request(client, webhook_url, msg),
+        Target::Sms {
+            api_url,
+            account_sid,
+            token,
+            from,
+            to,
+            max_length,
+        } => sms::request(
+            client,
+            (api_url, account_sid, token, from, to, *max_length),
+            msg,
+        ),
+        Target::Pagerduty {
+            api_url,
+            routing_key,
+        } => pagerduty::request(client, api_url, routing_key, msg, delivery_id),
+        Target::Opsgenie {
+            api_url,
+            api_key,
+            priority,
+        } => opsgenie::request(client, (api_url, api_key, priority), msg, delivery_id),
+        Target::Matrix {
+            homeserver,
+            room_id,
+            token,
+        } => matrix::request(client, (homeserver, room_id, token), msg, delivery_id),
     })
 }
 
@@ -146,7 +225,18 @@ fn inapplicable(target: &Target, msg: &Message) -> Option<Sent> {
     let tool = match target {
         Target::Pagerduty { .. } => "pagerduty",
         Target::Opsgenie { .. } => "opsgenie",
-        _ => return None,
+        Target::Webhook { .. }
+        | Target::Slack { .. }
+        | Target::Discord { .. }
+        | Target::Telegram { .. }
+        | Target::Ntfy { .. }
+        | Target::Email { .. }
+        | Target::Exec { .. }
+        | Target::Gotify { .. }
+        | Target::Pushover { .. }
+        | Target::Teams { .. }
+        | Target::Sms { .. }
+        | Target::Matrix { .. } => return None,
     };
     let applies = match msg.event.as_str() {
         "test" => true,
@@ -176,161 +266,6 @@ fn segment(v: &str) -> String {
         .replace('+', "%20")
 }
 
-/// SMS (Twilio), PagerDuty, Opsgenie and Matrix requests.
-fn incident_request(
-    client: &reqwest::Client,
-    target: &Target,
-    msg: &Message,
-    delivery_id: &str,
-) -> Option<reqwest::RequestBuilder> {
-    Some(match target {
-        Target::Sms {
-            api_url,
-            account_sid,
-            token,
-            from,
-            to,
-            max_length,
-        } => {
-            let sender = if from.starts_with("MG") {
-                "MessagingServiceSid"
-            } else {
-                "From"
-            };
-            let form = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("To", to)
-                .append_pair(sender, from)
-                .append_pair("Body", &cut(&msg.text, *max_length))
-                .finish();
-            client
-                .post(format!(
-                    "{api_url}/2010-04-01/Accounts/{}/Messages.json",
-                    segment(account_sid)
-                ))
-                .basic_auth(account_sid, Some(token.expose()))
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
-                .body(form)
-        }
-        Target::Pagerduty {
-            api_url,
-            routing_key,
-        } => pagerduty(client, api_url, routing_key, msg, delivery_id),
-        Target::Opsgenie {
-            api_url,
-            api_key,
-            priority,
-        } => opsgenie(client, (api_url, api_key, priority), msg, delivery_id),
-        Target::Matrix {
-            homeserver,
-            room_id,
-            token,
-        } => {
-            let esc = |t: &str| {
-                t.replace('&', "&amp;")
-                    .replace('<', "&lt;")
-                    .replace('>', "&gt;")
-            };
-            // The transaction id is the delivery id: a retried send is the same event to
-            // the homeserver, never a second message.
-            let url = format!(
-                "{}/_matrix/client/v3/rooms/{}/send/m.room.message/{}",
-                homeserver.expose().trim_end_matches('/'),
-                segment(room_id),
-                segment(delivery_id)
-            );
-            json_body(
-                client.put(url).bearer_auth(token.expose()),
-                &json!({
-                    "msgtype": "m.text",
-                    "body": format!("{}\n{}", msg.title, msg.text),
-                    "format": "org.matrix.custom.html",
-                    "formatted_body": format!("<strong>{}</strong><br>{}", esc(&msg.title), esc(&msg.text).replace('\n', "<br>")),
-                }),
-            )
-        }
-        _ => return None,
-    })
-}
-
-/// PagerDuty Events API v2: trigger (down, escalated, test), acknowledge, resolve, all
-/// with hbmon's incident id as the `dedup_key`.
-fn pagerduty(
-    client: &reqwest::Client,
-    api_url: &str,
-    routing_key: &crate::config::raw::Secret,
-    msg: &Message,
-    delivery_id: &str,
-) -> reqwest::RequestBuilder {
-    let dedup_key = incident_key(msg, delivery_id, 255);
-    let body = match msg.event.as_str() {
-        "acknowledged" | "up" => json!({
-            "routing_key": routing_key.expose(),
-            "event_action": if msg.event == "up" { "resolve" } else { "acknowledge" },
-            "dedup_key": dedup_key,
-        }),
-        _ => json!({
-            "routing_key": routing_key.expose(),
-            "event_action": "trigger",
-            "dedup_key": dedup_key,
-            "client": "hbmon",
-            "payload": {
-                "summary": cut(&msg.text, 1024),
-                "source": msg.monitor,
-                "component": msg.monitor,
-                "severity": if msg.event == "test" { "info" } else { "critical" },
-                "timestamp": msg.at,
-                "custom_details": { "event": msg.event, "status": msg.status, "title": msg.title },
-            },
-        }),
-    };
-    json_body(client.post(format!("{api_url}/v2/enqueue")), &body)
-}
-
-/// Opsgenie Alert API: create (down, escalated, test), acknowledge and close, the alert
-/// found by its `alias`, hbmon's incident id.
-fn opsgenie(
-    client: &reqwest::Client,
-    (api_url, api_key, priority): (&String, &crate::config::raw::Secret, &String),
-    msg: &Message,
-    delivery_id: &str,
-) -> reqwest::RequestBuilder {
-    let alias = incident_key(msg, delivery_id, 512);
-    let auth = format!("GenieKey {}", api_key.expose());
-    let action = |what: &str, user: &str| {
-        json_body(
-            client
-                .post(format!(
-                    "{api_url}/v2/alerts/{}/{what}?identifierType=alias",
-                    segment(&alias)
-                ))
-                .header(reqwest::header::AUTHORIZATION, auth.as_str()),
-            &json!({ "user": cut(user, 100), "source": "hbmon", "note": cut(&msg.text, 25_000) }),
-        )
-    };
-    match msg.event.as_str() {
-        "acknowledged" => action("acknowledge", msg.ack_by.as_deref().unwrap_or("hbmon")),
-        "up" => action("close", "hbmon"),
-        _ => json_body(
-            client
-                .post(format!("{api_url}/v2/alerts"))
-                .header(reqwest::header::AUTHORIZATION, auth.as_str()),
-            &json!({
-                "message": cut(&msg.title, 130),
-                "alias": alias,
-                "description": cut(&msg.text, 15_000),
-                "priority": if msg.event == "test" { "P5" } else { priority.as_str() },
-                "source": "hbmon",
-                "entity": cut(&msg.monitor, 512),
-                "tags": ["hbmon"],
-                "details": { "event": msg.event, "status": msg.status },
-            }),
-        ),
-    }
-}
-
 /// The request that closes a test alert in an incident tool.
 fn close_test(
     client: &reqwest::Client,
@@ -351,172 +286,24 @@ fn close_test(
     };
     match target {
         Target::Pagerduty { .. } | Target::Opsgenie { .. } => {
-            incident_request(client, target, &msg, delivery_id)
+            match via(client, target, &msg, delivery_id) {
+                Via::Http(request) => Some(request),
+                Via::Email(_) | Via::Exec(_) => None,
+            }
         }
-        _ => None,
+        Target::Webhook { .. }
+        | Target::Slack { .. }
+        | Target::Discord { .. }
+        | Target::Telegram { .. }
+        | Target::Ntfy { .. }
+        | Target::Email { .. }
+        | Target::Exec { .. }
+        | Target::Gotify { .. }
+        | Target::Pushover { .. }
+        | Target::Teams { .. }
+        | Target::Sms { .. }
+        | Target::Matrix { .. } => None,
     }
-}
-
-/// Gotify, Pushover and Teams requests.
-fn extra_request(
-    client: &reqwest::Client,
-    target: &Target,
-    msg: &Message,
-) -> Option<reqwest::RequestBuilder> {
-    Some(match target {
-        Target::Gotify { url, token } => json_body(
-            client
-                .post(format!("{}/message", url.expose().trim_end_matches('/')))
-                .header("X-Gotify-Key", token.expose()),
-            &json!({
-                "title": msg.title,
-                "message": msg.text,
-                "priority": match msg.event.as_str() { "down" | "reminder" => 8, "test" => 2, _ => 5 },
-            }),
-        ),
-        Target::Pushover {
-            api_url,
-            token,
-            user,
-        } => {
-            let priority = match msg.event.as_str() {
-                "down" | "reminder" => "1",
-                "test" => "-1",
-                _ => "0",
-            };
-            // Pushover's limits: title 250, message 1024 characters.
-            let form = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("token", token.expose())
-                .append_pair("user", user.expose())
-                .append_pair("title", &cut(&msg.title, 250))
-                .append_pair("message", &cut(&msg.text, 1024))
-                .append_pair("priority", priority)
-                .finish();
-            client
-                .post(format!("{}/1/messages.json", api_url.trim_end_matches('/')))
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    "application/x-www-form-urlencoded",
-                )
-                .body(form)
-        }
-        Target::Teams { webhook_url } => json_body(
-            client.post(webhook_url.expose()),
-            &json!({
-                "type": "message",
-                "attachments": [ {
-                    "contentType": "application/vnd.microsoft.card.adaptive",
-                    "content": {
-                        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                        "type": "AdaptiveCard",
-                        "version": "1.4",
-                        "body": [
-                            { "type": "TextBlock", "text": msg.title, "weight": "Bolder", "size": "Medium",
-                              "color": match msg.status.as_str() { "up" => "Good", "degraded" => "Warning", _ => "Attention" } },
-                            { "type": "TextBlock", "text": msg.text, "wrap": true },
-                            { "type": "TextBlock", "text": format!("hbmon · {} · {}", msg.event, msg.when_for_people()), "isSubtle": true, "size": "Small" },
-                        ],
-                    },
-                } ],
-            }),
-        ),
-        _ => return None,
-    })
-}
-
-/// Webhook, Slack, Discord, Telegram and ntfy requests.
-fn more_request(
-    client: &reqwest::Client,
-    target: &Target,
-    msg: &Message,
-) -> Option<reqwest::RequestBuilder> {
-    Some(match target {
-        Target::Webhook {
-            url,
-            method,
-            headers,
-            content_type,
-            ..
-        } => {
-            let mut r = client
-                .request(method.clone(), url.expose())
-                .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
-                .body(msg.body.clone().unwrap_or_default());
-            for (k, v) in headers {
-                r = r.header(k, v.expose());
-            }
-            r
-        }
-        Target::Slack { webhook_url } => json_body(
-            client.post(webhook_url.expose()),
-            &json!({
-                "text": msg.text,
-                "blocks": [
-                    { "type": "header", "text": { "type": "plain_text", "text": msg.title } },
-                    { "type": "section", "text": { "type": "mrkdwn", "text": msg.text } },
-                    { "type": "context", "elements": [ { "type": "mrkdwn", "text": format!("hbmon · {} · {}", msg.event, msg.when_for_people()) } ] },
-                ],
-            }),
-        ),
-        Target::Discord { webhook_url } => json_body(
-            client.post(webhook_url.expose()),
-            &json!({
-                "embeds": [ {
-                    "title": msg.title,
-                    "description": msg.text,
-                    "color": colour(&msg.status),
-                    "timestamp": msg.at,
-                    "footer": { "text": format!("hbmon · {}", msg.event) },
-                } ],
-            }),
-        ),
-        Target::Telegram {
-            api_url,
-            bot_token,
-            chat_id,
-        } => {
-            let url = format!(
-                "{}/bot{}/sendMessage",
-                api_url.trim_end_matches('/'),
-                bot_token.expose()
-            );
-            json_body(
-                client.post(url),
-                &json!({
-                    "chat_id": chat_id,
-                    "text": format!("*{}*\n{}", markdown_escape(&msg.title), markdown_escape(&msg.text)),
-                    "parse_mode": "MarkdownV2",
-                }),
-            )
-        }
-        Target::Ntfy {
-            url,
-            token,
-            headers,
-            priority,
-        } => {
-            let (prio, tags) = match msg.event.as_str() {
-                "down" | "reminder" => (priority.as_str(), "rotating_light"),
-                "up" => ("default", "white_check_mark"),
-                "test" => ("low", "test_tube"),
-                _ => ("default", "warning"),
-            };
-            let mut r = client
-                .post(url.expose())
-                .header("Title", msg.title.as_str())
-                .header("Priority", prio)
-                .header("Tags", tags)
-                .body(msg.text.clone());
-            if let Some(t) = token {
-                r = r.bearer_auth(t.expose());
-            }
-            for (k, v) in headers {
-                r = r.header(k, v.expose());
-            }
-            r
-        }
-        _ => return None,
-    })
 }
 
 /// The longest wait a receiver's `Retry-After` can ask for.
@@ -594,201 +381,27 @@ fn request_error(e: &reqwest::Error, timeout: Duration) -> String {
     }
 }
 
-/// The HTML part of an email: the title in the status colour, the text, escaped.
-fn html(msg: &Message) -> String {
-    let esc = |t: &str| {
-        t.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif\"><h2 style=\"color:#{:06x}\">{}</h2><p>{}</p><p style=\"color:#888;font-size:small\">hbmon · {} · {}</p></body></html>",
-        colour(&msg.status),
-        esc(&msg.title),
-        esc(&msg.text).replace('\n', "<br>"),
-        esc(&msg.event),
-        esc(msg.when_for_people())
-    )
-}
-
-/// `email`: a text and an HTML part, the title as the subject, the delivery id in the
-/// Message-ID (so a mail system can drop a duplicate).
-async fn email(target: &Target, timeout: Duration, msg: &Message, delivery_id: &str) -> Sent {
-    use lettre::transport::smtp::authentication::Credentials;
-    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-    use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-    let Target::Email {
-        host,
-        port,
-        tls,
-        ca_pem,
-        credentials,
-        from,
-        to,
-    } = target
-    else {
-        return Sent::Failed {
-            reason: "not an email notifier".into(),
-        };
-    };
-    let failed = |reason: String| Sent::Failed { reason };
-    let mut builder = lettre::Message::builder()
-        .subject(msg.title.clone())
-        .message_id(Some(format!("<{delivery_id}@hbmon>")));
-    match from.parse() {
-        Ok(f) => builder = builder.from(f),
-        Err(_) => return failed("invalid sender address".into()),
-    }
-    for t in to {
-        match t.parse() {
-            Ok(t) => builder = builder.to(t),
-            Err(_) => return failed("invalid recipient address".into()),
-        }
-    }
-    let mail = match builder.multipart(lettre::message::MultiPart::alternative_plain_html(
-        format!("{}\n\n{}\n", msg.title, msg.text),
-        html(msg),
-    )) {
-        Ok(m) => m,
-        Err(e) => return failed(format!("cannot build the email: {e}")),
-    };
-    let parameters = || -> Result<TlsParameters, String> {
-        let mut p = TlsParameters::builder(host.clone());
-        if let Some(pem) = ca_pem {
-            for cert in crate::probe::tls::pem_certs(pem)? {
-                let c =
-                    Certificate::from_der(cert).map_err(|_| "invalid CA certificate".to_owned())?;
-                p = p.add_root_certificate(c);
-            }
-        }
-        p.build().map_err(|e| format!("TLS setup failed: {e}"))
-    };
-    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
-        .port(*port)
-        .timeout(Some(timeout));
-    transport = match tls {
-        crate::config::raw::SmtpTls::None => transport.tls(Tls::None),
-        crate::config::raw::SmtpTls::Starttls => match parameters() {
-            Ok(p) => transport.tls(Tls::Required(p)),
-            Err(e) => return failed(e),
-        },
-        crate::config::raw::SmtpTls::Tls => match parameters() {
-            Ok(p) => transport.tls(Tls::Wrapper(p)),
-            Err(e) => return failed(e),
-        },
-    };
-    if let Some((user, password)) = credentials {
-        transport =
-            transport.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
-    }
-    let transport = transport.build();
-    match tokio::time::timeout(timeout, transport.send(mail)).await {
-        Err(_) => Sent::Retry {
-            reason: format!("timeout after {}", crate::humanize::latency(timeout)),
-            after: None,
-        },
-        Ok(Ok(response)) => Sent::Delivered {
-            status: response.code().to_string().parse().unwrap_or(250),
-            response: response.message().collect::<Vec<_>>().join(" "),
-        },
-        Ok(Err(e)) if e.is_permanent() => failed(format!("SMTP: {}", smtp_reason(&e))),
-        Ok(Err(e)) => Sent::Retry {
-            reason: format!("SMTP: {}", smtp_reason(&e)),
-            after: None,
-        },
-    }
-}
-
-/// An SMTP error without credentials: the server's answer, or the kind of failure.
-fn smtp_reason(e: &lettre::transport::smtp::Error) -> String {
-    if let Some(code) = e.status() {
-        return format!("server answered {code}");
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return crate::probe::io_reason(io);
-        }
-        source = s.source();
-    }
-    if e.is_tls() {
-        "TLS handshake failed".into()
-    } else if e.is_timeout() {
-        "timeout".into()
-    } else {
-        "connection failed".into()
-    }
-}
-
-/// `exec`: the message on stdin, details in the environment; exit 0 is delivered.
-async fn exec(run: &[String], timeout: Duration, msg: &Message, delivery_id: &str) -> Sent {
-    let Some((program, args)) = run.split_first() else {
-        return Sent::Failed {
-            reason: "no command".into(),
-        };
-    };
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args)
-        .env("HBMON_EVENT", &msg.event)
-        .env("HBMON_MONITOR", &msg.monitor)
-        .env("HBMON_STATUS", &msg.status)
-        .env("HBMON_TITLE", &msg.title)
-        .env("HBMON_MESSAGE", &msg.text)
-        .env("HBMON_DELIVERY_ID", delivery_id)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            return Sent::Failed {
-                reason: format!("cannot run `{program}`: {}", crate::probe::io_reason(&e)),
-            };
-        }
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(msg.text.as_bytes()).await;
-    }
-    match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => Sent::Retry {
-            reason: format!("timeout after {}", crate::humanize::latency(timeout)),
-            after: None,
-        },
-        Ok(Err(e)) => Sent::Retry {
-            reason: crate::probe::io_reason(&e),
-            after: None,
-        },
-        Ok(Ok(out)) if out.status.success() => Sent::Delivered {
-            status: 0,
-            response: String::from_utf8_lossy(&out.stdout)
-                .chars()
-                .take(200)
-                .collect(),
-        },
-        Ok(Ok(out)) => Sent::Retry {
-            reason: format!(
-                "exit code {}: {}",
-                out.status.code().unwrap_or(-1),
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-            ),
-            after: None,
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::email::html;
     use super::*;
     use crate::config::raw::{Secret, Templates};
     use crate::notify::template::{Renderer, sample_json};
     use crate::notify::{EVENTS, Notifier, Retry, event_name};
     use std::fmt::Write as _;
+
+    /// The HTTP request of a channel that sends one.
+    fn request(
+        client: &reqwest::Client,
+        target: &Target,
+        msg: &Message,
+        delivery_id: &str,
+    ) -> Option<reqwest::RequestBuilder> {
+        match via(client, target, msg, delivery_id) {
+            Via::Http(request) => Some(request),
+            Via::Email(_) | Via::Exec(_) => None,
+        }
+    }
 
     fn notifier(target: Target) -> Notifier {
         Notifier {

@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use super::{Outcome, timed_out};
-use crate::plan::CommandProbe;
+use crate::model::CommandProbe;
 use crate::status::Status;
 
 /// Reasons are cut to this many characters.

@@ -13,7 +13,7 @@ use hickory_resolver::{Resolver, TokioResolver};
 
 use super::{Outcome, timed_out};
 use crate::config::raw::{Rcode, RecordType};
-use crate::plan::DnsProbe;
+use crate::model::DnsProbe;
 use crate::status::Status;
 
 /// Answers listed in a reason, at most.

@@ -15,7 +15,7 @@ use bollard::{API_DEFAULT_VERSION, Docker};
 
 use super::{Outcome, io_reason};
 use crate::humanize;
-use crate::plan::{DockerProbe, DockerTarget};
+use crate::model::{DockerProbe, DockerTarget};
 use crate::status::Status;
 
 const DEFAULT_SOCKET: &str = "/var/run/docker.sock";

@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use super::Outcome;
 use crate::humanize;
-use crate::plan::FileProbe;
+use crate::model::FileProbe;
 use crate::status::Status;
 
 pub async fn probe(p: &FileProbe) -> Outcome {

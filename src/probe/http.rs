@@ -10,7 +10,7 @@ use super::tls::{self, TlsConfigs};
 use super::{Outcome, io_reason, timed_out};
 use crate::config::raw::Secret;
 use crate::humanize;
-use crate::plan::{Auth, HeaderCheck, HttpProbe, JsonCheck, JsonWant};
+use crate::model::{Auth, HeaderCheck, HttpProbe, JsonCheck, JsonWant};
 use crate::status::Status;
 
 /// At most this much of a body is read to look for `body_contains`.

@@ -12,7 +12,7 @@ use surge_ping::{Client, Config, ICMP, PingIdentifier, PingSequence, SurgeError}
 use super::Outcome;
 use crate::config::raw::IpVersion;
 use crate::humanize;
-use crate::plan::IcmpProbe;
+use crate::model::IcmpProbe;
 use crate::status::Status;
 
 /// Distinct identifiers for the probes of one process.
@@ -133,7 +133,7 @@ fn permission_reason() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Latency, Levels};
+    use crate::model::{Latency, Levels};
 
     fn probe(loss_warning: Option<f64>, rtt_warning_ms: Option<u64>) -> IcmpProbe {
         IcmpProbe {

@@ -5,8 +5,6 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::plan;
-
 /// `--per-host`: one semaphore per probe target, made when first needed.
 #[derive(Debug)]
 pub(crate) struct HostLimits {
@@ -22,7 +20,7 @@ impl HostLimits {
         }
     }
 
-    pub(crate) fn get(&mut self, m: &plan::Monitor) -> Option<Arc<Semaphore>> {
+    pub(crate) fn get(&mut self, m: &crate::model::Monitor) -> Option<Arc<Semaphore>> {
         let host = m.probe.target()?;
         let per_host = self.per_host;
         Some(Arc::clone(

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::humanize;
-use crate::plan::{CertExpiry, Latency, Monitor, Probe};
+use crate::model::{CertExpiry, Latency, Monitor, Probe};
 use crate::status::Status;
 
 pub use dns::normalize as dns_normalize;

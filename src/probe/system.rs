@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
-use crate::plan::{Levels, SystemProbe};
+use crate::model::{Levels, SystemProbe};
 use crate::status::{Status, worst};
 
 pub async fn probe(p: &SystemProbe) -> Outcome {

@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 
 use super::tls::{self, TlsConfigs};
 use super::{Outcome, io_reason, timed_out};
-use crate::plan::{Expect, TcpProbe};
+use crate::model::{Expect, TcpProbe};
 use crate::status::Status;
 
 /// At most this much of a response is read when looking for `expect`.

@@ -75,7 +75,7 @@ async fn ping_upstream(
         tracing::warn!("{reason}");
     }
     ObservationRow {
-        monitor: crate::plan::UPSTREAM_MONITOR.to_owned(),
+        monitor: crate::model::UPSTREAM_MONITOR.to_owned(),
         at,
         scheduled: Some(scheduled),
         status,

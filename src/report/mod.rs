@@ -19,7 +19,7 @@ pub use nagios::write as nagios;
 pub use prometheus::write as prometheus;
 pub use tap::write as tap;
 
-use crate::plan::Monitor;
+use crate::model::Monitor;
 use crate::probe::Observation;
 use crate::status::{Status, worst};
 

@@ -5,7 +5,7 @@
 use std::io;
 
 use super::{Run, Writer};
-use crate::plan::Probe;
+use crate::model::Probe;
 use crate::status::Status;
 
 fn label(s: Status) -> &'static str {
@@ -25,7 +25,7 @@ fn perf_label(name: &str) -> String {
 pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
     let worst = run.status();
     let mut problems: Vec<&(
-        std::sync::Arc<crate::plan::Monitor>,
+        std::sync::Arc<crate::model::Monitor>,
         crate::probe::Observation,
     )> = run
         .results
@@ -59,7 +59,7 @@ pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
             let limits = match &m.probe {
                 Probe::Http(p) => p.latency,
                 Probe::Tcp(p) => p.latency,
-                _ => crate::plan::Latency::default(),
+                _ => crate::model::Latency::default(),
             };
             let secs = |d: Option<std::time::Duration>| {
                 d.map_or_else(String::new, |d| format!("{}", d.as_secs_f64()))

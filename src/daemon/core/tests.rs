@@ -43,7 +43,7 @@ impl Clock {
     }
 }
 
-fn plan(yaml: &str) -> crate::plan::Plan {
+fn plan(yaml: &str) -> crate::model::Plan {
     let loaded =
         crate::config::load::load_str("t.yaml".into(), ".".into(), yaml.to_owned(), &|_| None);
     match crate::plan::build(loaded) {

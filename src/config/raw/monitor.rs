@@ -1,0 +1,114 @@
+//! A monitor entry.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::{
+    CommandProbe, DnsProbe, DockerProbe, DurationStr, FileProbe, FlappingDef, HeartbeatDef,
+    HttpProbe, IcmpProbe, NotifyEntry, SystemProbe, TcpProbe, Templates,
+};
+
+/// One monitor: a name, scheduling settings and exactly one probe.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Monitor {
+    /// Unique name: letters, digits, `.`, `_` and `-`; it appears in reports, alerts and URLs.
+    #[schemars(
+        title = "monitor name",
+        regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    )]
+    pub name: String,
+    /// A sentence for people reading reports.
+    pub description: Option<String>,
+    /// Tags for selecting monitors (`hbmon check --tag db`).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Name of an entry in `hosts`; probes without their own address connect to it.
+    pub host: Option<String>,
+    /// How often this monitor runs in `watch` mode (inherits `defaults.interval`).
+    pub interval: Option<DurationStr>,
+    /// How long one probe may take (inherits `defaults.timeout`); at most `interval`.
+    pub timeout: Option<DurationStr>,
+    /// Consecutive failures before the monitor is down (inherits `defaults`).
+    #[schemars(range(min = 1))]
+    pub failure_threshold: Option<u32>,
+    /// Consecutive successes before it is up again (inherits `defaults`).
+    #[schemars(range(min = 1))]
+    pub success_threshold: Option<u32>,
+    /// Failing for at least this long before the monitor is down, on top of
+    /// `failure_threshold` (inherits `defaults.grace`; none by default).
+    pub grace: Option<DurationStr>,
+    /// Start at a random but stable offset within this duration, so that many monitors with
+    /// the same interval spread out (inherits `defaults.jitter`).
+    pub jitter: Option<DurationStr>,
+    /// Run on multiples of the interval on the clock (`:00`, `:10`, ... for `10s`)
+    /// (inherits `defaults.align`; default false).
+    pub align: Option<bool>,
+    /// Remind this often while an outage lasts (inherits `defaults.repeat_every`; none by
+    /// default).
+    pub repeat_every: Option<DurationStr>,
+    /// At most this many reminders per outage (inherits `defaults.max_reminders`).
+    pub max_reminders: Option<u32>,
+    /// Flap detection: a monitor that changes between failing and passing this often
+    /// announces "flapping" once instead of a storm of alerts (inherits `defaults`).
+    pub flapping: Option<FlappingDef>,
+    /// Notifiers to alert (inherits `defaults.notify`); `[]` alerts nobody. An entry may
+    /// be an escalation step, `{after: 15m, notify: [oncall-sms]}`: those notifiers hear
+    /// of an outage only if it is still unacknowledged that long after the down alert
+    /// (then they hear the rest of it: reminders, the acknowledgment, the recovery).
+    pub notify: Option<Vec<NotifyEntry>>,
+    /// Run at the times of this cron expression instead of every `interval`.
+    pub cron: Option<String>,
+    /// IANA time zone for `cron` (default `UTC`).
+    pub timezone: Option<String>,
+    /// Names of monitors this one depends on: while one of them fails, this monitor's
+    /// outages are recorded but not alerted (they are named under the parent's).
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Name of a `schedules` entry: probed and alerted only while it is open.
+    pub active: Option<String>,
+    /// Name of a `schedules` entry: probed but never alerted while it is open.
+    pub maintenance: Option<String>,
+    /// Not probed by `watch` (`check` still runs it when selected by name).
+    pub paused: Option<bool>,
+    /// Probed only from these regions (`watch --region`; default: from every region).
+    pub regions: Option<Vec<String>>,
+    /// How many of its regions must see it down for it to be down (inherits
+    /// `regions.quorum`; default: a majority of those that reported it recently).
+    #[schemars(range(min = 1))]
+    pub quorum: Option<u32>,
+    /// Message templates for this monitor's alerts, overriding the notifiers' and the
+    /// top-level ones.
+    pub templates: Option<Templates>,
+    /// Probe an HTTP or HTTPS endpoint.
+    pub http: Option<HttpProbe>,
+    /// Open a TCP connection.
+    pub tcp: Option<TcpProbe>,
+    /// Send ICMP echo requests (ping).
+    pub icmp: Option<IcmpProbe>,
+    /// Query a DNS server.
+    pub dns: Option<DnsProbe>,
+    /// Check a container, or count running containers, through the Docker API.
+    pub docker: Option<DockerProbe>,
+    /// Run a program that follows the Nagios plugin convention.
+    pub command: Option<CommandProbe>,
+    /// Check that a file exists, is recent and large enough.
+    pub file: Option<FileProbe>,
+    /// Check this machine's disk, memory and load.
+    pub system: Option<SystemProbe>,
+    /// Expect pings from a job (`/ping/<name>` on the listener) instead of probing.
+    pub heartbeat: Option<HeartbeatDef>,
+}
+
+/// HTTP request method.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[allow(clippy::upper_case_acronyms)] // they are written this way in the YAML
+pub enum HttpMethod {
+    GET,
+    HEAD,
+    POST,
+    PUT,
+    PATCH,
+    DELETE,
+    OPTIONS,
+}

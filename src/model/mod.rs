@@ -1,0 +1,100 @@
+//! The checked configuration as types: every value parsed, every reference resolved.
+//! `plan::build` makes them; nothing here checks or reads anything.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::config::raw::Secret;
+
+mod monitor;
+mod notify;
+mod probe;
+
+pub use monitor::{HostRef, Monitor, NamedWindows};
+pub use probe::*;
+
+pub use notify::{
+    EVENTS, INCIDENT_EVENTS, Notifications, Notifier, Retry, Target, default_events, event_name,
+    pick,
+};
+
+/// A checked configuration.
+#[derive(Debug)]
+pub struct Plan {
+    pub path: PathBuf,
+    pub monitors: Vec<Monitor>,
+    /// The `store` block: the database file (relative paths resolved) and retention.
+    pub store: StoreSettings,
+    /// Notifiers, top-level templates, the alerts' time zone.
+    pub notifications: Notifications,
+    /// The HTTP listener of `watch`, when configured or needed by a heartbeat.
+    pub listen: Option<Listen>,
+    /// Where and how often to report hbmon's own status.
+    pub upstream: Option<(Secret, Duration)>,
+    /// The connectivity gate: targets and how often to try them.
+    pub connectivity: Option<(Vec<String>, Duration)>,
+    /// Several instances, one per region.
+    pub regions: Regions,
+}
+
+/// The checked `regions` block.
+#[derive(Debug, Clone)]
+pub struct Regions {
+    /// The regions that must report (each has a `region:NAME` monitor).
+    pub expected: Vec<String>,
+    pub silent_after: Duration,
+}
+
+impl Default for Regions {
+    fn default() -> Self {
+        Regions {
+            expected: Vec::new(),
+            silent_after: DEFAULT_SILENT_AFTER,
+        }
+    }
+}
+
+/// A region is silent after this long without a report unless `regions.silent_after` says.
+pub const DEFAULT_SILENT_AFTER: Duration = Duration::from_secs(60);
+
+/// The prefix of the monitors that watch regions.
+pub const REGION_PREFIX: &str = "region:";
+
+/// The monitor of hbmon's own network, made from `connectivity:`.
+pub const NETWORK_MONITOR: &str = "hbmon:network";
+
+/// The monitor of the upstream ping, made from `upstream:`.
+pub const UPSTREAM_MONITOR: &str = "hbmon:upstream";
+
+/// Whether `name` may name a region (as monitor names: letters, digits, `.`, `_`, `-`).
+#[must_use]
+pub fn region_name_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.len() <= 64
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// The checked `listen` block.
+#[derive(Debug, Clone)]
+pub struct Listen {
+    pub address: std::net::SocketAddr,
+    pub token: Option<Secret>,
+    pub max_body: usize,
+    /// Basic auth for the status page and `/api/status`.
+    pub page_auth: Option<(String, Secret)>,
+    /// Pings per heartbeat per second.
+    pub max_pings_per_second: u32,
+}
+
+/// Where and for how long `watch` keeps its state.
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    pub path: Option<PathBuf>,
+    /// A PostgreSQL store: its location (URL and CA certificates).
+    pub postgres: Option<crate::store::Location>,
+    pub retention: Duration,
+}
+
+/// The shortest probe interval: shorter ones would make `watch` spin.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(10);

@@ -1,0 +1,219 @@
+//! The checked configuration. `build` turns a loaded file into a `Plan` or into a report
+//! of every problem: durations and sizes parsed, references resolved, secrets read from
+//! their files, defaults applied. This is the last place a configuration error can arise;
+//! nothing downstream re-validates, because a `Plan` cannot hold an invalid config.
+
+use std::num::NonZeroU32;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::diag::{At, Diagnostic, Report};
+use crate::config::load::{self, Loaded};
+use crate::config::raw;
+use crate::error::Error;
+use crate::state::Flapping;
+
+pub use crate::model::*;
+
+mod monitors;
+mod notify;
+mod probes;
+mod regions;
+mod settings;
+mod targets;
+mod values;
+mod windows;
+
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(30);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_FAILURE_THRESHOLD: u32 = 3;
+const DEFAULT_SUCCESS_THRESHOLD: u32 = 1;
+const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+const DEFAULT_CERT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 86_400);
+
+/// Load `path` and build its plan: the one entry point for every command.
+pub fn load(path: &Path) -> Result<Plan, Error> {
+    let loaded = load::load(path, &|name| std::env::var(name).ok())?;
+    build(loaded)
+}
+
+/// Check a loaded file and build its plan, or report every problem found.
+pub fn build(loaded: Loaded) -> Result<Plan, Error> {
+    let mut b = Builder {
+        base_dir: &loaded.base_dir,
+        diags: Vec::new(),
+    };
+    let notifications = b.notifications(&loaded.doc);
+    let schedules = b.schedules(&loaded.doc);
+    let mut monitors = b.monitors(&loaded.doc, &schedules);
+    let regions = b.regions(&loaded.doc, &mut monitors);
+    let store = b.store(&loaded.doc);
+    let listen = b.listen(&loaded.doc, &monitors);
+    let upstream = loaded.doc.upstream.as_ref().and_then(|u| {
+        let url = b.secret("/upstream", "url", u.url.as_ref(), u.url_file.as_deref());
+        let url = match url {
+            Some(url)
+                if url::Url::parse(url.expose()).is_ok_and(|x| x.scheme().starts_with("http")) =>
+            {
+                url
+            }
+            Some(_) => {
+                b.error(At::value("/upstream/url"), "not an http(s) URL");
+                return None;
+            }
+            None => {
+                b.error(
+                    At::key("/upstream"),
+                    "`upstream` needs `url` (or `url_file`)",
+                );
+                return None;
+            }
+        };
+        let every = b
+            .duration("/upstream/every", u.every.as_ref())
+            .unwrap_or(Duration::from_secs(60));
+        Some((url, every))
+    });
+    let connectivity = loaded.doc.connectivity.as_ref().map(|c| {
+        for (i, t) in c.targets.iter().enumerate() {
+            if t.rsplit_once(':')
+                .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+            {
+                b.error(
+                    At::value(format!("/connectivity/targets/{i}")),
+                    "not a `host:port`",
+                )
+                .hint = Some("for example `1.1.1.1:53` or `dns.google:443`".into());
+            }
+        }
+        let every = b
+            .duration("/connectivity/every", c.every.as_ref())
+            .unwrap_or(Duration::from_secs(10));
+        (c.targets.clone(), every)
+    });
+    b.own_monitors(
+        &loaded.doc,
+        &mut monitors,
+        connectivity.as_ref(),
+        upstream.as_ref().map(|(_, every)| *every),
+    );
+    let mut diagnostics = loaded.diagnostics;
+    // A value the loader already reported (a duration the schema rejected, say) is not
+    // reported a second time by the checks here.
+    let reported: Vec<String> = diagnostics
+        .iter()
+        .filter_map(|d| d.pointer().map(str::to_owned))
+        .collect();
+    b.diags
+        .retain(|d| !d.pointer().is_some_and(|p| reported.iter().any(|r| r == p)));
+    diagnostics.append(&mut b.diags);
+    if diagnostics.is_empty() {
+        return Ok(Plan {
+            path: loaded.path,
+            monitors,
+            store,
+            notifications,
+            listen,
+            upstream,
+            connectivity,
+            regions,
+        });
+    }
+    let mut report = Report {
+        path: loaded.path,
+        // Positions are only needed to show problems, so they are found only then.
+        spans: crate::config::spans::SpanMap::build(&loaded.source),
+        source: loaded.source,
+        diagnostics,
+    };
+    report.sort();
+    Err(Error::Config(Box::new(report)))
+}
+
+struct Builder<'a> {
+    base_dir: &'a Path,
+    diags: Vec<Diagnostic>,
+}
+
+impl Builder<'_> {
+    fn error(&mut self, at: At, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::new(at, message));
+        // Just pushed.
+        self.diags.last_mut().expect("a diagnostic was pushed")
+    }
+}
+
+/// The largest secret file read: a token, a password or a URL is far smaller.
+const MAX_SECRET_FILE: u64 = 64 * 1024;
+
+/// A secret file's text. Only a regular file is opened (a FIFO would block, `/dev/zero`
+/// never ends) and only its first [`MAX_SECRET_FILE`] bytes are read.
+fn read_secret_file(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file (a directory, device or pipe)".into());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_end(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_SECRET_FILE {
+        return Err("larger than 64 KiB: a secret file holds one value".into());
+    }
+    String::from_utf8(bytes).map_err(|_| "not UTF-8 text".into())
+}
+
+struct Inherited {
+    interval: Duration,
+    timeout: Duration,
+    failure_threshold: u32,
+    success_threshold: u32,
+    grace: Option<Duration>,
+    jitter: Option<Duration>,
+    align: bool,
+    repeat_every: Option<Duration>,
+    max_reminders: Option<u32>,
+    flapping: Option<Flapping>,
+    notify: notify::NotifyPlan,
+}
+
+/// The request method of a configured `method`.
+fn http_method(m: raw::HttpMethod) -> reqwest::Method {
+    match m {
+        raw::HttpMethod::GET => reqwest::Method::GET,
+        raw::HttpMethod::HEAD => reqwest::Method::HEAD,
+        raw::HttpMethod::POST => reqwest::Method::POST,
+        raw::HttpMethod::PUT => reqwest::Method::PUT,
+        raw::HttpMethod::PATCH => reqwest::Method::PATCH,
+        raw::HttpMethod::DELETE => reqwest::Method::DELETE,
+        raw::HttpMethod::OPTIONS => reqwest::Method::OPTIONS,
+    }
+}
+
+/// A hint for an unknown name: the closest known one, or what exists.
+pub(crate) fn suggest(name: &str, names: &[&str], block: &str) -> String {
+    match names.iter().find(|n| strsim::jaro_winkler(name, n) >= 0.8) {
+        Some(n) => format!("did you mean `{n}`?"),
+        None if names.is_empty() => format!("there is no `{block}` block; declare it there"),
+        None => format!("{block} defined: {}", names.join(", ")),
+    }
+}
+
+/// `10.0.0.2`, `10.0.0.2:5353`, `::1` or `[::1]:53` (port 53 when none is given).
+fn parse_server(text: &str) -> Result<std::net::SocketAddr, ()> {
+    let text = text.trim();
+    if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
+        return Ok(addr);
+    }
+    text.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+        .map(|ip| std::net::SocketAddr::new(ip, 53))
+        .map_err(|_| ())
+}
+
+fn nonzero(n: u32) -> NonZeroU32 {
+    // The schema rejects 0, and a rejected value never reaches here.
+    NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
+}

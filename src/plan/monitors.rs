@@ -1,0 +1,345 @@
+//! The `monitors` list: each monitor checked, its defaults applied, its dependencies
+//! resolved, its probe built.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::diag::At;
+use crate::config::load;
+use crate::config::raw;
+use crate::schedule::{Schedule, Windows};
+use crate::state::Policy;
+
+use super::{
+    Builder, DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL, DEFAULT_SUCCESS_THRESHOLD,
+    DEFAULT_TIMEOUT, Inherited, nonzero, notify::Users, suggest,
+};
+use crate::model::{HostRef, Monitor, Probe};
+
+impl Builder<'_> {
+    pub(super) fn monitors(
+        &mut self,
+        doc: &load::Document,
+        schedules: &BTreeMap<String, Option<Arc<Windows>>>,
+    ) -> Vec<Monitor> {
+        let d = &doc.defaults;
+        let def_interval = self.interval("/defaults/interval", d.interval.as_ref());
+        let def_timeout = self.duration("/defaults/timeout", d.timeout.as_ref());
+        if (def_interval.is_some() || def_timeout.is_some())
+            && def_timeout.unwrap_or(DEFAULT_TIMEOUT) > def_interval.unwrap_or(DEFAULT_INTERVAL)
+        {
+            let at = if def_timeout.is_some() {
+                "timeout"
+            } else {
+                "interval"
+            };
+            self.error(
+                At::value(format!("/defaults/{at}")),
+                "timeout is longer than the interval",
+            )
+            .hint = Some("a probe must finish before the next one is due".into());
+        }
+        let notify = d
+            .notify
+            .as_ref()
+            .map(|list| self.notify_list("/defaults/notify", list, doc))
+            .unwrap_or_default();
+        let defaults = Inherited {
+            interval: def_interval.unwrap_or(DEFAULT_INTERVAL),
+            timeout: def_timeout.unwrap_or(DEFAULT_TIMEOUT),
+            failure_threshold: d.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD),
+            success_threshold: d.success_threshold.unwrap_or(DEFAULT_SUCCESS_THRESHOLD),
+            grace: self.duration("/defaults/grace", d.grace.as_ref()),
+            jitter: self.duration("/defaults/jitter", d.jitter.as_ref()),
+            align: d.align.unwrap_or(false),
+            repeat_every: self.duration("/defaults/repeat_every", d.repeat_every.as_ref()),
+            max_reminders: d.max_reminders,
+            flapping: d
+                .flapping
+                .as_ref()
+                .and_then(|f| self.flapping("/defaults/flapping", f)),
+            notify,
+        };
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut out = Vec::new();
+        for entry in &doc.monitors {
+            let ptr = format!("/monitors/{}", entry.index);
+            if let Some(name) = &entry.name {
+                if let Some(first) = seen.get(name.as_str()) {
+                    self.error(
+                        At::value(format!("{ptr}/name")),
+                        format!("duplicate monitor name `{name}`"),
+                    )
+                    .hint = Some(format!(
+                        "monitors[{first}] has the same name; names must be unique"
+                    ));
+                } else {
+                    seen.insert(name, entry.index);
+                }
+            }
+            if let Some(m) = &entry.monitor
+                && let Some(m) = self.monitor(&ptr, m, doc, schedules, &defaults)
+            {
+                out.push(m);
+            }
+        }
+        self.dependencies(doc);
+        out
+    }
+
+    /// `depends_on` names existing monitors other than itself, without cycles. Checked
+    /// on every decoded entry, so a monitor with another problem still takes part.
+    pub(super) fn dependencies(&mut self, doc: &load::Document) {
+        let names: Vec<&str> = doc
+            .monitors
+            .iter()
+            .filter_map(|e| e.name.as_deref())
+            .collect();
+        let parents: HashMap<&str, &[String]> = doc
+            .monitors
+            .iter()
+            .filter_map(|e| e.monitor.as_ref())
+            .map(|m| (m.name.as_str(), m.depends_on.as_slice()))
+            .collect();
+        for entry in &doc.monitors {
+            let Some(m) = &entry.monitor else { continue };
+            let i = entry.index;
+            for (k, parent) in m.depends_on.iter().enumerate() {
+                let ptr = format!("/monitors/{i}/depends_on/{k}");
+                if parent == &m.name {
+                    self.error(At::value(ptr), "a monitor cannot depend on itself");
+                } else if !names.contains(&parent.as_str()) {
+                    let hint = suggest(parent, &names, "monitors");
+                    self.error(At::value(ptr), format!("unknown monitor `{parent}`"))
+                        .hint = Some(hint);
+                }
+            }
+            // A cycle through this monitor, not counting a direct self-reference.
+            let mut seen: Vec<&str> = Vec::new();
+            let mut queue: Vec<&str> = m
+                .depends_on
+                .iter()
+                .map(String::as_str)
+                .filter(|p| *p != m.name)
+                .collect();
+            while let Some(name) = queue.pop() {
+                if name == m.name {
+                    self.error(
+                        At::value(format!("/monitors/{i}/depends_on")),
+                        "dependency cycle",
+                    )
+                    .hint = Some(format!(
+                        "`{}` depends on itself through its parents; one of the links must go",
+                        m.name
+                    ));
+                    break;
+                }
+                if seen.contains(&name) {
+                    continue;
+                }
+                seen.push(name);
+                if let Some(p) = parents.get(name) {
+                    queue.extend(p.iter().map(String::as_str));
+                }
+            }
+        }
+    }
+
+    /// The monitor's `host`, looked up; `Err` (reported) when unknown.
+    pub(super) fn host_ref(
+        &mut self,
+        ptr: &str,
+        m: &raw::Monitor,
+        doc: &load::Document,
+    ) -> Result<Option<HostRef>, ()> {
+        Ok(match &m.host {
+            None => None,
+            Some(name) => match doc.hosts.get(name) {
+                Some(Some(h)) => Some(HostRef {
+                    name: name.clone(),
+                    address: h.address.clone(),
+                    labels: h.labels.clone(),
+                }),
+                // The entry exists but is invalid: already reported.
+                Some(None) => None,
+                None => {
+                    let names: Vec<&str> = doc.hosts.keys().map(String::as_str).collect();
+                    let hint = suggest(name, &names, "hosts");
+                    self.error(
+                        At::value(format!("{ptr}/host")),
+                        format!("unknown host `{name}`"),
+                    )
+                    .hint = Some(hint);
+                    return Err(());
+                }
+            },
+        })
+    }
+
+    pub(super) fn monitor(
+        &mut self,
+        ptr: &str,
+        m: &raw::Monitor,
+        doc: &load::Document,
+        schedules: &BTreeMap<String, Option<Arc<Windows>>>,
+        defaults: &Inherited,
+    ) -> Option<Monitor> {
+        let host = self.host_ref(ptr, m, doc).ok()?;
+        let interval = self.interval(&format!("{ptr}/interval"), m.interval.as_ref());
+        let timeout = self.duration(&format!("{ptr}/timeout"), m.timeout.as_ref());
+        let interval_v = interval.unwrap_or(defaults.interval);
+        let timeout_v = timeout.unwrap_or(defaults.timeout);
+        if timeout_v > interval_v && (interval.is_some() || timeout.is_some()) && m.cron.is_none() {
+            let at = if timeout.is_some() {
+                "timeout"
+            } else {
+                "interval"
+            };
+            self.error(
+                At::value(format!("{ptr}/{at}")),
+                format!(
+                    "timeout ({}) is longer than the interval ({})",
+                    humantime::format_duration(timeout_v),
+                    humantime::format_duration(interval_v)
+                ),
+            )
+            .hint = Some("a probe must finish before the next one is due".into());
+        }
+        let schedule = self.run_schedule(ptr, m, interval_v, defaults);
+        let notify = self.monitor_notify(ptr, m, doc, &defaults.notify);
+        let policy = Policy {
+            failure_threshold: nonzero(m.failure_threshold.unwrap_or(defaults.failure_threshold)),
+            success_threshold: nonzero(m.success_threshold.unwrap_or(defaults.success_threshold)),
+            grace: match &m.grace {
+                Some(g) => self.duration(&format!("{ptr}/grace"), Some(g)),
+                None => defaults.grace,
+            },
+            repeat_every: match &m.repeat_every {
+                Some(r) => self.duration(&format!("{ptr}/repeat_every"), Some(r)),
+                None => defaults.repeat_every,
+            },
+            max_reminders: m.max_reminders.or(defaults.max_reminders),
+            flapping: match &m.flapping {
+                Some(f) => self.flapping(&format!("{ptr}/flapping"), f),
+                None => defaults.flapping,
+            },
+            escalation: notify.steps.iter().map(|(after, _)| *after).collect(),
+        };
+        let active = self.named_windows(ptr, "active", m.active.as_ref(), schedules);
+        let maintenance = self.named_windows(ptr, "maintenance", m.maintenance.as_ref(), schedules);
+        if let Some(t) = &m.templates {
+            let renderer = crate::template::Renderer::new(None);
+            self.templates(&renderer, &format!("{ptr}/templates"), t, Users::monitor(m));
+        }
+        let probe = self.probe(ptr, m, host.as_ref())?;
+        let (mut schedule, mut policy) = (schedule, policy);
+        if let Probe::Heartbeat(hb) = &probe {
+            // A heartbeat's timing already has its grace: one evaluation that says down
+            // is down. It is evaluated after every ping, and often enough to notice a
+            // missed one within half its grace (at least every 10 s, at most every 100 ms).
+            if m.failure_threshold.is_none() {
+                policy.failure_threshold = nonzero(1);
+            }
+            let mut every = interval_v.min(Duration::from_secs(10)).min(hb.grace / 2);
+            if let crate::heartbeat::Expect::Every(period) = hb.expect {
+                every = every.min(period / 2);
+            }
+            schedule = Some(Schedule::Every {
+                interval: every.max(Duration::from_millis(100)),
+                align: false,
+                offset: Duration::ZERO,
+            });
+        }
+        Some(Monitor {
+            name: m.name.clone(),
+            description: m.description.clone(),
+            tags: m.tags.clone(),
+            host,
+            interval: interval_v,
+            timeout: timeout_v,
+            schedule: schedule?,
+            policy,
+            depends_on: m.depends_on.clone(),
+            active,
+            maintenance,
+            paused: m.paused.unwrap_or(false),
+            escalation: notify.steps.into_iter().map(|(_, n)| n).collect(),
+            notify: notify.names,
+            templates: m.templates.clone(),
+            regions: m.regions.clone().unwrap_or_default(),
+            quorum: m.quorum.or(doc.regions.as_ref().and_then(|r| r.quorum)),
+            probe,
+        })
+    }
+
+    pub(super) fn probe(
+        &mut self,
+        ptr: &str,
+        m: &raw::Monitor,
+        host: Option<&HostRef>,
+    ) -> Option<Probe> {
+        let given: Vec<&str> = [
+            ("http", m.http.is_some()),
+            ("tcp", m.tcp.is_some()),
+            ("icmp", m.icmp.is_some()),
+            ("dns", m.dns.is_some()),
+            ("docker", m.docker.is_some()),
+            ("command", m.command.is_some()),
+            ("file", m.file.is_some()),
+            ("system", m.system.is_some()),
+            ("heartbeat", m.heartbeat.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect();
+        match given.as_slice() {
+            [] => {
+                self.error(At::key(ptr), format!("monitor `{}` has no probe", m.name))
+                    .hint = Some(
+                    "add one of `http`, `tcp`, `icmp`, `dns`, `docker`, `command`, `file`, `system` or `heartbeat`".into(),
+                );
+                None
+            }
+            [_] => {
+                if let Some(h) = &m.http {
+                    self.http(&format!("{ptr}/http"), h, host)
+                        .map(|h| Probe::Http(Box::new(h)))
+                } else if let Some(t) = &m.tcp {
+                    self.tcp(&format!("{ptr}/tcp"), t, host).map(Probe::Tcp)
+                } else if let Some(i) = &m.icmp {
+                    self.icmp(&format!("{ptr}/icmp"), i, host).map(Probe::Icmp)
+                } else if let Some(d) = &m.dns {
+                    self.dns(&format!("{ptr}/dns"), d, host).map(Probe::Dns)
+                } else if let Some(d) = &m.docker {
+                    self.docker(&format!("{ptr}/docker"), d).map(Probe::Docker)
+                } else if let Some(c) = &m.command {
+                    self.command(&format!("{ptr}/command"), c)
+                        .map(Probe::Command)
+                } else if let Some(f) = &m.file {
+                    Some(Probe::File(self.file(&format!("{ptr}/file"), f)))
+                } else if let Some(h) = &m.heartbeat {
+                    self.heartbeat(&format!("{ptr}/heartbeat"), h)
+                        .map(|h| Probe::Heartbeat(Box::new(h)))
+                } else {
+                    m.system
+                        .as_ref()
+                        .and_then(|s| self.system(&format!("{ptr}/system"), s))
+                        .map(Probe::System)
+                }
+            }
+            [_, second, ..] => {
+                self.error(
+                    At::key(format!("{ptr}/{second}")),
+                    format!(
+                        "monitor `{}` has more than one probe: {}",
+                        m.name,
+                        given.join(", ")
+                    ),
+                )
+                .hint = Some("split it into one monitor per probe".into());
+                None
+            }
+        }
+    }
+}
