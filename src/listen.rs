@@ -116,7 +116,7 @@ pub struct Shared {
     /// `regions.silent_after`, for `/api/status` (as `hbmon status` judges them).
     pub silent_after: RwLock<std::time::Duration>,
     /// Renders the status page (times in the config's time zone; replaced on reload).
-    pub renderer: RwLock<crate::notify::template::Renderer>,
+    pub renderer: RwLock<crate::template::Renderer>,
     /// Basic auth for the status page and `/api/status`: (user, password) (replaced on
     /// reload).
     pub page_auth: RwLock<Option<(String, Secret)>>,

@@ -7,9 +7,9 @@ use crate::config::raw::EventKind;
 use crate::error::Error;
 use crate::exit;
 use crate::notify::send::{self, Sent};
-use crate::notify::template::{Renderer, sample_json};
 use crate::notify::{EVENTS, event_name};
 use crate::plan;
+use crate::template::{Renderer, sample_json};
 
 fn io(e: std::io::Error) -> Error {
     Error::io("cannot write to standard output", e)
@@ -44,7 +44,7 @@ fn test(plan: &crate::model::Plan, notifier: &str) -> Result<u8, Error> {
         humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
     );
     let message = renderer.message(&ctx, EventKind::Test, target, None, &n.templates);
-    let client = send::client().map_err(Error::Internal)?;
+    let client = crate::net::http_client().map_err(Error::Internal)?;
     let runtime = crate::runtime::build(crate::runtime::Threads::One)?;
     // Unique per test, so an incident tool never merges two tests.
     let id = format!(
@@ -151,7 +151,7 @@ fn preview_context(
     } else {
         Vec::new()
     };
-    let mut ctx = crate::notify::template::context(
+    let mut ctx = crate::template::context(
         m,
         &event,
         (status, &reason, Duration::from_millis(42), now),

@@ -138,7 +138,7 @@ async fn execute(command: &[String]) -> (u8, String) {
         Err(e) => {
             let msg = format!(
                 "hbmon run: cannot run `{program}`: {}",
-                crate::probe::io_reason(&e)
+                crate::net::io_reason(&e)
             );
             eprintln!("{msg}");
             return (127, msg);

@@ -18,7 +18,7 @@ pub(super) fn incident_id(monitor: &str, opened_at: SystemTime) -> String {
 }
 
 /// Hand the notifiers to the sender thread.
-pub(super) fn publish(sender: &crate::notify::outbox::Shared, alerts: &Alerts) {
+pub(super) fn publish(sender: &super::sender::Shared, alerts: &Alerts) {
     let mut shared = sender
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -58,7 +58,7 @@ pub(super) fn render_alerts(
     let last_ping = engine.last_ping(name);
     for (i, r) in routed.iter().enumerate() {
         let kind = crate::notify::kind_of(&r.event);
-        let mut ctx = crate::notify::template::context(
+        let mut ctx = crate::template::context(
             monitor,
             &r.event,
             (result.0, &result.1, result.2, result.3),
@@ -91,13 +91,13 @@ pub(super) fn render_alerts(
 /// What rendering alerts needs, replaced on reload.
 pub(super) struct Alerts {
     pub(super) notifications: crate::notify::Notifications,
-    renderer: crate::notify::template::Renderer,
+    renderer: crate::template::Renderer,
 }
 
 impl Alerts {
     pub(super) fn new(notifications: crate::notify::Notifications) -> Self {
         Alerts {
-            renderer: crate::notify::template::Renderer::new(notifications.timezone),
+            renderer: crate::template::Renderer::new(notifications.timezone),
             notifications,
         }
     }

@@ -38,7 +38,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(1);
 /// What the loop talks to besides the probes.
 pub(super) struct Services<'a> {
     pub(super) writer: &'a Writer,
-    pub(super) sender: &'a crate::notify::outbox::Shared,
+    pub(super) sender: &'a super::sender::Shared,
     pub(super) listening: Option<Listening>,
     /// What the pings said, per heartbeat, as stored.
     pub(super) pings: HashMap<String, crate::heartbeat::Pings>,

@@ -37,7 +37,7 @@ pub(super) fn start_listener(
                         .collect(),
                 ),
                 silent_after: std::sync::RwLock::new(plan.regions.silent_after),
-                renderer: std::sync::RwLock::new(crate::notify::template::Renderer::new(
+                renderer: std::sync::RwLock::new(crate::template::Renderer::new(
                     plan.notifications.timezone,
                 )),
                 page_auth: std::sync::RwLock::new(settings.page_auth.clone()),
@@ -139,5 +139,5 @@ pub(super) fn refresh_listener(
     *l.hooks
         .renderer
         .write()
-        .unwrap_or_else(PoisonError::into_inner) = crate::notify::template::Renderer::new(timezone);
+        .unwrap_or_else(PoisonError::into_inner) = crate::template::Renderer::new(timezone);
 }

@@ -20,6 +20,7 @@ mod core;
 mod event_loop;
 mod listener;
 mod metrics;
+mod sender;
 mod systemd;
 mod writer;
 
@@ -103,12 +104,11 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     let runtime = crate::runtime::build(crate::runtime::Threads::All)?;
     // The notifiers are there before the sender starts: an alert left in the outbox by
     // the last run is never found without its notifier (and given up as unconfigured).
-    let shared: crate::notify::outbox::Shared =
+    let shared: sender::Shared =
         Arc::new(std::sync::RwLock::new(plan.notifications.notifiers.clone()));
     let stop_sender = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sender =
-        crate::notify::outbox::spawn(db.clone(), Arc::clone(&shared), Arc::clone(&stop_sender))
-            .map_err(|e| Error::io("cannot start the alert sender", e))?;
+    let sender = sender::spawn(db.clone(), Arc::clone(&shared), Arc::clone(&stop_sender))
+        .map_err(|e| Error::io("cannot start the alert sender", e))?;
     let (listening, stop_http) = start_listener(&runtime, listener, &plan, &db)?;
     let services = Services {
         writer: &writer,
@@ -126,7 +126,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     // The sender finishes the attempts in flight (each bounded by its notifier's
     // timeout) and starts no other; what is left stays in the outbox for the next start.
     stop_sender.store(true, std::sync::atomic::Ordering::SeqCst);
-    let until = std::time::Instant::now() + crate::notify::outbox::longest_attempt(&shared);
+    let until = std::time::Instant::now() + sender::longest_attempt(&shared);
     while !sender.is_finished() && std::time::Instant::now() < until {
         std::thread::sleep(Duration::from_millis(10));
     }

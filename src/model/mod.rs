@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use crate::config::raw::Secret;
 
+mod location;
 mod monitor;
 mod notify;
 mod probe;
 
+pub use location::{DEFAULT_LEASE, Location};
 pub use monitor::{HostRef, Monitor, NamedWindows};
 pub use probe::*;
 
@@ -92,7 +94,7 @@ pub struct Listen {
 pub struct StoreSettings {
     pub path: Option<PathBuf>,
     /// A PostgreSQL store: its location (URL and CA certificates).
-    pub postgres: Option<crate::store::Location>,
+    pub postgres: Option<crate::model::Location>,
     pub retention: Duration,
 }
 

@@ -25,3 +25,26 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
         }
     }
 }
+
+/// The HTTP client of notifications, the upstream ping and `hbmon run`: system trust
+/// store, no proxy from the environment, at most 3 redirects.
+pub(crate) fn http_client() -> Result<reqwest::Client, String> {
+    let tls = tls::TlsConfigs::new()?;
+    let check = crate::model::TlsCheck {
+        verify: true,
+        ca_certs: None,
+        expiry: crate::model::CertExpiry {
+            warning: std::time::Duration::ZERO,
+            critical: None,
+        },
+        client_identity: None,
+    };
+    let config = tls.client_config(&check, &[b"http/1.1"])?;
+    reqwest::Client::builder()
+        .use_preconfigured_tls(config)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .user_agent(concat!("hbmon/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|_| "cannot build the HTTP client".to_owned())
+}

@@ -15,7 +15,7 @@ pub(crate) struct Pinger {
 impl Pinger {
     pub(crate) fn new() -> Result<Pinger, String> {
         Ok(Pinger {
-            client: crate::notify::send::client()?,
+            client: crate::net::http_client()?,
         })
     }
 

@@ -1,14 +1,12 @@
 //! Notifications: who hears about an event (routing), what they read (templates), and how
-//! it reaches them (delivery through the store's outbox).
+//! one attempt reaches them (`send`). The daemon's sender (`daemon::sender`) delivers the
+//! store's outbox through `send`.
 //!
 //! - `crate::template` (re-exported as `template`): the minijinja environment, the context
 //!   templates see, the default templates, and the check that runs when the config loads.
 //! - `send.rs`: one delivery attempt for each channel (HTTP or a command), classified as
 //!   delivered, retry (with an optional `Retry-After`) or permanent failure.
-//! - `outbox.rs`: the sender thread of `watch`: due rows in order per monitor, backoff
-//!   with jitter, dead after the limit.
 
-pub mod outbox;
 pub mod send;
 
 /// The templates, which `plan` checks too, live in `crate::template`.

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::notify::template::Message;
 use crate::notify::{Notifier, Target};
+use crate::template::Message;
 
 mod discord;
 mod email;
@@ -33,28 +33,6 @@ pub enum Sent {
     },
     /// Will not succeed by retrying (a 4xx other than 408/429, a bad command).
     Failed { reason: String },
-}
-
-/// The HTTP client notifications use: system trust store, no proxy from the environment.
-pub fn client() -> Result<reqwest::Client, String> {
-    let tls = crate::probe::tls::TlsConfigs::new()?;
-    let check = crate::model::TlsCheck {
-        verify: true,
-        ca_certs: None,
-        expiry: crate::model::CertExpiry {
-            warning: Duration::ZERO,
-            critical: None,
-        },
-        client_identity: None,
-    };
-    let config = tls.client_config(&check, &[b"http/1.1"])?;
-    reqwest::Client::builder()
-        .use_preconfigured_tls(config)
-        .no_proxy()
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .user_agent(concat!("hbmon/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|_| "cannot build the HTTP client".to_owned())
 }
 
 /// Colours per status for Discord embeds and Slack attachments.
@@ -369,7 +347,7 @@ fn request_error(e: &reqwest::Error, timeout: Duration) -> String {
         let mut source = std::error::Error::source(e);
         while let Some(s) = source {
             if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                return crate::probe::io_reason(io);
+                return crate::net::io_reason(io);
             }
             source = s.source();
         }
@@ -386,8 +364,8 @@ mod tests {
     use super::email::html;
     use super::*;
     use crate::config::raw::{Secret, Templates};
-    use crate::notify::template::{Renderer, sample_json};
     use crate::notify::{EVENTS, Notifier, Retry, event_name};
+    use crate::template::{Renderer, sample_json};
     use std::fmt::Write as _;
 
     /// The HTTP request of a channel that sends one.
@@ -573,7 +551,7 @@ mod tests {
     #[test]
     fn default_alerts_show_times_in_the_configured_time_zone() {
         let renderer = Renderer::new(Some(chrono_tz::Europe::Berlin));
-        let client = client().unwrap();
+        let client = crate::net::http_client().unwrap();
         for (name, target) in snapshot_targets() {
             if !matches!(name, "slack" | "teams") {
                 continue;
@@ -612,7 +590,7 @@ mod tests {
     #[test]
     fn default_alerts_per_channel_and_event() {
         let renderer = Renderer::new(Some(chrono_tz::Europe::Berlin));
-        let client = client().unwrap();
+        let client = crate::net::http_client().unwrap();
         let targets = snapshot_targets();
         let mut out = String::new();
         for (name, target) in targets {

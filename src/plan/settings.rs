@@ -135,14 +135,14 @@ impl Builder<'_> {
             });
             let lease = self
                 .duration("/store/lease", d.lease.as_ref())
-                .unwrap_or(crate::store::DEFAULT_LEASE);
+                .unwrap_or(crate::model::DEFAULT_LEASE);
             if lease < Duration::from_millis(500) {
                 self.error(
                     At::value("/store/lease"),
                     "a lease shorter than 500ms cannot be renewed in time",
                 );
             }
-            Some(crate::store::Location::Postgres { url, ca_pem, lease })
+            Some(crate::model::Location::Postgres { url, ca_pem, lease })
         } else {
             if d.ca_file.is_some() {
                 self.error(

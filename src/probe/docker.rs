@@ -13,9 +13,10 @@ use bollard::models::{
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use bollard::{API_DEFAULT_VERSION, Docker};
 
-use super::{Outcome, io_reason};
+use super::Outcome;
 use crate::humanize;
 use crate::model::{DockerProbe, DockerTarget};
+use crate::net::io_reason;
 use crate::status::Status;
 
 const DEFAULT_SOCKET: &str = "/var/run/docker.sock";

@@ -16,7 +16,7 @@ pub async fn probe(p: &FileProbe) -> Outcome {
         Err(e) => {
             return Outcome::new(
                 Status::Unknown,
-                format!("cannot inspect the file: {}", super::io_reason(&e)),
+                format!("cannot inspect the file: {}", crate::net::io_reason(&e)),
             );
         }
     };

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use super::tls::{self, TlsConfigs};
-use super::{Outcome, io_reason, timed_out};
+use super::{Outcome, timed_out};
 use crate::config::raw::Secret;
 use crate::humanize;
 use crate::model::{Auth, HeaderCheck, HttpProbe, JsonCheck, JsonWant};
+use crate::net::io_reason;
+use crate::net::tls::{self, TlsConfigs};
 use crate::status::Status;
 
 /// At most this much of a body is read to look for `body_contains`.

@@ -13,7 +13,8 @@ mod icmp;
 pub(crate) mod limits;
 mod system;
 mod tcp;
-pub(crate) use crate::net::{io_reason, tls};
+
+use crate::net::tls;
 
 pub(crate) mod upstream;
 

@@ -109,7 +109,7 @@ fn read(disk_path: Option<&Path>, memory: bool, load: bool) -> Readings {
 fn disk_used_percent(path: &Path) -> Result<f64, String> {
     let path: PathBuf = path
         .canonicalize()
-        .map_err(|e| format!("disk {}: {}", path.display(), super::io_reason(&e)))?;
+        .map_err(|e| format!("disk {}: {}", path.display(), crate::net::io_reason(&e)))?;
     let disks = sysinfo::Disks::new_with_refreshed_list();
     let disk = disks
         .list()

@@ -10,9 +10,10 @@ use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::tls::{self, TlsConfigs};
-use super::{Outcome, io_reason, timed_out};
+use super::{Outcome, timed_out};
 use crate::model::{Expect, TcpProbe};
+use crate::net::io_reason;
+use crate::net::tls::{self, TlsConfigs};
 use crate::status::Status;
 
 /// At most this much of a response is read when looking for `expect`.

@@ -15,7 +15,7 @@ impl Upstream {
     /// `None` when the HTTP client cannot be built (the monitor's runs are then skipped).
     pub(crate) fn new(url: crate::config::raw::Secret) -> Option<Upstream> {
         Some(Upstream {
-            client: crate::notify::send::client().ok()?,
+            client: crate::net::http_client().ok()?,
             url,
         })
     }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::time::SystemTime;
 
 use super::{ObservationRow, PingRow};
-use crate::notify::template::Message;
 use crate::state::{Ack, Event, MonitorState};
+use crate::template::Message;
 
 /// Everything one batch changes, written in one transaction.
 #[derive(Debug, Default)]

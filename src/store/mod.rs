@@ -28,13 +28,14 @@ mod location;
 mod postgres;
 mod sqlite;
 
+pub use crate::model::{DEFAULT_LEASE, Location};
 pub use crate::observation::ObservationRow;
 pub use batch::{
     AckAnswer, AckOutcome, AppliedAck, Batch, MonitorEvent, OpenedIncident, OutboxEntry,
     ResolvedIncident, StateChange,
 };
 pub use error::{LeaseLoss, StoreError};
-pub use location::{DEFAULT_LEASE, Leader, Location};
+pub use location::Leader;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -274,7 +275,7 @@ pub struct Delivery {
     pub delivery_id: String,
     pub attempts: u32,
     pub next_attempt_at: SystemTime,
-    pub message: crate::notify::template::Message,
+    pub message: crate::template::Message,
 }
 
 /// An alert's delivery record, for `history` and tests.

@@ -22,8 +22,8 @@ fn obs(monitor: &str, secs: u64, status: Status) -> ObservationRow {
 }
 
 /// The rendered down alert of `api` opened at 10.
-fn down_message() -> crate::notify::template::Message {
-    crate::notify::template::Message {
+fn down_message() -> crate::template::Message {
+    crate::template::Message {
         event: "down".into(),
         monitor: "api".into(),
         title: "api is DOWN".into(),

@@ -7,7 +7,7 @@ use rustls::pki_types::CertificateDer;
 
 use super::{Sent, colour};
 use crate::config::raw::{Secret, SmtpTls};
-use crate::notify::template::Message;
+use crate::template::Message;
 
 /// An `email` target's settings.
 pub(super) struct Smtp<'a> {
@@ -127,7 +127,7 @@ fn smtp_reason(e: &lettre::transport::smtp::Error) -> String {
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return crate::probe::io_reason(io);
+            return crate::net::io_reason(io);
         }
         source = s.source();
     }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 use super::Sent;
-use crate::notify::template::Message;
+use crate::template::Message;
 
 /// `exec`: the message on stdin, details in the environment; exit 0 is delivered.
 pub(super) async fn send(
@@ -35,7 +35,7 @@ pub(super) async fn send(
         Ok(c) => c,
         Err(e) => {
             return Sent::Failed {
-                reason: format!("cannot run `{program}`: {}", crate::probe::io_reason(&e)),
+                reason: format!("cannot run `{program}`: {}", crate::net::io_reason(&e)),
             };
         }
     };
@@ -48,7 +48,7 @@ pub(super) async fn send(
             after: None,
         },
         Ok(Err(e)) => Sent::Retry {
-            reason: crate::probe::io_reason(&e),
+            reason: crate::net::io_reason(&e),
             after: None,
         },
         Ok(Ok(out)) if out.status.success() => Sent::Delivered {

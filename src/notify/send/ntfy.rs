@@ -3,7 +3,7 @@
 use reqwest::header::HeaderName;
 
 use crate::config::raw::Secret;
-use crate::notify::template::Message;
+use crate::template::Message;
 
 pub(super) fn request(
     client: &reqwest::Client,

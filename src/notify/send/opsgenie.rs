@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{cut, incident_key, json_body, segment};
-use crate::notify::template::Message;
+use crate::template::Message;
 
 /// Opsgenie Alert API: create (down, escalated, test), acknowledge and close, the alert
 /// found by its `alias`, hbmon's incident id.

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{cut, incident_key, json_body};
-use crate::notify::template::Message;
+use crate::template::Message;
 
 /// PagerDuty Events API v2: trigger (down, escalated, test), acknowledge, resolve, all
 /// with hbmon's incident id as the `dedup_key`.

@@ -2,7 +2,7 @@
 
 use super::cut;
 use crate::config::raw::Secret;
-use crate::notify::template::Message;
+use crate::template::Message;
 
 pub(super) fn request(
     client: &reqwest::Client,

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::json_body;
 use crate::config::raw::Secret;
-use crate::notify::template::Message;
+use crate::template::Message;
 
 pub(super) fn request(
     client: &reqwest::Client,

@@ -2,7 +2,7 @@
 
 use super::{cut, segment};
 use crate::config::raw::Secret;
-use crate::notify::template::Message;
+use crate::template::Message;
 
 /// The `sms` target's settings: API URL, account SID, token, sender, recipient, length.
 pub(super) type Settings<'a> = (&'a str, &'a str, &'a Secret, &'a str, &'a str, usize);

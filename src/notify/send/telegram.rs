@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::json_body;
 use crate::config::raw::Secret;
-use crate::notify::template::{Message, markdown_escape};
+use crate::template::{Message, markdown_escape};
 
 pub(super) fn request(
     client: &reqwest::Client,

@@ -51,7 +51,7 @@ async fn run(db: Location, notifiers: Shared, stop: Arc<AtomicBool>) {
             return;
         }
     };
-    let client = match send::client() {
+    let client = match crate::net::http_client() {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("the alert sender cannot start: {e}");
@@ -199,10 +199,10 @@ async fn deliver_one(
 mod tests {
     use super::*;
     use crate::config::raw::{EventKind, NotifierKind, Secret, Templates};
-    use crate::notify::template::Message;
     use crate::notify::{Retry, Target};
     use crate::state::Event;
     use crate::store::Batch;
+    use crate::template::Message;
     use wiremock::matchers::method;
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -287,7 +287,7 @@ mod tests {
             .unwrap()
             .insert("hook".into(), Arc::new(notifier));
         let store = Arc::new(Mutex::new(Store::open_sender(&path).unwrap()));
-        let client = crate::notify::send::client().unwrap();
+        let client = crate::net::http_client().unwrap();
         let stop = AtomicBool::new(false);
         for s in 0..300 {
             pass(&store, &client, &shared, &stop, t0 + Duration::from_secs(s)).await;
