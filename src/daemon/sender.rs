@@ -73,7 +73,7 @@ fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
 /// One pass over the outbox at `now` (the wall clock, or a test's virtual one).
 async fn pass(
     store: &Arc<Mutex<Store>>,
-    client: &reqwest::Client,
+    client: &crate::net::HttpClient,
     notifiers: &Shared,
     stop: &AtomicBool,
     now: SystemTime,
@@ -138,7 +138,7 @@ pub fn longest_attempt(notifiers: &Shared) -> Duration {
 
 async fn deliver_one(
     store: &Mutex<Store>,
-    client: &reqwest::Client,
+    client: &crate::net::HttpClient,
     notifier: Option<&Notifier>,
     row: &Delivery,
     now: SystemTime,

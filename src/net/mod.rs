@@ -26,6 +26,9 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// An HTTP client, as [`http_client`] makes it.
+pub(crate) type HttpClient = reqwest::Client;
+
 /// The HTTP client of notifications, the upstream ping and `hbmon run`: system trust
 /// store, no proxy from the environment, at most 3 redirects.
 pub(crate) fn http_client() -> Result<reqwest::Client, String> {

@@ -33,7 +33,7 @@ const DEFAULT_CERT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 86_400);
 
 /// Load `path` and build its plan: the one entry point for every command.
 pub fn load(path: &Path) -> Result<Plan, Error> {
-    let loaded = load::load(path, &|name| std::env::var(name).ok())?;
+    let loaded = load::load(path, &crate::cli::env_var)?;
     build(loaded)
 }
 

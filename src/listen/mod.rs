@@ -18,7 +18,6 @@
 //! and a connection limit.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -34,6 +33,14 @@ use serde_json::json;
 
 use crate::config::raw::Secret;
 use crate::heartbeat::Kind;
+
+mod read;
+mod serve;
+
+use read::{api_status, healthz, metrics, page};
+pub use serve::{
+    Bound, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, REQUEST_TIMEOUT, bind, serve, spawn,
+};
 
 /// Requests with larger bodies are refused (413); bodies are stored up to `max_body`.
 const HARD_BODY_LIMIT: usize = 1024 * 1024;
@@ -295,137 +302,6 @@ async fn json_errors(response: Response) -> Response {
         json_parts.headers[header::CONTENT_TYPE].clone(),
     );
     Response::from_parts(parts, json_body)
-}
-
-/// How long a client has to send a request's line and headers; also how long an idle
-/// keep-alive connection is kept. A client that sends half a request and waits
-/// (slowloris) is closed then.
-pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a request may take once its headers are in: a body that never ends is
-/// answered 408 then (an ack waits up to 10 s for the loop).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-/// The largest request line and headers; more is answered 431.
-pub const MAX_HEAD: usize = 16 * 1024;
-/// Connections served at once; more wait in the kernel's backlog until one closes.
-pub const MAX_CONNECTIONS: usize = 4096;
-
-/// A listening socket, bound before anything else starts (so a port in use is a clear
-/// error at once) and served later by [`spawn`].
-#[derive(Debug)]
-pub struct Bound(std::net::TcpListener);
-
-/// Bind the listener's address.
-pub fn bind(address: std::net::SocketAddr) -> std::io::Result<Bound> {
-    std::net::TcpListener::bind(address).map(Bound)
-}
-
-/// Serve `bound` on `runtime` until `shutdown` completes.
-pub fn spawn(
-    runtime: &tokio::runtime::Handle,
-    bound: Bound,
-    shared: Arc<Shared>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    bound.0.set_nonblocking(true)?;
-    let std_listener = bound.0;
-    runtime.spawn(async move {
-        let listener = match tokio::net::TcpListener::from_std(std_listener) {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!("the listener cannot start: {e}");
-                return;
-            }
-        };
-        if let Err(e) = serve(listener, shared, shutdown).await {
-            tracing::error!("the listener stopped: {e}");
-        }
-    });
-    Ok(())
-}
-
-/// Serve until `shutdown` resolves, then let requests in flight finish (5 s at most).
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    shared: Arc<Shared>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = router(shared);
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut full_warned = false;
-    tokio::pin!(shutdown);
-    loop {
-        if slots.available_permits() == 0 && !full_warned {
-            tracing::warn!(
-                "the listener serves {MAX_CONNECTIONS} connections: new ones wait until one closes"
-            );
-            full_warned = true;
-        }
-        let permit = tokio::select! {
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
-        let (stream, peer) = tokio::select! {
-            r = listener.accept() => match r {
-                Ok(c) => c,
-                Err(e) => {
-                    // Out of descriptors or a connection reset before it was accepted:
-                    // wait a moment rather than spin.
-                    tracing::warn!("the listener cannot accept a connection: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service = hyper::service::service_fn(
-            move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                req.extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                let app = app.clone();
-                async move {
-                    // A body announced over the limit is refused before a byte of it is read.
-                    let announced = req
-                        .headers()
-                        .get(header::CONTENT_LENGTH)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u64>().ok());
-                    if announced.is_some_and(|n| n > HARD_BODY_LIMIT as u64) {
-                        return Ok(error(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "body larger than 1 MiB",
-                        ));
-                    }
-                    let call = tower::ServiceExt::oneshot(app, req.map(axum::body::Body::new));
-                    match tokio::time::timeout(REQUEST_TIMEOUT, call).await {
-                        Ok(answer) => answer,
-                        Err(_) => Ok(error(
-                            StatusCode::REQUEST_TIMEOUT,
-                            "the request did not arrive in time",
-                        )),
-                    }
-                }
-            },
-        );
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(hyper_util::rt::TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT)
-            .max_buf_size(MAX_HEAD)
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
-    Ok(())
 }
 
 async fn ping(
@@ -699,173 +575,5 @@ async fn api_ack(
             .into_response(),
         Ok(Ok(Err(why))) => error(StatusCode::CONFLICT, &why),
         _ => error(StatusCode::SERVICE_UNAVAILABLE, "hbmon did not answer"),
-    }
-}
-
-async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    if shared.healthy() {
-        (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
-    } else {
-        error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the scheduler is not running",
-        )
-    }
-}
-
-async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let mut text = shared
-        .metrics
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    let db = shared.db.clone();
-    let store = tokio::task::spawn_blocking(move || match crate::store::Store::open_read(&db) {
-        Ok(s) => (s.size().unwrap_or(0), s.outbox_pending().unwrap_or(-1)),
-        Err(_) => (0, -1),
-    })
-    .await
-    .unwrap_or((0, -1));
-    let _ = write!(
-        text,
-        "# HELP hbmon_store_bytes Size of the store (SQLite: the file with its WAL; PostgreSQL: the database).\n# TYPE hbmon_store_bytes gauge\nhbmon_store_bytes {}\n# HELP hbmon_outbox_pending Alerts waiting for delivery.\n# TYPE hbmon_outbox_pending gauge\nhbmon_outbox_pending {}\n# HELP hbmon_up Whether the scheduler is running.\n# TYPE hbmon_up gauge\nhbmon_up {}\n",
-        store.0,
-        store.1,
-        u8::from(shared.healthy())
-    );
-    (
-        StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
-    )
-        .into_response()
-}
-
-/// The status document, or an error response.
-async fn status_doc(shared: &Arc<Shared>) -> Result<serde_json::Value, (StatusCode, String)> {
-    let db = shared.db.clone();
-    let monitors = shared
-        .monitors
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    let silent_after = *shared
-        .silent_after
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let doc = tokio::task::spawn_blocking(move || {
-        let store = crate::store::Store::open_read(&db)?;
-        crate::report::status::View::read(Some(monitors), &store, SystemTime::now(), silent_after)
-            .map(|view| view.json())
-    })
-    .await;
-    match doc {
-        Ok(Ok(doc)) => Ok(doc),
-        Ok(Err(e)) => Err((StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
-        Err(_) => Err((StatusCode::INTERNAL_SERVER_ERROR, "status failed".into())),
-    }
-}
-
-/// Basic auth for the page and `/api/status`, when configured.
-fn unauthorized(shared: &Shared, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<Response> {
-    use base64::Engine as _;
-    let auth = shared
-        .page_auth
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
-    let (user, password) = auth.as_ref()?;
-    if let Some(refused) = shared.auth_blocked(peer) {
-        return Some(refused);
-    }
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
-        .unwrap_or_default();
-    let expected = format!("{user}:{}", password.expose());
-    if constant_time_eq::constant_time_eq(&given, expected.as_bytes()) {
-        None
-    } else {
-        // A browser's first request comes without credentials: that is not a failure.
-        if headers.contains_key(header::AUTHORIZATION) {
-            shared.auth_failed(peer);
-        }
-        let mut r = error(
-            StatusCode::UNAUTHORIZED,
-            "this page needs a user name and password",
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            axum::http::HeaderValue::from_static("Basic realm=\"hbmon\""),
-        );
-        Some(r)
-    }
-}
-
-const PAGE: &str = include_str!("status_page.html.j2");
-
-async fn page(State(shared): State<Arc<Shared>>, Peer(peer): Peer, headers: HeaderMap) -> Response {
-    if let Some(r) = unauthorized(&shared, peer, &headers) {
-        return r;
-    }
-    let mut doc = match status_doc(&shared).await {
-        Ok(d) => d,
-        Err((code, e)) => return error(code, &e),
-    };
-    let states: Vec<String> = doc["monitors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|m| m["state"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    let rank = |s: &str| match s {
-        "down" => 3,
-        "unknown" => 2,
-        "degraded" => 1,
-        _ => 0,
-    };
-    let worst = states.iter().map(|s| rank(s)).max().unwrap_or(0);
-    doc["overall"] = json!(["up", "degraded", "unknown", "down"][worst]);
-    doc["problems"] = json!(states.iter().filter(|s| rank(s) > 0).count());
-    doc["title"] = json!("hbmon status");
-    doc["now"] = json!(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
-    let html = shared
-        .renderer
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .render_html("status.html", PAGE, &doc);
-    match html {
-        Ok(html) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e),
-    }
-}
-
-async fn api_status(
-    State(shared): State<Arc<Shared>>,
-    Peer(peer): Peer,
-    headers: HeaderMap,
-) -> Response {
-    if let Some(r) = unauthorized(&shared, peer, &headers) {
-        return r;
-    }
-    match status_doc(&shared).await {
-        Ok(doc) => axum::Json(doc).into_response(),
-        Err((code, e)) => error(code, &e),
     }
 }

@@ -1,0 +1,186 @@
+//! The read-only endpoints: `/healthz`, `/metrics`, `/api/status` and the status page.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+pub(super) async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.healthy() {
+        (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+    } else {
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the scheduler is not running",
+        )
+    }
+}
+
+pub(super) async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let mut text = shared
+        .metrics
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let db = shared.db.clone();
+    let store = tokio::task::spawn_blocking(move || match crate::store::Store::open_read(&db) {
+        Ok(s) => (s.size().unwrap_or(0), s.outbox_pending().unwrap_or(-1)),
+        Err(_) => (0, -1),
+    })
+    .await
+    .unwrap_or((0, -1));
+    let _ = write!(
+        text,
+        "# HELP hbmon_store_bytes Size of the store (SQLite: the file with its WAL; PostgreSQL: the database).\n# TYPE hbmon_store_bytes gauge\nhbmon_store_bytes {}\n# HELP hbmon_outbox_pending Alerts waiting for delivery.\n# TYPE hbmon_outbox_pending gauge\nhbmon_outbox_pending {}\n# HELP hbmon_up Whether the scheduler is running.\n# TYPE hbmon_up gauge\nhbmon_up {}\n",
+        store.0,
+        store.1,
+        u8::from(shared.healthy())
+    );
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// The status document, or an error response.
+async fn status_doc(shared: &Arc<Shared>) -> Result<serde_json::Value, (StatusCode, String)> {
+    let db = shared.db.clone();
+    let monitors = shared
+        .monitors
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let silent_after = *shared
+        .silent_after
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let doc = tokio::task::spawn_blocking(move || {
+        let store = crate::store::Store::open_read(&db)?;
+        crate::report::status::View::read(Some(monitors), &store, SystemTime::now(), silent_after)
+            .map(|view| view.json())
+    })
+    .await;
+    match doc {
+        Ok(Ok(doc)) => Ok(doc),
+        Ok(Err(e)) => Err((StatusCode::SERVICE_UNAVAILABLE, e.to_string())),
+        Err(_) => Err((StatusCode::INTERNAL_SERVER_ERROR, "status failed".into())),
+    }
+}
+
+/// Basic auth for the page and `/api/status`, when configured.
+fn unauthorized(shared: &Shared, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<Response> {
+    use base64::Engine as _;
+    let auth = shared
+        .page_auth
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    let (user, password) = auth.as_ref()?;
+    if let Some(refused) = shared.auth_blocked(peer) {
+        return Some(refused);
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .unwrap_or_default();
+    let expected = format!("{user}:{}", password.expose());
+    if constant_time_eq::constant_time_eq(&given, expected.as_bytes()) {
+        None
+    } else {
+        // A browser's first request comes without credentials: that is not a failure.
+        if headers.contains_key(header::AUTHORIZATION) {
+            shared.auth_failed(peer);
+        }
+        let mut r = error(
+            StatusCode::UNAUTHORIZED,
+            "this page needs a user name and password",
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Basic realm=\"hbmon\""),
+        );
+        Some(r)
+    }
+}
+
+const PAGE: &str = include_str!("../status_page.html.j2");
+
+pub(super) async fn page(
+    State(shared): State<Arc<Shared>>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = unauthorized(&shared, peer, &headers) {
+        return r;
+    }
+    let mut doc = match status_doc(&shared).await {
+        Ok(d) => d,
+        Err((code, e)) => return error(code, &e),
+    };
+    let states: Vec<String> = doc["monitors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|m| m["state"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let rank = |s: &str| match s {
+        "down" => 3,
+        "unknown" => 2,
+        "degraded" => 1,
+        _ => 0,
+    };
+    let worst = states.iter().map(|s| rank(s)).max().unwrap_or(0);
+    doc["overall"] = json!(["up", "degraded", "unknown", "down"][worst]);
+    doc["problems"] = json!(states.iter().filter(|s| rank(s) > 0).count());
+    doc["title"] = json!("hbmon status");
+    doc["now"] = json!(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
+    let html = shared
+        .renderer
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .render_html("status.html", PAGE, &doc);
+    match html {
+        Ok(html) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    }
+}
+
+pub(super) async fn api_status(
+    State(shared): State<Arc<Shared>>,
+    Peer(peer): Peer,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(r) = unauthorized(&shared, peer, &headers) {
+        return r;
+    }
+    match status_doc(&shared).await {
+        Ok(doc) => axum::Json(doc).into_response(),
+        Err((code, e)) => error(code, &e),
+    }
+}
