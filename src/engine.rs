@@ -94,7 +94,6 @@ pub struct Engine {
 /// its batch, with the alerts it renders).
 #[derive(Debug, Clone)]
 pub struct Transition {
-    pub monitor: String,
     pub before: MonitorState,
     pub after: MonitorState,
     pub events: Vec<Event>,
@@ -285,7 +284,6 @@ impl Engine {
             self.wake_at(&obs.monitor, at);
         }
         Some(Transition {
-            monitor: obs.monitor.clone(),
             before,
             after,
             events,
@@ -364,12 +362,6 @@ impl Engine {
     #[must_use]
     pub fn last_ping(&self, name: &str) -> Option<SystemTime> {
         self.entries.get(name).and_then(|e| e.last_ping)
-    }
-
-    /// When its `active` window opened, while it is open.
-    #[must_use]
-    pub fn window_start(&self, name: &str) -> Option<SystemTime> {
-        self.entries.get(name).and_then(|e| e.window_start)
     }
 
     /// `evaluate`, and who hears of each event (the monitor's notifiers and routes, the
@@ -470,7 +462,6 @@ impl Engine {
                 .map_err(AckRefused::State)?;
         let before = std::mem::replace(&mut entry.state, next);
         Ok(Transition {
-            monitor: name.to_owned(),
             before,
             after: entry.state.clone(),
             events: vec![event],
@@ -628,14 +619,9 @@ impl Engine {
     }
 
     /// Monitors known, for tests.
-    #[must_use]
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
-    }
-
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 

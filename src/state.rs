@@ -349,7 +349,8 @@ impl MonitorState {
     }
 }
 
-/// One observation through the machine.
+/// One observation through the machine (the tests' shorthand for `step_observation`).
+#[cfg(test)]
 #[must_use]
 pub fn step(
     prev: &MonitorState,

@@ -65,7 +65,7 @@ fn world() -> &'static World {
                 ("api".into(), false),
             ]),
             silent_after: std::sync::RwLock::new(std::time::Duration::from_secs(300)),
-            renderer: std::sync::RwLock::new(hbmon::notify::template::Renderer::new(Some(
+            renderer: std::sync::RwLock::new(hbmon::template::Renderer::new(Some(
                 chrono_tz::Europe::Berlin,
             ))),
             page_auth: std::sync::RwLock::new(None),

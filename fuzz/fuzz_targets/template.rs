@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use hbmon::notify::EVENTS;
-use hbmon::notify::template::{Renderer, Usage, sample_context};
+use hbmon::template::{Renderer, Usage, sample_context};
 use libfuzzer_sys::fuzz_target;
 use minijinja::Value;
 

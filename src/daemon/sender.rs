@@ -199,7 +199,8 @@ async fn deliver_one(
 mod tests {
     use super::*;
     use crate::config::raw::{EventKind, NotifierKind, Secret, Templates};
-    use crate::notify::{Retry, Target};
+    use crate::model::Retry;
+    use crate::notify::Target;
     use crate::state::Event;
     use crate::store::Batch;
     use crate::template::Message;

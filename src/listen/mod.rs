@@ -38,9 +38,7 @@ mod read;
 mod serve;
 
 use read::{api_status, healthz, metrics, page};
-pub use serve::{
-    Bound, HEADER_TIMEOUT, MAX_CONNECTIONS, MAX_HEAD, REQUEST_TIMEOUT, bind, serve, spawn,
-};
+pub use serve::{Bound, bind, spawn};
 
 /// Requests with larger bodies are refused (413); bodies are stored up to `max_body`.
 const HARD_BODY_LIMIT: usize = 1024 * 1024;

@@ -33,8 +33,6 @@ pub struct Plan {
     pub listen: Option<Listen>,
     /// Where and how often to report hbmon's own status.
     pub upstream: Option<(Secret, Duration)>,
-    /// The connectivity gate: targets and how often to try them.
-    pub connectivity: Option<(Vec<String>, Duration)>,
     /// Several instances, one per region.
     pub regions: Regions,
 }

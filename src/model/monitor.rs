@@ -13,7 +13,6 @@ use super::Probe;
 /// A resolved `schedules` entry.
 #[derive(Debug, Clone)]
 pub struct NamedWindows {
-    pub name: String,
     pub windows: Arc<Windows>,
 }
 

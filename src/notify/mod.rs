@@ -9,14 +9,8 @@
 
 pub mod send;
 
-/// The templates, which `plan` checks too, live in `crate::template`.
-pub use crate::template;
+pub use crate::model::{EVENTS, Notifications, Notifier, Target, event_name};
 pub use crate::template::kind_of;
-
-pub use crate::model::{
-    EVENTS, INCIDENT_EVENTS, Notifications, Notifier, Retry, Target, default_events, event_name,
-    pick,
-};
 
 /// Who hears of `event` about `monitor`: its notifiers, and for what follows an
 /// escalation (reminders, the acknowledgment, the recovery) the notifiers of the steps
@@ -62,7 +56,7 @@ pub fn recipients<'a>(
 mod tests {
     use std::time::Duration;
 
-    use super::*;
+    use crate::model::Retry;
 
     #[test]
     fn backoff_doubles_caps_jitters_and_respects_retry_after() {

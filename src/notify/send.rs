@@ -364,7 +364,8 @@ mod tests {
     use super::email::html;
     use super::*;
     use crate::config::raw::{Secret, Templates};
-    use crate::notify::{EVENTS, Notifier, Retry, event_name};
+    use crate::model::Retry;
+    use crate::notify::{EVENTS, Notifier, event_name};
     use crate::template::{Renderer, sample_json};
     use std::fmt::Write as _;
 

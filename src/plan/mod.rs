@@ -115,7 +115,6 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
             notifications,
             listen,
             upstream,
-            connectivity,
             regions,
         });
     }

@@ -145,7 +145,6 @@ impl Builder<'_> {
             return None;
         };
         w.as_ref().map(|w| NamedWindows {
-            name: name.clone(),
             windows: Arc::clone(w),
         })
     }

@@ -28,7 +28,7 @@ mod location;
 mod postgres;
 mod sqlite;
 
-pub use crate::model::{DEFAULT_LEASE, Location};
+pub use crate::model::Location;
 pub use crate::observation::ObservationRow;
 pub use batch::{
     AckAnswer, AckOutcome, AppliedAck, Batch, MonitorEvent, OpenedIncident, OutboxEntry,
