@@ -548,8 +548,7 @@ impl Engine {
                 continue;
             };
             out.kept += 1;
-            let same = format!("{:?}", entry.monitor.schedule) == format!("{:?}", m.schedule)
-                && entry.monitor.paused == m.paused;
+            let same = entry.monitor.schedule == m.schedule && entry.monitor.paused == m.paused;
             let (running, active) = (entry.running, entry.active && same);
             let due = if same { entry.due } else { None };
             self.insert(Arc::clone(&m), entry.state, now, due);

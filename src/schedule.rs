@@ -45,6 +45,33 @@ pub enum LastWeekday {
     Or(Option<Box<croner::Cron>>),
 }
 
+/// Two schedules are the same when they run at the same times: the same interval,
+/// alignment and offset, or the same cron expression in the same time zone (everything
+/// else a cron schedule holds is read from those two).
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Schedule) -> bool {
+        match (self, other) {
+            (
+                Schedule::Every {
+                    interval,
+                    align,
+                    offset,
+                },
+                Schedule::Every {
+                    interval: i,
+                    align: a,
+                    offset: o,
+                },
+            ) => interval == i && align == a && offset == o,
+            (Schedule::Cron { expr, tz, .. }, Schedule::Cron { expr: e, tz: t, .. }) => {
+                expr == e && tz == t
+            }
+            (Schedule::Every { .. }, Schedule::Cron { .. })
+            | (Schedule::Cron { .. }, Schedule::Every { .. }) => false,
+        }
+    }
+}
+
 impl Schedule {
     /// A cron schedule, or why the expression or time zone is not valid.
     ///
@@ -612,6 +639,22 @@ pub fn parse_time(text: &str) -> Result<NaiveTime, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schedules_are_equal_when_they_run_at_the_same_times() {
+        let cron = |e: &str, tz: &str| Schedule::cron(e, tz).unwrap();
+        assert_eq!(cron("0 3 * * *", "UTC"), cron(" 0 3 * * * ", "UTC"));
+        assert_ne!(cron("0 3 * * *", "UTC"), cron("0 3 * * *", "Europe/Berlin"));
+        assert_ne!(cron("0 3 * * *", "UTC"), cron("0 4 * * *", "UTC"));
+        let every = |secs, align| Schedule::Every {
+            interval: Duration::from_secs(secs),
+            align,
+            offset: Duration::ZERO,
+        };
+        assert_eq!(every(10, true), every(10, true));
+        assert_ne!(every(10, true), every(10, false));
+        assert_ne!(every(60, false), cron("* * * * *", "UTC"));
+    }
 
     /// A UTC time from RFC 3339.
     fn t(s: &str) -> SystemTime {
