@@ -45,6 +45,16 @@ pub enum LastWeekday {
     Or(Option<Box<croner::Cron>>),
 }
 
+/// Why a cron schedule is not valid: its expression or its time zone (a configuration
+/// error is reported at the key it is about).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CronError {
+    #[error("{0}")]
+    Expression(String),
+    #[error("{0}")]
+    TimeZone(String),
+}
+
 /// Two schedules are the same when they run at the same times: the same interval,
 /// alignment and offset, or the same cron expression in the same time zone (everything
 /// else a cron schedule holds is read from those two).
@@ -81,10 +91,10 @@ impl Schedule {
     /// nicknames `@hourly`, `@daily` (`@midnight`), `@weekly`, `@monthly`, `@yearly`
     /// (`@annually`). What croner reads beyond that (a year field, `+` before the day of
     /// week) is refused, and so is an expression that never fires.
-    pub fn cron(expr: &str, tz: &str) -> Result<Schedule, String> {
-        let fields = dialect(expr)?;
-        let tz = parse_tz(tz);
-        let (cron, last_weekday) = read_cron(&fields)?;
+    pub fn cron(expr: &str, tz: &str) -> Result<Schedule, CronError> {
+        let fields = dialect(expr).map_err(CronError::Expression)?;
+        let tz = parse_tz(tz).map_err(CronError::TimeZone);
+        let (cron, last_weekday) = read_cron(&fields).map_err(CronError::Expression)?;
         // Croner accepts what no date matches (`0 0 30 2 *`); the monitor would never
         // run. Any expression that fires at all does so within 40 years of any date.
         let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
@@ -92,9 +102,9 @@ impl Schedule {
             .and_then(|e| naive_next(&cron, &last_weekday, e))
             .is_none()
         {
-            return Err(invalid(
+            return Err(CronError::Expression(invalid(
                 "it never fires (no date matches its day-of-month, month and day-of-week)",
-            ));
+            )));
         }
         Ok(Schedule::Cron {
             cron: Box::new(cron),
@@ -861,7 +871,7 @@ mod tests {
     #[test]
     fn cron_that_never_fires_is_an_error() {
         for expr in ["0 0 30 2 *", "0 0 30,31 2 *", "0 0 31 4,6 *", "0 0 * * L"] {
-            let e = Schedule::cron(expr, "UTC").unwrap_err();
+            let e = Schedule::cron(expr, "UTC").unwrap_err().to_string();
             assert!(e.contains("never fires"), "{expr}: {e}");
         }
         // February 29th is rare, not never; nor is the 31st or a fifth Monday in February.
@@ -884,7 +894,7 @@ mod tests {
             ("*/1,, * * * *", "empty item"),
             ("0 0 1, * *", "empty item"),
         ] {
-            let e = Schedule::cron(expr, "UTC").unwrap_err();
+            let e = Schedule::cron(expr, "UTC").unwrap_err().to_string();
             assert!(e.starts_with("invalid cron expression"), "{expr}: {e}");
             assert!(e.contains(says), "{expr}: {e}");
         }
@@ -923,16 +933,12 @@ mod tests {
 
     #[test]
     fn bad_cron_and_time_zone_are_errors() {
-        assert!(
-            Schedule::cron("61 * * * *", "UTC")
-                .unwrap_err()
-                .starts_with("invalid cron expression")
-        );
-        assert!(
-            Schedule::cron("0 3 * * *", "Mars/Olympus")
-                .unwrap_err()
-                .contains("unknown time zone")
-        );
+        let bad = Schedule::cron("61 * * * *", "UTC").unwrap_err();
+        assert!(matches!(bad, CronError::Expression(_)), "{bad:?}");
+        assert!(bad.to_string().starts_with("invalid cron expression"));
+        let bad = Schedule::cron("0 3 * * *", "Mars/Olympus").unwrap_err();
+        assert!(matches!(bad, CronError::TimeZone(_)), "{bad:?}");
+        assert!(bad.to_string().contains("unknown time zone"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::config::diag::At;
 use crate::config::load;
 use crate::config::raw;
-use crate::schedule::{Schedule, Window, Windows};
+use crate::schedule::{CronError, Schedule, Window, Windows};
 use crate::state::Flapping;
 
 use super::{Builder, Inherited, suggest};
@@ -69,7 +69,7 @@ impl Builder<'_> {
             let schedule = match crate::schedule::Schedule::cron(cron, tz.name()) {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    self.error(At::value(format!("{ptr}/cron")), e);
+                    self.error(At::value(format!("{ptr}/cron")), e.to_string());
                     None
                 }
             };
@@ -203,14 +203,11 @@ impl Builder<'_> {
         match Schedule::cron(expr, timezone.unwrap_or("UTC")) {
             Ok(s) => Some(s),
             Err(e) => {
-                // `Schedule::cron` tells a bad time zone from a bad expression only in
-                // its message.
-                let key = if e.contains("time zone") {
-                    "timezone"
-                } else {
-                    "cron"
+                let key = match e {
+                    CronError::TimeZone(_) => "timezone",
+                    CronError::Expression(_) => "cron",
                 };
-                self.error(At::value(format!("{ptr}/{key}")), e);
+                self.error(At::value(format!("{ptr}/{key}")), e.to_string());
                 None
             }
         }
