@@ -8,21 +8,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::Semaphore;
-
-use crate::probe::limits::{HostLimits, acquire};
-
 use crate::cli::{CheckArgs, FailOn, Format, GlobalArgs};
 use crate::error::Error;
 use crate::model::Monitor;
 use crate::plan;
-use crate::probe::{self, Observation};
+use crate::probe::{self};
 use crate::report::{self, Run};
 use crate::status::Status;
-
-/// First pause before probing a failing monitor again, and the longest.
-const FIRST_BACKOFF: Duration = Duration::from_millis(250);
-const MAX_BACKOFF: Duration = Duration::from_secs(10);
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     let selection = Selection::new(&args.only, &args.tag)?;
@@ -51,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
         && !args.ci
         && args.output.is_none()
         && std::io::stderr().is_terminal();
-    let settings = Settings {
+    let settings = crate::probe::once::Settings {
         concurrency,
         per_host: args.per_host.get(),
         timeout: args.timeout,
@@ -62,9 +54,26 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
             FailOn::Warning => Status::Degraded,
             FailOn::Critical => Status::Unknown,
         },
-        progress: show_progress,
     };
-    let mut run = runtime.block_on(run_all(monitors, &settings, ctx));
+    let fail_from = settings.fail_from;
+    let mut run = runtime.block_on(async {
+        let bar = progress_bar(monitors.len(), show_progress);
+        let first_result = || {
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+        };
+        let (results, elapsed) =
+            crate::probe::once::run_all(monitors, &settings, ctx, &first_result).await;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        Run {
+            results,
+            elapsed,
+            fail_from,
+        }
+    });
     heartbeats_from_store(&mut run, global, &store)?;
     write_report(&run, args, global.quiet)?;
     Ok(run.status().exit_code())
@@ -132,17 +141,6 @@ fn heartbeats_from_store(
         obs.reason = reason;
     }
     Ok(())
-}
-
-struct Settings {
-    concurrency: usize,
-    per_host: usize,
-    timeout: Option<Duration>,
-    retries: u32,
-    wait: Option<Duration>,
-    deadline: Option<Instant>,
-    fail_from: Status,
-    progress: bool,
 }
 
 fn write_report(run: &Run, args: &CheckArgs, quiet: bool) -> Result<(), Error> {
@@ -235,132 +233,6 @@ fn umask() -> u32 {
                 .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
         })
         .unwrap_or(0o022)
-}
-
-async fn run_all(monitors: Vec<Arc<Monitor>>, s: &Settings, ctx: probe::Context) -> Run {
-    let start = Instant::now();
-    let limit = Arc::new(Semaphore::new(s.concurrency));
-    let mut per_host = HostLimits::new(s.per_host);
-    let host_limits: Vec<Option<Arc<Semaphore>>> =
-        monitors.iter().map(|m| per_host.get(m)).collect();
-    let bar = progress_bar(monitors.len(), s.progress);
-    let mut slots: Vec<Option<Observation>> = vec![None; monitors.len()];
-    let mut pending: Vec<usize> = (0..monitors.len()).collect();
-    let mut backoff = FIRST_BACKOFF;
-    loop {
-        let mut tasks = tokio::task::JoinSet::new();
-        for &i in &pending {
-            let (m, ctx, limit, host) = (
-                Arc::clone(&monitors[i]),
-                ctx.clone(),
-                Arc::clone(&limit),
-                host_limits[i].clone(),
-            );
-            let (timeout, retries, deadline, fail_from) = (
-                s.timeout.unwrap_or(m.timeout),
-                s.retries,
-                s.deadline,
-                s.fail_from,
-            );
-            tasks.spawn(async move {
-                let Some(_permits) = acquire(limit, host).await else {
-                    return (i, unknown("no probe permit (internal error)".into()));
-                };
-                // Boxed, and created only once the permits are held: the ten thousand tasks
-                // that wait for a permit then hold a pointer, not a whole probe's state.
-                let obs = Box::pin(probe_with_retries(&m, timeout, &ctx, retries, deadline, fail_from)).await;
-                tracing::debug!(monitor = %m.name, status = obs.status.name(), reason = %obs.reason, "probe finished");
-                (i, obs)
-            });
-        }
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok((i, obs)) => {
-                    // The bar counts monitors, not attempts: `--wait` rounds do not move it.
-                    if slots[i].is_none()
-                        && let Some(bar) = &bar
-                    {
-                        bar.inc(1);
-                    }
-                    slots[i] = Some(obs);
-                }
-                // A panicking probe is a bug; its monitor is reported as unknown below.
-                Err(e) => tracing::error!("a probe task failed: {e}"),
-            }
-        }
-        pending.retain(|&i| slots[i].as_ref().is_some_and(|o| o.status >= s.fail_from));
-        // `--wait`: probe the failing ones again until they pass or the time is up.
-        let Some(wait) = s.wait else { break };
-        let wait_until = start + wait;
-        let now = Instant::now();
-        let stop = s.deadline.map_or(wait_until, |d| d.min(wait_until));
-        if pending.is_empty() || now + backoff >= stop {
-            break;
-        }
-        tracing::info!(
-            "{} monitor(s) failing; probing again in {}",
-            pending.len(),
-            crate::humanize::latency(backoff)
-        );
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    let results = monitors
-        .into_iter()
-        .zip(slots)
-        .map(|(m, obs)| {
-            let obs =
-                obs.unwrap_or_else(|| unknown("internal error: the probe did not finish".into()));
-            (m, obs)
-        })
-        .collect();
-    Run {
-        results,
-        elapsed: start.elapsed(),
-        fail_from: s.fail_from,
-    }
-}
-
-/// One monitor, probed again up to `retries` times with backoff while it fails; every
-/// attempt's timeout is cut to what is left before the deadline.
-async fn probe_with_retries(
-    m: &Monitor,
-    timeout: Duration,
-    ctx: &probe::Context,
-    retries: u32,
-    deadline: Option<Instant>,
-    fail_from: Status,
-) -> Observation {
-    let mut backoff = FIRST_BACKOFF;
-    let mut attempt = 0;
-    loop {
-        let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        if left.is_some_and(|l| l.is_zero()) {
-            return unknown("not run: the --deadline was reached".into());
-        }
-        let t = left.map_or(timeout, |l| timeout.min(l));
-        let obs = probe::run(m, t, ctx).await;
-        let more_time = deadline.is_none_or(|d| Instant::now() + backoff < d);
-        if obs.status < fail_from || attempt >= retries || !more_time {
-            return obs;
-        }
-        attempt += 1;
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
-    }
-}
-
-fn unknown(reason: String) -> Observation {
-    Observation {
-        status: Status::Unknown,
-        latency: Duration::ZERO,
-        reason,
-        checked_at: SystemTime::now(),
-        cert_not_after: None,
-    }
 }
 
 /// A progress bar on stderr that appears only if the run takes longer than a second.

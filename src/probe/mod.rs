@@ -11,6 +11,7 @@ mod file;
 mod http;
 mod icmp;
 pub(crate) mod limits;
+pub(crate) mod once;
 mod system;
 mod tcp;
 
