@@ -1,4 +1,4 @@
-//! Committed generated files (schema, completions, man page) match what the binary prints, the
+//! Committed generated files (schema, completions, man pages) match what the binary prints, the
 //! README's exit-code table matches `exit::TABLE`, and every example is valid.
 //! Run with `UPDATE_GENERATED=1` to rewrite the generated files after a change.
 
@@ -47,14 +47,32 @@ fn completion_files_match_the_binary() {
     }
 }
 
+/// `hbmon(1)` and a page per subcommand (`hbmon-check(1)`, ...), which `hbmon(1)` names.
 #[test]
-fn man_page_matches_the_cli() {
+fn man_pages_match_the_cli() {
     use clap::CommandFactory;
-    let mut page = Vec::new();
-    clap_mangen::Man::new(hbmon::cli::Cli::command())
-        .render(&mut page)
-        .unwrap();
-    check_text("man/hbmon.1", &String::from_utf8(page).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    clap_mangen::generate_to(hbmon::cli::Cli::command(), dir.path()).unwrap();
+    let mut pages: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    pages.sort();
+    assert!(pages.len() > 10, "{pages:?}");
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        check_text(&format!("man/{page}"), &text);
+    }
+    // No page is left behind by a subcommand that is gone.
+    let mut committed: Vec<String> = std::fs::read_dir(root().join("man"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    committed.sort();
+    assert_eq!(
+        committed, pages,
+        "man/ differs from the subcommands: run `UPDATE_GENERATED=1 cargo test --test cli generated`"
+    );
 }
 
 #[test]
