@@ -140,8 +140,8 @@ pub(crate) trait Backend: Send {
     ) -> Result<Vec<(SystemTime, String, String)>, Error>;
     /// Undelivered alerts (for `/metrics`).
     fn outbox_pending(&mut self) -> Result<i64, Error>;
-    /// Forget a monitor that left the configuration (its state and a heartbeat's pings
-    /// state; history stays).
+    /// Forget a monitor that left the configuration: its state and a heartbeat's pings
+    /// state go, and its open incident ends now (history stays).
     fn forget(&mut self, monitor: &str) -> Result<(), Error>;
     /// Run one slice of retention (`PRUNE_SQL`, `?1` = the cut-off); rows deleted.
     fn delete_slice(&mut self, sql: &str, before: i64) -> Result<usize, Error>;

@@ -279,8 +279,13 @@ fn alerts_acks_and_pings_round_trip_and_retention_takes_delivered_alerts() {
         assert_eq!(store.count("outbox").unwrap(), 0);
         assert_eq!(store.count("pings").unwrap(), 0);
         assert_eq!(store.count("incidents").unwrap(), 1, "incidents are kept");
+        assert_eq!(store.incidents(Some("api"), true, 10).unwrap().len(), 1);
         store.forget("api").unwrap();
         assert!(store.states().unwrap().is_empty());
+        // Its open incident ends with it (nothing could close or acknowledge it any more),
+        // and stays in the history.
+        assert!(store.incidents(None, true, 10).unwrap().is_empty());
+        assert_eq!(store.incidents(Some("api"), false, 10).unwrap().len(), 1);
         // A heartbeat's pings state goes with it (its pings stay for history).
         store.forget("job").unwrap();
         assert!(store.heartbeats().unwrap().is_empty());

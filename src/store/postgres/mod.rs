@@ -352,6 +352,11 @@ impl Backend for Pg {
                 "DELETE FROM heartbeat_state WHERE monitor = $1",
                 &[&monitor],
             )?;
+            // Its open incident ends now: nothing could resolve or acknowledge it any more.
+            tx.execute(
+                "UPDATE incidents SET resolved_at = $2 WHERE monitor = $1 AND resolved_at IS NULL",
+                &[&monitor, &ms(SystemTime::now())],
+            )?;
             tx.commit()
         })
     }

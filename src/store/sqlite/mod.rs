@@ -439,6 +439,12 @@ impl Backend for Sqlite {
             .map_err(e)?;
         tx.execute("DELETE FROM heartbeat_state WHERE monitor = ?1", [monitor])
             .map_err(e)?;
+        // Its open incident ends now: nothing could resolve or acknowledge it any more.
+        tx.execute(
+            "UPDATE incidents SET resolved_at = ?2 WHERE monitor = ?1 AND resolved_at IS NULL",
+            params![monitor, ms(SystemTime::now())],
+        )
+        .map_err(e)?;
         tx.commit().map_err(e)
     }
 
