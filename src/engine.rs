@@ -670,7 +670,7 @@ impl Engine {
         let Some(t) = self.evaluate(&obs, now) else {
             return Vec::new();
         };
-        batch.record_evaluation(&obs, &t.before, &t.after, t.events.clone());
+        batch.record_evaluation(&obs, &t.before, t.after, t.events.clone());
         batch.observations.push(obs);
         t.events
     }

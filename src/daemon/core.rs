@@ -587,7 +587,7 @@ impl Core {
             .acknowledge_routed(&name, &ack, req.opened_at, &self.alerts.notifications)
             .map_err(|e| format!("cannot acknowledge `{name}`: {e}"))?;
         self.batch
-            .record_state(&name, &transition.after, transition.events);
+            .record_state(&name, transition.after, transition.events);
         let state = self.engine.state(&name).cloned().unwrap_or_default();
         let opened_at = state.announced_down().unwrap_or(now);
         let result = (
@@ -665,12 +665,7 @@ fn observed(engine: &mut Engine, alerts: &Alerts, row: &ObservationRow, batch: &
     let Some((transition, routed)) = engine.evaluate_routed(row, at, &alerts.notifications) else {
         return;
     };
-    batch.record_evaluation(
-        row,
-        &transition.before,
-        &transition.after,
-        transition.events,
-    );
+    batch.record_evaluation(row, &transition.before, transition.after, transition.events);
     render_alerts(engine, alerts, &row.monitor, &routed, &result, batch);
 }
 

@@ -40,11 +40,6 @@ pub(super) struct Services<'a> {
     pub(super) writer: &'a Writer,
     pub(super) sender: &'a super::sender::Shared,
     pub(super) listening: Option<Listening>,
-    /// What the pings said, per heartbeat, as stored.
-    pub(super) pings: HashMap<String, crate::heartbeat::Pings>,
-    /// What the writer thread finds in the store: ack requests, the lease taken over,
-    /// other instances' observations and pings.
-    pub(super) acks: UnboundedReceiver<FromStore>,
     /// Set by the writer thread when another `watch` took the store over
     /// ([`STORE_TAKEN`]) or the store file was removed or replaced ([`STORE_GONE`]).
     pub(super) lost: &'a std::sync::atomic::AtomicU8,
@@ -117,9 +112,16 @@ pub(super) async fn main_loop(
     global: &GlobalArgs,
     args: &WatchArgs,
     mut plan: Plan,
-    stored: HashMap<String, crate::state::MonitorState>,
+    // The states and what the pings said, per monitor, as stored.
+    stored: (
+        HashMap<String, crate::state::MonitorState>,
+        HashMap<String, crate::heartbeat::Pings>,
+    ),
     ctx: probe::Context,
     mut services: Services<'_>,
+    // What the writer thread finds in the store: ack requests, the lease taken over,
+    // other instances' observations and pings.
+    from_store: UnboundedReceiver<FromStore>,
 ) -> Result<(), Error> {
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
@@ -133,7 +135,7 @@ pub(super) async fn main_loop(
         Alerts::new(std::mem::take(&mut plan.notifications)),
         plan.regions.clone(),
         upstream.is_some(),
-        (stored, std::mem::take(&mut services.pings)),
+        stored,
         services.leading,
         args.region.clone(),
         SystemTime::now(),
@@ -142,10 +144,9 @@ pub(super) async fn main_loop(
     let (done, done_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut flush = tokio::time::interval(args.flush_interval);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let (_, store_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut sources = Sources {
         done: done_rx,
-        store: std::mem::replace(&mut services.acks, store_rx),
+        store: from_store,
         http_acks: services.listening.as_mut().and_then(|l| l.acks.take()),
         flush,
         prune: tokio::time::interval(PRUNE_EVERY),

@@ -114,14 +114,20 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         writer: &writer,
         sender: &shared,
         listening,
-        pings,
-        acks: acks_rx,
         lost: &lost,
         store_name: db.display(),
         location: db.clone(),
         leading,
     };
-    let result = runtime.block_on(main_loop(global, args, plan, stored, ctx, services));
+    let result = runtime.block_on(main_loop(
+        global,
+        args,
+        plan,
+        (stored, pings),
+        ctx,
+        services,
+        acks_rx,
+    ));
     let _ = stop_http.send(());
     // The sender finishes the attempts in flight (each bounded by its notifier's
     // timeout) and starts no other; what is left stays in the outbox for the next start.

@@ -202,7 +202,7 @@ impl Batch {
         next: &MonitorState,
         events: Vec<Event>,
     ) {
-        self.record_evaluation(&obs, prev, next, events);
+        self.record_evaluation(&obs, prev, next.clone(), events);
         self.observations.push(obs);
     }
 
@@ -212,7 +212,7 @@ impl Batch {
         &mut self,
         obs: &ObservationRow,
         prev: &MonitorState,
-        next: &MonitorState,
+        next: MonitorState,
         events: Vec<Event>,
     ) {
         let monitor = obs.monitor.clone();
@@ -240,7 +240,7 @@ impl Batch {
         self.states.insert(
             monitor,
             StateChange {
-                state: next.clone(),
+                state: next,
                 latest: Some(obs.clone()),
             },
         );
@@ -248,7 +248,7 @@ impl Batch {
 
     /// Record a state change without an observation (an acknowledgment) and its events;
     /// the latest observation already in the batch stays.
-    pub fn record_state(&mut self, monitor: &str, next: &MonitorState, events: Vec<Event>) {
+    pub fn record_state(&mut self, monitor: &str, next: MonitorState, events: Vec<Event>) {
         self.events
             .extend(events.into_iter().map(|event| MonitorEvent {
                 monitor: monitor.to_owned(),
@@ -258,7 +258,7 @@ impl Batch {
         self.states.insert(
             monitor.to_owned(),
             StateChange {
-                state: next.clone(),
+                state: next,
                 latest,
             },
         );

@@ -78,7 +78,7 @@ fn an_incident_is_resolved_when_it_recovered() {
         region: String::new(),
     };
     let mut batch = Batch::default();
-    batch.record_evaluation(&obs, &prev, &next, Vec::new());
+    batch.record_evaluation(&obs, &prev, next.clone(), Vec::new());
     assert_eq!(
         batch.resolved,
         [ResolvedIncident {
