@@ -2,6 +2,7 @@
 //! certificate reading, and short failure reasons that never quote a URL or a secret.
 
 pub(crate) mod ping;
+pub(crate) mod resolve;
 pub(crate) mod tls;
 
 /// A short reason for an I/O error, by kind, without the OS's sentence when a kind says it.
@@ -43,7 +44,7 @@ pub(crate) fn http_client() -> Result<reqwest::Client, String> {
         client_identity: None,
     };
     let config = tls.client_config(&check, &[b"http/1.1"])?;
-    reqwest::Client::builder()
+    resolve::with_resolver(reqwest::Client::builder())
         .use_preconfigured_tls(config)
         .no_proxy()
         .redirect(reqwest::redirect::Policy::limited(3))

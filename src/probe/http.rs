@@ -63,7 +63,8 @@ impl Clients {
 
     fn build(&self, p: &HttpProbe) -> Result<reqwest::Client, String> {
         let tls = self.tls.client_config(&p.tls, &[b"http/1.1"])?;
-        let mut builder = reqwest::Client::builder().local_address(p.local_address);
+        let mut builder = crate::net::resolve::with_resolver(reqwest::Client::builder())
+            .local_address(p.local_address);
         if let (Some(ip), Some(host)) = (p.resolve, p.url.host_str()) {
             // Connect to `ip`; the URL's host stays in the Host header and the TLS SNI.
             let port = p.url.port_or_known_default().unwrap_or(80);
@@ -349,7 +350,15 @@ fn error_reason(e: &reqwest::Error, timeout: Duration) -> String {
         }
         let text = s.to_string();
         if text.starts_with("dns error") {
-            return "could not resolve host name".into();
+            // hbmon's resolver's reason is the innermost error (reqwest boxes it).
+            let mut why = s.source();
+            while let Some(inner) = why.and_then(std::error::Error::source) {
+                why = Some(inner);
+            }
+            return match why {
+                Some(why) => format!("could not resolve host name: {why}"),
+                None => "could not resolve host name".into(),
+            };
         }
         innermost = Some(text);
         source = s.source();

@@ -108,10 +108,10 @@ async fn resolve(host: &str, version: IpVersion) -> Result<IpAddr, Outcome> {
             ))
         };
     }
-    let addrs = tokio::net::lookup_host((host, 0))
+    let addrs = crate::net::resolve::lookup(host)
         .await
-        .map_err(|_| Outcome::new(Status::Down, format!("could not resolve `{host}`")))?;
-    addrs.map(|a| a.ip()).find(wanted).ok_or_else(|| {
+        .map_err(|e| Outcome::new(Status::Down, format!("could not resolve `{host}`: {e}")))?;
+    addrs.into_iter().find(wanted).ok_or_else(|| {
         Outcome::new(
             Status::Down,
             format!("`{host}` has no address of the requested IP version"),

@@ -158,10 +158,15 @@ async fn network(targets: &[String], timeout: Duration) -> Outcome {
     for t in targets {
         let t = t.clone();
         set.spawn(async move {
-            let ok = matches!(
-                tokio::time::timeout(limit, tokio::net::TcpStream::connect(t.as_str())).await,
-                Ok(Ok(_))
-            );
+            let connect = async {
+                for addr in crate::net::resolve::lookup_target(&t).await.ok()? {
+                    if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                        return Some(());
+                    }
+                }
+                None
+            };
+            let ok = matches!(tokio::time::timeout(limit, connect).await, Ok(Some(())));
             (t, ok)
         });
     }

@@ -79,9 +79,9 @@ async fn session(p: &TcpProbe, configs: &TlsConfigs) -> Outcome {
 }
 
 async fn connect(p: &TcpProbe) -> Result<(TcpStream, SocketAddr), Outcome> {
-    let addrs = tokio::net::lookup_host((p.host.as_str(), p.port))
+    let addrs = crate::net::resolve::lookup_host(&p.host, p.port)
         .await
-        .map_err(|_| Outcome::new(Status::Down, format!("could not resolve `{}`", p.host)))?;
+        .map_err(|e| Outcome::new(Status::Down, format!("could not resolve `{}`: {e}", p.host)))?;
     let mut last = None;
     for addr in addrs {
         match TcpStream::connect(addr).await {

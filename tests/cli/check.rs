@@ -132,7 +132,7 @@ fn each_status_and_reason_against_a_real_server() {
             "http://no-such-host.invalid/".into(),
             "",
             "DOWN",
-            "could not resolve host name",
+            "could not resolve host name: no such host",
         ),
         (
             "slow",
@@ -234,7 +234,10 @@ fn tcp_probe_against_a_real_listener() {
         (Some("down"), Some("connection refused"))
     );
     assert_eq!(m[2]["status"], "down");
-    assert_eq!(m[2]["reason"], "could not resolve `no-such-host.invalid`");
+    assert_eq!(
+        m[2]["reason"],
+        "could not resolve `no-such-host.invalid`: no such host"
+    );
 }
 
 fn report_config(srv: &HttpServer) -> String {
@@ -574,7 +577,10 @@ fn requests_go_through_a_configured_proxy_whose_credentials_stay_hidden() {
         ),
         (Some("up"), Some("HTTP 200"))
     );
-    assert_eq!(v["monitors"][1]["reason"], "could not resolve host name");
+    assert_eq!(
+        v["monitors"][1]["reason"],
+        "could not resolve host name: no such host"
+    );
     assert_eq!(v["monitors"][2]["status"], "down");
     assert!(
         !out.all().contains("pr0xy-s3cret"),
@@ -636,4 +642,26 @@ fn fifty_thousand_monitors_under_a_low_descriptor_limit() {
     assert_eq!(report["summary"]["total"], 50_000);
     assert_eq!(report["summary"]["up"], 50_000, "{}", report["summary"]);
     assert!(accepted.load(std::sync::atomic::Ordering::SeqCst) >= 50_000);
+}
+
+/// hbmon resolves host names itself (hickory), never through libc's NSS modules, so a
+/// static binary and an empty container resolve the same way. `*.localhost` is loopback
+/// (RFC 6761) for every kind of connection, though this system's libc does not know it.
+#[test]
+fn names_under_localhost_are_loopback_for_every_probe() {
+    let srv = HttpServer::start();
+    let listener = silent_listener();
+    let yaml = format!(
+        "version: 1\nmonitors:\n  - name: web\n    http: {{ url: \"http://api.localhost:{}/ok\" }}\n  - name: port\n    tcp: {{ host: db.localhost, port: {} }}\n",
+        srv.port(),
+        listener.local_addr().unwrap().port()
+    );
+    let out = hbmon()
+        .config(&yaml)
+        .args(["check", "--format", "json"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    assert_eq!(v["monitors"][0]["status"], "up");
+    assert_eq!(v["monitors"][1]["status"], "up");
 }

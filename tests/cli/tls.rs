@@ -169,7 +169,7 @@ fn resolve_override_keeps_host_header_and_sni() {
     let (status, reason, _) = probe(Some(&ca), &without);
     assert_eq!(
         (status.as_str(), reason.as_str()),
-        ("down", "could not resolve host name")
+        ("down", "could not resolve host name: no such host")
     );
 }
 

@@ -83,7 +83,17 @@ pub(super) async fn send(
         }
         p.build().map_err(|e| format!("TLS setup failed: {e}"))
     };
-    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+    // The server's address by hbmon's resolver; its name stays the TLS name.
+    let address = match crate::net::resolve::lookup(host).await {
+        Ok(ips) => ips[0].to_string(),
+        Err(e) => {
+            return Sent::Retry {
+                reason: format!("could not resolve `{host}`: {e}"),
+                after: None,
+            };
+        }
+    };
+    let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(address)
         .port(port)
         .timeout(Some(timeout));
     transport = match tls {

@@ -30,6 +30,7 @@ pub(super) fn connect(location: &Location) -> Result<Client, Error> {
         config.connect_timeout(Duration::from_secs(10));
     }
     config.keepalives_idle(Duration::from_secs(30));
+    resolve_hosts(&mut config).map_err(|e| store_err(&location.name(), e))?;
     if config.get_ssl_mode() == postgres::config::SslMode::Disable {
         return config.connect(NoTls).map_err(|e| pg_err(location, &e));
     }
@@ -37,6 +38,38 @@ pub(super) fn connect(location: &Location) -> Result<Client, Error> {
     config
         .connect(tokio_postgres_rustls::MakeRustlsConnect::new(rustls_config))
         .map_err(|e| pg_err(location, &e))
+}
+
+/// The servers' addresses by hbmon's resolver (`hostaddr`), unless the URL gives them or
+/// names a Unix socket; the host names stay for TLS.
+fn resolve_hosts(config: &mut postgres::Config) -> Result<(), StoreError> {
+    use postgres::config::Host;
+    if !config.get_hostaddrs().is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|h| match h {
+            Host::Tcp(name) => Some(name.clone()),
+            Host::Unix(_) => None,
+        })
+        .collect::<Option<_>>()
+        .unwrap_or_default();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StoreError::Unreachable(format!("cannot resolve host names: {e}")))?;
+    for name in names {
+        let ips = runtime
+            .block_on(crate::net::resolve::lookup(&name))
+            .map_err(|e| StoreError::Unreachable(format!("could not resolve `{name}`: {e}")))?;
+        config.hostaddr(ips[0]);
+    }
+    Ok(())
 }
 
 /// The client's TLS configuration: the system's trust store, or only the CA certificates
