@@ -30,7 +30,30 @@ fn help_and_version_exit_0() {
     assert!(help.stdout.contains("Exit codes:"));
     let version = hbmon().args(["--version"]).run();
     assert_eq!(version.code, 0);
-    assert!(version.stdout.starts_with("hbmon "));
+    let short = hbmon().args(["-V"]).run();
+    assert_eq!(
+        short.stdout,
+        format!("hbmon {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    // Built from this checkout, `--version` names its commit (`-V` stays the bare version,
+    // as man pages and scripts expect).
+    let head = std::process::Command::new("git")
+        .args([
+            "-C",
+            env!("CARGO_MANIFEST_DIR"),
+            "rev-parse",
+            "--short=12",
+            "HEAD",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let expected = match head {
+        Some(commit) => format!("hbmon {} (commit {commit})\n", env!("CARGO_PKG_VERSION")),
+        None => format!("hbmon {}\n", env!("CARGO_PKG_VERSION")),
+    };
+    assert_eq!(version.stdout, expected);
 }
 
 #[test]
