@@ -30,7 +30,11 @@ pub const CONFIG: u8 = 78;
 /// `(code, name, meaning)` for every code, in the order the README lists them.
 pub const TABLE: &[(u8, &str, &str)] = &[
     (OK, "OK", "every selected monitor is up"),
-    (WARNING, "WARNING", "nothing down, but something degraded"),
+    (
+        WARNING,
+        "WARNING",
+        "nothing down, but something degraded (`healthcheck`: `watch` is not healthy)",
+    ),
     (CRITICAL, "CRITICAL", "at least one monitor is down"),
     (UNKNOWN, "UNKNOWN", "a monitor could not be evaluated"),
     (USAGE, "USAGE", "bad flags or arguments"),

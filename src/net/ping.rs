@@ -76,3 +76,38 @@ impl Pinger {
         }
     }
 }
+
+/// `hbmon healthcheck`: GET `{base}/healthz` once. `Ok` on 200; else why not, in words.
+pub(crate) async fn healthz(base: &str, timeout: Duration) -> Result<(), String> {
+    let client = crate::net::http_client()?;
+    let url = format!("{}/healthz", base.trim_end_matches('/'));
+    match client.get(&url).timeout(timeout).send().await {
+        Ok(r) if r.status() == reqwest::StatusCode::OK => Ok(()),
+        Ok(r) => {
+            let status = r.status();
+            let body = r.text().await.unwrap_or_default();
+            // The listener's JSON error, `{"error": "..."}`, when it gives one.
+            let why = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_owned));
+            Err(match why {
+                Some(why) => format!("HTTP {}: {why}", status.as_u16()),
+                None => format!("HTTP {}", status.as_u16()),
+            })
+        }
+        Err(e) if e.is_timeout() => Err(format!(
+            "no answer within {}",
+            crate::humanize::latency(timeout)
+        )),
+        Err(e) => {
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                    return Err(crate::net::io_reason(io));
+                }
+                source = s.source();
+            }
+            Err("cannot connect".into())
+        }
+    }
+}

@@ -1054,3 +1054,42 @@ fn api_status_and_status_judge_region_silence_by_the_same_setting() {
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
 }
+
+/// `hbmon healthcheck` (the container image's HEALTHCHECK) asks the config's listener for
+/// `/healthz`: 1 with the reason while no `watch` answers, 0 once one does, 64 for a
+/// config without a listener.
+#[test]
+fn healthcheck_asks_the_running_watch() {
+    let port = closed_port();
+    let yaml = format!(
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\" }}\nmonitors:\n  - {{ name: job, heartbeat: {{ period: 1h }} }}\n"
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let config = run.dir().join("hbmon.yaml");
+    let config = config.to_str().unwrap();
+    let out = hbmon().args(["healthcheck", "--config", config]).run();
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(
+        out.stderr.contains(&format!(
+            "not healthy: http://127.0.0.1:{port}/healthz: connection refused"
+        )),
+        "{out:?}"
+    );
+    let d = Daemon::start(run.dir(), &[]);
+    let out = hbmon().args(["healthcheck", "--config", config]).run();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("answered 200"), "{out:?}");
+    let out = hbmon()
+        .args(["healthcheck", "--url", &format!("http://127.0.0.1:{port}")])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - { name: disk, system: { disk: { path: /, critical: 100 } } }\n")
+        .args(["healthcheck"])
+        .run();
+    assert_eq!(out.code, 64, "{out:?}");
+    assert!(out.stderr.contains("has no listener"), "{out:?}");
+}

@@ -1,0 +1,46 @@
+//! `hbmon healthcheck`: ask a running `watch` whether its scheduler runs, through the
+//! listener's `/healthz`. A container's HEALTHCHECK needs no shell or curl this way.
+//! Exit 0 when healthy, 1 when not (Docker's HEALTHCHECK convention; 2 is reserved there).
+
+use crate::cli::{GlobalArgs, HealthcheckArgs};
+use crate::error::Error;
+use crate::exit;
+
+pub fn run(global: &GlobalArgs, args: &HealthcheckArgs) -> Result<u8, Error> {
+    let base = if let Some(u) = &args.url {
+        u.clone()
+    } else {
+        {
+            let plan = crate::plan::load(&global.config)?;
+            let Some(listen) = plan.listen.as_ref() else {
+                return Err(Error::Usage(format!(
+                    "{} has no listener (`listen:` or a heartbeat): give --url",
+                    plan.path.display()
+                )));
+            };
+            // A listener on every address (0.0.0.0, [::]) is asked on loopback.
+            let mut address = listen.address;
+            if address.ip().is_unspecified() {
+                address.set_ip(if address.is_ipv4() {
+                    std::net::Ipv4Addr::LOCALHOST.into()
+                } else {
+                    std::net::Ipv6Addr::LOCALHOST.into()
+                });
+            }
+            format!("http://{address}")
+        }
+    };
+    let runtime = crate::runtime::build(crate::runtime::Threads::One)?;
+    match runtime.block_on(crate::net::ping::healthz(&base, args.timeout)) {
+        Ok(()) => {
+            if !global.quiet {
+                println!("healthy: {base}/healthz answered 200");
+            }
+            Ok(exit::OK)
+        }
+        Err(why) => {
+            eprintln!("hbmon: not healthy: {base}/healthz: {why}");
+            Ok(exit::WARNING)
+        }
+    }
+}
