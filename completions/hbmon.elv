@@ -41,7 +41,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand notify 'Send a test alert through a notifier, or show what an alert would say'
             cand run 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
             cand validate 'Load and check the configuration without probing; report every problem at once'
-            cand schema 'Print the JSON schema of the configuration file'
+            cand healthcheck 'Ask a running `watch` whether it is healthy (its listener''s `/healthz`): exit 0 when it answers 200, 1 when not. A container HEALTHCHECK that needs no shell'
+            cand schema 'Print the JSON schema of the configuration file, or the configuration reference made from it (`--format markdown` or `man`, as in `hbmon.yaml(5)`)'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -269,7 +270,26 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hbmon;healthcheck'= {
+            cand --url 'The listener to ask (default: the config''s `listen` address, on loopback when it listens on every address)'
+            cand --timeout 'How long to wait for the answer'
+            cand -c 'Path of the configuration file'
+            cand --config 'Path of the configuration file'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'hbmon;schema'= {
+            cand --format 'What to print: the JSON schema, or the reference as Markdown or a man page'
             cand -c 'Path of the configuration file'
             cand --config 'Path of the configuration file'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
@@ -311,7 +331,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand notify 'Send a test alert through a notifier, or show what an alert would say'
             cand run 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
             cand validate 'Load and check the configuration without probing; report every problem at once'
-            cand schema 'Print the JSON schema of the configuration file'
+            cand healthcheck 'Ask a running `watch` whether it is healthy (its listener''s `/healthz`): exit 0 when it answers 200, 1 when not. A container HEALTHCHECK that needs no shell'
+            cand schema 'Print the JSON schema of the configuration file, or the configuration reference made from it (`--format markdown` or `man`, as in `hbmon.yaml(5)`)'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -338,6 +359,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;help;run'= {
         }
         &'hbmon;help;validate'= {
+        }
+        &'hbmon;help;healthcheck'= {
         }
         &'hbmon;help;schema'= {
         }

@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Declarative uptime and heartbeat monitor: one binary, one YAML file.
 #[derive(Debug, Parser)]
-#[command(name = "hbmon", version, about, propagate_version = true)]
+#[command(name = "hbmon", version, long_version = env!("HBMON_LONG_VERSION"), about, propagate_version = true)]
 #[command(after_help = crate::exit::help())]
 pub struct Cli {
     #[command(flatten)]
@@ -102,8 +102,12 @@ pub enum Command {
     Run(RunArgs),
     /// Load and check the configuration without probing; report every problem at once.
     Validate,
-    /// Print the JSON schema of the configuration file.
-    Schema,
+    /// Ask a running `watch` whether it is healthy (its listener's `/healthz`): exit 0
+    /// when it answers 200, 1 when not. A container HEALTHCHECK that needs no shell.
+    Healthcheck(HealthcheckArgs),
+    /// Print the JSON schema of the configuration file, or the configuration reference
+    /// made from it (`--format markdown` or `man`, as in `hbmon.yaml(5)`).
+    Schema(SchemaArgs),
     /// Print shell completions.
     Completions {
         /// The shell to print completions for.
@@ -202,6 +206,31 @@ pub struct RunArgs {
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// What to print: the JSON schema, or the reference as Markdown or a man page.
+    #[arg(long, value_enum, default_value_t = SchemaFormat::Json)]
+    pub format: SchemaFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaFormat {
+    Json,
+    Markdown,
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The listener to ask (default: the config's `listen` address, on loopback when it
+    /// listens on every address).
+    #[arg(long, env = "HBMON_URL", hide_env_values = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// How long to wait for the answer.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "5s")]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -81,7 +81,8 @@ pub fn run(cli: &Cli) -> Result<u8, Error> {
         Command::Notify(c) => cmd::notify::run(&cli.global, c),
         Command::Run(args) => cmd::run::run(&cli.global, args),
         Command::Validate => cmd::validate::run(&cli.global),
-        Command::Schema => cmd::schema::run(),
+        Command::Healthcheck(args) => cmd::healthcheck::run(&cli.global, args),
+        Command::Schema(args) => cmd::schema::run(args.format),
         Command::Completions { shell } => cmd::completions::run(*shell),
     }
 }

@@ -7,5 +7,6 @@ pub mod diag;
 pub mod interpolate;
 pub mod load;
 pub mod raw;
+pub mod reference;
 pub mod schema;
 pub mod spans;

@@ -70,8 +70,8 @@ pub struct Config {
     /// every one probes, the leader alerts on a quorum of regions, and a region that stops
     /// reporting is itself an alert.
     pub regions: Option<RegionsDef>,
-    /// The monitors. Each has a unique `name` and exactly one probe
-    /// (`http`, `tcp`, `command`, `file` or `system`).
+    /// The monitors. Each has a unique `name` and exactly one probe (`http`, `tcp`,
+    /// `icmp`, `dns`, `docker`, `command`, `file`, `system` or `heartbeat`).
     pub monitors: Vec<Monitor>,
 }
 

@@ -52,12 +52,15 @@ impl JsonSchema for SizeStr {
     }
 }
 
-/// A secret (token, password, header value). It deserializes from a plain string but
-/// never prints: `Debug` and `Display` show `[redacted]`, and there is no `Serialize`.
-/// The only way to the value is `expose`, called where the secret is sent.
+// It deserializes from a plain string but never prints: `Debug` and `Display` show
+// `[redacted]`, and there is no `Serialize`. The only way to the value is `expose`, called
+// where the secret is sent.
+/// A secret (a token, a password, a URL that may carry credentials): hbmon never shows it
+/// in logs, reports or error messages. Write `${VAR}` to take it from the environment,
+/// or use the key's `_file` twin to read it from a file.
 #[derive(Clone, Deserialize, JsonSchema)]
 #[serde(transparent)]
-#[schemars(transparent)]
+#[schemars(transparent, title = "secret")]
 pub struct Secret(String);
 
 impl Secret {
