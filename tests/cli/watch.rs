@@ -636,7 +636,7 @@ fn it_speaks_sd_notify() {
     assert_eq!(d.exit_code(), 0);
 }
 
-/// `examples/hbmon.service` is a unit systemd accepts (checked when systemd-analyze is
+/// `dist/hbmon.service` is a unit systemd accepts (checked when systemd-analyze is
 /// installed; the binary path is pointed at the one under test).
 #[test]
 fn the_example_unit_verifies() {
@@ -644,12 +644,9 @@ fn the_example_unit_verifies() {
         return;
     };
     assert!(version.status.success());
-    let unit = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/hbmon.service"
-    ))
-    .unwrap()
-    .replace("/usr/local/bin/hbmon", env!("CARGO_BIN_EXE_hbmon"));
+    let unit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dist/hbmon.service"))
+        .unwrap()
+        .replace("/usr/bin/hbmon", env!("CARGO_BIN_EXE_hbmon"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hbmon.service");
     std::fs::write(&path, unit).unwrap();
