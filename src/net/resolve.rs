@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::SystemTime;
 
-use hickory_resolver::config::{LookupIpStrategy, ResolveHosts};
+use hickory_resolver::config::{LookupIpStrategy, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::{Resolver, TokioResolver};
@@ -29,7 +29,8 @@ pub(crate) enum ResolveError {
     NoSuchHost,
     /// The servers did not answer in time.
     TimedOut,
-    /// `/etc/resolv.conf` is missing or unreadable: no server to ask.
+    /// Not in `/etc/hosts`, and `/etc/resolv.conf` is missing or unreadable: no server
+    /// to ask (a container with no network, say).
     NoConfig(String),
     /// Anything else the resolver reported (a server failure, a refused query).
     Failed(String),
@@ -40,7 +41,7 @@ impl std::fmt::Display for ResolveError {
         match self {
             Self::NoSuchHost => f.write_str("no such host"),
             Self::TimedOut => f.write_str("DNS lookup timed out"),
-            Self::NoConfig(why) => write!(f, "no DNS servers: cannot read {RESOLV_CONF} ({why})"),
+            Self::NoConfig(why) => write!(f, "not in {HOSTS}, and no DNS servers: {why}"),
             Self::Failed(why) => write!(f, "DNS lookup failed: {why}"),
         }
     }
@@ -62,8 +63,8 @@ pub(crate) async fn lookup(host: &str) -> Result<Vec<IpAddr>, ResolveError> {
             IpAddr::V6(Ipv6Addr::LOCALHOST),
         ]);
     }
-    let resolver = system()?;
-    match resolver.lookup_ip(bare).await {
+    let system = system()?;
+    match system.resolver.lookup_ip(bare).await {
         Ok(found) => {
             let ips: Vec<IpAddr> = found.iter().collect();
             if ips.is_empty() {
@@ -72,6 +73,9 @@ pub(crate) async fn lookup(host: &str) -> Result<Vec<IpAddr>, ResolveError> {
                 Ok(ips)
             }
         }
+        Err(_) if system.no_servers.is_some() => Err(ResolveError::NoConfig(
+            system.no_servers.clone().unwrap_or_default(),
+        )),
         Err(e) => Err(reason(&e)),
     }
 }
@@ -127,9 +131,17 @@ impl Stamp {
     }
 }
 
-type Cached = Mutex<Option<(Stamp, Arc<TokioResolver>)>>;
+/// The resolver, and why it has no servers to ask when it has none (it still reads
+/// `/etc/hosts`).
+#[derive(Debug)]
+struct System {
+    resolver: TokioResolver,
+    no_servers: Option<String>,
+}
 
-fn system() -> Result<Arc<TokioResolver>, ResolveError> {
+type Cached = Mutex<Option<(Stamp, Arc<System>)>>;
+
+fn system() -> Result<Arc<System>, ResolveError> {
     static CACHE: OnceLock<Cached> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(None));
     let stamp = Stamp::now();
@@ -146,17 +158,36 @@ fn system() -> Result<Arc<TokioResolver>, ResolveError> {
     Ok(resolver)
 }
 
-fn build() -> Result<TokioResolver, ResolveError> {
-    let (config, options) = hickory_resolver::system_conf::read_system_conf()
-        .map_err(|e| ResolveError::NoConfig(e.to_string()))?;
+fn build() -> Result<System, ResolveError> {
+    let (config, options, no_servers) = match hickory_resolver::system_conf::read_system_conf() {
+        Ok((config, options)) => (config, options, None),
+        Err(e) => {
+            let why = match std::fs::metadata(RESOLV_CONF) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    format!("{RESOLV_CONF} does not exist")
+                }
+                Err(e) => format!("cannot read {RESOLV_CONF}: {}", super::io_reason(&e)),
+                Ok(_) => format!("cannot read {RESOLV_CONF}: {e}"),
+            };
+            (
+                ResolverConfig::from_parts(None, vec![], vec![]),
+                ResolverOpts::default(),
+                Some(why),
+            )
+        }
+    };
     let mut builder = Resolver::builder_with_config(config, TokioRuntimeProvider::default());
     *builder.options_mut() = options;
     let opts = builder.options_mut();
     opts.use_hosts_file = ResolveHosts::Always;
     opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
-    builder
+    let resolver = builder
         .build()
-        .map_err(|e| ResolveError::Failed(e.to_string()))
+        .map_err(|e| ResolveError::Failed(e.to_string()))?;
+    Ok(System {
+        resolver,
+        no_servers,
+    })
 }
 
 /// reqwest's resolver: the same lookups as everything else (reqwest would otherwise call

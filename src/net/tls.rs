@@ -17,7 +17,9 @@ use crate::model::TlsCheck;
 #[derive(Debug)]
 pub struct TlsConfigs {
     provider: Arc<CryptoProvider>,
-    verified: ClientConfig,
+    /// With the system's trust store, or why there is none (no CA bundle on this system,
+    /// as in an empty container): only what needs it fails, with that reason.
+    verified: Result<ClientConfig, String>,
     insecure: ClientConfig,
 }
 
@@ -27,8 +29,8 @@ impl TlsConfigs {
         let verified = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .and_then(rustls::ConfigBuilder::with_platform_verifier)
-            .map_err(|e| format!("cannot set up TLS: {e}"))?
-            .with_no_client_auth();
+            .map(rustls::ConfigBuilder::<ClientConfig, rustls::client::WantsClientCert>::with_no_client_auth)
+            .map_err(|e| system_store_missing(&e));
         let insecure = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| format!("cannot set up TLS: {e}"))?
@@ -54,7 +56,7 @@ impl TlsConfigs {
         // The shared configurations cover the common cases without building anything.
         match (&check.ca_certs, check.verify, &check.client_identity) {
             (_, false, None) => return Ok(self.insecure.clone()),
-            (None, true, None) => return Ok(self.verified.clone()),
+            (None, true, None) => return self.verified.clone(),
             _ => {}
         }
         let setup = |e: rustls::Error| format!("cannot set up TLS: {e}");
@@ -65,7 +67,9 @@ impl TlsConfigs {
             (_, false) => builder
                 .dangerous()
                 .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(self.provider.clone()))),
-            (None, true) => builder.with_platform_verifier().map_err(setup)?,
+            (None, true) => builder
+                .with_platform_verifier()
+                .map_err(|e| system_store_missing(&e))?,
             (Some(certs), true) => {
                 let mut roots = rustls::RootCertStore::empty();
                 roots.add_parsable_certificates(certs.iter().cloned());
@@ -84,6 +88,15 @@ impl TlsConfigs {
                 .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
                 .map_err(|e| format!("client certificate: {e}")),
         }
+    }
+}
+
+/// Why the system's trust store cannot be used, in words.
+fn system_store_missing(e: &rustls::Error) -> String {
+    if e.to_string().contains("No CA certificates") {
+        "no trusted CA certificates on this system (install the ca-certificates package, or give `ca_file`)".into()
+    } else {
+        format!("cannot set up TLS with the system's trust store: {e}")
     }
 }
 

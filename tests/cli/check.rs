@@ -665,3 +665,62 @@ fn names_under_localhost_are_loopback_for_every_probe() {
     assert_eq!(v["monitors"][0]["status"], "up");
     assert_eq!(v["monitors"][1]["status"], "up");
 }
+
+/// On a system with only `/etc/hosts` (no `/etc/resolv.conf`, no CA bundle: an empty
+/// container with no network), names in `/etc/hosts` still resolve, other names say why
+/// they cannot, and only HTTPS against the system's trust store fails, saying why. Run
+/// with `/etc` replaced in a private mount namespace (root; skipped without `unshare`
+/// outside CI).
+#[test]
+fn a_bare_etc_resolves_from_hosts_and_says_what_is_missing() {
+    use std::process::Command;
+    let ok = Command::new("unshare")
+        .args(["--mount", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "unshare --mount is needed in CI"
+        );
+        return;
+    }
+    let listener = silent_listener();
+    let port = listener.local_addr().unwrap().port();
+    let etc = tempfile::tempdir().unwrap();
+    std::fs::write(etc.path().join("hosts"), "127.0.0.1 hbmon-peer.test\n").unwrap();
+    let run = hbmon().file(
+        "bare.yaml",
+        &format!(
+            "version: 1\nmonitors:\n  - name: by-hosts\n    tcp: {{ host: hbmon-peer.test, port: {port} }}\n  - name: by-dns\n    tcp: {{ host: elsewhere.test, port: {port} }}\n  - name: https\n    http: {{ url: \"https://127.0.0.1:{port}/\" }}\n"
+        ),
+    );
+    let script = format!(
+        "mount --bind {} /etc && exec {} check --config {} --format json",
+        etc.path().display(),
+        env!("CARGO_BIN_EXE_hbmon"),
+        run.dir().join("bare.yaml").display()
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let m = &v["monitors"];
+    assert_eq!(m[0]["status"], "up", "{v}");
+    assert_eq!(
+        m[1]["reason"],
+        "could not resolve `elsewhere.test`: not in /etc/hosts, and no DNS servers: /etc/resolv.conf does not exist"
+    );
+    assert_eq!(
+        m[2]["reason"],
+        "no trusted CA certificates on this system (install the ca-certificates package, or give `ca_file`)"
+    );
+}
