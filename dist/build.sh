@@ -71,13 +71,13 @@ if [ "$image" = yes ]; then
   echo "== container image"
   ctx=$out/image
   root=$ctx/rootfs
-  mkdir -p "$root/etc/hbmon" "$root/etc/ssl/certs" "$root/var/lib/hbmon" "$root/tmp"
+  mkdir -p "$root/etc/hbmon" "$root/etc/ssl/certs" "$root/tmp" "$ctx/state"
   install -m 0755 "$bin" "$ctx/hbmon"
   install -m 0644 dist/hbmon.yaml "$root/etc/hbmon/hbmon.yaml"
   install -m 0644 /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
   printf 'root:x:0:0:root:/:/sbin/nologin\nhbmon:x:10001:10001:hbmon:/var/lib/hbmon:/sbin/nologin\n' >"$root/etc/passwd"
   printf 'root:x:0:\nhbmon:x:10001:\n' >"$root/etc/group"
-  chown 10001:10001 "$root/var/lib/hbmon" && chmod 0750 "$root/var/lib/hbmon"
+  chmod 0750 "$ctx/state"
   chmod 1777 "$root/tmp"
   cp dist/Containerfile "$ctx/"
   podman_cmd() { podman --runtime runc --cgroup-manager=cgroupfs "$@"; }

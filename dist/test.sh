@@ -22,7 +22,7 @@ podman_cmd() { podman --runtime runc --cgroup-manager=cgroupfs "$@"; }
 container=hbmon-dist-test-$$
 cleanup() {
   if [ "$image" = yes ]; then
-    podman_cmd rm -f -t 0 "$container" >/dev/null 2>&1 || true
+    podman_cmd rm -f -v -t 0 "$container" >/dev/null 2>&1 || true
   fi
   rm -rf "$work"
 }
