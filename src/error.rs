@@ -69,3 +69,13 @@ impl Error {
         }
     }
 }
+
+/// `Ok` for a closed pipe (a reader that stopped early, `| head`), else the error: for
+/// output whose exit code must still say what was found.
+pub(crate) fn unless_broken_pipe(e: std::io::Error) -> std::io::Result<()> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}

@@ -59,6 +59,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
     init_logging(&cli.global, matches!(cli.command, Command::Watch(_)));
     match run(&cli) {
         Ok(code) => code,
+        // A reader that stopped early (`hbmon schema | head`) is not an error.
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            exit::OK
+        }
         Err(err) => {
             match &err {
                 Error::Config(report) => anstream::eprintln!("{report}"),

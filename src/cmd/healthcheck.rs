@@ -34,7 +34,10 @@ pub fn run(global: &GlobalArgs, args: &HealthcheckArgs) -> Result<u8, Error> {
     match runtime.block_on(crate::net::ping::healthz(&base, args.timeout)) {
         Ok(()) => {
             if !global.quiet {
-                println!("healthy: {base}/healthz answered 200");
+                use std::io::Write as _;
+                writeln!(std::io::stdout(), "healthy: {base}/healthz answered 200")
+                    .or_else(crate::error::unless_broken_pipe)
+                    .map_err(|e| Error::io("cannot write", e))?;
             }
             Ok(exit::OK)
         }

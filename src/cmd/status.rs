@@ -45,7 +45,10 @@ pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
             .and_then(|()| writeln!(out)),
         ReadFormat::Human => view.human(&mut out),
     };
-    written.map_err(|e| Error::io("cannot write the status", e))?;
+    // A reader that stops early (`| head -1`) is not an error: the code still says the worst.
+    written
+        .or_else(crate::error::unless_broken_pipe)
+        .map_err(|e| Error::io("cannot write the status", e))?;
     // Like `check`: the worst confirmed status, so scripts can branch on it.
     Ok(view.worst().exit_code())
 }

@@ -133,3 +133,60 @@ fn validate_counts_monitors() {
     assert_eq!(out.code, 0);
     assert_eq!(out.stdout, "ok: 1 monitor in [dir]/hbmon.yaml\n");
 }
+
+/// Output into a pipe whose reader has gone (`hbmon status | head -1`): no "Broken pipe"
+/// error and no 74. Commands that report a state still exit with it (`status`: the worst
+/// monitor's code); the others exit 0.
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    use nix::sys::signal::Signal;
+    use std::process::{Command, Stdio};
+    let run = |dir: &std::path::Path, args: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_hbmon"))
+            .current_dir(dir)
+            .args(args)
+            .env_remove("HBMON_CONFIG")
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let port = crate::harness::closed_port();
+    let yaml = format!(
+        "version: 1\nmonitors:\n  - {{ name: dead, interval: 100ms, timeout: 100ms, failure_threshold: 1, tcp: {{ host: 127.0.0.1, port: {port} }} }}\n"
+    );
+    let files = hbmon().file("hbmon.yaml", &yaml);
+    let dir = files.dir();
+    for args in [
+        &["schema"][..],
+        &["schema", "--format", "man"],
+        &["completions", "bash"],
+        &["validate"],
+    ] {
+        assert_eq!(run(dir, args), (Some(0), String::new()), "{args:?}");
+    }
+    assert_eq!(run(dir, &["check"]), (Some(2), String::new()));
+    let mut d = crate::watch::Daemon::start(dir, &[]);
+    d.observed("dead", "down");
+    d.committed();
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    for args in [
+        &["status", "--db", "hbmon.db"][..],
+        &["history", "dead", "--db", "hbmon.db"],
+    ] {
+        let (code, stderr) = run(dir, args);
+        assert_eq!(stderr, "", "{args:?}");
+        assert_eq!(
+            code,
+            Some(if args[0] == "status" { 2 } else { 0 }),
+            "{args:?}"
+        );
+    }
+}
