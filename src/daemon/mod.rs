@@ -47,6 +47,16 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     let plan = plan::load(&global.config)?;
     check_region(&args.region, &plan)?;
     let db = db_path(global.db.as_deref(), Some(&plan.store));
+    // Bound before anything starts, the store included: a port in use is a clear error at
+    // once, before a store is created or migrated for an instance that cannot run.
+    let listener = match &plan.listen {
+        Some(l) => Some((
+            crate::listen::bind(l.address)
+                .map_err(|e| Error::io(format!("cannot listen on {}", l.address), e))?,
+            l.clone(),
+        )),
+        None => None,
+    };
     let (store, leading) = Store::open_or_standby(&db)?;
     if !leading {
         // Another `watch` leads: this one probes and records its region's observations
@@ -80,15 +90,6 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     );
     let ctx = probe::Context::new(global.docker_host.clone()).map_err(Error::Internal)?;
     let pings = store.heartbeats()?;
-    // Bound before anything starts, so a port in use is a clear error at once.
-    let listener = match &plan.listen {
-        Some(l) => Some((
-            crate::listen::bind(l.address)
-                .map_err(|e| Error::io(format!("cannot listen on {}", l.address), e))?,
-            l.clone(),
-        )),
-        None => None,
-    };
     let (acks_tx, acks_rx) = tokio::sync::mpsc::unbounded_channel();
     let lost = Arc::new(std::sync::atomic::AtomicU8::new(STORE_OK));
     let (writer, writer_thread) = Writer::spawn(
