@@ -182,6 +182,9 @@ pub enum AckError {
     NoIncident,
     /// The outage it was meant for ended; another one is open now.
     Stale,
+    /// Someone already took it on, and that acknowledgment is in force: the first owner
+    /// stays, and nobody is told twice.
+    Already { by: String, at: SystemTime },
 }
 
 impl std::fmt::Display for AckError {
@@ -190,6 +193,13 @@ impl std::fmt::Display for AckError {
             AckError::NoIncident => "it has no open incident",
             AckError::Stale => {
                 "the incident it was meant for has ended and a new one is open; acknowledge again"
+            }
+            AckError::Already { by, at } => {
+                return write!(
+                    f,
+                    "it is already acknowledged by {by} (at {})",
+                    humantime::format_rfc3339_seconds(*at)
+                );
             }
         })
     }
@@ -626,6 +636,14 @@ pub fn acknowledge(
     };
     if expect.is_some_and(|e| millis(e) != millis(*opened_at)) {
         return Err(AckError::Stale);
+    }
+    // One owner per incident: a second ack while the first is in force changes nothing
+    // (a lapsed one, `--for` past, may be renewed).
+    if let Some(first) = ack.as_ref().filter(|a| a.active(now)) {
+        return Err(AckError::Already {
+            by: first.by.clone(),
+            at: first.at,
+        });
     }
     *ack = Some(Ack {
         at: now,
@@ -1345,6 +1363,27 @@ mod tests {
             acknowledge(&held, "a", "", None, None, at(11)).unwrap_err(),
             AckError::NoIncident
         );
+    }
+
+    /// The first to acknowledge owns the incident: a second ack while it is in force is
+    /// refused (no second `acknowledged` alert, the owner and note stay); once a timed ack
+    /// lapses, a new one is taken.
+    #[test]
+    fn an_incident_has_one_owner_at_a_time() {
+        let p = policy(1, 1);
+        let (down, _) = run(restored(Status::Up), &p, "10:d");
+        let (owned, _) = acknowledge(&down, "alice", "on it", Some(at(100)), None, at(11)).unwrap();
+        assert_eq!(
+            acknowledge(&owned, "bob", "mine", None, None, at(12)).unwrap_err(),
+            AckError::Already {
+                by: "alice".into(),
+                at: at(11)
+            }
+        );
+        assert_eq!(owned.ack(at(12)).unwrap().by, "alice");
+        let (renewed, event) = acknowledge(&owned, "bob", "mine", None, None, at(100)).unwrap();
+        assert!(matches!(event, Event::Acknowledged { ref by, .. } if by == "bob"));
+        assert_eq!(renewed.ack(at(101)).unwrap().note, "mine");
     }
 
     #[test]
