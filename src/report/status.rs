@@ -171,6 +171,10 @@ impl Regions {
         let reports = store.regions()?;
         let mut views: BTreeMap<String, Vec<crate::observation::ObservationRow>> = BTreeMap::new();
         for row in store.latest_by_region(now.checked_sub(VIEWS_SINCE).unwrap_or(now), false)? {
+            // A heartbeat's (or a region's) evaluation is the leader's, not a region's view.
+            if row.region.is_empty() {
+                continue;
+            }
             views.entry(row.monitor.clone()).or_default().push(row);
         }
         Ok(Regions {
@@ -427,7 +431,7 @@ pub(crate) fn history_json(h: &History<'_>) -> serde_json::Value {
         "observations": h.observations.iter().map(|o| json!({
             "at": humantime::format_rfc3339_millis(o.at).to_string(),
             "status": o.status.name(),
-            "latency_ms": o.latency.as_secs_f64() * 1000.0,
+            "latency_ms": crate::humanize::millis(o.latency),
             "reason": o.reason,
             "details": o.details,
         })).collect::<Vec<_>>(),
