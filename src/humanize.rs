@@ -20,10 +20,11 @@ pub fn latency(d: Duration) -> String {
 /// A span of time, to its largest unit and the next: `3h 2m`, `5m 3s`, `45s`, `250ms`.
 #[must_use]
 pub fn span(d: Duration) -> String {
-    let secs = d.as_secs();
-    if secs == 0 {
+    if d.as_secs() == 0 {
         return format!("{}ms", d.subsec_millis());
     }
+    // To the nearest second, as alerts say it (25.6 s is 26s in the log and the alert).
+    let secs = d.as_secs().saturating_add(u64::from(d.subsec_millis() >= 500));
     let values = [
         (secs / 86_400, "d"),
         (secs % 86_400 / 3_600, "h"),
@@ -73,9 +74,31 @@ pub fn size(bytes: u64) -> String {
     bytesize::ByteSize::b(bytes).display().iec().to_string()
 }
 
+/// A duration in milliseconds for machines (JSON, templates, webhook bodies), to the
+/// microsecond: `12.345`, never `12.345000000000001`.
+#[must_use]
+pub fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn millis_carry_no_float_noise() {
+        // 0.001007 s times 1000 is 1.0070000000000001 in f64.
+        let d = Duration::from_micros(1007);
+        assert_eq!(
+            serde_json::to_string(&(d.as_secs_f64() * 1000.0)).unwrap(),
+            "1.0070000000000001"
+        );
+        assert_eq!(serde_json::to_string(&millis(d)).unwrap(), "1.007");
+        assert_eq!(
+            serde_json::to_string(&millis(Duration::from_nanos(1_500_400))).unwrap(),
+            "1.5"
+        );
+    }
 
     #[test]
     fn latencies() {
@@ -99,6 +122,10 @@ mod tests {
     fn spans() {
         assert_eq!(span(Duration::from_millis(250)), "250ms");
         assert_eq!(span(Duration::from_secs(45)), "45s");
+        // Rounded like the `duration` filter of alerts: the log and the alert agree.
+        assert_eq!(span(Duration::from_millis(25_600)), "26s");
+        assert_eq!(span(Duration::from_millis(25_400)), "25s");
+        assert_eq!(span(Duration::from_millis(59_500)), "1m");
         assert_eq!(span(Duration::from_secs(3600)), "1h");
         assert_eq!(span(Duration::from_secs(3 * 3600 + 120 + 5)), "3h 2m");
         assert_eq!(span(Duration::from_secs(86_400 + 5)), "1d");

@@ -334,7 +334,7 @@ mod tests {
             (o.status, o.reason.as_str()),
             (
                 Status::Degraded,
-                "running, up 30s, healthy, restarted 4 times (max 3), up only 30s (min 5m)"
+                "running, up 31s, healthy, restarted 4 times (max 3), up only 31s (min 5m)"
             )
         );
     }

@@ -48,7 +48,7 @@ struct MonitorResult<'a> {
 }
 
 fn ms(d: std::time::Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+    crate::humanize::millis(d)
 }
 
 pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {

@@ -95,7 +95,7 @@ pub fn context(
         "result": {
             "status": status.name(),
             "reason": reason,
-            "latency_ms": latency.as_secs_f64() * 1000.0,
+            "latency_ms": crate::humanize::millis(latency),
             "at": rfc(at),
         },
         "incident": {
