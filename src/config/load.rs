@@ -175,7 +175,7 @@ fn parse_yaml(source: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
         return match serde_yaml::from_str::<Value>(source) {
             Ok(v) => Some(v),
             Err(e) => {
-                diags.push(syntax_error(&e));
+                diags.push(syntax_error(&e, source));
                 None
             }
         };
@@ -183,7 +183,7 @@ fn parse_yaml(source: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
     let mut yaml: serde_yaml::Value = match serde_yaml::from_str(source) {
         Ok(v) => v,
         Err(e) => {
-            diags.push(syntax_error(&e));
+            diags.push(syntax_error(&e, source));
             return None;
         }
     };
@@ -206,11 +206,22 @@ fn parse_yaml(source: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
     }
 }
 
-fn syntax_error(e: &serde_yaml::Error) -> Diagnostic {
+fn syntax_error(e: &serde_yaml::Error, source: &str) -> Diagnostic {
     let offset = e.location().map_or(0, |l| l.index());
     // The message names the construct, never the text around it.
-    let msg = e.to_string();
-    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+    let full = e.to_string();
+    // A quote never closed is found at the end of the file; where it opened is what the
+    // operator needs ("..., while scanning a quoted scalar at line 3 column 11").
+    if let Some(context) = full.split(", while scanning a quoted scalar at ").nth(1)
+        && let Some(start) = mark_offset(context, source)
+    {
+        return Diagnostic::new(
+            At::Offset(start),
+            "invalid YAML: this quoted string is never closed",
+        )
+        .hint("end it with the same quote it starts with, on this line or a later one");
+    }
+    let msg = full.split(" at line ").next().unwrap_or(&full).to_owned();
     if msg.contains("repetition limit exceeded") {
         return Diagnostic::new(
             At::Offset(offset),
@@ -219,6 +230,30 @@ fn syntax_error(e: &serde_yaml::Error) -> Diagnostic {
         .hint("an alias (`*name`) may repeat a block, but not nest into millions of copies");
     }
     Diagnostic::new(At::Offset(offset), format!("invalid YAML: {msg}"))
+}
+
+/// The byte offset of a libyaml mark, `line L column C` (both from 1), in `source`.
+fn mark_offset(mark: &str, source: &str) -> Option<usize> {
+    let rest = mark.strip_prefix("line ")?;
+    let (line, rest) = rest.split_once(" column ")?;
+    let line: usize = line.parse().ok()?;
+    let column: usize = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    let start: usize = source
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum();
+    let text = source.get(start..)?;
+    let within: usize = text
+        .chars()
+        .take(column.checked_sub(1)?)
+        .map(char::len_utf8)
+        .sum();
+    Some(start + within)
 }
 
 /// Interpolate every string; `whole` collects the pointers of values that were exactly

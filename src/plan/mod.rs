@@ -42,6 +42,11 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     let mut b = Builder {
         base_dir: &loaded.base_dir,
         diags: Vec::new(),
+        reported: loaded
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.pointer().map(str::to_owned))
+            .collect(),
     };
     let notifications = b.notifications(&loaded.doc);
     let schedules = b.schedules(&loaded.doc);
@@ -132,6 +137,9 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
 struct Builder<'a> {
     base_dir: &'a Path,
     diags: Vec<Diagnostic>,
+    /// Where loading already found a problem (an unknown key, a wrong type): the checks
+    /// here do not report the same mistake again in other words.
+    reported: Vec<String>,
 }
 
 impl Builder<'_> {

@@ -51,7 +51,7 @@ impl Builder<'_> {
             failure_threshold: d.failure_threshold.unwrap_or(DEFAULT_FAILURE_THRESHOLD),
             success_threshold: d.success_threshold.unwrap_or(DEFAULT_SUCCESS_THRESHOLD),
             grace: self.duration("/defaults/grace", d.grace.as_ref()),
-            jitter: self.duration("/defaults/jitter", d.jitter.as_ref()),
+            jitter: self.duration_or_zero("/defaults/jitter", d.jitter.as_ref()),
             align: d.align.unwrap_or(false),
             repeat_every: self.duration("/defaults/repeat_every", d.repeat_every.as_ref()),
             max_reminders: d.max_reminders,
@@ -294,6 +294,15 @@ impl Builder<'_> {
         .filter_map(|(k, set)| set.then_some(k))
         .collect();
         match given.as_slice() {
+            // A misspelt probe (`htpp:`) is reported as an unknown key already.
+            [] if self.reported.iter().any(|p| {
+                p.strip_prefix(ptr)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .is_some_and(|key| !key.contains('/'))
+            }) =>
+            {
+                None
+            }
             [] => {
                 self.error(At::key(ptr), format!("monitor `{}` has no probe", m.name))
                     .hint = Some(

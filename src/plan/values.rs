@@ -100,6 +100,18 @@ impl Builder<'_> {
         }
     }
 
+    /// A duration where zero means "none" (`jitter: 0s`).
+    pub(super) fn duration_or_zero(
+        &mut self,
+        ptr: &str,
+        d: Option<&DurationStr>,
+    ) -> Option<Duration> {
+        match crate::units::parse_duration(&d?.0) {
+            Err(crate::units::DurationError::Zero) => Some(Duration::ZERO),
+            _ => self.duration(ptr, d),
+        }
+    }
+
     pub(super) fn size(&mut self, ptr: &str, s: &SizeStr) -> Option<u64> {
         if let Ok(v) = s.0.trim().parse::<bytesize::ByteSize>() {
             // bytesize saturates: `20000000000000000000B` would read as 16 EiB.

@@ -158,7 +158,7 @@ impl Builder<'_> {
         defaults: &Inherited,
     ) -> Option<Schedule> {
         let jitter = match &m.jitter {
-            Some(j) => self.duration(&format!("{ptr}/jitter"), Some(j)),
+            Some(j) => self.duration_or_zero(&format!("{ptr}/jitter"), Some(j)),
             None => defaults.jitter,
         };
         let Some(cron) = &m.cron else {

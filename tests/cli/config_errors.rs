@@ -568,3 +568,52 @@ fn localhost_is_a_listen_address() {
         assert_eq!(out.code, code, "{address}: {out:?}");
     }
 }
+
+/// `jitter: 0s` is the natural way to say "no jitter", in `defaults` and per monitor;
+/// other durations stay positive.
+#[test]
+fn zero_jitter_means_none() {
+    let out = hbmon()
+        .config("version: 1\ndefaults: { jitter: 0s }\nmonitors:\n  - { name: a, jitter: 0s, system: { memory: { critical: 100 } } }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - { name: a, interval: 0s, system: { memory: { critical: 100 } } }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78, "{out:?}");
+    assert!(out.stderr.contains("longer than zero"), "{out:?}");
+}
+
+/// A misspelt probe is one mistake, reported once: the unknown key with its suggestion,
+/// not also "has no probe".
+#[test]
+fn a_misspelt_probe_is_reported_once() {
+    let out = hbmon()
+        .config(
+            "version: 1\nmonitors:\n  - name: web\n    htpp: { url: \"http://127.0.0.1:1/\" }\n",
+        )
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78, "{out:?}");
+    assert!(out.stderr.contains("unknown key `htpp`"), "{out:?}");
+    assert!(out.stderr.contains("did you mean `http`?"), "{out:?}");
+    assert!(!out.stderr.contains("has no probe"), "{out:?}");
+}
+
+/// A quote never closed is shown where it opens, not at the end of the file where the
+/// YAML parser noticed.
+#[test]
+fn an_unclosed_quote_is_shown_where_it_opens() {
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - name: \"web\n    tcp: { host: 127.0.0.1, port: 1 }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78, "{out:?}");
+    assert!(
+        out.stderr.contains("this quoted string is never closed"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("hbmon.yaml:3:11"), "{out:?}");
+}
