@@ -29,7 +29,7 @@ complete -c hbmon -n "__fish_hbmon_needs_command" -l docker-host -d 'Docker API 
 complete -c hbmon -n "__fish_hbmon_needs_command" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_needs_command" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_needs_command" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_needs_command" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_needs_command" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_needs_command" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -70,7 +70,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l docker-host -d 'Do
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l ci -d 'Behave as in CI: never show a progress indicator (set by most CI systems)'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s q -l quiet -d 'Print only problems: failing monitors and errors'
@@ -87,7 +87,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l docker-host -d 'Do
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -100,7 +100,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l docker-host -d 'D
 complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -114,7 +114,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l docker-host -d '
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -129,7 +129,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l docker-host -d 'Dock
 complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -144,7 +144,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l docker-host -d 
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l fresh -d 'Start as after a fresh install (the state found first is recorded, not alerted) instead of from a monitor known to be up'
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l ad-hoc -d 'Allow timelines for names the config lacks: each becomes a monitor made of the config\'s `defaults:` (the built-in defaults without a config), to try a policy'
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
@@ -157,7 +157,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -171,7 +171,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subc
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -182,7 +182,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subc
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -199,7 +199,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l docker-host -d 'Dock
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -210,7 +210,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l docker-host -d 
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -223,7 +223,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l docker-host 
 complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -237,7 +237,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l docker-host -d 'D
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
@@ -248,7 +248,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l docker-host 
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l db -d 'The SQLite store of `watch`, `status` and `history` (overrides `store.path`)' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l db -d 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l no-color -d 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s q -l quiet -d 'Print only problems: failing monitors and errors'
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'

@@ -58,13 +58,15 @@ pub struct GlobalArgs {
     /// terminal and JSON otherwise (`auto`).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Auto, env = "HBMON_LOG_FORMAT", hide_env_values = true)]
     pub log_format: LogFormat,
-    /// The SQLite store of `watch`, `status` and `history` (overrides `store.path`).
+    /// The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a
+    /// `postgres://` URL (overrides `store.path` and `store.url`; default
+    /// `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`).
     #[arg(
         long,
         global = true,
         env = "HBMON_DB",
         hide_env_values = true,
-        value_name = "FILE"
+        value_name = "FILE|URL"
     )]
     pub db: Option<PathBuf>,
 }

@@ -1093,3 +1093,77 @@ fn healthcheck_asks_the_running_watch() {
     assert_eq!(out.code, 64, "{out:?}");
     assert!(out.stderr.contains("has no listener"), "{out:?}");
 }
+
+/// A second `watch` on the same port but another store fails at once with the port in
+/// use, before it creates (or migrates) its store.
+#[test]
+fn a_port_in_use_stops_watch_before_its_store_is_touched() {
+    let port = closed_port();
+    let yaml = format!(
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\" }}\nmonitors:\n  - {{ name: job, heartbeat: {{ period: 1h }} }}\n"
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let d = Daemon::start(run.dir(), &[]);
+    let second = run.dir().join("second.db");
+    let out = hbmon()
+        .args([
+            "watch",
+            "--config",
+            run.dir().join("hbmon.yaml").to_str().unwrap(),
+            "--db",
+            second.to_str().unwrap(),
+        ])
+        .run();
+    assert_eq!(out.code, 74, "{out:?}");
+    assert!(
+        out.stderr
+            .contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{out:?}"
+    );
+    assert!(!second.exists(), "the second store was created");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
+
+/// A heartbeat is evaluated by the leader, not seen from a region: its `regions` in
+/// `status --format json` and `/api/status` is empty (it was keyed `""`), while a probe's
+/// is keyed by the region that probed it.
+#[test]
+fn a_heartbeat_has_no_region_view() {
+    let port = closed_port();
+    let yaml = format!(
+        "version: 1\nlisten: {{ address: \"127.0.0.1:{port}\" }}\nmonitors:\n  - {{ name: job, heartbeat: {{ period: 1h }} }}\n  - {{ name: listener, interval: 100ms, timeout: 100ms, tcp: {{ host: 127.0.0.1, port: {port} }} }}\n"
+    );
+    let run = hbmon().file("hbmon.yaml", &yaml);
+    let mut d = Daemon::start(run.dir(), &[]);
+    let (code, text) = request(port, "POST", "/ping/job", &[], b"");
+    assert_eq!(code, 200, "{text}");
+    d.observed("job", "up");
+    d.observed("listener", "up");
+    d.committed();
+    d.committed();
+    let (code, text) = request(port, "GET", "/api/status", &[], b"");
+    assert_eq!(code, 200, "{text}");
+    let api: Value = serde_json::from_str(&text).unwrap();
+    let path = |name: &str| run.dir().join(name).to_string_lossy().into_owned();
+    let cli = hbmon()
+        .args(["status", "--format", "json", "--config"])
+        .args([path("hbmon.yaml"), "--db".into(), path("hbmon.db")])
+        .run();
+    let cli: Value = serde_json::from_str(&cli.stdout).unwrap();
+    for doc in [&api, &cli] {
+        let m = |name: &str| {
+            doc["monitors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["name"] == name)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(m("job")["regions"], serde_json::json!({}), "{doc}");
+        assert_eq!(m("listener")["regions"]["default"]["status"], "up", "{doc}");
+    }
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
