@@ -24,7 +24,9 @@ pub fn span(d: Duration) -> String {
         return format!("{}ms", d.subsec_millis());
     }
     // To the nearest second, as alerts say it (25.6 s is 26s in the log and the alert).
-    let secs = d.as_secs().saturating_add(u64::from(d.subsec_millis() >= 500));
+    let secs = d
+        .as_secs()
+        .saturating_add(u64::from(d.subsec_millis() >= 500));
     let values = [
         (secs / 86_400, "d"),
         (secs % 86_400 / 3_600, "h"),

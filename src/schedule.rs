@@ -271,6 +271,45 @@ fn day_fields(fields: &[String]) -> Option<(usize, usize)> {
 }
 
 /// The expression for croner, and what filters the days it finds.
+/// Which field of a cron expression croner refuses, and why, in words: each field is
+/// tried alone, the others `*`.
+fn field_problem(fields: &[String], parser: croner::parser::CronParser) -> Option<String> {
+    const FIVE: [(&str, &str); 5] = [
+        ("minute", "0-59"),
+        ("hour", "0-23"),
+        ("day-of-month", "1-31, L, LW or 15W"),
+        ("month", "1-12 or jan-dec"),
+        ("day-of-week", "0-7 or sun-sat, 5L or mon#2"),
+    ];
+    let names: Vec<(&str, &str)> = if fields.len() == 6 {
+        std::iter::once(("second", "0-59")).chain(FIVE).collect()
+    } else {
+        FIVE.to_vec()
+    };
+    for (i, value) in fields.iter().enumerate() {
+        let mut alone = vec!["*"; fields.len()];
+        alone[i] = value;
+        let Err(e) = parser.parse(&alone.join(" ")) else {
+            continue;
+        };
+        let (name, takes) = names.get(i)?;
+        let e = e.to_string().to_lowercase();
+        let why = if e.contains("out of bounds") {
+            "is out of range"
+        } else if e.contains("step cannot be zero") {
+            "has a step of 0"
+        } else if e.contains("illegal character") {
+            "has a name or character it cannot take"
+        } else {
+            "is not valid"
+        };
+        return Some(format!(
+            "the {name} field `{value}` {why} (it takes {takes})"
+        ));
+    }
+    None
+}
+
 fn read_cron(fields: &[String]) -> Result<(croner::Cron, LastWeekday), String> {
     // Debian cron: when either day field starts with `*`, a day must match both
     // (`0 0 */2 * 1`: odd days that are Mondays); otherwise either (`0 0 1 * 1`).
@@ -285,7 +324,10 @@ fn read_cron(fields: &[String]) -> Result<(croner::Cron, LastWeekday), String> {
         ""
     };
     let parse = |p: &croner::parser::CronParser, e: &str| {
-        p.parse(e).map_err(|e| invalid(&format!("{e}{seconds}")))
+        p.parse(e).map_err(|err| match field_problem(fields, *p) {
+            Some(why) => invalid(&format!("{why}{seconds}")),
+            None => invalid(&format!("{err}{seconds}")),
+        })
     };
     let is_lw = |item: &str| item.eq_ignore_ascii_case("LW");
     let Some((dom, dow)) = day_fields(fields).filter(|(dom, _)| fields[*dom].split(',').any(is_lw))

@@ -426,6 +426,33 @@ fn validate(value: &mut Value, whole: &[String], diags: &mut Vec<Diagnostic>) ->
     unknown
 }
 
+/// A number where a duration goes: which unit to add.
+fn needs_a_unit(at: At, given: &Value) -> Diagnostic {
+    let n = given.to_string();
+    Diagnostic::new(at, "a duration needs a unit").hint(format!(
+        "write `{n}s` for seconds, or `{n}m`, `{n}ms`, `{n}h`"
+    ))
+}
+
+/// A value outside an enum: the choices, and the closest one (`type: slak`).
+fn not_one_of(at: At, options: &Value, given: &Value) -> Diagnostic {
+    let valid: Vec<String> = options
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let list: Vec<String> = valid.iter().map(|v| format!("`{v}`")).collect();
+    let d = Diagnostic::new(at, format!("expected one of {}", list.join(", ")));
+    let names: Vec<&str> = valid.iter().map(String::as_str).collect();
+    match given.as_str().and_then(|g| closest(g, &names)) {
+        Some(best) => d.hint(format!("did you mean `{best}`?")),
+        None => d,
+    }
+}
+
 fn describe(
     err: &jsonschema::ValidationError<'_>,
     pointer: &str,
@@ -475,6 +502,13 @@ fn describe(
             }
             vec![d]
         }
+        // `interval: 10`: seconds, probably, but hbmon does not guess a unit.
+        K::Type { .. }
+            if node.get("title").and_then(Value::as_str) == Some("duration")
+                && err.instance().is_number() =>
+        {
+            vec![needs_a_unit(at.clone(), err.instance())]
+        }
         K::Type { .. } => {
             let expected = node
                 .get("type")
@@ -498,22 +532,7 @@ fn describe(
             };
             vec![d]
         }
-        K::Enum { options } => {
-            let list: Vec<String> = options
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|o| {
-                            format!(
-                                "`{}`",
-                                o.as_str().map_or_else(|| o.to_string(), str::to_owned)
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            one(format!("expected one of {}", list.join(", ")))
-        }
+        K::Enum { options } => vec![not_one_of(at.clone(), options, err.instance())],
         K::Constant { expected_value } => one(format!("must be {expected_value}")),
         K::Minimum { limit } => one(format!("must be at least {limit}")),
         K::Maximum { limit } => one(format!("must be at most {limit}")),

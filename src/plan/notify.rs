@@ -61,7 +61,7 @@ impl Builder<'_> {
             tz.parse::<chrono_tz::Tz>()
                 .map_err(|_| {
                     self.error(At::value("/timezone"), "unknown time zone").hint =
-                        Some("use an IANA name such as `Europe/Berlin` or `UTC`".into());
+                        Some(super::values::time_zone_hint(tz));
                 })
                 .ok()
         });

@@ -398,3 +398,16 @@ impl Builder<'_> {
         }
     }
 }
+
+/// The hint for an unknown time zone: the closest IANA name, or how one looks.
+pub(super) fn time_zone_hint(given: &str) -> String {
+    let best = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| (strsim::jaro_winkler(given, tz.name()), tz.name()))
+        .filter(|(score, _)| *score >= 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, name)) => format!("did you mean `{name}`?"),
+        None => "use an IANA name such as `Europe/Berlin` or `UTC`".into(),
+    }
+}

@@ -30,14 +30,12 @@ impl Builder<'_> {
     }
 
     pub(super) fn windows(&mut self, ptr: &str, def: &raw::ScheduleDef) -> Option<Windows> {
-        let tz = def
-            .timezone
-            .as_deref()
-            .unwrap_or("UTC")
+        let name = def.timezone.as_deref().unwrap_or("UTC");
+        let tz = name
             .parse::<chrono_tz::Tz>()
             .map_err(|_| {
                 self.error(At::value(format!("{ptr}/timezone")), "unknown time zone")
-                    .hint = Some("use an IANA name such as `Europe/Berlin` or `UTC`".into());
+                    .hint = Some(super::values::time_zone_hint(name));
             })
             .ok();
         let mut windows = Vec::new();
@@ -203,11 +201,15 @@ impl Builder<'_> {
         match Schedule::cron(expr, timezone.unwrap_or("UTC")) {
             Ok(s) => Some(s),
             Err(e) => {
-                let key = match e {
-                    CronError::TimeZone(_) => "timezone",
-                    CronError::Expression(_) => "cron",
-                };
-                self.error(At::value(format!("{ptr}/{key}")), e.to_string());
+                match e {
+                    CronError::TimeZone(_) => {
+                        self.error(At::value(format!("{ptr}/timezone")), "unknown time zone")
+                            .hint = Some(super::values::time_zone_hint(timezone.unwrap_or("UTC")));
+                    }
+                    CronError::Expression(_) => {
+                        self.error(At::value(format!("{ptr}/cron")), e.to_string());
+                    }
+                }
                 None
             }
         }

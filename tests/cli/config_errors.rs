@@ -617,3 +617,42 @@ fn an_unclosed_quote_is_shown_where_it_opens() {
     );
     assert!(out.stderr.contains("hbmon.yaml:3:11"), "{out:?}");
 }
+
+/// Sizes and durations as people write them: a bare integer is bytes, a duration may have
+/// decimals; a duration without a unit says which to add.
+#[test]
+fn sizes_and_durations_as_people_write_them() {
+    let out = hbmon()
+        .config("version: 1\nlisten: { address: \"127.0.0.1:8471\", max_body: 512 }\nmonitors:\n  - name: a\n    timeout: 1.5s\n    file: { path: /etc/hosts, min_size: 10 }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = hbmon()
+        .config("version: 1\nmonitors:\n  - name: a\n    interval: 10\n    file: { path: /etc/hosts }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78, "{out:?}");
+    assert!(out.stderr.contains("a duration needs a unit"), "{out:?}");
+    assert!(out.stderr.contains("write `10s` for seconds"), "{out:?}");
+}
+
+/// Did-you-mean for values too: a notifier type, a time zone; and a bad cron names its
+/// field and why.
+#[test]
+fn misspelt_values_get_a_suggestion() {
+    let out = hbmon()
+        .config("version: 1\ntimezone: Europe/Berln\nnotifiers:\n  ops: { type: slak, webhook_url: \"https://hooks.example.com/x\" }\nmonitors:\n  - name: a\n    cron: \"61 * * * *\"\n    file: { path: /etc/hosts }\n  - name: b\n    cron: \"0 3 * * *\"\n    timezone: America/New_Yrok\n    file: { path: /etc/hosts }\n  - name: c\n    cron: \"* * * * mon-fry\"\n    file: { path: /etc/hosts }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78, "{out:?}");
+    for want in [
+        "did you mean `slack`?",
+        "did you mean `Europe/Berlin`?",
+        "did you mean `America/New_York`?",
+        "the minute field `61` is out of range (it takes 0-59)",
+        "the day-of-week field `mon-fry` has a name or character it cannot take",
+    ] {
+        assert!(out.stderr.contains(want), "{want}: {}", out.stderr);
+    }
+    assert!(!out.stderr.contains("Component error"), "{}", out.stderr);
+}

@@ -12,7 +12,7 @@ use serde::Deserialize;
 pub struct DurationStr(pub String);
 
 /// The pattern the schema gives editors; `plan` parses with humantime, which accepts it.
-pub const DURATION_PATTERN: &str = r"^\s*([0-9]+\s*(ns|us|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?|M|months?|y|years?)\s*)+$";
+pub const DURATION_PATTERN: &str = r"^\s*([0-9]+(\.[0-9]+)?\s*(ns|us|ms|s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?|d|days?|w|weeks?|M|months?|y|years?)\s*)+$";
 
 impl JsonSchema for DurationStr {
     fn schema_name() -> Cow<'static, str> {
@@ -21,7 +21,7 @@ impl JsonSchema for DurationStr {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "title": "duration",
-            "description": "A duration: a number and a unit (`ms`, `s`, `m`, `h`, `d`, `w`, `M` for months, `y`), several may follow each other: `30s`, `5m`, `1h30m`; at most `10y`.",
+            "description": "A duration: a number and a unit (`ms`, `s`, `m`, `h`, `d`, `w`, `M` for months, `y`), several may follow each other: `30s`, `1.5s`, `5m`, `1h30m`; at most `10y`.",
             "type": "string",
             "pattern": DURATION_PATTERN,
             "examples": ["30s", "1h30m"],
@@ -29,10 +29,24 @@ impl JsonSchema for DurationStr {
     }
 }
 
-/// A size as people write it: `512`, `10KiB`, `1.5 MB`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(transparent)]
+/// A size as people write it: `512`, `10KiB`, `1.5 MB`; a bare integer is bytes.
+#[derive(Debug, Clone)]
 pub struct SizeStr(pub String);
+
+impl<'de> Deserialize<'de> for SizeStr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Text {
+            Bytes(u64),
+            Text(String),
+        }
+        Ok(SizeStr(match Text::deserialize(d)? {
+            Text::Bytes(n) => n.to_string(),
+            Text::Text(t) => t,
+        }))
+    }
+}
 
 /// The pattern the schema gives editors; `plan` parses with bytesize, which accepts it.
 pub const SIZE_PATTERN: &str = r"^\s*[0-9]+(\.[0-9]+)?\s*([KkMmGgTtPp]i?[Bb]?|[Bb])?\s*$";
@@ -44,10 +58,11 @@ impl JsonSchema for SizeStr {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "title": "size",
-            "description": "A size in bytes, with an optional unit: `512`, `10KiB`, `1.5MB`, `2GiB`.",
-            "type": "string",
+            "description": "A size in bytes, with an optional unit: `512`, `10KiB`, `1.5MB`, `2GiB`; a bare number is bytes.",
+            "type": ["string", "integer"],
+            "minimum": 0,
             "pattern": SIZE_PATTERN,
-            "examples": ["10KiB", "1GB"],
+            "examples": ["10KiB", "1GB", 512],
         })
     }
 }
