@@ -4,7 +4,9 @@
 //! command's code. The start ping is tried once (a monitoring outage must not delay a
 //! backup); the finishing ping is retried with backoff for up to `--timeout`, so a
 //! listener restarting meanwhile does not turn a good run into a missing one. A ping
-//! that cannot be sent is a warning, never a reason not to run the job.
+//! that cannot be sent is a warning, never a reason not to run the job: neither is a
+//! config that cannot be read (no `-c` in a crontab, a secret only the service's
+//! environment has), which is reported and the job run without pings.
 
 use std::io::Write;
 use std::time::Duration;
@@ -20,8 +22,25 @@ use crate::net::ping::Pinger;
 const TAIL: usize = 10 * 1024;
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<u8, Error> {
-    let (base, token) = target(global, args)?;
     let runtime = crate::runtime::build(crate::runtime::Threads::One)?;
+    let (base, token) = match target(global, args) {
+        Ok(target) => target,
+        Err(e) => {
+            // The job runs anyway: a backup must not be skipped because its monitoring
+            // is misconfigured. What went wrong goes to stderr (cron mails it), and the
+            // heartbeat will report the run as missing.
+            match &e {
+                Error::Config(report) => anstream::eprintln!("{report}"),
+                other => anstream::eprintln!("hbmon: error: {other}"),
+            }
+            eprintln!(
+                "hbmon: warning: cannot ping `{}`; running the command without pings",
+                args.heartbeat
+            );
+            let (code, _) = runtime.block_on(Box::pin(execute(&args.command)));
+            return Ok(code);
+        }
+    };
     let client = Pinger::new().map_err(Error::Internal)?;
     let rid = format!("{:x}", u64::from(std::process::id()) ^ now_nanos());
     let url = |what: &str| {

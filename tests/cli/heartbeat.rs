@@ -1086,12 +1086,35 @@ fn healthcheck_asks_the_running_watch() {
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
 
-    let out = hbmon()
-        .config("version: 1\nmonitors:\n  - { name: disk, system: { disk: { path: /, critical: 100 } } }\n")
-        .args(["healthcheck"])
-        .run();
+    let disk_only =
+        "version: 1\nmonitors:\n  - { name: disk, system: { disk: { path: /, critical: 100 } } }\n";
+    let out = hbmon().config(disk_only).args(["healthcheck"]).run();
     assert_eq!(out.code, 64, "{out:?}");
     assert!(out.stderr.contains("has no listener"), "{out:?}");
+
+    // `watch --listen` (HBMON_LISTEN, as the container image sets it) listens even when
+    // the config asks for no listener; `healthcheck` finds it the same way, and takes a
+    // URL with or without `/healthz`.
+    let run = hbmon().file("hbmon.yaml", disk_only);
+    let address = format!("127.0.0.1:{}", closed_port());
+    let d = Daemon::start_with_env(run.dir(), &[], &[("HBMON_LISTEN", &address)]);
+    let config = run.dir().join("hbmon.yaml");
+    let out = hbmon()
+        .args([
+            "healthcheck",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            &address,
+        ])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = hbmon()
+        .args(["healthcheck", "--url", &format!("http://{address}/healthz")])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
 }
 
 /// A second `watch` on the same port but another store fails at once with the port in
@@ -1166,4 +1189,32 @@ fn a_heartbeat_has_no_region_view() {
     }
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
+}
+
+/// `hbmon run` never skips the job: with no config where it looks (a crontab line without
+/// `-c`), or a config whose secret only the service's environment has, the command still
+/// runs, its exit code is kept, and why no ping was sent is on stderr.
+#[test]
+fn run_runs_the_job_when_the_config_cannot_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let secret_config = dir.path().join("hbmon.yaml");
+    std::fs::write(
+        &secret_config,
+        "version: 1\nnotifiers:\n  ops: { type: slack, webhook_url: \"${HBMON_TEST_UNSET_SECRET}\" }\nmonitors:\n  - { name: job, heartbeat: { period: 1h } }\n",
+    )
+    .unwrap();
+    for config in [dir.path().join("missing.yaml"), secret_config] {
+        let _ = std::fs::remove_file(&marker);
+        let out = hbmon()
+            .args(["run", "job", "--config", config.to_str().unwrap(), "--"])
+            .args(["sh", "-c", &format!("touch {}; exit 3", marker.display())])
+            .run();
+        assert_eq!(out.code, 3, "{config:?}: {out:?}");
+        assert!(marker.exists(), "{config:?}: the job did not run: {out:?}");
+        assert!(
+            out.stderr.contains("running the command without pings"),
+            "{out:?}"
+        );
+    }
 }
