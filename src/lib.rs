@@ -32,15 +32,23 @@ pub mod units;
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command};
 use crate::error::Error;
 
 /// Run hbmon with these arguments (the first is the program name) and return the exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let parsed = Cli::command()
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let cli = match parsed {
+        Ok((mut cli, matches)) => {
+            // No `--config` nor `HBMON_CONFIG`: `hbmon.yaml` here, else the system's.
+            if matches.value_source("config") == Some(clap::parser::ValueSource::DefaultValue) {
+                cli.global.config = cli::default_config(&cli.global.config);
+            }
+            cli
+        }
         Err(e) => {
             let _ = e.print();
             // clap exits 2 on usage errors, which would read as CRITICAL here. Help shown

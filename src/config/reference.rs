@@ -272,8 +272,8 @@ impl Section {
     }
 }
 
-const INTRO: &str = "hbmon reads one YAML file (`hbmon.yaml` in the working directory, \
-`--config FILE` or `HBMON_CONFIG`). Each section below is one kind of object: where it \
+const INTRO: &str = "hbmon reads one YAML file: `--config FILE` or `HBMON_CONFIG`, else \
+`hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`. Each section below is one kind of object: where it \
 appears, then its keys with their type, default and meaning. Unknown keys are errors, \
 except those starting with `x-`, which are left for YAML anchors and other tools. Any \
 string may use `${VAR}`, `${VAR:-default}` or `${VAR:?message}` to read the environment; \

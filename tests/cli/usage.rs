@@ -190,3 +190,65 @@ fn a_reader_that_stops_early_is_not_an_error() {
         );
     }
 }
+
+/// Without `--config` or `HBMON_CONFIG`, `hbmon.yaml` in the working directory is read, else
+/// `/etc/hbmon/hbmon.yaml` (where the package puts it), so `hbmon status` works on a
+/// packaged host. A named file is never swapped. Run with `/etc` replaced in a private
+/// mount namespace (root; skipped without `unshare` outside CI).
+#[test]
+fn the_system_config_is_found_when_none_is_named() {
+    use std::process::Command;
+    if !Command::new("unshare")
+        .args(["--mount", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "unshare --mount is needed in CI"
+        );
+        return;
+    }
+    let etc = tempfile::tempdir().unwrap();
+    std::fs::create_dir(etc.path().join("hbmon")).unwrap();
+    std::fs::write(
+        etc.path().join("hbmon/hbmon.yaml"),
+        "version: 1\nmonitors:\n  - { name: a, file: { path: /tmp } }\n",
+    )
+    .unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let run = |args: &str| {
+        let script = format!(
+            "mount --bind {} /etc && cd {} && exec {} {args}",
+            etc.path().display(),
+            cwd.path().display(),
+            env!("CARGO_BIN_EXE_hbmon"),
+        );
+        let out = Command::new("unshare")
+            .args(["--mount", "sh", "-c", &script])
+            .env_remove("HBMON_CONFIG")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(
+        run("validate"),
+        (
+            Some(0),
+            "ok: 1 monitor in /etc/hbmon/hbmon.yaml\n".to_owned()
+        )
+    );
+    assert_eq!(run("validate --config hbmon.yaml").0, Some(78));
+    std::fs::write(
+        cwd.path().join("hbmon.yaml"),
+        "version: 1\nmonitors:\n  - { name: a, file: { path: /tmp } }\n  - { name: b, file: { path: /tmp } }\n",
+    )
+    .unwrap();
+    assert_eq!(
+        run("validate"),
+        (Some(0), "ok: 2 monitors in hbmon.yaml\n".to_owned())
+    );
+}
