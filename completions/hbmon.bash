@@ -325,13 +325,17 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__healthcheck)
-            opts="-c -q -v -h -V --url --timeout --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            opts="-c -q -v -h -V --url --listen --timeout --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -997,7 +1001,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__watch)
-            opts="-c -q -v -h -V --concurrency --per-host --drain-timeout --flush-interval --region --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            opts="-c -q -v -h -V --concurrency --per-host --drain-timeout --flush-interval --region --listen --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1020,6 +1024,10 @@ _hbmon() {
                     return 0
                     ;;
                 --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -18,8 +18,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
     }
     var completions = [
         &'hbmon'= {
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -59,8 +59,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --wait 'Keep re-probing failing monitors, with backoff, until all pass or this long has passed (a deploy gate: "wait until the new version answers")'
             cand --deadline 'Stop the whole run after this long; monitors not finished by then are unknown'
             cand --fail-on 'Which status counts as failing for `--retries`, `--wait` and the JUnit and TAP reports; the exit code always follows the exit-code table'
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -81,8 +81,9 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --drain-timeout 'On SIGTERM or SIGINT, wait this long for running probes before exiting'
             cand --flush-interval 'How often observations are written to the store, in one transaction'
             cand --region 'Where this instance probes from, when several share a PostgreSQL store: its observations are tagged with it, and the leader alerts on a quorum of regions'
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand --listen 'Listen here, whatever the config''s `listen.address` says, and even when the config has no `listen:` and no heartbeat (a container publishes `0.0.0.0:8471`)'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -98,8 +99,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         }
         &'hbmon;status'= {
             cand --format 'Output format'
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -116,8 +117,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;history'= {
             cand --limit 'How many recent observations to show'
             cand --format 'Output format'
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -136,8 +137,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --for 'The acknowledgment lapses after this long and reminders resume (default: when the incident resolves)'
             cand --by 'Who acknowledges (default: `$SUDO_USER`, else `$USER`, with the host name)'
             cand --wait 'How long to wait for the running `watch` to apply it'
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -156,8 +157,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --file 'Read timelines from this file, one per line (`#` starts a comment)'
             cand --start 'The virtual clock''s start (RFC 3339), for schedules and windows'
             cand --format 'Output format'
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -174,8 +175,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --version 'Print version'
         }
         &'hbmon;notify'= {
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -193,8 +194,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hbmon;notify;test'= {
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -209,8 +210,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --version 'Print version'
         }
         &'hbmon;notify;preview'= {
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -239,8 +240,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --url 'The hbmon listener to ping (default: the config''s `listen` address)'
             cand --token 'The ping token (default: the heartbeat''s or the listener''s from the config)'
             cand --timeout 'How long to keep trying to deliver the finishing ping when the listener is down or busy (a `systemctl restart hbmon` during the job), with backoff from 250 ms'
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -255,8 +256,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --version 'Print version'
         }
         &'hbmon;validate'= {
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -271,10 +272,11 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --version 'Print version'
         }
         &'hbmon;healthcheck'= {
-            cand --url 'The listener to ask (default: the config''s `listen` address, on loopback when it listens on every address)'
+            cand --url 'The listener to ask (`http://127.0.0.1:8471`; default: `--listen`, else the config''s `listen` address, on loopback when it listens on every address)'
+            cand --listen 'The address `watch` was told to listen on with `--listen` (`HBMON_LISTEN`)'
             cand --timeout 'How long to wait for the answer'
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -290,8 +292,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         }
         &'hbmon;schema'= {
             cand --format 'What to print: the JSON schema, or the reference as Markdown or a man page'
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
@@ -306,8 +308,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand --version 'Print version'
         }
         &'hbmon;completions'= {
-            cand -c 'Path of the configuration file'
-            cand --config 'Path of the configuration file'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
             cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
             cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
             cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'

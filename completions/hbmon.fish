@@ -24,7 +24,7 @@ function __fish_hbmon_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c hbmon -n "__fish_hbmon_needs_command" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_needs_command" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_needs_command" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_needs_command" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -65,7 +65,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l wait -d 'Keep re-p
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l deadline -d 'Stop the whole run after this long; monitors not finished by then are unknown' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l fail-on -d 'Which status counts as failing for `--retries`, `--wait` and the JUnit and TAP reports; the exit code always follows the exit-code table' -r -f -a "warning\t'Degraded, unknown and down monitors fail'
 critical\t'Unknown and down monitors fail'"
-complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -82,7 +82,8 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l per-host -d 'How m
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l drain-timeout -d 'On SIGTERM or SIGINT, wait this long for running probes before exiting' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l flush-interval -d 'How often observations are written to the store, in one transaction' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l region -d 'Where this instance probes from, when several share a PostgreSQL store: its observations are tagged with it, and the leader alerts on a quorum of regions' -r
-complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l listen -d 'Listen here, whatever the config\'s `listen.address` says, and even when the config has no `listen:` and no heartbeat (a container publishes `0.0.0.0:8471`)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -95,7 +96,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s h -l help -d 'Prin
 complete -c hbmon -n "__fish_hbmon_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l format -d 'Output format' -r -f -a "human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand status" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -109,7 +110,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand status" -s V -l version -d '
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l limit -d 'How many recent observations to show' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l format -d 'Output format' -r -f -a "human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand history" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand history" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -124,7 +125,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l note -d 'A note for 
 complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l for -d 'The acknowledgment lapses after this long and reminders resume (default: when the incident resolves)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l by -d 'Who acknowledges (default: `$SUDO_USER`, else `$USER`, with the host name)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l wait -d 'How long to wait for the running `watch` to apply it' -r
-complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand ack" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -139,7 +140,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s f -l file -d 'R
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l start -d 'The virtual clock\'s start (RFC 3339), for schedules and windows' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l format -d 'Output format' -r -f -a "human\t''
 json\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -152,7 +153,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s q -l quiet -d '
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand simulate" -s V -l version -d 'Print version'
-complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -166,7 +167,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -f -a "test" -d 'Render a test alert and send it through one notifier now (not through the outbox); print the receiver\'s answer. Exit 0 when delivered, 74 when not'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -f -a "preview" -d 'Render the alert a monitor\'s notifiers would send for an event, without sending'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and not __fish_seen_subcommand_from test preview help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -177,7 +178,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subc
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from test" -s V -l version -d 'Print version'
-complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subcommand_from preview" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -194,7 +195,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand notify; and __fish_seen_subc
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l url -d 'The hbmon listener to ping (default: the config\'s `listen` address)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l token -d 'The ping token (default: the heartbeat\'s or the listener\'s from the config)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l timeout -d 'How long to keep trying to deliver the finishing ping when the listener is down or busy (a `systemctl restart hbmon` during the job), with backoff from 250 ms' -r
-complete -c hbmon -n "__fish_hbmon_using_subcommand run" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand run" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -205,7 +206,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand run" -s q -l quiet -d 'Print
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand run" -s V -l version -d 'Print version'
-complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -216,9 +217,10 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s q -l quiet -d '
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand validate" -s V -l version -d 'Print version'
-complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l url -d 'The listener to ask (default: the config\'s `listen` address, on loopback when it listens on every address)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l url -d 'The listener to ask (`http://127.0.0.1:8471`; default: `--listen`, else the config\'s `listen` address, on loopback when it listens on every address)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l listen -d 'The address `watch` was told to listen on with `--listen` (`HBMON_LISTEN`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l timeout -d 'How long to wait for the answer' -r
-complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -232,7 +234,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand healthcheck" -s V -l version
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l format -d 'What to print: the JSON schema, or the reference as Markdown or a man page' -r -f -a "json\t''
 markdown\t''
 man\t''"
-complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''
@@ -243,7 +245,7 @@ complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s q -l quiet -d 'Pr
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s v -l verbose -d 'Log more about what hbmon does (repeat for more detail), on stderr'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s h -l help -d 'Print help'
 complete -c hbmon -n "__fish_hbmon_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s c -l config -d 'Path of the configuration file' -r -F
+complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -s c -l config -d 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)' -r -F
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l docker-host -d 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand completions" -l log-format -d 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)' -r -f -a "auto\t''
 human\t''

@@ -23,7 +23,8 @@ pub struct Cli {
 /// Flags every subcommand accepts.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Path of the configuration file.
+    /// Path of the configuration file (default: `hbmon.yaml` in the working directory, else
+    /// `/etc/hbmon/hbmon.yaml`).
     #[arg(
         short,
         long,
@@ -184,6 +185,15 @@ pub struct WatchArgs {
         value_name = "NAME"
     )]
     pub region: String,
+    /// Listen here, whatever the config's `listen.address` says, and even when the config
+    /// has no `listen:` and no heartbeat (a container publishes `0.0.0.0:8471`).
+    #[arg(
+        long,
+        env = "HBMON_LISTEN",
+        hide_env_values = true,
+        value_name = "ADDRESS:PORT"
+    )]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]
@@ -226,10 +236,18 @@ pub enum SchemaFormat {
 
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
-    /// The listener to ask (default: the config's `listen` address, on loopback when it
-    /// listens on every address).
+    /// The listener to ask (`http://127.0.0.1:8471`; default: `--listen`, else the
+    /// config's `listen` address, on loopback when it listens on every address).
     #[arg(long, env = "HBMON_URL", hide_env_values = true, value_name = "URL")]
     pub url: Option<String>,
+    /// The address `watch` was told to listen on with `--listen` (`HBMON_LISTEN`).
+    #[arg(
+        long,
+        env = "HBMON_LISTEN",
+        hide_env_values = true,
+        value_name = "ADDRESS:PORT"
+    )]
+    pub listen: Option<std::net::SocketAddr>,
     /// How long to wait for the answer.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", default_value = "5s")]
     pub timeout: std::time::Duration,
@@ -364,6 +382,21 @@ fn parse_duration(value: &str) -> Result<std::time::Duration, String> {
 #[must_use]
 pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+/// Where a config is looked for when none is named: `hbmon.yaml` in the working directory,
+/// else the one the package installs.
+pub const SYSTEM_CONFIG: &str = "/etc/hbmon/hbmon.yaml";
+
+/// `default` (`hbmon.yaml`) when it exists, else [`SYSTEM_CONFIG`] when that does.
+#[must_use]
+pub fn default_config(default: &std::path::Path) -> PathBuf {
+    let system = std::path::Path::new(SYSTEM_CONFIG);
+    if !default.exists() && system.exists() {
+        system.to_owned()
+    } else {
+        default.to_owned()
+    }
 }
 
 /// The store: `--db` (a file or a `postgres://` URL), else `store.url`, else `store.path`,

@@ -8,27 +8,33 @@ use crate::exit;
 
 pub fn run(global: &GlobalArgs, args: &HealthcheckArgs) -> Result<u8, Error> {
     let base = if let Some(u) = &args.url {
-        u.clone()
+        // `--url http://host:8471/healthz` means the same as without the path.
+        u.trim_end_matches('/')
+            .trim_end_matches("/healthz")
+            .to_owned()
     } else {
-        {
+        let address = if let Some(a) = args.listen {
+            a
+        } else {
             let plan = crate::plan::load(&global.config)?;
             let Some(listen) = plan.listen.as_ref() else {
                 return Err(Error::Usage(format!(
-                    "{} has no listener (`listen:` or a heartbeat): give --url",
+                    "{} has no listener (`listen:` or a heartbeat): give --url or --listen",
                     plan.path.display()
                 )));
             };
-            // A listener on every address (0.0.0.0, [::]) is asked on loopback.
-            let mut address = listen.address;
-            if address.ip().is_unspecified() {
-                address.set_ip(if address.is_ipv4() {
-                    std::net::Ipv4Addr::LOCALHOST.into()
-                } else {
-                    std::net::Ipv6Addr::LOCALHOST.into()
-                });
-            }
-            format!("http://{address}")
+            listen.address
+        };
+        // A listener on every address (0.0.0.0, [::]) is asked on loopback.
+        let mut address = address;
+        if address.ip().is_unspecified() {
+            address.set_ip(if address.is_ipv4() {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
         }
+        format!("http://{address}")
     };
     let runtime = crate::runtime::build(crate::runtime::Threads::One)?;
     match runtime.block_on(crate::net::ping::healthz(&base, args.timeout)) {

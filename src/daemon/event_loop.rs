@@ -98,6 +98,8 @@ struct Daemon<'a> {
     upstream: Option<Upstream>,
     done: UnboundedSender<ObservationRow>,
     watchdog: bool,
+    /// `--listen`, applied to every config loaded.
+    listen: Option<std::net::SocketAddr>,
 }
 
 /// The clock, read once per event.
@@ -167,6 +169,7 @@ pub(super) async fn main_loop(
         upstream,
         done,
         watchdog: sd_notify::watchdog_enabled().is_some(),
+        listen: args.listen,
     };
     notify(&[NotifyState::Ready]);
     tracing::info!("ready");
@@ -339,6 +342,7 @@ impl Daemon<'_> {
         let path = self.global.config.clone();
         match tokio::task::spawn_blocking(move || plan::load(&path)).await {
             Ok(Ok(mut new)) => {
+                super::listen_at(&mut new, self.listen);
                 self.upstream = new.upstream.clone().and_then(|(url, _)| Upstream::new(url));
                 let reloaded = self.core.reload(
                     std::mem::take(&mut new.monitors),

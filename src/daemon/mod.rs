@@ -44,19 +44,13 @@ use crate::probe;
 use crate::store::{Location, Store};
 
 pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
-    let plan = plan::load(&global.config)?;
+    let mut plan = plan::load(&global.config)?;
+    listen_at(&mut plan, args.listen);
     check_region(&args.region, &plan)?;
     let db = db_path(global.db.as_deref(), Some(&plan.store));
     // Bound before anything starts, the store included: a port in use is a clear error at
     // once, before a store is created or migrated for an instance that cannot run.
-    let listener = match &plan.listen {
-        Some(l) => Some((
-            crate::listen::bind(l.address)
-                .map_err(|e| Error::io(format!("cannot listen on {}", l.address), e))?,
-            l.clone(),
-        )),
-        None => None,
-    };
+    let listener = bind_listener(&plan)?;
     let (store, leading) = Store::open_or_standby(&db)?;
     if !leading {
         // Another `watch` leads: this one probes and records its region's observations
@@ -166,4 +160,42 @@ fn check_region(region: &str, plan: &Plan) -> Result<(), Error> {
         return Ok(());
     };
     Err(Error::Usage(problem))
+}
+
+/// `--listen` (`HBMON_LISTEN`): the listener's address whatever the config says, and a
+/// listener even when the config asks for none.
+pub(super) fn listen_at(plan: &mut Plan, address: Option<std::net::SocketAddr>) {
+    let Some(address) = address else {
+        return;
+    };
+    match plan.listen.as_mut() {
+        Some(l) => l.address = address,
+        None => {
+            plan.listen = Some(crate::model::Listen {
+                address,
+                token: None,
+                max_body: 10 * 1024,
+                page_auth: None,
+                max_pings_per_second: 50,
+            });
+        }
+    }
+}
+
+/// The listener's socket, bound now (`None` without a listener).
+fn bind_listener(
+    plan: &Plan,
+) -> Result<Option<(crate::listen::Bound, crate::model::Listen)>, Error> {
+    let Some(l) = &plan.listen else {
+        return Ok(None);
+    };
+    let bound = crate::listen::bind(l.address).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::AddrInUse {
+            " (is another `hbmon watch` running? `hbmon healthcheck` asks it)"
+        } else {
+            ""
+        };
+        Error::io(format!("cannot listen on {}{hint}", l.address), e)
+    })?;
+    Ok(Some((bound, l.clone())))
 }
