@@ -79,7 +79,12 @@ impl TlsConfigs {
                 )
                 .build()
                 .map_err(|e| format!("ca_file: {e}"))?;
-                builder.with_webpki_verifier(verifier)
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(Pinned {
+                        pinned: certs.to_vec(),
+                        chain: verifier,
+                    }))
             }
         };
         match &check.client_identity {
@@ -97,6 +102,80 @@ fn system_store_missing(e: &rustls::Error) -> String {
         "no trusted CA certificates on this system (install the ca-certificates package, or give `ca_file`)".into()
     } else {
         format!("cannot set up TLS with the system's trust store: {e}")
+    }
+}
+
+/// `ca_file`: a server certificate that is exactly one of the file's is trusted as it is
+/// (pinning, as `curl --cacert` does for the usual `openssl req -x509` certificate, which
+/// is a CA and its own server certificate), still for its names and dates; any other is
+/// verified against the file's CAs.
+#[derive(Debug)]
+struct Pinned {
+    pinned: Vec<CertificateDer<'static>>,
+    chain: Arc<rustls::client::WebPkiServerVerifier>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if !self
+            .pinned
+            .iter()
+            .any(|p| p.as_ref() == end_entity.as_ref())
+        {
+            return self.chain.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp,
+                now,
+            );
+        }
+        let cert = webpki::EndEntityCert::try_from(end_entity).map_err(|_| {
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding)
+        })?;
+        cert.verify_is_valid_for_subject_name(server_name)
+            .map_err(|_| {
+                rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName)
+            })?;
+        // The dates: the probe reads `not_after` itself for the expiry thresholds; a
+        // certificate not yet valid or expired is refused here as webpki would.
+        if let Some(not_after) = not_after(end_entity)
+            && not_after < SystemTime::UNIX_EPOCH + Duration::from_secs(now.as_secs())
+        {
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired,
+            ));
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.chain.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.chain.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.chain.supported_verify_schemes()
     }
 }
 
@@ -161,21 +240,117 @@ pub fn not_after(der: &[u8]) -> Option<SystemTime> {
 /// A short reason for a TLS failure.
 pub fn reason(e: &rustls::Error) -> String {
     use rustls::{CertificateError as C, Error as E};
-    match e {
-        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
-            "TLS: certificate expired".into()
+    let day = |t: &UnixTime| {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(t.as_secs());
+        humantime::format_rfc3339_seconds(at).to_string()[..10].to_owned()
+    };
+    let why = match e {
+        E::InvalidCertificate(C::ExpiredContext { not_after, .. }) => {
+            format!("certificate expired on {}", day(not_after))
         }
-        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
-            "TLS: certificate not valid yet".into()
+        E::InvalidCertificate(C::Expired) => "certificate expired".into(),
+        E::InvalidCertificate(C::NotValidYetContext { not_before, .. }) => {
+            format!("certificate not valid until {}", day(not_before))
         }
-        E::InvalidCertificate(C::UnknownIssuer) => {
-            "TLS: certificate signed by an unknown issuer".into()
+        E::InvalidCertificate(C::NotValidYet) => "certificate not valid yet".into(),
+        E::InvalidCertificate(C::UnknownIssuer) => "certificate signed by an unknown issuer".into(),
+        E::InvalidCertificate(C::NotValidForNameContext { presented, .. })
+            if !presented.is_empty() =>
+        {
+            let names: Vec<String> = presented.iter().take(5).map(|p| bare_name(p)).collect();
+            format!(
+                "certificate not valid for this host name (it is for {})",
+                names.join(", ")
+            )
         }
         E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
-            "TLS: certificate not valid for this host name".into()
+            "certificate not valid for this host name".into()
         }
-        E::InvalidCertificate(C::Revoked) => "TLS: certificate revoked".into(),
-        other => format!("TLS: {other}"),
+        E::InvalidCertificate(C::Revoked) => "certificate revoked".into(),
+        E::InvalidCertificate(C::BadSignature) => "the certificate's signature is invalid".into(),
+        E::InvalidCertificate(
+            C::UnsupportedSignatureAlgorithmContext { .. }
+            | C::UnsupportedSignatureAlgorithmForPublicKeyContext { .. },
+        ) => "the certificate is signed with an algorithm hbmon does not accept".into(),
+        E::InvalidCertificate(C::InvalidPurpose | C::InvalidPurposeContext { .. }) => {
+            "the certificate is not for TLS servers (extended key usage)".into()
+        }
+        E::InvalidCertificate(C::UnhandledCriticalExtension) => {
+            "the certificate has a critical extension hbmon cannot check".into()
+        }
+        E::InvalidCertificate(C::BadEncoding) => "the certificate cannot be decoded".into(),
+        E::InvalidCertificate(C::Other(other)) => webpki_reason(&format!("{other:?}")),
+        E::NoCertificatesPresented => "the server presented no certificate".into(),
+        E::AlertReceived(alert) => {
+            format!(
+                "the server ended the handshake: {}",
+                words(&format!("{alert:?}"))
+            )
+        }
+        E::PeerIncompatible(_) => "no TLS version or cipher suite in common with the server".into(),
+        E::InvalidMessage(_)
+        | E::InappropriateMessage { .. }
+        | E::InappropriateHandshakeMessage { .. } => {
+            "the server does not speak TLS here (plain HTTP on this port?)".into()
+        }
+        E::PeerMisbehaved(_) => "the server broke the TLS protocol".into(),
+        E::DecryptError => "the handshake failed to decrypt (a wrong key?)".into(),
+        other => words(&format!("{other:?}")),
+    };
+    format!("TLS: {why}")
+}
+
+/// webpki's reasons that rustls passes on as `Other` (`CaUsedAsEndEntity`, ...), in words.
+fn webpki_reason(debug: &str) -> String {
+    if debug.contains("CaUsedAsEndEntity") {
+        "the server presents a CA certificate as its own (a self-signed CA:TRUE certificate; \
+         trust it with `ca_file`)"
+            .into()
+    } else if debug.contains("EndEntityUsedAsCa") {
+        "the chain uses a server certificate as a CA".into()
+    } else if debug.contains("PathLenConstraintViolated") {
+        "the chain is longer than a CA allows".into()
+    } else if debug.contains("NameConstraintViolation") {
+        "the certificate's name is outside what its CA may certify".into()
+    } else if debug.contains("MissingOrMalformedExtensions") || debug.contains("BadDer") {
+        "the certificate is malformed".into()
+    } else {
+        format!("invalid certificate ({})", words(debug))
+    }
+}
+
+/// A name as rustls presents it (`DnsName("a.example")`, `IpAddress(V4(..))`), bare.
+fn bare_name(presented: &str) -> String {
+    if let (Some(first), Some(last)) = (presented.find('"'), presented.rfind('"'))
+        && first < last
+    {
+        return presented[first + 1..last].to_owned();
+    }
+    presented
+        .rsplit('(')
+        .next()
+        .unwrap_or(presented)
+        .trim_end_matches(')')
+        .to_owned()
+}
+
+/// `HandshakeFailure` -> "handshake failure": a Rust name in words, without Debug's dress.
+fn words(debug: &str) -> String {
+    let name: String = debug
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    if out.is_empty() {
+        "handshake failed".into()
+    } else {
+        out
     }
 }
 

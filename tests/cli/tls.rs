@@ -118,10 +118,10 @@ fn expired_certificate_is_down_with_or_without_verification() {
     let srv = HttpServer::start_tls(&chain, &key);
     let url = format!("https://127.0.0.1:{}/ok", srv.port());
     let (status, reason, _) = probe(Some(&ca), &format!("url: \"{url}\", ca_file: ca.pem"));
-    assert_eq!(
-        (status.as_str(), reason.as_str()),
-        ("down", "TLS: certificate expired")
-    );
+    assert_eq!(status, "down", "{reason}");
+    // The day it expired, in words (never rustls's Debug text).
+    let day = (OffsetDateTime::now_utc() - Duration::days(2)).date();
+    assert_eq!(reason, format!("TLS: certificate expired on {day}"));
     let (status, reason, _) = probe(None, &format!("url: \"{url}\", verify_tls: false"));
     assert_eq!(
         (status.as_str(), reason.as_str()),
@@ -138,7 +138,10 @@ fn wrong_host_name_is_down() {
     let (status, reason, _) = probe(Some(&ca), &format!("url: \"{url}\", ca_file: ca.pem"));
     assert_eq!(
         (status.as_str(), reason.as_str()),
-        ("down", "TLS: certificate not valid for this host name")
+        (
+            "down",
+            "TLS: certificate not valid for this host name (it is for other.example)"
+        )
     );
 }
 
@@ -201,4 +204,59 @@ fn client_certificate_for_mutual_tls() {
     let (status, reason) = run("");
     assert_eq!(status, "down", "without a client certificate: {reason}");
     assert!(reason.starts_with("TLS: "), "{reason}");
+}
+
+/// The usual self-signed certificate (`openssl req -x509`: CA:TRUE, served as the server's
+/// own) in `ca_file` is trusted as it is, as `curl --cacert` does; its names still count.
+/// Without it in `ca_file` the reason is in words, not rustls's `CaUsedAsEndEntity`.
+#[test]
+fn a_self_signed_certificate_in_ca_file_is_pinned() {
+    let self_signed = |names: &[&str]| {
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+                .unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        (params.self_signed(&key).unwrap().pem(), key.serialize_pem())
+    };
+    let check = |cert: &str, key: &str, ca_file: &str| {
+        let srv = HttpServer::start_tls(cert, key);
+        let url = format!("https://127.0.0.1:{}/ok", srv.port());
+        let out = hbmon()
+            .file("pinned.pem", ca_file)
+            .config(&format!(
+                "version: 1\nmonitors:\n  - name: m\n    http: {{ url: \"{url}\", ca_file: pinned.pem }}\n"
+            ))
+            .args(["check", "--format", "json"])
+            .run();
+        let (status, reason, _) = out.first();
+        (status, reason)
+    };
+    let (cert, key) = self_signed(&["127.0.0.1"]);
+    assert_eq!(check(&cert, &key, &cert), ("up".into(), "HTTP 200".into()));
+    let (other, other_key) = self_signed(&["other.example"]);
+    let (status, reason) = check(&other, &other_key, &other);
+    assert_eq!(status, "down");
+    assert_eq!(reason, "TLS: certificate not valid for this host name");
+    let ca = Ca::new();
+    let (status, reason) = check(&cert, &key, &ca.pem);
+    assert_eq!(status, "down");
+    assert!(reason.starts_with("TLS: "), "{reason}");
+    assert!(
+        !reason.contains("CaUsedAsEndEntity") && !reason.contains("Other("),
+        "{reason}"
+    );
+}
+
+/// An https:// URL on a plain HTTP port says so.
+#[test]
+fn plain_http_on_an_https_url_says_so() {
+    let srv = HttpServer::start();
+    let url = format!("https://127.0.0.1:{}/ok", srv.port());
+    let (status, reason, _) = probe(None, &format!("url: \"{url}\""));
+    assert_eq!(status, "down");
+    assert_eq!(
+        reason,
+        "TLS: the server does not speak TLS here (plain HTTP on this port?)"
+    );
 }

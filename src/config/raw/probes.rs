@@ -44,7 +44,8 @@ pub struct HttpProbe {
     /// Verify the server's TLS certificate against the system's trust store (default true).
     pub verify_tls: Option<bool>,
     /// Trust these CA certificates (a PEM file) instead of the system's trust store, for
-    /// services with an internal CA.
+    /// services with an internal CA. A server certificate that is itself in the file (a
+    /// self-signed one, as `openssl req -x509` makes) is trusted as it is, for its names.
     pub ca_file: Option<String>,
     /// Connect to this IP address instead of resolving the URL's host, keeping the host
     /// name in the `Host` header and TLS SNI (for DNS overrides and checking one backend).
@@ -180,7 +181,8 @@ pub struct TcpProbe {
     pub tls: Option<bool>,
     /// Verify the certificate (default true); only with `tls: true`.
     pub verify_tls: Option<bool>,
-    /// Trust these CA certificates (a PEM file) instead of the system's; only with `tls: true`.
+    /// Trust these CA certificates (a PEM file) instead of the system's, or a server
+    /// certificate that is itself in the file (self-signed); only with `tls: true`.
     pub ca_file: Option<String>,
     /// A certificate expiring within this is degraded (default `14d`).
     pub cert_expiry_warning: Option<DurationStr>,
