@@ -53,6 +53,8 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
         'hbmon;check' {
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Run only these monitors: names or glob patterns (`api-*`), comma-separated or repeated')
             [CompletionResult]::new('--tag', '--tag', [CompletionResultType]::ParameterName, 'Run only monitors carrying one of these tags (comma-separated or repeated)')
+            [CompletionResult]::new('--exclude', '--exclude', [CompletionResultType]::ParameterName, 'Leave out these monitors: names or glob patterns, comma-separated or repeated (a shared config in CI without the monitors of another environment)')
+            [CompletionResult]::new('--skip-tag', '--skip-tag', [CompletionResultType]::ParameterName, 'Leave out monitors carrying any of these tags (comma-separated or repeated)')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to this file (atomically: a reader never sees half a report) instead of standard output')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to this file (atomically: a reader never sees half a report) instead of standard output')

@@ -209,7 +209,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__check)
-            opts="-o -c -q -v -h -V --only --tag --format --output --concurrency --per-host --timeout --retries --wait --deadline --fail-on --ci --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            opts="-o -c -q -v -h -V --only --tag --exclude --skip-tag --format --output --concurrency --per-host --timeout --retries --wait --deadline --fail-on --ci --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,6 +220,14 @@ _hbmon() {
                     return 0
                     ;;
                 --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-tag)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

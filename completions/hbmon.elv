@@ -49,6 +49,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;check'= {
             cand --only 'Run only these monitors: names or glob patterns (`api-*`), comma-separated or repeated'
             cand --tag 'Run only monitors carrying one of these tags (comma-separated or repeated)'
+            cand --exclude 'Leave out these monitors: names or glob patterns, comma-separated or repeated (a shared config in CI without the monitors of another environment)'
+            cand --skip-tag 'Leave out monitors carrying any of these tags (comma-separated or repeated)'
             cand --format 'Report format'
             cand -o 'Write the report to this file (atomically: a reader never sees half a report) instead of standard output'
             cand --output 'Write the report to this file (atomically: a reader never sees half a report) instead of standard output'

@@ -50,6 +50,8 @@ complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "completions" -d 'Print 
 complete -c hbmon -n "__fish_hbmon_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l only -d 'Run only these monitors: names or glob patterns (`api-*`), comma-separated or repeated' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l tag -d 'Run only monitors carrying one of these tags (comma-separated or repeated)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l exclude -d 'Leave out these monitors: names or glob patterns, comma-separated or repeated (a shared config in CI without the monitors of another environment)' -r
+complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l skip-tag -d 'Leave out monitors carrying any of these tags (comma-separated or repeated)' -r
 complete -c hbmon -n "__fish_hbmon_using_subcommand check" -l format -d 'Report format' -r -f -a "human\t'A table for people; colour on a terminal'
 json\t'One JSON document with stable field names (see the README)'
 junit\t'JUnit XML, for GitLab, Jenkins and GitHub test reports'

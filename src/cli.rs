@@ -126,6 +126,13 @@ pub struct CheckArgs {
     /// Run only monitors carrying one of these tags (comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "TAG")]
     pub tag: Vec<String>,
+    /// Leave out these monitors: names or glob patterns, comma-separated or repeated (a
+    /// shared config in CI without the monitors of another environment).
+    #[arg(long, value_delimiter = ',', value_name = "NAME|GLOB")]
+    pub exclude: Vec<String>,
+    /// Leave out monitors carrying any of these tags (comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "TAG")]
+    pub skip_tag: Vec<String>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

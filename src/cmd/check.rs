@@ -17,7 +17,7 @@ use crate::report::{self, Run};
 use crate::status::Status;
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
-    let selection = Selection::new(&args.only, &args.tag)?;
+    let selection = Selection::new(args)?;
     let plan = plan::load(&global.config)?;
     let store = plan.store.clone();
     // Regions report to `watch` only, and hbmon's own network and upstream are watch's
@@ -72,15 +72,21 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
             results,
             elapsed,
             fail_from,
+            skipped: Vec::new(),
         }
     });
     heartbeats_from_store(&mut run, global, &store)?;
     write_report(&run, args, global.quiet)?;
+    // Everything selected was skipped: nothing could be checked, which is not a pass.
+    if run.results.is_empty() && !run.skipped.is_empty() {
+        return Ok(crate::exit::UNKNOWN);
+    }
     Ok(run.status().exit_code())
 }
 
 /// Heartbeats cannot be probed: their status comes from the pings `watch` stored (the
-/// store of `--db` or the config), evaluated now. Without a store they are UNKNOWN.
+/// store of `--db` or the config), evaluated now. Without a store they are skipped (a
+/// shared config checked in CI), not unknown.
 fn heartbeats_from_store(
     run: &mut Run,
     global: &GlobalArgs,
@@ -94,11 +100,19 @@ fn heartbeats_from_store(
         return Ok(());
     }
     let path = crate::cli::db_path(global.db.as_deref(), Some(settings));
-    let store = if path.exists() {
-        Some(crate::store::Store::open_read(&path)?)
-    } else {
-        None
-    };
+    if !path.exists() {
+        let why = format!(
+            "a heartbeat: no store at {} to read its pings from (use --db)",
+            path.display()
+        );
+        let (skipped, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut run.results)
+            .into_iter()
+            .partition(|(m, _)| matches!(m.probe, crate::model::Probe::Heartbeat(_)));
+        run.results = kept;
+        run.skipped = skipped.into_iter().map(|(m, _)| (m, why.clone())).collect();
+        return Ok(());
+    }
+    let store = Some(crate::store::Store::open_read(&path)?);
     let pings = match &store {
         Some(s) => s.heartbeats()?,
         None => HashMap::new(),
@@ -260,26 +274,35 @@ fn progress_bar(total: usize, enabled: bool) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// `--only` and `--tag`, checked before the config is even read.
+/// `--only`, `--tag`, `--exclude` and `--skip-tag`, checked before the config is even
+/// read.
 struct Selection {
     only: Vec<(String, glob::Pattern)>,
     tags: Vec<String>,
+    exclude: Vec<(String, glob::Pattern)>,
+    skip_tags: Vec<String>,
+}
+
+fn patterns(flag: &str, texts: &[String]) -> Result<Vec<(String, glob::Pattern)>, Error> {
+    texts
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            glob::Pattern::new(s)
+                .map(|p| (s.clone(), p))
+                .map_err(|e| Error::Usage(format!("invalid {flag} pattern `{s}`: {e}")))
+        })
+        .collect()
 }
 
 impl Selection {
-    fn new(only: &[String], tags: &[String]) -> Result<Self, Error> {
-        let only = only
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                glob::Pattern::new(s)
-                    .map(|p| (s.clone(), p))
-                    .map_err(|e| Error::Usage(format!("invalid --only pattern `{s}`: {e}")))
-            })
-            .collect::<Result<_, _>>()?;
+    fn new(args: &CheckArgs) -> Result<Self, Error> {
+        let non_empty = |v: &[String]| v.iter().filter(|t| !t.is_empty()).cloned().collect();
         Ok(Selection {
-            only,
-            tags: tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
+            only: patterns("--only", &args.only)?,
+            tags: non_empty(&args.tag),
+            exclude: patterns("--exclude", &args.exclude)?,
+            skip_tags: non_empty(&args.skip_tag),
         })
     }
 
@@ -302,12 +325,36 @@ impl Selection {
                 return Err(Error::Usage(format!("--tag `{tag}` matches no monitor")));
             }
         }
-        Ok(monitors
+        for (text, pattern) in &self.exclude {
+            if !monitors.iter().any(|m| pattern.matches(&m.name)) {
+                return Err(Error::Usage(format!(
+                    "--exclude `{text}` matches no monitor"
+                )));
+            }
+        }
+        for tag in &self.skip_tags {
+            if !monitors.iter().any(|m| m.tags.contains(tag)) {
+                return Err(Error::Usage(format!(
+                    "--skip-tag `{tag}` matches no monitor"
+                )));
+            }
+        }
+        let selected: Vec<Arc<Monitor>> = monitors
             .into_iter()
             .filter(|m| self.only.is_empty() || self.only.iter().any(|(_, p)| p.matches(&m.name)))
             .filter(|m| self.tags.is_empty() || self.tags.iter().any(|t| m.tags.contains(t)))
+            .filter(|m| !self.exclude.iter().any(|(_, p)| p.matches(&m.name)))
+            .filter(|m| !self.skip_tags.iter().any(|t| m.tags.contains(t)))
             .filter(|m| !m.paused || self.only.iter().any(|(text, _)| *text == m.name))
             .map(Arc::new)
-            .collect())
+            .collect();
+        // Nothing to check (`monitors: []`, or everything left out): a gate that checks
+        // nothing must not pass.
+        if selected.is_empty() {
+            return Err(Error::Usage(
+                "no monitor to check: the config has none, or the flags leave none".into(),
+            ));
+        }
+        Ok(selected)
     }
 }

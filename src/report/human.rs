@@ -58,6 +58,9 @@ pub fn write(run: &Run, out: Writer<'_>, quiet: bool) -> io::Result<()> {
             )?;
         }
     }
+    for (m, why) in &run.skipped {
+        writeln!(out, "skipped {}: {}", m.name, humanize::printable(why))?;
+    }
     if quiet {
         return Ok(());
     }
@@ -71,6 +74,9 @@ pub fn write(run: &Run, out: Writer<'_>, quiet: bool) -> io::Result<()> {
     }
     let worst = run.status();
     let st = style(worst);
+    if !run.skipped.is_empty() {
+        counts.push(format!("{} skipped", run.skipped.len()));
+    }
     writeln!(
         out,
         "{st}{}{st:#}: {total} monitor{}, {} in {}",

@@ -19,6 +19,15 @@ struct Report<'a> {
     duration_ms: f64,
     summary: Summary,
     monitors: Vec<MonitorResult<'a>>,
+    /// Selected but not checked, and why.
+    skipped: Vec<Skipped<'a>>,
+}
+
+#[derive(Serialize)]
+struct Skipped<'a> {
+    name: &'a str,
+    kind: &'static str,
+    reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -28,6 +37,7 @@ struct Summary {
     degraded: usize,
     unknown: usize,
     down: usize,
+    skipped: usize,
 }
 
 #[derive(Serialize)]
@@ -64,7 +74,17 @@ pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
             degraded: run.count(Status::Degraded),
             unknown: run.count(Status::Unknown),
             down: run.count(Status::Down),
+            skipped: run.skipped.len(),
         },
+        skipped: run
+            .skipped
+            .iter()
+            .map(|(m, why)| Skipped {
+                name: &m.name,
+                kind: m.probe.kind(),
+                reason: why,
+            })
+            .collect(),
         monitors: run
             .results
             .iter()

@@ -27,7 +27,8 @@ fn esc(s: &str) -> String {
 }
 
 pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
-    let tests = run.results.len();
+    let tests = run.results.len() + run.skipped.len();
+    let skipped = run.skipped.len();
     let failing = |s: Status| s >= run.fail_from && s != Status::Unknown;
     let failures = run
         .results
@@ -46,7 +47,7 @@ pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        r#"  <testsuite name="hbmon check" tests="{tests}" failures="{failures}" errors="{errors}" skipped="0" time="{time:.3}" timestamp="{stamp}">"#
+        r#"  <testsuite name="hbmon check" tests="{tests}" failures="{failures}" errors="{errors}" skipped="{skipped}" time="{time:.3}" timestamp="{stamp}">"#
     )?;
     for (m, o) in &run.results {
         let name = esc(&m.name);
@@ -79,6 +80,16 @@ pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
             }
             _ => writeln!(out, "{open}/>")?,
         }
+    }
+    for (m, why) in &run.skipped {
+        writeln!(
+            out,
+            r#"    <testcase name="{}" classname="hbmon.{}" time="0.000">"#,
+            esc(&m.name),
+            m.probe.kind()
+        )?;
+        writeln!(out, r#"      <skipped message="{}"/>"#, esc(why))?;
+        writeln!(out, "    </testcase>")?;
     }
     writeln!(out, "  </testsuite>")?;
     writeln!(out, "</testsuites>")

@@ -31,6 +31,9 @@ pub struct Run {
     /// The least severe status that fails the run's gate (`--fail-on`): degraded with
     /// `warning`, unknown with `critical`.
     pub fail_from: Status,
+    /// Selected but not checkable here, and why (a heartbeat without a store to read its
+    /// pings from): reported as skipped, never counted in the status.
+    pub skipped: Vec<(Arc<Monitor>, String)>,
 }
 
 impl Run {

@@ -40,6 +40,9 @@ pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
             counts.push(format!("{n} {}", s.name()));
         }
     }
+    if !run.skipped.is_empty() {
+        counts.push(format!("{} skipped", run.skipped.len()));
+    }
     let mut line = format!("HBMON {} - {}", label(worst), counts.join(", "));
     if run.results.is_empty() {
         line.push_str("no monitors");

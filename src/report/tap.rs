@@ -10,7 +10,7 @@ use crate::status::Status;
 
 pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
     writeln!(out, "TAP version 13")?;
-    writeln!(out, "1..{}", run.results.len())?;
+    writeln!(out, "1..{}", run.results.len() + run.skipped.len())?;
     for (i, (m, o)) in run.results.iter().enumerate() {
         let n = i + 1;
         // A test point's description ends at `#`, which starts a directive.
@@ -40,6 +40,15 @@ pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
         )?;
         writeln!(out, "  latency: {}", humanize::latency(o.latency))?;
         writeln!(out, "  ...")?;
+    }
+    for (i, (m, why)) in run.skipped.iter().enumerate() {
+        let n = run.results.len() + i + 1;
+        writeln!(
+            out,
+            "ok {n} - {} # SKIP {}",
+            m.name.replace('#', "\\#"),
+            why.replace('#', "\\#")
+        )?;
     }
     Ok(())
 }

@@ -308,10 +308,12 @@ fn only_and_tag_select_monitors() {
     );
     assert_eq!(names(&["--only", "api,broken"]).1, vec!["api", "broken"]);
     assert_eq!(names(&["--tag", "web"]), (0, vec!["api".into()]));
-    assert_eq!(
-        names(&["--only", "plugin-*", "--tag", "web"]).1,
-        Vec::<String>::new()
-    );
+    // Each flag matches something, together nothing: nothing to check is a usage error.
+    let out = hbmon()
+        .config(&cfg)
+        .args(["check", "--only", "plugin-*", "--tag", "web"])
+        .run();
+    assert_eq!(out.code, 64, "{out:?}");
 }
 
 #[test]
@@ -723,4 +725,91 @@ fn a_bare_etc_resolves_from_hosts_and_says_what_is_missing() {
         m[2]["reason"],
         "no trusted CA certificates on this system (install the ca-certificates package, or give `ca_file`)"
     );
+}
+
+/// A shared config in CI: `--exclude` (names or globs) and `--skip-tag` leave monitors
+/// out; a flag that matches nothing, or a selection that leaves nothing (`monitors: []`),
+/// is a usage error, never a gate that passes having checked nothing.
+#[test]
+fn exclude_and_skip_tag_leave_monitors_out() {
+    let yaml = "version: 1\nmonitors:\n  - { name: api-a, tags: [prod], file: { path: /tmp } }\n  - { name: api-b, tags: [staging], file: { path: /tmp } }\n  - { name: db, tags: [prod], file: { path: /tmp } }\n";
+    let names = |args: &[&str]| {
+        let out = hbmon()
+            .config(yaml)
+            .args(["check", "--format", "json"])
+            .args(args.iter().copied())
+            .run();
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        out.json()["monitors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&["--exclude", "api-*"]), ["db"]);
+    assert_eq!(names(&["--skip-tag", "staging"]), ["api-a", "db"]);
+    assert_eq!(names(&["--tag", "prod", "--exclude", "db"]), ["api-a"]);
+    for args in [
+        &["--exclude", "nope*"][..],
+        &["--skip-tag", "qa"],
+        &["--exclude", "*"],
+    ] {
+        let out = hbmon()
+            .config(yaml)
+            .args(["check"])
+            .args(args.iter().copied())
+            .run();
+        assert_eq!(out.code, 64, "{args:?}: {out:?}");
+    }
+    let out = hbmon()
+        .config("version: 1\nmonitors: []\n")
+        .args(["check"])
+        .run();
+    assert_eq!(out.code, 64, "{out:?}");
+    assert!(out.stderr.contains("no monitor to check"), "{out:?}");
+}
+
+/// A heartbeat in a shared config checked where there is no store (CI): skipped in every
+/// format, with why, not UNKNOWN; the rest decides the exit code. Only heartbeats: 3,
+/// nothing could be checked.
+#[test]
+fn heartbeats_without_a_store_are_skipped() {
+    let yaml = "version: 1\nmonitors:\n  - { name: files, file: { path: /tmp } }\n  - { name: backup, heartbeat: { period: 1h } }\n";
+    let run = |args: &[&str]| {
+        hbmon()
+            .config(yaml)
+            .args(["check", "--db", "no-store-here.db"])
+            .args(args.iter().copied())
+            .run()
+    };
+    let out = run(&["--format", "json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v = out.json();
+    assert_eq!(v["summary"]["skipped"], 1);
+    assert_eq!(v["skipped"][0]["name"], "backup");
+    assert!(
+        v["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no store at")
+    );
+    assert_eq!(v["monitors"].as_array().unwrap().len(), 1);
+    let junit = run(&["--format", "junit"]).stdout;
+    assert!(junit.contains(r#"skipped="1""#), "{junit}");
+    assert!(
+        junit.contains(r#"<testcase name="backup""#) && junit.contains("<skipped message="),
+        "{junit}"
+    );
+    let tap = run(&["--format", "tap"]).stdout;
+    assert!(tap.contains("1..2\n"), "{tap}");
+    assert!(
+        tap.contains("ok 2 - backup # SKIP a heartbeat: no store at"),
+        "{tap}"
+    );
+    let human = run(&[]).stdout;
+    assert!(human.contains("skipped backup: a heartbeat"), "{human}");
+    assert!(human.contains("1 up, 1 skipped"), "{human}");
+    let out = run(&["--only", "backup"]);
+    assert_eq!(out.code, 3, "{out:?}");
 }
