@@ -683,3 +683,22 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, bodies);
     }
 }
+
+/// A leader paused inside a commit holds the lease row's lock; a standby's takeover would
+/// wait on it for ever. Every hbmon session tells the server to end itself when it sits
+/// idle in a transaction for a lease, so the lock is released and the standby takes over.
+#[test]
+fn postgres_sessions_end_when_idle_in_a_transaction_for_a_lease() {
+    let Some(pg) = testpg::TestPg::start() else {
+        return;
+    };
+    let mut loc = Location::parse(&pg.database("hbmon"));
+    if let Location::Postgres { lease, .. } = &mut loc {
+        *lease = std::time::Duration::from_secs(3);
+    }
+    let mut client = super::postgres::connect_for_tests(&loc).unwrap();
+    let row = client
+        .query_one("SHOW idle_in_transaction_session_timeout", &[])
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "3s");
+}

@@ -17,6 +17,20 @@ use crate::store::{Location, StoreError, store_err};
 /// it (`sslmode=require` in the URL); certificates are verified against the system store,
 /// or `store.ca_file`.
 pub(super) fn connect(location: &Location) -> Result<Client, Error> {
+    let mut client = connect_only(location)?;
+    // A leader paused (SIGSTOP, a frozen VM) inside a commit holds the lease row's lock, and
+    // a standby's takeover would wait on it for ever: the server ends a session idle in a
+    // transaction after a lease, so the lock goes with it and the standby takes over.
+    if let Location::Postgres { lease, .. } = location {
+        let ms = lease.as_millis().max(1000);
+        client
+            .batch_execute(&format!("SET idle_in_transaction_session_timeout = {ms}"))
+            .map_err(|e| pg_err(location, &e))?;
+    }
+    Ok(client)
+}
+
+fn connect_only(location: &Location) -> Result<Client, Error> {
     let Location::Postgres { url, ca_pem, .. } = location else {
         return Err(Error::Internal("not a PostgreSQL location".into()));
     };

@@ -37,6 +37,12 @@ mod migrations;
 mod write;
 
 use connect::{connect, pg_err};
+
+/// A session as hbmon opens them, for the store's tests.
+#[cfg(test)]
+pub(super) fn connect_for_tests(location: &Location) -> Result<::postgres::Client, Error> {
+    connect(location)
+}
 #[cfg(test)]
 pub(super) use migrations::MIGRATIONS;
 use write::write_batch;
