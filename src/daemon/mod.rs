@@ -170,15 +170,7 @@ pub(super) fn listen_at(plan: &mut Plan, address: Option<std::net::SocketAddr>) 
     };
     match plan.listen.as_mut() {
         Some(l) => l.address = address,
-        None => {
-            plan.listen = Some(crate::model::Listen {
-                address,
-                token: None,
-                max_body: 10 * 1024,
-                page_auth: None,
-                max_pings_per_second: 50,
-            });
-        }
+        None => plan.listen = Some(crate::model::Listen::at(address)),
     }
 }
 

@@ -87,6 +87,29 @@ pub struct Listen {
     pub max_pings_per_second: u32,
 }
 
+impl Listen {
+    /// Where a listener goes when nothing says where.
+    pub const DEFAULT_ADDRESS: std::net::SocketAddr = std::net::SocketAddr::V4(
+        std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 8471),
+    );
+    /// The largest ping body kept, unless `max_body` says otherwise.
+    pub const DEFAULT_MAX_BODY: usize = 10 * 1024;
+    /// Pings per heartbeat per second, unless `max_pings_per_second` says otherwise.
+    pub const DEFAULT_MAX_PINGS_PER_SECOND: u32 = 50;
+
+    /// A listener at `address` with every other setting at its default.
+    #[must_use]
+    pub fn at(address: std::net::SocketAddr) -> Listen {
+        Listen {
+            address,
+            token: None,
+            max_body: Self::DEFAULT_MAX_BODY,
+            page_auth: None,
+            max_pings_per_second: Self::DEFAULT_MAX_PINGS_PER_SECOND,
+        }
+    }
+}
+
 /// Where and for how long `watch` keeps its state.
 #[derive(Debug, Clone)]
 pub struct StoreSettings {

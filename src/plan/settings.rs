@@ -15,13 +15,7 @@ impl Builder<'_> {
             .iter()
             .any(|m| matches!(m.probe, Probe::Heartbeat(_)));
         let Some(l) = &doc.listen else {
-            return any_heartbeat.then(|| Listen {
-                address: std::net::SocketAddr::from(([127, 0, 0, 1], 8471)),
-                token: None,
-                max_body: 10 * 1024,
-                page_auth: None,
-                max_pings_per_second: 50,
-            });
+            return any_heartbeat.then(|| Listen::at(Listen::DEFAULT_ADDRESS));
         };
         let text = l.address.as_deref().unwrap_or("127.0.0.1:8471");
         // `localhost` is loopback (IPv4); no other name is resolved here.
@@ -44,7 +38,9 @@ impl Builder<'_> {
             .max_body
             .as_ref()
             .and_then(|s| self.size("/listen/max_body", s))
-            .map_or(10 * 1024, |v| usize::try_from(v).unwrap_or(usize::MAX));
+            .map_or(Listen::DEFAULT_MAX_BODY, |v| {
+                usize::try_from(v).unwrap_or(usize::MAX)
+            });
         let page_auth = l.basic_auth.as_ref().and_then(|a| {
             let p = self.secret(
                 "/listen/basic_auth",
@@ -65,7 +61,10 @@ impl Builder<'_> {
             token,
             max_body,
             page_auth,
-            max_pings_per_second: l.max_pings_per_second.unwrap_or(50).max(1),
+            max_pings_per_second: l
+                .max_pings_per_second
+                .unwrap_or(Listen::DEFAULT_MAX_PINGS_PER_SECOND)
+                .max(1),
         })
     }
 
