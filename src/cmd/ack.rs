@@ -27,7 +27,7 @@ fn who() -> String {
 }
 
 pub fn run(global: &GlobalArgs, args: &AckArgs) -> Result<u8, Error> {
-    let plan = plan::load(&global.config)?;
+    let plan = plan::load_without_notifiers(&global.config)?;
     if !plan.monitors.iter().any(|m| m.name == args.monitor) {
         let names: Vec<&str> = plan.monitors.iter().map(|m| m.name.as_str()).collect();
         return Err(Error::Usage(format!(

@@ -18,7 +18,7 @@ use crate::status::Status;
 
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     let selection = Selection::new(args)?;
-    let plan = plan::load(&global.config)?;
+    let plan = plan::load_without_notifiers(&global.config)?;
     let store = plan.store.clone();
     // Regions report to `watch` only, and hbmon's own network and upstream are watch's
     // monitors: a one-off check has nothing to say about them.

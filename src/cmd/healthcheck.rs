@@ -16,7 +16,7 @@ pub fn run(global: &GlobalArgs, args: &HealthcheckArgs) -> Result<u8, Error> {
         let address = if let Some(a) = args.listen {
             a
         } else {
-            let plan = crate::plan::load(&global.config)?;
+            let plan = crate::plan::load_without_notifiers(&global.config)?;
             let Some(listen) = plan.listen.as_ref() else {
                 return Err(Error::Usage(format!(
                     "{} has no listener (`listen:` or a heartbeat): give --url or --listen",

@@ -85,7 +85,7 @@ fn now_nanos() -> u64 {
 
 /// Where to ping and with which token: flags first, then the config.
 fn target(global: &GlobalArgs, args: &RunArgs) -> Result<(String, Option<String>), Error> {
-    let plan = match crate::plan::load(&global.config) {
+    let plan = match crate::plan::load_without_notifiers(&global.config) {
         Ok(p) => Some(p),
         // Against a remote hbmon the config need not be here.
         Err(Error::ConfigRead { .. }) if args.url.is_some() => None,

@@ -197,7 +197,7 @@ fn simulated_plan(
     args: &SimulateArgs,
     timelines: &[Timeline],
 ) -> Result<crate::model::Plan, Error> {
-    let loaded = match load::load(&global.config, &crate::cli::env_var) {
+    let loaded = match load::load(&global.config, &crate::cli::env_var, load::Needs::All) {
         Ok(l) => l,
         Err(Error::ConfigRead { .. }) if args.ad_hoc => load::load_str(
             "simulate".into(),

@@ -15,7 +15,7 @@ use crate::store::Store;
 
 /// The config if there is one; without one, `--db` alone is enough.
 fn open(global: &GlobalArgs) -> Result<(Option<Plan>, Store), Error> {
-    let plan = match plan::load(&global.config) {
+    let plan = match plan::load_without_notifiers(&global.config) {
         Ok(p) => Some(p),
         Err(Error::ConfigRead { .. }) if global.db.is_some() => None,
         Err(e) => return Err(e),

@@ -25,6 +25,20 @@ pub struct Loaded {
     pub source: String,
     pub doc: Document,
     pub diagnostics: Vec<Diagnostic>,
+    /// What was read of the file.
+    pub needs: Needs,
+}
+
+/// What a command needs of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Everything is read and checked (`watch`, `validate`, `notify`, `simulate`).
+    All,
+    /// For commands that never notify (`check`, `status`, `history`, `ack`, `run`,
+    /// `healthcheck`): the notifiers' settings and the upstream's URL are left unread, so
+    /// their `${SECRET}`s and `*_file`s need not be there for whoever runs the command.
+    /// The notifiers' names are kept, and references to them still checked.
+    NoNotifiers,
 }
 
 /// The parts of a configuration that decoded, each on its own.
@@ -61,7 +75,11 @@ pub struct MonitorEntry {
 
 /// Read and check `path`. Only an unreadable file is an `Err`; every other problem is
 /// a diagnostic in the result.
-pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, Error> {
+pub fn load(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    needs: Needs,
+) -> Result<Loaded, Error> {
     let source = read_bounded(path).map_err(|source| Error::ConfigRead {
         path: path.to_owned(),
         source,
@@ -70,7 +88,7 @@ pub fn load(path: &Path, env: &dyn Fn(&str) -> Option<String>) -> Result<Loaded,
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    Ok(load_str(path.to_owned(), base_dir, source, env))
+    Ok(load_str_for(path.to_owned(), base_dir, source, env, needs))
 }
 
 /// The largest configuration file read: about 400,000 monitors of one line each. A
@@ -109,12 +127,23 @@ fn read_bounded(path: &Path) -> std::io::Result<String> {
     })
 }
 
-/// Check configuration text (the file is already read).
+/// Check configuration text (the file is already read), all of it.
 pub fn load_str(
     path: PathBuf,
     base_dir: PathBuf,
     source: String,
     env: &dyn Fn(&str) -> Option<String>,
+) -> Loaded {
+    load_str_for(path, base_dir, source, env, Needs::All)
+}
+
+/// Check configuration text, as much of it as `needs` says.
+pub fn load_str_for(
+    path: PathBuf,
+    base_dir: PathBuf,
+    source: String,
+    env: &dyn Fn(&str) -> Option<String>,
+    needs: Needs,
 ) -> Loaded {
     let mut loaded = Loaded {
         path,
@@ -122,6 +151,7 @@ pub fn load_str(
         source,
         doc: Document::default(),
         diagnostics: Vec::new(),
+        needs,
     };
     let Some(mut value) = parse_yaml(&loaded.source, &mut loaded.diagnostics) else {
         return loaded;
@@ -140,6 +170,10 @@ pub fn load_str(
             .hint("merge the two into one, or remove one of them"),
         );
     }
+    let left_out = match needs {
+        Needs::All => Vec::new(),
+        Needs::NoNotifiers => leave_out_notifiers(&mut value),
+    };
     let mut whole = Vec::new();
     interpolate_tree(
         &mut value,
@@ -153,7 +187,27 @@ pub fn load_str(
         remove(&mut value, &pointer);
     }
     loaded.doc = decompose(value, &mut loaded.diagnostics);
+    for name in left_out {
+        // `None`: known, not built (as for an invalid entry, which is reported elsewhere).
+        loaded.doc.notifiers.insert(name, None);
+    }
     loaded
+}
+
+/// Take the notifiers' settings and the upstream's URL out of the tree before anything
+/// is interpolated or read; returns the notifiers' names. Anything that is not a mapping
+/// is left for the schema to report.
+fn leave_out_notifiers(value: &mut Value) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(Value::Object(notifiers)) = value.get_mut("notifiers") {
+        names = notifiers.keys().cloned().collect();
+        notifiers.clear();
+    }
+    if let Some(Value::Object(upstream)) = value.get_mut("upstream") {
+        upstream.remove("url");
+        upstream.remove("url_file");
+    }
+    names
 }
 
 fn parse_yaml(source: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {

@@ -31,9 +31,17 @@ const DEFAULT_SUCCESS_THRESHOLD: u32 = 1;
 const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 86_400);
 const DEFAULT_CERT_EXPIRY_WARNING: Duration = Duration::from_secs(14 * 86_400);
 
-/// Load `path` and build its plan: the one entry point for every command.
+/// Load `path` and build its plan, all of it: the entry point of commands that notify.
 pub fn load(path: &Path) -> Result<Plan, Error> {
-    let loaded = load::load(path, &crate::cli::env_var)?;
+    let loaded = load::load(path, &crate::cli::env_var, load::Needs::All)?;
+    build(loaded)
+}
+
+/// Load `path` for a command that never notifies: the notifiers' settings and the
+/// upstream's URL are not read (see [`load::Needs::NoNotifiers`]), so the plan has no
+/// notifiers to send with, and its upstream URL is a stand-in.
+pub fn load_without_notifiers(path: &Path) -> Result<Plan, Error> {
+    let loaded = load::load(path, &crate::cli::env_var, load::Needs::NoNotifiers)?;
     build(loaded)
 }
 
@@ -55,6 +63,16 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     let store = b.store(&loaded.doc);
     let listen = b.listen(&loaded.doc, &monitors);
     let upstream = loaded.doc.upstream.as_ref().and_then(|u| {
+        let every = b
+            .duration("/upstream/every", u.every.as_ref())
+            .unwrap_or(Duration::from_secs(60));
+        if loaded.needs == load::Needs::NoNotifiers {
+            // Left unread; nothing this plan is for sends to it.
+            return Some((
+                raw::Secret::new("https://upstream.invalid/".to_owned()),
+                every,
+            ));
+        }
         let url = b.secret("/upstream", "url", u.url.as_ref(), u.url_file.as_deref());
         let url = match url {
             Some(url)
@@ -74,9 +92,6 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
                 return None;
             }
         };
-        let every = b
-            .duration("/upstream/every", u.every.as_ref())
-            .unwrap_or(Duration::from_secs(60));
         Some((url, every))
     });
     let connectivity = loaded.doc.connectivity.as_ref().map(|c| {

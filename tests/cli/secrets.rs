@@ -364,3 +364,75 @@ fn secret_files_that_cannot_hold_a_secret_are_config_errors() {
     }
     assert_hidden("secret file errors", &out);
 }
+
+/// Commands that never notify (`check`, `status`, `history`, `ack`, `run`, `healthcheck`)
+/// do not read the notifiers' settings or the upstream's URL: an operator without the
+/// service's secrets can still run them. `validate` and `notify` read everything.
+#[test]
+fn commands_that_never_notify_need_no_notifier_secrets() {
+    let srv = HttpServer::start();
+    let yaml = format!(
+        r#"version: 1
+store: {{ path: state.db }}
+notifiers:
+  slack:
+    type: slack
+    webhook_url: "${{SLACK_WEBHOOK_URL}}"
+  mail:
+    type: email
+    smtp: "smtp://localhost:25"
+    from: hbmon@example.com
+    to: [ops@example.com]
+    username: hbmon
+    password_file: /nonexistent/smtp-password
+upstream:
+  url: "${{UPSTREAM_URL}}"
+defaults:
+  notify: [slack, mail]
+monitors:
+  - name: web
+    http: {{ url: "{ok}" }}
+"#,
+        ok = srv.url("/status/200"),
+    );
+    let cmd = |args: &[&str]| hbmon().config(&yaml).args(args.iter().copied()).run();
+    let quiet = |what: &str, out: &crate::harness::Output| {
+        assert!(
+            !out.stderr.contains("SLACK_WEBHOOK_URL")
+                && !out.stderr.contains("UPSTREAM_URL")
+                && !out.stderr.contains("smtp-password"),
+            "{what} read a notifier's secret:\n{}",
+            out.all()
+        );
+    };
+    let check = cmd(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.all());
+    quiet("check", &check);
+    for args in [
+        &["status"][..],
+        &["history", "web"],
+        &["ack", "web", "--note", "looking"],
+        &["healthcheck"],
+        &["run", "web", "--", "true"],
+    ] {
+        let out = cmd(args);
+        assert_ne!(out.code, 78, "{args:?}:\n{}", out.all());
+        quiet(&format!("{args:?}"), &out);
+    }
+    // Where a command does notify, or checks the whole file, the secrets are needed.
+    for args in [&["validate"][..], &["notify", "test", "slack"]] {
+        let out = cmd(args);
+        assert_eq!(out.code, 78, "{args:?}:\n{}", out.all());
+        assert!(out.stderr.contains("SLACK_WEBHOOK_URL"), "{}", out.stderr);
+        assert!(out.stderr.contains("UPSTREAM_URL"), "{}", out.stderr);
+    }
+    // The names are still checked where monitors refer to them.
+    let typo = yaml.replace("notify: [slack, mail]", "notify: [slak]");
+    let out = hbmon().config(&typo).args(["check"]).run();
+    assert_eq!(out.code, 78, "{}", out.all());
+    assert!(
+        out.stderr.contains("did you mean `slack`?"),
+        "{}",
+        out.stderr
+    );
+}
