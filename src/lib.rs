@@ -13,6 +13,7 @@ pub mod exit;
 pub(crate) mod heartbeat;
 pub mod humanize;
 pub mod listen;
+pub(crate) mod metrics;
 pub(crate) mod model;
 pub(crate) mod net;
 pub mod notify;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::alerts::{Alerts, incident_id, render_alerts};
-use super::metrics::{metrics_text, remember};
+use super::metrics::{families, remember};
 use super::writer::FromStore;
 use crate::engine::{Engine, Run};
 use crate::heartbeat::Pings;
@@ -53,7 +53,7 @@ pub(super) struct Core {
     /// What the pings said, per heartbeat.
     pings: HashMap<String, crate::heartbeat::Pings>,
     /// The last observation per monitor, for `/metrics`.
-    last: HashMap<String, (crate::status::Status, f64, Option<u64>)>,
+    last: HashMap<String, super::metrics::Last>,
     lag_max: Duration,
     /// When watching began: the reference for heartbeats never pinged (and regions never
     /// heard of).
@@ -342,7 +342,7 @@ impl Core {
         let Some(m) = self.engine.monitor(&row.monitor).cloned() else {
             return;
         };
-        remember(&mut self.last, &mut self.lag_max, &row);
+        remember(&mut self.last, &mut self.lag_max, m.probe.kind(), &row);
         self.batch.observations.push(row.clone());
         if !self.leading {
             self.views.update(&row);
@@ -635,16 +635,13 @@ impl Core {
         })
     }
 
-    /// The text of `/metrics`.
-    pub(super) fn metrics(&self) -> String {
-        use std::fmt::Write as _;
-        let mut text = metrics_text(&self.last);
-        let _ = writeln!(
-            text,
-            "# HELP hbmon_probe_lag_max_seconds The longest a probe started after its time.\n# TYPE hbmon_probe_lag_max_seconds gauge\nhbmon_probe_lag_max_seconds {}",
-            self.lag_max.as_secs_f64()
-        );
-        text
+    /// The gauges of `/metrics` the loop knows: each monitor's last observation, the
+    /// lease, the lag.
+    pub(super) fn metrics(&self) -> Vec<prometheus::proto::MetricFamily> {
+        let counters = crate::metrics::daemon();
+        counters.leading.set(i64::from(self.leading));
+        counters.lag_max.set(self.lag_max.as_secs_f64());
+        families(&self.engine, &self.last)
     }
 }
 

@@ -143,6 +143,7 @@ pub(super) async fn main_loop(
         SystemTime::now(),
     );
     publish(services.sender, core.alerts());
+    crate::metrics::daemon().loaded(SystemTime::now());
     let (done, done_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut flush = tokio::time::interval(args.flush_interval);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -358,6 +359,9 @@ impl Daemon<'_> {
                     tracing::warn!("store.path changed: it takes effect at the next start");
                 }
                 self.plan = new;
+                let counters = crate::metrics::daemon();
+                counters.reloads.with_label_values(&["ok"]).inc();
+                counters.loaded(SystemTime::now());
                 tracing::info!(
                     added = reloaded.added,
                     removed = reloaded.removed,
@@ -373,6 +377,10 @@ impl Daemon<'_> {
                 );
             }
             Ok(Err(e)) => {
+                crate::metrics::daemon()
+                    .reloads
+                    .with_label_values(&["failed"])
+                    .inc();
                 let text = match &e {
                     Error::Config(report) => report.to_string(),
                     other => other.to_string(),
@@ -382,7 +390,13 @@ impl Daemon<'_> {
                     text.trim_end()
                 );
             }
-            Err(e) => tracing::error!("configuration not reloaded: {e}"),
+            Err(e) => {
+                crate::metrics::daemon()
+                    .reloads
+                    .with_label_values(&["failed"])
+                    .inc();
+                tracing::error!("configuration not reloaded: {e}");
+            }
         }
         notify(&[NotifyState::Ready]);
     }

@@ -28,7 +28,7 @@ pub(super) fn start_listener(
                 token: std::sync::RwLock::new(settings.token.clone()),
                 max_body: settings.max_body.into(),
                 tick: std::sync::atomic::AtomicU64::new(0),
-                metrics: std::sync::RwLock::new(String::new()),
+                metrics: std::sync::RwLock::new(Vec::new()),
                 db: db.clone(),
                 monitors: std::sync::RwLock::new(
                     plan.monitors

@@ -149,6 +149,10 @@ async fn deliver_one(
             row.notifier
         );
         tracing::error!(delivery = %row.delivery_id, "alert dropped: {reason}");
+        crate::metrics::daemon()
+            .alerts
+            .with_label_values(&[row.notifier.as_str(), "dropped"])
+            .inc();
         if let Err(e) = lock(store).mark_dead(row.id, &reason) {
             tracing::error!("{e}");
         }
@@ -169,10 +173,18 @@ async fn deliver_one(
     }
     let attempts = row.attempts + 1;
     let sent = send::deliver(client, n, &row.message, &row.delivery_id).await;
+    let counters = crate::metrics::daemon();
+    let count = |result: &str| {
+        counters
+            .alerts
+            .with_label_values(&[n.name.as_str(), result])
+            .inc();
+    };
     let result = match &sent {
         Sent::Delivered { status, .. } => {
             // Recorded first: "delivered" in the log means the store knows it too.
             let marked = lock(store).mark_delivered(row.id, attempts, now);
+            count("sent");
             tracing::info!(notifier = %n.name, monitor = %row.monitor, event = %row.message.event, delivery = %row.delivery_id, attempts, status, "alert delivered");
             marked
         }
@@ -183,10 +195,15 @@ async fn deliver_one(
                 >> 11;
             let pause = n.retry.pause(attempts, *after, seed);
             tracing::warn!(notifier = %n.name, delivery = %row.delivery_id, attempts, "alert not delivered ({reason}); retrying in {}", crate::humanize::span(pause));
+            counters
+                .alert_retries
+                .with_label_values(&[n.name.as_str()])
+                .inc();
             lock(store).mark_retry(row.id, attempts, now + pause, reason)
         }
         Sent::Retry { reason, .. } | Sent::Failed { reason } => {
             tracing::error!(notifier = %n.name, monitor = %row.monitor, delivery = %row.delivery_id, attempts, "alert given up ({reason})");
+            count("failed");
             lock(store).mark_dead(row.id, reason)
         }
     };

@@ -235,7 +235,13 @@ impl Unwritten {
             return Ok(());
         }
         let id = crate::store::commit_id();
-        match store.commit_as(&self.batch, &id) {
+        let started = std::time::Instant::now();
+        let result = store.commit_as(&self.batch, &id);
+        let counters = crate::metrics::daemon();
+        counters
+            .commit_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match result {
             Ok(()) => {
                 log_committed(&self.batch);
                 self.batch = Batch::default();
@@ -243,6 +249,7 @@ impl Unwritten {
                 Ok(())
             }
             Err(e) => {
+                counters.commit_failures.inc();
                 if !crate::store::lease_lost(&e) {
                     self.in_doubt = Some((id, std::mem::take(&mut self.batch)));
                 }

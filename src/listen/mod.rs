@@ -113,7 +113,7 @@ pub struct Shared {
     /// Unix milliseconds of the loop's last tick.
     pub tick: AtomicU64,
     /// Per-monitor metrics, published by the loop.
-    pub metrics: RwLock<String>,
+    pub metrics: RwLock<Vec<prometheus::proto::MetricFamily>>,
     /// The store, for `/api/status` and the store figures of `/metrics`.
     pub db: crate::store::Location,
     /// The configuration's monitors, `(name, paused)`, for `/api/status`.
@@ -338,6 +338,10 @@ async fn ping_action(
             Ok(0) => Kind::Success,
             Ok(c) => Kind::Exit(c),
             Err(_) => {
+                crate::metrics::daemon()
+                    .pings
+                    .with_label_values(&["refused"])
+                    .inc();
                 return error(
                     StatusCode::NOT_FOUND,
                     "unknown ping: use /start, /fail, /log or an exit code 0-255",
@@ -439,13 +443,19 @@ fn accept(
 /// 200 once the ping is in the store, else 503: a client told OK can rely on it (a
 /// `kill -9` or a power cut right after loses nothing it was told was kept).
 async fn answer_when_stored(accepted: Result<Committed, Response>) -> Response {
+    let pings = &crate::metrics::daemon().pings;
     let committed = match accepted {
         Ok(c) => c,
-        Err(refused) => return refused,
+        Err(refused) => {
+            pings.with_label_values(&["refused"]).inc();
+            return refused;
+        }
     };
     if let Ok(Ok(true)) = tokio::time::timeout(STORE_WAIT, committed).await {
+        pings.with_label_values(&["accepted"]).inc();
         return (StatusCode::OK, "OK\n").into_response();
     }
+    pings.with_label_values(&["refused"]).inc();
     let mut r = error(
         StatusCode::SERVICE_UNAVAILABLE,
         "the ping could not be stored: try again",

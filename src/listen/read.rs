@@ -1,6 +1,5 @@
 //! The read-only endpoints: `/healthz`, `/metrics`, `/api/status` and the status page.
 
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -25,32 +24,55 @@ pub(super) async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 pub(super) async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let mut text = shared
+    use crate::metrics::{CONTENT_TYPE, gauge};
+    let mut families = shared
         .metrics
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
+    families.extend(crate::metrics::daemon().gather());
     let db = shared.db.clone();
-    let store = tokio::task::spawn_blocking(move || match crate::store::Store::open_read(&db) {
-        Ok(s) => (s.size().unwrap_or(0), s.outbox_pending().unwrap_or(-1)),
-        Err(_) => (0, -1),
+    let store = tokio::task::spawn_blocking(move || {
+        let store = crate::store::Store::open_read(&db).ok()?;
+        Some((store.size().ok()?, store.outbox_pending().ok()?))
     })
     .await
-    .unwrap_or((0, -1));
-    let _ = write!(
-        text,
-        "# HELP hbmon_store_bytes Size of the store (SQLite: the file with its WAL; PostgreSQL: the database).\n# TYPE hbmon_store_bytes gauge\nhbmon_store_bytes {}\n# HELP hbmon_outbox_pending Alerts waiting for delivery.\n# TYPE hbmon_outbox_pending gauge\nhbmon_outbox_pending {}\n# HELP hbmon_up Whether the scheduler is running.\n# TYPE hbmon_up gauge\nhbmon_up {}\n",
-        store.0,
-        store.1,
-        u8::from(shared.healthy())
-    );
+    .ok()
+    .flatten();
+    if let Some((bytes, (pending, oldest))) = store {
+        families.push(gauge(
+            "hbmon_store_bytes",
+            "Size of the store (SQLite: the file with its WAL; PostgreSQL: the database).",
+            bytes as f64,
+        ));
+        families.push(gauge(
+            "hbmon_outbox_pending",
+            "Alerts waiting for delivery.",
+            pending as f64,
+        ));
+        let age = oldest
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .unwrap_or_default();
+        families.push(gauge(
+            "hbmon_outbox_oldest_age_seconds",
+            "How long the oldest alert waiting for delivery has waited (0 when none waits).",
+            age.as_secs_f64(),
+        ));
+    }
+    families.push(gauge(
+        "hbmon_store_up",
+        "Whether the store could be read for this scrape.",
+        f64::from(u8::from(store.is_some())),
+    ));
+    families.push(gauge(
+        "hbmon_up",
+        "Whether the scheduler is running.",
+        f64::from(u8::from(shared.healthy())),
+    ));
     (
         StatusCode::OK,
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        text,
+        [(header::CONTENT_TYPE, CONTENT_TYPE)],
+        crate::metrics::encode(families),
     )
         .into_response()
 }

@@ -139,7 +139,8 @@ pub(crate) trait Backend: Send {
         limit: usize,
     ) -> Result<Vec<(SystemTime, String, String)>, Error>;
     /// Undelivered alerts (for `/metrics`).
-    fn outbox_pending(&mut self) -> Result<i64, Error>;
+    /// Alerts waiting for delivery, and when the oldest one's event happened (ms).
+    fn outbox_pending(&mut self) -> Result<(i64, Option<i64>), Error>;
     /// Forget a monitor that left the configuration: its state and a heartbeat's pings
     /// state go, and its open incident ends now (history stays).
     fn forget(&mut self, monitor: &str) -> Result<(), Error>;
@@ -428,8 +429,10 @@ impl Store {
     ) -> Result<Vec<(SystemTime, String, String)>, Error> {
         self.b().pings(monitor, limit)
     }
-    pub fn outbox_pending(&self) -> Result<i64, Error> {
-        self.b().outbox_pending()
+    /// Alerts waiting for delivery, and when the oldest one's event happened.
+    pub fn outbox_pending(&self) -> Result<(i64, Option<SystemTime>), Error> {
+        let (count, oldest) = self.b().outbox_pending()?;
+        Ok((count, oldest.map(time)))
     }
     pub fn forget(&mut self, monitor: &str) -> Result<(), Error> {
         self.b().forget(monitor)

@@ -224,7 +224,7 @@ fn alerts_acks_and_pings_round_trip_and_retention_takes_delivered_alerts() {
         store
             .mark_retry(pending[1].id, 1, at(60), "HTTP 503")
             .unwrap();
-        assert_eq!(store.outbox_pending().unwrap(), 1);
+        assert_eq!(store.outbox_pending().unwrap().0, 1);
         let rows = store.outbox().unwrap();
         assert_eq!(rows[0].delivered_at, Some(at(12)));
         assert_eq!(rows[1].last_error.as_deref(), Some("HTTP 503"));

@@ -83,6 +83,7 @@ fn prometheus_text_parses_and_carries_every_monitor() {
     let text = report("prometheus", &[]);
     filters().bind(|| insta::assert_snapshot!("prometheus", text));
     let parsed = crate::harness::prometheus_samples(&text);
+    crate::harness::promtool_clean(&text);
     for line in [
         "hbmon_probe_success api web,prod 1",
         "hbmon_probe_success disk - 1",

@@ -587,3 +587,37 @@ for family in text_string_to_metric_families(sys.stdin.read()):
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// `promtool check metrics` (Prometheus' own linter, from Debian's `prometheus` package,
+/// installed by .ci/run) finds nothing to say about `text`. Skipped with a note outside CI
+/// when promtool is not installed.
+pub fn promtool_clean(text: &str) {
+    let child = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "promtool is needed in CI: {e}"
+            );
+            eprintln!("promtool not installed ({e}): skipping its check");
+            return;
+        }
+    };
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "promtool check metrics: {said}\n{text}"
+    );
+}

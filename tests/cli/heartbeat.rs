@@ -346,21 +346,28 @@ fn healthz_metrics_and_api_status() {
     // The loop publishes metrics each flush: look after each commit until web is in them
     // (a commit seen here may be of a batch sent before web's observation).
     let mut parsed = String::new();
+    let mut text = String::new();
     for _ in 0..50 {
         d.committed();
-        let (status, text) = request(port, "GET", "/metrics", &[], b"");
+        let status;
+        (status, text) = request(port, "GET", "/metrics", &[], b"");
         assert_eq!(status, 200);
         parsed = crate::harness::prometheus_samples(&text);
-        if parsed.lines().any(|l| l == "hbmon_monitor_up web - 0") {
+        if parsed.lines().any(|l| l == "hbmon_probe_success web - 0") {
             break;
         }
     }
+    crate::harness::promtool_clean(&text);
     for line in [
-        "hbmon_monitor_up backup - 1",
-        "hbmon_monitor_up web - 0",
-        "hbmon_monitor_status web - 2",
+        "hbmon_probe_success backup - 1",
+        "hbmon_probe_success web - 0",
+        "hbmon_probe_status web - 2",
         "hbmon_outbox_pending - - 0",
+        "hbmon_outbox_oldest_age_seconds - - 0",
         "hbmon_up - - 1",
+        "hbmon_lease_held - - 1",
+        "hbmon_pings_total - - 1",
+        "hbmon_build_info - - 1",
     ] {
         assert!(
             parsed.lines().any(|l| l == line),
@@ -373,6 +380,27 @@ fn healthz_metrics_and_api_status() {
             .any(|l| l.starts_with("hbmon_store_bytes - - ")),
         "{parsed}"
     );
+    // `check --format prometheus` of the same file says the same of `web`, in the same
+    // families with the same labels: one dashboard serves both.
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_hbmon"))
+        .args(["check", "--format", "prometheus", "-c", "hbmon.yaml"])
+        .current_dir(run.dir())
+        .output()
+        .unwrap();
+    let checked = String::from_utf8_lossy(&checked.stdout).into_owned();
+    let series = |text: &str| -> Vec<String> {
+        let mut v: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains("monitor=\"web\""))
+            .map(|l| l.rsplit_once(' ').unwrap().0.to_owned())
+            .filter(|s| !s.starts_with("hbmon_probe_duration_seconds"))
+            .collect();
+        v.sort();
+        v
+    };
+    let (watched, checked) = (series(&text), series(&checked));
+    assert_eq!(watched.len(), 2, "{text}");
+    assert_eq!(watched, checked, "watch:\n{text}\ncheck:\n{checked:?}");
     let (status, text) = request(port, "GET", "/api/status", &[], b"");
     assert_eq!(status, 200, "{text}");
     let doc: Value = serde_json::from_str(&text).unwrap();

@@ -243,7 +243,11 @@ fn faulty_receivers_get_each_alert_once_and_in_order() {
     );
     let server = Switch::start();
     let notifiers = "  hook: { type: webhook, url: RECEIVER/hook, timeout: 300ms, retry: { initial: 50ms, max: 200ms } }\n";
-    let yaml = config(server.port, &rx.url(), notifiers, "hook");
+    let listen = crate::harness::closed_port();
+    let yaml = format!(
+        "{}listen: {{ address: \"127.0.0.1:{listen}\" }}\n",
+        config(server.port, &rx.url(), notifiers, "hook")
+    );
     let run = hbmon().file("hbmon.yaml", &yaml);
     let mut d = Daemon::start(run.dir(), &[]);
     d.observed("web", "up");
@@ -258,6 +262,7 @@ fn faulty_receivers_get_each_alert_once_and_in_order() {
     d.observed("web", "up");
     d.observed("web", "up");
     delivered(&mut d, 2);
+    metrics_after_faults(&mut d, run.dir(), listen);
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
     let got = rx.received();
@@ -286,6 +291,42 @@ fn faulty_receivers_get_each_alert_once_and_in_order() {
         })
         .collect();
     assert_eq!(events, ["down", "down", "down", "down", "down", "up"]);
+}
+
+/// What `/metrics` counted after `faulty_receivers_get_each_alert_once_and_in_order`'s
+/// deliveries: two alerts sent, four attempts retried; and then a reload that failed.
+fn metrics_after_faults(d: &mut Daemon, dir: &std::path::Path, listen: u16) {
+    std::fs::write(dir.join("hbmon.yaml"), "version: 1\nmonitors: {}\n").unwrap();
+    d.signal(Signal::SIGHUP);
+    d.wait_for("the reload error", |l| {
+        msg(l).starts_with("configuration not reloaded")
+    });
+    let (code, metrics) = crate::heartbeat::request(listen, "GET", "/metrics", &[], b"");
+    assert_eq!(code, 200);
+    crate::harness::promtool_clean(&metrics);
+    for line in [
+        r#"hbmon_alerts_total{notifier="hook",result="sent"} 2"#,
+        r#"hbmon_alert_retries_total{notifier="hook"} 4"#,
+        r#"hbmon_config_reloads_total{result="failed"} 1"#,
+        "hbmon_lease_held 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no `{line}` in\n{metrics}"
+        );
+    }
+    for prefix in [
+        r#"hbmon_probes_total{kind="http",result="down"} "#,
+        r#"hbmon_probes_duration_seconds_count{kind="http"} "#,
+        "hbmon_store_commit_duration_seconds_count ",
+    ] {
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with(prefix) && !l.ends_with(" 0")),
+            "no `{prefix}` in\n{metrics}"
+        );
+    }
 }
 
 /// `kill -9` after the alert is in the outbox but before it is delivered: it is delivered

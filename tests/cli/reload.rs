@@ -309,7 +309,10 @@ fn check(
         .chain(v.heartbeats.iter().copied())
     {
         assert!(
-            metrics.contains(&format!("hbmon_monitor_up{{monitor=\"{m}\"}}")),
+            metrics
+                .lines()
+                .any(|l| l.starts_with("hbmon_probe_success{")
+                    && l.contains(&format!("monitor=\"{m}\""))),
             "{m} in /metrics:\n{metrics}"
         );
     }

@@ -340,13 +340,14 @@ impl Backend for Pg {
             .collect())
     }
 
-    fn outbox_pending(&mut self) -> Result<i64, Error> {
+    fn outbox_pending(&mut self) -> Result<(i64, Option<i64>), Error> {
         self.run(|c| {
             c.query_one(
-                "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL",
+                "SELECT COUNT(*), MIN(e.at) FROM outbox o JOIN events e ON e.id = o.event_id \
+                 WHERE o.delivered_at IS NULL AND o.dead_at IS NULL",
                 &[],
             )
-            .map(|r| r.get(0))
+            .map(|r| (r.get(0), r.get(1)))
         })
     }
 

@@ -418,12 +418,13 @@ impl Backend for Sqlite {
     }
 
     /// Undelivered alerts (for `/metrics`).
-    fn outbox_pending(&mut self) -> Result<i64, Error> {
+    fn outbox_pending(&mut self) -> Result<(i64, Option<i64>), Error> {
         self.conn
             .query_row(
-                "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL",
+                "SELECT COUNT(*), MIN(e.at) FROM outbox o JOIN events e ON e.id = o.event_id \
+                 WHERE o.delivered_at IS NULL AND o.dead_at IS NULL",
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(|e| self.err(&e))
     }
