@@ -8,6 +8,7 @@ use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
 
 /// Declarative uptime and heartbeat monitor: one binary, one YAML file.
 #[derive(Debug, Parser)]
@@ -121,17 +122,17 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Run only these monitors: names or glob patterns (`api-*`), comma-separated or repeated.
-    #[arg(long, value_delimiter = ',', value_name = "NAME|GLOB")]
+    #[arg(long, value_delimiter = ',', value_name = "NAME|GLOB", add = ArgValueCandidates::new(names::monitors))]
     pub only: Vec<String>,
     /// Run only monitors carrying one of these tags (comma-separated or repeated).
-    #[arg(long, value_delimiter = ',', value_name = "TAG")]
+    #[arg(long, value_delimiter = ',', value_name = "TAG", add = ArgValueCandidates::new(names::tags))]
     pub tag: Vec<String>,
     /// Leave out these monitors: names or glob patterns, comma-separated or repeated (a
     /// shared config in CI without the monitors of another environment).
-    #[arg(long, value_delimiter = ',', value_name = "NAME|GLOB")]
+    #[arg(long, value_delimiter = ',', value_name = "NAME|GLOB", add = ArgValueCandidates::new(names::monitors))]
     pub exclude: Vec<String>,
     /// Leave out monitors carrying any of these tags (comma-separated or repeated).
-    #[arg(long, value_delimiter = ',', value_name = "TAG")]
+    #[arg(long, value_delimiter = ',', value_name = "TAG", add = ArgValueCandidates::new(names::tags))]
     pub skip_tag: Vec<String>,
     /// Report format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -206,6 +207,7 @@ pub struct WatchArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The heartbeat monitor to report as.
+    #[arg(add = ArgValueCandidates::new(names::heartbeats))]
     pub heartbeat: String,
     /// The hbmon listener to ping (default: the config's `listen` address).
     #[arg(long, env = "HBMON_URL", hide_env_values = true, value_name = "URL")]
@@ -266,11 +268,13 @@ pub enum NotifyCommand {
     /// print the receiver's answer. Exit 0 when delivered, 74 when not.
     Test {
         /// The notifier, as named under `notifiers`.
+        #[arg(add = ArgValueCandidates::new(names::notifiers))]
         notifier: String,
     },
     /// Render the alert a monitor's notifiers would send for an event, without sending.
     Preview {
         /// The monitor.
+        #[arg(add = ArgValueCandidates::new(names::monitors))]
         monitor: String,
         /// down, up, degraded, late, flapping, reminder, acknowledged, escalated or test.
         #[arg(value_parser = ["down", "up", "degraded", "late", "flapping", "reminder", "acknowledged", "escalated", "test"])]
@@ -288,6 +292,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// The monitor.
+    #[arg(add = ArgValueCandidates::new(names::monitors))]
     pub monitor: String,
     /// How many recent observations to show.
     #[arg(long, default_value = "20", value_name = "N")]
@@ -300,6 +305,7 @@ pub struct HistoryArgs {
 #[derive(Debug, Args)]
 pub struct AckArgs {
     /// The monitor whose open incident to acknowledge.
+    #[arg(add = ArgValueCandidates::new(names::monitors))]
     pub monitor: String,
     /// A note for the people alerted ("restarting the database").
     #[arg(long, default_value = "", value_name = "TEXT")]
@@ -459,5 +465,129 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+}
+
+/// Shell completion of the names in the configuration (`hbmon ack <TAB>`, `--only`,
+/// `notify test`, `run`): read from the file named by `-c`/`--config` on the line being
+/// completed, else `HBMON_CONFIG`, else the default. Read leniently, as far as it goes
+/// (a file with problems still offers the names it has); notifiers' settings and secrets
+/// are never read. Nothing is offered when there is no file.
+pub mod names {
+    use std::ffi::OsString;
+    use std::path::PathBuf;
+
+    use clap_complete::engine::CompletionCandidate;
+
+    use crate::config::load::{self, Document, Needs};
+
+    /// The config named on the command line being completed.
+    fn named(args: &[OsString]) -> Option<PathBuf> {
+        let mut it = args.iter().map(|a| a.to_string_lossy());
+        while let Some(arg) = it.next() {
+            if arg == "-c" || arg == "--config" {
+                return it.next().map(|p| PathBuf::from(p.as_ref()));
+            }
+            if let Some(p) = arg.strip_prefix("--config=") {
+                return Some(p.into());
+            }
+            if let Some(p) = arg.strip_prefix("-c").filter(|p| !p.is_empty()) {
+                return Some(p.into());
+            }
+        }
+        None
+    }
+
+    fn document() -> Option<Document> {
+        let args: Vec<OsString> = std::env::args_os().collect();
+        let path = named(&args)
+            .or_else(|| super::env_var("HBMON_CONFIG").map(PathBuf::from))
+            .unwrap_or_else(|| super::default_config(std::path::Path::new("hbmon.yaml")));
+        load::load(&path, &super::env_var, Needs::NoNotifiers)
+            .ok()
+            .map(|l| l.doc)
+    }
+
+    fn monitors_where(
+        keep: impl Fn(&crate::config::raw::Monitor) -> bool,
+    ) -> Vec<CompletionCandidate> {
+        let Some(doc) = document() else {
+            return Vec::new();
+        };
+        doc.monitors
+            .into_iter()
+            .filter_map(|e| {
+                let m = e.monitor.as_ref();
+                if m.is_some_and(|m| !keep(m)) {
+                    return None;
+                }
+                let help = m.and_then(|m| m.description.clone());
+                Some(CompletionCandidate::new(e.name?).help(help.map(Into::into)))
+            })
+            .collect()
+    }
+
+    /// Every monitor's name.
+    #[must_use]
+    pub fn monitors() -> Vec<CompletionCandidate> {
+        monitors_where(|_| true)
+    }
+
+    /// The heartbeats' names (`hbmon run`).
+    #[must_use]
+    pub fn heartbeats() -> Vec<CompletionCandidate> {
+        monitors_where(|m| m.heartbeat.is_some())
+    }
+
+    /// The notifiers' names.
+    #[must_use]
+    pub fn notifiers() -> Vec<CompletionCandidate> {
+        document()
+            .map(|d| {
+                d.notifiers
+                    .into_keys()
+                    .map(CompletionCandidate::new)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every tag some monitor carries.
+    #[must_use]
+    pub fn tags() -> Vec<CompletionCandidate> {
+        let Some(doc) = document() else {
+            return Vec::new();
+        };
+        let tags: std::collections::BTreeSet<String> = doc
+            .monitors
+            .into_iter()
+            .filter_map(|e| e.monitor)
+            .flat_map(|m| m.tags)
+            .collect();
+        tags.into_iter().map(CompletionCandidate::new).collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn the_config_is_found_on_the_line_being_completed() {
+            let named = |line: &[&str]| {
+                let args: Vec<std::ffi::OsString> = line.iter().map(Into::into).collect();
+                super::named(&args).map(|p| p.display().to_string())
+            };
+            assert_eq!(
+                named(&["hbmon", "--", "hbmon", "ack", "-c", "a.yaml", ""]).as_deref(),
+                Some("a.yaml")
+            );
+            assert_eq!(
+                named(&["hbmon", "--", "hbmon", "--config=b.yaml", "run"]).as_deref(),
+                Some("b.yaml")
+            );
+            assert_eq!(
+                named(&["hbmon", "--", "hbmon", "-cc.yaml", "run"]).as_deref(),
+                Some("c.yaml")
+            );
+            assert_eq!(named(&["hbmon", "--", "hbmon", "ack", ""]), None);
+        }
     }
 }

@@ -39,6 +39,17 @@ use crate::error::Error;
 /// Run hbmon with these arguments (the first is the program name) and return the exit code.
 pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
     use clap::{CommandFactory as _, FromArgMatches as _};
+    let args: Vec<OsString> = args.into_iter().collect();
+    // `COMPLETE=bash hbmon` (the registration script) and the shell's completion requests
+    // it makes (`COMPLETE=bash hbmon -- hbmon ack ''`): answered here, before parsing.
+    match cmd::completions::if_asked(&args) {
+        Ok(true) => return exit::OK,
+        Ok(false) => {}
+        Err(e) => {
+            eprintln!("error: completion failed: {e}");
+            return exit::IO;
+        }
+    }
     let parsed = Cli::command()
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));

@@ -252,3 +252,80 @@ fn the_system_config_is_found_when_none_is_named() {
         (Some(0), "ok: 2 monitors in hbmon.yaml\n".to_owned())
     );
 }
+
+/// The committed bash completion, sourced in a real bash, offers subcommands and flags and
+/// the names in the config at hand: monitors for `ack`, heartbeats for `run`, notifiers
+/// for `notify test`, tags for `--tag`; from the file `-c` names on the line, and without
+/// the notifiers' secrets.
+#[test]
+fn bash_completes_names_from_the_config() {
+    let run = hbmon()
+        .file(
+            "hbmon.yaml",
+            "version: 1\nnotifiers:\n  slack: { type: slack, webhook_url: \"${SLACK_URL}\" }\n  pager: { type: webhook, url: \"http://127.0.0.1:9/\" }\nmonitors:\n  - name: web\n    tags: [prod, edge]\n    tcp: { host: 127.0.0.1, port: 1 }\n  - name: backup\n    description: nightly backup\n    tags: [jobs]\n    heartbeat: { period: 1d }\n",
+        )
+        .file(
+            "other.yaml",
+            "version: 1\nmonitors:\n  - name: elsewhere\n    tcp: { host: 127.0.0.1, port: 1 }\n",
+        );
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/hbmon.bash");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_hbmon"))
+        .parent()
+        .unwrap();
+    let shell = format!(
+        r#"source {script}
+comp() {{
+  COMP_WORDS=("$@"); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))
+  COMP_LINE="$*"; COMP_POINT=${{#COMP_LINE}}; COMP_TYPE=9
+  _clap_complete_hbmon hbmon "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+  echo "$* => $(printf '%s ' "${{COMPREPLY[@]}}" | sort -z)"
+}}
+comp hbmon ack ''
+comp hbmon run ''
+comp hbmon notify test ''
+comp hbmon check --tag ''
+comp hbmon history b
+comp hbmon -c other.yaml ack ''
+comp hbmon va
+"#,
+        script = script.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "-c", &shell])
+        .current_dir(run.dir())
+        .env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .env_remove("SLACK_URL")
+        .env_remove("HBMON_CONFIG")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let offered = |line: &str| -> Vec<String> {
+        let got = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{line} => ")))
+            .unwrap_or_else(|| panic!("no `{line}` in\n{text}"));
+        // Flags are offered beside the names on an empty word.
+        let mut v: Vec<String> = got
+            .split_whitespace()
+            .filter(|w| !w.starts_with('-'))
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(offered("hbmon ack "), ["backup", "web"]);
+    assert_eq!(offered("hbmon run "), ["backup"]);
+    assert_eq!(offered("hbmon notify test "), ["pager", "slack"]);
+    assert_eq!(offered("hbmon check --tag "), ["edge", "jobs", "prod"]);
+    assert_eq!(offered("hbmon history b"), ["backup"]);
+    assert_eq!(offered("hbmon -c other.yaml ack "), ["elsewhere"]);
+    assert_eq!(offered("hbmon va"), ["validate"]);
+}
