@@ -412,6 +412,14 @@ fn healthz_metrics_and_api_status() {
         .collect();
     assert_eq!(names, ["backup", "own", "web"]);
     assert_eq!(doc["monitors"][0]["state"], "up");
+    // A new store is one line in the log, not one per schema step.
+    let store_lines: Vec<String> = d
+        .seen_lines()
+        .iter()
+        .map(|l| msg(l).to_owned())
+        .filter(|m| m.starts_with("store "))
+        .collect();
+    assert_eq!(store_lines, ["store created"]);
     d.signal(Signal::SIGTERM);
     assert_eq!(d.exit_code(), 0);
 }

@@ -172,13 +172,19 @@ impl Pg {
                 tx.execute("INSERT INTO hbmon_schema (version) VALUES ($1)", &[last])?;
             }
             tx.commit()?;
-            Ok(Ok(applied))
+            Ok(Ok((version, applied)))
         })?;
         match applied {
             Err(version) => Err(store_err(&location.name(), StoreError::Newer { version })),
-            Ok(applied) => {
-                for v in applied {
-                    tracing::info!(store = %location.display(), version = v, "store migrated");
+            Ok((from, applied)) => {
+                // One line for the whole step: a new store is created, an old one upgraded.
+                if let Some(last) = applied.last() {
+                    let what = if from == 0 {
+                        "store created"
+                    } else {
+                        "store migrated"
+                    };
+                    tracing::info!(store = %location.display(), from, version = last, "{what}");
                 }
                 Ok(())
             }

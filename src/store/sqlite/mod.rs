@@ -119,7 +119,15 @@ impl Sqlite {
             )
             .map_err(|e| sql_err(&self.path, &e))?;
             tx.commit().map_err(|e| sql_err(&self.path, &e))?;
-            tracing::info!(store = %self.path.display(), version = i + 1, "store migrated");
+        }
+        // One line for the whole step: a new store is created, an old one upgraded.
+        if start < MIGRATIONS.len() {
+            let what = if start == 0 {
+                "store created"
+            } else {
+                "store migrated"
+            };
+            tracing::info!(store = %self.path.display(), from = start, version = MIGRATIONS.len(), "{what}");
         }
         Ok(())
     }
