@@ -483,6 +483,19 @@ pub(crate) fn history_human(
             "  {when}: {}{under}",
             crate::humanize::printable(&i.cause)
         )?;
+        if let Some((at, by, note)) = &i.acked {
+            let note = if note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", crate::humanize::printable(note))
+            };
+            writeln!(
+                out,
+                "    acknowledged by {} at {}{note}",
+                crate::humanize::printable(by),
+                rfc(*at)
+            )?;
+        }
     }
     writeln!(out, "\nRecent observations (newest first):")?;
     if h.observations.is_empty() {

@@ -371,6 +371,17 @@ fn ack_is_queued_while_no_watch_runs() {
         .unwrap_or_default();
     assert!(events.contains(&"acknowledged"), "{history:#}");
     assert_eq!(history["incidents"][0]["acknowledged"]["note"], "known");
+    // People read it too: the incident says who acknowledged it, when, and why.
+    let human = hbmon()
+        .config(&yaml)
+        .args(["--db", &db, "history", "web"])
+        .run()
+        .stdout;
+    let ack = human
+        .lines()
+        .find(|l| l.trim_start().starts_with("acknowledged by "))
+        .unwrap_or_else(|| panic!("no ack in\n{human}"));
+    assert!(ack.ends_with(": known"), "{ack}");
 }
 
 /// `notify test` through each new channel: Twilio gets one form-encoded message; a test
