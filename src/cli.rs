@@ -591,3 +591,85 @@ pub mod names {
         }
     }
 }
+
+/// The sections `hbmon(1)` ends with, after what clap_mangen makes of the CLI (roff).
+pub const MAN_APPENDIX: &str = r#".SH ENVIRONMENT
+.TP
+\fBHBMON_CONFIG\fR
+The configuration file, as \fB\-\-config\fR.
+.TP
+\fBHBMON_DB\fR
+The store, as \fB\-\-db\fR: a file or a \fBpostgres://\fR URL.
+.TP
+\fBSTATE_DIRECTORY\fR
+Set by systemd's \fBStateDirectory=\fR; the store is \fB$STATE_DIRECTORY/hbmon.db\fR when neither \fB\-\-db\fR nor the configuration names one.
+.TP
+\fBHBMON_LISTEN\fR, \fBHBMON_REGION\fR
+\fBwatch\fR's \fB\-\-listen\fR and \fB\-\-region\fR.
+.TP
+\fBHBMON_URL\fR, \fBHBMON_PING_TOKEN\fR
+\fBrun\fR's and \fBhealthcheck\fR's listener, and \fBrun\fR's ping token.
+.TP
+\fBHBMON_LOG_FORMAT\fR, \fBNO_COLOR\fR
+How logs are written; never colour.
+.TP
+\fBDOCKER_HOST\fR
+The Docker Engine API of the \fBdocker\fR probe.
+.TP
+\fBCI\fR
+Set by CI services: \fBcheck\fR prints no progress.
+.TP
+\fBSUDO_USER\fR, \fBUSER\fR
+Who an \fBack\fR is from, unless \fB\-\-by\fR says.
+.TP
+\fBCOMPLETE\fR
+Set by the completion scripts to ask what to offer; not for people.
+.PP
+Any other variable is read only where the configuration names it, as \fB${NAME}\fR.
+.SH FILES
+.TP
+\fIhbmon.yaml\fR in the working directory, else \fI/etc/hbmon/hbmon.yaml\fR
+The configuration, when \fB\-\-config\fR does not name one.
+.TP
+\fI/var/lib/hbmon/hbmon.db\fR
+The store under the packaged unit (\fBStateDirectory=hbmon\fR); \fIhbmon.db\fR in the working directory otherwise. SQLite in WAL mode: copy it while \fBwatch\fR runs with \fBsqlite3 hbmon.db ".backup copy.db"\fR, not \fBcp\fR.
+.TP
+\fI/usr/lib/systemd/system/hbmon.service\fR
+The unit that runs \fBhbmon watch\fR.
+.SH EXAMPLES
+Run every probe once, as in cron or CI; the exit code is the worst status:
+.PP
+.nf
+.RS
+hbmon check \-c monitors.yaml
+hbmon check \-\-format junit \-\-output report.xml
+.RE
+.fi
+.PP
+Check a configuration in a pre\-commit hook:
+.PP
+.nf
+.RS
+hbmon validate \-c monitors.yaml
+.RE
+.fi
+.PP
+Report a cron job as a heartbeat:
+.PP
+.nf
+.RS
+0 3 * * * hbmon run backup \-\- /usr/local/bin/backup.sh
+.RE
+.fi
+.PP
+See what is down, and take an incident on:
+.PP
+.nf
+.RS
+hbmon status
+hbmon ack web \-\-note "restarting the database"
+.RE
+.fi
+.SH SEE ALSO
+\fBhbmon.yaml\fR(5), \fBhbmon\-check\fR(1), \fBhbmon\-watch\fR(1), \fBhbmon\-run\fR(1), \fBsystemd.service\fR(5)
+"#;
