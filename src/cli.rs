@@ -592,7 +592,7 @@ pub mod names {
     }
 }
 
-/// The sections `hbmon(1)` ends with, after what clap_mangen makes of the CLI (roff).
+/// The sections `hbmon(1)` ends with, after what `clap_mangen` makes of the CLI (roff).
 pub const MAN_APPENDIX: &str = r#".SH ENVIRONMENT
 .TP
 \fBHBMON_CONFIG\fR
