@@ -74,6 +74,11 @@ for f in /usr/share/bash-completion/completions/hbmon /usr/share/zsh/vendor-comp
   [ -s "$f" ] || fail "missing $f"
 done
 grep -qx /etc/hbmon/hbmon.yaml /var/lib/dpkg/info/hbmon.conffiles || fail "hbmon.yaml is not a conffile"
+# The packaged examples point editors at ../schemas/hbmon.schema.json: it is there.
+for ex in /usr/share/doc/hbmon/examples/*.yaml; do
+  ref=$(sed -n 's/^# yaml-language-server: \$schema=//p' "$ex")
+  [ -s "$(dirname "$ex")/$ref" ] || fail "$ex names a schema that is not installed: $ref"
+done
 files=$(dpkg -L hbmon | while read -r f; do [ -f "$f" ] && echo "$f"; done)
 echo "installed files: $(echo "$files" | wc -l)"
 dpkg -r hbmon
