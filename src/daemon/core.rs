@@ -548,6 +548,7 @@ impl Core {
             kind: ping.kind.name(),
             rid: ping.rid,
             body: ping.body,
+            source: ping.source.map(|a| a.to_string()),
         });
         // A ping changes the heartbeat's status now, not at its next evaluation.
         let since = self.since_of(&name);

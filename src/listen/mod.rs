@@ -54,6 +54,8 @@ pub struct Ping {
     pub rid: Option<String>,
     /// Already cut to `max_body`.
     pub body: String,
+    /// The client's address (the peer of the connection).
+    pub source: Option<IpAddr>,
     /// Told `true` once the ping is committed to the store; the client is answered 200
     /// only then (dropped unanswered, or `false`: 503, try again).
     pub stored: Option<tokio::sync::oneshot::Sender<bool>>,
@@ -432,6 +434,7 @@ fn accept(
         at: SystemTime::now(),
         rid: query.get("rid").cloned(),
         body: text,
+        source: peer,
         stored: Some(stored),
     };
     if shared.tx.send(ping).is_err() {

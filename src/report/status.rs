@@ -435,10 +435,12 @@ pub(crate) fn history_json(h: &History<'_>) -> serde_json::Value {
             "reason": o.reason,
             "details": o.details,
         })).collect::<Vec<_>>(),
-        "pings": h.pings.iter().map(|(at, kind, body)| json!({
-            "at": humantime::format_rfc3339_millis(*at).to_string(),
-            "kind": kind,
-            "body": body,
+        "pings": h.pings.iter().map(|p| json!({
+            "at": humantime::format_rfc3339_millis(p.at).to_string(),
+            "kind": p.kind,
+            "body": p.body,
+            "rid": p.rid,
+            "source": p.source,
         })).collect::<Vec<_>>(),
         "alerts": h.alerts.iter().map(|a| json!({
             "event": a.event,
@@ -457,7 +459,7 @@ pub(crate) struct History<'a> {
     pub(crate) monitor: &'a str,
     pub(crate) incidents: &'a [IncidentRow],
     pub(crate) observations: &'a [crate::observation::ObservationRow],
-    pub(crate) pings: &'a [(SystemTime, String, String)],
+    pub(crate) pings: &'a [crate::store::PingRow],
     pub(crate) alerts: &'a [crate::store::OutboxRow],
 }
 
@@ -513,12 +515,14 @@ pub(crate) fn history_human(
     }
     if !h.pings.is_empty() {
         writeln!(out, "\nRecent pings (newest first):")?;
-        for (at, kind, body) in h.pings {
-            let last = body.trim().lines().last().unwrap_or("");
+        for p in h.pings {
+            let last = p.body.trim().lines().last().unwrap_or("");
+            let from = p.source.as_deref().unwrap_or("-");
             writeln!(
                 out,
-                "  {}  {kind:8}  {}",
-                rfc(*at),
+                "  {}  {:8}  from {from:15}  {}",
+                rfc(p.at),
+                p.kind,
                 humanize::printable(last)
             )?;
         }

@@ -47,7 +47,7 @@ use crate::state::{Event, MonitorState};
 use crate::status::Status;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Rows per retention slice (the `LIMIT` of `PRUNE_SQL`).
 const PRUNE_SLICE: usize = 5000;
@@ -132,12 +132,8 @@ pub(crate) trait Backend: Send {
     fn states(&mut self) -> Result<Vec<StateRow>, Error>;
     /// What the pings said, per heartbeat, as last committed.
     fn heartbeats(&mut self) -> Result<HashMap<String, crate::heartbeat::Pings>, Error>;
-    /// The newest pings of a heartbeat, newest first: (time, kind, body).
-    fn pings(
-        &mut self,
-        monitor: &str,
-        limit: usize,
-    ) -> Result<Vec<(SystemTime, String, String)>, Error>;
+    /// The newest pings of a heartbeat, newest first.
+    fn pings(&mut self, monitor: &str, limit: usize) -> Result<Vec<PingRow>, Error>;
     /// Undelivered alerts (for `/metrics`).
     /// Alerts waiting for delivery, and when the oldest one's event happened (ms).
     fn outbox_pending(&mut self) -> Result<(i64, Option<i64>), Error>;
@@ -265,6 +261,8 @@ pub struct PingRow {
     pub kind: String,
     pub rid: Option<String>,
     pub body: String,
+    /// The client's address, as the listener saw it.
+    pub source: Option<String>,
 }
 
 /// An undelivered alert.
@@ -422,11 +420,7 @@ impl Store {
     pub fn heartbeats(&self) -> Result<HashMap<String, crate::heartbeat::Pings>, Error> {
         self.b().heartbeats()
     }
-    pub fn pings(
-        &self,
-        monitor: &str,
-        limit: usize,
-    ) -> Result<Vec<(SystemTime, String, String)>, Error> {
+    pub fn pings(&self, monitor: &str, limit: usize) -> Result<Vec<PingRow>, Error> {
         self.b().pings(monitor, limit)
     }
     /// Alerts waiting for delivery, and when the oldest one's event happened.

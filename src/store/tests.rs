@@ -211,6 +211,7 @@ fn alerts_acks_and_pings_round_trip_and_retention_takes_delivered_alerts() {
             kind: "success".into(),
             rid: Some("r1".into()),
             body: "done".into(),
+            source: Some("192.0.2.7".into()),
         });
         batch
             .heartbeats
@@ -228,7 +229,9 @@ fn alerts_acks_and_pings_round_trip_and_retention_takes_delivered_alerts() {
         let rows = store.outbox().unwrap();
         assert_eq!(rows[0].delivered_at, Some(at(12)));
         assert_eq!(rows[1].last_error.as_deref(), Some("HTTP 503"));
-        assert_eq!(store.pings("job", 5).unwrap()[0].1, "success");
+        let pings = store.pings("job", 5).unwrap();
+        assert_eq!(pings[0].kind, "success");
+        assert_eq!(pings[0].source.as_deref(), Some("192.0.2.7"));
         assert!(store.heartbeats().unwrap().contains_key("job"));
 
         // An ack request, answered in a batch with its effect.
@@ -410,6 +413,7 @@ fn regions_report_and_views_read_back() {
             kind: "success".into(),
             rid: None,
             body: String::new(),
+            source: None,
         });
         standby.commit(&mine).unwrap();
         standby.report_region("c").unwrap();
@@ -659,6 +663,7 @@ proptest::proptest! {
                 kind: "success".into(),
                 rid: None,
                 body: body.clone(),
+                source: None,
             });
         }
         store.commit(&b).unwrap();
@@ -678,7 +683,7 @@ proptest::proptest! {
             }
         }
         let pings = store.pings("hb", 1000).unwrap();
-        let mut got: Vec<String> = pings.into_iter().map(|(_, _, body)| body).collect();
+        let mut got: Vec<String> = pings.into_iter().map(|p| p.body).collect();
         got.reverse();
         proptest::prop_assert_eq!(got, bodies);
     }

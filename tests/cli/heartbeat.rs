@@ -712,8 +712,22 @@ fn run_delivers_the_finishing_ping_to_a_listener_that_comes_up_after_the_job() {
         "the finish, not the start (tried once): {pings:?}"
     );
     assert_eq!(
-        (pings[0].1.as_str(), pings[0].2.as_str()),
+        (pings[0].kind.as_str(), pings[0].body.as_str()),
         ("success", "backed up\n")
+    );
+    // Where it came from is kept, and shown.
+    assert_eq!(pings[0].source.as_deref(), Some("127.0.0.1"));
+    let history = hbmon()
+        .args(["history", "backup", "--db"])
+        .args([run.dir().join("hbmon.db").to_str().unwrap()])
+        .run();
+    assert!(
+        history
+            .stdout
+            .lines()
+            .any(|l| l.contains("success   from 127.0.0.1")),
+        "{}",
+        history.all()
     );
 }
 

@@ -144,6 +144,7 @@ fn ping(core: &mut Core, monitor: &str, kind: Kind, at: SystemTime) {
         at,
         rid: None,
         body: String::new(),
+        source: None,
         stored: None,
     });
 }

@@ -146,6 +146,12 @@ CREATE TABLE hbmon_store (id TEXT NOT NULL);
 INSERT INTO hbmon_store (id) VALUES (substr(md5(random()::text || clock_timestamp()::text), 1, 12));
 ",
     ),
+    (
+        8,
+        r"
+ALTER TABLE pings ADD COLUMN source TEXT;
+",
+    ),
 ];
 
 impl Pg {

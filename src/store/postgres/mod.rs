@@ -323,20 +323,23 @@ impl Backend for Pg {
             .collect())
     }
 
-    fn pings(
-        &mut self,
-        monitor: &str,
-        n: usize,
-    ) -> Result<Vec<(SystemTime, String, String)>, Error> {
+    fn pings(&mut self, monitor: &str, n: usize) -> Result<Vec<PingRow>, Error> {
         let rows = self.run(|c| {
             c.query(
-                "SELECT at, kind, body FROM pings WHERE monitor = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                "SELECT at, kind, rid, body, source FROM pings WHERE monitor = $1 ORDER BY at DESC, id DESC LIMIT $2",
                 &[&monitor, &limit(n)],
             )
         })?;
         Ok(rows
             .iter()
-            .map(|r| (time(r.get(0)), r.get(1), r.get(2)))
+            .map(|r| PingRow {
+                monitor: monitor.to_owned(),
+                at: time(r.get(0)),
+                kind: r.get(1),
+                rid: r.get(2),
+                body: r.get(3),
+                source: r.get(4),
+            })
             .collect())
     }
 
@@ -482,7 +485,7 @@ impl Backend for Pg {
         let (since, me) = (ms(since), self.holder.clone());
         let rows = self.run(|c| {
             c.query(
-                "SELECT id, monitor, at, kind, rid, body FROM pings
+                "SELECT id, monitor, at, kind, rid, body, source FROM pings
                  WHERE at >= $1 AND instance <> $2 ORDER BY at, id",
                 &[&since, &me],
             )
@@ -498,6 +501,7 @@ impl Backend for Pg {
                         kind: r.get(3),
                         rid: r.get(4),
                         body: r.get(5),
+                        source: r.get(6),
                     },
                 )
             })

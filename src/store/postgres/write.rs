@@ -124,8 +124,8 @@ fn write_alerts(
     }
     for p in &batch.pings {
         tx.execute(
-            "INSERT INTO pings (monitor, at, kind, rid, body, instance) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&p.monitor, &ms(p.at), &p.kind, &p.rid, &p.body, &instance],
+            "INSERT INTO pings (monitor, at, kind, rid, body, instance, source) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[&p.monitor, &ms(p.at), &p.kind, &p.rid, &p.body, &instance, &p.source],
         )?;
     }
     for (monitor, p) in &batch.heartbeats {

@@ -137,4 +137,8 @@ CREATE TABLE hbmon_commits (
 CREATE TABLE hbmon_store (id TEXT NOT NULL);
 INSERT INTO hbmon_store (id) VALUES (lower(hex(randomblob(6))));
 ",
+    r"
+-- 8: where each ping came from (the client's address as the listener saw it).
+ALTER TABLE pings ADD COLUMN source TEXT;
+",
 ];

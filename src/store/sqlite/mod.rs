@@ -404,22 +404,27 @@ impl Backend for Sqlite {
         Ok(out)
     }
 
-    /// The newest pings of a heartbeat, newest first: (time, kind, body).
-    fn pings(
-        &mut self,
-        monitor: &str,
-        limit: usize,
-    ) -> Result<Vec<(SystemTime, String, String)>, Error> {
+    /// The newest pings of a heartbeat, newest first.
+    fn pings(&mut self, monitor: &str, limit: usize) -> Result<Vec<PingRow>, Error> {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT at, kind, body FROM pings WHERE monitor = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+                "SELECT at, kind, rid, body, source FROM pings WHERE monitor = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
             )
             .map_err(|e| self.err(&e))?;
         let rows = stmt
             .query_map(
                 params![monitor, i64::try_from(limit).unwrap_or(i64::MAX)],
-                |r| Ok((time(r.get(0)?), r.get(1)?, r.get(2)?)),
+                |r| {
+                    Ok(PingRow {
+                        monitor: monitor.to_owned(),
+                        at: time(r.get(0)?),
+                        kind: r.get(1)?,
+                        rid: r.get(2)?,
+                        body: r.get(3)?,
+                        source: r.get(4)?,
+                    })
+                },
             )
             .map_err(|e| self.err(&e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(&e))

@@ -116,12 +116,19 @@ fn insert_pings(tx: &rusqlite::Transaction<'_>, batch: &Batch, path: &Path) -> R
     let e = |e: rusqlite::Error| sql_err(path, &e);
     let mut ping = tx
         .prepare_cached(
-            "INSERT INTO pings (monitor, at, kind, rid, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO pings (monitor, at, kind, rid, body, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(e)?;
     for p in &batch.pings {
-        ping.execute(params![p.monitor, ms(p.at), p.kind, p.rid, p.body])
-            .map_err(e)?;
+        ping.execute(params![
+            p.monitor,
+            ms(p.at),
+            p.kind,
+            p.rid,
+            p.body,
+            p.source
+        ])
+        .map_err(e)?;
     }
     let mut state = tx
         .prepare_cached(
