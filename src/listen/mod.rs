@@ -259,12 +259,29 @@ fn error(code: StatusCode, message: &str) -> Response {
     (code, axum::Json(json!({ "error": message }))).into_response()
 }
 
+/// Where pings are taken: `<path>/<name>` and `<path>/<name>/<action>`.
+pub const PING_PATHS: [&str; 3] = ["/ping", "/heartbeat", "/api/v1/heartbeat"];
+
+/// Where `watch` says whether it is healthy (load balancers ask `/health`).
+pub const HEALTH_PATHS: [&str; 3] = ["/healthz", "/health", "/api/v1/health"];
+
 /// The router.
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/ping/{id}", get(ping).post(ping))
-        .route("/ping/{id}/{action}", get(ping_action).post(ping_action))
-        .route("/healthz", get(healthz))
+    let mut router = Router::new();
+    // `/heartbeat/<id>` and `/api/v1/heartbeat/<id>` are the URLs home-made heartbeat
+    // receivers took; clients written for them work unchanged.
+    for base in PING_PATHS {
+        router = router
+            .route(&format!("{base}/{{id}}"), get(ping).post(ping))
+            .route(
+                &format!("{base}/{{id}}/{{action}}"),
+                get(ping_action).post(ping_action),
+            );
+    }
+    for path in HEALTH_PATHS {
+        router = router.route(path, get(healthz));
+    }
+    router
         .route("/metrics", get(metrics))
         .route("/api/status", get(api_status))
         .route("/api/ack/{monitor}", axum::routing::post(api_ack))

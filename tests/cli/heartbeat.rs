@@ -424,6 +424,50 @@ fn healthz_metrics_and_api_status() {
     assert_eq!(d.exit_code(), 0);
 }
 
+/// The URLs home-made receivers used work unchanged: `/heartbeat/<id>` and
+/// `/api/v1/heartbeat/<id>` (with actions) are `/ping/<id>`, `/health` and
+/// `/api/v1/health` are `/healthz`.
+#[test]
+fn the_seeds_urls_are_aliases() {
+    let port = closed_port();
+    let run = hbmon().file("hbmon.yaml", &config(port, ""));
+    let mut d = Daemon::start(run.dir(), &[]);
+    for path in ["/health", "/api/v1/health"] {
+        let (status, body) = request(port, "GET", path, &[], b"");
+        assert_eq!(
+            (status, body.as_str()),
+            (200, r#"{"status":"ok"}"#),
+            "{path}"
+        );
+    }
+    for path in [
+        "/heartbeat/backup/start",
+        "/heartbeat/backup",
+        "/api/v1/heartbeat/backup/fail",
+    ] {
+        let (status, body) = request(
+            port,
+            "POST",
+            &format!("{path}?token=shared-s3cret"),
+            &[],
+            b"",
+        );
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    // Still authenticated like /ping.
+    let (status, _) = request(port, "POST", "/api/v1/heartbeat/backup", &[], b"");
+    assert_eq!(status, 401);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let kinds: Vec<String> = store(run.dir())
+        .pings("backup", 10)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.kind)
+        .collect();
+    assert_eq!(kinds, ["fail", "success", "start"]);
+}
+
 /// `hbmon run`: start and finish pings around the command, its output passed through and
 /// its tail in the finishing ping, its exit code as hbmon's; with the listener away, the
 /// job still runs.
