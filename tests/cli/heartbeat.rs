@@ -431,7 +431,7 @@ fn healthz_metrics_and_api_status() {
 fn the_seeds_urls_are_aliases() {
     let port = closed_port();
     let run = hbmon().file("hbmon.yaml", &config(port, ""));
-    let mut d = Daemon::start(run.dir(), &[]);
+    let d = Daemon::start(run.dir(), &[]);
     for path in ["/health", "/api/v1/health"] {
         let (status, body) = request(port, "GET", path, &[], b"");
         assert_eq!(
