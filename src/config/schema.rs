@@ -1,12 +1,19 @@
-//! The JSON schema, generated from the raw types. `hbmon schema` prints it, the loader
-//! validates every document against it, and `schemas/hbmon.schema.json` is a committed
-//! copy that a test keeps identical.
+//! The JSON schema, generated from the raw types, in two strengths. The loader validates
+//! every document against the lenient one (`generate`: types, ranges, patterns, unknown
+//! keys), turns its errors into messages and leaves the rest to `plan`. The published one
+//! (`published`: the lenient one with `strict`'s rules) is what `hbmon schema` prints and
+//! `schemas/hbmon.schema.json` holds, for editors and other validators; the configuration
+//! reference is made from `documented`, the same without the `${VAR}` alternatives.
 
 use serde_json::Value;
 
 use super::raw;
 
-/// The schema as a JSON value (draft 2020-12).
+mod strict;
+
+pub use strict::{DEFAULTS, DefaultValue, ENV_VAR_PATTERN};
+
+/// The schema the loader validates against (draft 2020-12).
 #[must_use]
 pub fn generate() -> Value {
     let generator = schemars::generate::SchemaSettings::draft2020_12().into_generator();
@@ -53,10 +60,27 @@ fn forbid_null(node: &mut Value) {
     }
 }
 
-/// The schema as the committed file holds it: pretty-printed, with a final newline.
+/// The strict schema with the defaults hbmon applies, as the configuration reference
+/// describes it.
+#[must_use]
+pub fn documented() -> Value {
+    strict::documented(generate())
+}
+
+/// The schema `hbmon schema` prints: as strict as `hbmon validate` where a schema can
+/// be, and accepting `${VAR}` wherever hbmon does.
+#[must_use]
+pub fn published() -> Value {
+    let mut schema = documented();
+    strict::accept_env_vars(&mut schema);
+    schema
+}
+
+/// The published schema as the committed file holds it: pretty-printed, with a final
+/// newline.
 #[must_use]
 pub fn to_pretty_string() -> String {
-    let mut s = serde_json::to_string_pretty(&generate())
+    let mut s = serde_json::to_string_pretty(&published())
         // A `Value` always serializes.
         .expect("schema serializes");
     s.push('\n');
