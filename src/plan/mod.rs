@@ -240,8 +240,10 @@ mod tests {
         DEFAULTS
             .iter()
             .find(|(o, k, _)| *o == object && *k == key)
-            .map(|(_, _, v)| *v)
-            .unwrap_or_else(|| panic!("the schema announces no default for {object}.{key}"))
+            .map_or_else(
+                || panic!("the schema announces no default for {object}.{key}"),
+                |(_, _, v)| *v,
+            )
     }
 
     fn duration(object: &str, key: &str) -> Duration {

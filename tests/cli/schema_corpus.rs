@@ -1,5 +1,5 @@
 //! The published schema is as strict as `hbmon validate`, checked with an independent
-//! validator (check-jsonschema, from PyPI; `.ci/run` installs it): every example passes
+//! validator (check-jsonschema, from the Python package index; `.ci/run` installs it): every example passes
 //! both, every config in `tests/schema/broken/` is refused by both, and those in
 //! `tests/schema/validate-only/` are refused by `validate` and accepted by the schema (what
 //! a schema cannot see: references between names, cron text, comparisons), so that list
