@@ -163,15 +163,17 @@ fn check_jsonschema_accepts_the_examples_and_the_validate_only_list() {
 fn the_published_schema_encodes_the_rules() {
     let schema: serde_json::Value =
         serde_json::from_str(&hbmon().args(["schema"]).run().stdout).unwrap();
-    let monitor = &schema["$defs"]["Monitor"];
+    let monitor = &schema["$defs"]["monitor"];
     let rules = monitor["allOf"].to_string();
     assert!(rules.contains(r#""oneOf""#), "{rules}");
-    let notifier_rules = schema["$defs"]["NotifierDef"]["allOf"].as_array().unwrap();
+    let notifier_rules = schema["$defs"]["notifier"]["allOf"].as_array().unwrap();
     assert!(notifier_rules.len() >= 14);
     assert_eq!(
-        schema["$defs"]["Defaults"]["properties"]["interval"]["default"],
+        schema["$defs"]["defaults"]["properties"]["interval"]["default"],
         "30s"
     );
     let text = schema.to_string();
-    assert!(!text.contains("uint32"), "Rust type names in the schema");
+    for rust in ["uint32", "NotifierDef", "HttpProbe", "Option<"] {
+        assert!(!text.contains(rust), "a Rust name in the schema: {rust}");
+    }
 }

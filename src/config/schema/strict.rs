@@ -124,7 +124,46 @@ pub fn documented(mut schema: Value) -> Value {
     notifiers(&mut schema);
     settings(&mut schema);
     file_twins(&mut schema);
+    rename_definitions(&mut schema);
     schema
+}
+
+/// The definitions are named after Rust types (`NotifierDef`); editors and validators show
+/// these names, so they become the words of the file (`notifier`).
+fn rename_definitions(schema: &mut Value) {
+    fn word(rust: &str) -> String {
+        let rust = rust.strip_suffix("Def").unwrap_or(rust);
+        let mut out = String::new();
+        for (i, c) in rust.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        }
+        out
+    }
+    fn refs(node: &mut Value) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get_mut("$ref")
+                    && let Some(name) = r.strip_prefix("#/$defs/")
+                {
+                    *r = format!("#/$defs/{}", word(name));
+                }
+                map.values_mut().for_each(refs);
+            }
+            Value::Array(items) => items.iter_mut().for_each(refs),
+            _ => {}
+        }
+    }
+    if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+        let renamed: Map<String, Value> = std::mem::take(defs)
+            .into_iter()
+            .map(|(name, def)| (word(&name), def))
+            .collect();
+        *defs = renamed;
+    }
+    refs(schema);
 }
 
 /// `${VAR}` accepted wherever the file may hold one that the schema would otherwise
