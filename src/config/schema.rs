@@ -86,3 +86,74 @@ pub fn to_pretty_string() -> String {
     s.push('\n');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use serde_json::Value;
+
+    fn yaml_files(dir: &str) -> Vec<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// A file as editors see it: YAML with merge keys applied, nothing interpolated.
+    fn document(path: &Path) -> Value {
+        let mut yaml: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        yaml.apply_merge().unwrap();
+        serde_json::to_value(yaml).unwrap()
+    }
+
+    /// The published schema compiles, and the `jsonschema` crate agrees with
+    /// check-jsonschema (`tests/cli/schema_corpus.rs`) on the corpus, so the corpus is
+    /// checked even where Python is not installed.
+    #[test]
+    fn the_published_schema_judges_the_corpus() {
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&super::published())
+            .unwrap();
+        let mut valid = yaml_files("examples");
+        valid.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/hbmon.yaml"));
+        valid.extend(yaml_files("tests/schema/validate-only"));
+        for path in &valid {
+            let errors: Vec<String> = validator
+                .iter_errors(&document(path))
+                .map(|e| format!("{}: {e}", e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+        }
+        let broken = yaml_files("tests/schema/broken");
+        assert!(broken.len() >= 40);
+        for path in &broken {
+            assert!(
+                !validator.is_valid(&document(path)),
+                "{} is accepted",
+                path.display()
+            );
+        }
+    }
+
+    /// The loader (its lenient schema, after `${VAR}`) accepts every example the
+    /// published schema accepts: the strict rules only add to it.
+    #[test]
+    fn the_loader_accepts_every_example() {
+        for path in yaml_files("examples") {
+            let loaded = crate::config::load::load(&path, &|_| None).unwrap();
+            assert!(
+                loaded.diagnostics.is_empty(),
+                "{}: {:?}",
+                path.display(),
+                loaded.diagnostics
+            );
+        }
+    }
+}

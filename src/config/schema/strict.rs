@@ -289,6 +289,11 @@ fn monitors(s: &mut Value) {
     rule(s, "Monitor", exactly_one(&PROBES));
     rule(s, "Monitor", exclusive("interval", "cron"));
     rule(s, "Monitor", exclusive("align", "cron"));
+    rule(
+        s,
+        "Monitor",
+        json!({"dependentRequired": {"timezone": ["cron"]}}),
+    );
 }
 
 fn probes(s: &mut Value) {
@@ -343,7 +348,9 @@ fn probes(s: &mut Value) {
     );
     rule(s, "DockerCount", at_least_one(&["min", "max"]));
     rule(s, "CommandProbe", exactly_one(&["run", "shell"]));
-    property(s, "CommandProbe", "run").insert("minItems".into(), 1.into());
+    let run = property(s, "CommandProbe", "run");
+    run.insert("minItems".into(), 1.into());
+    run.insert("prefixItems".into(), json!([{"minLength": 1}]));
     rule(s, "SystemProbe", at_least_one(&["disk", "memory", "load"]));
     for levels in ["DiskCheck", "Thresholds", "LoadCheck"] {
         rule(s, levels, at_least_one(&["warning", "critical"]));
@@ -486,6 +493,11 @@ fn settings(s: &mut Value) {
     rule(s, "Store", exclusive("path", "url"));
     rule(s, "Store", exclusive("path", "url_file"));
     pattern(s, "Store", "url", "^postgres(ql)?://");
+    rule(
+        s,
+        "Store",
+        json!({"dependentSchemas": {"ca_file": at_least_one(&["url", "url_file"])}}),
+    );
     rule(s, "UpstreamDef", at_least_one(&["url", "url_file"]));
     pattern(s, "UpstreamDef", "url", HTTP_URL);
     let auth = property(s, "ListenDef", "basic_auth");
