@@ -212,11 +212,18 @@ fn relax(map: &mut Map<String, Value>) {
     let scalar = types
         .iter()
         .any(|t| matches!(t.as_str(), "integer" | "number" | "boolean"));
+    // A string is allowed only when it is one `${VAR}`; any other value must have the
+    // key's own type, and a wrong one is "not of type 'boolean'", not a pattern mismatch.
     if scalar && !types.iter().any(|t| t == "string") {
-        let mut all: Vec<Value> = types.into_iter().map(Value::from).collect();
+        let own: Vec<Value> = types.into_iter().map(Value::from).collect();
+        let mut all = own.clone();
         all.push("string".into());
         map.insert("type".into(), Value::Array(all));
-        map.insert("pattern".into(), ENV_VAR_PATTERN.into());
+        map.insert(
+            "if".into(),
+            json!({"type": "string", "pattern": ENV_VAR_PATTERN}),
+        );
+        map.insert("else".into(), json!({"type": own}));
     }
 }
 
