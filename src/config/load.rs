@@ -533,6 +533,11 @@ fn describe(
             vec![d]
         }
         K::Enum { options } => vec![not_one_of(at.clone(), options, err.instance())],
+        // Words documented one by one (`ip_version: "5"`) are a choice of constants.
+        K::OneOfNotValid { .. } | K::AnyOf { .. } if words(node).is_some() => {
+            let options = Value::Array(words(node).unwrap_or_default());
+            vec![not_one_of(at.clone(), &options, err.instance())]
+        }
         K::Constant { expected_value } => one(format!("must be {expected_value}")),
         K::Minimum { limit } => one(format!("must be at least {limit}")),
         K::Maximum { limit } => one(format!("must be at most {limit}")),
@@ -545,6 +550,23 @@ fn describe(
         K::MaxItems { limit } => one(format!("must have at most {limit} item(s)")),
         _ => one(format!("invalid value ({})", err.kind().keyword())),
     }
+}
+
+/// The words of a `oneOf` or `anyOf` whose alternatives are all constants or sets of them.
+fn words(node: &Value) -> Option<Vec<Value>> {
+    let alternatives = node
+        .get("oneOf")
+        .or_else(|| node.get("anyOf"))?
+        .as_array()?;
+    let mut words = Vec::new();
+    for a in alternatives {
+        match (a.get("const"), a.get("enum").and_then(Value::as_array)) {
+            (Some(c), _) => words.push(c.clone()),
+            (None, Some(e)) => words.extend(e.iter().cloned()),
+            (None, None) => return None,
+        }
+    }
+    Some(words)
 }
 
 /// Follow a `$ref` inside the generated schema (which only refers to its own `$defs`).

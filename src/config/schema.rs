@@ -123,6 +123,7 @@ mod tests {
             .unwrap();
         let mut valid = yaml_files("examples");
         valid.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("dist/hbmon.yaml"));
+        valid.extend(yaml_files("tests/schema/valid"));
         valid.extend(yaml_files("tests/schema/validate-only"));
         for path in &valid {
             let errors: Vec<String> = validator
@@ -146,7 +147,9 @@ mod tests {
     /// published schema accepts: the strict rules only add to it.
     #[test]
     fn the_loader_accepts_every_example() {
-        for path in yaml_files("examples") {
+        let mut files = yaml_files("examples");
+        files.extend(yaml_files("tests/schema/valid"));
+        for path in files {
             let loaded = crate::config::load::load(&path, &|_| None).unwrap();
             assert!(
                 loaded.diagnostics.is_empty(),

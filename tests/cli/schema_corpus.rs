@@ -25,6 +25,8 @@ fn corpus(dir: &str) -> Vec<PathBuf> {
     files
 }
 
+/// The examples, the packaged config, and `tests/schema/valid/` (`${VAR}` where numbers,
+/// booleans and words go): valid for both.
 fn examples() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
         .unwrap()
@@ -32,6 +34,7 @@ fn examples() -> Vec<PathBuf> {
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .collect();
     files.push(root().join("dist/hbmon.yaml"));
+    files.extend(corpus("valid"));
     files.sort();
     files
 }

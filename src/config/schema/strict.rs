@@ -171,6 +171,16 @@ fn rename_definitions(schema: &mut Value) {
 /// where a pattern or a fixed set of words applies.
 pub fn accept_env_vars(node: &mut Value) {
     match node {
+        Value::Object(map) if is_words(map) => {
+            // Words documented one by one (`ip_version`, `events`): one `${VAR}` test
+            // around all of them.
+            for key in ["oneOf", "anyOf"] {
+                if let Some(alternatives) = map.remove(key) {
+                    map.insert("if".into(), json!({"type": "string", "pattern": r"\$\{"}));
+                    map.insert("else".into(), json!({ key: alternatives }));
+                }
+            }
+        }
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
                 // Conditions look at values, they do not restrict them.
@@ -188,6 +198,19 @@ pub fn accept_env_vars(node: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(accept_env_vars),
         _ => {}
     }
+}
+
+/// A choice among words: alternatives that are each a word (`const`) or a set of them.
+fn is_words(map: &Map<String, Value>) -> bool {
+    ["oneOf", "anyOf"].iter().any(|key| {
+        map.get(*key)
+            .and_then(Value::as_array)
+            .is_some_and(|alternatives| {
+                alternatives.iter().all(|a| {
+                    a.get("const").is_some_and(Value::is_string) || a.get("enum").is_some()
+                })
+            })
+    })
 }
 
 fn relax(map: &mut Map<String, Value>) {
