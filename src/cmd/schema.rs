@@ -12,10 +12,10 @@ pub fn run(format: SchemaFormat) -> Result<u8, Error> {
     let text = match format {
         SchemaFormat::Json => schema::to_pretty_string(),
         SchemaFormat::Markdown => {
-            reference::markdown(&reference::Reference::of(&schema::generate()))
+            reference::markdown(&reference::Reference::of(&schema::documented()))
         }
         SchemaFormat::Man => reference::man(
-            &reference::Reference::of(&schema::generate()),
+            &reference::Reference::of(&schema::documented()),
             env!("CARGO_PKG_VERSION"),
         ),
     };

@@ -1,8 +1,9 @@
 //! The configuration language: raw types that mirror the YAML (`raw`), reading and
-//! checking a file (`load`, `interpolate`, `spans`), rendering problems (`diag`), and the
+//! checking a file (`load`, `interpolate`, `spans`, `describe`: schema errors in words), rendering problems (`diag`), and the
 //! JSON schema generated from the raw types (`schema`). `plan` turns the result into the
 //! checked form the rest of hbmon uses.
 
+mod describe;
 pub mod diag;
 pub mod interpolate;
 pub mod load;

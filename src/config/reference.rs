@@ -217,7 +217,7 @@ fn is_empty(v: &Value) -> bool {
 }
 
 impl Reference {
-    /// The reference of `schema` (hbmon's, as `config::schema::generate` makes it).
+    /// The reference of `schema` (hbmon's, as `config::schema::documented` makes it).
     #[must_use]
     pub fn of(schema: &Value) -> Reference {
         let mut walk = Walk {

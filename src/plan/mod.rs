@@ -239,3 +239,87 @@ fn nonzero(n: u32) -> NonZeroU32 {
     // The schema rejects 0, and a rejected value never reaches here.
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{
+        DEFAULT_CERT_EXPIRY_WARNING, DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL,
+        DEFAULT_RETENTION, DEFAULT_SUCCESS_THRESHOLD, DEFAULT_TIMEOUT,
+    };
+    use crate::config::schema::{DEFAULTS, DefaultValue};
+    use crate::model;
+
+    fn announced(object: &str, key: &str) -> DefaultValue {
+        DEFAULTS
+            .iter()
+            .find(|(o, k, _)| *o == object && *k == key)
+            .map_or_else(
+                || panic!("the schema announces no default for {object}.{key}"),
+                |(_, _, v)| *v,
+            )
+    }
+
+    fn duration(object: &str, key: &str) -> Duration {
+        match announced(object, key) {
+            DefaultValue::Text(t) => crate::units::parse_duration(t).unwrap(),
+            other => panic!("{object}.{key}: {other:?} is not a duration"),
+        }
+    }
+
+    fn int(object: &str, key: &str) -> u64 {
+        match announced(object, key) {
+            DefaultValue::Int(n) => n,
+            other => panic!("{object}.{key}: {other:?} is not a number"),
+        }
+    }
+
+    /// The defaults the published schema (and so the reference and editors) announce are
+    /// the ones `plan` and `model` apply.
+    #[test]
+    fn the_schema_announces_the_defaults_that_apply() {
+        assert_eq!(duration("Defaults", "interval"), DEFAULT_INTERVAL);
+        assert_eq!(duration("Defaults", "timeout"), DEFAULT_TIMEOUT);
+        assert_eq!(
+            int("Defaults", "failure_threshold"),
+            u64::from(DEFAULT_FAILURE_THRESHOLD)
+        );
+        assert_eq!(
+            int("Defaults", "success_threshold"),
+            u64::from(DEFAULT_SUCCESS_THRESHOLD)
+        );
+        assert_eq!(duration("Store", "retention"), DEFAULT_RETENTION);
+        assert_eq!(duration("Store", "lease"), model::DEFAULT_LEASE);
+        assert_eq!(
+            duration("RegionsDef", "silent_after"),
+            model::DEFAULT_SILENT_AFTER
+        );
+        for probe in ["HttpProbe", "TcpProbe"] {
+            assert_eq!(
+                duration(probe, "cert_expiry_warning"),
+                DEFAULT_CERT_EXPIRY_WARNING
+            );
+        }
+        let retry = model::Retry::default();
+        assert_eq!(
+            int("RetryDef", "max_attempts"),
+            u64::from(retry.max_attempts)
+        );
+        assert_eq!(duration("RetryDef", "initial"), retry.initial);
+        assert_eq!(duration("RetryDef", "max"), retry.max);
+        assert_eq!(
+            int("ListenDef", "max_pings_per_second"),
+            u64::from(model::Listen::DEFAULT_MAX_PINGS_PER_SECOND)
+        );
+        assert!(matches!(
+            announced("ListenDef", "address"),
+            DefaultValue::Text(a) if a == model::Listen::DEFAULT_ADDRESS.to_string()
+        ));
+        assert!(matches!(
+            announced("ListenDef", "max_body"),
+            DefaultValue::Text("10KiB")
+        ));
+        assert_eq!(model::Listen::DEFAULT_MAX_BODY, 10 * 1024);
+    }
+}

@@ -283,29 +283,7 @@ impl Builder<'_> {
 
     /// Keys that belong to other channels are mistakes, not settings to ignore.
     pub(super) fn notifier_keys(&mut self, ptr: &str, d: &raw::NotifierDef) {
-        let allowed: &[&str] = match d.kind {
-            NotifierKind::Webhook => &["url", "method", "headers", "content_type", "body"],
-            NotifierKind::Slack | NotifierKind::Discord | NotifierKind::Teams => &["webhook_url"],
-            NotifierKind::Telegram => &["bot_token", "chat_id", "api_url"],
-            NotifierKind::Ntfy => &["url", "token", "headers", "priority"],
-            NotifierKind::Email => &[
-                "smtp", "from", "to", "username", "password", "tls", "ca_file",
-            ],
-            NotifierKind::Exec => &["run"],
-            NotifierKind::Gotify => &["url", "token"],
-            NotifierKind::Pushover => &["token", "user", "api_url"],
-            NotifierKind::Sms => &[
-                "account_sid",
-                "token",
-                "from",
-                "to",
-                "max_length",
-                "api_url",
-            ],
-            NotifierKind::Pagerduty => &["routing_key", "api_url"],
-            NotifierKind::Opsgenie => &["token", "api_url", "priority"],
-            NotifierKind::Matrix => &["url", "room_id", "token"],
-        };
+        let allowed = d.kind.keys();
         let given = [
             ("url", d.url.is_some() || d.url_file.is_some()),
             (
@@ -344,7 +322,7 @@ impl Builder<'_> {
             ),
             ("room_id", d.room_id.is_some()),
         ];
-        let kind = format!("{:?}", d.kind).to_lowercase();
+        let kind = d.kind.name();
         for (key, set) in given {
             if set && !allowed.contains(&key) {
                 self.error(

@@ -656,3 +656,16 @@ fn misspelt_values_get_a_suggestion() {
     }
     assert!(!out.stderr.contains("Component error"), "{}", out.stderr);
 }
+
+/// Words documented one by one (`ip_version`, an event) are a choice like any other: the
+/// words and the closest one, never "invalid value (oneOf)".
+#[test]
+fn words_documented_one_by_one_get_a_suggestion() {
+    let out = hbmon()
+        .config("version: 1\nnotifiers:\n  ops: { type: exec, run: [notify], events: [down, lat] }\nmonitors:\n  - name: ping\n    icmp: { host: 127.0.0.1, ip_version: \"v4\" }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78, "{out:?}");
+    snapshots().bind(|| insta::assert_snapshot!("words_one_by_one", out.stderr));
+    assert!(!out.stderr.contains("oneOf"), "{}", out.stderr);
+}

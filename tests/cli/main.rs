@@ -26,6 +26,7 @@ mod postgres;
 mod probes;
 mod regions;
 mod reload;
+mod schema_corpus;
 mod secrets;
 mod simulate;
 mod tcp;

@@ -146,6 +146,77 @@ pub enum NotifierKind {
     Matrix,
 }
 
+impl NotifierKind {
+    /// Every channel, in the order of the enum.
+    pub const ALL: [NotifierKind; 14] = [
+        NotifierKind::Webhook,
+        NotifierKind::Slack,
+        NotifierKind::Discord,
+        NotifierKind::Telegram,
+        NotifierKind::Ntfy,
+        NotifierKind::Email,
+        NotifierKind::Exec,
+        NotifierKind::Gotify,
+        NotifierKind::Pushover,
+        NotifierKind::Teams,
+        NotifierKind::Sms,
+        NotifierKind::Pagerduty,
+        NotifierKind::Opsgenie,
+        NotifierKind::Matrix,
+    ];
+
+    /// The name written after `type:`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            NotifierKind::Webhook => "webhook",
+            NotifierKind::Slack => "slack",
+            NotifierKind::Discord => "discord",
+            NotifierKind::Telegram => "telegram",
+            NotifierKind::Ntfy => "ntfy",
+            NotifierKind::Email => "email",
+            NotifierKind::Exec => "exec",
+            NotifierKind::Gotify => "gotify",
+            NotifierKind::Pushover => "pushover",
+            NotifierKind::Teams => "teams",
+            NotifierKind::Sms => "sms",
+            NotifierKind::Pagerduty => "pagerduty",
+            NotifierKind::Opsgenie => "opsgenie",
+            NotifierKind::Matrix => "matrix",
+        }
+    }
+
+    /// The channel's own keys (a secret's `_file` twin goes with it); `type`, `events`,
+    /// `templates`, `timeout` and `retry` apply to every channel. `plan` rejects the
+    /// others, and the published schema encodes the same table.
+    #[must_use]
+    pub fn keys(self) -> &'static [&'static str] {
+        match self {
+            NotifierKind::Webhook => &["url", "method", "headers", "content_type", "body"],
+            NotifierKind::Slack | NotifierKind::Discord | NotifierKind::Teams => &["webhook_url"],
+            NotifierKind::Telegram => &["bot_token", "chat_id", "api_url"],
+            NotifierKind::Ntfy => &["url", "token", "headers", "priority"],
+            NotifierKind::Email => &[
+                "smtp", "from", "to", "username", "password", "tls", "ca_file",
+            ],
+            NotifierKind::Exec => &["run"],
+            NotifierKind::Gotify => &["url", "token"],
+            NotifierKind::Pushover => &["token", "user", "api_url"],
+            NotifierKind::Sms => &[
+                "account_sid",
+                "token",
+                "from",
+                "to",
+                "max_length",
+                "api_url",
+            ],
+            NotifierKind::Pagerduty => &["routing_key", "api_url"],
+            NotifierKind::Opsgenie => &["token", "api_url", "priority"],
+            NotifierKind::Matrix => &["url", "room_id", "token"],
+        }
+    }
+}
+
 /// How the SMTP connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
