@@ -27,6 +27,7 @@ use crate::model::{CertExpiry, Latency, Monitor, Probe};
 use crate::status::Status;
 
 pub use dns::normalize as dns_normalize;
+pub(crate) use docker::running as running_containers;
 
 /// The outcome of running one probe once.
 #[derive(Debug, Clone)]
