@@ -87,7 +87,8 @@ fn write(path: &Path, text: &str, force: bool) -> Result<(), Error> {
         .and_then(|()| file.as_file().sync_all())
         .map_err(|e| Error::io(context(), e))?;
     if force {
-        file.persist(path).map_err(|e| Error::io(context(), e.error))?;
+        file.persist(path)
+            .map_err(|e| Error::io(context(), e.error))?;
     } else {
         file.persist_noclobber(path).map_err(|e| {
             if e.error.kind() == std::io::ErrorKind::AlreadyExists {
@@ -106,16 +107,23 @@ fn summary(d: &Discovery, monitors: usize, dry_run: bool) {
         .iter()
         .filter(|s| s.kind != ServiceKind::Tcp)
         .count();
-    let plural = |n: usize, one: &str, many: &str| {
-        format!("{n} {}", if n == 1 { one } else { many })
-    };
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
         "found {}, {} ({http} answering HTTP), {} and {} (heartbeats, paused until wrapped)",
         plural(d.disks.len(), "disk", "disks"),
-        plural(d.services.len(), "listening TCP service", "listening TCP services"),
-        plural(d.containers.len(), "running container", "running containers"),
+        plural(
+            d.services.len(),
+            "listening TCP service",
+            "listening TCP services"
+        ),
+        plural(
+            d.containers.len(),
+            "running container",
+            "running containers"
+        ),
         plural(d.timers.len(), "systemd timer", "systemd timers"),
     );
     for note in &d.notes {

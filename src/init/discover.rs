@@ -9,7 +9,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Container, Discovery, Disk, HTTP_PORTS, HTTPS_PORTS, OWN_PORT, Service, ServiceKind, Sources};
+use super::{
+    Container, Discovery, Disk, HTTP_PORTS, HTTPS_PORTS, OWN_PORT, Service, ServiceKind, Sources,
+};
 use crate::status::Status;
 
 /// How long a confirming probe or the Docker API may take.
@@ -18,8 +20,8 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// File system types that hold data worth a disk monitor; everything else (tmpfs,
 /// overlay, proc, squashfs, cgroup, ...) is left out.
 const REAL_FS: &[&str] = &[
-    "ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "reiserfs", "bcachefs",
-    "vfat", "exfat", "ntfs", "ntfs3", "fuseblk", "nfs", "nfs4", "cifs", "smb3",
+    "ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "reiserfs", "bcachefs", "vfat",
+    "exfat", "ntfs", "ntfs3", "fuseblk", "nfs", "nfs4", "cifs", "smb3",
 ];
 
 /// Look at everything, on a runtime the caller gives.
@@ -80,15 +82,27 @@ pub(crate) fn disks(mountinfo: &str) -> Vec<Disk> {
         };
         let head: Vec<&str> = head.split(' ').collect();
         let tail: Vec<&str> = tail.split(' ').collect();
-        let (Some(device), Some(root), Some(mount), Some(fs_type), Some(source)) =
-            (head.get(2), head.get(3), head.get(4), tail.first(), tail.get(1))
-        else {
+        let (Some(device), Some(root), Some(mount), Some(fs_type), Some(source)) = (
+            head.get(2),
+            head.get(3),
+            head.get(4),
+            tail.first(),
+            tail.get(1),
+        ) else {
             continue;
         };
         let mount = unescape(mount);
-        let skipped_place = ["/snap", "/run", "/proc", "/sys", "/dev", "/var/lib/docker", "/var/lib/containers"]
-            .iter()
-            .any(|p| mount == *p || mount.starts_with(&format!("{p}/")));
+        let skipped_place = [
+            "/snap",
+            "/run",
+            "/proc",
+            "/sys",
+            "/dev",
+            "/var/lib/docker",
+            "/var/lib/containers",
+        ]
+        .iter()
+        .any(|p| mount == *p || mount.starts_with(&format!("{p}/")));
         if !REAL_FS.contains(fs_type) || source.starts_with("/dev/loop") || skipped_place {
             continue;
         }
@@ -124,7 +138,12 @@ fn unescape(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'\\' && i + 4 <= bytes.len() && bytes[i + 1..i + 4].iter().all(|b| (b'0'..=b'7').contains(b)) {
+        if bytes[i] == b'\\'
+            && i + 4 <= bytes.len()
+            && bytes[i + 1..i + 4]
+                .iter()
+                .all(|b| (b'0'..=b'7').contains(b))
+        {
             let v = u8::from_str_radix(&field[i + 1..i + 4], 8).unwrap_or(b'?');
             out.push(v);
             i += 4;
@@ -187,7 +206,9 @@ fn hex_addr(hex: &str) -> Option<IpAddr> {
     let words = words?;
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     match bytes.len() {
-        4 => Some(IpAddr::V4(Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3]))),
+        4 => Some(IpAddr::V4(Ipv4Addr::new(
+            bytes[0], bytes[1], bytes[2], bytes[3],
+        ))),
         16 => {
             let b: [u8; 16] = bytes.try_into().ok()?;
             let v6 = Ipv6Addr::from(b);
@@ -227,10 +248,11 @@ fn owners(inodes: &BTreeSet<u64>) -> HashMap<u64, String> {
             else {
                 continue;
             };
-            if inodes.contains(&inode) && !found.contains_key(&inode) {
-                if let Ok(comm) = std::fs::read_to_string(proc_dir.path().join("comm")) {
-                    found.insert(inode, comm.trim().to_owned());
-                }
+            if inodes.contains(&inode)
+                && !found.contains_key(&inode)
+                && let Ok(comm) = std::fs::read_to_string(proc_dir.path().join("comm"))
+            {
+                found.insert(inode, comm.trim().to_owned());
             }
         }
     }
@@ -240,7 +262,7 @@ fn owners(inodes: &BTreeSet<u64>) -> HashMap<u64, String> {
 /// One port, with every address it listens on.
 #[derive(Debug, Clone)]
 struct Port {
-    port: u16,
+    number: u16,
     addrs: Vec<IpAddr>,
     process: Option<String>,
 }
@@ -253,7 +275,7 @@ fn ports(listening: Vec<Listening>, notes: &mut Vec<String>) -> Vec<Port> {
     let mut by_port: BTreeMap<u16, Port> = BTreeMap::new();
     for l in listening {
         let p = by_port.entry(l.port).or_insert_with(|| Port {
-            port: l.port,
+            number: l.port,
             addrs: Vec::new(),
             process: None,
         });
@@ -267,9 +289,9 @@ fn ports(listening: Vec<Listening>, notes: &mut Vec<String>) -> Vec<Port> {
     by_port
         .into_values()
         .filter(|p| {
-            let own = p.port == OWN_PORT || p.process.as_deref() == Some("hbmon");
+            let own = p.number == OWN_PORT || p.process.as_deref() == Some("hbmon");
             if own {
-                notes.push(format!("port {}: hbmon's own listener, left out", p.port));
+                notes.push(format!("port {}: hbmon's own listener, left out", p.number));
             }
             !own
         })
@@ -304,13 +326,17 @@ fn hosts(p: &Port) -> Vec<IpAddr> {
 
 /// Probe each port the way it would be monitored, and keep the first way that passes:
 /// HTTPS, then HTTP (on the usual ports and `--http-port`), then TCP, on each address.
-async fn confirm(listening: Vec<Listening>, sources: &Sources, notes: &mut Vec<String>) -> Vec<Service> {
+async fn confirm(
+    listening: Vec<Listening>,
+    sources: &Sources,
+    notes: &mut Vec<String>,
+) -> Vec<Service> {
     let ports = ports(listening, notes);
     let mut candidates: Vec<(usize, ServiceKind, IpAddr)> = Vec::new();
     for (i, p) in ports.iter().enumerate() {
-        let http = HTTP_PORTS.contains(&p.port) || sources.http_ports.contains(&p.port);
+        let http = HTTP_PORTS.contains(&p.number) || sources.http_ports.contains(&p.number);
         for host in hosts(p) {
-            if http && HTTPS_PORTS.contains(&p.port) {
+            if http && HTTPS_PORTS.contains(&p.number) {
                 candidates.push((i, ServiceKind::Https, host));
             }
             if http {
@@ -340,22 +366,39 @@ async fn confirm(listening: Vec<Listening>, sources: &Sources, notes: &mut Vec<S
         // Why an HTTP port is not an `http` monitor: what its answer was.
         let http_answer = tried
             .iter()
-            .find(|(k, _, (s, reason))| *k == ServiceKind::Http && *s != Status::Up && reason.starts_with("HTTP "))
-            .map(|(_, _, (_, reason))| format!("answered HTTP at init, but not as a monitor expects: {reason}"));
+            .find(|(k, _, (s, reason))| {
+                *k == ServiceKind::Http && *s != Status::Up && reason.starts_with("HTTP ")
+            })
+            .map(|(_, _, (_, reason))| {
+                format!("answered HTTP at init, but not as a monitor expects: {reason}")
+            });
         let chosen = tried.iter().find(|(_, _, (s, _))| *s == Status::Up);
-        let (kind, host, why) = match chosen {
-            Some((k, h, _)) => (*k, *h, if *k == ServiceKind::Tcp { http_answer } else { None }),
-            None => {
+        let (kind, host, why) = if let Some((k, h, _)) = chosen {
+            let why = if *k == ServiceKind::Tcp {
+                http_answer
+            } else {
+                None
+            };
+            (*k, *h, why)
+        } else {
+            {
                 // The first address tried: loopback where the socket is reachable there.
                 let (h, reason) = tried
                     .iter()
                     .find(|(k, _, _)| *k == ServiceKind::Tcp)
-                    .map_or((IpAddr::V4(Ipv4Addr::LOCALHOST), String::new()), |(_, h, (_, r))| (*h, r.clone()));
-                (ServiceKind::Tcp, h, Some(format!("did not answer at init: {reason}")))
+                    .map_or(
+                        (IpAddr::V4(Ipv4Addr::LOCALHOST), String::new()),
+                        |(_, h, (_, r))| (*h, r.clone()),
+                    );
+                (
+                    ServiceKind::Tcp,
+                    h,
+                    Some(format!("did not answer at init: {reason}")),
+                )
             }
         };
         services.push(Service {
-            port: p.port,
+            port: p.number,
             bound,
             host: host.to_string(),
             process: p.process.clone(),
@@ -367,14 +410,17 @@ async fn confirm(listening: Vec<Listening>, sources: &Sources, notes: &mut Vec<S
 }
 
 /// Run every candidate through the real probes, at once; (status, reason) in order.
-async fn probe_all(ports: &[Port], candidates: &[(usize, ServiceKind, IpAddr)]) -> Vec<(Status, String)> {
+async fn probe_all(
+    ports: &[Port],
+    candidates: &[(usize, ServiceKind, IpAddr)],
+) -> Vec<(Status, String)> {
     use std::fmt::Write as _;
     if candidates.is_empty() {
         return Vec::new();
     }
     let mut yaml = String::from("version: 1\nmonitors:\n");
     for (n, (i, kind, host)) in candidates.iter().enumerate() {
-        let port = ports[*i].port;
+        let port = ports[*i].number;
         let url_host = match host {
             IpAddr::V6(_) => format!("[{host}]"),
             IpAddr::V4(_) => host.to_string(),
@@ -395,9 +441,8 @@ async fn probe_all(ports: &[Port], candidates: &[(usize, ServiceKind, IpAddr)]) 
         yaml,
         &|_| None,
     );
-    let plan = match crate::plan::build(loaded) {
-        Ok(p) => p,
-        Err(_) => return failed("internal error: a candidate monitor is invalid"),
+    let Ok(plan) = crate::plan::build(loaded) else {
+        return failed("internal error: a candidate monitor is invalid");
     };
     let ctx = match crate::probe::Context::new(None) {
         Ok(c) => c,
@@ -444,17 +489,31 @@ mod tests {
         assert_eq!(
             found,
             [
-                Listening { addr: "127.0.0.1".parse().unwrap(), port: 8080, inode: 4242 },
-                Listening { addr: "0.0.0.0".parse().unwrap(), port: 22, inode: 17 },
+                Listening {
+                    addr: "127.0.0.1".parse().unwrap(),
+                    port: 8080,
+                    inode: 4242
+                },
+                Listening {
+                    addr: "0.0.0.0".parse().unwrap(),
+                    port: 22,
+                    inode: 17
+                },
             ]
         );
         let v6 = "header\n   0: 00000000000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 99 1 0 100 0 0 10 0\n";
         assert_eq!(parse_net_tcp(v6)[0].addr, "::1".parse::<IpAddr>().unwrap());
         let p = Port {
-            port: 80,
+            number: 80,
             addrs: vec!["::".parse().unwrap()],
             process: None,
         };
-        assert_eq!(hosts(&p), ["127.0.0.1".parse::<IpAddr>().unwrap(), "::1".parse().unwrap()]);
+        assert_eq!(
+            hosts(&p),
+            [
+                "127.0.0.1".parse::<IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
     }
 }

@@ -81,7 +81,9 @@ fn disks(out: &mut String, d: &Discovery, names: &mut Names) {
     if d.disks.is_empty() {
         return;
     }
-    out.push_str("\n  # Mounted file systems, in percent used: degraded at `warning`, down at `critical`.\n");
+    out.push_str(
+        "\n  # Mounted file systems, in percent used: degraded at `warning`, down at `critical`.\n",
+    );
     for disk in &d.disks {
         let base = if disk.mount == "/" {
             "root-disk".to_owned()
@@ -223,7 +225,9 @@ fn timer(out: &mut String, d: &Discovery, t: &Timer, name: &str) {
         schedule.join(", ")
     );
     if !t.understood {
-        out.push_str("    # The schedule was not understood: this period is a guess; set it (or `cron`).\n");
+        out.push_str(
+            "    # The schedule was not understood: this period is a guess; set it (or `cron`).\n",
+        );
     }
     let service = comment(&t.service);
     let config = comment(&d.config_abs);
@@ -274,7 +278,7 @@ impl Names {
     fn unique(&mut self, wanted: &str, fallback: &str) -> String {
         let mut base = sanitize(wanted);
         if base.is_empty() {
-            base = fallback.to_owned();
+            fallback.clone_into(&mut base);
         }
         let mut name = base.clone();
         let mut n = 2;

@@ -30,10 +30,15 @@ pub(crate) fn find(dirs: &[PathBuf]) -> (Vec<Timer>, Vec<String>) {
         };
         for entry in entries.flatten() {
             let wants = entry.file_name().to_string_lossy().into_owned();
-            if !(wants.ends_with(".wants") || wants.ends_with(".requires")) {
+            let ext = Path::new(&wants).extension().and_then(|e| e.to_str());
+            if !matches!(ext, Some("wants" | "requires")) {
                 continue;
             }
-            for unit in std::fs::read_dir(entry.path()).into_iter().flatten().flatten() {
+            for unit in std::fs::read_dir(entry.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
                 let unit = unit.file_name().to_string_lossy().into_owned();
                 if let Some(name) = unit.strip_suffix(".timer") {
                     enabled.insert(name.to_owned());
@@ -44,7 +49,9 @@ pub(crate) fn find(dirs: &[PathBuf]) -> (Vec<Timer>, Vec<String>) {
     let mut timers = Vec::new();
     for name in enabled {
         let Some(text) = unit_text(dirs, &format!("{name}.timer")) else {
-            notes.push(format!("timer {name}.timer is enabled but its unit file was not found"));
+            notes.push(format!(
+                "timer {name}.timer is enabled but its unit file was not found"
+            ));
             continue;
         };
         let timer = parse_timer(&name, &text);
@@ -138,12 +145,11 @@ pub(crate) fn parse_timer(name: &str, text: &str) -> Option<Timer> {
     let mut shorter = |p: u64| period = Some(period.map_or(p, |q| q.min(p)));
     for expr in get("OnCalendar") {
         schedule.push(format!("OnCalendar={expr}"));
-        match calendar_period(expr) {
-            Some(p) => shorter(p),
-            None => {
-                understood = false;
-                shorter(DAY);
-            }
+        if let Some(p) = calendar_period(expr) {
+            shorter(p);
+        } else {
+            understood = false;
+            shorter(DAY);
         }
     }
     for key in ["OnUnitActiveSec", "OnUnitInactiveSec"] {
@@ -159,7 +165,10 @@ pub(crate) fn parse_timer(name: &str, text: &str) -> Option<Timer> {
         }
     }
     let period = period?.clamp(MINUTE, MAX_PERIOD);
-    let delay = get("RandomizedDelaySec").last().and_then(|v| span(v)).unwrap_or(0);
+    let delay = get("RandomizedDelaySec")
+        .last()
+        .and_then(|v| span(v))
+        .unwrap_or(0);
     let accuracy = get("AccuracySec")
         .last()
         .and_then(|v| span(v))
@@ -220,6 +229,12 @@ pub(crate) fn calendar_period(expr: &str) -> Option<u64> {
         .is_some_and(|p| p.chars().next().is_some_and(char::is_alphabetic) && parts.len() > 1)
     {
         parts.pop();
+        if let [alone] = parts.as_slice()
+            && !alone.contains([':', '-'])
+        {
+            // `daily UTC`
+            return calendar_period(alone);
+        }
     }
     let mut weekdays = false;
     if parts
@@ -320,6 +335,7 @@ mod tests {
             ("*-*-* 8..20:00", Some(12 * HOUR)),
             ("03:30", Some(DAY)),
             ("*-*-* 02:00 Europe/Berlin", Some(DAY)),
+            ("weekly Europe/Berlin", Some(7 * DAY)),
             ("nonsense", None),
             ("*-*-* 25:00", None),
         ] {

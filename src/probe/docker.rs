@@ -134,14 +134,22 @@ pub(crate) async fn running(
         Err(_) => {
             return (
                 socket.clone(),
-                Err(format!("Docker API at {socket}: no answer within {}", humanize::span(timeout))),
+                Err(format!(
+                    "Docker API at {socket}: no answer within {}",
+                    humanize::span(timeout)
+                )),
             );
         }
     };
     let mut found: Vec<Running> = list
         .into_iter()
         .filter_map(|c| {
-            let name = c.names?.into_iter().next()?.trim_start_matches('/').to_owned();
+            let name = c
+                .names?
+                .into_iter()
+                .next()?
+                .trim_start_matches('/')
+                .to_owned();
             let status = c.status.unwrap_or_default();
             Some(Running {
                 name,

@@ -16,7 +16,10 @@ fn init(units: &Path, docker: Option<&str>, args: &[&str]) -> Hbmon {
         .env("HBMON_INIT_UNIT_DIRS", &units.to_string_lossy())
         .env(
             "DOCKER_HOST",
-            &docker.map_or_else(|| "unix:///nonexistent/docker.sock".to_owned(), |s| format!("unix://{s}")),
+            &docker.map_or_else(
+                || "unix:///nonexistent/docker.sock".to_owned(),
+                |s| format!("unix://{s}"),
+            ),
         )
         .args(["init"])
         .args(args.iter().copied())
@@ -57,7 +60,11 @@ fn listeners_become_tcp_and_http_monitors_that_validate_and_pass() {
     let run = init(units.path(), None, &["--http-port", &ports]);
     let out = run.run();
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stderr.contains("next: hbmon check -c hbmon.yaml"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("next: hbmon check -c hbmon.yaml"),
+        "{}",
+        out.stderr
+    );
     let path = run.dir().join("hbmon.yaml");
     let yaml = std::fs::read_to_string(&path).unwrap();
     {
@@ -65,14 +72,26 @@ fn listeners_become_tcp_and_http_monitors_that_validate_and_pass() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o644);
     }
-    assert!(yaml.starts_with("# yaml-language-server: $schema="), "{yaml}");
-    let tcp_name = monitor_with(&yaml, &format!("tcp: {{ host: \"127.0.0.1\", port: {tcp_port} }}"))
-        .unwrap_or_else(|| panic!("no tcp monitor for {tcp_port}:\n{yaml}"));
-    let web_name = monitor_with(&yaml, &format!("http: {{ url: \"http://127.0.0.1:{web_port}/\" }}"))
-        .unwrap_or_else(|| panic!("no http monitor for {web_port}:\n{yaml}"));
+    assert!(
+        yaml.starts_with("# yaml-language-server: $schema="),
+        "{yaml}"
+    );
+    let tcp_name = monitor_with(
+        &yaml,
+        &format!("tcp: {{ host: \"127.0.0.1\", port: {tcp_port} }}"),
+    )
+    .unwrap_or_else(|| panic!("no tcp monitor for {tcp_port}:\n{yaml}"));
+    let web_name = monitor_with(
+        &yaml,
+        &format!("http: {{ url: \"http://127.0.0.1:{web_port}/\" }}"),
+    )
+    .unwrap_or_else(|| panic!("no http monitor for {web_port}:\n{yaml}"));
     let nf = not_found.port();
-    let nf_name = monitor_with(&yaml, &format!("tcp: {{ host: \"127.0.0.1\", port: {nf} }}"))
-        .unwrap_or_else(|| panic!("404 server not a tcp monitor:\n{yaml}"));
+    let nf_name = monitor_with(
+        &yaml,
+        &format!("tcp: {{ host: \"127.0.0.1\", port: {nf} }}"),
+    )
+    .unwrap_or_else(|| panic!("404 server not a tcp monitor:\n{yaml}"));
     assert!(
         yaml.contains("answered HTTP at init, but not as a monitor expects: HTTP 404"),
         "{yaml}"
@@ -88,7 +107,9 @@ fn listeners_become_tcp_and_http_monitors_that_validate_and_pass() {
     assert_eq!(out.code, 0, "{}\n{yaml}", out.stderr);
     // Other listeners of this machine come and go (other tests); these stay up.
     let only = format!("{tcp_name},{web_name},{nf_name},memory");
-    let out = hbmon().args(["check", "-c", &config, "--only", &only]).run();
+    let out = hbmon()
+        .args(["check", "-c", &config, "--only", &only])
+        .run();
     assert_eq!(out.code, 0, "{}\n{yaml}", out.all());
     drop(tcp);
 }
@@ -101,7 +122,8 @@ fn an_existing_file_is_kept_unless_forced_and_dry_run_writes_nothing() {
     let out = run.run();
     assert_eq!(out.code, 64, "{}", out.all());
     assert!(
-        out.stderr.contains("`hbmon.yaml` already exists: pass --force to replace it"),
+        out.stderr
+            .contains("`hbmon.yaml` already exists: pass --force to replace it"),
         "{}",
         out.stderr
     );
@@ -110,9 +132,20 @@ fn an_existing_file_is_kept_unless_forced_and_dry_run_writes_nothing() {
     let dry = init(units.path(), None, &["--dry-run"]).file("hbmon.yaml", "mine\n");
     let out = dry.run();
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with("# yaml-language-server"), "{}", out.stdout);
-    assert!(out.stderr.contains("--dry-run: nothing written"), "{}", out.stderr);
-    assert_eq!(std::fs::read_to_string(dry.dir().join("hbmon.yaml")).unwrap(), "mine\n");
+    assert!(
+        out.stdout.starts_with("# yaml-language-server"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("--dry-run: nothing written"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dry.dir().join("hbmon.yaml")).unwrap(),
+        "mine\n"
+    );
     // Nothing else was left in the directory either (no temporary file).
     let fresh = init(units.path(), None, &["--dry-run", "-c", "new.yaml"]);
     assert_eq!(fresh.run().code, 0);
@@ -123,7 +156,11 @@ fn an_existing_file_is_kept_unless_forced_and_dry_run_writes_nothing() {
     let out = forced.run();
     assert_eq!(out.code, 0, "{}", out.stderr);
     let config = forced.dir().join("hbmon.yaml");
-    assert!(std::fs::read_to_string(&config).unwrap().contains("version: 1"));
+    assert!(
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .contains("version: 1")
+    );
     let out = hbmon()
         .args(["validate", "-c", &config.to_string_lossy()])
         .run();
@@ -143,13 +180,19 @@ fn enabled_timers_become_paused_heartbeats_with_their_wrapper() {
         "backup.service",
         "[Service]\nType=oneshot\nExecStart=-/usr/local/bin/backup --all\n",
     );
-    write("poll.timer", "[Timer]\nOnBootSec=1min\nOnUnitActiveSec=15min\n");
+    write(
+        "poll.timer",
+        "[Timer]\nOnBootSec=1min\nOnUnitActiveSec=15min\n",
+    );
     write("once.timer", "[Timer]\nOnBootSec=5min\n");
     write("disabled.timer", "[Timer]\nOnCalendar=hourly\n");
     std::fs::create_dir(dir.join("timers.target.wants")).unwrap();
     for enabled in ["backup.timer", "poll.timer", "once.timer"] {
-        std::os::unix::fs::symlink(dir.join(enabled), dir.join("timers.target.wants").join(enabled))
-            .unwrap();
+        std::os::unix::fs::symlink(
+            dir.join(enabled),
+            dir.join("timers.target.wants").join(enabled),
+        )
+        .unwrap();
     }
     let run = init(dir, None, &[]);
     let out = run.run();

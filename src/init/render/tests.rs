@@ -122,7 +122,8 @@ fn names_are_made_valid_and_unique() {
 }
 
 fn arb_text() -> impl proptest::strategy::Strategy<Value = String> {
-    proptest::string::string_regex("[ -~\\t\\n\\r\u{e9}\u{85}\u{2028}\u{2029}\u{feff}$]{0,80}").unwrap()
+    proptest::string::string_regex("[ -~\\t\\n\\r\u{e9}\u{85}\u{2028}\u{2029}\u{feff}$]{0,80}")
+        .unwrap()
 }
 
 proptest::proptest! {
