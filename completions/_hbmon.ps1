@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send a test alert through a notifier, or show what an alert would say')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Load and check the configuration without probing; report every problem at once')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter configuration for this machine from what runs on it: disks, listening TCP services, running containers, systemd timers (as heartbeats)')
             [CompletionResult]::new('healthcheck', 'healthcheck', [CompletionResultType]::ParameterValue, 'Ask a running `watch` whether it is healthy (its listener''s `/healthz`): exit 0 when it answers 200, 1 when not. A container HEALTHCHECK that needs no shell')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON schema of the configuration file, or the configuration reference made from it (`--format markdown` or `man`, as in `hbmon.yaml(5)`)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -292,6 +293,27 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'hbmon;init' {
+            [CompletionResult]::new('--http-port', '--http-port', [CompletionResultType]::ParameterName, 'Also try HTTP on these ports (comma-separated or repeated), besides the usual ones (80, 443, 3000, 5000, 8000, 8008, 8080, 8081, 8443, 8888, 9090, 9100)')
+            [CompletionResult]::new('--unit-dirs', '--unit-dirs', [CompletionResultType]::ParameterName, 'For tests: read systemd timer units from these directories (colon-separated) instead of /etc/systemd/system, /usr/lib/systemd/system and /lib/systemd/system')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)')
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the configuration on standard output and write nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the file named by `--config` if it exists')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only problems: failing monitors and errors')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more about what hbmon does (repeat for more detail), on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'hbmon;healthcheck' {
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The listener to ask (`http://127.0.0.1:8471`; default: `--listen`, else the config''s `listen` address, on loopback when it listens on every address)')
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'The address `watch` was told to listen on with `--listen` (`HBMON_LISTEN`)')
@@ -357,6 +379,7 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Send a test alert through a notifier, or show what an alert would say')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Load and check the configuration without probing; report every problem at once')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a starter configuration for this machine from what runs on it: disks, listening TCP services, running containers, systemd timers (as heartbeats)')
             [CompletionResult]::new('healthcheck', 'healthcheck', [CompletionResultType]::ParameterValue, 'Ask a running `watch` whether it is healthy (its listener''s `/healthz`): exit 0 when it answers 200, 1 when not. A container HEALTHCHECK that needs no shell')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the JSON schema of the configuration file, or the configuration reference made from it (`--format markdown` or `man`, as in `hbmon.yaml(5)`)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -396,6 +419,9 @@ Register-ArgumentCompleter -Native -CommandName 'hbmon' -ScriptBlock {
             break
         }
         'hbmon;help;validate' {
+            break
+        }
+        'hbmon;help;init' {
             break
         }
         'hbmon;help;healthcheck' {

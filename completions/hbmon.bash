@@ -34,6 +34,9 @@ _hbmon() {
             hbmon,history)
                 cmd="hbmon__subcmd__history"
                 ;;
+            hbmon,init)
+                cmd="hbmon__subcmd__init"
+                ;;
             hbmon,notify)
                 cmd="hbmon__subcmd__notify"
                 ;;
@@ -72,6 +75,9 @@ _hbmon() {
                 ;;
             hbmon__subcmd__help,history)
                 cmd="hbmon__subcmd__help__subcmd__history"
+                ;;
+            hbmon__subcmd__help,init)
+                cmd="hbmon__subcmd__help__subcmd__init"
                 ;;
             hbmon__subcmd__help,notify)
                 cmd="hbmon__subcmd__help__subcmd__notify"
@@ -125,7 +131,7 @@ _hbmon() {
 
     case "${cmd}" in
         hbmon)
-            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version check watch status history ack simulate notify run validate healthcheck schema completions help"
+            opts="-c -q -v -h -V --config --no-color --quiet --docker-host --verbose --log-format --db --help --version check watch status history ack simulate notify run validate init healthcheck schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -379,7 +385,7 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__help)
-            opts="check watch status history ack simulate notify run validate healthcheck schema completions help"
+            opts="check watch status history ack simulate notify run validate init healthcheck schema completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +469,20 @@ _hbmon() {
             return 0
             ;;
         hbmon__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -615,6 +635,48 @@ _hbmon() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --docker-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "auto human json" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hbmon__subcmd__init)
+            opts="-c -q -v -h -V --dry-run --force --http-port --unit-dirs --config --no-color --quiet --docker-host --verbose --log-format --db --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unit-dirs)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config)

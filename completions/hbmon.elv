@@ -41,6 +41,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand notify 'Send a test alert through a notifier, or show what an alert would say'
             cand run 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
             cand validate 'Load and check the configuration without probing; report every problem at once'
+            cand init 'Write a starter configuration for this machine from what runs on it: disks, listening TCP services, running containers, systemd timers (as heartbeats)'
             cand healthcheck 'Ask a running `watch` whether it is healthy (its listener''s `/healthz`): exit 0 when it answers 200, 1 when not. A container HEALTHCHECK that needs no shell'
             cand schema 'Print the JSON schema of the configuration file, or the configuration reference made from it (`--format markdown` or `man`, as in `hbmon.yaml(5)`)'
             cand completions 'Print shell completions'
@@ -273,6 +274,26 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'hbmon;init'= {
+            cand --http-port 'Also try HTTP on these ports (comma-separated or repeated), besides the usual ones (80, 443, 3000, 5000, 8000, 8008, 8080, 8081, 8443, 8888, 9090, 9100)'
+            cand --unit-dirs 'For tests: read systemd timer units from these directories (colon-separated) instead of /etc/systemd/system, /usr/lib/systemd/system and /lib/systemd/system'
+            cand -c 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --config 'Path of the configuration file (default: `hbmon.yaml` in the working directory, else `/etc/hbmon/hbmon.yaml`)'
+            cand --docker-host 'Docker API for docker probes without their own `socket` (a unix socket: `unix:///var/run/docker.sock`)'
+            cand --log-format 'Log lines for people (`human`), one JSON object per line (`json`), or human on a terminal and JSON otherwise (`auto`)'
+            cand --db 'The store of `watch`, `status`, `history` and `ack`: a SQLite file, or a `postgres://` URL (overrides `store.path` and `store.url`; default `$STATE_DIRECTORY/hbmon.db`, else `hbmon.db`)'
+            cand --dry-run 'Print the configuration on standard output and write nothing'
+            cand --force 'Replace the file named by `--config` if it exists'
+            cand --no-color 'Never colour the output (colour is only used on a terminal anyway). `NO_COLOR` set to anything but empty, `0`, `false`, `no` or `off` means the same'
+            cand -q 'Print only problems: failing monitors and errors'
+            cand --quiet 'Print only problems: failing monitors and errors'
+            cand -v 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand --verbose 'Log more about what hbmon does (repeat for more detail), on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'hbmon;healthcheck'= {
             cand --url 'The listener to ask (`http://127.0.0.1:8471`; default: `--listen`, else the config''s `listen` address, on loopback when it listens on every address)'
             cand --listen 'The address `watch` was told to listen on with `--listen` (`HBMON_LISTEN`)'
@@ -335,6 +356,7 @@ set edit:completion:arg-completer[hbmon] = {|@words|
             cand notify 'Send a test alert through a notifier, or show what an alert would say'
             cand run 'Run a command as a heartbeat job: ping start, run it, ping its exit code with the tail of its output; exit with its code (a cron wrapper)'
             cand validate 'Load and check the configuration without probing; report every problem at once'
+            cand init 'Write a starter configuration for this machine from what runs on it: disks, listening TCP services, running containers, systemd timers (as heartbeats)'
             cand healthcheck 'Ask a running `watch` whether it is healthy (its listener''s `/healthz`): exit 0 when it answers 200, 1 when not. A container HEALTHCHECK that needs no shell'
             cand schema 'Print the JSON schema of the configuration file, or the configuration reference made from it (`--format markdown` or `man`, as in `hbmon.yaml(5)`)'
             cand completions 'Print shell completions'
@@ -363,6 +385,8 @@ set edit:completion:arg-completer[hbmon] = {|@words|
         &'hbmon;help;run'= {
         }
         &'hbmon;help;validate'= {
+        }
+        &'hbmon;help;init'= {
         }
         &'hbmon;help;healthcheck'= {
         }
