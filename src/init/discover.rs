@@ -32,7 +32,13 @@ pub(crate) async fn run(sources: &Sources, config_path: String, config_abs: Stri
         ..Discovery::default()
     };
     match std::fs::read_to_string("/proc/self/mountinfo") {
-        Ok(text) => d.disks = disks(&text),
+        Ok(text) => {
+            d.disks = disks(&text);
+            for disk in &mut d.disks {
+                disk.used_percent =
+                    crate::probe::disk_used_percent(std::path::Path::new(&disk.mount)).ok();
+            }
+        }
         Err(e) => d.notes.push(format!(
             "disks: cannot read /proc/self/mountinfo ({})",
             crate::net::io_reason(&e)
@@ -112,6 +118,7 @@ pub(crate) fn disks(mountinfo: &str) -> Vec<Disk> {
             mount,
             fs_type: (*fs_type).to_owned(),
             source: unescape(source),
+            used_percent: None,
         };
         let key = format!("{device}{}", if *root == "/" { "" } else { " bind" });
         match by_device.get(&key) {

@@ -33,11 +33,13 @@ pub(crate) struct Discovery {
 }
 
 /// A mounted file system worth watching.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Disk {
     pub mount: String,
     pub fs_type: String,
     pub source: String,
+    /// Percent used at init time, where it could be read.
+    pub used_percent: Option<f64>,
 }
 
 /// A listening TCP port, and how it is best probed.

@@ -12,6 +12,10 @@ use std::time::Duration;
 
 use super::{Discovery, ServiceKind, Timer};
 
+/// A disk's levels, in percent used.
+const DISK_WARNING: f64 = 90.0;
+const DISK_CRITICAL: f64 = 98.0;
+
 /// The longest monitor name written (the schema allows 128 characters).
 const MAX_NAME: usize = 64;
 
@@ -91,11 +95,24 @@ fn disks(out: &mut String, d: &Discovery, names: &mut Names) {
             format!("disk-{}", disk.mount.trim_matches('/'))
         };
         let name = names.unique(&base, "disk");
-        let _ = write!(
+        let used = match disk.used_percent {
+            Some(p) => format!(", {p:.0}% used at init"),
+            None => String::new(),
+        };
+        let _ = writeln!(
             out,
-            "  - name: {name}  # {} on {}\n    tags: [system, disk]\n    system:\n      disk: {{ path: {}, warning: 90, critical: 98 }}\n",
+            "  - name: {name}  # {} on {}{used}",
             comment(&disk.fs_type),
             comment(&disk.source),
+        );
+        if disk.used_percent.is_some_and(|p| p >= DISK_WARNING) {
+            out.push_str(
+                "    # Already past `warning`: degraded (or down) until it has room again.\n",
+            );
+        }
+        let _ = writeln!(
+            out,
+            "    tags: [system, disk]\n    system:\n      disk: {{ path: {}, warning: {DISK_WARNING}, critical: {DISK_CRITICAL} }}",
             quote(&disk.mount),
         );
     }

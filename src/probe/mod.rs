@@ -28,6 +28,7 @@ use crate::status::Status;
 
 pub use dns::normalize as dns_normalize;
 pub(crate) use docker::running as running_containers;
+pub(crate) use system::disk_used_percent;
 
 /// The outcome of running one probe once.
 #[derive(Debug, Clone)]

@@ -106,7 +106,7 @@ fn read(disk_path: Option<&Path>, memory: bool, load: bool) -> Readings {
 }
 
 /// Percent of the file system holding `path` that is used, as `df` counts it.
-fn disk_used_percent(path: &Path) -> Result<f64, String> {
+pub(crate) fn disk_used_percent(path: &Path) -> Result<f64, String> {
     let path: PathBuf = path
         .canonicalize()
         .map_err(|e| format!("disk {}: {}", path.display(), crate::net::io_reason(&e)))?;

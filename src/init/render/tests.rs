@@ -26,11 +26,13 @@ fn fixed() -> Discovery {
                 mount: "/".into(),
                 fs_type: "ext4".into(),
                 source: "/dev/vda1".into(),
+                used_percent: Some(42.4),
             },
             Disk {
                 mount: "/srv/data $HOME".into(),
                 fs_type: "xfs".into(),
                 source: "/dev/vdb".into(),
+                used_percent: Some(93.0),
             },
         ],
         services: vec![
@@ -143,7 +145,7 @@ proptest::proptest! {
         let d = Discovery {
             config_path: config.clone(),
             config_abs: config,
-            disks: mounts.into_iter().map(|m| Disk { mount: m, fs_type: "ext4".into(), source: "/dev/x".into() }).collect(),
+            disks: mounts.into_iter().map(|m| Disk { mount: m, fs_type: "ext4".into(), source: "/dev/x".into(), used_percent: None }).collect(),
             services: procs.into_iter().map(|(port, process, kind, why)| Service {
                 port,
                 bound: "0.0.0.0".into(),
