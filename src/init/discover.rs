@@ -388,21 +388,16 @@ async fn confirm(
             };
             (*k, *h, why)
         } else {
-            {
-                // The first address tried: loopback where the socket is reachable there.
-                let (h, reason) = tried
-                    .iter()
-                    .find(|(k, _, _)| *k == ServiceKind::Tcp)
-                    .map_or(
-                        (IpAddr::V4(Ipv4Addr::LOCALHOST), String::new()),
-                        |(_, h, (_, r))| (*h, r.clone()),
-                    );
-                (
-                    ServiceKind::Tcp,
-                    h,
-                    Some(format!("did not answer at init: {reason}")),
-                )
-            }
+            // The first address tried: loopback where the socket is reachable there.
+            let (h, reason) = tried
+                .iter()
+                .find(|(k, _, _)| *k == ServiceKind::Tcp)
+                .map_or(
+                    (IpAddr::V4(Ipv4Addr::LOCALHOST), String::new()),
+                    |(_, h, (_, r))| (*h, r.clone()),
+                );
+            let why = format!("did not answer at init: {reason}");
+            (ServiceKind::Tcp, h, Some(why))
         };
         services.push(Service {
             port: p.number,
