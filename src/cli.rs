@@ -106,6 +106,9 @@ pub enum Command {
     Run(RunArgs),
     /// Load and check the configuration without probing; report every problem at once.
     Validate,
+    /// Write a starter configuration for this machine from what runs on it: disks,
+    /// listening TCP services, running containers, systemd timers (as heartbeats).
+    Init(InitArgs),
     /// Ask a running `watch` whether it is healthy (its listener's `/healthz`): exit 0
     /// when it answers 200, 1 when not. A container HEALTHCHECK that needs no shell.
     Healthcheck(HealthcheckArgs),
@@ -227,6 +230,31 @@ pub struct RunArgs {
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print the configuration on standard output and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace the file named by `--config` if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Also try HTTP on these ports (comma-separated or repeated), besides the usual ones
+    /// (80, 443, 3000, 5000, 8000, 8008, 8080, 8081, 8443, 8888, 9090, 9100).
+    #[arg(long, value_delimiter = ',', value_name = "PORT")]
+    pub http_port: Vec<u16>,
+    /// For tests: read systemd timer units from these directories (colon-separated)
+    /// instead of /etc/systemd/system, /usr/lib/systemd/system and /lib/systemd/system.
+    #[arg(
+        long,
+        hide = true,
+        env = "HBMON_INIT_UNIT_DIRS",
+        hide_env_values = true,
+        value_delimiter = ':',
+        value_name = "DIR"
+    )]
+    pub unit_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -14,7 +14,7 @@ pub const WARNING: u8 = 1;
 pub const CRITICAL: u8 = 2;
 /// A monitor could not be evaluated (no permission, missing tool, ...).
 pub const UNKNOWN: u8 = 3;
-/// Bad command-line flags or arguments.
+/// Bad command-line flags or arguments; `hbmon init` over an existing file without `--force`.
 pub const USAGE: u8 = 64;
 /// Nothing to act on: `hbmon ack` of a monitor without an open incident.
 pub const UNAVAILABLE: u8 = 69;
@@ -37,7 +37,11 @@ pub const TABLE: &[(u8, &str, &str)] = &[
     ),
     (CRITICAL, "CRITICAL", "at least one monitor is down"),
     (UNKNOWN, "UNKNOWN", "a monitor could not be evaluated"),
-    (USAGE, "USAGE", "bad flags or arguments"),
+    (
+        USAGE,
+        "USAGE",
+        "bad flags or arguments (`init`: the file exists, no `--force`)",
+    ),
     (
         UNAVAILABLE,
         "UNAVAILABLE",

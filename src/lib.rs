@@ -12,6 +12,7 @@ pub mod error;
 pub mod exit;
 pub(crate) mod heartbeat;
 pub mod humanize;
+pub(crate) mod init;
 pub mod listen;
 pub(crate) mod metrics;
 pub(crate) mod model;
@@ -56,7 +57,10 @@ pub fn main_with_args(args: impl IntoIterator<Item = OsString>) -> u8 {
     let cli = match parsed {
         Ok((mut cli, matches)) => {
             // No `--config` nor `HBMON_CONFIG`: `hbmon.yaml` here, else the system's.
-            if matches.value_source("config") == Some(clap::parser::ValueSource::DefaultValue) {
+            // `init` writes `hbmon.yaml` here, never over the system's.
+            if matches.value_source("config") == Some(clap::parser::ValueSource::DefaultValue)
+                && !matches!(cli.command, Command::Init(_))
+            {
                 cli.global.config = cli::default_config(&cli.global.config);
             }
             cli
@@ -105,6 +109,7 @@ pub fn run(cli: &Cli) -> Result<u8, Error> {
         Command::Notify(c) => cmd::notify::run(&cli.global, c),
         Command::Run(args) => cmd::run::run(&cli.global, args),
         Command::Validate => cmd::validate::run(&cli.global),
+        Command::Init(args) => cmd::init::run(&cli.global, args),
         Command::Healthcheck(args) => cmd::healthcheck::run(&cli.global, args),
         Command::Schema(args) => cmd::schema::run(args.format),
         Command::Completions { shell } => cmd::completions::run(*shell),

@@ -4,6 +4,7 @@ pub mod ack;
 pub mod check;
 pub mod completions;
 pub mod healthcheck;
+pub mod init;
 pub mod notify;
 pub mod run;
 pub mod schema;

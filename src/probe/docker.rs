@@ -93,6 +93,75 @@ pub async fn probe(p: &DockerProbe, timeout: Duration, docker_host: Option<&str>
     }
 }
 
+/// A running container, as `hbmon init` lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Running {
+    pub name: String,
+    pub image: String,
+    /// It defines a health check (its status says `healthy`, `unhealthy` or `starting`).
+    pub health_check: bool,
+}
+
+/// The running containers behind `docker_host` (or the default socket), sorted by name,
+/// and the socket asked; a Docker API that does not answer is the reason, in words.
+pub(crate) async fn running(
+    docker_host: Option<&str>,
+    timeout: Duration,
+) -> (String, Result<Vec<Running>, String>) {
+    let probe = DockerProbe {
+        socket: None,
+        target: DockerTarget::Count {
+            name: None,
+            labels: Vec::new(),
+            min: None,
+            max: None,
+        },
+    };
+    let socket = match socket(&probe, docker_host) {
+        Ok(s) => s,
+        Err(o) => return (docker_host.unwrap_or_default().to_owned(), Err(o.reason)),
+    };
+    let docker =
+        match Docker::connect_with_unix(&socket, timeout.as_secs().max(1), API_DEFAULT_VERSION) {
+            Ok(d) => d,
+            Err(e) => return (socket.clone(), Err(api_error(&e, &socket).reason)),
+        };
+    let options = ListContainersOptionsBuilder::new().all(false).build();
+    let listed = tokio::time::timeout(timeout, docker.list_containers(Some(options))).await;
+    let list = match listed {
+        Ok(Ok(list)) => list,
+        Ok(Err(e)) => return (socket.clone(), Err(api_error(&e, &socket).reason)),
+        Err(_) => {
+            return (
+                socket.clone(),
+                Err(format!(
+                    "Docker API at {socket}: no answer within {}",
+                    humanize::span(timeout)
+                )),
+            );
+        }
+    };
+    let mut found: Vec<Running> = list
+        .into_iter()
+        .filter_map(|c| {
+            let name = c
+                .names?
+                .into_iter()
+                .next()?
+                .trim_start_matches('/')
+                .to_owned();
+            let status = c.status.unwrap_or_default();
+            Some(Running {
+                name,
+                image: c.image.unwrap_or_default(),
+                health_check: status.contains("healthy") || status.contains("health: starting"),
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    (socket, Ok(found))
+}
+
 /// The socket path: the probe's own, else `DOCKER_HOST` if it is a unix socket, else the
 /// default. A `tcp://` `DOCKER_HOST` is not supported (no TLS client certificates yet).
 fn socket(p: &DockerProbe, docker_host: Option<&str>) -> Result<String, Outcome> {

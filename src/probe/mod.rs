@@ -27,6 +27,8 @@ use crate::model::{CertExpiry, Latency, Monitor, Probe};
 use crate::status::Status;
 
 pub use dns::normalize as dns_normalize;
+pub(crate) use docker::running as running_containers;
+pub(crate) use system::disk_used_percent;
 
 /// The outcome of running one probe once.
 #[derive(Debug, Clone)]

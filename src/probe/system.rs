@@ -108,7 +108,7 @@ fn read(disk_path: Option<&Path>, memory: bool, load: bool) -> Readings {
 /// Percent of the file system holding `path` that is used, as `df` counts it: used
 /// blocks over those a user can have (used + available), so that blocks reserved for root
 /// count neither as used nor as free.
-fn disk_used_percent(path: &Path) -> Result<f64, String> {
+pub(crate) fn disk_used_percent(path: &Path) -> Result<f64, String> {
     let path: PathBuf = path
         .canonicalize()
         .map_err(|e| format!("disk {}: {}", path.display(), crate::net::io_reason(&e)))?;
