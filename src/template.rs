@@ -91,6 +91,10 @@ pub struct Message {
     /// Who acknowledged (acknowledged alerts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_by: Option<String>,
+    /// The monitor's severity (`info`, `warning`, `critical`); empty in rows stored before
+    /// it existed, which count as critical.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub severity: String,
 }
 
 /// The environment with every filter; templates are rendered from strings.
@@ -460,6 +464,7 @@ impl Renderer {
             },
             ack_by: (event == EventKind::Acknowledged)
                 .then(|| ctx["ack"]["by"].as_str().unwrap_or("").to_owned()),
+            severity: ctx["monitor"]["severity"].as_str().unwrap_or("").to_owned(),
         }
     }
 }
@@ -596,6 +601,7 @@ fn monitor_json(monitor: &Monitor) -> serde_json::Value {
     let mut m = json!({
         "name": monitor.name,
         "description": monitor.description.clone().unwrap_or_default(),
+        "severity": monitor.severity.name(),
         "tags": monitor.tags,
         "kind": monitor.probe.kind(),
     });

@@ -236,6 +236,7 @@ mod tests {
             when: String::new(),
             incident: "api-1767600000000".into(),
             ack_by: None,
+            severity: String::new(),
         }
     }
 

@@ -21,6 +21,7 @@ pub struct NamedWindows {
 pub struct Monitor {
     pub name: String,
     pub description: Option<String>,
+    pub severity: crate::config::raw::Severity,
     pub tags: Vec<String>,
     /// The `hosts` entry this monitor names.
     pub host: Option<HostRef>,

@@ -35,9 +35,12 @@ pub enum Target {
     },
     Slack {
         webhook_url: Secret,
+        channel: Option<String>,
+        username: Option<String>,
     },
     Discord {
         webhook_url: Secret,
+        username: Option<String>,
     },
     Telegram {
         api_url: String,
@@ -95,7 +98,8 @@ pub enum Target {
     Opsgenie {
         api_url: String,
         api_key: Secret,
-        priority: String,
+        /// `P1`..`P5`; `None`: from the monitor's severity.
+        priority: Option<String>,
     },
     /// A Matrix room, through the client-server API.
     Matrix {

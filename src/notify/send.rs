@@ -118,8 +118,15 @@ fn via<'a>(
             content_type,
             body: _,
         } => webhook::request(client, (url, method, headers, content_type), msg),
-        Target::Slack { webhook_url } => slack::request(client, webhook_url, msg),
-        Target::Discord { webhook_url } => discord::request(client, webhook_url, msg),
+        Target::Slack {
+            webhook_url,
+            channel,
+            username,
+        } => slack::request(client, webhook_url, (channel, username), msg),
+        Target::Discord {
+            webhook_url,
+            username,
+        } => discord::request(client, webhook_url, username.as_deref(), msg),
         Target::Telegram {
             api_url,
             bot_token,
@@ -261,6 +268,7 @@ fn close_test(
         when: String::new(),
         incident: delivery_id.to_owned(),
         ack_by: None,
+        severity: String::new(),
     };
     match target {
         Target::Pagerduty { .. } | Target::Opsgenie { .. } => {
@@ -475,8 +483,21 @@ mod tests {
                     body: None,
                 },
             ),
-            ("slack", Target::Slack { webhook_url: url() }),
-            ("discord", Target::Discord { webhook_url: url() }),
+            (
+                "slack",
+                Target::Slack {
+                    webhook_url: url(),
+                    channel: Some("#ops".into()),
+                    username: Some("hbmon".into()),
+                },
+            ),
+            (
+                "discord",
+                Target::Discord {
+                    webhook_url: url(),
+                    username: Some("hbmon".into()),
+                },
+            ),
             (
                 "telegram",
                 Target::Telegram {
@@ -533,7 +554,7 @@ mod tests {
                 Target::Opsgenie {
                     api_url: "http://127.0.0.1:9".into(),
                     api_key: Secret::new("genie".into()),
-                    priority: "P2".into(),
+                    priority: Some("P2".into()),
                 },
             ),
             (

@@ -49,6 +49,7 @@ fn watcher(
     Monitor {
         name,
         description: Some(description),
+        severity: crate::config::raw::Severity::Critical,
         tags: Vec::new(),
         host: None,
         interval: every,

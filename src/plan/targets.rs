@@ -50,20 +50,7 @@ impl Builder<'_> {
                     body: d.body.clone(),
                 }
             }
-            NotifierKind::Slack | NotifierKind::Discord => {
-                let w = self.secret(
-                    ptr,
-                    "webhook_url",
-                    d.webhook_url.as_ref(),
-                    d.webhook_url_file.as_deref(),
-                );
-                let w = self.notifier_url(ptr, "webhook_url", w)?;
-                if d.kind == NotifierKind::Slack {
-                    Target::Slack { webhook_url: w }
-                } else {
-                    Target::Discord { webhook_url: w }
-                }
-            }
+            NotifierKind::Slack | NotifierKind::Discord => self.chat(ptr, d)?,
             NotifierKind::Telegram => {
                 let token = self.secret(
                     ptr,
@@ -114,6 +101,29 @@ impl Builder<'_> {
                     return None;
                 }
             },
+        })
+    }
+
+    /// Slack's and Discord's webhooks.
+    fn chat(&mut self, ptr: &str, d: &raw::NotifierDef) -> Option<Target> {
+        let w = self.secret(
+            ptr,
+            "webhook_url",
+            d.webhook_url.as_ref(),
+            d.webhook_url_file.as_deref(),
+        );
+        let webhook_url = self.notifier_url(ptr, "webhook_url", w)?;
+        Some(if d.kind == NotifierKind::Slack {
+            Target::Slack {
+                webhook_url,
+                channel: d.channel.clone(),
+                username: d.username.clone(),
+            }
+        } else {
+            Target::Discord {
+                webhook_url,
+                username: d.username.clone(),
+            }
         })
     }
 
@@ -309,8 +319,10 @@ impl Builder<'_> {
                     d.token_file.as_deref(),
                     "opsgenie",
                 );
-                let priority = d.priority.clone().unwrap_or_else(|| "P3".into());
-                if !["P1", "P2", "P3", "P4", "P5"].contains(&priority.as_str()) {
+                let priority = d.priority.clone();
+                if let Some(p) = &priority
+                    && !["P1", "P2", "P3", "P4", "P5"].contains(&p.as_str())
+                {
                     self.error(At::value(format!("{ptr}/priority")), "unknown priority")
                         .hint = Some("P1 (critical) to P5 (informational)".into());
                 }

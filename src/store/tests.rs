@@ -34,6 +34,7 @@ fn down_message() -> crate::template::Message {
         when: String::new(),
         incident: "api-1700000010000".into(),
         ack_by: None,
+        severity: String::new(),
     }
 }
 

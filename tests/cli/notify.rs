@@ -114,8 +114,8 @@ fn every_channel_gets_the_down_and_the_up() {
     url: RECEIVER/hook
     headers: { X-Token: s3cr3t-hook-token }
     body: '{"event": {{ event | tojson }}, "machine": {"name": {{ monitor.name | tojson }}}, "text": {{ message | tojson }}}'
-  slack: { type: slack, webhook_url: RECEIVER/slack }
-  discord: { type: discord, webhook_url: RECEIVER/discord }
+  slack: { type: slack, webhook_url: RECEIVER/slack, channel: '#ops', username: hbmon-bot }
+  discord: { type: discord, webhook_url: RECEIVER/discord, username: hbmon-bot }
   tg: { type: telegram, api_url: RECEIVER, bot_token: "123:s3cr3t-bot-token", chat_id: "42" }
   ntfy: { type: ntfy, url: RECEIVER/alerts, token: s3cr3t-ntfy }
   cmd: { type: exec, run: [sh, -c, 'cat >> alerts.txt; echo " $HBMON_EVENT $HBMON_DELIVERY_ID" >> alerts.txt'] }
@@ -168,8 +168,7 @@ fn every_channel_gets_the_down_and_the_up() {
         hook[0].0
     );
     assert_ne!(hook[0].0, hook[1].0, "one id per alert");
-    let slack = by("/slack");
-    assert_eq!(slack[0].1["blocks"][0]["text"]["text"], "web is DOWN");
+    chat_bodies(&by("/slack"), &by("/discord"));
     let discord = by("/discord");
     assert_eq!(discord[0].1["embeds"][0]["color"], 0x00e0_1e5a);
     assert_eq!(discord[1].1["embeds"][0]["color"], 0x002e_b886);
@@ -208,6 +207,23 @@ fn every_channel_gets_the_down_and_the_up() {
             "{secret} in the store"
         );
     }
+}
+
+/// Slack's and Discord's bodies in `every_channel_gets_the_down_and_the_up`: the blocks,
+/// the channel and name to post under, and Discord's embed fields.
+fn chat_bodies(slack: &[(String, Value)], discord: &[(String, Value)]) {
+    assert_eq!(slack[0].1["blocks"][0]["text"]["text"], "web is DOWN");
+    assert_eq!(
+        (&slack[0].1["channel"], &slack[0].1["username"]),
+        (&Value::from("#ops"), &Value::from("hbmon-bot"))
+    );
+    assert_eq!(discord[0].1["username"], "hbmon-bot");
+    let fields = &discord[0].1["embeds"][0]["fields"];
+    assert_eq!(
+        fields[0],
+        serde_json::json!({"name": "Monitor", "value": "web", "inline": true})
+    );
+    assert_eq!(fields[2]["value"], "critical");
 }
 
 /// A receiver that answers 500, then 429 with Retry-After, then hangs, then recovers: each

@@ -56,7 +56,7 @@ fn one_incident_from_trigger_to_resolve_across_a_restart() {
     incident_tools(&rx);
     let server = Switch::start();
     let yaml = format!(
-        "version: 1\nnotifiers:\n  pd: {{ type: pagerduty, api_url: \"{0}\", routing_key: R0UT1NG-k3y }}\n  og: {{ type: opsgenie, api_url: \"{0}\", token: g3nie-key, priority: P1 }}\ndefaults: {{ notify: [pd, og] }}\nmonitors:\n  - {{ name: web, interval: 100ms, timeout: 100ms, failure_threshold: 2, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
+        "version: 1\nnotifiers:\n  pd: {{ type: pagerduty, api_url: \"{0}\", routing_key: R0UT1NG-k3y }}\n  og: {{ type: opsgenie, api_url: \"{0}\", token: g3nie-key }}\ndefaults: {{ notify: [pd, og] }}\nmonitors:\n  - {{ name: web, severity: warning, interval: 100ms, timeout: 100ms, failure_threshold: 2, http: {{ url: \"http://127.0.0.1:{1}/health\" }} }}\n",
         rx.url(),
         server.port
     );
@@ -114,7 +114,8 @@ fn one_incident_from_trigger_to_resolve_across_a_restart() {
     assert!(key.starts_with("web-"), "{key}");
     assert!(pd.iter().all(|b| b["dedup_key"] == key));
     assert!(pd.iter().all(|b| b["routing_key"] == "R0UT1NG-k3y"));
-    assert_eq!(pd[0]["payload"]["severity"], "critical");
+    // The monitor's severity, for both tools (Opsgenie's notifier sets no priority).
+    assert_eq!(pd[0]["payload"]["severity"], "warning");
     assert_eq!(pd[0]["payload"]["source"], "web");
     assert!(
         pd[0]["payload"]["summary"]
@@ -139,7 +140,8 @@ fn one_incident_from_trigger_to_resolve_across_a_restart() {
     );
     let create = body(&og[0].3);
     assert_eq!(create["alias"], key);
-    assert_eq!(create["priority"], "P1");
+    assert_eq!(create["priority"], "P3");
+    assert_eq!(create["details"]["severity"], "warning");
     assert_eq!(create["message"], "web is DOWN");
     let acked = body(&og[1].3);
     assert_eq!(acked["user"], "alice");

@@ -111,6 +111,8 @@ pub struct Defaults {
     /// of an outage only if it is still unacknowledged that long after the down alert
     /// (then they hear the rest of it: reminders, the acknowledgment, the recovery).
     pub notify: Option<Vec<NotifyEntry>>,
+    /// How much an outage matters, for monitors that do not say (default `critical`).
+    pub severity: Option<Severity>,
 }
 
 #[cfg(test)]

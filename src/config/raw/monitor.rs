@@ -20,6 +20,11 @@ pub struct Monitor {
     pub name: String,
     /// A sentence for people reading reports.
     pub description: Option<String>,
+    /// How much an outage of it matters: `info`, `warning` or `critical` (inherits
+    /// `defaults.severity`, else `critical`). Templates see it as `monitor.severity`;
+    /// PagerDuty gets it as the event's severity and Opsgenie as a priority (P5, P3, P1)
+    /// unless the notifier sets its own `priority`.
+    pub severity: Option<Severity>,
     /// Tags for selecting monitors (`hbmon check --tag db`).
     #[serde(default)]
     pub tags: Vec<String>,
@@ -98,6 +103,27 @@ pub struct Monitor {
     pub system: Option<SystemProbe>,
     /// Expect pings from a job (`/ping/<name>` on the listener) instead of probing.
     pub heartbeat: Option<HeartbeatDef>,
+}
+
+/// How much an outage matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    #[default]
+    Critical,
+}
+
+impl Severity {
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
 }
 
 /// HTTP request method.

@@ -76,8 +76,12 @@ pub struct NotifierDef {
     /// `email`: the recipients; `sms`: the one number to text (E.164, `+15557654321`;
     /// one notifier per number, so each is delivered and retried on its own).
     pub to: Option<Vec<String>>,
-    /// `email`: the SMTP user name.
+    /// `email`: the SMTP user name; `slack`, `discord`: the name the message is posted
+    /// under (instead of the webhook's own).
     pub username: Option<String>,
+    /// `slack`: the channel to post in (`#ops`) instead of the webhook's own; legacy
+    /// incoming webhooks honour it, app webhooks are bound to their channel.
+    pub channel: Option<String>,
     /// `email`: the SMTP password (a secret).
     pub password: Option<Secret>,
     /// File holding `password`.
@@ -193,7 +197,9 @@ impl NotifierKind {
     pub fn keys(self) -> &'static [&'static str] {
         match self {
             NotifierKind::Webhook => &["url", "method", "headers", "content_type", "body"],
-            NotifierKind::Slack | NotifierKind::Discord | NotifierKind::Teams => &["webhook_url"],
+            NotifierKind::Slack => &["webhook_url", "channel", "username"],
+            NotifierKind::Discord => &["webhook_url", "username"],
+            NotifierKind::Teams => &["webhook_url"],
             NotifierKind::Telegram => &["bot_token", "chat_id", "api_url"],
             NotifierKind::Ntfy => &["url", "token", "headers", "priority"],
             NotifierKind::Email => &[

@@ -1,4 +1,4 @@
-//! Discord: a webhook with one embed in the status colour.
+//! Discord: a webhook with one embed in the status colour, its facts as fields.
 
 use serde_json::json;
 
@@ -9,18 +9,33 @@ use crate::template::Message;
 pub(super) fn request(
     client: &reqwest::Client,
     webhook_url: &Secret,
+    username: Option<&str>,
     msg: &Message,
 ) -> reqwest::RequestBuilder {
-    json_body(
-        client.post(webhook_url.expose()),
-        &json!({
-            "embeds": [ {
-                "title": msg.title,
-                "description": msg.text,
-                "color": colour(&msg.status),
-                "timestamp": msg.at,
-                "footer": { "text": format!("hbmon · {}", msg.event) },
-            } ],
-        }),
-    )
+    // Discord refuses a field whose value is empty.
+    let field = |name: &str, value: &str, inline: bool| json!({ "name": name, "value": if value.is_empty() { "-" } else { value }, "inline": inline });
+    let severity = if msg.severity.is_empty() {
+        "critical"
+    } else {
+        msg.severity.as_str()
+    };
+    let mut body = json!({
+        "embeds": [ {
+            "title": msg.title,
+            "description": msg.text,
+            "color": colour(&msg.status),
+            "fields": [
+                field("Monitor", &msg.monitor, true),
+                field("Status", &msg.status, true),
+                field("Severity", severity, true),
+                field("When", msg.when_for_people(), false),
+            ],
+            "timestamp": msg.at,
+            "footer": { "text": format!("hbmon · {}", msg.event) },
+        } ],
+    });
+    if let Some(u) = username {
+        body["username"] = json!(u);
+    }
+    json_body(client.post(webhook_url.expose()), &body)
 }

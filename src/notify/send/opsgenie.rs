@@ -9,11 +9,18 @@ use crate::template::Message;
 /// found by its `alias`, hbmon's incident id.
 pub(super) fn request(
     client: &reqwest::Client,
-    (api_url, api_key, priority): (&String, &crate::config::raw::Secret, &String),
+    (api_url, api_key, priority): (&String, &crate::config::raw::Secret, &Option<String>),
     msg: &Message,
     delivery_id: &str,
 ) -> reqwest::RequestBuilder {
     let alias = incident_key(msg, delivery_id, 512);
+    // The notifier's own priority, else the monitor's severity.
+    let priority = match (priority.as_deref(), msg.severity.as_str()) {
+        (Some(p), _) => p,
+        (None, "info") => "P5",
+        (None, "warning") => "P3",
+        (None, _) => "P1",
+    };
     let auth = format!("GenieKey {}", api_key.expose());
     let action = |what: &str, user: &str| {
         json_body(
@@ -37,12 +44,21 @@ pub(super) fn request(
                 "message": cut(&msg.title, 130),
                 "alias": alias,
                 "description": cut(&msg.text, 15_000),
-                "priority": if msg.event == "test" { "P5" } else { priority.as_str() },
+                "priority": if msg.event == "test" { "P5" } else { priority },
                 "source": "hbmon",
                 "entity": cut(&msg.monitor, 512),
                 "tags": ["hbmon"],
-                "details": { "event": msg.event, "status": msg.status },
+                "details": { "event": msg.event, "status": msg.status, "severity": severity(msg) },
             }),
         ),
+    }
+}
+
+/// The monitor's severity; alerts stored before it existed are critical.
+fn severity(msg: &Message) -> &str {
+    if msg.severity.is_empty() {
+        "critical"
+    } else {
+        &msg.severity
     }
 }

@@ -30,7 +30,12 @@ pub(super) fn request(
                 "summary": cut(&msg.text, 1024),
                 "source": msg.monitor,
                 "component": msg.monitor,
-                "severity": if msg.event == "test" { "info" } else { "critical" },
+                // PagerDuty's levels are critical, error, warning and info.
+                "severity": match (msg.event.as_str(), msg.severity.as_str()) {
+                    ("test", _) | (_, "info") => "info",
+                    (_, "warning") => "warning",
+                    _ => "critical",
+                },
                 "timestamp": msg.at,
                 "custom_details": { "event": msg.event, "status": msg.status, "title": msg.title },
             },
