@@ -43,6 +43,26 @@ pub(super) struct Reloaded {
     pub(super) kept: usize,
 }
 
+/// Whether the loop sends the upstream ping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum UpstreamPing {
+    /// No `upstream`, or no client to send it with.
+    Off,
+    Always,
+    /// Only while hbmon's own network is up (`only_when_online`).
+    WhenOnline,
+}
+
+impl UpstreamPing {
+    pub(super) fn of(upstream: Option<&crate::probe::upstream::Upstream>) -> UpstreamPing {
+        match upstream {
+            None => UpstreamPing::Off,
+            Some(u) if u.only_when_online() => UpstreamPing::WhenOnline,
+            Some(_) => UpstreamPing::Always,
+        }
+    }
+}
+
 /// What the loop owns: the engine and everything an observation touches.
 pub(super) struct Core {
     engine: Engine,
@@ -76,8 +96,8 @@ pub(super) struct Core {
     regions_read: Option<Instant>,
     /// The wall clock at the previous tick, to notice it going back.
     last_tick: SystemTime,
-    /// The configuration has an upstream URL, and a client to ping it.
-    upstream: bool,
+    /// Whether (and when) the upstream ping is sent.
+    upstream: UpstreamPing,
 }
 
 impl Core {
@@ -87,7 +107,7 @@ impl Core {
         monitors: Vec<Monitor>,
         alerts: Alerts,
         regions: Regions,
-        upstream: bool,
+        upstream: UpstreamPing,
         stored: (HashMap<String, MonitorState>, HashMap<String, Pings>),
         leading: bool,
         region: String,
@@ -177,7 +197,10 @@ impl Core {
             }
             if matches!(m.probe, Probe::Upstream) {
                 // The leader speaks for all: a standby's states are not current.
-                if self.upstream {
+                // Offline, a ping that only goes out while online is not sent: the
+                // upstream notices its absence, and hbmon:upstream does not alert.
+                let offline_hold = self.upstream == UpstreamPing::WhenOnline && self.engine.offline;
+                if self.upstream != UpstreamPing::Off && !offline_hold {
                     starts.push(Start::Upstream {
                         scheduled: run.scheduled,
                         payload: self.upstream_payload(),
@@ -242,7 +265,7 @@ impl Core {
         monitors: Vec<Monitor>,
         alerts: Alerts,
         regions: Regions,
-        upstream: bool,
+        upstream: UpstreamPing,
         now: SystemTime,
     ) -> Reloaded {
         let monitors = monitors.into_iter().map(Arc::new).collect();
@@ -620,18 +643,25 @@ impl Core {
         })
     }
 
-    /// Every monitor's status for the upstream ping: `{services: {name: {status}}, hbmon}`.
+    /// Every monitor's status for the upstream ping: `{services: {name: {status}},
+    /// status, ok, hbmon}` (`status` the worst, `ok` every monitor up).
     fn upstream_payload(&self) -> serde_json::Value {
         let mut services = serde_json::Map::new();
+        let mut worst = crate::status::Status::Up;
+        let mut ok = true;
         for (name, _) in self.engine.names() {
-            let state = self.engine.state(&name);
-            let status = state
-                .and_then(|s| s.status)
-                .map_or("pending", crate::status::Status::name);
+            let status = self.engine.state(&name).and_then(|s| s.status);
+            if let Some(s) = status {
+                worst = worst.max(s);
+            }
+            ok &= status == Some(crate::status::Status::Up);
+            let status = status.map_or("pending", crate::status::Status::name);
             services.insert(name, serde_json::json!({ "status": status }));
         }
         serde_json::json!({
             "services": services,
+            "status": worst.name(),
+            "ok": ok,
             "hbmon": { "version": env!("CARGO_PKG_VERSION"), "offline": self.engine.offline },
         })
     }

@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::ack::{ACK_WAIT, forward_ack};
 use super::alerts::{Alerts, publish};
-use super::core::{Core, Now, Start};
+use super::core::{Core, Now, Start, UpstreamPing};
 use super::listener::{Listening, refresh_listener};
 use super::systemd::{monotonic, notify};
 use super::writer::{FromStore, Job, STORE_GONE, STORE_TAKEN, Writer};
@@ -128,15 +128,12 @@ pub(super) async fn main_loop(
     let sig = |kind: SignalKind| {
         signal(kind).map_err(|e| Error::io("cannot install a signal handler", e))
     };
-    let upstream = plan
-        .upstream
-        .clone()
-        .and_then(|(url, _)| Upstream::new(url));
+    let upstream = plan.upstream.clone().and_then(Upstream::new);
     let core = Core::new(
         std::mem::take(&mut plan.monitors),
         Alerts::new(std::mem::take(&mut plan.notifications)),
         plan.regions.clone(),
-        upstream.is_some(),
+        UpstreamPing::of(upstream.as_ref()),
         stored,
         services.leading,
         args.region.clone(),
@@ -344,12 +341,12 @@ impl Daemon<'_> {
         match tokio::task::spawn_blocking(move || plan::load(&path)).await {
             Ok(Ok(mut new)) => {
                 super::listen_at(&mut new, self.listen);
-                self.upstream = new.upstream.clone().and_then(|(url, _)| Upstream::new(url));
+                self.upstream = new.upstream.clone().and_then(Upstream::new);
                 let reloaded = self.core.reload(
                     std::mem::take(&mut new.monitors),
                     Alerts::new(std::mem::take(&mut new.notifications)),
                     new.regions.clone(),
-                    self.upstream.is_some(),
+                    UpstreamPing::of(self.upstream.as_ref()),
                     SystemTime::now(),
                 );
                 for name in reloaded.forget {

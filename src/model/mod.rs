@@ -32,9 +32,22 @@ pub struct Plan {
     /// The HTTP listener of `watch`, when configured or needed by a heartbeat.
     pub listen: Option<Listen>,
     /// Where and how often to report hbmon's own status.
-    pub upstream: Option<(Secret, Duration)>,
+    pub upstream: Option<Upstream>,
     /// Several instances, one per region.
     pub regions: Regions,
+}
+
+/// The checked `upstream` block: where, how often and how hbmon reports its own status.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    pub url: Secret,
+    pub every: Duration,
+    pub method: reqwest::Method,
+    pub headers: Vec<(reqwest::header::HeaderName, Secret)>,
+    pub content_type: String,
+    /// The body template; `None`: the default JSON document.
+    pub body: Option<String>,
+    pub only_when_online: bool,
 }
 
 /// The checked `regions` block.

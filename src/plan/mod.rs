@@ -62,38 +62,7 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     let regions = b.regions(&loaded.doc, &mut monitors);
     let store = b.store(&loaded.doc);
     let listen = b.listen(&loaded.doc, &monitors);
-    let upstream = loaded.doc.upstream.as_ref().and_then(|u| {
-        let every = b
-            .duration("/upstream/every", u.every.as_ref())
-            .unwrap_or(Duration::from_secs(60));
-        if loaded.needs == load::Needs::NoNotifiers {
-            // Left unread; nothing this plan is for sends to it.
-            return Some((
-                raw::Secret::new("https://upstream.invalid/".to_owned()),
-                every,
-            ));
-        }
-        let url = b.secret("/upstream", "url", u.url.as_ref(), u.url_file.as_deref());
-        let url = match url {
-            Some(url)
-                if url::Url::parse(url.expose()).is_ok_and(|x| x.scheme().starts_with("http")) =>
-            {
-                url
-            }
-            Some(_) => {
-                b.error(At::value("/upstream/url"), "not an http(s) URL");
-                return None;
-            }
-            None => {
-                b.error(
-                    At::key("/upstream"),
-                    "`upstream` needs `url` (or `url_file`)",
-                );
-                return None;
-            }
-        };
-        Some((url, every))
-    });
+    let upstream = b.upstream(&loaded.doc, loaded.needs == load::Needs::All);
     let connectivity = loaded.doc.connectivity.as_ref().map(|c| {
         for (i, t) in c.targets.iter().enumerate() {
             if t.rsplit_once(':')
@@ -115,7 +84,7 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
         &loaded.doc,
         &mut monitors,
         connectivity.as_ref(),
-        upstream.as_ref().map(|(_, every)| *every),
+        upstream.as_ref().map(|u| u.every),
     );
     let mut diagnostics = loaded.diagnostics;
     // A value the loader already reported (a duration the schema rejected, say) is not

@@ -7,9 +7,79 @@ use crate::config::load;
 use crate::config::raw;
 
 use super::{Builder, DEFAULT_RETENTION};
-use crate::model::{Listen, Monitor, Probe, StoreSettings};
+use crate::model::{Listen, Monitor, Probe, StoreSettings, Upstream};
 
 impl Builder<'_> {
+    /// The `upstream` block; its URL is read only when `read_url` (a command that never
+    /// notifies has a stand-in, as nothing it does sends to it).
+    pub(super) fn upstream(&mut self, doc: &load::Document, read_url: bool) -> Option<Upstream> {
+        let u = doc.upstream.as_ref()?;
+        let every = self
+            .duration("/upstream/every", u.every.as_ref())
+            .unwrap_or(Duration::from_secs(60));
+        let method = super::http_method(u.method.unwrap_or(raw::HttpMethod::POST));
+        let content_type = u
+            .content_type
+            .clone()
+            .unwrap_or_else(|| "application/json".into());
+        if let Some(body) = &u.body {
+            if method == reqwest::Method::GET || method == reqwest::Method::HEAD {
+                self.error(
+                    At::key("/upstream/body"),
+                    format!("a {method} request has no body"),
+                )
+                .hint = Some("use `method: POST`, or leave `body` out".into());
+            } else if let Err(e) = upstream_body(body, content_type.contains("json")) {
+                self.error(At::value("/upstream/body"), e).hint = Some(
+                    "it sees `services` (each with `status`), `status`, `ok` and `hbmon`".into(),
+                );
+            }
+        }
+        let only_when_online = u.only_when_online.unwrap_or(false);
+        if only_when_online && doc.connectivity.is_none() {
+            self.error(
+                At::key("/upstream/only_when_online"),
+                "`only_when_online` needs `connectivity` to know when hbmon is online",
+            )
+            .hint = Some("add `connectivity: { targets: [\"1.1.1.1:53\"] }`".into());
+        }
+        let headers = self.headers("/upstream", &u.headers);
+        let url = if read_url {
+            let url = self.secret("/upstream", "url", u.url.as_ref(), u.url_file.as_deref());
+            match url {
+                Some(url)
+                    if url::Url::parse(url.expose())
+                        .is_ok_and(|x| x.scheme().starts_with("http")) =>
+                {
+                    url
+                }
+                Some(_) => {
+                    self.error(At::value("/upstream/url"), "not an http(s) URL");
+                    return None;
+                }
+                None => {
+                    self.error(
+                        At::key("/upstream"),
+                        "`upstream` needs `url` (or `url_file`)",
+                    );
+                    return None;
+                }
+            }
+        } else {
+            // Left unread; nothing this plan is for sends to it.
+            raw::Secret::new("https://upstream.invalid/".to_owned())
+        };
+        Some(Upstream {
+            url,
+            every,
+            method,
+            headers,
+            content_type,
+            body: u.body.clone(),
+            only_when_online,
+        })
+    }
+
     pub(super) fn listen(&mut self, doc: &load::Document, monitors: &[Monitor]) -> Option<Listen> {
         let any_heartbeat = monitors
             .iter()
@@ -159,4 +229,24 @@ impl Builder<'_> {
                 .unwrap_or(DEFAULT_RETENTION),
         }
     }
+}
+
+/// Render an upstream body against a sample; with `json`, it must be JSON.
+fn upstream_body(body: &str, json: bool) -> Result<(), String> {
+    let sample = serde_json::json!({
+        "services": { "web": { "status": "up" }, "db": { "status": "down" } },
+        "status": "down",
+        "ok": false,
+        "hbmon": { "version": env!("CARGO_PKG_VERSION"), "offline": false },
+    });
+    let text = crate::template::Renderer::new(None)
+        .render(
+            body,
+            &minijinja::Value::from(minijinja::value::Serde(&sample)),
+        )
+        .map_err(|e| format!("invalid body template: {e}"))?;
+    if json && let Err(e) = serde_json::from_str::<serde_json::Value>(&text) {
+        return Err(format!("the body does not render to JSON ({e})"));
+    }
+    Ok(())
 }

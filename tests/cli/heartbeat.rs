@@ -528,7 +528,9 @@ fn run_wraps_a_job() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("exit 3    ERROR: disk full"),
+        out.stdout
+            .lines()
+            .any(|l| l.contains("exit 3    from 127.0.0.1") && l.ends_with("ERROR: disk full")),
         "{}",
         out.stdout
     );
@@ -1286,7 +1288,8 @@ fn a_heartbeat_has_no_region_view() {
 }
 
 /// `hbmon run` never skips the job: with no config where it looks (a crontab line without
-/// `-c`), or a config whose secret only the service's environment has, the command still
+/// `-c`), or a config whose listener token only the service's environment has (a
+/// notifier's secret is not needed: `run` leaves notifiers unread), the command still
 /// runs, its exit code is kept, and why no ping was sent is on stderr.
 #[test]
 fn run_runs_the_job_when_the_config_cannot_be_read() {
@@ -1295,7 +1298,7 @@ fn run_runs_the_job_when_the_config_cannot_be_read() {
     let secret_config = dir.path().join("hbmon.yaml");
     std::fs::write(
         &secret_config,
-        "version: 1\nnotifiers:\n  ops: { type: slack, webhook_url: \"${HBMON_TEST_UNSET_SECRET}\" }\nmonitors:\n  - { name: job, heartbeat: { period: 1h } }\n",
+        "version: 1\nlisten: { token: \"${HBMON_TEST_UNSET_SECRET}\" }\nmonitors:\n  - { name: job, heartbeat: { period: 1h } }\n",
     )
     .unwrap();
     for config in [dir.path().join("missing.yaml"), secret_config] {

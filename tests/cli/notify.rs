@@ -663,6 +663,70 @@ fn upstream_status_and_the_connectivity_gate() {
     );
 }
 
+/// The upstream as home-made agents send it: a healthchecks.io-style GET with an auth
+/// header and no body, and a POST whose body is a template (`healthy`/`unhealthy` per
+/// service); both received by a real HTTP server.
+#[test]
+fn upstream_method_headers_and_body_template() {
+    let rx = Receiver::start();
+    rx.mount(Mock::given(path("/hc")).respond_with(ok()));
+    rx.mount(Mock::given(path("/cf")).respond_with(ok()));
+    let monitors = "monitors:\n  - { name: web, interval: 100ms, timeout: 100ms, command: { run: [\"true\"] } }\n  - { name: db, interval: 100ms, timeout: 100ms, failure_threshold: 1, command: { run: [sh, -c, \"exit 2\"] } }\n";
+    let get = format!(
+        "version: 1\nupstream: {{ url: \"{0}/hc\", every: 100ms, method: GET, headers: {{ Authorization: \"Bearer up-t0ken\" }} }}\n{monitors}",
+        rx.url()
+    );
+    let body = r#"{"services": { {%- for name, s in services|items %}"{{ name }}": {"status": "{{ 'healthy' if s.status == 'up' else 'unhealthy' }}"}{% if not loop.last %}, {% endif %}{% endfor -%} }, "ok": {{ ok | tojson }} }"#;
+    let post = format!(
+        "version: 1\nupstream:\n  url: \"{0}/cf\"\n  every: 100ms\n  body: |\n    {body}\n{monitors}",
+        rx.url()
+    );
+    for yaml in [&get, &post] {
+        let run = hbmon().file("hbmon.yaml", yaml);
+        let mut d = Daemon::start(run.dir(), &[]);
+        d.observed("db", "down");
+        d.wait_for("an upstream ping", |l| msg(l) == "upstream pinged");
+        d.wait_for("another upstream ping", |l| msg(l) == "upstream pinged");
+        d.signal(Signal::SIGTERM);
+        assert_eq!(d.exit_code(), 0);
+    }
+    let got = rx.requests();
+    let hc: Vec<_> = got.iter().filter(|r| r.1 == "/hc").collect();
+    assert!(!hc.is_empty(), "{got:#?}");
+    assert!(
+        hc.iter()
+            .all(|r| r.0 == "GET" && r.2 == "Bearer up-t0ken" && r.3.is_empty()),
+        "{hc:#?}"
+    );
+    let cf: Vec<_> = got.iter().filter(|r| r.1 == "/cf").collect();
+    let last: Value = serde_json::from_str(&cf.last().unwrap().3).unwrap();
+    assert_eq!(last["services"]["web"]["status"], "healthy");
+    assert_eq!(last["services"]["db"]["status"], "unhealthy");
+    assert_eq!(last["ok"], false);
+    // A body where the method sends none, and one that is not JSON, are config errors.
+    for (upstream, says) in [
+        (
+            "{ url: \"http://127.0.0.1:9/\", method: GET, body: x }",
+            "a GET request has no body",
+        ),
+        (
+            "{ url: \"http://127.0.0.1:9/\", body: \"not json\" }",
+            "does not render to JSON",
+        ),
+        (
+            "{ url: \"http://127.0.0.1:9/\", only_when_online: true }",
+            "needs `connectivity`",
+        ),
+    ] {
+        let out = hbmon()
+            .config(&format!("version: 1\nupstream: {upstream}\n{monitors}"))
+            .args(["validate"])
+            .run();
+        assert_eq!(out.code, 78, "{}", out.all());
+        assert!(out.stderr.contains(says), "{}", out.stderr);
+    }
+}
+
 /// Gotify, Pushover and Teams, each checked against the provider's documented request:
 /// method, path, auth, content type and required fields.
 #[test]

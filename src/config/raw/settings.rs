@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::{BasicAuth, DurationStr, Secret, SizeStr};
+use super::{BasicAuth, DurationStr, HttpMethod, Secret, SizeStr};
 
 /// The upstream ping.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -18,6 +18,22 @@ pub struct UpstreamDef {
     pub url_file: Option<String>,
     /// How often (default `1m`).
     pub every: Option<DurationStr>,
+    /// The request method (default `POST`); `GET` pings without a body, as
+    /// healthchecks.io-style URLs take it.
+    pub method: Option<HttpMethod>,
+    /// Extra request headers (values are secrets: an `Authorization` header).
+    #[serde(default)]
+    pub headers: BTreeMap<String, Secret>,
+    /// `Content-Type` of the body (default `application/json`).
+    pub content_type: Option<String>,
+    /// The body, a template (default: `{"services": {NAME: {"status": STATUS}}, "hbmon":
+    /// {...}}`). It sees `services` (each monitor's `status`: `up`, `degraded`, `down`,
+    /// `unknown`, `pending`), `status` (the worst of them), `ok` (every monitor up) and
+    /// `hbmon` (`version`, `offline`).
+    pub body: Option<String>,
+    /// Send only while hbmon's own network is up (needs `connectivity`): during an outage
+    /// the upstream notices the missing pings, and `hbmon:upstream` does not alert.
+    pub only_when_online: Option<bool>,
     /// Who hears that the upstream cannot be reached (the monitor `hbmon:upstream`, with
     /// the defaults' thresholds); default `defaults.notify`. Name local notifiers (exec, a
     /// local mail relay): the machine must know when nobody is watching it.

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::{Core, Now, Start};
+use super::{Core, Now, Start, UpstreamPing};
 use crate::daemon::alerts::Alerts;
 use crate::daemon::writer::{FromStore, Remote};
 use crate::heartbeat::{Kind, Pings};
@@ -61,7 +61,11 @@ fn core_with(extra: &str, monitors: &str, leading: bool, region: &str, at: Syste
         std::mem::take(&mut p.monitors),
         Alerts::new(std::mem::take(&mut p.notifications)),
         p.regions.clone(),
-        p.upstream.is_some(),
+        match &p.upstream {
+            None => UpstreamPing::Off,
+            Some(u) if u.only_when_online => UpstreamPing::WhenOnline,
+            Some(_) => UpstreamPing::Always,
+        },
         (HashMap::new(), HashMap::new()),
         leading,
         region.into(),
@@ -437,7 +441,7 @@ fn escalation_fires_when_its_time_comes_and_not_for_an_acknowledged_outage() {
         std::mem::take(&mut p.monitors),
         Alerts::new(std::mem::take(&mut p.notifications)),
         p.regions.clone(),
-        false,
+        UpstreamPing::Off,
         (HashMap::new(), HashMap::new()),
         true,
         "default".into(),
@@ -509,7 +513,7 @@ fn a_reload_forgets_removed_monitors_and_starts_new_heartbeats_from_then() {
         std::mem::take(&mut p.monitors),
         Alerts::new(std::mem::take(&mut p.notifications)),
         p.regions.clone(),
-        false,
+        UpstreamPing::Off,
         now.wall,
     );
     assert_eq!(reloaded.forget, ["web"]);
@@ -554,4 +558,47 @@ fn the_wall_clock_going_back_reschedules_instead_of_waiting_for_the_old_times() 
         clock.advance(S);
     }
     assert!(ran >= 1, "no run within a minute of the clock going back");
+}
+
+/// `only_when_online`: while hbmon's own network is down, the upstream ping is not sent
+/// (the upstream notices its absence; `hbmon:upstream` does not fail and alert); it
+/// resumes when the network is back.
+#[test]
+fn an_upstream_ping_only_when_online_waits_out_an_outage() {
+    let mut clock = Clock::new();
+    let mut c = core_with(
+        "connectivity: { targets: [\"127.0.0.1:9\"], every: 1s }\nupstream: { url: \"http://127.0.0.1:9/up\", every: 1s, only_when_online: true }\n",
+        "  - { name: web, interval: 1s, timeout: 1s, tcp: { host: 127.0.0.1, port: 9 } }\n",
+        true,
+        "default",
+        clock.wall,
+    );
+    // Ten seconds with the network `network`; how many upstream pings were started.
+    let mut seconds = |c: &mut Core, network: Status| {
+        let mut pings = 0;
+        for _ in 0..10 {
+            let now = clock.advance(S);
+            for start in c.tick(now) {
+                match start {
+                    Start::Probe(run) => {
+                        let status = if run.monitor.name == crate::model::NETWORK_MONITOR {
+                            network
+                        } else {
+                            Status::Up
+                        };
+                        c.observe(row(&run.monitor.name, now.wall, status));
+                    }
+                    Start::Upstream { .. } => {
+                        pings += 1;
+                        c.abandon(crate::model::UPSTREAM_MONITOR);
+                    }
+                }
+            }
+        }
+        pings
+    };
+    assert!(seconds(&mut c, Status::Up) > 0, "pings while online");
+    let _ = seconds(&mut c, Status::Down);
+    assert_eq!(seconds(&mut c, Status::Down), 0, "no ping while offline");
+    assert!(seconds(&mut c, Status::Up) > 0, "pings again once online");
 }
