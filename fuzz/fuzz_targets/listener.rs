@@ -57,7 +57,7 @@ fn world() -> &'static World {
             token: std::sync::RwLock::new(None),
             max_body: 100.into(),
             tick: std::sync::atomic::AtomicU64::new(0),
-            metrics: std::sync::RwLock::new("hbmon_monitor_up{monitor=\"backup\"} 1\n".into()),
+            metrics: std::sync::RwLock::new(Vec::new()),
             db,
             monitors: std::sync::RwLock::new(vec![
                 ("backup".into(), false),
