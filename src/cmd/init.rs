@@ -133,7 +133,7 @@ fn summary(d: &Discovery, monitors: usize, dry_run: bool) {
     if dry_run {
         let _ = writeln!(
             err,
-            "--dry-run: nothing written ({monitors} monitors); `hbmon init -c {config}` writes it"
+            "--dry-run: nothing written ({monitors} monitors); run the same command without --dry-run to write {config}"
         );
     } else {
         let _ = writeln!(

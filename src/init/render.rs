@@ -122,10 +122,13 @@ fn services(out: &mut String, d: &Discovery, names: &mut Names) {
     if d.services.is_empty() {
         return;
     }
-    out.push_str(concat!(
-        "\n  # Listening TCP services, probed where this machine reaches them. An `http` monitor\n",
-        "  # answered `GET /` at init time; point `url` at a health endpoint if there is one.\n",
-    ));
+    out.push_str("\n  # Listening TCP services, probed where this machine reaches them.\n");
+    if d.services.iter().any(|s| s.kind != ServiceKind::Tcp) {
+        out.push_str(concat!(
+            "  # An `http` monitor answered `GET /` at init time; point `url` at a health\n",
+            "  # endpoint if there is one.\n",
+        ));
+    }
     for s in &d.services {
         let who = s.process.as_deref().unwrap_or("tcp");
         let name = names.unique(&format!("{who}-{}", s.port), "tcp");

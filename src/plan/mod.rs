@@ -141,14 +141,14 @@ const MAX_SECRET_FILE: u64 = 64 * 1024;
 /// never ends) and only its first [`MAX_SECRET_FILE`] bytes are read.
 fn read_secret_file(path: &Path) -> Result<String, String> {
     use std::io::Read as _;
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let meta = std::fs::metadata(path).map_err(|e| crate::net::io_reason(&e))?;
     if !meta.is_file() {
         return Err("not a regular file (a directory, device or pipe)".into());
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
         .and_then(|f| f.take(MAX_SECRET_FILE + 1).read_to_end(&mut bytes))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| crate::net::io_reason(&e))?;
     if bytes.len() as u64 > MAX_SECRET_FILE {
         return Err("larger than 64 KiB: a secret file holds one value".into());
     }

@@ -421,6 +421,8 @@ impl Builder<'_> {
                 raw::Secret::new(url.password().unwrap_or("").to_owned()),
             )),
             (None, None) => None,
+            // A password given but unreadable is reported already, by its file.
+            (Some(_), None) if d.password.is_some() || d.password_file.is_some() => None,
             _ => {
                 self.error(At::key(ptr), "`username` and `password` go together");
                 None

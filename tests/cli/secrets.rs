@@ -436,3 +436,23 @@ monitors:
         out.stderr
     );
 }
+
+/// An SMTP password file that cannot be read is one problem, said in words: not also
+/// "`username` and `password` go together" (the password was given), and no "os error".
+#[test]
+fn an_unreadable_password_file_is_one_problem_in_words() {
+    let out = hbmon()
+        .config("version: 1\nnotifiers:\n  mail: { type: email, smtp: \"smtp://127.0.0.1:2525\", username: hbmon, password_file: /nonexistent/smtp-pass, from: hbmon@example.com, to: [ops@example.com] }\nmonitors:\n  - { name: a, command: { run: [\"true\"] } }\n")
+        .args(["validate"])
+        .run();
+    assert_eq!(out.code, 78, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("cannot read `/nonexistent/smtp-pass`: not found"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("go together"), "{}", out.stderr);
+    assert!(!out.stderr.contains("os error"), "{}", out.stderr);
+    assert!(out.stderr.contains("1 problem"), "{}", out.stderr);
+}
