@@ -22,7 +22,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
     let store = plan.store.clone();
     // Regions report to `watch` only, and hbmon's own network and upstream are watch's
     // monitors: a one-off check has nothing to say about them.
-    let monitors = selection.apply(
+    let (monitors, paused) = selection.apply(
         plan.monitors
             .into_iter()
             .filter(|m| {
@@ -76,6 +76,12 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
         }
     });
     heartbeats_from_store(&mut run, global, &store)?;
+    // Paused monitors are said to be left out, so none seems to vanish from the report.
+    run.skipped.extend(
+        paused
+            .into_iter()
+            .map(|m| (m, "paused (name it in --only to check it)".to_owned())),
+    );
     write_report(&run, args, global.quiet)?;
     // Everything selected was skipped: nothing could be checked, which is not a pass.
     if run.results.is_empty() && !run.skipped.is_empty() {
@@ -310,7 +316,12 @@ impl Selection {
     /// Paused monitors run only when `--only` names them exactly.
     /// A pattern or tag that selects nothing is a usage error: it is almost always a typo,
     /// and a CI gate that silently checks nothing is worse than one that fails.
-    fn apply(&self, monitors: Vec<Monitor>) -> Result<Vec<Arc<Monitor>>, Error> {
+    /// The monitors to check, and the paused ones the flags would select otherwise.
+    #[allow(clippy::type_complexity)]
+    fn apply(
+        &self,
+        monitors: Vec<Monitor>,
+    ) -> Result<(Vec<Arc<Monitor>>, Vec<Arc<Monitor>>), Error> {
         for (text, pattern) in &self.only {
             if !monitors.iter().any(|m| pattern.matches(&m.name)) {
                 let names: Vec<&str> = monitors.iter().map(|m| m.name.as_str()).collect();
@@ -339,15 +350,14 @@ impl Selection {
                 )));
             }
         }
-        let selected: Vec<Arc<Monitor>> = monitors
+        let (selected, paused): (Vec<Arc<Monitor>>, Vec<Arc<Monitor>>) = monitors
             .into_iter()
             .filter(|m| self.only.is_empty() || self.only.iter().any(|(_, p)| p.matches(&m.name)))
             .filter(|m| self.tags.is_empty() || self.tags.iter().any(|t| m.tags.contains(t)))
             .filter(|m| !self.exclude.iter().any(|(_, p)| p.matches(&m.name)))
             .filter(|m| !self.skip_tags.iter().any(|t| m.tags.contains(t)))
-            .filter(|m| !m.paused || self.only.iter().any(|(text, _)| *text == m.name))
             .map(Arc::new)
-            .collect();
+            .partition(|m| !m.paused || self.only.iter().any(|(text, _)| *text == m.name));
         // Nothing to check (`monitors: []`, or everything left out): a gate that checks
         // nothing must not pass.
         if selected.is_empty() {
@@ -355,6 +365,6 @@ impl Selection {
                 "no monitor to check: the config has none, or the flags leave none".into(),
             ));
         }
-        Ok(selected)
+        Ok((selected, paused))
     }
 }

@@ -704,6 +704,19 @@ fn paused_monitors_are_not_probed() {
         .map(|m| m["name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, ["web"]);
+    // Left out, and said to be, so that it does not seem to vanish.
+    let out = hbmon()
+        .config(&yaml)
+        .args(["check", "--format", "json"])
+        .run()
+        .json();
+    assert_eq!(out["skipped"][0]["name"], "held", "{out}");
+    assert!(
+        out["skipped"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("paused")),
+        "{out}"
+    );
     let out = hbmon()
         .config(&yaml)
         .args(["check", "--only", "held"])
