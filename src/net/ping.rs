@@ -66,10 +66,18 @@ impl Pinger {
                 );
                 return;
             }
-            tracing::info!(
-                "ping for `{name}` not sent yet ({why}); retrying in {}",
-                crate::humanize::span(pause.min(left))
-            );
+            if attempt == 1 {
+                // Said once, where it shows: the command may seem to hang otherwise.
+                tracing::warn!(
+                    "ping for `{name}` not sent yet ({why}); retrying for up to {} (--timeout)",
+                    crate::humanize::span(left)
+                );
+            } else {
+                tracing::info!(
+                    "ping for `{name}` not sent yet ({why}); retrying in {}",
+                    crate::humanize::span(pause.min(left))
+                );
+            }
             tokio::time::sleep(pause.min(left)).await;
             pause = (pause * 2).min(Duration::from_secs(10));
             attempt += 1;

@@ -705,10 +705,9 @@ fn run_delivers_the_finishing_ping_to_a_listener_that_comes_up_after_the_job() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut said = Vec::new();
     // The job ran, and its finishing ping found nobody listening.
-    while !said
-        .iter()
-        .any(|l: &String| l.contains("ping for `backup` not sent yet (connection failed)"))
-    {
+    while !said.iter().any(|l: &String| {
+        l.contains("ping for `backup` not sent yet (connection failed); retrying for up to")
+    }) {
         let left = deadline.saturating_duration_since(Instant::now());
         match lines.recv_timeout(left) {
             Ok(l) => said.push(l),
