@@ -290,5 +290,11 @@ mod tests {
             DefaultValue::Text("10KiB")
         ));
         assert_eq!(model::Listen::DEFAULT_MAX_BODY, 10 * 1024);
+        for object in ["Monitor", "Defaults"] {
+            assert!(matches!(
+                announced(object, "severity"),
+                DefaultValue::Text(s) if s == crate::config::raw::Severity::default().name()
+            ));
+        }
     }
 }
