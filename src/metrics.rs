@@ -7,7 +7,7 @@
 //! `watch` adds counters and histograms ([`Daemon`]), kept for the life of the process,
 //! and gauges read when scraped (the store, the outbox, the lease).
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prometheus::core::Collector;
@@ -25,8 +25,9 @@ use crate::status::Status;
 pub const MONITOR_LABELS: [&str; 4] = ["monitor", "kind", "host", "tags"];
 
 /// One monitor's last result.
-pub struct Last<'a> {
-    pub monitor: &'a Monitor,
+#[derive(Debug, Clone)]
+pub struct Last {
+    pub monitor: Arc<Monitor>,
     pub status: Status,
     pub duration: Duration,
     pub cert_not_after: Option<SystemTime>,
@@ -36,7 +37,7 @@ pub struct Last<'a> {
 /// `hbmon_probe_duration_seconds` and `hbmon_tls_cert_expiry_timestamp_seconds` (for
 /// monitors whose probe saw a certificate). A family without samples is left out.
 #[must_use]
-pub fn monitors<'a>(results: impl IntoIterator<Item = Last<'a>>) -> Vec<MetricFamily> {
+pub fn monitors(results: &[Last]) -> Vec<MetricFamily> {
     let success = int_gauges(
         "hbmon_probe_success",
         "Whether the last probe succeeded: 1 when up or degraded, 0 otherwise.",
@@ -58,7 +59,7 @@ pub fn monitors<'a>(results: impl IntoIterator<Item = Last<'a>>) -> Vec<MetricFa
         &MONITOR_LABELS,
     );
     for last in results {
-        let m = last.monitor;
+        let m = &last.monitor;
         let tags = m.tags.join(",");
         let labels = [
             m.name.as_str(),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::alerts::{Alerts, incident_id, render_alerts};
-use super::metrics::{families, remember};
+use super::metrics::{remember, snapshot};
 use super::writer::FromStore;
 use crate::engine::{Engine, Run};
 use crate::heartbeat::Pings;
@@ -666,13 +666,13 @@ impl Core {
         })
     }
 
-    /// The gauges of `/metrics` the loop knows: each monitor's last observation, the
-    /// lease, the lag.
-    pub(super) fn metrics(&self) -> Vec<prometheus::proto::MetricFamily> {
+    /// What `/metrics` shows of the loop: each monitor's last observation (made into
+    /// gauges when scraped, not here), the lease, the lag.
+    pub(super) fn metrics(&self) -> Vec<crate::metrics::Last> {
         let counters = crate::metrics::daemon();
         counters.leading.set(i64::from(self.leading));
         counters.lag_max.set(self.lag_max.as_secs_f64());
-        families(&self.engine, &self.last)
+        snapshot(&self.engine, &self.last)
     }
 }
 

@@ -1,11 +1,9 @@
-//! `/metrics` as the loop sees it: the last observation of each monitor, published as
-//! the per-monitor gauges of `crate::metrics` at every flush; the counters are counted
-//! where things happen (`crate::metrics::daemon`).
+//! `/metrics` as the loop sees it: the last observation of each monitor, published at
+//! every flush and made into the per-monitor gauges of `crate::metrics` when scraped; the
+//! counters are counted where things happen (`crate::metrics::daemon`).
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
-
-use prometheus::proto::MetricFamily;
 
 use crate::engine::Engine;
 use crate::observation::ObservationRow;
@@ -14,17 +12,18 @@ use crate::status::Status;
 /// A monitor's last observation: status, duration, certificate expiry.
 pub(super) type Last = (Status, Duration, Option<SystemTime>);
 
-/// The per-monitor families, for the monitors still in the configuration.
-pub(super) fn families(engine: &Engine, last: &HashMap<String, Last>) -> Vec<MetricFamily> {
-    crate::metrics::monitors(last.iter().filter_map(|(name, (status, took, cert))| {
-        let monitor = engine.monitor(name)?;
-        Some(crate::metrics::Last {
-            monitor,
-            status: *status,
-            duration: *took,
-            cert_not_after: *cert,
+/// The last observations of the monitors still in the configuration.
+pub(super) fn snapshot(engine: &Engine, last: &HashMap<String, Last>) -> Vec<crate::metrics::Last> {
+    last.iter()
+        .filter_map(|(name, (status, took, cert))| {
+            Some(crate::metrics::Last {
+                monitor: std::sync::Arc::clone(engine.monitor(name)?),
+                status: *status,
+                duration: *took,
+                cert_not_after: *cert,
+            })
         })
-    }))
+        .collect()
 }
 
 /// Keep an observation for `/metrics`, and count it.

@@ -114,8 +114,8 @@ pub struct Shared {
     pub max_body: std::sync::atomic::AtomicUsize,
     /// Unix milliseconds of the loop's last tick.
     pub tick: AtomicU64,
-    /// Per-monitor metrics, published by the loop.
-    pub metrics: RwLock<Vec<prometheus::proto::MetricFamily>>,
+    /// Each monitor's last observation, published by the loop for `/metrics`.
+    pub metrics: RwLock<Vec<crate::metrics::Last>>,
     /// The store, for `/api/status` and the store figures of `/metrics`.
     pub db: crate::store::Location,
     /// The configuration's monitors, `(name, paused)`, for `/api/status`.

@@ -25,11 +25,12 @@ pub(super) async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 
 pub(super) async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     use crate::metrics::{CONTENT_TYPE, gauge};
-    let mut families = shared
-        .metrics
-        .read()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .clone();
+    let mut families = crate::metrics::monitors(
+        &shared
+            .metrics
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
     families.extend(crate::metrics::daemon().gather());
     let db = shared.db.clone();
     let store = tokio::task::spawn_blocking(move || {

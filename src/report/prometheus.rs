@@ -8,12 +8,17 @@ use super::{Run, Writer};
 use crate::metrics;
 
 pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
-    let mut families = metrics::monitors(run.results.iter().map(|(m, obs)| metrics::Last {
-        monitor: m,
-        status: obs.status,
-        duration: obs.latency,
-        cert_not_after: obs.cert_not_after,
-    }));
+    let last: Vec<metrics::Last> = run
+        .results
+        .iter()
+        .map(|(m, obs)| metrics::Last {
+            monitor: std::sync::Arc::clone(m),
+            status: obs.status,
+            duration: obs.latency,
+            cert_not_after: obs.cert_not_after,
+        })
+        .collect();
+    let mut families = metrics::monitors(&last);
     families.push(metrics::gauge(
         "hbmon_check_duration_seconds",
         "Wall time of the whole check run, in seconds.",
