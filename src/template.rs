@@ -470,6 +470,16 @@ impl Renderer {
 }
 
 impl Message {
+    /// The monitor's severity; alerts stored before it existed are critical.
+    #[must_use]
+    pub fn severity(&self) -> &str {
+        if self.severity.is_empty() {
+            "critical"
+        } else {
+            &self.severity
+        }
+    }
+
     /// When, for people (`when`, else `at` for rows stored before `when` existed).
     #[must_use]
     pub fn when_for_people(&self) -> &str {

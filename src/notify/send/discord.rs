@@ -14,11 +14,6 @@ pub(super) fn request(
 ) -> reqwest::RequestBuilder {
     // Discord refuses a field whose value is empty.
     let field = |name: &str, value: &str, inline: bool| json!({ "name": name, "value": if value.is_empty() { "-" } else { value }, "inline": inline });
-    let severity = if msg.severity.is_empty() {
-        "critical"
-    } else {
-        msg.severity.as_str()
-    };
     let mut body = json!({
         "embeds": [ {
             "title": msg.title,
@@ -27,7 +22,7 @@ pub(super) fn request(
             "fields": [
                 field("Monitor", &msg.monitor, true),
                 field("Status", &msg.status, true),
-                field("Severity", severity, true),
+                field("Severity", msg.severity(), true),
                 field("When", msg.when_for_people(), false),
             ],
             "timestamp": msg.at,

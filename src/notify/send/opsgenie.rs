@@ -15,7 +15,7 @@ pub(super) fn request(
 ) -> reqwest::RequestBuilder {
     let alias = incident_key(msg, delivery_id, 512);
     // The notifier's own priority, else the monitor's severity.
-    let priority = match (priority.as_deref(), msg.severity.as_str()) {
+    let priority = match (priority.as_deref(), msg.severity()) {
         (Some(p), _) => p,
         (None, "info") => "P5",
         (None, "warning") => "P3",
@@ -48,17 +48,8 @@ pub(super) fn request(
                 "source": "hbmon",
                 "entity": cut(&msg.monitor, 512),
                 "tags": ["hbmon"],
-                "details": { "event": msg.event, "status": msg.status, "severity": severity(msg) },
+                "details": { "event": msg.event, "status": msg.status, "severity": msg.severity() },
             }),
         ),
-    }
-}
-
-/// The monitor's severity; alerts stored before it existed are critical.
-fn severity(msg: &Message) -> &str {
-    if msg.severity.is_empty() {
-        "critical"
-    } else {
-        &msg.severity
     }
 }

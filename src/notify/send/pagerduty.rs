@@ -31,7 +31,7 @@ pub(super) fn request(
                 "source": msg.monitor,
                 "component": msg.monitor,
                 // PagerDuty's levels are critical, error, warning and info.
-                "severity": match (msg.event.as_str(), msg.severity.as_str()) {
+                "severity": match (msg.event.as_str(), msg.severity()) {
                     ("test", _) | (_, "info") => "info",
                     (_, "warning") => "warning",
                     _ => "critical",
