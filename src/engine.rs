@@ -339,6 +339,9 @@ impl Engine {
         if a.late {
             details.insert("late".into(), true.into());
         }
+        if p.last_finish.is_none() && p.started.is_none() && a.status == crate::status::Status::Up {
+            details.insert(crate::observation::AWAITING_FIRST_PING.into(), true.into());
+        }
         let row = ObservationRow {
             monitor: name.to_owned(),
             at: now,

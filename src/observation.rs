@@ -21,7 +21,21 @@ pub struct ObservationRow {
     pub region: String,
 }
 
+/// The detail marking a heartbeat's observation made before its first ping: UP by the
+/// rules (nothing is due yet), shown as pending.
+pub const AWAITING_FIRST_PING: &str = "awaiting_first_ping";
+
 impl ObservationRow {
+    /// A heartbeat that has not been pinged yet (`details.awaiting_first_ping`).
+    #[must_use]
+    pub fn awaits_first_ping(&self) -> bool {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get(AWAITING_FIRST_PING))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    }
+
     /// A heartbeat late inside its grace period (`details.late`): shown, not alerted.
     #[must_use]
     pub fn is_late(&self) -> bool {

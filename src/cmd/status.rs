@@ -37,7 +37,15 @@ pub fn status(global: &GlobalArgs, args: &StatusArgs) -> Result<u8, Error> {
         .map_or(crate::model::DEFAULT_SILENT_AFTER, |p| {
             p.regions.silent_after
         });
-    let view = View::read(monitors, &store, SystemTime::now(), silent_after)?;
+    let heartbeats: Vec<&str> = plan.as_ref().map_or_else(Vec::new, |p| {
+        p.monitors
+            .iter()
+            .filter(|m| matches!(m.probe, crate::model::Probe::Heartbeat(_)))
+            .map(|m| m.name.as_str())
+            .collect()
+    });
+    let view = View::read(monitors, &store, SystemTime::now(), silent_after)?
+        .mark_unpinged(&heartbeats, &store)?;
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         ReadFormat::Json => serde_json::to_writer_pretty(&mut out, &view.json())

@@ -58,6 +58,7 @@ pub struct Document {
     pub routes: Vec<raw::Route>,
     pub timezone: Option<String>,
     pub listen: Option<raw::ListenDef>,
+    pub status_page: Option<raw::StatusPageDef>,
     pub upstream: Option<raw::UpstreamDef>,
     pub connectivity: Option<raw::ConnectivityDef>,
     pub regions: Option<raw::RegionsDef>,
@@ -572,6 +573,12 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
         match serde_json::from_value(l) {
             Ok(l) => doc.listen = Some(l),
             Err(e) => decode_failed("/listen", &e),
+        }
+    }
+    if let Some(p) = top.remove("status_page") {
+        match serde_json::from_value(p) {
+            Ok(p) => doc.status_page = Some(p),
+            Err(e) => decode_failed("/status_page", &e),
         }
     }
     if let Some(Value::String(tz)) = top.remove("timezone") {

@@ -33,9 +33,10 @@ pub(super) fn start_listener(
                 monitors: std::sync::RwLock::new(
                     plan.monitors
                         .iter()
-                        .map(|m| (m.name.clone(), m.paused))
+                        .map(crate::report::page::Listed::of)
                         .collect(),
                 ),
+                page: std::sync::RwLock::new(settings.page.clone()),
                 silent_after: std::sync::RwLock::new(plan.regions.silent_after),
                 renderer: std::sync::RwLock::new(crate::template::Renderer::new(
                     plan.notifications.timezone,
@@ -131,7 +132,13 @@ pub(super) fn refresh_listener(
     *l.hooks
         .monitors
         .write()
-        .unwrap_or_else(PoisonError::into_inner) = engine.names();
+        .unwrap_or_else(PoisonError::into_inner) = engine
+        .names()
+        .iter()
+        .filter_map(|(name, _)| engine.monitor(name))
+        .map(|m| crate::report::page::Listed::of(m))
+        .collect();
+    *l.hooks.page.write().unwrap_or_else(PoisonError::into_inner) = settings.page;
     *l.hooks
         .silent_after
         .write()

@@ -34,6 +34,7 @@ use serde_json::json;
 use crate::config::raw::Secret;
 use crate::heartbeat::Kind;
 
+mod badge;
 mod read;
 mod serve;
 
@@ -118,8 +119,10 @@ pub struct Shared {
     pub metrics: RwLock<Vec<crate::metrics::Last>>,
     /// The store, for `/api/status` and the store figures of `/metrics`.
     pub db: crate::store::Location,
-    /// The configuration's monitors, `(name, paused)`, for `/api/status`.
-    pub monitors: RwLock<Vec<(String, bool)>>,
+    /// The configuration's monitors, in order, for `/api/status`, the page and badges.
+    pub monitors: RwLock<Vec<crate::report::page::Listed>>,
+    /// The status page's settings (replaced on reload).
+    pub page: RwLock<crate::model::StatusPage>,
     /// `regions.silent_after`, for `/api/status` (as `hbmon status` judges them).
     pub silent_after: RwLock<std::time::Duration>,
     /// Renders the status page (times in the config's time zone; replaced on reload).
@@ -286,6 +289,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/status", get(api_status))
         .route("/api/ack/{monitor}", axum::routing::post(api_ack))
         .route("/", get(page))
+        .route("/badge/{*badge}", get(badge::badge))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })
         // axum adds the `Allow` header naming the methods the path takes.
         .method_not_allowed_fallback(|| async {
@@ -537,7 +541,7 @@ async fn api_ack(
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .iter()
-        .any(|(n, _)| *n == monitor);
+        .any(|l| l.name == monitor);
     if !known {
         return error(StatusCode::NOT_FOUND, "no monitor with this name");
     }

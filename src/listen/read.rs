@@ -78,22 +78,43 @@ pub(super) async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
-/// The status document, or an error response.
-async fn status_doc(shared: &Arc<Shared>) -> Result<serde_json::Value, (StatusCode, String)> {
-    let db = shared.db.clone();
+/// The monitors and page settings of the current configuration.
+pub(super) fn listed(
+    shared: &Shared,
+) -> (Vec<crate::report::page::Listed>, crate::model::StatusPage) {
     let monitors = shared
         .monitors
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
+    let page = shared
+        .page
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    (monitors, page)
+}
+
+/// Read the store off the runtime: `/api/status`'s document (`page: false`) or the
+/// status page's.
+async fn status_doc(
+    shared: &Arc<Shared>,
+    whole_page: bool,
+) -> Result<serde_json::Value, (StatusCode, String)> {
+    let db = shared.db.clone();
+    let (monitors, page) = listed(shared);
     let silent_after = *shared
         .silent_after
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let doc = tokio::task::spawn_blocking(move || {
         let store = crate::store::Store::open_read(&db)?;
-        crate::report::status::View::read(Some(monitors), &store, SystemTime::now(), silent_after)
-            .map(|view| view.json())
+        let now = SystemTime::now();
+        if whole_page {
+            crate::report::page::document(&monitors, &page, &store, now, silent_after)
+        } else {
+            crate::report::page::status(&monitors, page.public, &store, now, silent_after)
+        }
     })
     .await;
     match doc {
@@ -104,7 +125,11 @@ async fn status_doc(shared: &Arc<Shared>) -> Result<serde_json::Value, (StatusCo
 }
 
 /// Basic auth for the page and `/api/status`, when configured.
-fn unauthorized(shared: &Shared, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<Response> {
+pub(super) fn unauthorized(
+    shared: &Shared,
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+) -> Option<Response> {
     use base64::Engine as _;
     let auth = shared
         .page_auth
@@ -155,29 +180,10 @@ pub(super) async fn page(
     if let Some(r) = unauthorized(&shared, peer, &headers) {
         return r;
     }
-    let mut doc = match status_doc(&shared).await {
+    let doc = match status_doc(&shared, true).await {
         Ok(d) => d,
         Err((code, e)) => return error(code, &e),
     };
-    let states: Vec<String> = doc["monitors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|m| m["state"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    let rank = |s: &str| match s {
-        "down" => 3,
-        "unknown" => 2,
-        "degraded" => 1,
-        _ => 0,
-    };
-    let worst = states.iter().map(|s| rank(s)).max().unwrap_or(0);
-    doc["overall"] = json!(["up", "degraded", "unknown", "down"][worst]);
-    doc["problems"] = json!(states.iter().filter(|s| rank(s) > 0).count());
-    doc["title"] = json!("hbmon status");
-    doc["now"] = json!(humantime::format_rfc3339_seconds(SystemTime::now()).to_string());
     let html = shared
         .renderer
         .read()
@@ -202,7 +208,7 @@ pub(super) async fn api_status(
     if let Some(r) = unauthorized(&shared, peer, &headers) {
         return r;
     }
-    match status_doc(&shared).await {
+    match status_doc(&shared, false).await {
         Ok(doc) => axum::Json(doc).into_response(),
         Err((code, e)) => error(code, &e),
     }

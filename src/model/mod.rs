@@ -98,6 +98,39 @@ pub struct Listen {
     pub page_auth: Option<(String, Secret)>,
     /// Pings per heartbeat per second.
     pub max_pings_per_second: u32,
+    /// The status page and its badges.
+    pub page: StatusPage,
+}
+
+/// The checked `status_page` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusPage {
+    pub title: String,
+    pub description: Option<String>,
+    pub footer: Option<String>,
+    /// Internal details left out; badges served without basic auth.
+    pub public: bool,
+    /// Results in each monitor's history strip.
+    pub history: usize,
+    pub group_by: crate::config::raw::GroupBy,
+}
+
+impl Default for StatusPage {
+    fn default() -> Self {
+        StatusPage {
+            title: "hbmon status".into(),
+            description: None,
+            footer: None,
+            public: false,
+            history: StatusPage::DEFAULT_HISTORY,
+            group_by: crate::config::raw::GroupBy::Group,
+        }
+    }
+}
+
+impl StatusPage {
+    /// Results in a history strip unless `history` says otherwise.
+    pub const DEFAULT_HISTORY: usize = 50;
 }
 
 impl Listen {
@@ -119,6 +152,7 @@ impl Listen {
             max_body: Self::DEFAULT_MAX_BODY,
             page_auth: None,
             max_pings_per_second: Self::DEFAULT_MAX_PINGS_PER_SECOND,
+            page: StatusPage::default(),
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct NamedWindows {
 pub struct Monitor {
     pub name: String,
     pub description: Option<String>,
+    /// The heading it is listed under on the status page.
+    pub group: Option<String>,
     pub severity: crate::config::raw::Severity,
     pub tags: Vec<String>,
     /// The `hosts` entry this monitor names.

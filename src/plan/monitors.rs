@@ -254,6 +254,7 @@ impl Builder<'_> {
         Some(Monitor {
             name: m.name.clone(),
             description: m.description.clone(),
+            group: m.group.clone(),
             severity: m.severity.or(doc.defaults.severity).unwrap_or_default(),
             tags: m.tags.clone(),
             host,

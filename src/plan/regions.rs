@@ -49,6 +49,7 @@ fn watcher(
     Monitor {
         name,
         description: Some(description),
+        group: None,
         severity: crate::config::raw::Severity::Critical,
         tags: Vec::new(),
         host: None,

@@ -85,7 +85,10 @@ impl Builder<'_> {
             .iter()
             .any(|m| matches!(m.probe, Probe::Heartbeat(_)));
         let Some(l) = &doc.listen else {
-            return any_heartbeat.then(|| Listen::at(Listen::DEFAULT_ADDRESS));
+            return any_heartbeat.then(|| Listen {
+                page: page(doc.status_page.as_ref()),
+                ..Listen::at(Listen::DEFAULT_ADDRESS)
+            });
         };
         let text = l.address.as_deref().unwrap_or("127.0.0.1:8471");
         // `localhost` is loopback (IPv4); no other name is resolved here.
@@ -135,6 +138,7 @@ impl Builder<'_> {
                 .max_pings_per_second
                 .unwrap_or(Listen::DEFAULT_MAX_PINGS_PER_SECOND)
                 .max(1),
+            page: page(doc.status_page.as_ref()),
         })
     }
 
@@ -249,4 +253,23 @@ fn upstream_body(body: &str, json: bool) -> Result<(), String> {
         return Err(format!("the body does not render to JSON ({e})"));
     }
     Ok(())
+}
+
+/// The checked `status_page` block (the schema bounds `history`).
+fn page(def: Option<&raw::StatusPageDef>) -> crate::model::StatusPage {
+    let mut page = crate::model::StatusPage::default();
+    let Some(def) = def else {
+        return page;
+    };
+    if let Some(title) = &def.title {
+        page.title.clone_from(title);
+    }
+    page.description.clone_from(&def.description);
+    page.footer.clone_from(&def.footer);
+    page.public = def.public.unwrap_or(false);
+    if let Some(n) = def.history {
+        page.history = usize::try_from(n.clamp(1, 200)).unwrap_or(page.history);
+    }
+    page.group_by = def.group_by.unwrap_or_default();
+    page
 }

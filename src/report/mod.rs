@@ -4,6 +4,8 @@ mod human;
 mod json;
 mod junit;
 mod nagios;
+pub mod page;
+pub mod palette;
 mod prometheus;
 pub(crate) mod status;
 mod tap;

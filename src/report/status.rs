@@ -118,6 +118,37 @@ impl View {
         })
     }
 
+    /// Heartbeats (of `heartbeats`, the config's) that have never been pinged read
+    /// `pending` while they wait for their first ping, instead of a green UP: nothing has
+    /// shown yet that the job runs. One overdue is down as before.
+    pub(crate) fn mark_unpinged(
+        mut self,
+        heartbeats: &[&str],
+        store: &Store,
+    ) -> Result<View, Error> {
+        if heartbeats.is_empty() {
+            return Ok(self);
+        }
+        let pinged = store.heartbeats()?;
+        for line in &mut self.lines {
+            let never = pinged
+                .get(&line.name)
+                .is_none_or(|p| p.last_finish.is_none() && p.started.is_none());
+            if heartbeats.contains(&line.name.as_str())
+                && never
+                && line.state != "paused"
+                && matches!(line.status, None | Some(Status::Up))
+            {
+                line.state = "pending".into();
+                line.status = None;
+                for (_, v) in &mut line.uptime {
+                    *v = None;
+                }
+            }
+        }
+        Ok(self)
+    }
+
     /// The JSON document of `hbmon status --format json` and `/api/status`.
     pub(crate) fn json(&self) -> serde_json::Value {
         let mut doc = status_doc(&self.lines, &self.open, self.now);
@@ -315,6 +346,7 @@ fn status_doc(lines: &[Line], open: &[IncidentRow], now: SystemTime) -> serde_js
                 "state": l.state,
                 "since": r.and_then(|r| r.since).map(rfc),
                 "last_check": r.and_then(|r| r.last_at).map(rfc),
+                "tracked_since": r.map(|r| rfc(r.first_seen)),
                 "last_status": r.and_then(|r| r.last_status).map(Status::name),
                 "last_reason": r.and_then(|r| r.last_reason.clone()),
                 "uptime_percent": l.uptime.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),

@@ -66,6 +66,8 @@ pub struct Config {
     /// The HTTP listener of `watch` (pings, `/healthz`, `/metrics`, `/api/status`); on
     /// `127.0.0.1:8471` by default when a heartbeat monitor exists.
     pub listen: Option<ListenDef>,
+    /// The status page at the listener's `/` and its badges (`/badge/<monitor>.svg`).
+    pub status_page: Option<StatusPageDef>,
     /// Several `watch` instances sharing a PostgreSQL store, each started with `--region`:
     /// every one probes, the leader alerts on a quorum of regions, and a region that stops
     /// reporting is itself an alert.

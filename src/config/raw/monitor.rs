@@ -20,6 +20,8 @@ pub struct Monitor {
     pub name: String,
     /// A sentence for people reading reports.
     pub description: Option<String>,
+    /// The heading it is listed under on the status page.
+    pub group: Option<String>,
     /// How much an outage of it matters: `info`, `warning` or `critical` (inherits
     /// `defaults.severity`, else `critical`). Templates see it as `monitor.severity`;
     /// PagerDuty gets it as the event's severity and Opsgenie as a priority (P5, P3, P1)

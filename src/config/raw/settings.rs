@@ -97,6 +97,38 @@ pub struct ListenDef {
     pub max_pings_per_second: Option<u32>,
 }
 
+/// The status page the listener serves at `/`, and its badges.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusPageDef {
+    /// The page's title (default `hbmon status`).
+    pub title: Option<String>,
+    /// A sentence under the title.
+    pub description: Option<String>,
+    /// Text at the foot of the page (a contact, a link to say where to report problems).
+    pub footer: Option<String>,
+    /// A page for anyone to see: reasons, hosts, regions, incident causes and
+    /// acknowledgment notes are left out of the page, `/api/status` and the badges, and
+    /// the badges are served without `listen.basic_auth` (default false).
+    pub public: Option<bool>,
+    /// Results drawn in each monitor's history strip and response-time line (default 50,
+    /// at most 200).
+    #[schemars(range(min = 1, max = 200))]
+    pub history: Option<u32>,
+    /// How monitors are grouped: `group` (each monitor's `group`, the default) or `tag`
+    /// (its first tag); monitors without one are listed last.
+    pub group_by: Option<GroupBy>,
+}
+
+/// What groups the status page's monitors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupBy {
+    #[default]
+    Group,
+    Tag,
+}
+
 /// A push heartbeat: a job pings hbmon instead of being probed.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
