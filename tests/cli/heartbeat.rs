@@ -882,7 +882,8 @@ fn basic_auth_guards_the_page_and_the_api() {
     );
     let run = hbmon().file("hbmon.yaml", &yaml);
     let d = Daemon::start(run.dir(), &[]);
-    for path in ["/", "/api/status"] {
+    // A badge of a page that is not `public` needs the password too.
+    for path in ["/", "/api/status", "/badge/job.svg"] {
         let (status, body) = request(port, "GET", path, &[], b"");
         assert_eq!(status, 401, "{path}: {body}");
         let (status, _) = request(

@@ -23,6 +23,7 @@ mod init;
 mod notify;
 mod oncall;
 mod own;
+mod page;
 mod postgres;
 mod probes;
 mod regions;
