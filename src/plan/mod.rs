@@ -296,5 +296,21 @@ mod tests {
                 DefaultValue::Text(s) if s == crate::config::raw::Severity::default().name()
             ));
         }
+        let page = model::StatusPage::default();
+        assert!(matches!(
+            announced("StatusPageDef", "title"),
+            DefaultValue::Text(t) if t == page.title
+        ));
+        assert_eq!(int("StatusPageDef", "history"), page.history as u64);
+        assert!(matches!(
+            announced("StatusPageDef", "public"),
+            DefaultValue::Bool(false)
+        ));
+        assert!(!page.public);
+        assert!(matches!(
+            announced("StatusPageDef", "group_by"),
+            DefaultValue::Text("group")
+        ));
+        assert_eq!(page.group_by, crate::config::raw::GroupBy::Group);
     }
 }
