@@ -289,7 +289,7 @@ fn preview(plan: &crate::model::Plan, monitor: &str, event: &str) -> Result<u8, 
             writeln!(out, "== {name}: does not send `{event}` alerts").map_err(io)?;
             continue;
         }
-        let msg = renderer.message(&ctx, kind, target, m.templates.as_ref(), &n.templates);
+        let msg = renderer.message(&ctx, kind, target, m.templates.as_deref(), &n.templates);
         writeln!(
             out,
             "== {name} ({})",

@@ -591,6 +591,7 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
         }
     }
     if let Some(Value::Array(monitors)) = top.remove("monitors") {
+        doc.monitors.reserve_exact(monitors.len());
         for (index, m) in monitors.into_iter().enumerate() {
             let name = m.get("name").and_then(Value::as_str).map(str::to_owned);
             let monitor = serde_json::from_value(m)

@@ -76,7 +76,7 @@ pub(super) fn render_alerts(
                 &ctx,
                 kind,
                 n,
-                monitor.templates.as_ref(),
+                monitor.templates.as_deref(),
                 &alerts.notifications.templates,
             );
             batch.outbox.push(crate::store::OutboxEntry {

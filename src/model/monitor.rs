@@ -45,7 +45,7 @@ pub struct Monitor {
     /// The notifiers of each escalation step (the delays are in `policy.escalation`).
     pub escalation: Vec<Vec<String>>,
     /// This monitor's own templates.
-    pub templates: Option<raw::Templates>,
+    pub templates: Option<Box<raw::Templates>>,
     /// Probed only from these regions (empty: from every region).
     pub regions: Vec<String>,
     /// Regions that must see it failing (`None`: a majority of those reporting).

@@ -62,7 +62,7 @@ impl Builder<'_> {
             notify,
         };
         let mut seen: HashMap<&str, usize> = HashMap::new();
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(doc.monitors.len());
         for entry in &doc.monitors {
             let ptr = format!("/monitors/{}", entry.index);
             if let Some(name) = &entry.name {

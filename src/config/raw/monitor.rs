@@ -58,7 +58,7 @@ pub struct Monitor {
     pub max_reminders: Option<u32>,
     /// Flap detection: a monitor that changes between failing and passing this often
     /// announces "flapping" once instead of a storm of alerts (inherits `defaults`).
-    pub flapping: Option<FlappingDef>,
+    pub flapping: Option<Box<FlappingDef>>,
     /// Notifiers to alert (inherits `defaults.notify`); `[]` alerts nobody. An entry may
     /// be an escalation step, `{after: 15m, notify: [oncall-sms]}`: those notifiers hear
     /// of an outage only if it is still unacknowledged that long after the down alert
@@ -86,25 +86,25 @@ pub struct Monitor {
     pub quorum: Option<u32>,
     /// Message templates for this monitor's alerts, overriding the notifiers' and the
     /// top-level ones.
-    pub templates: Option<Templates>,
+    pub templates: Option<Box<Templates>>,
     /// Probe an HTTP or HTTPS endpoint.
-    pub http: Option<HttpProbe>,
+    pub http: Option<Box<HttpProbe>>,
     /// Open a TCP connection.
-    pub tcp: Option<TcpProbe>,
+    pub tcp: Option<Box<TcpProbe>>,
     /// Send ICMP echo requests (ping).
-    pub icmp: Option<IcmpProbe>,
+    pub icmp: Option<Box<IcmpProbe>>,
     /// Query a DNS server.
-    pub dns: Option<DnsProbe>,
+    pub dns: Option<Box<DnsProbe>>,
     /// Check a container, or count running containers, through the Docker API.
-    pub docker: Option<DockerProbe>,
+    pub docker: Option<Box<DockerProbe>>,
     /// Run a program that follows the Nagios plugin convention.
-    pub command: Option<CommandProbe>,
+    pub command: Option<Box<CommandProbe>>,
     /// Check that a file exists, is recent and large enough.
-    pub file: Option<FileProbe>,
+    pub file: Option<Box<FileProbe>>,
     /// Check this machine's disk, memory and load.
-    pub system: Option<SystemProbe>,
+    pub system: Option<Box<SystemProbe>>,
     /// Expect pings from a job (`/ping/<name>` on the listener) instead of probing.
-    pub heartbeat: Option<HeartbeatDef>,
+    pub heartbeat: Option<Box<HeartbeatDef>>,
 }
 
 /// How much an outage matters.
