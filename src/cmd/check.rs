@@ -178,7 +178,9 @@ fn write_report(run: &Run, args: &CheckArgs, quiet: bool) -> Result<(), Error> {
     if let Some(path) = &args.output {
         return write_atomically(path, &render);
     }
-    let mut out = anstream::stdout().lock();
+    // Buffered: a JSON or JUnit report of 10,000 monitors is 100,000 lines, and the
+    // terminal's line buffering would make each one a write of its own.
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, anstream::stdout().lock());
     render(&mut out)
         .or_else(|e| {
             // A reader that stops early (`| head`) is not an error of the run.
