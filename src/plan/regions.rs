@@ -78,6 +78,7 @@ fn watcher(
         regions: Vec::new(),
         quorum: None,
         probe,
+        diagnose: None,
     }
 }
 
