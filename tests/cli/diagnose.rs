@@ -125,3 +125,48 @@ fn an_outage_runs_its_diagnosis_off_the_loop_and_a_slow_one_is_killed_with_its_g
     }
     drop(alive);
 }
+
+#[test]
+fn simulate_says_a_diagnosis_would_run_and_runs_none() {
+    let run = hbmon();
+    let marker = run.dir().join("ran");
+    let config = format!(
+        "version: 1\nmonitors:\n  - name: api\n    failure_threshold: 1\n    tcp: {{ host: 127.0.0.1, port: 1 }}\n    diagnose: {{ command: [touch, \"{}\"] }}\n",
+        marker.display()
+    );
+    let out = run
+        .config(&config)
+        .args(["simulate", "api: ok fail ok"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let down = out.stdout.lines().find(|l| l.contains("DOWN")).unwrap();
+    assert!(
+        down.contains("its diagnosis would run; simulate does not run it"),
+        "{down}"
+    );
+    assert!(
+        !out.stdout
+            .lines()
+            .any(|l| l.contains("UP") && l.contains("diagnosis"))
+    );
+    assert!(!marker.exists(), "simulate ran the command");
+}
+
+#[test]
+fn an_empty_command_and_a_timeout_out_of_bounds_are_refused_with_positions() {
+    let config = "version: 1\nmonitors:\n  - name: a\n    tcp: { host: 127.0.0.1, port: 1 }\n    diagnose: { command: [''] }\n  - name: b\n    tcp: { host: 127.0.0.1, port: 1 }\n    diagnose: { command: [df], timeout: 0s }\n  - name: c\n    tcp: { host: 127.0.0.1, port: 1 }\n    diagnose: { command: [df], timeout: 11m }\n  - name: d\n    tcp: { host: 127.0.0.1, port: 1 }\n    diagnose: { command: [] }\n";
+    let out = hbmon().config(config).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    let err = &out.stderr;
+    assert!(err.contains("4 problems"), "{err}");
+    assert!(
+        err.contains("the command is empty") && err.contains("hbmon.yaml:5:"),
+        "{err}"
+    );
+    assert!(err.contains("hbmon.yaml:8:"), "{err}");
+    assert!(
+        err.contains("a diagnosis may run at most 10m") && err.contains("hbmon.yaml:11:"),
+        "{err}"
+    );
+    assert!(err.contains("hbmon.yaml:14:"), "{err}");
+}
