@@ -168,23 +168,6 @@ impl Core {
         std::mem::take(&mut self.diagnoses)
     }
 
-    /// A diagnosis finished: its exit status and duration are logged, its command and
-    /// output only at `debug` (they may hold secrets).
-    pub(super) fn diagnosed(&mut self, run: &DiagnoseRun, d: &crate::probe::diagnose::Diagnosis) {
-        let (monitor, incident) = (&run.monitor, &run.incident);
-        let exit = d
-            .exit_code
-            .map_or_else(|| "none".to_owned(), |c| c.to_string());
-        let problem = d.problem.as_deref().unwrap_or("");
-        tracing::info!(
-            monitor = %monitor, incident = %incident, exit_code = %exit,
-            duration_ms = d.duration.as_millis() as u64, timed_out = d.timed_out,
-            problem = %problem, output_bytes = d.output.len(),
-            "diagnosis of {monitor} finished"
-        );
-        tracing::debug!(monitor = %monitor, command = ?run.diagnose.command, output = %d.output, "diagnosis output");
-    }
-
     /// This instance holds the lease.
     pub(super) fn leading(&self) -> bool {
         self.leading

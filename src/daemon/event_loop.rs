@@ -29,6 +29,10 @@ use crate::probe::limits::HostLimits;
 use crate::probe::upstream::Upstream;
 use crate::store::Location;
 
+/// At most this many diagnoses run at once (a wide outage starts one per monitor); the
+/// rest wait for a permit, their timeouts counted from their start.
+const DIAGNOSES_AT_ONCE: usize = 4;
+
 /// How often retention is applied.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -101,6 +105,8 @@ struct Daemon<'a> {
     upstream: Option<Upstream>,
     done: UnboundedSender<ObservationRow>,
     diagnosed: UnboundedSender<Box<(DiagnoseRun, probe::diagnose::Diagnosis)>>,
+    /// Permits for diagnoses ([`DIAGNOSES_AT_ONCE`]).
+    diagnosing: Arc<Semaphore>,
     watchdog: bool,
     /// `--listen`, applied to every config loaded.
     listen: Option<std::net::SocketAddr>,
@@ -173,6 +179,7 @@ pub(super) async fn main_loop(
         upstream,
         done,
         diagnosed,
+        diagnosing: Arc::new(Semaphore::new(DIAGNOSES_AT_ONCE)),
         watchdog: sd_notify::watchdog_enabled().is_some(),
         listen: args.listen,
     };
@@ -256,7 +263,7 @@ impl Daemon<'_> {
         match event {
             Event::Due => {}
             Event::Observed(row) => self.core.observe(row),
-            Event::Diagnosed(d) => self.core.diagnosed(&d.0, &d.1),
+            Event::Diagnosed(d) => super::alerts::log_diagnosis(&d.0, &d.1),
             Event::Ping(ping) => {
                 self.core.on_ping(ping);
                 // Its client waits for the commit: now, not at the next flush (the writer
@@ -300,8 +307,11 @@ impl Daemon<'_> {
     /// waits for one, and its result comes back as [`Event::Diagnosed`].
     fn start_diagnoses(&mut self) {
         for run in self.core.take_diagnoses() {
-            let done = self.diagnosed.clone();
+            let (done, permits) = (self.diagnosed.clone(), Arc::clone(&self.diagnosing));
             tokio::spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return;
+                };
                 let env = [
                     ("HBMON_MONITOR", run.monitor.as_str()),
                     ("HBMON_REASON", run.reason.as_str()),
