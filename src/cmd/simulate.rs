@@ -115,6 +115,8 @@ struct Fired {
     event: Event,
     /// The notifiers that would send it.
     to: Vec<String>,
+    /// `watch` would run the monitor's diagnosis (simulate never runs it).
+    diagnose: bool,
 }
 
 /// 9000-01-01 in Unix seconds: simulated time stays before it.
@@ -316,11 +318,13 @@ fn play(
                 .evaluate_routed(&row, now, notifiers)
                 .map(|(_, routed)| routed)
                 .unwrap_or_default();
+            let diagnose = engine.monitor(&name).is_some_and(|m| m.diagnose.is_some());
             for r in routed {
                 fired.push(Fired {
                     at: now,
                     monitor: name.clone(),
                     to: r.to,
+                    diagnose: diagnose && matches!(r.event, Event::IncidentOpened { .. }),
                     event: r.event,
                 });
             }
@@ -352,6 +356,7 @@ fn acknowledge(
         monitor: name.to_owned(),
         to: r.to,
         event: r.event,
+        diagnose: false,
     })
 }
 
@@ -454,7 +459,10 @@ fn human(out: &mut dyn Write, fired: &[Fired], start: SystemTime) -> std::io::Re
         writeln!(out, "no alerts would fire")?;
     }
     for f in fired {
-        let (kind, text) = describe(&f.event, start);
+        let (kind, mut text) = describe(&f.event, start);
+        if f.diagnose {
+            text.push_str(" (its diagnosis would run; simulate does not run it)");
+        }
         let to = if f.to.is_empty() {
             String::new()
         } else {
@@ -485,6 +493,7 @@ fn json_out(out: &mut dyn Write, fired: &[Fired], start: SystemTime) -> std::io:
                 "label": kind,
                 "text": text,
                 "notify": f.to,
+                "diagnosis_would_run": f.diagnose,
             })
         })
         .collect();

@@ -103,6 +103,23 @@ impl Alerts {
     }
 }
 
+/// A diagnosis finished: its exit status and duration are logged, its command and
+/// output only at `debug` (they may hold secrets).
+pub(super) fn log_diagnosis(run: &super::core::DiagnoseRun, d: &crate::probe::diagnose::Diagnosis) {
+    let (monitor, incident) = (&run.monitor, &run.incident);
+    let exit = d
+        .exit_code
+        .map_or_else(|| "none".to_owned(), |c| c.to_string());
+    let problem = d.problem.as_deref().unwrap_or("");
+    tracing::info!(
+        monitor = %monitor, incident = %incident, exit_code = %exit,
+        duration_ms = d.duration.as_millis() as u64, timed_out = d.timed_out,
+        problem = %problem, output_bytes = d.output.len(),
+        "diagnosis of {monitor} finished"
+    );
+    tracing::debug!(monitor = %monitor, command = %run.diagnose.command.join(" "), output = %d.output, "diagnosis output");
+}
+
 /// Every event is logged too, whether or not a notifier hears of it.
 fn log_events(monitor: &str, events: &[Event]) {
     for e in events {

@@ -33,6 +33,17 @@ pub(super) enum Start {
     },
 }
 
+/// A diagnosis to run: an outage of `monitor` was just announced (the `down` event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct DiagnoseRun {
+    pub(super) monitor: String,
+    /// The incident's id, as alerts carry it.
+    pub(super) incident: String,
+    /// Why it is down.
+    pub(super) reason: String,
+    pub(super) diagnose: crate::model::Diagnose,
+}
+
 /// What a reload changed that the loop acts on.
 pub(super) struct Reloaded {
     /// Monitors whose stored state the writer forgets (the leader's to do; empty on a
@@ -98,6 +109,8 @@ pub(super) struct Core {
     last_tick: SystemTime,
     /// Whether (and when) the upstream ping is sent.
     upstream: UpstreamPing,
+    /// Diagnoses decided since the loop last took them.
+    diagnoses: Vec<DiagnoseRun>,
 }
 
 impl Core {
@@ -132,6 +145,7 @@ impl Core {
             regions_read: None,
             last_tick: now,
             upstream,
+            diagnoses: Vec::new(),
         }
     }
 
@@ -147,6 +161,11 @@ impl Core {
             std::mem::take(&mut self.batch),
             std::mem::take(&mut self.waiting),
         ))
+    }
+
+    /// The diagnoses to start: one per outage announced since the last call.
+    pub(super) fn take_diagnoses(&mut self) -> Vec<DiagnoseRun> {
+        std::mem::take(&mut self.diagnoses)
     }
 
     /// This instance holds the lease.
@@ -378,7 +397,7 @@ impl Core {
             self.evaluate(&verdict);
         } else {
             row.region.clear();
-            observed(&mut self.engine, &self.alerts, &row, &mut self.batch);
+            self.observed(&row);
         }
     }
 
@@ -390,12 +409,34 @@ impl Core {
             self.engine.abandon(&verdict.row.monitor);
             return;
         }
-        observed(
-            &mut self.engine,
-            &self.alerts,
-            &verdict.row,
-            &mut self.batch,
-        );
+        self.observed(&verdict.row);
+    }
+
+    /// [`observed`], and a diagnosis for each outage it announced of a monitor that has
+    /// one (the `down` event only: a degraded or late monitor is not an outage).
+    fn observed(&mut self, row: &ObservationRow) {
+        let from = self.batch.events.len();
+        observed(&mut self.engine, &self.alerts, row, &mut self.batch);
+        let Some(d) = self
+            .engine
+            .monitor(&row.monitor)
+            .and_then(|m| m.diagnose.clone())
+        else {
+            return;
+        };
+        for e in &self.batch.events[from..] {
+            if let crate::state::Event::IncidentOpened {
+                opened_at, reason, ..
+            } = &e.event
+            {
+                self.diagnoses.push(DiagnoseRun {
+                    monitor: e.monitor.clone(),
+                    incident: incident_id(&e.monitor, *opened_at),
+                    reason: reason.clone(),
+                    diagnose: d.clone(),
+                });
+            }
+        }
     }
 
     /// What the writer thread found in the store.

@@ -15,7 +15,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::ack::{ACK_WAIT, forward_ack};
 use super::alerts::{Alerts, publish};
-use super::core::{Core, Now, Start, UpstreamPing};
+use super::core::{Core, DiagnoseRun, Now, Start, UpstreamPing};
 use super::listener::{Listening, refresh_listener};
 use super::systemd::{monotonic, notify};
 use super::writer::{FromStore, Job, STORE_GONE, STORE_TAKEN, Writer};
@@ -28,6 +28,10 @@ use crate::probe;
 use crate::probe::limits::HostLimits;
 use crate::probe::upstream::Upstream;
 use crate::store::Location;
+
+/// At most this many diagnoses run at once (a wide outage starts one per monitor); the
+/// rest wait for a permit, their timeouts counted from their start.
+const DIAGNOSES_AT_ONCE: usize = 4;
 
 /// How often retention is applied.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
@@ -57,6 +61,8 @@ enum Event {
     Due,
     /// A probe (or the upstream ping) finished.
     Observed(ObservationRow),
+    /// A diagnosis finished.
+    Diagnosed(Box<(DiagnoseRun, probe::diagnose::Diagnosis)>),
     /// The listener received a ping; its client waits for the commit.
     Ping(crate::listen::Ping),
     /// The writer thread found something in the store.
@@ -76,6 +82,7 @@ enum Event {
 /// Where events come from.
 struct Sources {
     done: UnboundedReceiver<ObservationRow>,
+    diagnosed: UnboundedReceiver<Box<(DiagnoseRun, probe::diagnose::Diagnosis)>>,
     store: UnboundedReceiver<FromStore>,
     http_acks: Option<UnboundedReceiver<crate::listen::AckCall>>,
     flush: tokio::time::Interval,
@@ -97,6 +104,9 @@ struct Daemon<'a> {
     /// Where hbmon reports its own status (`upstream:`), when it can.
     upstream: Option<Upstream>,
     done: UnboundedSender<ObservationRow>,
+    diagnosed: UnboundedSender<Box<(DiagnoseRun, probe::diagnose::Diagnosis)>>,
+    /// Permits for diagnoses ([`DIAGNOSES_AT_ONCE`]).
+    diagnosing: Arc<Semaphore>,
     watchdog: bool,
     /// `--listen`, applied to every config loaded.
     listen: Option<std::net::SocketAddr>,
@@ -142,10 +152,12 @@ pub(super) async fn main_loop(
     publish(services.sender, core.alerts());
     crate::metrics::daemon().loaded(SystemTime::now());
     let (done, done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (diagnosed, diagnosed_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut flush = tokio::time::interval(args.flush_interval);
     flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sources = Sources {
         done: done_rx,
+        diagnosed: diagnosed_rx,
         store: from_store,
         http_acks: services.listening.as_mut().and_then(|l| l.acks.take()),
         flush,
@@ -166,6 +178,8 @@ pub(super) async fn main_loop(
         hosts: HostLimits::new(args.per_host.get()),
         upstream,
         done,
+        diagnosed,
+        diagnosing: Arc::new(Semaphore::new(DIAGNOSES_AT_ONCE)),
         watchdog: sd_notify::watchdog_enabled().is_some(),
         listen: args.listen,
     };
@@ -177,6 +191,7 @@ pub(super) async fn main_loop(
         let event = daemon.next_event(&mut sources, sleep).await;
         let flow = daemon.handle_event(event).await;
         daemon.core.log_notes();
+        daemon.start_diagnoses();
         if flow?.is_break() {
             break;
         }
@@ -231,6 +246,7 @@ impl Daemon<'_> {
         tokio::select! {
             () = tokio::time::sleep(sleep) => Event::Due,
             Some(row) = sources.done.recv() => Event::Observed(row),
+            Some(d) = sources.diagnosed.recv() => Event::Diagnosed(d),
             Some(ping) = next_ping(listening) => Event::Ping(ping),
             Some(found) = sources.store.recv() => Event::Store(found),
             Some(call) = next_ack(&mut sources.http_acks) => Event::Ack(call),
@@ -247,6 +263,7 @@ impl Daemon<'_> {
         match event {
             Event::Due => {}
             Event::Observed(row) => self.core.observe(row),
+            Event::Diagnosed(d) => super::alerts::log_diagnosis(&d.0, &d.1),
             Event::Ping(ping) => {
                 self.core.on_ping(ping);
                 // Its client waits for the commit: now, not at the next flush (the writer
@@ -284,6 +301,26 @@ impl Daemon<'_> {
             Event::Reload => self.reload().await,
         }
         Ok(ControlFlow::Continue(()))
+    }
+
+    /// Start the diagnoses the core decided on, each on its own task: the loop never
+    /// waits for one, and its result comes back as [`Event::Diagnosed`].
+    fn start_diagnoses(&mut self) {
+        for run in self.core.take_diagnoses() {
+            let (done, permits) = (self.diagnosed.clone(), Arc::clone(&self.diagnosing));
+            tokio::spawn(async move {
+                let Ok(_permit) = permits.acquire_owned().await else {
+                    return;
+                };
+                let env = [
+                    ("HBMON_MONITOR", run.monitor.as_str()),
+                    ("HBMON_REASON", run.reason.as_str()),
+                    ("HBMON_INCIDENT", run.incident.as_str()),
+                ];
+                let diagnosis = probe::diagnose::run(&run.diagnose, &env).await;
+                let _ = done.send(Box::new((run, diagnosis)));
+            });
+        }
     }
 
     /// Hand the batch, and the clients waiting for it, to the writer.

@@ -51,6 +51,15 @@ pub struct Monitor {
     /// Regions that must see it failing (`None`: a majority of those reporting).
     pub quorum: Option<u32>,
     pub probe: Probe,
+    /// The command run when an outage is confirmed.
+    pub diagnose: Option<Diagnose>,
+}
+
+/// A checked `diagnose` block: a program, its arguments and its timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnose {
+    pub command: Vec<String>,
+    pub timeout: Duration,
 }
 
 impl Monitor {

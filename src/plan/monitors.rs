@@ -15,7 +15,12 @@ use super::{
     Builder, DEFAULT_FAILURE_THRESHOLD, DEFAULT_INTERVAL, DEFAULT_SUCCESS_THRESHOLD,
     DEFAULT_TIMEOUT, Inherited, nonzero, notify::Users, suggest,
 };
-use crate::model::{HostRef, Monitor, Probe};
+use crate::model::{Diagnose, HostRef, Monitor, Probe};
+
+/// A diagnosis's timeout when none is given.
+const DIAGNOSE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a diagnosis may run.
+const DIAGNOSE_MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl Builder<'_> {
     pub(super) fn monitors(
@@ -232,6 +237,7 @@ impl Builder<'_> {
             let renderer = crate::template::Renderer::new(None);
             self.templates(&renderer, &format!("{ptr}/templates"), t, Users::monitor(m));
         }
+        let diagnose = self.diagnose(&format!("{ptr}/diagnose"), m.diagnose.as_ref());
         let probe = self.probe(ptr, m, host.as_ref())?;
         let (mut schedule, mut policy) = (schedule, policy);
         if let Probe::Heartbeat(hb) = &probe {
@@ -272,6 +278,37 @@ impl Builder<'_> {
             regions: m.regions.clone().unwrap_or_default(),
             quorum: m.quorum.or(doc.regions.as_ref().and_then(|r| r.quorum)),
             probe,
+            diagnose,
+        })
+    }
+
+    /// A monitor's `diagnose` block: a program to run, and a timeout of at most
+    /// [`DIAGNOSE_MAX_TIMEOUT`].
+    fn diagnose(&mut self, ptr: &str, d: Option<&raw::DiagnoseDef>) -> Option<Diagnose> {
+        let d = d?;
+        if d.command.first().is_none_or(|p| p.trim().is_empty()) {
+            self.error(At::value(format!("{ptr}/command")), "the command is empty")
+                .hint =
+                Some("the program and its arguments, e.g. `[journalctl, -n, '200']`".into());
+            return None;
+        }
+        let timeout = match &d.timeout {
+            None => DIAGNOSE_TIMEOUT,
+            Some(t) => self.duration(&format!("{ptr}/timeout"), Some(t))?,
+        };
+        if timeout > DIAGNOSE_MAX_TIMEOUT {
+            self.error(
+                At::value(format!("{ptr}/timeout")),
+                format!(
+                    "a diagnosis may run at most {}",
+                    humantime::format_duration(DIAGNOSE_MAX_TIMEOUT)
+                ),
+            );
+            return None;
+        }
+        Some(Diagnose {
+            command: d.command.clone(),
+            timeout,
         })
     }
 

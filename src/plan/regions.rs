@@ -79,6 +79,7 @@ fn watcher(
         regions: Vec::new(),
         quorum: None,
         probe,
+        diagnose: None,
     }
 }
 

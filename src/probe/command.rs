@@ -53,7 +53,7 @@ pub async fn probe(p: &CommandProbe, timeout: Duration) -> Outcome {
 }
 
 /// A running command's process group, killed when dropped.
-struct Group(Option<i32>);
+pub(super) struct Group(pub(super) Option<i32>);
 
 impl Drop for Group {
     fn drop(&mut self) {

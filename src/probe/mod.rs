@@ -5,6 +5,7 @@
 //! never from error messages that could quote a URL or a header.
 
 mod command;
+pub(crate) mod diagnose;
 mod dns;
 mod docker;
 mod file;

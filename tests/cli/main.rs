@@ -8,6 +8,7 @@ mod check;
 mod config_errors;
 mod cron_diff;
 mod delivery;
+mod diagnose;
 mod dns;
 mod docker;
 mod email;

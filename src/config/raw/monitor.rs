@@ -105,6 +105,26 @@ pub struct Monitor {
     pub system: Option<Box<SystemProbe>>,
     /// Expect pings from a job (`/ping/<name>` on the listener) instead of probing.
     pub heartbeat: Option<Box<HeartbeatDef>>,
+    /// A command `watch` runs when an outage is confirmed, to find out why (the
+    /// host's logs, for instance).
+    pub diagnose: Option<DiagnoseDef>,
+}
+
+/// A diagnosis command, run once per outage when it is confirmed (the `down` event; not
+/// for degraded or late heartbeats). It runs in its own process group with the
+/// environment of `watch` plus `HBMON_MONITOR` (the monitor's name), `HBMON_REASON` (why
+/// it is down) and `HBMON_INCIDENT` (the incident's id). Its exit code, duration and
+/// whether it timed out are logged; its output (stdout and stderr, at most 16 KiB,
+/// control characters escaped) only at `debug`, as is the command. `simulate` runs none.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiagnoseDef {
+    /// The program and its arguments; no shell unless you write `[sh, -c, "..."]`.
+    #[schemars(length(min = 1))]
+    pub command: Vec<String>,
+    /// How long it may run before its process group is killed (default `30s`, at most
+    /// `10m`).
+    pub timeout: Option<DurationStr>,
 }
 
 /// How much an outage matters.

@@ -602,3 +602,53 @@ fn an_upstream_ping_only_when_online_waits_out_an_outage() {
     assert_eq!(seconds(&mut c, Status::Down), 0, "no ping while offline");
     assert!(seconds(&mut c, Status::Up) > 0, "pings again once online");
 }
+
+#[test]
+fn a_confirmed_outage_asks_for_its_diagnosis_once_and_nothing_else_does() {
+    let mut clock = Clock::new();
+    let mut c = core(
+        "  - { name: web, interval: 10s, failure_threshold: 2, tcp: { host: 127.0.0.1, port: 9 }, \
+         diagnose: { command: [sh, -c, 'echo hi'], timeout: 5s } }\n  \
+         - { name: db, interval: 10s, failure_threshold: 1, tcp: { host: 127.0.0.1, port: 9 } }\n",
+        &clock,
+    );
+    up_first(&mut c, &mut clock);
+    // Degraded is not an outage; neither is the first failure below the threshold.
+    let now = clock.advance(10 * S);
+    c.observe(row("web", now.wall, Status::Degraded));
+    c.observe(row("web", now.wall, Status::Down));
+    assert!(c.take_diagnoses().is_empty());
+    // Confirmed: the down event and one diagnosis for its incident; db has none.
+    let now = clock.advance(10 * S);
+    c.observe(row("web", now.wall, Status::Down));
+    c.observe(row("db", now.wall, Status::Down));
+    let runs = c.take_diagnoses();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(
+        (runs[0].monitor.as_str(), runs[0].reason.as_str()),
+        ("web", "down by test")
+    );
+    assert!(runs[0].incident.starts_with("web-"), "{}", runs[0].incident);
+    assert_eq!(runs[0].diagnose.timeout, 5 * S);
+    let seen = events(&mut c);
+    assert!(seen.contains(&("web".to_owned(), "down")), "{seen:?}");
+    // Still down: no second diagnosis for the same outage.
+    let now = clock.advance(10 * S);
+    c.observe(row("web", now.wall, Status::Down));
+    assert!(c.take_diagnoses().is_empty());
+}
+
+#[test]
+fn a_standby_runs_no_diagnosis() {
+    let clock = Clock::new();
+    let mut c = core_with(
+        "",
+        "  - { name: web, interval: 10s, failure_threshold: 1, tcp: { host: 127.0.0.1, port: 9 }, \
+         diagnose: { command: [sh, -c, 'echo hi'] } }\n",
+        false,
+        "default",
+        clock.wall,
+    );
+    c.observe(row("web", clock.wall, Status::Down));
+    assert!(c.take_diagnoses().is_empty());
+}

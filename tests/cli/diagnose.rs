@@ -1,0 +1,172 @@
+//! `diagnose:` in a whole `watch`: a real failing loopback target, real commands (one that
+//! prints known lines and more than the cap, one that outlives its timeout), and another
+//! monitor the loop keeps probing meanwhile. Every wait is for a log line.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::harness::{hbmon, silent_listener};
+use crate::watch::{Daemon, Switch, msg};
+
+fn finished<'a>(lines: &'a [Value], monitor: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| msg(l) == format!("diagnosis of {monitor} finished"))
+        .unwrap_or_else(|| panic!("no diagnosis of {monitor}"))
+}
+
+#[test]
+fn an_outage_runs_its_diagnosis_off_the_loop_and_a_slow_one_is_killed_with_its_group() {
+    let target = Switch::start();
+    let port = target.port;
+    let alive = silent_listener();
+    let alive_port = alive.local_addr().unwrap().port();
+    let run = hbmon();
+    let pidfile = run.dir().join("sleeper.pid");
+    let config = format!(
+        "version: 1\n\
+         monitors:\n\
+         \x20 - name: logs\n\
+         \x20   interval: 100ms\n\
+         \x20   timeout: 100ms\n\
+         \x20   failure_threshold: 1\n\
+         \x20   http: {{ url: \"http://127.0.0.1:{port}/health\" }}\n\
+         \x20   diagnose:\n\
+         \x20     command: [sh, -c, 'echo \"monitor=$HBMON_MONITOR\"; echo oops >&2; head -c 40000 /dev/zero | tr \"\\0\" y; exit 4']\n\
+         \x20 - name: slow\n\
+         \x20   interval: 100ms\n\
+         \x20   timeout: 100ms\n\
+         \x20   failure_threshold: 1\n\
+         \x20   http: {{ url: \"http://127.0.0.1:{port}/health\" }}\n\
+         \x20   diagnose:\n\
+         \x20     command: [sh, -c, 'echo started; sleep 1000 & echo $! > {pid}; wait']\n\
+         \x20     timeout: 1s\n\
+         \x20 - name: other\n\
+         \x20   interval: 100ms\n\
+         \x20   timeout: 100ms\n\
+         \x20   tcp: {{ host: 127.0.0.1, port: {alive_port} }}\n",
+        pid = pidfile.display()
+    );
+    let run = run.file("hbmon.yaml", &config);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("slow", "up");
+    d.observed("logs", "up");
+    // The real target fails: both outages are announced and diagnosed.
+    target.set(false);
+    d.wait_for("the slow diagnosis", |l| {
+        msg(l) == "diagnosis of slow finished"
+    });
+    let lines = d.seen_lines();
+    // The loop went on probing while the slow one ran: `other` was observed between the
+    // start of its outage and its diagnosis's end.
+    let down = lines
+        .iter()
+        .position(|l| l["event"] == "down" && l["monitor"] == "slow");
+    let end = lines
+        .iter()
+        .position(|l| msg(l) == "diagnosis of slow finished")
+        .unwrap();
+    let probed = lines[down.unwrap_or(0)..end]
+        .iter()
+        .filter(|l| msg(l) == "observed" && l["monitor"] == "other")
+        .count();
+    assert!(
+        probed >= 5,
+        "other probed {probed} times while the diagnosis ran"
+    );
+    let slow = finished(&lines, "slow");
+    assert_eq!(slow["timed_out"], true, "{slow}");
+    assert_eq!(slow["exit_code"], "none", "{slow}");
+    assert_eq!(slow["problem"], "timed out after 1s", "{slow}");
+    let duration = slow["duration_ms"].as_u64().unwrap();
+    assert!((1000..5000).contains(&duration), "{duration} ms");
+    // Its process group was killed: the sleeper it started is gone.
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let gone = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map_or(true, |s| s.split_whitespace().nth(2) == Some("Z"))
+    };
+    while !gone() && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    assert!(gone(), "the diagnosis's child {pid} outlived its timeout");
+    // The quick one: exit code, capped output (at debug only), its environment.
+    let logs = finished(&lines, "logs");
+    assert_eq!(
+        (logs["exit_code"].as_str(), logs["timed_out"].as_bool()),
+        (Some("4"), Some(false)),
+        "{logs}"
+    );
+    let output = lines
+        .iter()
+        .find(|l| msg(l) == "diagnosis output" && l["monitor"] == "logs")
+        .expect("the output at debug");
+    let text = output["output"].as_str().unwrap();
+    assert!(
+        text.starts_with("monitor=logs\noops\nyyy"),
+        "{}",
+        &text[..40]
+    );
+    assert!(text.ends_with("\n[output cut at 16 KiB]"));
+    assert!(text.len() < 16 * 1024 + 40, "{}", text.len());
+    // Neither the command nor its output is logged above debug.
+    for l in lines.iter().filter(|l| l["level"] != "DEBUG") {
+        let s = l.to_string();
+        assert!(
+            !s.contains("monitor=logs") && !s.contains("sleep 1000"),
+            "{s}"
+        );
+    }
+    drop(alive);
+}
+
+#[test]
+fn simulate_says_a_diagnosis_would_run_and_runs_none() {
+    let run = hbmon();
+    let marker = run.dir().join("ran");
+    let config = format!(
+        "version: 1\nmonitors:\n  - name: api\n    failure_threshold: 1\n    tcp: {{ host: 127.0.0.1, port: 1 }}\n    diagnose: {{ command: [touch, \"{}\"] }}\n",
+        marker.display()
+    );
+    let out = run
+        .config(&config)
+        .args(["simulate", "api: ok fail ok"])
+        .run();
+    assert_eq!(out.code, 0, "{out:?}");
+    let down = out.stdout.lines().find(|l| l.contains("DOWN")).unwrap();
+    assert!(
+        down.contains("its diagnosis would run; simulate does not run it"),
+        "{down}"
+    );
+    assert!(
+        !out.stdout
+            .lines()
+            .any(|l| l.contains("UP") && l.contains("diagnosis"))
+    );
+    assert!(!marker.exists(), "simulate ran the command");
+}
+
+#[test]
+fn an_empty_command_and_a_timeout_out_of_bounds_are_refused_with_positions() {
+    let config = "version: 1\nmonitors:\n  - name: a\n    tcp: { host: 127.0.0.1, port: 1 }\n    diagnose: { command: [''] }\n  - name: b\n    tcp: { host: 127.0.0.1, port: 1 }\n    diagnose: { command: [df], timeout: 0s }\n  - name: c\n    tcp: { host: 127.0.0.1, port: 1 }\n    diagnose: { command: [df], timeout: 11m }\n  - name: d\n    tcp: { host: 127.0.0.1, port: 1 }\n    diagnose: { command: [] }\n";
+    let out = hbmon().config(config).args(["validate"]).run();
+    assert_eq!(out.code, 78, "{out:?}");
+    let err = &out.stderr;
+    assert!(err.contains("4 problems"), "{err}");
+    assert!(
+        err.contains("the command is empty") && err.contains("hbmon.yaml:5:"),
+        "{err}"
+    );
+    assert!(err.contains("hbmon.yaml:8:"), "{err}");
+    assert!(
+        err.contains("a diagnosis may run at most 10m") && err.contains("hbmon.yaml:11:"),
+        "{err}"
+    );
+    assert!(err.contains("hbmon.yaml:14:"), "{err}");
+}
