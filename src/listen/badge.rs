@@ -55,7 +55,7 @@ fn face(
         .and_then(|a| a.iter().find(|m| m["name"] == monitor));
     match what {
         What::State => {
-            let state = m.and_then(|m| m["state"].as_str()).unwrap_or("unknown");
+            let state = m.and_then(|m| m["shown"].as_str()).unwrap_or("unknown");
             let colour = palette::STATES
                 .into_iter()
                 .find(|s| *s == state)
@@ -165,6 +165,12 @@ pub(super) async fn badge(
                 .filter(|o| matches!(o.status, Status::Up | Status::Degraded))
                 .map(|o| o.latency)
                 .collect();
+            // A heartbeat that never `/start`s has no run time to show.
+            let answered = if answered.iter().all(Duration::is_zero) {
+                Vec::new()
+            } else {
+                answered
+            };
             u32::try_from(answered.len())
                 .ok()
                 .filter(|n| *n > 0)

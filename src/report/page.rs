@@ -69,6 +69,19 @@ pub fn status(
     let mut doc = View::read(Some(names), store, now, silent_after)?
         .mark_unpinged(&heartbeats, store)?
         .json();
+    // A monitor in an open maintenance window is shown as in maintenance, whatever its
+    // probes say: planned work is not an outage, on the page or a badge.
+    if let Some(monitors) = doc["monitors"].as_array_mut() {
+        for (m, l) in monitors.iter_mut().zip(listed) {
+            let open = l.maintenance.as_ref().and_then(|w| w.open_since(now));
+            if let Some(since) = open.filter(|_| !l.paused) {
+                m["maintenance_since"] = json!(rfc(since));
+                m["shown"] = json!("maintenance");
+            } else {
+                m["shown"] = m["state"].clone();
+            }
+        }
+    }
     if public {
         redact(&mut doc);
     }
@@ -128,13 +141,13 @@ pub fn document(
     let mut ungrouped = Vec::new();
     let monitors = doc["monitors"].as_array().cloned().unwrap_or_default();
     for (mut m, l) in monitors.into_iter().zip(listed) {
-        let rank = rank(m["state"].as_str().unwrap_or_default());
+        let rank = rank(m["shown"].as_str().unwrap_or_default());
         worst = worst.max(rank);
         problems += usize::from(rank > 0);
         m["description"] = json!(l.description);
         m["kind"] = json!(l.kind);
         let observations = store.observations(&l.name, page.history)?;
-        add_history(&mut m, &observations, page.public, now);
+        add_history(&mut m, &observations, page.public, l.heartbeat, now);
         add_uptime_labels(&mut m, now);
         let group = match page.group_by {
             GroupBy::Group => l.group.clone(),
@@ -199,6 +212,7 @@ fn add_history(
     m: &mut Value,
     newest_first: &[crate::observation::ObservationRow],
     public: bool,
+    heartbeat: bool,
     now: SystemTime,
 ) {
     let rows: Vec<_> = newest_first.iter().rev().collect();
@@ -214,7 +228,8 @@ fn add_history(
                 "status": status,
                 "at": rfc(o.at),
                 "ago": crate::humanize::span(now.duration_since(o.at).unwrap_or_default()),
-                "latency": crate::humanize::latency(o.latency),
+                // A heartbeat's is the run's time, known only for runs that `/start`.
+                "latency": (!heartbeat || !o.latency.is_zero()).then(|| crate::humanize::latency(o.latency)),
             });
             if !public {
                 cell["reason"] = json!(crate::humanize::printable(&o.reason));
@@ -294,9 +309,9 @@ fn recent_incidents(store: &Store, now: SystemTime, public: bool) -> Result<Valu
             let end = i.resolved_at.unwrap_or(now);
             let mut v = json!({
                 "monitor": i.monitor,
-                "opened_at": rfc(i.opened_at),
+                "started_at": rfc(i.started_at),
                 "resolved_at": i.resolved_at.map(rfc),
-                "duration": crate::humanize::span(end.duration_since(i.opened_at).unwrap_or_default()),
+                "duration": crate::humanize::span(end.duration_since(i.started_at).unwrap_or_default()),
                 "open": i.resolved_at.is_none(),
             });
             if !public {

@@ -19,10 +19,19 @@ pub const COLOURS: &[(&str, &str, &str)] = &[
     ("unknown", "#6e7781", "#8d96a0"),
     ("pending", "#6e7781", "#8d96a0"),
     ("paused", "#0969da", "#58a6ff"),
+    ("maintenance", "#8250df", "#bc8cff"),
 ];
 
 /// The states a label or a history cell can show.
-pub const STATES: [&str; 6] = ["up", "degraded", "down", "unknown", "pending", "paused"];
+pub const STATES: [&str; 7] = [
+    "up",
+    "degraded",
+    "down",
+    "unknown",
+    "pending",
+    "paused",
+    "maintenance",
+];
 
 /// The colour named `name` in the light scheme (badges are drawn in it).
 #[must_use]

@@ -378,8 +378,9 @@ fn incident_json(i: &IncidentRow) -> serde_json::Value {
     json!({
         "monitor": i.monitor,
         "opened_at": rfc(i.opened_at),
+        "started_at": rfc(i.started_at),
         "resolved_at": i.resolved_at.map(rfc),
-        "duration_s": i.resolved_at.unwrap_or_else(SystemTime::now).duration_since(i.opened_at).unwrap_or_default().as_secs(),
+        "duration_s": i.resolved_at.unwrap_or_else(SystemTime::now).duration_since(i.started_at).unwrap_or_default().as_secs(),
         "cause": i.cause,
         "parent": i.parent,
         "acknowledged": i.acked.as_ref().map(|(at, by, note)| json!({ "at": rfc(*at), "by": by, "note": note })),
@@ -506,10 +507,10 @@ pub(crate) fn history_human(
     }
     for i in h.incidents {
         let end = i.resolved_at.unwrap_or(now);
-        let length = humanize::span(end.duration_since(i.opened_at).unwrap_or_default());
+        let length = humanize::span(end.duration_since(i.started_at).unwrap_or_default());
         let when = match i.resolved_at {
-            Some(r) => format!("{} to {} ({length})", rfc(i.opened_at), rfc(r)),
-            None => format!("{} to now ({length}, open)", rfc(i.opened_at)),
+            Some(r) => format!("{} to {} ({length})", rfc(i.started_at), rfc(r)),
+            None => format!("{} to now ({length}, open)", rfc(i.started_at)),
         };
         let under = under(i);
         writeln!(

@@ -37,6 +37,8 @@ pub struct Batch {
 pub struct OpenedIncident {
     pub monitor: String,
     pub opened_at: SystemTime,
+    /// Its first failing observation.
+    pub started_at: SystemTime,
     pub cause: String,
     pub parent: Option<String>,
 }
@@ -220,6 +222,7 @@ impl Batch {
             (None, Some(i)) => self.opened.push(OpenedIncident {
                 monitor: monitor.clone(),
                 opened_at: i.opened_at,
+                started_at: i.started(),
                 cause: i.reason.clone(),
                 parent: i.parent.clone(),
             }),

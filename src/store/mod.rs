@@ -47,7 +47,7 @@ use crate::state::{Event, MonitorState};
 use crate::status::Status;
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// Rows per retention slice (the `LIMIT` of `PRUNE_SQL`).
 const PRUNE_SLICE: usize = 5000;
@@ -307,7 +307,11 @@ pub struct StateRow {
 #[derive(Debug, Clone)]
 pub struct IncidentRow {
     pub monitor: String,
+    /// When it was confirmed (with the monitor, what names it).
     pub opened_at: SystemTime,
+    /// Its first failing observation (`opened_at` for incidents stored before it was
+    /// kept).
+    pub started_at: SystemTime,
     pub resolved_at: Option<SystemTime>,
     pub cause: String,
     pub parent: Option<String>,

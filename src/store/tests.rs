@@ -125,6 +125,36 @@ fn opened(monitor: &str, secs: u64) -> Event {
     }
 }
 
+/// Downtime counts from an incident's first failing observation, not from when the
+/// threshold confirmed it: a monitor failing from its first probe was never up, and the
+/// recovery alert's downtime and the uptime figures agree.
+#[test]
+fn downtime_counts_from_the_first_failure() {
+    on_both(|loc| {
+        let mut store = Store::open(loc).unwrap();
+        let up = MonitorState::default();
+        let mut down = down_state(30);
+        if let Some(i) = &mut down.incident {
+            i.started_at = Some(at(10));
+        }
+        let mut batch = Batch::default();
+        batch.record(obs("api", 30, Status::Down), &up, &down, vec![]);
+        store.commit(&batch).unwrap();
+        assert_eq!(
+            store.downtime("api", at(10), at(50)).unwrap(),
+            Duration::from_secs(40)
+        );
+        assert_eq!(
+            store.downtime("api", at(0), at(50)).unwrap(),
+            Duration::from_secs(40)
+        );
+        assert_eq!(
+            store.incidents(Some("api"), false, 1).unwrap()[0].started_at,
+            at(10)
+        );
+    });
+}
+
 #[test]
 fn a_batch_round_trips_and_incidents_are_idempotent() {
     on_both(|loc| {

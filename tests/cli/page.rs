@@ -99,7 +99,7 @@ schedules:
 monitors:
   - {{ name: web, group: Public, description: The marketing site., interval: 100ms, timeout: 100ms, failure_threshold: 1, http: {{ url: "{url}" }} }}
   - {{ name: {LONG}, group: Public, interval: 100ms, timeout: 100ms, http: {{ url: "{url}" }} }}
-  - {{ name: dead, group: Databases, interval: 100ms, timeout: 100ms, failure_threshold: 1, tcp: {{ host: 127.0.0.1, port: 1 }} }}
+  - {{ name: dead, group: Databases, interval: 100ms, timeout: 100ms, failure_threshold: 3, tcp: {{ host: 127.0.0.1, port: 1 }} }}
   - {{ name: cache, group: Databases, maintenance: always, interval: 100ms, timeout: 100ms, http: {{ url: "{url}" }} }}
   - {{ name: job, group: Jobs, description: The nightly dump., heartbeat: {{ period: 1h }} }}
   - {{ name: ftp, paused: true, tcp: {{ host: 127.0.0.1, port: 1 }} }}
@@ -111,7 +111,7 @@ monitors:
         move |l: &Value| msg(l) == "observed" && l["monitor"] == m && l["status"] == s
     };
     d.wait_total("web up 6 times", seen("web", "up"), 6);
-    d.wait_total("dead down twice", seen("dead", "down"), 2);
+    d.wait_total("dead down 5 times", seen("dead", "down"), 5);
     d.observed("job", "up");
     d.committed();
     d.committed();
@@ -153,6 +153,12 @@ monitors:
     let dead = article(&html, "dead");
     assert!(dead.matches(r#"class="cell down""#).count() >= 2, "{dead}");
     assert!(dead.contains("connection refused"), "{dead}");
+    // Failing from its first probe, it was never up: downtime counts from the first
+    // failure, not from the third that confirmed it.
+    assert!(dead.contains("<b>0.00%</b>"), "{dead}");
+    // In its open maintenance window: shown as such, not as its probes' state.
+    let cache = article(&html, "cache");
+    assert!(cache.contains(r#"class="state maintenance">MAINTENANCE"#), "{cache}");
     // Never pinged: pending, its cells too, and no response-time line.
     let job = article(&html, "job");
     assert!(job.contains(r#"data-state="pending""#), "{job}");
@@ -214,6 +220,11 @@ fn badges(port: u16) {
     assert_eq!(shield["schemaVersion"], 1);
     assert_eq!(shield["label"], format!("{LONG} 7d"));
     assert_eq!(shield["message"], "100.00%");
+    let (_, _, json) = get(port, "/badge/cache.json", &[]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&json).unwrap()["message"],
+        "maintenance"
+    );
     let (_, _, json) = get(port, "/badge/job.json", &[]);
     assert_eq!(
         serde_json::from_str::<Value>(&json).unwrap()["message"],

@@ -152,6 +152,12 @@ INSERT INTO hbmon_store (id) VALUES (substr(md5(random()::text || clock_timestam
 ALTER TABLE pings ADD COLUMN source TEXT;
 ",
     ),
+    (
+        9,
+        r"
+ALTER TABLE incidents ADD COLUMN started_at BIGINT;
+",
+    ),
 ];
 
 impl Pg {

@@ -385,7 +385,8 @@ impl Backend for Pg {
     ) -> Result<Vec<IncidentRow>, Error> {
         let rows = self.run(|c| {
             c.query(
-                "SELECT monitor, opened_at, resolved_at, cause, parent, acked_at, acked_by, ack_note
+                "SELECT monitor, opened_at, resolved_at, cause, parent, acked_at, acked_by, ack_note,
+                        started_at
                  FROM incidents
                  WHERE ($1::TEXT IS NULL OR monitor = $1) AND (NOT $2 OR resolved_at IS NULL)
                  ORDER BY opened_at DESC, id DESC LIMIT $3",
@@ -397,6 +398,7 @@ impl Backend for Pg {
             .map(|r| IncidentRow {
                 monitor: r.get(0),
                 opened_at: time(r.get(1)),
+                started_at: time(r.get::<_, Option<i64>>(8).unwrap_or(r.get(1))),
                 resolved_at: r.get::<_, Option<i64>>(2).map(time),
                 cause: r.get(3),
                 parent: r.get(4),
@@ -538,8 +540,9 @@ impl Backend for Pg {
         let (from, to) = (ms(from), ms(to));
         let total: Option<i64> = self.run(|c| {
             c.query_one(
-                "SELECT SUM(LEAST(COALESCE(resolved_at, $3), $3) - GREATEST(opened_at, $2))::BIGINT
-                 FROM incidents WHERE monitor = $1 AND opened_at < $3
+                "SELECT SUM(LEAST(COALESCE(resolved_at, $3), $3)
+                            - GREATEST(COALESCE(started_at, opened_at), $2))::BIGINT
+                 FROM incidents WHERE monitor = $1 AND COALESCE(started_at, opened_at) < $3
                    AND COALESCE(resolved_at, $3) > $2",
                 &[&monitor, &from, &to],
             )

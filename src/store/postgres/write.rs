@@ -35,9 +35,16 @@ pub(super) fn write_batch(
     }
     for i in &batch.opened {
         tx.execute(
-            "INSERT INTO incidents (monitor, opened_at, cause, parent) VALUES ($1, $2, $3, $4)
+            "INSERT INTO incidents (monitor, opened_at, cause, parent, started_at)
+             VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (monitor, opened_at) DO NOTHING",
-            &[&i.monitor, &ms(i.opened_at), &i.cause, &i.parent],
+            &[
+                &i.monitor,
+                &ms(i.opened_at),
+                &i.cause,
+                &i.parent,
+                &ms(i.started_at.min(i.opened_at)),
+            ],
         )?;
     }
     for r in &batch.resolved {

@@ -141,4 +141,9 @@ INSERT INTO hbmon_store (id) VALUES (lower(hex(randomblob(6))));
 -- 8: where each ping came from (the client's address as the listener saw it).
 ALTER TABLE pings ADD COLUMN source TEXT;
 ",
+    r"
+-- 9: when an incident began, its first failing observation (`opened_at` is when it was
+-- confirmed): downtime and uptime count from it, as the recovery alert does.
+ALTER TABLE incidents ADD COLUMN started_at INTEGER;
+",
 ];

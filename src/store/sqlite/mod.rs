@@ -476,7 +476,7 @@ impl Backend for Sqlite {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT monitor, opened_at, resolved_at, cause, parent, acked_at, acked_by, ack_note FROM incidents
+                "SELECT monitor, opened_at, resolved_at, cause, parent, acked_at, acked_by, ack_note, started_at FROM incidents
                  WHERE (?1 IS NULL OR monitor = ?1) AND (?2 = 0 OR resolved_at IS NULL)
                  ORDER BY opened_at DESC, id DESC LIMIT ?3",
             )
@@ -488,6 +488,7 @@ impl Backend for Sqlite {
                     Ok(IncidentRow {
                         monitor: r.get(0)?,
                         opened_at: time(r.get(1)?),
+                        started_at: time(r.get::<_, Option<i64>>(8)?.unwrap_or(r.get(1)?)),
                         resolved_at: r.get::<_, Option<i64>>(2)?.map(time),
                         cause: r.get(3)?,
                         parent: r.get(4)?,
@@ -627,8 +628,8 @@ impl Backend for Sqlite {
         let total: Option<i64> = self
             .conn
             .query_row(
-                "SELECT SUM(MIN(COALESCE(resolved_at, ?3), ?3) - MAX(opened_at, ?2))
-                 FROM incidents WHERE monitor = ?1 AND opened_at < ?3
+                "SELECT SUM(MIN(COALESCE(resolved_at, ?3), ?3) - MAX(COALESCE(started_at, opened_at), ?2))
+                 FROM incidents WHERE monitor = ?1 AND COALESCE(started_at, opened_at) < ?3
                    AND COALESCE(resolved_at, ?3) > ?2",
                 params![monitor, ms(from), ms(to)],
                 |r| r.get(0),

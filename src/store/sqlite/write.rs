@@ -46,13 +46,19 @@ pub(super) fn commit(
         }
         let mut open = tx
             .prepare_cached(
-                "INSERT OR IGNORE INTO incidents (monitor, opened_at, cause, parent)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR IGNORE INTO incidents (monitor, opened_at, cause, parent, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(e)?;
         for i in &batch.opened {
-            open.execute(params![i.monitor, ms(i.opened_at), i.cause, i.parent])
-                .map_err(e)?;
+            open.execute(params![
+                i.monitor,
+                ms(i.opened_at),
+                i.cause,
+                i.parent,
+                ms(i.started_at.min(i.opened_at))
+            ])
+            .map_err(e)?;
         }
         let mut resolve = tx
             .prepare_cached(
