@@ -158,7 +158,10 @@ monitors:
     assert!(dead.contains("<b>0.00%</b>"), "{dead}");
     // In its open maintenance window: shown as such, not as its probes' state.
     let cache = article(&html, "cache");
-    assert!(cache.contains(r#"class="state maintenance">MAINTENANCE"#), "{cache}");
+    assert!(
+        cache.contains(r#"class="state maintenance">MAINTENANCE"#),
+        "{cache}"
+    );
     // Never pinged: pending, its cells too, and no response-time line.
     let job = article(&html, "job");
     assert!(job.contains(r#"data-state="pending""#), "{job}");
@@ -178,7 +181,15 @@ monitors:
         "{html}"
     );
 
-    // The same document as JSON: pending, and when each monitor is tracked since.
+    api_status(port);
+    badges(port);
+    in_a_browser(port);
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+}
+
+/// The same document as JSON: pending, and when each monitor is tracked since.
+fn api_status(port: u16) {
     let (status, body) = request(port, "GET", "/api/status", &[], b"");
     assert_eq!(status, 200);
     let doc: Value = serde_json::from_str(&body).unwrap();
@@ -190,11 +201,6 @@ monitors:
         .unwrap();
     assert_eq!(job["state"], "pending");
     assert!(job["tracked_since"].is_string(), "{job}");
-
-    badges(port);
-    in_a_browser(port);
-    d.signal(Signal::SIGTERM);
-    assert_eq!(d.exit_code(), 0);
 }
 
 /// The badges of the page's monitors: state, uptime, response time, shields.io JSON.
