@@ -98,6 +98,10 @@ pub struct Listen {
     pub page_auth: Option<(String, Secret)>,
     /// Pings per heartbeat per second.
     pub max_pings_per_second: u32,
+    /// More paths that take pings like `/ping`.
+    pub ping_aliases: Vec<String>,
+    /// More paths that answer like `/healthz`.
+    pub health_aliases: Vec<String>,
 }
 
 impl Listen {
@@ -109,6 +113,11 @@ impl Listen {
     pub const DEFAULT_MAX_BODY: usize = 10 * 1024;
     /// Pings per heartbeat per second, unless `max_pings_per_second` says otherwise.
     pub const DEFAULT_MAX_PINGS_PER_SECOND: u32 = 50;
+    /// Ping aliases unless `ping_aliases` says otherwise: the URLs home-made heartbeat
+    /// receivers took.
+    pub const DEFAULT_PING_ALIASES: [&str; 2] = ["/heartbeat", "/api/v1/heartbeat"];
+    /// Health aliases unless `health_aliases` says otherwise (load balancers ask `/health`).
+    pub const DEFAULT_HEALTH_ALIASES: [&str; 2] = ["/health", "/api/v1/health"];
 
     /// A listener at `address` with every other setting at its default.
     #[must_use]
@@ -119,6 +128,8 @@ impl Listen {
             max_body: Self::DEFAULT_MAX_BODY,
             page_auth: None,
             max_pings_per_second: Self::DEFAULT_MAX_PINGS_PER_SECOND,
+            ping_aliases: Self::DEFAULT_PING_ALIASES.map(String::from).to_vec(),
+            health_aliases: Self::DEFAULT_HEALTH_ALIASES.map(String::from).to_vec(),
         }
     }
 }
