@@ -180,7 +180,9 @@ fn files(base_dir: &Path, place: &str) -> Result<Vec<PathBuf>, String> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| {
             !n.starts_with('.')
-                && (n.ends_with(".yaml") || n.ends_with(".yml"))
+                && Path::new(n).extension().is_some_and(|e| {
+                    e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml")
+                })
                 && pattern.as_deref().is_none_or(|p| matches(p, n))
         })
         .map(|n| dir.join(n))

@@ -19,6 +19,7 @@ mod generated;
 mod harness;
 mod heartbeat;
 mod icmp;
+mod include;
 mod init;
 mod notify;
 mod oncall;
