@@ -247,6 +247,7 @@ fn simulated_plan(
             index: loaded.doc.monitors.len(),
             name: Some(t.monitor.clone()),
             monitor: Some(monitor),
+            origin: None,
         });
         added.push(&t.monitor);
     }

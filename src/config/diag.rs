@@ -13,6 +13,7 @@ use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Chars, Config as TermConfig, DisplayStyle};
 
+use super::include::IncludedFile;
 use super::spans::{SpanMap, display_path};
 
 /// Where a diagnostic points.
@@ -64,6 +65,9 @@ pub struct Diagnostic {
     pub message: String,
     pub at: At,
     pub hint: Option<String>,
+    /// An included file (by its index in [`Report::includes`]) this is about, when `at`
+    /// is that file's own position rather than the main document's.
+    pub file: Option<usize>,
 }
 
 impl Diagnostic {
@@ -73,6 +77,7 @@ impl Diagnostic {
             message: message.into(),
             at,
             hint: None,
+            file: None,
         }
     }
 
@@ -99,19 +104,53 @@ pub struct Report {
     pub source: String,
     pub spans: SpanMap,
     pub diagnostics: Vec<Diagnostic>,
+    /// The included files, with their positions.
+    pub includes: Vec<(IncludedFile, SpanMap)>,
 }
 
 impl Report {
-    fn range(&self, d: &Diagnostic) -> Range<usize> {
-        match &d.at {
+    /// The file a diagnostic is in (`None`: the main file) and where in it.
+    fn locate(&self, d: &Diagnostic) -> (Option<usize>, At) {
+        if d.file.is_some() {
+            return (d.file, d.at.clone());
+        }
+        let mut at = d.at.clone();
+        if let At::Node { pointer, .. } | At::Inside { pointer, .. } = &mut at
+            && let Some(rest) = pointer.strip_prefix("/monitors/")
+        {
+            let (i, tail) = rest.split_once('/').map_or((rest, ""), |(i, t)| (i, t));
+            if let Ok(i) = i.parse::<usize>()
+                && let Some(j) = self
+                    .includes
+                    .iter()
+                    .position(|(f, _)| (f.first..f.first + f.count).contains(&i))
+            {
+                let sep = if tail.is_empty() { "" } else { "/" };
+                *pointer = format!("/monitors/{}{sep}{tail}", i - self.includes[j].0.first);
+                return (Some(j), at);
+            }
+        }
+        (None, at)
+    }
+
+    fn file(&self, file: Option<usize>) -> (&std::path::Path, &str, &SpanMap) {
+        match file.and_then(|j| self.includes.get(j)) {
+            Some((f, spans)) => (&f.path, &f.source, spans),
+            None => (&self.path, &self.source, &self.spans),
+        }
+    }
+
+    fn range(&self, file: Option<usize>, at: &At) -> Range<usize> {
+        let (_, source, spans) = self.file(file);
+        match at {
             At::Offset(o) => {
-                let o = (*o).min(self.source.len());
+                let o = (*o).min(source.len());
                 o..o
             }
-            At::Node { pointer, key } => self.spans.find(pointer, *key).unwrap_or(0..0),
+            At::Node { pointer, key } => spans.find(pointer, *key).unwrap_or(0..0),
             At::Inside { pointer, text, nth } => {
-                let whole = self.spans.find(pointer, false).unwrap_or(0..0);
-                self.source
+                let whole = spans.find(pointer, false).unwrap_or(0..0);
+                source
                     .get(whole.clone())
                     .and_then(|value| value.match_indices(text.as_str()).nth(*nth))
                     .map_or(whole.clone(), |(i, _)| {
@@ -124,7 +163,10 @@ impl Report {
     /// Sort by position in the file, so the report reads top to bottom.
     pub fn sort(&mut self) {
         let mut diagnostics = std::mem::take(&mut self.diagnostics);
-        diagnostics.sort_by_cached_key(|d| self.range(d).start);
+        diagnostics.sort_by_cached_key(|d| {
+            let (file, at) = self.locate(d);
+            (file.map_or(0, |j| j + 1), self.range(file, &at).start)
+        });
         self.diagnostics = diagnostics;
     }
 }
@@ -132,23 +174,26 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = self.path.display().to_string();
-        let file = SimpleFile::new(name.as_str(), self.source.as_str());
         let config = TermConfig {
             display_style: DisplayStyle::Rich,
             chars: Chars::ascii(),
             ..TermConfig::default()
         };
         for d in &self.diagnostics {
+            let (at_file, at) = self.locate(d);
+            let (path, source, _) = self.file(at_file);
+            let file_name = path.display().to_string();
+            let file = SimpleFile::new(file_name.as_str(), source);
             let mut notes = Vec::new();
-            if let Some(p) = d.pointer() {
-                notes.push(format!("at: {}", display_path(p)));
+            if let At::Node { pointer, .. } | At::Inside { pointer, .. } = &at {
+                notes.push(format!("at: {}", display_path(pointer)));
             }
             if let Some(h) = &d.hint {
                 notes.push(format!("help: {h}"));
             }
             let cs = CsDiagnostic::error()
                 .with_message(&d.message)
-                .with_labels(vec![Label::primary((), self.range(d))])
+                .with_labels(vec![Label::primary((), self.range(at_file, &at))])
                 .with_notes(notes);
             let text = term::emit_into_string(&config, &file, &cs).map_err(|_| fmt::Error)?;
             f.write_str(&text)?;

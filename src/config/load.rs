@@ -28,6 +28,8 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// What was read of the file.
     pub needs: Needs,
+    /// The files `include:` named, in the order their monitors follow the main file's.
+    pub includes: Vec<super::include::IncludedFile>,
 }
 
 /// What a command needs of the file.
@@ -63,6 +65,8 @@ pub struct Document {
     pub connectivity: Option<raw::ConnectivityDef>,
     pub regions: Option<raw::RegionsDef>,
     pub monitors: Vec<MonitorEntry>,
+    /// `include:`, as (pointer, place) pairs.
+    pub include: Vec<(String, String)>,
 }
 
 /// One element of `monitors`.
@@ -73,6 +77,8 @@ pub struct MonitorEntry {
     pub name: Option<String>,
     /// The decoded monitor; `None` when its problems are already reported.
     pub monitor: Option<raw::Monitor>,
+    /// For a monitor of an included file: that file, and the monitor's index in it.
+    pub origin: Option<(PathBuf, usize)>,
 }
 
 /// Read and check `path`. Only an unreadable file is an `Err`; every other problem is
@@ -99,7 +105,7 @@ pub const MAX_CONFIG_BYTES: u64 = 32 * 1024 * 1024;
 
 /// The file's text, or an error when it is larger than [`MAX_CONFIG_BYTES`] (also for a
 /// pipe or `/proc` file whose size is not known beforehand) or not UTF-8.
-fn read_bounded(path: &Path) -> std::io::Result<String> {
+pub(super) fn read_bounded(path: &Path) -> std::io::Result<String> {
     use std::io::Read as _;
     let too_big = |size: &str| {
         std::io::Error::new(
@@ -147,6 +153,20 @@ pub fn load_str_for(
     env: &dyn Fn(&str) -> Option<String>,
     needs: Needs,
 ) -> Loaded {
+    let mut loaded = load_part(path, base_dir, source, env, needs, false);
+    super::include::read_all(&mut loaded, env);
+    loaded
+}
+
+/// Check one file's text; `included`: a file that `include:` named (only `monitors`).
+pub(super) fn load_part(
+    path: PathBuf,
+    base_dir: PathBuf,
+    source: String,
+    env: &dyn Fn(&str) -> Option<String>,
+    needs: Needs,
+    included: bool,
+) -> Loaded {
     let mut loaded = Loaded {
         path,
         base_dir,
@@ -154,6 +174,7 @@ pub fn load_str_for(
         doc: Document::default(),
         diagnostics: Vec::new(),
         needs,
+        includes: Vec::new(),
     };
     let Some(mut value) = parse_yaml(&loaded.source, &mut loaded.diagnostics) else {
         return loaded;
@@ -171,6 +192,9 @@ pub fn load_str_for(
             )
             .hint("merge the two into one, or remove one of them"),
         );
+    }
+    if included {
+        super::include::shape_part(&mut value, &mut loaded.diagnostics);
     }
     let left_out = match needs {
         Needs::All => Vec::new(),
@@ -601,8 +625,20 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
                 index,
                 name,
                 monitor,
+                origin: None,
             });
         }
+    }
+    match top.remove("include") {
+        Some(Value::String(one)) => doc.include.push(("/include".into(), one)),
+        Some(Value::Array(many)) => {
+            for (i, v) in many.into_iter().enumerate() {
+                if let Value::String(s) = v {
+                    doc.include.push((format!("/include/{i}"), s));
+                }
+            }
+        }
+        _ => {}
     }
     doc
 }

@@ -5,6 +5,7 @@
 
 mod describe;
 pub mod diag;
+pub mod include;
 pub mod interpolate;
 pub mod load;
 pub mod raw;

@@ -47,9 +47,15 @@ pub(super) fn start_listener(
                 auth_failures: std::sync::Mutex::default(),
             });
             hooks.ticked(SystemTime::now());
-            crate::listen::spawn(runtime.handle(), std_listener, Arc::clone(&hooks), async {
-                let _ = http_stopped.await;
-            })
+            crate::listen::spawn(
+                runtime.handle(),
+                std_listener,
+                Arc::clone(&hooks),
+                &settings,
+                async {
+                    let _ = http_stopped.await;
+                },
+            )
             .map_err(|e| Error::io("cannot set up the listener", e))?;
             tracing::info!(address = %settings.address, "listening");
             Some(Listening {

@@ -262,18 +262,53 @@ fn error(code: StatusCode, message: &str) -> Response {
     (code, axum::Json(json!({ "error": message }))).into_response()
 }
 
-/// Where pings are taken: `<path>/<name>` and `<path>/<name>/<action>`.
-pub const PING_PATHS: [&str; 3] = ["/ping", "/heartbeat", "/api/v1/heartbeat"];
+/// Where pings are taken: `/ping/<name>` and `/ping/<name>/<action>`, and the same under
+/// each of `listen.ping_aliases`.
+pub const PING_PATH: &str = "/ping";
 
-/// Where `watch` says whether it is healthy (load balancers ask `/health`).
-pub const HEALTH_PATHS: [&str; 3] = ["/healthz", "/health", "/api/v1/health"];
+/// Where `watch` says whether it is healthy (and at each of `listen.health_aliases`).
+pub const HEALTH_PATH: &str = "/healthz";
 
-/// The router.
+/// The routes an alias may not take, nor lie under nor above.
+const BUILT_IN: [&str; 7] = [
+    PING_PATH,
+    HEALTH_PATH,
+    "/metrics",
+    "/api/status",
+    "/api/ack",
+    "/api/monitors",
+    "/badge",
+];
+
+/// The built-in route `alias` clashes with, if any.
+#[must_use]
+pub fn clashes(alias: &str) -> Option<&'static str> {
+    BUILT_IN.into_iter().find(|r| overlap(r, alias))
+}
+
+/// Whether two paths are the same or one lies under the other.
+#[must_use]
+pub fn overlap(a: &str, b: &str) -> bool {
+    let under = |x: &str, y: &str| x.strip_prefix(y).is_some_and(|rest| rest.starts_with('/'));
+    a == b || under(a, b) || under(b, a)
+}
+
+/// The router, with the default aliases.
 pub fn router(shared: Arc<Shared>) -> Router {
+    let l = crate::model::Listen::at(crate::model::Listen::DEFAULT_ADDRESS);
+    router_with(shared, &l.ping_aliases, &l.health_aliases)
+}
+
+/// The router, with these aliases (checked by the plan: they clash with nothing).
+pub fn router_with(
+    shared: Arc<Shared>,
+    ping_aliases: &[String],
+    health_aliases: &[String],
+) -> Router {
     let mut router = Router::new();
-    // `/heartbeat/<id>` and `/api/v1/heartbeat/<id>` are the URLs home-made heartbeat
-    // receivers took; clients written for them work unchanged.
-    for base in PING_PATHS {
+    // Aliases are the URLs home-made heartbeat receivers took; clients written for them
+    // work unchanged.
+    for base in std::iter::once(PING_PATH).chain(ping_aliases.iter().map(String::as_str)) {
         router = router
             .route(&format!("{base}/{{id}}"), get(ping).post(ping))
             .route(
@@ -281,7 +316,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
                 get(ping_action).post(ping_action),
             );
     }
-    for path in HEALTH_PATHS {
+    for path in std::iter::once(HEALTH_PATH).chain(health_aliases.iter().map(String::as_str)) {
         router = router.route(path, get(healthz));
     }
     router

@@ -35,9 +35,11 @@ pub fn spawn(
     runtime: &tokio::runtime::Handle,
     bound: Bound,
     shared: Arc<Shared>,
+    settings: &crate::model::Listen,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     bound.0.set_nonblocking(true)?;
+    let app = router_with(shared, &settings.ping_aliases, &settings.health_aliases);
     let std_listener = bound.0;
     runtime.spawn(async move {
         let listener = match tokio::net::TcpListener::from_std(std_listener) {
@@ -47,7 +49,7 @@ pub fn spawn(
                 return;
             }
         };
-        if let Err(e) = serve(listener, shared, shutdown).await {
+        if let Err(e) = serve(listener, app, shutdown).await {
             tracing::error!("the listener stopped: {e}");
         }
     });
@@ -57,10 +59,9 @@ pub fn spawn(
 /// Serve until `shutdown` resolves, then let requests in flight finish (5 s at most).
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    shared: Arc<Shared>,
+    app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(shared);
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut full_warned = false;

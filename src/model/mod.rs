@@ -100,6 +100,10 @@ pub struct Listen {
     pub max_pings_per_second: u32,
     /// The status page and its badges.
     pub page: StatusPage,
+    /// More paths that take pings like `/ping`.
+    pub ping_aliases: Vec<String>,
+    /// More paths that answer like `/healthz`.
+    pub health_aliases: Vec<String>,
 }
 
 /// The checked `status_page` block.
@@ -142,6 +146,11 @@ impl Listen {
     pub const DEFAULT_MAX_BODY: usize = 10 * 1024;
     /// Pings per heartbeat per second, unless `max_pings_per_second` says otherwise.
     pub const DEFAULT_MAX_PINGS_PER_SECOND: u32 = 50;
+    /// Ping aliases unless `ping_aliases` says otherwise: the URLs home-made heartbeat
+    /// receivers took.
+    pub const DEFAULT_PING_ALIASES: [&str; 2] = ["/heartbeat", "/api/v1/heartbeat"];
+    /// Health aliases unless `health_aliases` says otherwise (load balancers ask `/health`).
+    pub const DEFAULT_HEALTH_ALIASES: [&str; 2] = ["/health", "/api/v1/health"];
 
     /// A listener at `address` with every other setting at its default.
     #[must_use]
@@ -153,6 +162,8 @@ impl Listen {
             page_auth: None,
             max_pings_per_second: Self::DEFAULT_MAX_PINGS_PER_SECOND,
             page: StatusPage::default(),
+            ping_aliases: Self::DEFAULT_PING_ALIASES.map(String::from).to_vec(),
+            health_aliases: Self::DEFAULT_HEALTH_ALIASES.map(String::from).to_vec(),
         }
     }
 }

@@ -113,6 +113,14 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
         spans: crate::config::spans::SpanMap::build(&loaded.source),
         source: loaded.source,
         diagnostics,
+        includes: loaded
+            .includes
+            .into_iter()
+            .map(|f| {
+                let spans = crate::config::spans::SpanMap::build(&f.source);
+                (f, spans)
+            })
+            .collect(),
     };
     report.sort();
     Err(Error::Config(Box::new(report)))

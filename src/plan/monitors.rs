@@ -66,7 +66,7 @@ impl Builder<'_> {
                 .and_then(|f| self.flapping("/defaults/flapping", f)),
             notify,
         };
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: HashMap<&str, &load::MonitorEntry> = HashMap::new();
         let mut out = Vec::with_capacity(doc.monitors.len());
         for entry in &doc.monitors {
             let ptr = format!("/monitors/{}", entry.index);
@@ -77,10 +77,11 @@ impl Builder<'_> {
                         format!("duplicate monitor name `{name}`"),
                     )
                     .hint = Some(format!(
-                        "monitors[{first}] has the same name; names must be unique"
+                        "{} has the same name; names must be unique",
+                        place(first, entry)
                     ));
                 } else {
-                    seen.insert(name, entry.index);
+                    seen.insert(name, entry);
                 }
             }
             if let Some(m) = &entry.monitor
@@ -389,5 +390,15 @@ impl Builder<'_> {
                 None
             }
         }
+    }
+}
+
+/// Where the monitor `first` is, as told to the operator beside a duplicate `entry`: its
+/// index, and its file when either is in an included file.
+fn place(first: &load::MonitorEntry, entry: &load::MonitorEntry) -> String {
+    match (&first.origin, &entry.origin) {
+        (None, None) => format!("monitors[{}]", first.index),
+        (None, Some(_)) => format!("monitors[{}] of the main file", first.index),
+        (Some((file, i)), _) => format!("monitors[{i}] of {}", file.display()),
     }
 }

@@ -129,6 +129,24 @@ impl Builder<'_> {
             }
             Some((a.username.clone(), p?))
         });
+        let ping_aliases = self.aliases(
+            "ping_aliases",
+            l.ping_aliases.as_deref(),
+            &Listen::DEFAULT_PING_ALIASES,
+        );
+        let health_aliases = self.aliases(
+            "health_aliases",
+            l.health_aliases.as_deref(),
+            &Listen::DEFAULT_HEALTH_ALIASES,
+        );
+        for (i, h) in health_aliases.iter().enumerate() {
+            if let Some(p) = ping_aliases.iter().find(|p| crate::listen::overlap(p, h)) {
+                self.error(
+                    At::value(format!("/listen/health_aliases/{i}")),
+                    format!("`{h}` clashes with the ping alias `{p}`"),
+                );
+            }
+        }
         Some(Listen {
             address,
             token,
@@ -139,7 +157,35 @@ impl Builder<'_> {
                 .unwrap_or(Listen::DEFAULT_MAX_PINGS_PER_SECOND)
                 .max(1),
             page: page(doc.status_page.as_ref()),
+            ping_aliases,
+            health_aliases,
         })
+    }
+
+    /// `listen.<key>`: paths that start with `/`, of plain URL characters, that clash
+    /// with no built-in route nor with each other.
+    fn aliases(&mut self, key: &str, given: Option<&[String]>, default: &[&str]) -> Vec<String> {
+        let Some(given) = given else {
+            return default.iter().map(|&a| a.to_owned()).collect();
+        };
+        let mut seen = std::collections::HashSet::new();
+        for (i, a) in given.iter().enumerate() {
+            let at = At::value(format!("/listen/{key}/{i}"));
+            let plain = a
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b));
+            if !a.starts_with('/') || a.len() < 2 || a.ends_with('/') || a.contains("//") || !plain
+            {
+                self.error(at, "not a path like `/heartbeat`").hint = Some(
+                    "a path starts with `/`, does not end with one, and has letters, digits, `-`, `.`, `_` or `~` between".into(),
+                );
+            } else if let Some(r) = crate::listen::clashes(a) {
+                self.error(at, format!("`{a}` clashes with the route `{r}`"));
+            } else if !seen.insert(a.as_str()) {
+                self.error(at, format!("`{a}` is given twice"));
+            }
+        }
+        given.to_vec()
     }
 
     pub(super) fn heartbeat(

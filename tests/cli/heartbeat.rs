@@ -468,6 +468,87 @@ fn the_seeds_urls_are_aliases() {
     assert_eq!(kinds, ["fail", "success", "start"]);
 }
 
+/// `listen.ping_aliases` and `listen.health_aliases` replace the default aliases: the
+/// configured ones answer, the defaults no longer do, `/ping` and `/healthz` always do.
+#[test]
+fn aliases_are_a_listener_setting() {
+    let port = closed_port();
+    let cfg = config(port, "").replace(
+        "max_pings_per_second: 100000 }",
+        "max_pings_per_second: 100000, ping_aliases: [/hooks/beat], health_aliases: [/up] }",
+    );
+    let run = hbmon().file("hbmon.yaml", &cfg);
+    let d = Daemon::start(run.dir(), &[]);
+    for (path, want) in [
+        ("/up", 200),
+        ("/healthz", 200),
+        ("/health", 404),
+        ("/api/v1/health", 404),
+    ] {
+        let (status, _) = request(port, "GET", path, &[], b"");
+        assert_eq!(status, want, "{path}");
+    }
+    for (path, want) in [
+        ("/hooks/beat/backup/start", 200),
+        ("/hooks/beat/backup", 200),
+        ("/ping/backup", 200),
+        ("/heartbeat/backup", 404),
+        ("/api/v1/heartbeat/backup", 404),
+    ] {
+        let (status, body) = request(
+            port,
+            "POST",
+            &format!("{path}?token=shared-s3cret"),
+            &[],
+            b"",
+        );
+        assert_eq!(status, want, "{path}: {body}");
+    }
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    let kinds: Vec<String> = store(run.dir())
+        .pings("backup", 10)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.kind)
+        .collect();
+    assert_eq!(kinds, ["success", "success", "start"]);
+}
+
+/// An alias that is not a path, or clashes with a route, is a config error at its place.
+#[test]
+fn a_bad_alias_is_refused_where_it_stands() {
+    for (aliases, message) in [
+        ("ping_aliases: [beat]", "not a path like `/heartbeat`"),
+        (
+            "ping_aliases: [/api]",
+            "clashes with the route `/api/status`",
+        ),
+        (
+            "health_aliases: [/metrics]",
+            "clashes with the route `/metrics`",
+        ),
+        ("ping_aliases: [/a, /a]", "is given twice"),
+        (
+            "ping_aliases: [/x], health_aliases: [/x/up]",
+            "clashes with the ping alias `/x`",
+        ),
+    ] {
+        let cfg = config(1, "").replace(
+            "max_pings_per_second: 100000 }",
+            &format!("max_pings_per_second: 100000, {aliases} }}"),
+        );
+        let out = hbmon().config(&cfg).args(["validate"]).run();
+        assert_ne!(out.code, 0, "{aliases}");
+        assert!(out.stderr.contains(message), "{aliases}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("hbmon.yaml:2:"),
+            "{aliases}: {}",
+            out.stderr
+        );
+    }
+}
+
 /// `hbmon run`: start and finish pings around the command, its output passed through and
 /// its tail in the finishing ping, its exit code as hbmon's; with the listener away, the
 /// job still runs.

@@ -20,6 +20,7 @@ mod generated;
 mod harness;
 mod heartbeat;
 mod icmp;
+mod include;
 mod init;
 mod notify;
 mod oncall;

@@ -75,6 +75,19 @@ pub struct Config {
     /// The monitors. Each has a unique `name` and exactly one probe (`http`, `tcp`,
     /// `icmp`, `dns`, `docker`, `command`, `file`, `system` or `heartbeat`).
     pub monitors: Vec<Monitor>,
+    /// More monitors, from YAML files: a directory (`monitors.d`: its `.yaml` and `.yml`
+    /// files, in sorted order), a pattern in the last part (`monitors.d/web-*.yaml`), or a
+    /// list of these; relative to this file. Each file holds a `monitors:` list and
+    /// nothing else. A directory that does not exist is an error.
+    pub include: Option<Include>,
+}
+
+/// One place of included files, or several.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Include {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// Settings every monitor inherits.

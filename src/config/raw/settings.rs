@@ -95,6 +95,13 @@ pub struct ListenDef {
     /// Pings accepted per heartbeat per second (default 50); more are refused with 429.
     #[schemars(range(min = 1))]
     pub max_pings_per_second: Option<u32>,
+    /// More paths that take pings like `/ping` (`<alias>/<id>`, `<alias>/<id>/<action>`);
+    /// each starts with `/` and clashes with no built-in route (default `[/heartbeat,
+    /// /api/v1/heartbeat]`; `[]` for none). Read when the listener starts.
+    pub ping_aliases: Option<Vec<String>>,
+    /// More paths that answer like `/healthz` (default `[/health, /api/v1/health]`; `[]`
+    /// for none). Read when the listener starts.
+    pub health_aliases: Option<Vec<String>>,
 }
 
 /// The status page the listener serves at `/`, and its badges.
