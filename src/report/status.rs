@@ -433,6 +433,7 @@ pub(crate) fn history_json(h: &History<'_>) -> serde_json::Value {
             "status": o.status.name(),
             "latency_ms": crate::humanize::millis(o.latency),
             "reason": o.reason,
+            "measurements": o.measurements(),
             "details": o.details,
         })).collect::<Vec<_>>(),
         "pings": h.pings.iter().map(|p| json!({
