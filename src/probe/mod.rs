@@ -187,7 +187,7 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
     if matches!(monitor.probe, Probe::Http(_) | Probe::Tcp(_)) {
         outcome
             .measurements
-            .insert(0, ("latency_ms", latency.as_secs_f64() * 1000.0));
+            .insert(0, ("latency_ms", humanize::millis(latency)));
     }
     if let Some(t) = outcome.cert_not_after {
         let days = match t.duration_since(checked_at) {
