@@ -5,6 +5,7 @@
 //! never from error messages that could quote a URL or a header.
 
 mod command;
+mod cpu;
 mod dns;
 mod docker;
 mod file;
@@ -58,6 +59,7 @@ pub struct Observation {
 /// | `status_code` | http | the HTTP status |
 /// | `tls_expiry_days` | http, tcp (tls) | days until the certificate expires (negative: expired) |
 /// | `connect_ms` | tcp | time to the established connection |
+/// | `cpu_percent` | system | busy share of all CPUs over 200 ms (`/proc/stat`) |
 /// | `memory_percent`, `disk_percent`, `load1`, `load_per_cpu` | system | as judged |
 /// | `size_bytes`, `age_seconds` | file | the file's size and age |
 /// | `exit_code` | command | the program's exit code |

@@ -22,6 +22,9 @@ pub async fn probe(p: &SystemProbe) -> Outcome {
     .unwrap_or_else(|_| Readings::failed());
     let mut parts: Vec<(Status, String)> = Vec::new();
     let mut measured: super::Measurements = Vec::new();
+    if let Some(pct) = super::cpu::sample().await {
+        measured.push(("cpu_percent", pct));
+    }
     if let Ok(pct) = &readings.disk {
         measured.push(("disk_percent", *pct));
     }
