@@ -157,6 +157,22 @@ monitors:
         reason.contains("disk / ") && reason.contains("memory ") && reason.contains("load "),
         "{reason}"
     );
+    // The figures as numbers: memory against /proc/meminfo read here (what `free`
+    // shows as used: total less available), CPU and disk as percents.
+    let measured = &m[0]["measurements"];
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kb = |key: &str| -> f64 {
+        let line = meminfo.lines().find(|l| l.starts_with(key)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let memory = (kb("MemTotal:") - kb("MemAvailable:")) * 100.0 / kb("MemTotal:");
+    let got = measured["memory_percent"].as_f64().unwrap();
+    assert!((got - memory).abs() < 5.0, "{got} vs {memory}: {measured}");
+    for key in ["cpu_percent", "disk_percent"] {
+        let p = measured[key].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&p), "{key}: {measured}");
+    }
+    assert!(measured["load1"].as_f64().unwrap() >= 0.0, "{measured}");
     assert_eq!(m[1]["status"], "degraded");
     assert!(
         m[1]["reason"]
