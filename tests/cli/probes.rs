@@ -46,6 +46,14 @@ monitors:
     for (g, w) in got.iter().zip(want) {
         assert_eq!((g.0.as_str(), g.1.as_str()), w);
     }
+    let codes: Vec<_> = v["monitors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["measurements"]["exit_code"].as_f64())
+        .collect();
+    // A program that did not start has no exit code.
+    assert_eq!(codes, [Some(0.0), Some(1.0), Some(2.0), None, Some(0.0)]);
     assert_eq!(out.code, 2);
 }
 
@@ -130,6 +138,9 @@ monitors:
         m[1]["reason"]
     );
     assert_eq!(m[2]["reason"], "size 5 B is below 1.0 KiB");
+    assert_eq!(m[0]["measurements"]["size_bytes"], 5.0);
+    let age = m[1]["measurements"]["age_seconds"].as_f64().unwrap();
+    assert!((age - 3.0 * 3600.0).abs() < 60.0, "{age}");
     assert_eq!(
         (m[3]["status"].as_str(), m[3]["reason"].as_str()),
         (Some("down"), Some("file not found"))
