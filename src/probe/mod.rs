@@ -67,13 +67,19 @@ pub struct Observation {
 /// | `containers_running` | docker (count) | running containers matching |
 pub type Measurements = Vec<(&'static str, f64)>;
 
-/// The measurements as a JSON object `{name: number}` (non-finite numbers left out).
+/// The measurements as a JSON object `{name: number}`: whole numbers as integers
+/// (`"status_code": 200`), non-finite ones left out.
 #[must_use]
 pub fn measurements_json(m: &[(&'static str, f64)]) -> serde_json::Map<String, serde_json::Value> {
     m.iter()
         .filter_map(|(k, v)| {
-            serde_json::Number::from_f64(*v)
-                .map(|n| ((*k).to_owned(), serde_json::Value::Number(n)))
+            #[allow(clippy::cast_possible_truncation)] // whole and within ±2^53: exact
+            let n = if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                serde_json::Number::from(*v as i64)
+            } else {
+                serde_json::Number::from_f64(*v)?
+            };
+            Some(((*k).to_owned(), serde_json::Value::Number(n)))
         })
         .collect()
 }
