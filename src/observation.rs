@@ -36,6 +36,23 @@ impl ObservationRow {
             .unwrap_or(false)
     }
 
+    /// The numbers measured (`details.measurements`): empty for observations stored
+    /// before hbmon kept them, and for those that measured nothing.
+    #[must_use]
+    pub fn measurements(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.details
+            .as_ref()
+            .and_then(|d| d.get("measurements"))
+            .and_then(serde_json::Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter(|(_, v)| v.is_number())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// A heartbeat late inside its grace period (`details.late`): shown, not alerted.
     #[must_use]
     pub fn is_late(&self) -> bool {

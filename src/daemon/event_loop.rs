@@ -497,11 +497,20 @@ fn spawn_probe(
         };
         let m = &run.monitor;
         let obs = Box::pin(probe::run(m, m.timeout, &ctx)).await;
-        let details = obs.cert_not_after.map(|t| {
-            serde_json::json!({
-                "cert_not_after": humantime::format_rfc3339_seconds(t).to_string()
-            })
-        });
+        let mut details = serde_json::Map::new();
+        if let Some(t) = obs.cert_not_after {
+            details.insert(
+                "cert_not_after".into(),
+                humantime::format_rfc3339_seconds(t).to_string().into(),
+            );
+        }
+        if !obs.measurements.is_empty() {
+            details.insert(
+                "measurements".into(),
+                probe::measurements_json(&obs.measurements).into(),
+            );
+        }
+        let details = (!details.is_empty()).then_some(serde_json::Value::Object(details));
         let row = ObservationRow {
             monitor: m.name.clone(),
             at: obs.checked_at,

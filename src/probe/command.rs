@@ -83,7 +83,7 @@ fn classify(status: std::process::ExitStatus, stdout: &[u8], stderr: &[u8]) -> O
         (Some(l), _) => format!("exit code {code}: {l}"),
         (None, _) => format!("exit code {code}"),
     };
-    Outcome::new(st, reason)
+    Outcome::new(st, reason).measure("exit_code", f64::from(code))
 }
 
 /// The first non-empty line, without Nagios performance data (after `|`), cut short.

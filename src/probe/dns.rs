@@ -40,7 +40,7 @@ pub async fn probe(p: &DnsProbe, timeout: Duration) -> Outcome {
         Err(NetError::Timeout) => return timed_out(timeout),
         Err(e) => return Outcome::new(Status::Down, format!("DNS query failed: {e}")),
     };
-    evaluate(p, rcode, &answers)
+    evaluate(p, rcode, &answers).measure("answers", answers.len() as f64)
 }
 
 fn resolver(p: &DnsProbe, timeout: Duration) -> Result<TokioResolver, NetError> {

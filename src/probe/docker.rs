@@ -329,6 +329,7 @@ fn count(n: usize, min: Option<u32>, max: Option<u32>) -> Outcome {
         }
         _ => Outcome::new(Status::Up, what),
     }
+    .measure("containers_running", n as f64)
 }
 
 #[cfg(test)]

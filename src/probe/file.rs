@@ -20,7 +20,18 @@ pub async fn probe(p: &FileProbe) -> Outcome {
             );
         }
     };
-    evaluate(p, meta.len(), meta.modified().ok(), SystemTime::now())
+    let now = SystemTime::now();
+    let modified = meta.modified().ok();
+    let mut outcome =
+        evaluate(p, meta.len(), modified, now).measure("size_bytes", meta.len() as f64);
+    if let Some(m) = modified {
+        let age = match now.duration_since(m) {
+            Ok(d) => d.as_secs_f64(),
+            Err(e) => -e.duration().as_secs_f64(),
+        };
+        outcome = outcome.measure("age_seconds", age);
+    }
+    outcome
 }
 
 /// The pure part: size and modification time against the limits, at `now`.

@@ -129,7 +129,10 @@ pub async fn probe(p: &HttpProbe, timeout: Duration, clients: &Clients) -> Outco
         .get::<reqwest::tls::TlsInfo>()
         .and_then(reqwest::tls::TlsInfo::peer_certificate)
         .and_then(tls::not_after);
-    let outcome = check_response(p, &mut resp, timeout).await;
+    let code = f64::from(resp.status().as_u16());
+    let outcome = check_response(p, &mut resp, timeout)
+        .await
+        .measure("status_code", code);
     match cert_not_after {
         Some(t) => Outcome {
             cert_not_after: Some(t),

@@ -5,6 +5,7 @@
 //! never from error messages that could quote a URL or a header.
 
 mod command;
+mod cpu;
 pub(crate) mod diagnose;
 mod dns;
 mod docker;
@@ -43,14 +44,54 @@ pub struct Observation {
     /// When the server's TLS certificate expires, for probes that saw one (even when
     /// healthy, so reports can show it).
     pub cert_not_after: Option<SystemTime>,
+    /// The numbers the probe measured (see [`Measurements`]).
+    pub measurements: Measurements,
+}
+
+/// The numbers one observation measured, by name, in the order the probe found them.
+///
+/// Names are fixed words with their unit (`latency_ms`, `tls_expiry_days`,
+/// `memory_percent`, ...), never a value from the config. Stored under
+/// `details.measurements` as `{name: number}`.
+///
+/// | name | probe | meaning |
+/// |---|---|---|
+/// | `latency_ms` | http, tcp | how long the probe took |
+/// | `status_code` | http | the HTTP status |
+/// | `tls_expiry_days` | http, tcp (tls) | days until the certificate expires (negative: expired) |
+/// | `connect_ms` | tcp | time to the established connection |
+/// | `cpu_percent` | system | busy share of all CPUs over 200 ms (`/proc/stat`) |
+/// | `memory_percent`, `disk_percent`, `load1`, `load_per_cpu` | system | as judged |
+/// | `size_bytes`, `age_seconds` | file | the file's size and age |
+/// | `exit_code` | command | the program's exit code |
+/// | `answers` | dns | number of answers |
+/// | `containers_running` | docker (count) | running containers matching |
+pub type Measurements = Vec<(&'static str, f64)>;
+
+/// The measurements as a JSON object `{name: number}`: whole numbers as integers
+/// (`"status_code": 200`), non-finite ones left out.
+#[must_use]
+pub fn measurements_json(m: &[(&'static str, f64)]) -> serde_json::Map<String, serde_json::Value> {
+    m.iter()
+        .filter_map(|(k, v)| {
+            #[allow(clippy::cast_possible_truncation)] // whole and within ±2^53: exact
+            let n = if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                serde_json::Number::from(*v as i64)
+            } else {
+                serde_json::Number::from_f64(*v)?
+            };
+            Some(((*k).to_owned(), serde_json::Value::Number(n)))
+        })
+        .collect()
 }
 
 /// What a probe reports before timing is attached.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Outcome {
     pub status: Status,
     pub reason: String,
     pub cert_not_after: Option<SystemTime>,
+    pub measurements: Measurements,
 }
 
 impl Outcome {
@@ -59,7 +100,15 @@ impl Outcome {
             status,
             reason: reason.into(),
             cert_not_after: None,
+            measurements: Vec::new(),
         }
+    }
+
+    /// This outcome with one more measurement.
+    #[must_use]
+    pub fn measure(mut self, name: &'static str, value: f64) -> Self {
+        self.measurements.push((name, value));
+        self
     }
 
     /// This outcome, or `status` with `why` in front of the reason if that is worse.
@@ -139,17 +188,30 @@ pub async fn run(monitor: &Monitor, timeout: Duration, ctx: &Context) -> Observa
         Err(_) => timed_out(timeout),
     };
     let latency = start.elapsed();
-    let outcome = match &monitor.probe {
+    let mut outcome = match &monitor.probe {
         Probe::Http(p) => apply_latency(outcome, latency, p.latency),
         Probe::Tcp(p) => apply_latency(outcome, latency, p.latency),
         _ => outcome,
     };
+    if matches!(monitor.probe, Probe::Http(_) | Probe::Tcp(_)) {
+        outcome
+            .measurements
+            .insert(0, ("latency_ms", humanize::millis(latency)));
+    }
+    if let Some(t) = outcome.cert_not_after {
+        let days = match t.duration_since(checked_at) {
+            Ok(left) => left.as_secs_f64() / 86_400.0,
+            Err(e) => -e.duration().as_secs_f64() / 86_400.0,
+        };
+        outcome.measurements.push(("tls_expiry_days", days));
+    }
     Observation {
         status: outcome.status,
         latency,
         reason: outcome.reason,
         checked_at,
         cert_not_after: outcome.cert_not_after,
+        measurements: outcome.measurements,
     }
 }
 

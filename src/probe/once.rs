@@ -156,5 +156,6 @@ fn unknown(reason: String) -> Observation {
         reason,
         checked_at: SystemTime::now(),
         cert_not_after: None,
+        measurements: Vec::new(),
     }
 }

@@ -21,6 +21,20 @@ pub async fn probe(p: &SystemProbe) -> Outcome {
     .await
     .unwrap_or_else(|_| Readings::failed());
     let mut parts: Vec<(Status, String)> = Vec::new();
+    let mut measured: super::Measurements = Vec::new();
+    if let Some(pct) = super::cpu::sample().await {
+        measured.push(("cpu_percent", pct));
+    }
+    if let Ok(pct) = &readings.disk {
+        measured.push(("disk_percent", *pct));
+    }
+    if let Some(pct) = readings.memory {
+        measured.push(("memory_percent", pct));
+    }
+    if p.load.is_some() {
+        measured.push(("load1", readings.load));
+        measured.push(("load_per_cpu", readings.load / readings.cpus.max(1) as f64));
+    }
     if let Some((path, levels)) = &p.disk {
         parts.push(match &readings.disk {
             Ok(pct) => judge(
@@ -55,7 +69,10 @@ pub async fn probe(p: &SystemProbe) -> Outcome {
         .map(|(_, r)| r)
         .collect::<Vec<_>>()
         .join("; ");
-    Outcome::new(status, reason)
+    Outcome {
+        measurements: measured,
+        ..Outcome::new(status, reason)
+    }
 }
 
 fn judge(value: f64, levels: Levels, what: &str, unit: &str) -> (Status, String) {

@@ -55,6 +55,8 @@ struct MonitorResult<'a> {
     /// When the server's TLS certificate expires; only for probes that saw one.
     #[serde(skip_serializing_if = "Option::is_none")]
     cert_expires_at: Option<String>,
+    /// The numbers the probe measured, `{name: number}`.
+    measurements: serde_json::Map<String, serde_json::Value>,
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -101,6 +103,7 @@ pub fn write(run: &Run, out: Writer<'_>) -> io::Result<()> {
                 cert_expires_at: o
                     .cert_not_after
                     .map(|t| humantime::format_rfc3339_seconds(t).to_string()),
+                measurements: crate::probe::measurements_json(&o.measurements),
             })
             .collect(),
     };

@@ -149,6 +149,7 @@ pub fn document(
         let observations = store.observations(&l.name, page.history)?;
         add_history(&mut m, &observations, page.public, l.heartbeat, now);
         add_uptime_labels(&mut m, now);
+        m["figures"] = figures(&m["measurements"]);
         let group = match page.group_by {
             GroupBy::Group => l.group.clone(),
             GroupBy::Tag => l.tags.first().cloned(),
@@ -343,4 +344,26 @@ fn maintenance(listed: &[Listed], now: SystemTime) -> Value {
         }
     }
     json!({ "now": open, "next": next })
+}
+
+/// The newest measurements for people, `name value` each (the response time is the line
+/// beside them, so it is left out): `cpu percent 12.5`, `status code 200`.
+fn figures(measurements: &Value) -> Value {
+    let Some(m) = measurements.as_object() else {
+        return json!([]);
+    };
+    let list: Vec<String> = m
+        .iter()
+        .filter(|(k, _)| k.as_str() != "latency_ms")
+        .filter_map(|(k, v)| {
+            let v = v.as_f64()?;
+            let text = if v.fract() == 0.0 && v.abs() < 1e15 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            };
+            Some(format!("{} {text}", k.replace('_', " ")))
+        })
+        .collect();
+    json!(list)
 }

@@ -31,6 +31,9 @@ struct Line {
     status: Option<Status>,
     row: Option<StateRow>,
     uptime: Vec<(&'static str, Option<f64>)>,
+    /// The newest observation's measurements (empty before the first, or when it
+    /// measured nothing).
+    measurements: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Every monitor's line: the config's monitors `(name, paused)` in order, or (without a
@@ -80,12 +83,21 @@ fn lines(
             };
             uptime.push((label, value));
         }
+        let measurements = match row.as_ref().and_then(|r| r.last_at) {
+            Some(_) => store
+                .observations(&name, 1)?
+                .first()
+                .map(crate::observation::ObservationRow::measurements)
+                .unwrap_or_default(),
+            None => serde_json::Map::new(),
+        };
         lines.push(Line {
             name,
             state,
             status,
             row,
             uptime,
+            measurements,
         });
     }
     Ok(lines)
@@ -349,6 +361,7 @@ fn status_doc(lines: &[Line], open: &[IncidentRow], now: SystemTime) -> serde_js
                 "tracked_since": r.map(|r| rfc(r.first_seen)),
                 "last_status": r.and_then(|r| r.last_status).map(Status::name),
                 "last_reason": r.and_then(|r| r.last_reason.clone()),
+                "measurements": l.measurements,
                 "uptime_percent": l.uptime.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>(),
                 "incident": open.iter().find(|i| i.monitor == l.name).map(incident_json),
                 "acknowledged": r.and_then(|r| r.state.ack(now)).map(|a| json!({
@@ -466,6 +479,7 @@ pub(crate) fn history_json(h: &History<'_>) -> serde_json::Value {
             "status": o.status.name(),
             "latency_ms": crate::humanize::millis(o.latency),
             "reason": o.reason,
+            "measurements": o.measurements(),
             "details": o.details,
         })).collect::<Vec<_>>(),
         "pings": h.pings.iter().map(|p| json!({

@@ -204,6 +204,40 @@ fn a_batch_round_trips_and_incidents_are_idempotent() {
     });
 }
 
+/// Measurements round-trip through `details.measurements` on both backends, numbers
+/// unchanged; an observation stored before there were measurements (details without
+/// them, or no details at all) reads back with none.
+#[test]
+fn measurements_round_trip_and_old_rows_have_none() {
+    on_both(|loc| {
+        let mut store = Store::open(loc).unwrap();
+        let measured = crate::probe::measurements_json(&[
+            ("latency_ms", 12.345),
+            ("status_code", 200.0),
+            ("tls_expiry_days", -1.5),
+            ("memory_percent", 41.25),
+        ]);
+        let mut new = obs("api", 30, Status::Up);
+        new.details = Some(serde_json::json!({ "measurements": measured }));
+        let mut old = obs("api", 20, Status::Up);
+        old.details = Some(serde_json::json!({ "cert_not_after": "2030-01-01T00:00:00Z" }));
+        let bare = obs("api", 10, Status::Up);
+        let mut batch = Batch::default();
+        let up = MonitorState::default();
+        for o in [bare, old, new] {
+            batch.record(o, &up, &up, vec![]);
+        }
+        store.commit(&batch).unwrap();
+        let seen = store.observations("api", 10).unwrap();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[0].measurements(), measured);
+        assert_eq!(seen[0].measurements()["latency_ms"], 12.345);
+        assert_eq!(seen[0].measurements()["tls_expiry_days"], -1.5);
+        assert!(seen[1].measurements().is_empty());
+        assert!(seen[2].measurements().is_empty());
+    });
+}
+
 /// Two fresh stores' first alerts have different delivery ids (event ids count from 1
 /// in each): a receiver dropping repeated ids must not drop a new store's alerts.
 #[test]

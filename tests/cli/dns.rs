@@ -226,3 +226,20 @@ fn a_server_that_does_not_answer_times_out() {
     assert_eq!(v["monitors"][0]["status"], "down");
     assert_eq!(v["monitors"][0]["reason"], "timeout after 500ms");
 }
+
+/// The number of answers is a measurement: two A records for `web.test.`.
+#[test]
+fn the_answer_count_is_measured() {
+    let server = DnsServer::start();
+    let yaml = format!(
+        "version: 1\nmonitors:\n  - name: a\n    timeout: 3s\n    dns: {{ server: \"{}\", name: web.test. }}\n",
+        server.addr
+    );
+    let out = hbmon()
+        .config(&yaml)
+        .args(["check", "--format", "json"])
+        .run();
+    let m = &out.json()["monitors"][0];
+    assert_eq!(m["status"], "up", "{m}");
+    assert_eq!(m["measurements"]["answers"], 2, "{m}");
+}

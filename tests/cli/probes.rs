@@ -46,6 +46,14 @@ monitors:
     for (g, w) in got.iter().zip(want) {
         assert_eq!((g.0.as_str(), g.1.as_str()), w);
     }
+    let codes: Vec<_> = v["monitors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["measurements"]["exit_code"].as_f64())
+        .collect();
+    // A program that did not start has no exit code.
+    assert_eq!(codes, [Some(0.0), Some(1.0), Some(2.0), None, Some(0.0)]);
     assert_eq!(out.code, 2);
 }
 
@@ -130,6 +138,9 @@ monitors:
         m[1]["reason"]
     );
     assert_eq!(m[2]["reason"], "size 5 B is below 1.0 KiB");
+    assert_eq!(m[0]["measurements"]["size_bytes"], 5.0);
+    let age = m[1]["measurements"]["age_seconds"].as_f64().unwrap();
+    assert!((age - 3.0 * 3600.0).abs() < 60.0, "{age}");
     assert_eq!(
         (m[3]["status"].as_str(), m[3]["reason"].as_str()),
         (Some("down"), Some("file not found"))
@@ -157,6 +168,22 @@ monitors:
         reason.contains("disk / ") && reason.contains("memory ") && reason.contains("load "),
         "{reason}"
     );
+    // The figures as numbers: memory against /proc/meminfo read here (what `free`
+    // shows as used: total less available), CPU and disk as percents.
+    let measured = &m[0]["measurements"];
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kb = |key: &str| -> f64 {
+        let line = meminfo.lines().find(|l| l.starts_with(key)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let memory = (kb("MemTotal:") - kb("MemAvailable:")) * 100.0 / kb("MemTotal:");
+    let got = measured["memory_percent"].as_f64().unwrap();
+    assert!((got - memory).abs() < 5.0, "{got} vs {memory}: {measured}");
+    for key in ["cpu_percent", "disk_percent"] {
+        let p = measured[key].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&p), "{key}: {measured}");
+    }
+    assert!(measured["load1"].as_f64().unwrap() >= 0.0, "{measured}");
     assert_eq!(m[1]["status"], "degraded");
     assert!(
         m[1]["reason"]

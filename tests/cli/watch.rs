@@ -520,6 +520,28 @@ fn history_shows_incidents_and_observations() {
     );
     assert_eq!(doc["incidents"][0]["resolved_at"], Value::Null);
     assert_eq!(doc["observations"][0]["status"], "down");
+    // Each observation carries its numbers: the status the server answered and the
+    // latency, which is the observation's own latency_ms (same figure, same unit).
+    let observations = doc["observations"].as_array().unwrap();
+    for o in observations
+        .iter()
+        .filter(|o| o["reason"].as_str().unwrap().contains("HTTP"))
+    {
+        let m = &o["measurements"];
+        let expected = if o["status"] == "up" { 200.0 } else { 503.0 };
+        assert_eq!(m["status_code"], expected, "{o}");
+        let latency = m["latency_ms"].as_f64().unwrap();
+        let stored = o["latency_ms"].as_f64().unwrap();
+        assert!(latency > 0.0, "{o}");
+        assert!((latency - stored).abs() < 0.01, "{o}");
+    }
+    // `status --format json` (the view of /api/status) gives the newest measurements.
+    let out = hbmon()
+        .args(["status", "--format", "json", "--db"])
+        .args([db(dir).to_str().unwrap()])
+        .run();
+    let last = &out.json()["monitors"][0]["measurements"];
+    assert_eq!(last["status_code"], 503.0, "{}", out.stdout);
     let out = hbmon()
         .args(["status", "--db"])
         .args([db(dir).to_str().unwrap()])
