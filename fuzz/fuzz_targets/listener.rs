@@ -59,11 +59,26 @@ fn world() -> &'static World {
             tick: std::sync::atomic::AtomicU64::new(0),
             metrics: std::sync::RwLock::new(Vec::new()),
             db,
-            monitors: std::sync::RwLock::new(vec![
-                ("backup".into(), false),
-                ("own".into(), true),
-                ("api".into(), false),
-            ]),
+            monitors: std::sync::RwLock::new(
+                [
+                    ("backup", false, true),
+                    ("own", true, true),
+                    ("api", false, false),
+                ]
+                .into_iter()
+                .map(|(name, paused, heartbeat)| hbmon::listen::Listed {
+                    name: name.into(),
+                    paused,
+                    description: None,
+                    group: None,
+                    tags: Vec::new(),
+                    kind: if heartbeat { "heartbeat" } else { "http" },
+                    heartbeat,
+                    maintenance: None,
+                })
+                .collect(),
+            ),
+            page: std::sync::RwLock::new(hbmon::listen::StatusPage::default()),
             silent_after: std::sync::RwLock::new(std::time::Duration::from_secs(300)),
             renderer: std::sync::RwLock::new(hbmon::template::Renderer::new(Some(
                 chrono_tz::Europe::Berlin,
@@ -139,7 +154,10 @@ fuzz_target!(|data: &[u8]| {
         uri.push('?');
         uri_part(query, &mut uri);
     }
-    let Ok(mut req) = Request::builder().method(method.clone()).uri(&uri).body(Body::from(body))
+    let Ok(mut req) = Request::builder()
+        .method(method.clone())
+        .uri(&uri)
+        .body(Body::from(body))
     else {
         return;
     };
@@ -160,7 +178,16 @@ fuzz_target!(|data: &[u8]| {
             0 => IpAddr::V4(Ipv4Addr::LOCALHOST),
             1 => IpAddr::V4(Ipv4Addr::new(203, 0, 113, *peer)),
             2 => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            _ => IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, u16::from(*peer))),
+            _ => IpAddr::V6(Ipv6Addr::new(
+                0x2001,
+                0xdb8,
+                0,
+                0,
+                0,
+                0,
+                0,
+                u16::from(*peer),
+            )),
         };
         req.extensions_mut()
             .insert(axum::extract::ConnectInfo(SocketAddr::new(ip, 40000)));
@@ -216,7 +243,11 @@ fuzz_target!(|data: &[u8]| {
             .and_then(|l| l.parse().ok())
             .expect("Content-Length is a number");
         if method != Method::HEAD {
-            assert_eq!(len, bytes.len(), "Content-Length disagrees with the body ({status})");
+            assert_eq!(
+                len,
+                bytes.len(),
+                "Content-Length disagrees with the body ({status})"
+            );
         }
     }
     let json = parts
@@ -228,13 +259,22 @@ fuzz_target!(|data: &[u8]| {
             panic!("{status}: a JSON answer that is not JSON ({e}): {bytes:?}")
         });
         if status.is_client_error() || status.is_server_error() {
-            assert!(v["error"].is_string(), "{status}: an error without `error`: {v}");
+            assert!(
+                v["error"].is_string(),
+                "{status}: an error without `error`: {v}"
+            );
         }
     }
     if status.is_client_error() || status.is_server_error() {
-        assert!(json, "{status}: an error that is not JSON: {parts:?} {bytes:?}");
+        assert!(
+            json,
+            "{status}: an error that is not JSON: {parts:?} {bytes:?}"
+        );
     }
     if status == axum::http::StatusCode::METHOD_NOT_ALLOWED {
-        assert!(parts.headers.contains_key(header::ALLOW), "405 without Allow");
+        assert!(
+            parts.headers.contains_key(header::ALLOW),
+            "405 without Allow"
+        );
     }
 });

@@ -33,6 +33,10 @@ use serde_json::json;
 
 use crate::config::raw::Secret;
 use crate::heartbeat::Kind;
+/// The status page's settings, as the listener keeps them.
+pub use crate::model::StatusPage;
+/// A configured monitor as the listener shows it (the page, badges, `/api/status`).
+pub use crate::report::page::Listed;
 
 mod badge;
 mod read;
