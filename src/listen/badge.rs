@@ -158,7 +158,7 @@ pub(super) async fn badge(
             now,
             silent_after,
         )?;
-        let mean = if what == What::Response {
+        let mean = if what == What::Response && crate::report::page::responds(listed.kind) {
             let answered: Vec<Duration> = store
                 .observations(&listed.name, history)?
                 .into_iter()

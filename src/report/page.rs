@@ -147,7 +147,7 @@ pub fn document(
         m["description"] = json!(l.description);
         m["kind"] = json!(l.kind);
         let observations = store.observations(&l.name, page.history)?;
-        add_history(&mut m, &observations, page.public, l.heartbeat, now);
+        add_history(&mut m, &observations, page.public, l.kind, now);
         add_uptime_labels(&mut m, now);
         m["figures"] = figures(&m["measurements"]);
         let group = match page.group_by {
@@ -213,9 +213,10 @@ fn add_history(
     m: &mut Value,
     newest_first: &[crate::observation::ObservationRow],
     public: bool,
-    heartbeat: bool,
+    kind: &str,
     now: SystemTime,
 ) {
+    let heartbeat = kind == "heartbeat";
     let rows: Vec<_> = newest_first.iter().rev().collect();
     m["history"] = rows
         .iter()
@@ -244,8 +245,9 @@ fn add_history(
         .filter(|o| matches!(o.status, Status::Up | Status::Degraded))
         .map(|o| o.latency.as_secs_f64() * 1000.0)
         .collect();
-    // A heartbeat's "response time" is its run time, known only for runs that `/start`.
-    if times.len() < 2 || times.iter().all(|t| *t == 0.0) {
+    // A heartbeat's "response time" is its run time, known only for runs that `/start`;
+    // a command's, a file's or this machine's check time says nothing about a service.
+    if times.len() < 2 || times.iter().all(|t| *t == 0.0) || !responds(kind) {
         m["latency"] = Value::Null;
         return;
     }
@@ -366,4 +368,52 @@ fn figures(measurements: &Value) -> Value {
         })
         .collect();
     json!(list)
+}
+
+/// Whether a probe of `kind` measures a service's response time (a heartbeat's is the
+/// run time its `/start` and finish give).
+#[must_use]
+pub fn responds(kind: &str) -> bool {
+    matches!(
+        kind,
+        "http" | "tcp" | "icmp" | "dns" | "docker" | "heartbeat"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ms: u64) -> crate::observation::ObservationRow {
+        crate::observation::ObservationRow {
+            monitor: "m".into(),
+            at: SystemTime::UNIX_EPOCH + Duration::from_secs(ms),
+            scheduled: None,
+            status: Status::Up,
+            latency: Duration::from_millis(ms),
+            reason: "ok".into(),
+            details: None,
+            region: String::new(),
+        }
+    }
+
+    /// A response-time line for services; none for a check of this machine (its time is
+    /// the CPU sample's 200 ms), a command or a file.
+    #[test]
+    fn only_services_get_a_response_time_line() {
+        let rows = [row(3), row(5), row(4)];
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(60);
+        for (kind, drawn) in [
+            ("http", true),
+            ("tcp", true),
+            ("system", false),
+            ("command", false),
+            ("file", false),
+        ] {
+            let mut m = json!({});
+            add_history(&mut m, &rows, false, kind, now);
+            assert_eq!(m["latency"].is_object(), drawn, "{kind}: {m}");
+            assert_eq!(m["history"].as_array().unwrap().len(), 3);
+        }
+    }
 }
