@@ -76,26 +76,20 @@ hb=$!
 pids+=($hb)
 wait_port "$port"
 
-cat > "$work/pings.lua" <<LUA
-local n = $n
-local i = 0
-request = function()
-  i = i % n + 1
-  return wrk.format("GET", "/ping/job" .. i)
-end
+# Both runs print their figures the same way.
+cat > "$work/plain.lua" <<'LUA'
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %d %.0f %.0f %.0f\n", summary.requests,
     summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
     summary.duration, latency:percentile(50), latency:percentile(99), latency.mean))
 end
 LUA
-cat > "$work/plain.lua" <<LUA
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %d %.0f %.0f %.0f\n", summary.requests,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    summary.duration, latency:percentile(50), latency:percentile(99), latency.mean))
-end
-LUA
+{
+  echo "local n = $n"
+  echo "local i = 0"
+  echo 'request = function() i = i % n + 1; return wrk.format("GET", "/ping/job" .. i) end'
+  cat "$work/plain.lua"
+} > "$work/pings.lua"
 
 run() { wrk -t 2 -c "$conns" -d "${duration}s" --latency -s "$2" "$1" | awk '/^RESULT/ {print $2, $3, $4, $5, $6}'; }
 read -r nreq nerr ndur np50 np99 < <(run "http://127.0.0.1:$nport/" "$work/plain.lua")
