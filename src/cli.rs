@@ -304,8 +304,8 @@ pub enum NotifyCommand {
         /// The monitor.
         #[arg(add = ArgValueCandidates::new(names::monitors))]
         monitor: String,
-        /// down, up, degraded, late, flapping, reminder, acknowledged, escalated or test.
-        #[arg(value_parser = ["down", "up", "degraded", "late", "flapping", "reminder", "acknowledged", "escalated", "test"])]
+        /// down, up, degraded, late, flapping, reminder, acknowledged, escalated, diagnosis or test.
+        #[arg(value_parser = ["down", "up", "degraded", "late", "flapping", "reminder", "acknowledged", "escalated", "diagnosis", "test"])]
         event: String,
     },
 }

@@ -407,6 +407,20 @@ impl Engine {
         Ok((transition, routed.remove(0)))
     }
 
+    /// Who hears of an event the state machine did not decide (a diagnosis): as
+    /// `evaluate_routed` would route it now.
+    #[must_use]
+    pub fn route_one(
+        &self,
+        name: &str,
+        event: Event,
+        notifications: &crate::notify::Notifications,
+    ) -> Routed {
+        let escalated = self.escalated(name);
+        let mut routed = self.route(name, vec![event], &escalated, notifications);
+        routed.remove(0)
+    }
+
     fn escalated(&self, name: &str) -> Vec<u32> {
         self.state(name)
             .map(|s| s.escalated().to_vec())

@@ -294,11 +294,19 @@ pub enum Event {
         step: u32,
         after: Duration,
     },
+    /// A monitor's `diagnose` command finished for the outage opened at `opened_at`. Not
+    /// the state machine's: the daemon records it when the command ends, while that
+    /// outage is still open.
+    Diagnosed {
+        at: SystemTime,
+        opened_at: SystemTime,
+        diagnosis: Box<crate::model::Diagnosis>,
+    },
 }
 
 impl Event {
     /// The event's name as stored and shown: `down`, `up`, `degraded`, `late`,
-    /// `flapping`, `reminder`, `acknowledged`, `escalated`.
+    /// `flapping`, `reminder`, `acknowledged`, `escalated`, `diagnosis`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -310,6 +318,7 @@ impl Event {
             Event::ReminderDue { .. } => "reminder",
             Event::Acknowledged { .. } => "acknowledged",
             Event::Escalated { .. } => "escalated",
+            Event::Diagnosed { .. } => "diagnosis",
         }
     }
 
@@ -322,7 +331,8 @@ impl Event {
             | Event::Flapping { at, .. }
             | Event::ReminderDue { at, .. }
             | Event::Acknowledged { at, .. }
-            | Event::Escalated { at, .. } => *at,
+            | Event::Escalated { at, .. }
+            | Event::Diagnosed { at, .. } => *at,
         }
     }
 }
@@ -734,6 +744,7 @@ mod tests {
             Event::ReminderDue { at, reminder, .. } => format!("remind#{reminder}@{}", secs(at)),
             Event::Acknowledged { at, .. } => format!("ack@{}", secs(at)),
             Event::Escalated { at, step, .. } => format!("escalate#{step}@{}", secs(at)),
+            Event::Diagnosed { at, .. } => format!("diagnosis@{}", secs(at)),
         }
     }
 

@@ -12,6 +12,8 @@
 //! `cause`, `parent`, `reminder`), `children` (the `depends_on` children failing with it,
 //! for a parent's alert), `flapping` (`changes`, `window_s`), `ack` (`by`, `note`, `at`,
 //! `until`; acknowledged alerts), `escalation` (`step`, `after_s`; escalated alerts),
+//! `diagnosis` (`output`, `exit_code` (none when killed), `duration_s`, `timed_out`,
+//! `problem`; diagnosis alerts, the follow-up of a `down` alert),
 //! `notifier` and `now`; a webhook body also `title` and `message`. Filters: `datetime`
 //! (an RFC 3339 time in the config's `timezone`, optional strftime format), `duration`
 //! (seconds as `3h 2m`), `markdown_escape` (Telegram MarkdownV2), and minijinja's
@@ -56,6 +58,9 @@ pub fn default_text(event: EventKind) -> &'static str {
         EventKind::Escalated => {
             "{{ monitor.name }} is still DOWN and nobody has acknowledged it after {{ escalation.after_s | duration }} (escalation step {{ escalation.step }}): {{ result.reason }}"
         }
+        EventKind::Diagnosis => {
+            "Diagnosis of {{ monitor.name }} (DOWN since {{ incident.opened_at | datetime }}: {{ incident.cause }}){% if diagnosis.timed_out %}, stopped after {{ diagnosis.duration_s | duration }}{% elif diagnosis.exit_code is not none %}, exit code {{ diagnosis.exit_code }}{% endif %}{% if diagnosis.problem %} ({{ diagnosis.problem }}){% endif %}:\n{{ diagnosis.output }}"
+        }
         EventKind::Test => {
             "Test alert from hbmon through {{ notifier }}: if you can read this, {{ notifier }} works."
         }
@@ -63,7 +68,7 @@ pub fn default_text(event: EventKind) -> &'static str {
 }
 
 /// The default webhook body: everything, as JSON.
-pub const DEFAULT_WEBHOOK_BODY: &str = r#"{"event": {{ event | tojson }}, "title": {{ title | tojson }}, "message": {{ message | tojson }}, "monitor": {{ monitor | tojson }}, "host": {{ host | tojson }}, "result": {{ result | tojson }}, "incident": {{ incident | tojson }}, "sent_at": {{ now | tojson }}}"#;
+pub const DEFAULT_WEBHOOK_BODY: &str = r#"{"event": {{ event | tojson }}, "title": {{ title | tojson }}, "message": {{ message | tojson }}, "monitor": {{ monitor | tojson }}, "host": {{ host | tojson }}, "result": {{ result | tojson }}, "incident": {{ incident | tojson }}{% if event == 'diagnosis' %}, "diagnosis": {{ diagnosis | tojson }}{% endif %}, "sent_at": {{ now | tojson }}}"#;
 
 /// A rendered alert: what the outbox stores and the sender turns into a request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -503,6 +508,7 @@ pub fn title(monitor: &str, event: EventKind) -> String {
         EventKind::Reminder => format!("{monitor} is still DOWN"),
         EventKind::Acknowledged => format!("{monitor} DOWN: acknowledged"),
         EventKind::Escalated => format!("{monitor} is DOWN, unacknowledged"),
+        EventKind::Diagnosis => format!("{monitor} is DOWN: diagnosis"),
         EventKind::Test => "hbmon test alert".to_owned(),
     }
 }

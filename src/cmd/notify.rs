@@ -128,6 +128,20 @@ fn preview_context(
             note: "looking into it".into(),
             until: None,
         },
+        EventKind::Diagnosis => Event::Diagnosed {
+            at: now,
+            opened_at: opened,
+            diagnosis: Box::new(crate::model::Diagnosis {
+                output: sample_json(kind, &m.name)["diagnosis"]["output"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                exit_code: Some(0),
+                duration: Duration::from_millis(2400),
+                timed_out: false,
+                problem: None,
+            }),
+        },
         EventKind::Escalated | EventKind::Test => Event::Escalated {
             at: now,
             opened_at: opened,

@@ -452,6 +452,11 @@ fn describe(e: &Event, start: SystemTime) -> (&'static str, String) {
                 humanize::span(*after)
             ),
         ),
+        // Simulation runs no commands; listed for completeness.
+        Event::Diagnosed { diagnosis, .. } => (
+            "DIAGNOSIS",
+            format!("in {}", humanize::span(diagnosis.duration)),
+        ),
     }
 }
 

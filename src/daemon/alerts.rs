@@ -167,6 +167,8 @@ fn log_events(monitor: &str, events: &[Event]) {
                 note = %note,
                 "{monitor}'s outage acknowledged by {by}"
             ),
+            // Logged when it finishes (`log_diagnosis`), output at debug only.
+            Event::Diagnosed { .. } => {}
             Event::Escalated { step, .. } => tracing::warn!(
                 monitor, at = %at,
                 event = "escalated",

@@ -39,6 +39,8 @@ pub(super) struct DiagnoseRun {
     pub(super) monitor: String,
     /// The incident's id, as alerts carry it.
     pub(super) incident: String,
+    /// When that incident opened: its diagnosis is sent only while it is still open.
+    pub(super) opened_at: SystemTime,
     /// Why it is down.
     pub(super) reason: String,
     pub(super) diagnose: crate::model::Diagnose,
@@ -432,11 +434,63 @@ impl Core {
                 self.diagnoses.push(DiagnoseRun {
                     monitor: e.monitor.clone(),
                     incident: incident_id(&e.monitor, *opened_at),
+                    opened_at: *opened_at,
                     reason: reason.clone(),
                     diagnose: d.clone(),
                 });
             }
         }
+    }
+
+    /// A diagnosis finished. While the outage it was run for is still open (and this
+    /// instance still leads), it goes to the notifiers that heard of that outage as a
+    /// `diagnosis` alert, recorded and sent like any other; otherwise it is only logged.
+    /// Whether it was sent.
+    pub(super) fn diagnosed(
+        &mut self,
+        run: &DiagnoseRun,
+        diagnosis: crate::model::Diagnosis,
+        now: SystemTime,
+    ) -> bool {
+        let open = self
+            .engine
+            .state(&run.monitor)
+            .is_some_and(|s| s.announced_down() == Some(run.opened_at));
+        if !(self.leading && open) {
+            tracing::info!(monitor = %run.monitor, incident = %run.incident, "the diagnosis of {} is not sent: the outage it was run for is over", run.monitor);
+            return false;
+        }
+        let state = self.engine.state(&run.monitor).cloned().unwrap_or_default();
+        let event = crate::state::Event::Diagnosed {
+            at: now,
+            opened_at: run.opened_at,
+            diagnosis: Box::new(diagnosis),
+        };
+        let routed = self
+            .engine
+            .route_one(&run.monitor, event, &self.alerts.notifications);
+        self.batch.events.push(crate::store::MonitorEvent {
+            monitor: run.monitor.clone(),
+            event: routed.event.clone(),
+        });
+        let result = (
+            state.status.unwrap_or(crate::status::Status::Down),
+            state
+                .incident
+                .as_ref()
+                .map_or_else(|| run.reason.clone(), |i| i.reason.clone()),
+            Duration::ZERO,
+            now,
+        );
+        render_alerts(
+            &self.engine,
+            &self.alerts,
+            &run.monitor,
+            std::slice::from_ref(&routed),
+            &result,
+            &mut self.batch,
+        );
+        true
     }
 
     /// What the writer thread found in the store.

@@ -263,7 +263,11 @@ impl Daemon<'_> {
         match event {
             Event::Due => {}
             Event::Observed(row) => self.core.observe(row),
-            Event::Diagnosed(d) => super::alerts::log_diagnosis(&d.0, &d.1),
+            Event::Diagnosed(d) => {
+                let (run, diagnosis) = *d;
+                super::alerts::log_diagnosis(&run, &diagnosis);
+                self.core.diagnosed(&run, diagnosis, now().wall);
+            }
             Event::Ping(ping) => {
                 self.core.on_ping(ping);
                 // Its client waits for the commit: now, not at the next flush (the writer

@@ -170,12 +170,13 @@ pub fn pick(t: &Templates, event: EventKind) -> Option<&String> {
         EventKind::Reminder => t.reminder.as_ref(),
         EventKind::Acknowledged => t.acknowledged.as_ref(),
         EventKind::Escalated => t.escalated.as_ref(),
+        EventKind::Diagnosis => t.diagnosis.as_ref(),
         EventKind::Test => t.test.as_ref(),
     }
 }
 
 /// Every event kind, in the order they are documented.
-pub const EVENTS: [EventKind; 9] = [
+pub const EVENTS: [EventKind; 10] = [
     EventKind::Down,
     EventKind::Up,
     EventKind::Degraded,
@@ -184,6 +185,7 @@ pub const EVENTS: [EventKind; 9] = [
     EventKind::Reminder,
     EventKind::Acknowledged,
     EventKind::Escalated,
+    EventKind::Diagnosis,
     EventKind::Test,
 ];
 
@@ -219,6 +221,7 @@ pub fn event_name(e: EventKind) -> &'static str {
         EventKind::Reminder => "reminder",
         EventKind::Acknowledged => "acknowledged",
         EventKind::Escalated => "escalated",
+        EventKind::Diagnosis => "diagnosis",
         EventKind::Test => "test",
     }
 }

@@ -35,13 +35,14 @@ pub fn recipients<'a>(
         Event::IncidentOpened { .. } | Event::Degraded { .. } | Event::Flapping { .. } => {
             monitor.notify.iter().collect()
         }
-        Event::ReminderDue { .. } | Event::Acknowledged { .. } | Event::IncidentResolved { .. } => {
-            monitor
-                .notify
-                .iter()
-                .chain(escalated.iter().flat_map(|n| step(*n)))
-                .collect()
-        }
+        Event::ReminderDue { .. }
+        | Event::Acknowledged { .. }
+        | Event::IncidentResolved { .. }
+        | Event::Diagnosed { .. } => monitor
+            .notify
+            .iter()
+            .chain(escalated.iter().flat_map(|n| step(*n)))
+            .collect(),
     };
     let mut out: Vec<&str> = Vec::new();
     for n in names {

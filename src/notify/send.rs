@@ -204,6 +204,18 @@ fn cut(t: &str, n: usize) -> String {
     out
 }
 
+/// At most `n` bytes of `t`, cut at a character boundary, with an ellipsis when cut.
+fn cut_bytes(t: &str, n: usize) -> String {
+    if t.len() <= n {
+        return t.to_owned();
+    }
+    let mut end = n.saturating_sub('…'.len_utf8());
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &t[..end])
+}
+
 /// An incident tool takes only the events of an incident's life (the config allows no
 /// others; this guards a stored alert from an older configuration).
 fn inapplicable(target: &Target, msg: &Message) -> Option<Sent> {
@@ -605,6 +617,75 @@ mod tests {
             &Templates::default(),
         );
         assert!(html(&msg).contains("2026-01-05 09:15:00 CET"));
+    }
+
+    /// A long message (a diagnosis's 16 KiB of output) is cut to each chat service's
+    /// limit instead of being refused by it.
+    #[test]
+    fn a_long_message_fits_each_services_limits() {
+        let client = crate::net::http_client().unwrap();
+        let text = "é<x>*".repeat(4_000);
+        let msg = Message {
+            event: "diagnosis".into(),
+            monitor: "api".into(),
+            title: "t".repeat(300),
+            text: text.clone(),
+            body: None,
+            status: "down".into(),
+            ..Renderer::new(None).message(
+                &sample_json(crate::config::raw::EventKind::Diagnosis, "api"),
+                crate::config::raw::EventKind::Diagnosis,
+                &notifier(Target::Exec { run: Vec::new() }),
+                None,
+                &Templates::default(),
+            )
+        };
+        let chars = |v: &serde_json::Value| v.as_str().unwrap().chars().count();
+        for (name, target) in snapshot_targets() {
+            let req = request(&client, &target, &msg, "d-1")
+                .unwrap()
+                .build()
+                .unwrap();
+            let raw = req.body().unwrap().as_bytes().unwrap();
+            match name {
+                "slack" => {
+                    let b: serde_json::Value = serde_json::from_slice(raw).unwrap();
+                    assert_eq!(chars(&b["blocks"][0]["text"]["text"]), 150);
+                    assert_eq!(chars(&b["blocks"][1]["text"]["text"]), 3_000);
+                    assert!(
+                        b["blocks"][1]["text"]["text"]
+                            .as_str()
+                            .unwrap()
+                            .ends_with('…')
+                    );
+                }
+                "discord" => {
+                    let b: serde_json::Value = serde_json::from_slice(raw).unwrap();
+                    assert_eq!(chars(&b["embeds"][0]["title"]), 256);
+                    assert_eq!(chars(&b["embeds"][0]["description"]), 4_096);
+                }
+                "telegram" => {
+                    let b: serde_json::Value = serde_json::from_slice(raw).unwrap();
+                    // What Telegram counts: the text with its escapes and bold markers gone.
+                    let mut shown = String::new();
+                    let mut escaped = false;
+                    for c in b["text"].as_str().unwrap().chars() {
+                        if escaped || (c != '\\' && c != '*') {
+                            shown.push(c);
+                        }
+                        escaped = !escaped && c == '\\';
+                    }
+                    assert!(shown.chars().count() <= 4_096, "{}", shown.chars().count());
+                }
+                "ntfy" => {
+                    assert!(raw.len() <= 4_096, "{}", raw.len());
+                    assert!(std::str::from_utf8(raw).unwrap().ends_with('…'));
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(cut_bytes("aéé", 5), "aéé");
+        assert_eq!(cut_bytes("aééé", 5), "a…");
     }
 
     /// Every default template for every event, through every HTTP channel: the exact

@@ -108,7 +108,7 @@ impl Builder<'_> {
                 let ptr = format!("{ptr}/{}", event_name(event));
                 for p in problems {
                     self.template_error(&ptr, "invalid template", p).hint = Some(
-                        "templates see event, monitor, host, result, incident, children (a list of names), flapping, ack, escalation, notifier and now".into(),
+                        "templates see event, monitor, host, result, incident, children (a list of names), flapping, ack, escalation, diagnosis, notifier and now".into(),
                     );
                 }
             }

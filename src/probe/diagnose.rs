@@ -6,7 +6,7 @@
 use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::io::AsyncReadExt;
 
@@ -16,18 +16,7 @@ use crate::model::Diagnose;
 /// The most output kept, in bytes.
 pub const OUTPUT_LIMIT: usize = 16 * 1024;
 
-/// What a diagnosis command did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnosis {
-    /// Its output, printable, at most [`OUTPUT_LIMIT`] bytes of it (then a note).
-    pub output: String,
-    /// Its exit code; `None` when it was killed (by its timeout or a signal) or never ran.
-    pub exit_code: Option<i32>,
-    pub duration: Duration,
-    pub timed_out: bool,
-    /// Why it could not be run or what killed it, when it did not exit by itself.
-    pub problem: Option<String>,
-}
+pub use crate::model::Diagnosis;
 
 /// Run `d` with `env` added to hbmon's environment. Never fails: a command that cannot
 /// be started is a diagnosis saying so.
@@ -123,6 +112,7 @@ fn shown(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn cmd(script: &str, timeout: Duration) -> Diagnose {
         Diagnose {

@@ -292,7 +292,8 @@ fn every_up_follows_exactly_one_down_of_its_incident() {
                 }
                 e @ (Event::ReminderDue { .. }
                 | Event::Acknowledged { .. }
-                | Event::Escalated { .. }) => {
+                | Event::Escalated { .. }
+                | Event::Diagnosed { .. }) => {
                     prop_assert_eq!(
                         open,
                         crate::store::opened_at(e),

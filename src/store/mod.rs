@@ -563,7 +563,8 @@ pub(crate) fn opened_at(ev: &Event) -> Option<SystemTime> {
         | Event::IncidentResolved { opened_at, .. }
         | Event::ReminderDue { opened_at, .. }
         | Event::Acknowledged { opened_at, .. }
-        | Event::Escalated { opened_at, .. } => Some(*opened_at),
+        | Event::Escalated { opened_at, .. }
+        | Event::Diagnosed { opened_at, .. } => Some(*opened_at),
         Event::Degraded { .. } | Event::Flapping { .. } => None,
     }
 }
@@ -614,6 +615,16 @@ pub(crate) fn payload(ev: &Event) -> serde_json::Value {
         } => {
             json!({ "opened_at": rfc(opened_at), "step": step, "after_ms": after.as_millis() as u64 })
         }
+        // The output goes out in the alert only: it may hold what nobody should keep.
+        Event::Diagnosed {
+            opened_at,
+            diagnosis: d,
+            ..
+        } => json!({
+            "opened_at": rfc(opened_at), "exit_code": d.exit_code,
+            "duration_ms": d.duration.as_millis() as u64, "timed_out": d.timed_out,
+            "output_bytes": d.output.len(),
+        }),
     }
 }
 

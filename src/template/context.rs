@@ -29,7 +29,6 @@ pub fn context(
         |h| json!({ "name": h.name, "address": h.address, "labels": h.labels }),
     );
     let (opened_at, resolved_at, reminder) = match event {
-        Event::IncidentOpened { opened_at, .. } => (Some(*opened_at), None, 0),
         Event::IncidentResolved {
             opened_at,
             recovered_at,
@@ -40,9 +39,10 @@ pub fn context(
             reminder,
             ..
         } => (Some(*opened_at), None, *reminder),
-        Event::Acknowledged { opened_at, .. } | Event::Escalated { opened_at, .. } => {
-            (Some(*opened_at), None, 0)
-        }
+        Event::IncidentOpened { opened_at, .. }
+        | Event::Acknowledged { opened_at, .. }
+        | Event::Escalated { opened_at, .. }
+        | Event::Diagnosed { opened_at, .. } => (Some(*opened_at), None, 0),
         Event::Degraded { .. } | Event::Flapping { .. } => (None, None, 0),
     };
     let ack = match event {
@@ -82,6 +82,13 @@ pub fn context(
         Event::IncidentResolved { cause, .. } if !cause.is_empty() => cause.clone(),
         _ => reason.to_owned(),
     };
+    let diagnosis = match event {
+        Event::Diagnosed { diagnosis: d, .. } => json!({
+            "output": d.output.trim_end(), "exit_code": d.exit_code, "duration_s": d.duration.as_secs_f64(),
+            "timed_out": d.timed_out, "problem": d.problem.clone().unwrap_or_default(),
+        }),
+        _ => no_diagnosis(),
+    };
     let (changes, window) = match event {
         Event::Flapping {
             changes, window, ..
@@ -112,9 +119,15 @@ pub fn context(
         "flapping": { "changes": changes, "window_s": window },
         "ack": ack,
         "escalation": escalation,
+        "diagnosis": diagnosis,
         "notifier": "",
         "now": rfc(now),
     })
+}
+
+/// `diagnosis` in the context of every event but `diagnosis`.
+fn no_diagnosis() -> serde_json::Value {
+    json!({ "output": "", "exit_code": null, "duration_s": 0.0, "timed_out": false, "problem": "" })
 }
 
 /// A realistic context for checking templates and for `notify preview`/`test`.
@@ -131,7 +144,8 @@ pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
         | EventKind::Reminder
         | EventKind::Flapping
         | EventKind::Acknowledged
-        | EventKind::Escalated => "down",
+        | EventKind::Escalated
+        | EventKind::Diagnosis => "down",
         EventKind::Degraded | EventKind::Late => "degraded",
         EventKind::Up | EventKind::Test => "up",
     };
@@ -171,6 +185,14 @@ pub fn sample_json(event: EventKind, monitor: &str) -> serde_json::Value {
         } else {
             json!({ "step": 0, "after_s": 0.0 })
         },
+        "diagnosis": if event == EventKind::Diagnosis {
+            json!({
+                "output": "Dec 04 03:12:09 web1 api[812]: connection pool exhausted (max 20)\nDec 04 03:12:10 web1 systemd[1]: api.service: Main process exited, code=killed, status=9/KILL",
+                "exit_code": 0, "duration_s": 2.4, "timed_out": false, "problem": "",
+            })
+        } else {
+            no_diagnosis()
+        },
         "notifier": "ops",
         "title": format!("{monitor} is DOWN"),
         "message": "api is DOWN: HTTP 500",
@@ -191,5 +213,6 @@ pub fn kind_of(e: &crate::state::Event) -> EventKind {
         Event::ReminderDue { .. } => EventKind::Reminder,
         Event::Acknowledged { .. } => EventKind::Acknowledged,
         Event::Escalated { .. } => EventKind::Escalated,
+        Event::Diagnosed { .. } => EventKind::Diagnosis,
     }
 }

@@ -170,3 +170,107 @@ fn an_empty_command_and_a_timeout_out_of_bounds_are_refused_with_positions() {
     );
     assert!(err.contains("hbmon.yaml:14:"), "{err}");
 }
+
+/// The diagnosis reaches people: a follow-up `diagnosis` alert after the `down` alert, to
+/// the same notifiers, carrying the command's output, with the incident's id; a
+/// notifier's own `diagnosis` template shapes it; the recovery comes after as usual.
+#[test]
+fn the_diagnosis_follows_the_down_alert_to_its_receivers() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, ResponseTemplate};
+    let rx = crate::notify::Receiver::start();
+    rx.mount(Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)));
+    let target = Switch::start();
+    let port = target.port;
+    let config = format!(
+        "version: 1\n\
+         notifiers:\n\
+         \x20 hook: {{ type: webhook, url: \"{rx}/hook\" }}\n\
+         \x20 chat:\n\
+         \x20   type: slack\n\
+         \x20   webhook_url: \"{rx}/chat\"\n\
+         \x20   templates:\n\
+         \x20     diagnosis: \"why {{{{ monitor.name }}}} ({{{{ diagnosis.exit_code }}}}): {{{{ diagnosis.output }}}}\"\n\
+         defaults: {{ notify: [hook, chat] }}\n\
+         monitors:\n\
+         \x20 - name: api\n\
+         \x20   interval: 100ms\n\
+         \x20   timeout: 100ms\n\
+         \x20   failure_threshold: 1\n\
+         \x20   http: {{ url: \"http://127.0.0.1:{port}/health\" }}\n\
+         \x20   diagnose:\n\
+         \x20     command: [sh, -c, 'echo \"journal of $HBMON_MONITOR: pool exhausted\"; exit 2']\n",
+        rx = rx.url()
+    );
+    let run = hbmon().file("hbmon.yaml", &config);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("api", "up");
+    target.set(false);
+    // down and diagnosis, to both receivers.
+    crate::notify::delivered(&mut d, 4);
+    let got = rx.received();
+    let hook: Vec<Value> = got
+        .iter()
+        .filter(|(p, ..)| p == "/hook")
+        .map(|(_, _, b)| serde_json::from_str(b).unwrap())
+        .collect();
+    assert_eq!(hook.len(), 2, "{got:?}");
+    assert_eq!(hook[0]["event"], "down", "{}", hook[0]);
+    assert_eq!(hook[1]["event"], "diagnosis", "{}", hook[1]);
+    assert_eq!(hook[1]["incident"]["id"], hook[0]["incident"]["id"]);
+    assert_eq!(hook[1]["diagnosis"]["exit_code"], 2, "{}", hook[1]);
+    assert_eq!(hook[1]["diagnosis"]["timed_out"], false, "{}", hook[1]);
+    assert_eq!(
+        hook[1]["diagnosis"]["output"], "journal of api: pool exhausted",
+        "{}",
+        hook[1]
+    );
+    assert!(
+        hook[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exit code 2:\njournal of api: pool exhausted"),
+        "{}",
+        hook[1]
+    );
+    let chat: Vec<&String> = got
+        .iter()
+        .filter(|(p, ..)| p == "/chat")
+        .map(|(.., b)| b)
+        .collect();
+    assert_eq!(chat.len(), 2, "{got:?}");
+    assert!(
+        chat[1].contains("why api (2): journal of api: pool exhausted"),
+        "{}",
+        chat[1]
+    );
+    // The recovery follows; no second diagnosis.
+    target.set(true);
+    crate::notify::delivered(&mut d, 6);
+    let events: Vec<String> = rx
+        .received()
+        .iter()
+        .filter(|(p, ..)| p == "/hook")
+        .map(|(_, _, b)| serde_json::from_str::<Value>(b).unwrap()["event"].to_string())
+        .collect();
+    assert_eq!(events, ["\"down\"", "\"diagnosis\"", "\"up\""]);
+    // The output is in the alerts, not in the logs above debug, nor in the stored event.
+    for l in d.seen_lines().iter().filter(|l| l["level"] != "DEBUG") {
+        assert!(!l.to_string().contains("pool exhausted"), "{l}");
+    }
+    let store = crate::watch::store(run.dir());
+    drop(d);
+    let stored: Vec<_> = store
+        .events(Some("api"), 0)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "diagnosis")
+        .collect();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert_eq!(stored[0].payload["exit_code"], 2, "{:?}", stored[0]);
+    assert!(
+        !stored[0].payload.to_string().contains("pool exhausted"),
+        "{:?}",
+        stored[0]
+    );
+}

@@ -113,9 +113,12 @@ pub struct Monitor {
 /// A diagnosis command, run once per outage when it is confirmed (the `down` event; not
 /// for degraded or late heartbeats). It runs in its own process group with the
 /// environment of `watch` plus `HBMON_MONITOR` (the monitor's name), `HBMON_REASON` (why
-/// it is down) and `HBMON_INCIDENT` (the incident's id). Its exit code, duration and
-/// whether it timed out are logged; its output (stdout and stderr, at most 16 KiB,
-/// control characters escaped) only at `debug`, as is the command. `simulate` runs none.
+/// it is down) and `HBMON_INCIDENT` (the incident's id). When it ends while the outage
+/// is still open, its output (stdout and stderr, at most 16 KiB, control characters
+/// escaped) goes to the notifiers that heard of the outage as a `diagnosis` alert, a
+/// follow-up to the `down` alert (templates see it as `diagnosis`). Its exit code,
+/// duration and whether it timed out are logged; the command and its output only at
+/// `debug`. `simulate` runs none.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiagnoseDef {

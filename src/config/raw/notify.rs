@@ -94,9 +94,9 @@ pub struct NotifierDef {
     /// `exec`: the program and its arguments; the message arrives on stdin and the
     /// details as `HBMON_*` environment variables.
     pub run: Option<Vec<String>>,
-    /// Events this notifier sends (default all; `pagerduty` and `opsgenie`: `down`,
-    /// `escalated`, `acknowledged`, `up`, `test`): `down`, `up`, `degraded`, `flapping`,
-    /// `reminder`, `acknowledged`, `escalated`, `test`.
+    /// Events this notifier sends (default all but `late`; `pagerduty` and `opsgenie`:
+    /// `down`, `escalated`, `acknowledged`, `up`, `test`): `down`, `up`, `degraded`,
+    /// `late`, `flapping`, `reminder`, `acknowledged`, `escalated`, `diagnosis`, `test`.
     pub events: Option<Vec<EventKind>>,
     /// Message templates for this notifier, overriding the top-level ones.
     #[serde(default)]
@@ -246,6 +246,9 @@ pub enum EventKind {
     Reminder,
     Acknowledged,
     Escalated,
+    /// What a monitor's `diagnose` command found, a follow-up to its `down` alert (it is
+    /// sent to the notifiers that heard of the outage).
+    Diagnosis,
     Test,
 }
 
@@ -261,6 +264,7 @@ pub struct Templates {
     pub reminder: Option<String>,
     pub acknowledged: Option<String>,
     pub escalated: Option<String>,
+    pub diagnosis: Option<String>,
     pub test: Option<String>,
 }
 

@@ -652,3 +652,51 @@ fn a_standby_runs_no_diagnosis() {
     c.observe(row("web", clock.wall, Status::Down));
     assert!(c.take_diagnoses().is_empty());
 }
+
+#[test]
+fn a_diagnosis_follows_the_down_alert_to_its_notifiers_only_while_the_outage_is_open() {
+    let mut clock = Clock::new();
+    let mut c = core_with(
+        "",
+        "  - { name: web, interval: 10s, failure_threshold: 1, tcp: { host: 127.0.0.1, port: 9 }, \
+         diagnose: { command: [sh, -c, 'echo hi'], timeout: 5s } }\n",
+        true,
+        "default",
+        clock.wall,
+    );
+    up_first(&mut c, &mut clock);
+    let now = clock.advance(10 * S);
+    c.observe(row("web", now.wall, Status::Down));
+    let run = c.take_diagnoses().remove(0);
+    let _ = c.take_batch();
+    let found = |output: &str| crate::model::Diagnosis {
+        output: output.into(),
+        exit_code: Some(3),
+        duration: 2 * S,
+        timed_out: false,
+        problem: None,
+    };
+    // Finished while web is still down: a `diagnosis` alert to chat, with the output,
+    // recorded against the same incident in the same batch as its outbox entry.
+    let now = clock.advance(2 * S);
+    assert!(c.diagnosed(&run, found("pool exhausted"), now.wall));
+    let (batch, _) = c.take_batch().expect("a batch");
+    assert_eq!(names(&batch), [("web".to_owned(), "diagnosis")]);
+    assert!(matches!(
+        &batch.events[0].event,
+        crate::state::Event::Diagnosed { opened_at, .. } if *opened_at == run.opened_at
+    ));
+    assert_eq!(batch.outbox.len(), 1);
+    assert_eq!(batch.outbox[0].notifier, "chat");
+    let msg = &batch.outbox[0].message;
+    assert_eq!(msg.event, "diagnosis");
+    assert!(msg.text.contains("pool exhausted"), "{}", msg.text);
+    assert!(msg.text.contains("exit code 3"), "{}", msg.text);
+    assert!(msg.text.contains("down by test"), "{}", msg.text);
+    // Once web has recovered, a late diagnosis of that outage is not sent.
+    let now = clock.advance(10 * S);
+    c.observe(row("web", now.wall, Status::Up));
+    let _ = c.take_batch();
+    assert!(!c.diagnosed(&run, found("late"), clock.advance(S).wall));
+    assert!(c.take_batch().is_none_or(|(b, _)| b.outbox.is_empty()));
+}

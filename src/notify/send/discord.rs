@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{colour, json_body};
+use super::{colour, cut, json_body};
 use crate::config::raw::Secret;
 use crate::template::Message;
 
@@ -14,10 +14,11 @@ pub(super) fn request(
 ) -> reqwest::RequestBuilder {
     // Discord refuses a field whose value is empty.
     let field = |name: &str, value: &str, inline: bool| json!({ "name": name, "value": if value.is_empty() { "-" } else { value }, "inline": inline });
+    // Discord's limits: a title of 256 characters, a description of 4,096.
     let mut body = json!({
         "embeds": [ {
-            "title": msg.title,
-            "description": msg.text,
+            "title": cut(&msg.title, 256),
+            "description": cut(&msg.text, 4_096),
             "color": colour(&msg.status),
             "fields": [
                 field("Monitor", &msg.monitor, true),

@@ -21,7 +21,8 @@ pub(super) fn request(
         .header("Title", msg.title.as_str())
         .header("Priority", prio)
         .header("Tags", tags)
-        .body(msg.text.clone());
+        // ntfy takes 4,096 bytes of message (more becomes an attachment, or is refused).
+        .body(super::cut_bytes(&msg.text, 4_096));
     if let Some(t) = token {
         r = r.bearer_auth(t.expose());
     }

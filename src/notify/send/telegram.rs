@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::json_body;
+use super::{cut, json_body};
 use crate::config::raw::Secret;
 use crate::template::{Message, markdown_escape};
 
@@ -20,7 +20,8 @@ pub(super) fn request(
         client.post(url),
         &json!({
             "chat_id": chat_id,
-            "text": format!("*{}*\n{}", markdown_escape(&msg.title), markdown_escape(&msg.text)),
+            // At most 4,096 characters once the markup is parsed: cut before escaping.
+            "text": format!("*{}*\n{}", markdown_escape(&cut(&msg.title, 200)), markdown_escape(&cut(&msg.text, 3_800))),
             "parse_mode": "MarkdownV2",
         }),
     )
