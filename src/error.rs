@@ -9,9 +9,25 @@ use std::path::PathBuf;
 use crate::exit;
 
 /// A configuration's report of problems, as `Error::Config` carries it.
-pub trait ConfigReport: std::fmt::Display + std::fmt::Debug + Send + Sync {}
+pub trait ConfigReport: std::fmt::Display + std::fmt::Debug + Send + Sync {
+    /// Each problem on its own, for a program to read (the monitors API).
+    fn problems(&self) -> Vec<Problem>;
+}
 
-impl<T: std::fmt::Display + std::fmt::Debug + Send + Sync> ConfigReport for T {}
+/// One configuration problem: where (the file as given, 1-based line and column, the
+/// config path such as `monitors[2].http.url`) and what. No source text: it could hold
+/// a secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
 
 /// An error that ends the command. Messages are lowercase and never contain secrets.
 #[derive(Debug, thiserror::Error)]

@@ -17,7 +17,7 @@ use std::time::SystemTime;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
 use hbmon::config::raw::Secret;
-use hbmon::listen::{AckCall, Ping, Shared};
+use hbmon::listen::{AckCall, ApiCall, Ping, Shared};
 use libfuzzer_sys::fuzz_target;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tower::ServiceExt;
@@ -28,10 +28,14 @@ struct World {
     router: axum::Router,
     pings: Mutex<UnboundedReceiver<Ping>>,
     acks: Mutex<UnboundedReceiver<AckCall>>,
+    api_calls: Mutex<UnboundedReceiver<ApiCall>>,
+    /// The monitors API's directory (files the API "manages" are read from it).
+    api_dir: std::path::PathBuf,
 }
 
 const TOKEN: &str = "s3cret";
 const OWN: &str = "own-token";
+const API: &str = "api-token";
 
 fn world() -> &'static World {
     static WORLD: OnceLock<World> = OnceLock::new();
@@ -46,6 +50,15 @@ fn world() -> &'static World {
         drop(hbmon::store::Store::open(&db).expect("store"));
         let (tx, pings) = tokio::sync::mpsc::unbounded_channel();
         let (acks_tx, acks) = tokio::sync::mpsc::unbounded_channel();
+        let (api_tx, api_calls) = tokio::sync::mpsc::unbounded_channel();
+        let api_dir = dir.join("monitors.d");
+        std::fs::create_dir_all(&api_dir).expect("api dir");
+        std::fs::write(
+            api_dir.join("api.yaml"),
+            hbmon::config::managed::definition("api", "http: {url: 'http://127.0.0.1:9/'}")
+                .expect("definition"),
+        )
+        .expect("managed file");
         let mut heartbeats = HashMap::new();
         heartbeats.insert("backup".to_owned(), None);
         heartbeats.insert("own".to_owned(), Some(Secret::new(OWN.into())));
@@ -53,6 +66,8 @@ fn world() -> &'static World {
         let shared = Arc::new(Shared {
             tx,
             acks: acks_tx,
+            api_calls: api_tx,
+            api: std::sync::RwLock::new(None),
             heartbeats: std::sync::RwLock::new(heartbeats),
             token: std::sync::RwLock::new(None),
             max_body: 100.into(),
@@ -98,6 +113,8 @@ fn world() -> &'static World {
             shared,
             pings: Mutex::new(pings),
             acks: Mutex::new(acks),
+            api_calls: Mutex::new(api_calls),
+            api_dir,
         }
     })
 }
@@ -127,6 +144,8 @@ fuzz_target!(|data: &[u8]| {
 
     // The configuration, as a reload would replace it.
     *w.shared.token.write().unwrap() = (control & 0x08 != 0).then(|| Secret::new(TOKEN.into()));
+    *w.shared.api.write().unwrap() = (control & 0x02 != 0)
+        .then(|| (Secret::new(API.into()), w.api_dir.clone()));
     *w.shared.page_auth.write().unwrap() =
         (control & 0x10 != 0).then(|| ("admin".to_owned(), Secret::new("pw".into())));
     w.shared
@@ -199,6 +218,7 @@ fuzz_target!(|data: &[u8]| {
         tokio::pin!(call);
         let mut acks = w.acks.lock().unwrap();
         let mut pings = w.pings.lock().unwrap();
+        let mut api_calls = w.api_calls.lock().unwrap();
         // The watch loop's side: a ping is stored (or the store failed), an ack applied
         // or refused.
         let response = loop {
@@ -210,6 +230,26 @@ fuzz_target!(|data: &[u8]| {
                     if let Some(stored) = p.stored {
                         let _ = stored.send(control & 0x04 == 0 || *peer & 0x80 == 0);
                     }
+                }
+                // A change is checked and made, or refused with the configuration's
+                // problems.
+                Some((change, reply)) = api_calls.recv() => {
+                    let _ = reply.send(if ack_ok {
+                        Ok(matches!(change, hbmon::listen::MonitorChange::Put { .. }))
+                    } else {
+                        Err(hbmon::config::managed::Refused {
+                            status: 422,
+                            message: "not valid".into(),
+                            problems: vec![hbmon::error::Problem {
+                                file: "monitors.d/x.yaml".into(),
+                                line: 1,
+                                column: 1,
+                                at: Some("monitors[0]".into()),
+                                message: change.name().to_owned(),
+                                hint: None,
+                            }],
+                        })
+                    });
                 }
                 Some((ack, reply)) = acks.recv() => {
                     let _ = reply.send(if ack_ok {

@@ -171,6 +171,41 @@ impl Report {
     }
 }
 
+impl crate::error::ConfigReport for Report {
+    fn problems(&self) -> Vec<crate::error::Problem> {
+        self.diagnostics
+            .iter()
+            .map(|d| {
+                let (at_file, at) = self.locate(d);
+                let (path, source, _) = self.file(at_file);
+                let start = self.range(at_file, &at).start.min(source.len());
+                let before = source.get(..start).unwrap_or_default();
+                let line = before.matches('\n').count() + 1;
+                let column = before
+                    .rsplit('\n')
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .count()
+                    + 1;
+                crate::error::Problem {
+                    file: path.display().to_string(),
+                    line,
+                    column,
+                    at: match &at {
+                        At::Node { pointer, .. } | At::Inside { pointer, .. } => {
+                            Some(display_path(pointer))
+                        }
+                        At::Offset(_) => None,
+                    },
+                    message: d.message.clone(),
+                    hint: d.hint.clone(),
+                }
+            })
+            .collect()
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = self.path.display().to_string();

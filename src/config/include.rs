@@ -52,12 +52,53 @@ pub(super) fn shape_part(value: &mut Value, diags: &mut Vec<Diagnostic>) {
     top.entry("monitors").or_insert(json!([]));
 }
 
-/// Read every file the main file's `include:` names and add their monitors.
-pub(super) fn read_all(loaded: &mut Loaded, env: &dyn Fn(&str) -> Option<String>) {
-    let entries = std::mem::take(&mut loaded.doc.include);
+/// A change to one included file, checked before it is made (the monitors API): the
+/// file reads as `source`, or is gone (`None`).
+#[derive(Debug, Clone)]
+pub struct Overlay {
+    pub path: PathBuf,
+    pub source: Option<String>,
+}
+
+/// The directory an `include:` entry names, when it is one (not a pattern), resolved
+/// against `base_dir` as the files are.
+#[must_use]
+pub fn directory(base_dir: &Path, place: &str) -> Option<PathBuf> {
+    if place.contains(['*', '?']) {
+        return None;
+    }
+    let path = Path::new(place);
+    let dir = if path.is_absolute() || base_dir == Path::new(".") {
+        path.to_path_buf()
+    } else {
+        base_dir.join(path)
+    };
+    dir.is_dir().then_some(dir)
+}
+
+/// Read every file the main file's `include:` names and add their monitors; `overlay`
+/// stands in for one file.
+pub(super) fn read_all(
+    loaded: &mut Loaded,
+    env: &dyn Fn(&str) -> Option<String>,
+    overlay: Option<&Overlay>,
+) {
+    let entries = loaded.doc.include.clone();
     let mut seen = HashSet::new();
     for (pointer, place) in entries {
-        let files = match files(&loaded.base_dir, &place) {
+        let files = files(&loaded.base_dir, &place).map(|mut found| {
+            if let Some(o) = overlay {
+                found.retain(|f| *f != o.path);
+                if o.source.is_some()
+                    && o.path.parent() == directory(&loaded.base_dir, &place).as_deref()
+                {
+                    found.push(o.path.clone());
+                    found.sort();
+                }
+            }
+            found
+        });
+        let files = match files {
             Ok(files) => files,
             Err(message) => {
                 loaded.diagnostics.push(
@@ -71,7 +112,10 @@ pub(super) fn read_all(loaded: &mut Loaded, env: &dyn Fn(&str) -> Option<String>
             if !seen.insert(path.clone()) {
                 continue;
             }
-            let source = match read_bounded(&path) {
+            let stood_in = overlay
+                .filter(|o| o.path == path)
+                .and_then(|o| o.source.clone());
+            let source = match stood_in.map_or_else(|| read_bounded(&path), Ok) {
                 Ok(s) => s,
                 Err(e) => {
                     loaded.diagnostics.push(Diagnostic::new(

@@ -154,8 +154,27 @@ pub fn load_str_for(
     needs: Needs,
 ) -> Loaded {
     let mut loaded = load_part(path, base_dir, source, env, needs, false);
-    super::include::read_all(&mut loaded, env);
+    super::include::read_all(&mut loaded, env, None);
     loaded
+}
+
+/// Read and check `path` as it would be with `overlay`'s change to one included file.
+pub fn load_with(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    overlay: &super::include::Overlay,
+) -> Result<Loaded, Error> {
+    let source = read_bounded(path).map_err(|source| Error::ConfigRead {
+        path: path.to_owned(),
+        source,
+    })?;
+    let base_dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let mut loaded = load_part(path.to_owned(), base_dir, source, env, Needs::All, false);
+    super::include::read_all(&mut loaded, env, Some(overlay));
+    Ok(loaded)
 }
 
 /// Check one file's text; `included`: a file that `include:` named (only `monitors`).

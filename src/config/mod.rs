@@ -8,6 +8,7 @@ pub mod diag;
 pub mod include;
 pub mod interpolate;
 pub mod load;
+pub mod managed;
 pub mod raw;
 pub mod reference;
 pub mod schema;

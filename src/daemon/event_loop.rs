@@ -77,6 +77,8 @@ enum Event {
     Stop(&'static str),
     /// SIGHUP.
     Reload,
+    /// A change through the monitors API, with where its answer goes.
+    Api(crate::listen::ApiCall),
 }
 
 /// Where events come from.
@@ -85,6 +87,7 @@ struct Sources {
     diagnosed: UnboundedReceiver<Box<(DiagnoseRun, probe::diagnose::Diagnosis)>>,
     store: UnboundedReceiver<FromStore>,
     http_acks: Option<UnboundedReceiver<crate::listen::AckCall>>,
+    api_calls: Option<UnboundedReceiver<crate::listen::ApiCall>>,
     flush: tokio::time::Interval,
     prune: tokio::time::Interval,
     term: Signal,
@@ -160,6 +163,7 @@ pub(super) async fn main_loop(
         diagnosed: diagnosed_rx,
         store: from_store,
         http_acks: services.listening.as_mut().and_then(|l| l.acks.take()),
+        api_calls: services.listening.as_mut().and_then(|l| l.api_calls.take()),
         flush,
         prune: tokio::time::interval(PRUNE_EVERY),
         term: sig(SignalKind::terminate())?,
@@ -250,6 +254,7 @@ impl Daemon<'_> {
             Some(ping) = next_ping(listening) => Event::Ping(ping),
             Some(found) = sources.store.recv() => Event::Store(found),
             Some(call) = next_ack(&mut sources.http_acks) => Event::Ack(call),
+            Some(call) = next_ack(&mut sources.api_calls) => Event::Api(call),
             _ = sources.flush.tick() => Event::Flush,
             _ = sources.prune.tick(), if leading => Event::Prune,
             _ = sources.term.recv() => Event::Stop("SIGTERM"),
@@ -303,6 +308,7 @@ impl Daemon<'_> {
                 return Ok(ControlFlow::Break(()));
             }
             Event::Reload => self.reload().await,
+            Event::Api(call) => self.api_change(call).await,
         }
         Ok(ControlFlow::Continue(()))
     }
@@ -375,45 +381,88 @@ impl Daemon<'_> {
         Ok(())
     }
 
+    /// A change through the monitors API: checked with the whole configuration off the
+    /// loop's thread, written, then applied like a reload. The loop waits for it (as for
+    /// a reload), so changes and reloads never interleave.
+    async fn api_change(&mut self, (change, reply): crate::listen::ApiCall) {
+        let Some((_, dir)) = self.plan.listen.as_ref().and_then(|l| l.api.clone()) else {
+            let _ = reply.send(Err(crate::config::managed::Refused::new(
+                403,
+                "the monitors API is off",
+            )));
+            return;
+        };
+        let path = self.global.config.clone();
+        let made = tokio::task::spawn_blocking(move || {
+            let prepared = super::api::prepare(&path, &dir, &change)?;
+            super::api::commit(&prepared)?;
+            Ok(prepared)
+        })
+        .await
+        .unwrap_or_else(|_| {
+            Err(crate::config::managed::Refused::new(
+                500,
+                "the change could not be made",
+            ))
+        });
+        match made {
+            Ok(prepared) => {
+                notify(&[NotifyState::Reloading, monotonic()]);
+                let created = prepared.created;
+                self.apply(prepared.plan, "monitors API");
+                notify(&[NotifyState::Ready]);
+                let _ = reply.send(Ok(created));
+            }
+            Err(refused) => {
+                let _ = reply.send(Err(refused));
+            }
+        }
+    }
+
+    /// Run `new` from now on (a reload, or a monitors API change): the core takes its
+    /// monitors and notifiers, the listener its settings.
+    fn apply(&mut self, mut new: Plan, by: &'static str) {
+        super::listen_at(&mut new, self.listen);
+        self.upstream = new.upstream.clone().and_then(Upstream::new);
+        let reloaded = self.core.reload(
+            std::mem::take(&mut new.monitors),
+            Alerts::new(std::mem::take(&mut new.notifications)),
+            new.regions.clone(),
+            UpstreamPing::of(self.upstream.as_ref()),
+            SystemTime::now(),
+        );
+        for name in reloaded.forget {
+            self.services.writer.send(Job::Forget(name));
+        }
+        if db_path(None, Some(&new.store)) != db_path(None, Some(&self.plan.store)) {
+            tracing::warn!("store.path changed: it takes effect at the next start");
+        }
+        self.plan = new;
+        let counters = crate::metrics::daemon();
+        counters.reloads.with_label_values(&["ok"]).inc();
+        counters.loaded(SystemTime::now());
+        tracing::info!(
+            added = reloaded.added,
+            removed = reloaded.removed,
+            kept = reloaded.kept,
+            by,
+            "configuration reloaded"
+        );
+        publish(self.services.sender, self.core.alerts());
+        refresh_listener(
+            self.services.listening.as_ref(),
+            &self.plan,
+            self.core.engine(),
+            self.core.alerts().notifications.timezone,
+        );
+    }
+
     /// SIGHUP: load the configuration again; on any problem keep running the old one.
     async fn reload(&mut self) {
         notify(&[NotifyState::Reloading, monotonic()]);
         let path = self.global.config.clone();
         match tokio::task::spawn_blocking(move || plan::load(&path)).await {
-            Ok(Ok(mut new)) => {
-                super::listen_at(&mut new, self.listen);
-                self.upstream = new.upstream.clone().and_then(Upstream::new);
-                let reloaded = self.core.reload(
-                    std::mem::take(&mut new.monitors),
-                    Alerts::new(std::mem::take(&mut new.notifications)),
-                    new.regions.clone(),
-                    UpstreamPing::of(self.upstream.as_ref()),
-                    SystemTime::now(),
-                );
-                for name in reloaded.forget {
-                    self.services.writer.send(Job::Forget(name));
-                }
-                if db_path(None, Some(&new.store)) != db_path(None, Some(&self.plan.store)) {
-                    tracing::warn!("store.path changed: it takes effect at the next start");
-                }
-                self.plan = new;
-                let counters = crate::metrics::daemon();
-                counters.reloads.with_label_values(&["ok"]).inc();
-                counters.loaded(SystemTime::now());
-                tracing::info!(
-                    added = reloaded.added,
-                    removed = reloaded.removed,
-                    kept = reloaded.kept,
-                    "configuration reloaded"
-                );
-                publish(self.services.sender, self.core.alerts());
-                refresh_listener(
-                    self.services.listening.as_ref(),
-                    &self.plan,
-                    self.core.engine(),
-                    self.core.alerts().notifications.timezone,
-                );
-            }
+            Ok(Ok(new)) => self.apply(new, "SIGHUP"),
             Ok(Err(e)) => {
                 crate::metrics::daemon()
                     .reloads
@@ -467,10 +516,9 @@ impl Daemon<'_> {
     }
 }
 
-/// The next acknowledgment through the listener, or never without one.
-async fn next_ack(
-    acks: &mut Option<tokio::sync::mpsc::UnboundedReceiver<crate::listen::AckCall>>,
-) -> Option<crate::listen::AckCall> {
+/// The next acknowledgment (or monitors API change) through the listener, or never
+/// without a listener.
+async fn next_ack<T>(acks: &mut Option<tokio::sync::mpsc::UnboundedReceiver<T>>) -> Option<T> {
     match acks {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

@@ -21,9 +21,12 @@ pub(super) fn start_listener(
         Some((std_listener, settings)) => {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             let (acks_tx, acks) = tokio::sync::mpsc::unbounded_channel();
+            let (api_tx, api_calls) = tokio::sync::mpsc::unbounded_channel();
             let hooks = Arc::new(crate::listen::Shared {
                 tx,
                 acks: acks_tx,
+                api_calls: api_tx,
+                api: std::sync::RwLock::new(settings.api.clone()),
                 heartbeats: std::sync::RwLock::new(heartbeat_tokens(plan.monitors.iter())),
                 token: std::sync::RwLock::new(settings.token.clone()),
                 max_body: settings.max_body.into(),
@@ -63,6 +66,7 @@ pub(super) fn start_listener(
                 address: settings.address,
                 rx,
                 acks: Some(acks),
+                api_calls: Some(api_calls),
             })
         }
         None => None,
@@ -78,6 +82,8 @@ pub(super) struct Listening {
     pub(super) rx: tokio::sync::mpsc::UnboundedReceiver<crate::listen::Ping>,
     /// Taken by the loop, which selects on it beside `rx`.
     pub(super) acks: Option<tokio::sync::mpsc::UnboundedReceiver<crate::listen::AckCall>>,
+    /// Changes through the monitors API; taken by the loop like `acks`.
+    pub(super) api_calls: Option<tokio::sync::mpsc::UnboundedReceiver<crate::listen::ApiCall>>,
 }
 
 /// Heartbeat names and their own tokens, for the listener.
@@ -131,6 +137,7 @@ pub(super) fn refresh_listener(
         .page_auth
         .write()
         .unwrap_or_else(PoisonError::into_inner) = settings.page_auth;
+    *l.hooks.api.write().unwrap_or_else(PoisonError::into_inner) = settings.api;
     l.hooks.max_body.store(settings.max_body, Relaxed);
     l.hooks
         .max_pings_per_second

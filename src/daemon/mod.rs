@@ -16,6 +16,7 @@
 
 pub(crate) mod ack;
 mod alerts;
+mod api;
 mod core;
 mod event_loop;
 mod listener;

@@ -4,6 +4,7 @@
 //! endpoints use what the loop publishes and the store (read alongside the writer).
 //!
 //! `POST /api/ack/<monitor>` acknowledges an outage (through the loop, like a ping).
+//! `/api/monitors` adds, replaces and removes monitors (`api.rs`; through the loop too).
 //!
 //! Errors are JSON: `{"error": "..."}` with 400 (not UTF-8), 401 (token), 404 (id or
 //! path), 405 (a method the path does not take, e.g. a ping other than GET, POST or HEAD;
@@ -38,10 +39,12 @@ pub use crate::model::StatusPage;
 /// A configured monitor as the listener shows it (the page, badges, `/api/status`).
 pub use crate::report::page::Listed;
 
+mod api;
 mod badge;
 mod read;
 mod serve;
 
+pub use api::{ApiCall, ChangeAnswer, MonitorChange};
 use read::{api_status, healthz, metrics, page};
 pub use serve::{Bound, bind, spawn};
 
@@ -111,6 +114,10 @@ pub type AckCall = (Ack, tokio::sync::oneshot::Sender<Result<Acked, String>>);
 pub struct Shared {
     pub tx: tokio::sync::mpsc::UnboundedSender<Ping>,
     pub acks: tokio::sync::mpsc::UnboundedSender<AckCall>,
+    /// Changes through the monitors API, to the loop.
+    pub api_calls: tokio::sync::mpsc::UnboundedSender<ApiCall>,
+    /// The monitors API's token and directory (`None`: off; replaced on reload).
+    pub api: RwLock<Option<(Secret, std::path::PathBuf)>>,
     /// Heartbeat names and their own tokens (replaced on reload).
     pub heartbeats: RwLock<HashMap<String, Option<Secret>>>,
     /// The listener's token, for heartbeats without their own.
@@ -327,6 +334,11 @@ pub fn router_with(
         .route("/metrics", get(metrics))
         .route("/api/status", get(api_status))
         .route("/api/ack/{monitor}", axum::routing::post(api_ack))
+        .route("/api/monitors", get(api::list))
+        .route(
+            "/api/monitors/{name}",
+            get(api::get_one).put(api::put).delete(api::delete),
+        )
         .route("/", get(page))
         .route("/badge/{*badge}", get(badge::badge))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "no such endpoint") })

@@ -93,6 +93,9 @@ pub fn region_name_ok(name: &str) -> bool {
 pub struct Listen {
     pub address: std::net::SocketAddr,
     pub token: Option<Secret>,
+    /// The monitors API: its token and the include directory it writes into (both, or
+    /// the API is off).
+    pub api: Option<(Secret, std::path::PathBuf)>,
     pub max_body: usize,
     /// Basic auth for the status page and `/api/status`.
     pub page_auth: Option<(String, Secret)>,
@@ -158,6 +161,7 @@ impl Listen {
         Listen {
             address,
             token: None,
+            api: None,
             max_body: Self::DEFAULT_MAX_BODY,
             page_auth: None,
             max_pings_per_second: Self::DEFAULT_MAX_PINGS_PER_SECOND,

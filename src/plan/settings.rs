@@ -107,6 +107,7 @@ impl Builder<'_> {
             l.token.as_ref(),
             l.token_file.as_deref(),
         );
+        let api = self.api(doc, l, token.as_ref());
         let max_body = l
             .max_body
             .as_ref()
@@ -150,6 +151,7 @@ impl Builder<'_> {
         Some(Listen {
             address,
             token,
+            api,
             max_body,
             page_auth,
             max_pings_per_second: l
@@ -159,6 +161,51 @@ impl Builder<'_> {
             page: page(doc.status_page.as_ref()),
             ping_aliases,
             health_aliases,
+        })
+    }
+
+    /// The monitors API: `listen.api_token`, another one than `token`, and the first
+    /// directory `include:` names, which it writes into.
+    fn api(
+        &mut self,
+        doc: &load::Document,
+        l: &crate::config::raw::ListenDef,
+        token: Option<&crate::config::raw::Secret>,
+    ) -> Option<(crate::config::raw::Secret, std::path::PathBuf)> {
+        let api_token = self.secret(
+            "/listen",
+            "api_token",
+            l.api_token.as_ref(),
+            l.api_token_file.as_deref(),
+        );
+        if let (Some(api), Some(token)) = (&api_token, token)
+            && api.expose() == token.expose()
+        {
+            self.error(
+                At::key("/listen/api_token"),
+                "`api_token` must differ from `token`: whoever may ping must not change the configuration",
+            );
+        }
+        api_token.and_then(|t| {
+            let dir = doc
+                .include
+                .iter()
+                .find_map(|(_, place)| crate::config::include::directory(self.base_dir, place));
+            if dir.is_none() {
+                let key = if l.api_token.is_some() {
+                    "api_token"
+                } else {
+                    "api_token_file"
+                };
+                self.error(
+                    At::key(format!("/listen/{key}")),
+                    "the monitors API needs a directory to write monitors into",
+                )
+                .hint = Some(
+                    "add `include: monitors.d` (an existing directory) to the main file".into(),
+                );
+            }
+            Some((t, dir?))
         })
     }
 

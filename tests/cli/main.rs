@@ -3,6 +3,7 @@
 //! 127.0.0.1. Modules are per feature; `harness` holds the builder and the peers.
 
 mod abuse;
+mod api;
 mod architecture;
 mod check;
 mod config_errors;

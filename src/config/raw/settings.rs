@@ -88,6 +88,13 @@ pub struct ListenDef {
     pub token: Option<Secret>,
     /// File holding `token`.
     pub token_file: Option<String>,
+    /// The token of the monitors API (`GET`, `PUT` and `DELETE /api/monitors/<name>`;
+    /// Bearer), which writes monitors into the first directory `include:` names. Without
+    /// it the API is off. A secret, and another one than `token`: it changes the
+    /// configuration.
+    pub api_token: Option<Secret>,
+    /// File holding `api_token`.
+    pub api_token_file: Option<String>,
     /// Ping bodies are kept up to this size, the rest cut off (default `10KiB`).
     pub max_body: Option<SizeStr>,
     /// A user name and password for the status page `/` and `/api/status`.
