@@ -110,7 +110,10 @@ pub enum Note {
 }
 
 impl Engine {
-    /// Start with these monitors and the states stored before (missing ones are fresh).
+    /// Start with these monitors and the states stored before. With nothing stored (a
+    /// fresh install) every monitor starts fresh: what it is found in is recorded, not
+    /// alerted. A monitor missing from a store that knows others joined while hbmon was
+    /// stopped: [`MonitorState::joined`].
     #[must_use]
     pub fn new(
         monitors: Vec<Arc<Monitor>>,
@@ -118,8 +121,15 @@ impl Engine {
         now: SystemTime,
     ) -> Engine {
         let mut engine = Engine::default();
+        let fresh = stored.is_empty();
         for m in monitors {
-            let state = stored.remove(&m.name).unwrap_or_default();
+            let state = stored.remove(&m.name).unwrap_or_else(|| {
+                if fresh {
+                    MonitorState::default()
+                } else {
+                    MonitorState::joined()
+                }
+            });
             // A failure that was waiting for its grace or window start when hbmon stopped
             // is still confirmed the moment that passes.
             let wake = pending_confirmation(&state, &m.policy, now);
@@ -561,7 +571,7 @@ impl Engine {
         for m in monitors {
             let Some(entry) = old.remove(&m.name) else {
                 out.added.push(m.name.clone());
-                self.insert(m, MonitorState::default(), now, None);
+                self.insert(m, MonitorState::joined(), now, None);
                 continue;
             };
             out.kept += 1;

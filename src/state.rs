@@ -342,6 +342,18 @@ fn is_failing(s: Status) -> bool {
 }
 
 impl MonitorState {
+    /// The state of a monitor that joins while hbmon is already watching (a reload, the
+    /// monitors API, or a restart with a store that knows other monitors): taken as up,
+    /// so that an outage found from its first probes is alerted. Only a fresh install
+    /// (an empty store) records what it finds without alerting.
+    #[must_use]
+    pub fn joined() -> MonitorState {
+        MonitorState {
+            announced: Some(Announced::Up),
+            ..MonitorState::default()
+        }
+    }
+
     /// Pause (or resume) probing: the counters start afresh, the incident and the
     /// announcement stay, so resuming into a recovery announces it.
     pub fn reset_counters(&mut self) {

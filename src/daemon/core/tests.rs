@@ -700,3 +700,56 @@ fn a_diagnosis_follows_the_down_alert_to_its_notifiers_only_while_the_outage_is_
     assert!(!c.diagnosed(&run, found("late"), clock.advance(S).wall));
     assert!(c.take_batch().is_none_or(|(b, _)| b.outbox.is_empty()));
 }
+
+#[test]
+fn a_monitor_joining_a_running_watch_is_alerted_when_found_down_unlike_a_fresh_install() {
+    let mut clock = Clock::new();
+    let web = "  - { name: web, interval: 10s, failure_threshold: 1, tcp: { host: 127.0.0.1, port: 9 } }\n";
+    let api = "  - { name: api, interval: 10s, failure_threshold: 1, tcp: { host: 127.0.0.1, port: 9 } }\n";
+    // A fresh install finds web down: recorded, not alerted.
+    let mut c = core(web, &clock);
+    probe_round(&mut c, &mut clock, Status::Down);
+    assert!(events(&mut c).is_empty());
+    // api joins by a reload (as the monitors API adds one) and is down from its first
+    // probe: that is an outage to hear of.
+    let mut p = plan(&format!(
+        "version: 1\nnotifiers:\n  chat: {{ type: webhook, url: \"http://127.0.0.1:9/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n{web}{api}"
+    ));
+    let now = clock.advance(S);
+    c.reload(
+        std::mem::take(&mut p.monitors),
+        Alerts::new(std::mem::take(&mut p.notifications)),
+        p.regions.clone(),
+        UpstreamPing::Off,
+        now.wall,
+    );
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let now = clock.advance(S);
+        tick(&mut c, now, Status::Down);
+        seen.extend(events(&mut c));
+    }
+    assert_eq!(seen, [("api".to_owned(), "down")]);
+    // A restart with a store that knows web: api, new in the file, is alerted too.
+    let states = HashMap::from([("web".to_owned(), crate::state::MonitorState::default())]);
+    let mut p = plan(&format!(
+        "version: 1\nnotifiers:\n  chat: {{ type: webhook, url: \"http://127.0.0.1:9/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n{web}{api}"
+    ));
+    let mut c = Core::new(
+        std::mem::take(&mut p.monitors),
+        Alerts::new(std::mem::take(&mut p.notifications)),
+        p.regions.clone(),
+        UpstreamPing::Off,
+        (states, HashMap::new()),
+        true,
+        "default".into(),
+        clock.wall,
+    );
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let now = clock.advance(S);
+        tick(&mut c, now, Status::Down);
+        seen.extend(events(&mut c));
+    }
+    assert!(seen.contains(&("api".to_owned(), "down")), "{seen:?}");
+}
