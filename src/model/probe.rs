@@ -273,4 +273,5 @@ pub struct SystemProbe {
     pub disk: Option<(PathBuf, Levels)>,
     pub memory: Option<Levels>,
     pub load: Option<(Levels, bool)>,
+    pub cpu: Option<Levels>,
 }

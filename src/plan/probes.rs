@@ -549,9 +549,10 @@ impl Builder<'_> {
     }
 
     pub(super) fn system(&mut self, ptr: &str, s: &raw::SystemProbe) -> Option<SystemProbe> {
-        if s.disk.is_none() && s.memory.is_none() && s.load.is_none() {
-            self.error(At::key(ptr), "system probe checks nothing").hint =
-                Some("add `disk`, `memory` or `load` with a `warning` or `critical` level".into());
+        if s.disk.is_none() && s.memory.is_none() && s.load.is_none() && s.cpu.is_none() {
+            self.error(At::key(ptr), "system probe checks nothing").hint = Some(
+                "add `disk`, `memory`, `load` or `cpu` with a `warning` or `critical` level".into(),
+            );
             return None;
         }
         let disk = s.disk.as_ref().map(|d| {
@@ -568,6 +569,15 @@ impl Builder<'_> {
                 l.per_cpu.unwrap_or(false),
             )
         });
-        Some(SystemProbe { disk, memory, load })
+        let cpu = s
+            .cpu
+            .as_ref()
+            .map(|c| self.levels(&format!("{ptr}/cpu"), c.warning, c.critical));
+        Some(SystemProbe {
+            disk,
+            memory,
+            load,
+            cpu,
+        })
     }
 }

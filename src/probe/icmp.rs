@@ -62,7 +62,8 @@ fn evaluate(p: &IcmpProbe, ip: IpAddr, sent: u32, rtts: &[Duration]) -> Outcome 
         } else {
             Status::Degraded
         };
-        return Outcome::new(status, format!("100% packet loss ({summary})"));
+        return Outcome::new(status, format!("100% packet loss ({summary})"))
+            .measure("loss_percent", loss);
     }
     let avg = rtts.iter().sum::<Duration>() / received;
     let text = format!("{summary}, {loss:.0}% loss, avg {}", humanize::latency(avg));
@@ -82,11 +83,14 @@ fn evaluate(p: &IcmpProbe, ip: IpAddr, sent: u32, rtts: &[Duration]) -> Outcome 
         status = status.max(Status::Degraded);
         why.push(format!("rtt warning at {}", humanize::latency(w)));
     }
-    if why.is_empty() {
+    let outcome = if why.is_empty() {
         Outcome::new(status, text)
     } else {
         Outcome::new(status, format!("{text} ({})", why.join(", ")))
-    }
+    };
+    outcome
+        .measure("rtt_ms", humanize::millis(avg))
+        .measure("loss_percent", loss)
 }
 
 async fn resolve(host: &str, version: IpVersion) -> Result<IpAddr, Outcome> {
@@ -171,6 +175,11 @@ mod tests {
             "{}",
             lossy.reason
         );
+        assert_eq!(all.measurements, [("rtt_ms", 2.0), ("loss_percent", 0.0)]);
+        assert_eq!(
+            lossy.measurements,
+            [("rtt_ms", 1.0), ("loss_percent", 25.0)]
+        );
         let slow = evaluate(&probe(None, Some(5)), ip, 4, &[ms(9); 4]);
         assert_eq!(slow.status, Status::Degraded);
         let none = evaluate(&probe(None, None), ip, 4, &[]);
@@ -181,5 +190,6 @@ mod tests {
                 "100% packet loss (0/4 replies from 127.0.0.1)"
             )
         );
+        assert_eq!(none.measurements, [("loss_percent", 100.0)]);
     }
 }

@@ -60,6 +60,7 @@ pub struct Observation {
 /// | `status_code` | http | the HTTP status |
 /// | `tls_expiry_days` | http, tcp (tls) | days until the certificate expires (negative: expired) |
 /// | `connect_ms` | tcp | time to the established connection |
+/// | `rtt_ms`, `loss_percent` | icmp | average round trip of the replies; share of echo requests unanswered |
 /// | `cpu_percent` | system | busy share of all CPUs over 200 ms (`/proc/stat`) |
 /// | `memory_percent`, `disk_percent`, `load1`, `load_per_cpu` | system | as judged |
 /// | `size_bytes`, `age_seconds` | file | the file's size and age |

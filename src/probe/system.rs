@@ -1,5 +1,5 @@
-//! The system probe: disk usage, memory use and load average of this machine (sysinfo),
-//! each against warning and critical levels; the worst check decides the status.
+//! The system probe: disk usage, memory use, load average (sysinfo) and CPU use of this
+//! machine, each against warning and critical levels; the worst check decides the status.
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +22,8 @@ pub async fn probe(p: &SystemProbe) -> Outcome {
     .unwrap_or_else(|_| Readings::failed());
     let mut parts: Vec<(Status, String)> = Vec::new();
     let mut measured: super::Measurements = Vec::new();
-    if let Some(pct) = super::cpu::sample().await {
+    let cpu = super::cpu::sample().await;
+    if let Some(pct) = cpu {
         measured.push(("cpu_percent", pct));
     }
     if let Ok(pct) = &readings.disk {
@@ -60,6 +61,12 @@ pub async fn probe(p: &SystemProbe) -> Outcome {
         };
         let what = if per_cpu { "load per CPU" } else { "load" };
         parts.push(judge(value, levels, &format!("{what} {value:.2}"), ""));
+    }
+    if let Some(levels) = p.cpu {
+        parts.push(match cpu {
+            Some(pct) => judge(pct, levels, &format!("cpu {pct:.1}% busy"), "%"),
+            None => (Status::Unknown, "CPU use is not available".into()),
+        });
     }
     let status = worst(parts.iter().map(|(s, _)| *s));
     // The reason leads with the checks that decided the status.

@@ -39,6 +39,12 @@ fn ping_loopback_over_ipv4_and_ipv6() {
         got[1].1.starts_with("2/2 replies from ::1, 0% loss"),
         "{got:?}"
     );
+    // The figures behind the reason, for history and the status page.
+    for m in out.json()["monitors"].as_array().unwrap() {
+        assert_eq!(m["measurements"]["loss_percent"], 0.0, "{m}");
+        let rtt = m["measurements"]["rtt_ms"].as_f64().unwrap();
+        assert!((0.0..1000.0).contains(&rtt), "{m}");
+    }
     assert_eq!(out.code, 0);
 }
 

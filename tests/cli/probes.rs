@@ -155,6 +155,8 @@ monitors:
     system: { disk: { path: /, critical: 100 }, memory: { critical: 100 }, load: { critical: 100000 } }
   - name: tight
     system: { disk: { path: /, warning: 0 } }
+  - name: busy
+    system: { cpu: { critical: 0 } }
 ";
     let v = hbmon()
         .config(yaml)
@@ -191,5 +193,12 @@ monitors:
             .unwrap()
             .ends_with("(warning at 0%)")
     );
-    assert_eq!(v["exit_code"], 1);
+    // CPU against its levels: at or above 0% is always critical.
+    assert_eq!(m[2]["status"], "down", "{}", m[2]);
+    let busy = m[2]["reason"].as_str().unwrap();
+    assert!(
+        busy.starts_with("cpu ") && busy.ends_with("% busy (critical at 0%)"),
+        "{busy}"
+    );
+    assert_eq!(v["exit_code"], 2);
 }

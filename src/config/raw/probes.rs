@@ -380,6 +380,9 @@ pub struct SystemProbe {
     pub memory: Option<Thresholds>,
     /// One-minute load average.
     pub load: Option<LoadCheck>,
+    /// CPU in use (the busy share of all CPUs over 200 ms), in percent. A single sample
+    /// is noisy: pair it with `failure_threshold` to alert on sustained use only.
+    pub cpu: Option<Thresholds>,
 }
 
 /// Disk usage thresholds, in percent used.

@@ -396,7 +396,11 @@ fn probes(s: &mut Value) {
     let run = property(s, "CommandProbe", "run");
     run.insert("minItems".into(), 1.into());
     run.insert("prefixItems".into(), json!([{"minLength": 1}]));
-    rule(s, "SystemProbe", at_least_one(&["disk", "memory", "load"]));
+    rule(
+        s,
+        "SystemProbe",
+        at_least_one(&["disk", "memory", "load", "cpu"]),
+    );
     for levels in ["DiskCheck", "Thresholds", "LoadCheck"] {
         rule(s, levels, at_least_one(&["warning", "critical"]));
     }
