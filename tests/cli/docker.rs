@@ -70,6 +70,10 @@ impl Drop for Containers {
 }
 
 fn check(socket: &str, monitors: &[(&str, String)]) -> Vec<(String, String)> {
+    check_output(socket, monitors).statuses()
+}
+
+fn check_output(socket: &str, monitors: &[(&str, String)]) -> crate::harness::Output {
     let mut yaml = String::from("version: 1\nmonitors:\n");
     for (name, docker) in monitors {
         let _ = writeln!(
@@ -77,11 +81,10 @@ fn check(socket: &str, monitors: &[(&str, String)]) -> Vec<(String, String)> {
             "  - name: {name}\n    docker: {{ socket: \"{socket}\", {docker} }}"
         );
     }
-    let out = hbmon()
+    hbmon()
         .config(&yaml)
         .args(["check", "--format", "json"])
-        .run();
-    out.statuses()
+        .run()
 }
 
 #[test]
@@ -162,7 +165,7 @@ fn count_running_containers_by_label() {
     podman(&["wait", &stopped]);
     let value = std::process::id().to_string();
     let labels = format!("labels: {{ hbmon.test: \"{value}\" }}");
-    let got = check(
+    let out = check_output(
         &socket,
         &[
             ("enough", format!("count: {{ {labels}, min: 2 }}")),
@@ -170,6 +173,11 @@ fn count_running_containers_by_label() {
             ("too-many", format!("count: {{ {labels}, max: 1 }}")),
         ],
     );
+    let got = out.statuses();
+    // The count is a number too, for history and the status page.
+    for m in out.json()["monitors"].as_array().unwrap() {
+        assert_eq!(m["measurements"]["containers_running"], 2.0, "{m}");
+    }
     assert_eq!(got[0], ("up".into(), "2 running containers".into()));
     assert_eq!(
         got[1],
