@@ -76,7 +76,9 @@ pub struct MonitorEntry {
     /// The name, when it is a string (even if the rest of the entry is invalid).
     pub name: Option<String>,
     /// The decoded monitor; `None` when its problems are already reported.
-    pub monitor: Option<raw::Monitor>,
+    /// Boxed: the plan frees each one as it converts it (100,000 monitors would
+    /// otherwise keep every raw one alive beside the checked ones).
+    pub monitor: Option<Box<raw::Monitor>>,
     /// For a monitor of an included file: that file, and the monitor's index in it.
     pub origin: Option<(PathBuf, usize)>,
 }
@@ -639,7 +641,8 @@ fn decompose(value: Value, diags: &mut Vec<Diagnostic>) -> Document {
             let name = m.get("name").and_then(Value::as_str).map(str::to_owned);
             let monitor = serde_json::from_value(m)
                 .map_err(|e| decode_failed(&format!("/monitors/{index}"), &e))
-                .ok();
+                .ok()
+                .map(Box::new);
             doc.monitors.push(MonitorEntry {
                 index,
                 name,

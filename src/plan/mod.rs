@@ -46,7 +46,7 @@ pub fn load_without_notifiers(path: &Path) -> Result<Plan, Error> {
 }
 
 /// Check a loaded file and build its plan, or report every problem found.
-pub fn build(loaded: Loaded) -> Result<Plan, Error> {
+pub fn build(mut loaded: Loaded) -> Result<Plan, Error> {
     let mut b = Builder {
         base_dir: &loaded.base_dir,
         diags: Vec::new(),
@@ -58,8 +58,11 @@ pub fn build(loaded: Loaded) -> Result<Plan, Error> {
     };
     let notifications = b.notifications(&loaded.doc);
     let schedules = b.schedules(&loaded.doc);
-    let mut monitors = b.monitors(&loaded.doc, &schedules);
-    let regions = b.regions(&loaded.doc, &mut monitors);
+    // What reads the raw monitors as a whole runs before `monitors` frees them.
+    b.dependencies(&loaded.doc);
+    let regions = b.regions(&loaded.doc);
+    let mut monitors = b.monitors(&mut loaded.doc, &schedules);
+    b.region_monitors(&loaded.doc, &regions, &mut monitors);
     let store = b.store(&loaded.doc);
     let listen = b.listen(&loaded.doc, &monitors);
     let upstream = b.upstream(&loaded.doc, loaded.needs == load::Needs::All);

@@ -23,11 +23,16 @@ const DIAGNOSE_TIMEOUT: Duration = Duration::from_secs(30);
 const DIAGNOSE_MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl Builder<'_> {
+    /// The checked monitors. Each raw monitor is freed as soon as it is converted, so
+    /// the raw and the checked forms of a large configuration are never all in memory
+    /// at once; what needs the raw ones as a whole (`dependencies`, `regions`) runs before.
     pub(super) fn monitors(
         &mut self,
-        doc: &load::Document,
+        doc: &mut load::Document,
         schedules: &BTreeMap<String, Option<Arc<Windows>>>,
     ) -> Vec<Monitor> {
+        let mut entries = std::mem::take(&mut doc.monitors);
+        let doc = &*doc;
         let d = &doc.defaults;
         let def_interval = self.interval("/defaults/interval", d.interval.as_ref());
         let def_timeout = self.duration("/defaults/timeout", d.timeout.as_ref());
@@ -66,9 +71,11 @@ impl Builder<'_> {
                 .and_then(|f| self.flapping("/defaults/flapping", f)),
             notify,
         };
-        let mut seen: HashMap<&str, &load::MonitorEntry> = HashMap::new();
-        let mut out = Vec::with_capacity(doc.monitors.len());
-        for entry in &doc.monitors {
+        // Where each name was first seen: (index, file) for the duplicate's hint.
+        let mut seen: HashMap<String, (usize, Option<(std::path::PathBuf, usize)>)> =
+            HashMap::new();
+        let mut out = Vec::with_capacity(entries.len());
+        for entry in &mut entries {
             let ptr = format!("/monitors/{}", entry.index);
             if let Some(name) = &entry.name {
                 if let Some(first) = seen.get(name.as_str()) {
@@ -81,16 +88,15 @@ impl Builder<'_> {
                         place(first, entry)
                     ));
                 } else {
-                    seen.insert(name, entry);
+                    seen.insert(name.clone(), (entry.index, entry.origin.clone()));
                 }
             }
-            if let Some(m) = &entry.monitor
-                && let Some(m) = self.monitor(&ptr, m, doc, schedules, &defaults)
+            if let Some(m) = entry.monitor.take()
+                && let Some(m) = self.monitor(&ptr, &m, doc, schedules, &defaults)
             {
                 out.push(m);
             }
         }
-        self.dependencies(doc);
         out
     }
 
@@ -105,7 +111,7 @@ impl Builder<'_> {
         let parents: HashMap<&str, &[String]> = doc
             .monitors
             .iter()
-            .filter_map(|e| e.monitor.as_ref())
+            .filter_map(|e| e.monitor.as_deref())
             .map(|m| (m.name.as_str(), m.depends_on.as_slice()))
             .collect();
         for entry in &doc.monitors {
@@ -395,10 +401,13 @@ impl Builder<'_> {
 
 /// Where the monitor `first` is, as told to the operator beside a duplicate `entry`: its
 /// index, and its file when either is in an included file.
-fn place(first: &load::MonitorEntry, entry: &load::MonitorEntry) -> String {
-    match (&first.origin, &entry.origin) {
-        (None, None) => format!("monitors[{}]", first.index),
-        (None, Some(_)) => format!("monitors[{}] of the main file", first.index),
+fn place(
+    first: &(usize, Option<(std::path::PathBuf, usize)>),
+    entry: &load::MonitorEntry,
+) -> String {
+    match (&first.1, &entry.origin) {
+        (None, None) => format!("monitors[{}]", first.0),
+        (None, Some(_)) => format!("monitors[{}] of the main file", first.0),
         (Some((file, i)), _) => format!("monitors[{i}] of {}", file.display()),
     }
 }

@@ -25,7 +25,7 @@ impl Users {
     /// The kinds of monitor in `doc` (hbmon's own monitors and regions are not
     /// heartbeats); with none, other monitors.
     pub(super) fn of(doc: &load::Document) -> Users {
-        let raw = || doc.monitors.iter().filter_map(|e| e.monitor.as_ref());
+        let raw = || doc.monitors.iter().filter_map(|e| e.monitor.as_deref());
         let heartbeats = raw().any(|m| m.heartbeat.is_some());
         let others = raw().any(|m| m.heartbeat.is_none())
             || doc.connectivity.is_some()

@@ -148,7 +148,9 @@ impl Builder<'_> {
 
     /// The `regions` block and the monitors' `regions` and `quorum`; a `region:NAME`
     /// monitor per expected region, alerting `regions.notify` (else `defaults.notify`).
-    pub(super) fn regions(&mut self, doc: &load::Document, monitors: &mut Vec<Monitor>) -> Regions {
+    /// The `regions` block, and each monitor's `regions` and `quorum` checked against it
+    /// (read from the raw monitors: before `monitors` frees them).
+    pub(super) fn regions(&mut self, doc: &load::Document) -> Regions {
         let mut out = Regions::default();
         if let Some(r) = &doc.regions {
             for (i, name) in r.expected.iter().enumerate() {
@@ -218,20 +220,17 @@ impl Builder<'_> {
                 .hint = Some("no outage could ever be confirmed".into());
             }
         }
-        if let Some(r) = &doc.regions {
-            self.region_monitors(r, doc, &out, monitors);
-        }
         out
     }
 
     /// A `region:NAME` monitor per expected region.
     pub(super) fn region_monitors(
         &mut self,
-        r: &raw::RegionsDef,
         doc: &load::Document,
         out: &Regions,
         monitors: &mut Vec<Monitor>,
     ) {
+        let Some(r) = &doc.regions else { return };
         let notify = self.own_notify("/regions/notify", r.notify.as_ref(), doc);
         let every =
             (out.silent_after / 4).clamp(Duration::from_millis(100), Duration::from_secs(10));
