@@ -78,8 +78,47 @@ fn the_packaged_starter_config_validates() {
     let path = path.to_str().unwrap();
     let out = hbmon().args(["validate", "--config", path]).run();
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let out = hbmon().args(["check", "--config", path]).run();
-    assert_eq!(out.code, 0, "{out:?}");
+    let out = hbmon()
+        .args(["check", "--config", path, "--format", "json"])
+        .run();
+    up_unless_this_machine_is_full(&out);
+}
+
+/// A starter config checks this machine: all up (exit 0), unless its disk or memory
+/// really is past a warning level, which `df` and `/proc/meminfo` are asked about here.
+/// A nearly full CI machine then reads DEGRADED, rightly, and is not a failure.
+fn up_unless_this_machine_is_full(out: &crate::harness::Output) {
+    if out.code == 0 {
+        return;
+    }
+    let df = std::process::Command::new("df")
+        .args(["--output=pcent", "/"])
+        .output()
+        .unwrap();
+    let disk: f64 = String::from_utf8_lossy(&df.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.trim().trim_end_matches('%').parse().ok())
+        .unwrap_or(0.0);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kb = |key: &str| -> f64 {
+        let line = meminfo.lines().find(|l| l.starts_with(key)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let memory = (kb("MemTotal:") - kb("MemAvailable:")) * 100.0 / kb("MemTotal:");
+    let report = out.json();
+    for m in report["monitors"].as_array().unwrap() {
+        if m["status"] == "up" {
+            continue;
+        }
+        let reason = m["reason"].as_str().unwrap_or_default();
+        let full = (reason.starts_with("disk ") && disk >= 89.0)
+            || (reason.starts_with("memory ") && memory >= 94.0);
+        assert!(
+            full,
+            "not up, and this machine is not full (disk {disk}%, memory {memory:.0}%): {m}"
+        );
+    }
 }
 
 #[test]
@@ -160,9 +199,15 @@ fn every_example_is_valid() {
 fn quickstart_runs_offline_and_is_up() {
     let path = root().join("examples/quickstart.yaml");
     let out = hbmon()
-        .args(["check", "--config", path.to_str().unwrap()])
+        .args([
+            "check",
+            "--config",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
         .run();
-    assert_eq!(out.code, 0, "{out:?}");
+    up_unless_this_machine_is_full(&out);
 }
 
 #[test]
