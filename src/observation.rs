@@ -63,3 +63,17 @@ impl ObservationRow {
             .unwrap_or(false)
     }
 }
+
+/// What a monitor's diagnosis command did (run once an outage is announced): the
+/// follow-up `diagnosis` alert carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// Its output (stdout and stderr, interleaved), printable, capped (then a note).
+    pub output: String,
+    /// Its exit code; `None` when it was killed (by its timeout or a signal) or never ran.
+    pub exit_code: Option<i32>,
+    pub duration: Duration,
+    pub timed_out: bool,
+    /// Why it could not be run or what killed it, when it did not exit by itself.
+    pub problem: Option<String>,
+}

@@ -300,7 +300,7 @@ pub enum Event {
     Diagnosed {
         at: SystemTime,
         opened_at: SystemTime,
-        diagnosis: Box<crate::model::Diagnosis>,
+        diagnosis: Box<crate::observation::Diagnosis>,
     },
 }
 

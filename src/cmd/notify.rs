@@ -131,7 +131,7 @@ fn preview_context(
         EventKind::Diagnosis => Event::Diagnosed {
             at: now,
             opened_at: opened,
-            diagnosis: Box::new(crate::model::Diagnosis {
+            diagnosis: Box::new(crate::observation::Diagnosis {
                 output: sample_json(kind, &m.name)["diagnosis"]["output"]
                     .as_str()
                     .unwrap_or_default()

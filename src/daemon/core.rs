@@ -449,7 +449,7 @@ impl Core {
     pub(super) fn diagnosed(
         &mut self,
         run: &DiagnoseRun,
-        diagnosis: crate::model::Diagnosis,
+        diagnosis: crate::observation::Diagnosis,
         now: SystemTime,
     ) -> bool {
         let open = self

@@ -12,7 +12,7 @@ mod notify;
 mod probe;
 
 pub use location::{DEFAULT_LEASE, Location};
-pub use monitor::{Diagnose, Diagnosis, HostRef, Monitor, NamedWindows};
+pub use monitor::{Diagnose, HostRef, Monitor, NamedWindows};
 pub use probe::*;
 
 pub use notify::{

@@ -62,19 +62,6 @@ pub struct Diagnose {
     pub timeout: Duration,
 }
 
-/// What a diagnosis command did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnosis {
-    /// Its output (stdout and stderr, interleaved), printable, capped (then a note).
-    pub output: String,
-    /// Its exit code; `None` when it was killed (by its timeout or a signal) or never ran.
-    pub exit_code: Option<i32>,
-    pub duration: Duration,
-    pub timed_out: bool,
-    /// Why it could not be run or what killed it, when it did not exit by itself.
-    pub problem: Option<String>,
-}
-
 impl Monitor {
     /// How long after its `active` window opens at `start` a failure may first be
     /// confirmed, before the monitor's own `grace`: one interval for a probe (it must have

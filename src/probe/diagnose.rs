@@ -16,7 +16,7 @@ use crate::model::Diagnose;
 /// The most output kept, in bytes.
 pub const OUTPUT_LIMIT: usize = 16 * 1024;
 
-pub use crate::model::Diagnosis;
+pub use crate::observation::Diagnosis;
 
 /// Run `d` with `env` added to hbmon's environment. Never fails: a command that cannot
 /// be started is a diagnosis saying so.

@@ -669,7 +669,7 @@ fn a_diagnosis_follows_the_down_alert_to_its_notifiers_only_while_the_outage_is_
     c.observe(row("web", now.wall, Status::Down));
     let run = c.take_diagnoses().remove(0);
     let _ = c.take_batch();
-    let found = |output: &str| crate::model::Diagnosis {
+    let found = |output: &str| crate::observation::Diagnosis {
         output: output.into(),
         exit_code: Some(3),
         duration: 2 * S,
