@@ -77,12 +77,33 @@ pub fn definition(name: &str, body: &str) -> Result<String, Refused> {
             format!("the body must be one monitor in YAML or JSON: it does not parse{at}"),
         )
     })?;
+    // `${VAR}` would be expanded from hbmon's environment: a client could read its
+    // secrets back through a reason, an alert or a probe's URL.
+    if contains_interpolation(&parsed) {
+        return Err(Refused::new(
+            400,
+            "`${...}` is not accepted over the API: it would read hbmon's environment; write the value, or put the monitor in a file by hand",
+        ));
+    }
     let Value::Object(fields) = parsed else {
         return Err(Refused::new(
             400,
             "the body must be one monitor: a mapping such as {\"http\": {\"url\": \"https://example.com/health\"}}",
         ));
     };
+    // A command probe or a diagnosis runs programs as hbmon's user: the API token must
+    // not amount to shell access.
+    if let Some(key) = ["command", "diagnose"]
+        .into_iter()
+        .find(|k| fields.contains_key(*k))
+    {
+        return Err(Refused::new(
+            400,
+            format!(
+                "`{key}` is not accepted over the API: it runs programs as hbmon's user; put this monitor in a file by hand"
+            ),
+        ));
+    }
     match fields.get("name") {
         None => {}
         Some(Value::String(n)) if n == name => {}
@@ -111,6 +132,18 @@ pub fn definition(name: &str, body: &str) -> Result<String, Refused> {
         text.push('\n');
     }
     Ok(text)
+}
+
+/// Whether any string in `v` holds a `${` (a variable the loader would expand).
+fn contains_interpolation(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains("${"),
+        Value::Array(a) => a.iter().any(contains_interpolation),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, v)| k.contains("${") || contains_interpolation(v)),
+        _ => false,
+    }
 }
 
 /// The monitor a file the API wrote defines, as JSON.
@@ -175,6 +208,26 @@ mod tests {
             ),
             ("http: {url: https://x/", 400, "does not parse (line"),
             ("42", 400, "a mapping"),
+            (
+                "tcp: {host: \"${SECRET}\", port: 1}",
+                400,
+                "not accepted over the API",
+            ),
+            (
+                "http: {url: \"http://h/?s=${S}\"}",
+                400,
+                "hbmon's environment",
+            ),
+            (
+                "command: {run: [sh, -c, id]}",
+                400,
+                "`command` is not accepted",
+            ),
+            (
+                "tcp: {host: h, port: 1}\ndiagnose: {command: [id]}",
+                400,
+                "`diagnose` is not accepted",
+            ),
         ] {
             let e = definition("api", body).unwrap_err();
             assert_eq!(e.status, status, "{body}");

@@ -43,6 +43,20 @@ pub(super) fn prepare(
             ),
         ));
     }
+    // A file with the mark that defines another monitor (written or renamed by hand) is
+    // not silently replaced.
+    if exists
+        && let Some(other) = managed::read_definition(&path)
+        && other.get("name").and_then(serde_json::Value::as_str) != Some(name)
+    {
+        return Err(Refused::new(
+            409,
+            format!(
+                "{} defines another monitor: change or remove it by hand",
+                path.display()
+            ),
+        ));
+    }
     let source = match change {
         MonitorChange::Put { body, .. } => Some(managed::definition(name, body)?),
         MonitorChange::Delete { .. } => None,

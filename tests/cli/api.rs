@@ -207,12 +207,30 @@ fn monitors_are_added_replaced_refused_listed_and_removed_over_the_api() {
             "tcp: { host: 127.0.0.1, port: 1 }",
         ),
         ("/api/monitors/.hidden", "tcp: { host: 127.0.0.1, port: 1 }"),
+        // Reading hbmon's environment, or running programs as its user: not over the API.
+        ("/api/monitors/leak", "tcp: { host: \"${HOME}\", port: 1 }"),
+        ("/api/monitors/rce", "command: { run: [sh, -c, 'id'] }"),
+        (
+            "/api/monitors/rce",
+            "tcp: { host: 127.0.0.1, port: 1 }\ndiagnose: { command: [id] }",
+        ),
     ] {
         let (code, answer) = curl(port, "PUT", path, Some(API), Some(body));
         assert_eq!(code, 400, "{path} {body}: {answer}");
         assert!(answer["error"].is_string(), "{answer}");
     }
     assert!(!dir.join("escape.yaml").exists());
+    assert!(
+        !dir.join("monitors.d/leak.yaml").exists() && !dir.join("monitors.d/rce.yaml").exists()
+    );
+    // The auth scheme is case-insensitive.
+    let lower = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H"])
+        .arg(format!("Authorization: bearer {API}"))
+        .arg(format!("http://127.0.0.1:{port}/api/monitors"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&lower.stdout), "200");
 
     // Listed and read.
     let (code, body) = curl(port, "GET", "/api/monitors", Some(API), None);
