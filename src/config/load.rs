@@ -90,6 +90,12 @@ pub fn load(
     env: &dyn Fn(&str) -> Option<String>,
     needs: Needs,
 ) -> Result<Loaded, Error> {
+    let (source, base_dir) = read_main(path)?;
+    Ok(load_str_for(path.to_owned(), base_dir, source, env, needs))
+}
+
+/// The main file's text, and the directory its relative paths are relative to.
+fn read_main(path: &Path) -> Result<(String, PathBuf), Error> {
     let source = read_bounded(path).map_err(|source| Error::ConfigRead {
         path: path.to_owned(),
         source,
@@ -98,7 +104,7 @@ pub fn load(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    Ok(load_str_for(path.to_owned(), base_dir, source, env, needs))
+    Ok((source, base_dir))
 }
 
 /// The largest configuration file read: about 400,000 monitors of one line each. A
@@ -166,14 +172,7 @@ pub fn load_with(
     env: &dyn Fn(&str) -> Option<String>,
     overlay: &super::include::Overlay,
 ) -> Result<Loaded, Error> {
-    let source = read_bounded(path).map_err(|source| Error::ConfigRead {
-        path: path.to_owned(),
-        source,
-    })?;
-    let base_dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let (source, base_dir) = read_main(path)?;
     let mut loaded = load_part(path.to_owned(), base_dir, source, env, Needs::All, false);
     super::include::read_all(&mut loaded, env, Some(overlay));
     Ok(loaded)

@@ -73,15 +73,7 @@ fn authorized(
     if let Some(refused) = shared.auth_blocked(peer) {
         return Err(refused);
     }
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            // The scheme is case-insensitive (RFC 7235).
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        });
-    if !given.is_some_and(|g| {
+    if !super::bearer(headers).is_some_and(|g| {
         constant_time_eq::constant_time_eq(g.as_bytes(), token.expose().as_bytes())
     }) {
         shared.auth_failed(peer);

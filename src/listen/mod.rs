@@ -178,12 +178,17 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
 
 /// A token from `?token=` or `Authorization: Bearer`.
 fn given_token<'a>(query: &'a HashMap<String, String>, headers: &'a HeaderMap) -> Option<&'a str> {
-    query.get("token").map(String::as_str).or_else(|| {
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-    })
+    query
+        .get("token")
+        .map(String::as_str)
+        .or_else(|| bearer(headers))
+}
+
+/// The token of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235).
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 impl Shared {
