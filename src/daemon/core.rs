@@ -76,6 +76,47 @@ impl UpstreamPing {
     }
 }
 
+/// What the store held when this instance began to lead (at start, or on taking the lease
+/// over).
+#[derive(Debug, Default)]
+pub(super) struct Stored {
+    pub(super) states: HashMap<String, MonitorState>,
+    pub(super) pings: HashMap<String, Pings>,
+    /// When each monitor was first watched: a heartbeat never pinged counts from then, not
+    /// from this start, so a restart neither ends its outage nor gives it a new period.
+    pub(super) first_seen: HashMap<String, SystemTime>,
+}
+
+impl Stored {
+    pub(super) fn new(rows: Vec<crate::store::StateRow>, pings: HashMap<String, Pings>) -> Stored {
+        let mut stored = Stored {
+            pings,
+            ..Stored::default()
+        };
+        for row in rows {
+            stored
+                .first_seen
+                .insert(row.monitor.clone(), row.first_seen);
+            stored.states.insert(row.monitor, row.state);
+        }
+        stored
+    }
+}
+
+/// When each heartbeat the store knows was first watched (see `Stored::first_seen`).
+/// Only heartbeats: a region's silence counts from this instance's start, since the
+/// regions' reports are read again after it.
+fn first_watched(
+    monitors: &[Arc<Monitor>],
+    first_seen: &HashMap<String, SystemTime>,
+) -> HashMap<String, SystemTime> {
+    monitors
+        .iter()
+        .filter(|m| matches!(m.probe, Probe::Heartbeat(_)))
+        .filter_map(|m| Some((m.name.clone(), *first_seen.get(&m.name)?)))
+        .collect()
+}
+
 /// What the loop owns: the engine and everything an observation touches.
 pub(super) struct Core {
     engine: Engine,
@@ -123,22 +164,23 @@ impl Core {
         alerts: Alerts,
         regions: Regions,
         upstream: UpstreamPing,
-        stored: (HashMap<String, MonitorState>, HashMap<String, Pings>),
+        stored: Stored,
         leading: bool,
         region: String,
         now: SystemTime,
     ) -> Core {
-        let monitors = monitors.into_iter().map(Arc::new).collect();
+        let monitors: Vec<Arc<Monitor>> = monitors.into_iter().map(Arc::new).collect();
+        let joined = first_watched(&monitors, &stored.first_seen);
         Core {
-            engine: Engine::new(monitors, stored.0, now),
+            engine: Engine::new(monitors, stored.states, now),
             alerts,
             batch: Batch::default(),
             waiting: Vec::new(),
-            pings: stored.1,
+            pings: stored.pings,
             last: HashMap::new(),
             lag_max: Duration::ZERO,
             since: now,
-            joined: HashMap::new(),
+            joined,
             leading,
             region,
             views: crate::quorum::Views::default(),
@@ -507,8 +549,18 @@ impl Core {
                     }),
                 });
             }
-            FromStore::Promoted(states, stored) => {
+            FromStore::Promoted(stored) => {
+                let Stored {
+                    states,
+                    pings: stored,
+                    first_seen,
+                } = *stored;
                 self.engine.restore(states);
+                let monitors: Vec<Arc<Monitor>> = self.engine.monitors().cloned().collect();
+                for (name, at) in first_watched(&monitors, &first_seen) {
+                    let t = self.joined.entry(name).or_insert(at);
+                    *t = (*t).min(at);
+                }
                 // What a heartbeat's pings say: the previous leader's committed view, unless
                 // this standby has heard of a later ping (it received it itself, or read it
                 // from another instance after the leader's last commit).

@@ -3,7 +3,6 @@
 //! probes and the upstream ping, talk to the writer, the listener, the alert sender and
 //! systemd, and load the configuration on SIGHUP. It reads the clock once per event.
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -128,10 +127,7 @@ pub(super) async fn main_loop(
     args: &WatchArgs,
     mut plan: Plan,
     // The states and what the pings said, per monitor, as stored.
-    stored: (
-        HashMap<String, crate::state::MonitorState>,
-        HashMap<String, crate::heartbeat::Pings>,
-    ),
+    stored: super::core::Stored,
     ctx: probe::Context,
     mut services: Services<'_>,
     // What the writer thread finds in the store: ack requests, the lease taken over,

@@ -25,7 +25,6 @@ mod sender;
 mod systemd;
 mod writer;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,16 +70,12 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         );
         notify(&[NotifyState::Status("standby")]);
     }
-    let stored: HashMap<_, _> = store
-        .states()?
-        .into_iter()
-        .map(|row| (row.monitor, row.state))
-        .collect();
+    let states = store.states()?;
     tracing::info!(
         config = %global.config.display(),
         store = %db.display(),
         monitors = plan.monitors.len(),
-        restored = stored.len(),
+        restored = states.len(),
         "watch starting"
     );
     let ctx = probe::Context::new(global.docker_host.clone()).map_err(Error::Internal)?;
@@ -119,7 +114,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
         global,
         args,
         plan,
-        (stored, pings),
+        core::Stored::new(states, pings),
         ctx,
         services,
         acks_rx,

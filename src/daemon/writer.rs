@@ -19,10 +19,7 @@ pub(super) enum FromStore {
     Ack(crate::store::AckRequest),
     /// This instance took the lease over: the states and heartbeats the previous leader
     /// committed.
-    Promoted(
-        HashMap<String, crate::state::MonitorState>,
-        HashMap<String, crate::heartbeat::Pings>,
-    ),
+    Promoted(Box<super::core::Stored>),
     /// Every flush: other instances' newest observations and new pings, and when each
     /// region last reported.
     Remote(Box<Remote>),
@@ -110,8 +107,8 @@ impl Polling {
                         (Ok(states), Ok(pings)) => {
                             self.leading = true;
                             self.renewed = std::time::Instant::now();
-                            let states = states.into_iter().map(|r| (r.monitor, r.state)).collect();
-                            let _ = self.to_loop.send(FromStore::Promoted(states, pings));
+                            let stored = super::core::Stored::new(states, pings);
+                            let _ = self.to_loop.send(FromStore::Promoted(Box::new(stored)));
                         }
                         (Err(e), _) | (_, Err(e)) => {
                             // Not leading without the states: the lease is let go again

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::{Core, Now, Start, UpstreamPing};
+use super::{Core, Now, Start, Stored, UpstreamPing};
 use crate::daemon::alerts::Alerts;
 use crate::daemon::writer::{FromStore, Remote};
 use crate::heartbeat::{Kind, Pings};
@@ -54,6 +54,18 @@ fn plan(yaml: &str) -> crate::model::Plan {
 
 /// A core for `monitors` (YAML list items), with a `chat` webhook every monitor notifies.
 fn core_with(extra: &str, monitors: &str, leading: bool, region: &str, at: SystemTime) -> Core {
+    restarted(extra, monitors, leading, region, Stored::default(), at)
+}
+
+/// `core_with`, starting from what a previous run stored.
+fn restarted(
+    extra: &str,
+    monitors: &str,
+    leading: bool,
+    region: &str,
+    stored: Stored,
+    at: SystemTime,
+) -> Core {
     let mut p = plan(&format!(
         "version: 1\n{extra}notifiers:\n  chat: {{ type: webhook, url: \"http://127.0.0.1:9/chat\" }}\ndefaults: {{ notify: [chat] }}\nmonitors:\n{monitors}"
     ));
@@ -66,7 +78,7 @@ fn core_with(extra: &str, monitors: &str, leading: bool, region: &str, at: Syste
             Some(u) if u.only_when_online => UpstreamPing::WhenOnline,
             Some(_) => UpstreamPing::Always,
         },
-        (HashMap::new(), HashMap::new()),
+        stored,
         leading,
         region.into(),
         at,
@@ -75,6 +87,30 @@ fn core_with(extra: &str, monitors: &str, leading: bool, region: &str, at: Syste
 
 fn core(monitors: &str, clock: &Clock) -> Core {
     core_with("", monitors, true, "default", clock.wall)
+}
+
+/// Commit the core's batch into `stored`, as the writer does: the states, the pings, and
+/// when each monitor was first written (`monitor_state.first_seen`: its first observation).
+fn commit(core: &mut Core, stored: &mut Stored) -> Vec<(String, &'static str)> {
+    let Some((batch, _)) = core.take_batch() else {
+        return Vec::new();
+    };
+    for (name, change) in &batch.states {
+        if let Some(latest) = &change.latest {
+            stored.first_seen.entry(name.clone()).or_insert(latest.at);
+        }
+        stored.states.insert(name.clone(), change.state.clone());
+    }
+    stored.pings.extend(batch.heartbeats.clone());
+    names(&batch)
+}
+
+fn copy(stored: &Stored) -> Stored {
+    Stored {
+        states: stored.states.clone(),
+        pings: stored.pings.clone(),
+        first_seen: stored.first_seen.clone(),
+    }
 }
 
 /// Run what is due, completing every probe it starts with `status`; how many ran.
@@ -175,6 +211,48 @@ fn a_silent_heartbeat_is_down_when_its_grace_ends_not_before() {
         "down when the grace ends"
     );
     assert_eq!(batch.outbox.len(), 1, "one alert, to chat");
+}
+
+#[test]
+fn a_restart_neither_ends_a_silent_heartbeats_outage_nor_gives_it_a_new_period() {
+    let hb = "  - { name: backup, heartbeat: { period: 1h, grace: 10m } }\n";
+    let mut clock = Clock::new();
+    let mut stored = Stored::default();
+    let mut c = restarted("", hb, true, "default", Stored::default(), clock.wall);
+    tick(&mut c, clock.now(), Status::Up);
+    commit(&mut c, &mut stored);
+    // Restarted 50 minutes in: the first ping is still due an hour after watching began.
+    let now = clock.advance(50 * 60 * S);
+    let mut c = restarted("", hb, true, "default", copy(&stored), now.wall);
+    tick(&mut c, now, Status::Up);
+    assert!(commit(&mut c, &mut stored).is_empty());
+    let now = clock.advance(21 * 60 * S);
+    tick(&mut c, now, Status::Up);
+    assert_eq!(
+        commit(&mut c, &mut stored),
+        [("backup".to_owned(), "down")],
+        "down 70 minutes after watching began, not after the restart"
+    );
+    // Restarted during the outage: still down, no recovery alert, nothing new.
+    let now = clock.advance(10 * 60 * S);
+    let mut c = restarted("", hb, true, "default", copy(&stored), now.wall);
+    for _ in 0..3 {
+        let now = clock.advance(60 * S);
+        tick(&mut c, now, Status::Up);
+        assert_eq!(
+            commit(&mut c, &mut stored),
+            [],
+            "no alert after the restart"
+        );
+    }
+    assert_eq!(
+        stored.states["backup"].status,
+        Some(Status::Down),
+        "still down"
+    );
+    // Its first ping ends the outage.
+    ping(&mut c, "backup", Kind::Success, clock.advance(S).wall);
+    assert_eq!(commit(&mut c, &mut stored), [("backup".to_owned(), "up")]);
 }
 
 #[test]
@@ -296,7 +374,13 @@ fn promotion_keeps_the_later_of_the_stored_and_the_received_pings() {
         ("early".to_owned(), stored(t1)),
         ("late".to_owned(), stored(t2)),
     ]);
-    c.on_store(FromStore::Promoted(HashMap::new(), pings), clock.now());
+    c.on_store(
+        FromStore::Promoted(Box::new(Stored {
+            pings,
+            ..Stored::default()
+        })),
+        clock.now(),
+    );
     assert!(c.leading());
     let (batch, _) = c.take_batch().expect("a batch");
     assert_eq!(batch.heartbeats.len(), 1, "only the newer ping is written");
@@ -442,7 +526,7 @@ fn escalation_fires_when_its_time_comes_and_not_for_an_acknowledged_outage() {
         Alerts::new(std::mem::take(&mut p.notifications)),
         p.regions.clone(),
         UpstreamPing::Off,
-        (HashMap::new(), HashMap::new()),
+        Stored::default(),
         true,
         "default".into(),
         clock.wall,
@@ -740,7 +824,10 @@ fn a_monitor_joining_a_running_watch_is_alerted_when_found_down_unlike_a_fresh_i
         Alerts::new(std::mem::take(&mut p.notifications)),
         p.regions.clone(),
         UpstreamPing::Off,
-        (states, HashMap::new()),
+        Stored {
+            states,
+            ..Stored::default()
+        },
         true,
         "default".into(),
         clock.wall,
