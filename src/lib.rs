@@ -14,6 +14,7 @@ pub(crate) mod heartbeat;
 pub mod humanize;
 pub(crate) mod init;
 pub mod listen;
+pub(crate) mod logging;
 pub(crate) mod metrics;
 pub(crate) mod model;
 pub(crate) mod net;
@@ -143,6 +144,10 @@ fn init_logging(global: &cli::GlobalArgs, daemon: bool) {
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {
-        builder.with_ansi(!global.no_color && terminal).try_init()
+        let colours = !global.no_color && terminal;
+        builder
+            .with_ansi(colours)
+            .with_writer(logging::Escaped { colours })
+            .try_init()
     };
 }

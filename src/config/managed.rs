@@ -175,6 +175,50 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
+/// Remove what a write cut short left in `dir` (hbmon killed between creating its
+/// temporary file and renaming it): `.<file>.<pid>.tmp` files of processes that are gone.
+/// The others' are theirs; without `/proc` to ask, those older than an hour go.
+pub fn sweep(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    let proc = Path::new("/proc/self").exists();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.starts_with('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let stale = if proc {
+            pid != me && !Path::new("/proc").join(pid.to_string()).exists()
+        } else {
+            entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+        };
+        if stale {
+            let path = entry.path();
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::info!(file = %path.display(), "monitors API: removed a temporary file a cut-short write left")
+                }
+                Err(e) => {
+                    tracing::warn!(file = %path.display(), error = %e, "monitors API: cannot remove a temporary file a cut-short write left")
+                }
+            }
+        }
+    }
+}
+
 /// Remove `path` and flush its directory.
 pub fn remove(path: &Path) -> std::io::Result<()> {
     std::fs::remove_file(path)?;
@@ -263,6 +307,20 @@ mod tests {
         assert_eq!(read_definition(&path).unwrap()["tcp"]["port"], 1);
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "no temporary file is left");
+        // One left by a process killed mid-write goes; this process's own, and files
+        // that only look alike, stay.
+        let gone = u32::try_from(i32::MAX).unwrap();
+        let stale = dir.path().join(format!(".api.yaml.{gone}.tmp"));
+        let mine = dir
+            .path()
+            .join(format!(".web.yaml.{}.tmp", std::process::id()));
+        let other = dir.path().join(".notes.tmp");
+        for f in [&stale, &mine, &other] {
+            std::fs::write(f, "x").unwrap();
+        }
+        sweep(dir.path());
+        assert!(!stale.exists());
+        assert!(mine.exists() && other.exists());
         remove(&path).unwrap();
         assert!(!path.exists());
     }

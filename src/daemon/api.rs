@@ -116,6 +116,9 @@ pub(super) fn prepare(
 
 /// Make the change on disk.
 pub(super) fn commit(p: &Prepared) -> Result<(), Refused> {
+    if let Some(dir) = p.path.parent() {
+        managed::sweep(dir);
+    }
     let done = match &p.source {
         Some(text) => managed::write_atomically(&p.path, text),
         None => managed::remove(&p.path),

@@ -51,6 +51,9 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> Result<u8, Error> {
     // Bound before anything starts, the store included: a port in use is a clear error at
     // once, before a store is created or migrated for an instance that cannot run.
     let listener = bind_listener(&plan)?;
+    if let Some((_, dir)) = plan.listen.as_ref().and_then(|l| l.api.as_ref()) {
+        crate::config::managed::sweep(dir);
+    }
     let (store, leading) = Store::open_or_standby(&db)?;
     if !leading {
         // Another `watch` leads: this one probes and records its region's observations

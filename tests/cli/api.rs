@@ -341,3 +341,51 @@ fn without_an_api_token_the_api_is_off_and_a_token_needs_a_directory() {
         out.stderr
     );
 }
+
+#[test]
+fn a_name_in_a_request_cannot_forge_a_line_in_the_human_log() {
+    let port = closed_port();
+    let run = hbmon();
+    std::fs::create_dir(run.dir().join("monitors.d")).unwrap();
+    let run = run.file(
+        "hbmon.yaml",
+        &format!(
+            "version: 1\n\
+             include: monitors.d\n\
+             listen: {{ address: \"127.0.0.1:{port}\", token: {PING}, api_token: {API} }}\n\
+             monitors:\n\
+             \x20 - {{ name: main, heartbeat: {{ period: 1h }} }}\n"
+        ),
+    );
+    let raw = |l: &Value| l["message"].as_str().unwrap_or("").to_owned();
+    let mut d = Daemon::start_until(run.dir(), &["--log-format", "human"], &[], "ready", |l| {
+        raw(l).contains("ready")
+    });
+    // A name that decodes to a newline, a fake log line and a terminal escape.
+    let forged = "/api/monitors/a%0A2026-12-05T00:00:00Z%20ERROR%20forged%1B%5B2J";
+    let (code, _) = curl(
+        port,
+        "PUT",
+        forged,
+        Some(API),
+        Some("tcp: { host: h, port: 1 }"),
+    );
+    assert_eq!(code, 400);
+    let line = d.wait_for("the refusal", |l| raw(l).contains("was refused"));
+    let text = raw(&line);
+    assert!(
+        text.contains("a\\n2026-12-05T00:00:00Z ERROR forged\\x1b[2J"),
+        "{text}"
+    );
+    let seen = d.seen_lines();
+    d.signal(Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
+    for l in seen {
+        let text = raw(&l);
+        assert!(
+            !text.starts_with("2026-12-05T00:00:00Z ERROR forged"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{text:?}");
+    }
+}

@@ -91,7 +91,12 @@ impl Daemon {
     ) -> Daemon {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hbmon"))
             .current_dir(dir)
-            .args(["watch", "-v", "--log-format", "json"])
+            .args(["watch", "-v"])
+            .args(if extra.contains(&"--log-format") {
+                &[][..]
+            } else {
+                &["--log-format", "json"][..]
+            })
             .args(if extra.contains(&"--flush-interval") {
                 &[][..]
             } else {
