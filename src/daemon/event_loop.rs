@@ -318,6 +318,7 @@ impl Daemon<'_> {
                 let Ok(_permit) = permits.acquire_owned().await else {
                     return;
                 };
+                tracing::info!(monitor = %run.monitor, incident = %run.incident, "diagnosis of {} started", run.monitor);
                 let env = [
                     ("HBMON_MONITOR", run.monitor.as_str()),
                     ("HBMON_REASON", run.reason.as_str()),

@@ -14,55 +14,135 @@ use crate::status::Status;
 /// Reasons are cut to this many characters.
 const REASON_LIMIT: usize = 200;
 
+/// The most of each of stdout and stderr read; the rest is drained (never buffered).
+const OUTPUT_LIMIT: usize = 64 * 1024;
+
 pub async fn probe(p: &CommandProbe, timeout: Duration) -> Outcome {
     let mut cmd = tokio::process::Command::new(&p.program);
     cmd.args(&p.args)
         .envs(&p.env)
         .current_dir(&p.working_dir)
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .process_group(0);
-    let child = match cmd.spawn() {
+        .stderr(Stdio::piped());
+    let (mut child, mut group) = match spawn(&mut cmd, &p.program) {
         Ok(c) => c,
+        Err(why) => return Outcome::new(Status::Unknown, why),
+    };
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let work = finish(&mut child, &mut group, async {
+        tokio::join!(read_capped(out, &mut stdout), read_capped(err, &mut stderr));
+    });
+    match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(status)) => classify(status, &stdout, &stderr),
+        Ok(Err(e)) => Outcome::new(Status::Unknown, format!("cannot wait for the command: {e}")),
+        Err(_) => timed_out(timeout),
+    }
+}
+
+/// Start `cmd` (named `program` in errors) as every command hbmon runs: stdin from
+/// `/dev/null`, in a process group of its own (so that killing the group reaches all it
+/// started), killed when its handle is dropped, and on Linux killed when hbmon dies, even
+/// by SIGKILL (so that a crashed `watch` leaves no command running). The error is the
+/// reason to show: "command not found: <program>".
+pub(super) fn spawn(
+    cmd: &mut tokio::process::Command,
+    program: &str,
+) -> Result<(tokio::process::Child, Group), String> {
+    cmd.stdin(Stdio::null()).kill_on_drop(true).process_group(0);
+    die_with_parent(cmd);
+    match cmd.spawn() {
+        Ok(child) => {
+            let group = Group(child.id().and_then(|p| i32::try_from(p).ok()));
+            Ok((child, group))
+        }
         Err(e) => {
             let why = match e.kind() {
                 std::io::ErrorKind::NotFound => "command not found",
                 std::io::ErrorKind::PermissionDenied => "permission denied running",
                 _ => "cannot run",
             };
-            return Outcome::new(Status::Unknown, format!("{why}: {}", p.program));
+            Err(format!("{why}: {program}"))
         }
-    };
-    // Until the command has finished, its whole group is killed if this probe ends: at
-    // the timeout, or when `watch` stops and abandons it (the child itself is killed on
-    // drop; this reaches what it started).
-    let mut group = Group(child.id().and_then(|p| i32::try_from(p).ok()));
-    match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Ok(Ok(out)) => {
-            group.0 = None;
-            classify(out.status, &out.stdout, &out.stderr)
-        }
-        Ok(Err(e)) => Outcome::new(
-            Status::Unknown,
-            format!("cannot read the command's output: {e}"),
-        ),
-        Err(_) => timed_out(timeout),
     }
 }
 
-/// A running command's process group, killed when dropped.
-pub(super) struct Group(pub(super) Option<i32>);
+/// The parent-death signal: the kernel sends the command SIGKILL when the thread that
+/// started it ends (a runtime's worker, which lives as long as hbmon does).
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut tokio::process::Command) {
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: it makes one prctl(2) system call and
+    // allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)
+                .map_err(std::io::Error::from)
+        });
+    }
+}
 
-impl Drop for Group {
-    fn drop(&mut self) {
-        if let Some(pid) = self.0 {
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_: &mut tokio::process::Command) {}
+
+/// Wait for `child` to exit while `read` reads its output; then kill what it left
+/// running in its group (a background process holding the output open would otherwise
+/// keep the reading, and the wait, going until the timeout) and finish reading.
+pub(super) async fn finish(
+    child: &mut tokio::process::Child,
+    group: &mut Group,
+    read: impl std::future::Future<Output = ()>,
+) -> std::io::Result<std::process::ExitStatus> {
+    let mut read = std::pin::pin!(read);
+    let mut read_all = false;
+    let status = tokio::select! {
+        s = child.wait() => s,
+        () = &mut read => {
+            read_all = true;
+            child.wait().await
+        }
+    };
+    if status.is_ok() {
+        group.kill();
+    }
+    if !read_all {
+        read.await;
+    }
+    status
+}
+
+/// Read `from` into `into`, keeping at most `OUTPUT_LIMIT` bytes and draining the rest,
+/// so that the command is never blocked writing.
+async fn read_capped(from: Option<impl tokio::io::AsyncRead + Unpin>, into: &mut Vec<u8>) {
+    use tokio::io::AsyncReadExt as _;
+    let Some(mut from) = from else { return };
+    let _ = (&mut from)
+        .take(OUTPUT_LIMIT as u64)
+        .read_to_end(into)
+        .await;
+    let _ = tokio::io::copy(&mut from, &mut tokio::io::sink()).await;
+}
+
+/// A running command's process group, killed when dropped (at a timeout, or when `watch`
+/// abandons the probe: the child itself is killed on drop; this reaches what it started).
+pub(super) struct Group(Option<i32>);
+
+impl Group {
+    /// Kill the group now (once).
+    pub(super) fn kill(&mut self) {
+        if let Some(pid) = self.0.take() {
             let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(pid),
                 nix::sys::signal::Signal::SIGKILL,
             );
         }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -131,6 +211,39 @@ mod tests {
                 "exit {code}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_background_process_left_running_neither_holds_the_probe_nor_outlives_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let p = CommandProbe {
+            program: "sh".into(),
+            args: vec![
+                "-c".into(),
+                format!(
+                    "sleep 1000 & echo $! > {}; echo 'WARNING - slow'; exit 1",
+                    pidfile.display()
+                ),
+            ],
+            env: std::collections::BTreeMap::new(),
+            working_dir: dir.path().to_owned(),
+        };
+        let o = probe(&p, Duration::from_secs(60)).await;
+        assert_eq!(
+            (o.status, o.reason.as_str()),
+            (Status::Degraded, "WARNING - slow")
+        );
+        let pid = std::fs::read_to_string(&pidfile).unwrap();
+        let gone = || {
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .map_or(true, |s| s.split_whitespace().nth(2) == Some("Z"))
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !gone() && std::time::Instant::now() < deadline {
+            tokio::task::yield_now().await;
+        }
+        assert!(gone(), "the background process {pid} outlived the probe");
     }
 
     #[test]

@@ -108,13 +108,14 @@ fn an_outage_runs_its_diagnosis_off_the_loop_and_a_slow_one_is_killed_with_its_g
         .find(|l| msg(l) == "diagnosis output" && l["monitor"] == "logs")
         .expect("the output at debug");
     let text = output["output"].as_str().unwrap();
+    // Its beginning to the last whole line, what was left out, and its end.
     assert!(
-        text.starts_with("monitor=logs\noops\nyyy"),
+        text.starts_with("monitor=logs\noops\n[… 27.1 KiB of output left out …]\nyyy"),
         "{}",
-        &text[..40]
+        &text[..80]
     );
-    assert!(text.ends_with("\n[output cut at 16 KiB]"));
-    assert!(text.len() < 16 * 1024 + 40, "{}", text.len());
+    assert!(text.ends_with("yyy"));
+    assert!(text.len() < 16 * 1024 + 60, "{}", text.len());
     // Neither the command nor its output is logged above debug.
     for l in lines.iter().filter(|l| l["level"] != "DEBUG") {
         let s = l.to_string();
@@ -124,6 +125,59 @@ fn an_outage_runs_its_diagnosis_off_the_loop_and_a_slow_one_is_killed_with_its_g
         );
     }
     drop(alive);
+}
+
+#[test]
+fn a_diagnosis_running_when_watch_is_killed_dies_with_it() {
+    let target = Switch::start();
+    let run = hbmon();
+    let pidfile = run.dir().join("diagnosis.pid");
+    let config = format!(
+        "version: 1\n\
+         monitors:\n\
+         \x20 - name: web\n\
+         \x20   interval: 100ms\n\
+         \x20   timeout: 100ms\n\
+         \x20   failure_threshold: 1\n\
+         \x20   http: {{ url: \"http://127.0.0.1:{port}/health\" }}\n\
+         \x20   diagnose:\n\
+         \x20     command: [sh, -c, 'echo $$ > {pid}.tmp && mv {pid}.tmp {pid} && exec sleep 1000']\n\
+         \x20     timeout: 10m\n",
+        port = target.port,
+        pid = pidfile.display()
+    );
+    let run = run.file("hbmon.yaml", &config);
+    let mut d = Daemon::start(run.dir(), &[]);
+    d.observed("web", "up");
+    target.set(false);
+    d.wait_for("the diagnosis", |l| msg(l) == "diagnosis of web started");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !pidfile.exists() && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    let pid = std::fs::read_to_string(&pidfile).expect("the diagnosis wrote its pid");
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+            .is_ok_and(|s| s.split_whitespace().nth(2) != Some("Z"))
+    };
+    assert!(alive(), "the diagnosis is running");
+    d.signal(nix::sys::signal::Signal::SIGKILL);
+    let _ = d.exit_code();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while alive() && std::time::Instant::now() < deadline {
+        std::thread::yield_now();
+    }
+    let orphan = alive();
+    if orphan {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid.trim().parse().unwrap()),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    assert!(
+        !orphan,
+        "the diagnosis {pid} outlived `watch` killed with SIGKILL"
+    );
 }
 
 #[test]
