@@ -122,6 +122,8 @@ pub fn run(cli: &Cli) -> Result<u8, Error> {
 /// where incidents appear); one-shot commands only warn.
 fn init_logging(global: &cli::GlobalArgs, daemon: bool) {
     use tracing_subscriber::filter::LevelFilter;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let base = usize::from(daemon) + usize::from(global.verbose);
     let level = match (global.quiet, base) {
         (true, _) => LevelFilter::ERROR,
@@ -137,17 +139,35 @@ fn init_logging(global: &cli::GlobalArgs, daemon: bool) {
         // One-shot commands print few lines, for a person; a daemon's go to a journal.
         cli::LogFormat::Auto => daemon && !terminal,
     };
+    // Libraries' own warnings (a DNS resolver ignoring a stray answer, a connection
+    // pool's retries) say nothing an operator acts on: hbmon reports what matters in its
+    // own words. They show from `-vv` on.
+    let libraries = if global.verbose >= 2 {
+        level
+    } else {
+        LevelFilter::ERROR.min(level)
+    };
+    let targets = tracing_subscriber::filter::Targets::new()
+        .with_target("hbmon", level)
+        .with_default(libraries);
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(false);
     let _ = if json {
-        builder.json().flatten_event(true).try_init()
+        builder
+            .json()
+            .flatten_event(true)
+            .finish()
+            .with(targets)
+            .try_init()
     } else {
         let colours = !global.no_color && terminal;
         builder
             .with_ansi(colours)
             .with_writer(logging::Escaped { colours })
+            .finish()
+            .with(targets)
             .try_init()
     };
 }

@@ -59,7 +59,7 @@ pub fn default_text(event: EventKind) -> &'static str {
             "{{ monitor.name }} is still DOWN and nobody has acknowledged it after {{ escalation.after_s | duration }} (escalation step {{ escalation.step }}): {{ result.reason }}"
         }
         EventKind::Diagnosis => {
-            "Diagnosis of {{ monitor.name }} (DOWN since {{ incident.opened_at | datetime }}: {{ incident.cause }}){% if diagnosis.timed_out %}, stopped after {{ diagnosis.duration_s | duration }}{% elif diagnosis.exit_code is not none %}, exit code {{ diagnosis.exit_code }}{% endif %}{% if diagnosis.problem %} ({{ diagnosis.problem }}){% endif %}:\n{{ diagnosis.output }}"
+            "Diagnosis of {{ monitor.name }} (DOWN since {{ incident.opened_at | datetime }}: {{ incident.cause }}){% if diagnosis.timed_out %}, stopped after {{ diagnosis.duration_s | duration }}{% elif diagnosis.exit_code is not none %}, exit code {{ diagnosis.exit_code }}{% endif %}{% if diagnosis.problem %} ({{ diagnosis.problem }}){% endif %}{% if diagnosis.output %}:\n{{ diagnosis.output }}{% elif not diagnosis.problem %}, no output{% endif %}"
         }
         EventKind::Test => {
             "Test alert from hbmon through {{ notifier }}: if you can read this, {{ notifier }} works."

@@ -270,6 +270,14 @@ fn preview(plan: &crate::model::Plan, monitor: &str, event: &str) -> Result<u8, 
         .into_iter()
         .find(|e| event_name(*e) == event)
         .unwrap_or(EventKind::Test);
+    if kind == EventKind::Diagnosis && m.diagnose.is_none() {
+        writeln!(
+            out,
+            "{monitor} never sends a `diagnosis` alert: it has no `diagnose:` command"
+        )
+        .map_err(io)?;
+        return Ok(exit::OK);
+    }
     // An escalation goes to the steps' notifiers; everything else to the monitor's
     // (and, once a step fired, to that step's as well).
     let names: Vec<(&String, Option<(usize, std::time::Duration)>)> = if kind

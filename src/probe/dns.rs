@@ -38,6 +38,16 @@ pub async fn probe(p: &DnsProbe, timeout: Duration) -> Outcome {
         Err(NetError::Dns(DnsError::NoRecordsFound(nr))) => (nr.response_code, Vec::new()),
         Err(NetError::Dns(DnsError::ResponseCode(code))) => (code, Vec::new()),
         Err(NetError::Timeout) => return timed_out(timeout),
+        // Every server refused the connection (or, over UDP, could not be sent to).
+        Err(NetError::NoConnections) => {
+            let server = p
+                .server
+                .map_or_else(|| "the system's DNS servers".to_owned(), |s| s.to_string());
+            return Outcome::new(
+                Status::Down,
+                format!("DNS query failed: cannot connect to {server}"),
+            );
+        }
         Err(e) => return Outcome::new(Status::Down, format!("DNS query failed: {e}")),
     };
     evaluate(p, rcode, &answers).measure("answers", answers.len() as f64)

@@ -328,3 +328,32 @@ fn filters() {
         "a\\.b\\-c\\!"
     );
 }
+
+#[test]
+fn the_default_diagnosis_text_says_what_ran_without_a_dangling_colon() {
+    let r = Renderer::new(Some(chrono_tz::UTC));
+    let render = |output: &str, exit_code: Option<i32>, problem: &str| {
+        let ctx = json!({
+            "monitor": { "name": "web" },
+            "incident": { "opened_at": "2026-12-05T01:00:00Z", "cause": "connection refused" },
+            "diagnosis": {
+                "output": output, "exit_code": exit_code, "duration_s": 0.2,
+                "timed_out": false, "problem": problem,
+            },
+        });
+        let v = Value::from(minijinja::value::Serde(&ctx));
+        r.render(default_text(EventKind::Diagnosis), &v).unwrap()
+    };
+    assert_eq!(
+        render("", None, "command not found: /usr/local/bin/diag"),
+        "Diagnosis of web (DOWN since 2026-12-05 01:00:00 UTC: connection refused) (command not found: /usr/local/bin/diag)"
+    );
+    assert_eq!(
+        render("", Some(0), ""),
+        "Diagnosis of web (DOWN since 2026-12-05 01:00:00 UTC: connection refused), exit code 0, no output"
+    );
+    assert_eq!(
+        render("disk full\n", Some(1), ""),
+        "Diagnosis of web (DOWN since 2026-12-05 01:00:00 UTC: connection refused), exit code 1:\ndisk full\n"
+    );
+}

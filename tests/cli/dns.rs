@@ -227,6 +227,47 @@ fn a_server_that_does_not_answer_times_out() {
     assert_eq!(v["monitors"][0]["reason"], "timeout after 500ms");
 }
 
+/// A server answering garbage from the right address: hbmon says it timed out, and the
+/// resolver's own warnings about each stray answer stay out of the report. A closed TCP
+/// port says so by its address.
+#[test]
+fn a_garbage_answer_and_a_refused_connection_read_plainly() {
+    let garbage = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = garbage.local_addr().unwrap();
+    let answering = garbage.try_clone().unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = std::sync::Arc::clone(&stop);
+    answering
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let server = std::thread::spawn(move || {
+        let mut buf = [0u8; 1500];
+        while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            if let Ok((_, from)) = answering.recv_from(&mut buf) {
+                let _ = answering.send_to(b"not a DNS message at all", from);
+            }
+        }
+    });
+    let closed = crate::harness::closed_port();
+    let yaml = format!(
+        "version: 1\nmonitors:\n  - name: m\n    timeout: 500ms\n    dns: {{ server: \"{addr}\", name: web.test. }}\n  - name: t\n    timeout: 500ms\n    dns: {{ server: \"127.0.0.1:{closed}\", name: web.test., transport: tcp }}\n"
+    );
+    let out = hbmon()
+        .config(&yaml)
+        .args(["check", "--format", "json"])
+        .run();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    server.join().unwrap();
+    let v = out.json();
+    assert_eq!(v["monitors"][0]["reason"], "timeout after 500ms", "{v}");
+    assert_eq!(
+        v["monitors"][1]["reason"],
+        format!("DNS query failed: cannot connect to 127.0.0.1:{closed}"),
+        "{v}"
+    );
+    assert_eq!(out.stderr, "", "{}", out.stderr);
+}
+
 /// The number of answers is a measurement: two A records for `web.test.`.
 #[test]
 fn the_answer_count_is_measured() {

@@ -828,6 +828,12 @@ monitors:
     // A heartbeat's recovery has no latency to speak of.
     let hb_up = preview("backup", "up");
     assert!(hb_up.contains("last ping just now"), "{hb_up}");
+    // A monitor without `diagnose:` sends no diagnosis: no sample pretends it does.
+    let none = preview("pg", "diagnosis");
+    assert_eq!(
+        none.trim(),
+        "pg never sends a `diagnosis` alert: it has no `diagnose:` command"
+    );
     assert!(!hb_up.contains(" ms"), "{hb_up}");
     // Grace is silence: a notifier hears of `late` only when it asks for it.
     assert!(
