@@ -33,19 +33,23 @@ impl Refused {
     }
 }
 
-/// The file the API keeps monitor `name` in: `<dir>/<name>.yaml`. Names that are not a
-/// plain file name (a `/`, a leading `.`, control characters, over 200 bytes) cannot be
-/// managed over the API.
+/// The file the API keeps monitor `name` in: `<dir>/<name>.yaml`. A name that is not a
+/// monitor name (letters, digits, `.`, `_` and `-`, starting with a letter or a digit, at
+/// most 128 characters: what `monitors[].name` accepts) is refused with 400 before its
+/// body is read; such a name is a plain file name, never a path.
 pub fn file_for(dir: &Path, name: &str) -> Result<PathBuf, Refused> {
-    let plain = !name.is_empty()
-        && name.len() <= 200
-        && !name.starts_with('.')
-        && !name.contains(['/', '\\'])
-        && !name.chars().any(char::is_control);
-    if !plain {
+    let valid = name.len() <= 128
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_".contains(&b));
+    if !valid {
         return Err(Refused::new(
             400,
-            "this name cannot be managed over the API: it must be a plain file name (no `/`, no leading `.`, at most 200 bytes)",
+            "not a monitor name: letters, digits, `.`, `_` and `-`, starting with a letter or a digit, at most 128 characters",
         ));
     }
     Ok(dir.join(format!("{name}.yaml")))
@@ -209,10 +213,10 @@ pub fn sweep(dir: &Path) {
             let path = entry.path();
             match std::fs::remove_file(&path) {
                 Ok(()) => {
-                    tracing::info!(file = %path.display(), "monitors API: removed a temporary file a cut-short write left")
+                    tracing::info!(file = %path.display(), "monitors API: removed a temporary file a cut-short write left");
                 }
                 Err(e) => {
-                    tracing::warn!(file = %path.display(), error = %e, "monitors API: cannot remove a temporary file a cut-short write left")
+                    tracing::warn!(file = %path.display(), error = %e, "monitors API: cannot remove a temporary file a cut-short write left");
                 }
             }
         }
@@ -280,13 +284,24 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_file_names_are_managed() {
+    fn only_monitor_names_are_managed() {
         let dir = Path::new("/etc/hbmon/monitors.d");
         assert_eq!(
             file_for(dir, "web-1.example.com").unwrap(),
             dir.join("web-1.example.com.yaml")
         );
-        for bad in ["", "../x", "a/b", ".hidden", "a\nb", &"x".repeat(201)] {
+        assert!(file_for(dir, &"x".repeat(128)).is_ok());
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            ".hidden",
+            "a\nb",
+            "a b",
+            "Über",
+            "-x",
+            &"x".repeat(129),
+        ] {
             assert_eq!(file_for(dir, bad).unwrap_err().status, 400, "{bad:?}");
         }
     }

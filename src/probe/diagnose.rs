@@ -9,6 +9,8 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::Instant;
 
+use std::fmt::Write as _;
+
 use tokio::io::AsyncReadExt;
 
 use super::command::{finish, spawn};
@@ -125,10 +127,11 @@ impl Kept {
         if !out.ends_with('\n') {
             out.push('\n');
         }
-        out.push_str(&format!(
-            "[… {} of output left out …]\n",
+        let _ = writeln!(
+            out,
+            "[… {} of output left out …]",
             crate::humanize::size(left_out)
-        ));
+        );
         out.push_str(&readable(tail));
         out
     }
@@ -174,7 +177,7 @@ fn readable(bytes: &[u8]) -> String {
             }
             '\n' | '\t' => out.push(c),
             c if c.is_control() => {
-                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("\\x{:02x}", c as u32));
+                let _ = write!(out, "\\x{:02x}", c as u32);
             }
             '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
                 out.extend(c.escape_unicode());

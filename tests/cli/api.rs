@@ -207,6 +207,7 @@ fn monitors_are_added_replaced_refused_listed_and_removed_over_the_api() {
             "tcp: { host: 127.0.0.1, port: 1 }",
         ),
         ("/api/monitors/.hidden", "tcp: { host: 127.0.0.1, port: 1 }"),
+        ("/api/monitors/a%20b", "tcp: { host: 127.0.0.1, port: 1 }"),
         // Reading hbmon's environment, or running programs as its user: not over the API.
         ("/api/monitors/leak", "tcp: { host: \"${HOME}\", port: 1 }"),
         ("/api/monitors/rce", "command: { run: [sh, -c, 'id'] }"),
