@@ -8,114 +8,14 @@ use std::time::{Duration, Instant, SystemTime};
 use super::alerts::{Alerts, incident_id, render_alerts};
 use super::metrics::{remember, snapshot};
 use super::writer::FromStore;
-use crate::engine::{Engine, Run};
-use crate::heartbeat::Pings;
+use crate::engine::Engine;
 use crate::model::{Monitor, Probe, Regions};
 use crate::observation::ObservationRow;
-use crate::state::MonitorState;
 use crate::store::Batch;
 
-/// The time a decision is made at: the wall clock (what is recorded and scheduled) and the
-/// monotonic clock (how long since the store was read). The loop reads both once per
-/// event; tests give any.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Now {
-    pub(super) wall: SystemTime,
-    pub(super) mono: Instant,
-}
-
-/// A due run that needs the outside world: a probe to start, or the upstream ping to send.
-pub(super) enum Start {
-    Probe(Run),
-    Upstream {
-        scheduled: SystemTime,
-        payload: serde_json::Value,
-    },
-}
-
-/// A diagnosis to run: an outage of `monitor` was just announced (the `down` event).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct DiagnoseRun {
-    pub(super) monitor: String,
-    /// The incident's id, as alerts carry it.
-    pub(super) incident: String,
-    /// When that incident opened: its diagnosis is sent only while it is still open.
-    pub(super) opened_at: SystemTime,
-    /// Why it is down.
-    pub(super) reason: String,
-    pub(super) diagnose: crate::model::Diagnose,
-}
-
-/// What a reload changed that the loop acts on.
-pub(super) struct Reloaded {
-    /// Monitors whose stored state the writer forgets (the leader's to do; empty on a
-    /// standby).
-    pub(super) forget: Vec<String>,
-    pub(super) added: usize,
-    pub(super) removed: usize,
-    pub(super) kept: usize,
-}
-
-/// Whether the loop sends the upstream ping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum UpstreamPing {
-    /// No `upstream`, or no client to send it with.
-    Off,
-    Always,
-    /// Only while hbmon's own network is up (`only_when_online`).
-    WhenOnline,
-}
-
-impl UpstreamPing {
-    pub(super) fn of(upstream: Option<&crate::probe::upstream::Upstream>) -> UpstreamPing {
-        match upstream {
-            None => UpstreamPing::Off,
-            Some(u) if u.only_when_online() => UpstreamPing::WhenOnline,
-            Some(_) => UpstreamPing::Always,
-        }
-    }
-}
-
-/// What the store held when this instance began to lead (at start, or on taking the lease
-/// over).
-#[derive(Debug, Default)]
-pub(super) struct Stored {
-    pub(super) states: HashMap<String, MonitorState>,
-    pub(super) pings: HashMap<String, Pings>,
-    /// When each monitor was first watched: a heartbeat never pinged counts from then, not
-    /// from this start, so a restart neither ends its outage nor gives it a new period.
-    pub(super) first_seen: HashMap<String, SystemTime>,
-}
-
-impl Stored {
-    pub(super) fn new(rows: Vec<crate::store::StateRow>, pings: HashMap<String, Pings>) -> Stored {
-        let mut stored = Stored {
-            pings,
-            ..Stored::default()
-        };
-        for row in rows {
-            stored
-                .first_seen
-                .insert(row.monitor.clone(), row.first_seen);
-            stored.states.insert(row.monitor, row.state);
-        }
-        stored
-    }
-}
-
-/// When each heartbeat the store knows was first watched (see `Stored::first_seen`).
-/// Only heartbeats: a region's silence counts from this instance's start, since the
-/// regions' reports are read again after it.
-fn first_watched(
-    monitors: &[Arc<Monitor>],
-    first_seen: &HashMap<String, SystemTime>,
-) -> HashMap<String, SystemTime> {
-    monitors
-        .iter()
-        .filter(|m| matches!(m.probe, Probe::Heartbeat(_)))
-        .filter_map(|m| Some((m.name.clone(), *first_seen.get(&m.name)?)))
-        .collect()
-}
+mod parts;
+use parts::first_watched;
+pub(super) use parts::{DiagnoseRun, Now, Reloaded, Start, Stored, UpstreamPing};
 
 /// What the loop owns: the engine and everything an observation touches.
 pub(super) struct Core {
