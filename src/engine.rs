@@ -720,7 +720,7 @@ mod tests {
     fn plan(yaml: &str) -> Vec<Arc<Monitor>> {
         let loaded = load::load_str("t.yaml".into(), ".".into(), yaml.to_owned(), &|_| None);
         match crate::plan::build(loaded) {
-            Ok(p) => p.monitors.into_iter().map(Arc::new).collect(),
+            Ok(p) => p.monitors,
             Err(e) => panic!("{e}"),
         }
     }

@@ -234,7 +234,7 @@ mod tests {
         );
         let loaded = crate::config::load::load_str("t.yaml".into(), ".".into(), yaml, &|_| None);
         match crate::plan::build(loaded) {
-            Ok(mut p) => Arc::new(p.monitors.remove(0)),
+            Ok(mut p) => p.monitors.remove(0),
             Err(e) => panic!("{e}"),
         }
     }

@@ -322,7 +322,7 @@ impl Selection {
     #[allow(clippy::type_complexity)]
     fn apply(
         &self,
-        monitors: Vec<Monitor>,
+        monitors: Vec<Arc<Monitor>>,
     ) -> Result<(Vec<Arc<Monitor>>, Vec<Arc<Monitor>>), Error> {
         for (text, pattern) in &self.only {
             if !monitors.iter().any(|m| pattern.matches(&m.name)) {
@@ -358,7 +358,6 @@ impl Selection {
             .filter(|m| self.tags.is_empty() || self.tags.iter().any(|t| m.tags.contains(t)))
             .filter(|m| !self.exclude.iter().any(|(_, p)| p.matches(&m.name)))
             .filter(|m| !self.skip_tags.iter().any(|t| m.tags.contains(t)))
-            .map(Arc::new)
             .partition(|m| !m.paused || self.only.iter().any(|(text, _)| *text == m.name));
         // Nothing to check (`monitors: []`, or everything left out): a gate that checks
         // nothing must not pass.

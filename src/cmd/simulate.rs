@@ -139,7 +139,8 @@ pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
             )));
         };
         let mut m = config.swap_remove(i);
-        if let Some(every) = t.every {
+        // The plan's monitors are its own until handed on: changed in place.
+        if let (Some(every), Some(m)) = (t.every, Arc::get_mut(&mut m)) {
             m.interval = every;
             m.schedule = Schedule::Every {
                 interval: every,
@@ -164,7 +165,7 @@ pub fn run(global: &GlobalArgs, args: &SimulateArgs) -> Result<u8, Error> {
             )));
         }
         // Simulated probes are instant and never run at the same time as the next.
-        monitors.push(Arc::new(m));
+        monitors.push(m);
     }
     let known_up = MonitorState {
         status: Some(Status::Up),

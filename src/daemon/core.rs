@@ -60,7 +60,7 @@ impl Core {
     /// A core for these monitors, with the states and pings the store had.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
-        monitors: Vec<Monitor>,
+        monitors: Vec<Arc<Monitor>>,
         alerts: Alerts,
         regions: Regions,
         upstream: UpstreamPing,
@@ -69,7 +69,6 @@ impl Core {
         region: String,
         now: SystemTime,
     ) -> Core {
-        let monitors: Vec<Arc<Monitor>> = monitors.into_iter().map(Arc::new).collect();
         let joined = first_watched(&monitors, &stored.first_seen);
         Core {
             engine: Engine::new(monitors, stored.states, now),
@@ -225,13 +224,12 @@ impl Core {
     /// state, pings and metrics are gone.
     pub(super) fn reload(
         &mut self,
-        monitors: Vec<Monitor>,
+        monitors: Vec<Arc<Monitor>>,
         alerts: Alerts,
         regions: Regions,
         upstream: UpstreamPing,
         now: SystemTime,
     ) -> Reloaded {
-        let monitors = monitors.into_iter().map(Arc::new).collect();
         let waits = |m: &Monitor| matches!(m.probe, Probe::Heartbeat(_) | Probe::Region(_));
         let waiting: HashSet<String> = self
             .engine

@@ -36,7 +36,7 @@ pub(super) fn start_listener(
                 monitors: std::sync::RwLock::new(
                     plan.monitors
                         .iter()
-                        .map(crate::report::page::Listed::of)
+                        .map(|m| crate::report::page::Listed::of(m))
                         .collect(),
                 ),
                 page: std::sync::RwLock::new(settings.page.clone()),
@@ -88,7 +88,7 @@ pub(super) struct Listening {
 
 /// Heartbeat names and their own tokens, for the listener.
 fn heartbeat_tokens<'a>(
-    monitors: impl Iterator<Item = &'a crate::model::Monitor>,
+    monitors: impl Iterator<Item = &'a std::sync::Arc<crate::model::Monitor>>,
 ) -> HashMap<String, Option<crate::config::raw::Secret>> {
     monitors
         .filter_map(|m| match &m.probe {
@@ -109,7 +109,7 @@ pub(super) fn refresh_listener(
 ) {
     use std::sync::PoisonError;
     use std::sync::atomic::Ordering::Relaxed;
-    let heartbeats = heartbeat_tokens(engine.monitors().map(AsRef::as_ref));
+    let heartbeats = heartbeat_tokens(engine.monitors());
     let Some(l) = listening else {
         if !heartbeats.is_empty() {
             tracing::warn!(

@@ -95,7 +95,7 @@ fn monitors(yaml: &str) -> Vec<Arc<Monitor>> {
                     &|_| None,
                 );
                 match crate::plan::build(loaded) {
-                    Ok(p) => p.monitors.into_iter().map(Arc::new).collect(),
+                    Ok(p) => p.monitors,
                     Err(e) => panic!("{e}"),
                 }
             })

@@ -24,7 +24,7 @@ pub use notify::{
 #[derive(Debug)]
 pub struct Plan {
     pub path: PathBuf,
-    pub monitors: Vec<Monitor>,
+    pub monitors: Vec<std::sync::Arc<Monitor>>,
     /// The `store` block: the database file (relative paths resolved) and retention.
     pub store: StoreSettings,
     /// Notifiers, top-level templates, the alerts' time zone.

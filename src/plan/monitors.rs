@@ -30,7 +30,7 @@ impl Builder<'_> {
         &mut self,
         doc: &mut load::Document,
         schedules: &BTreeMap<String, Option<Arc<Windows>>>,
-    ) -> Vec<Monitor> {
+    ) -> Vec<Arc<Monitor>> {
         let mut entries = std::mem::take(&mut doc.monitors);
         let doc = &*doc;
         let d = &doc.defaults;
@@ -94,7 +94,7 @@ impl Builder<'_> {
             if let Some(m) = entry.monitor.take()
                 && let Some(m) = self.monitor(&ptr, &m, doc, schedules, &defaults)
             {
-                out.push(m);
+                out.push(Arc::new(m));
             }
         }
         out

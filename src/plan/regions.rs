@@ -1,6 +1,7 @@
 //! hbmon's own monitors (`hbmon:network`, `hbmon:upstream`) and the `regions` block
 //! with its `region:NAME` monitors.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::diag::At;
@@ -88,33 +89,33 @@ impl Builder<'_> {
     pub(super) fn own_monitors(
         &mut self,
         doc: &load::Document,
-        monitors: &mut Vec<Monitor>,
+        monitors: &mut Vec<Arc<Monitor>>,
         connectivity: Option<&(Vec<String>, Duration)>,
         upstream: Option<Duration>,
     ) {
         if let Some((targets, every)) = connectivity {
             let list = doc.connectivity.as_ref().and_then(|c| c.notify.as_ref());
             let notify = self.own_notify("/connectivity/notify", list, doc);
-            monitors.push(own_monitor(
+            monitors.push(Arc::new(own_monitor(
                 NETWORK_MONITOR,
                 "hbmon's own network: any connectivity target answers",
                 *every,
                 Probe::Network(targets.clone()),
                 notify,
                 &doc.defaults,
-            ));
+            )));
         }
         if let Some(every) = upstream {
             let list = doc.upstream.as_ref().and_then(|u| u.notify.as_ref());
             let notify = self.own_notify("/upstream/notify", list, doc);
-            monitors.push(own_monitor(
+            monitors.push(Arc::new(own_monitor(
                 UPSTREAM_MONITOR,
                 "the upstream that watches hbmon accepts its pings",
                 every,
                 Probe::Upstream,
                 notify,
                 &doc.defaults,
-            ));
+            )));
         }
     }
 
@@ -228,7 +229,7 @@ impl Builder<'_> {
         &mut self,
         doc: &load::Document,
         out: &Regions,
-        monitors: &mut Vec<Monitor>,
+        monitors: &mut Vec<Arc<Monitor>>,
     ) {
         let Some(r) = &doc.regions else { return };
         let notify = self.own_notify("/regions/notify", r.notify.as_ref(), doc);
@@ -243,7 +244,7 @@ impl Builder<'_> {
                 notify.clone(),
             );
             m.tags = vec!["hbmon-region".into()];
-            monitors.push(m);
+            monitors.push(Arc::new(m));
         }
     }
 }

@@ -80,7 +80,11 @@ impl Builder<'_> {
         })
     }
 
-    pub(super) fn listen(&mut self, doc: &load::Document, monitors: &[Monitor]) -> Option<Listen> {
+    pub(super) fn listen(
+        &mut self,
+        doc: &load::Document,
+        monitors: &[std::sync::Arc<Monitor>],
+    ) -> Option<Listen> {
         let any_heartbeat = monitors
             .iter()
             .any(|m| matches!(m.probe, Probe::Heartbeat(_)));

@@ -185,7 +185,7 @@ fn filters_take_hostile_values_without_panicking() {
     }
 }
 
-fn monitors(yaml: &str) -> Vec<Monitor> {
+fn monitors(yaml: &str) -> Vec<std::sync::Arc<Monitor>> {
     let loaded =
         crate::config::load::load_str("t.yaml".into(), ".".into(), yaml.to_owned(), &|_| None);
     match crate::plan::build(loaded) {
