@@ -272,6 +272,11 @@ fn parse_yaml(source: &str, diags: &mut Vec<Diagnostic>) -> Option<Value> {
     // Straight into JSON values when there are no merge keys (`<<`) to apply: one tree in
     // memory instead of two, which matters for configs with thousands of monitors.
     if !source.contains("<<") {
+        // Built as the events arrive where that reads the same (`tree`): the serde parser
+        // holds every event of the document and the tree at once.
+        if let Some(v) = super::tree::from_yaml(source) {
+            return Some(v);
+        }
         return match serde_yaml::from_str::<Value>(source) {
             Ok(v) => Some(v),
             Err(e) => {

@@ -13,3 +13,4 @@ pub mod raw;
 pub mod reference;
 pub mod schema;
 pub mod spans;
+pub mod tree;
