@@ -18,7 +18,9 @@ const MAX_DEPTH: usize = 100;
 
 enum Frame {
     Seq(Vec<Value>),
-    Map(Map<String, Value>, Option<String>),
+    /// The entries so far (made into a `Map` of the right size at its end: a map grown
+    /// entry by entry holds twice the room it needs) and the key waiting for its value.
+    Map(Vec<(String, Value)>, Option<String>),
 }
 
 /// The document as JSON values, or `None` when the serde parser must read it.
@@ -68,13 +70,25 @@ pub fn from_yaml(src: &str) -> Option<Value> {
                 stack.push(if matches!(event, Event::SequenceStart(..)) {
                     Frame::Seq(Vec::new())
                 } else {
-                    Frame::Map(Map::new(), None)
+                    Frame::Map(Vec::new(), None)
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let value = match stack.pop()? {
-                    Frame::Seq(items) => Value::Array(items),
-                    Frame::Map(map, None) => Value::Object(map),
+                    Frame::Seq(mut items) => {
+                        items.shrink_to_fit();
+                        Value::Array(items)
+                    }
+                    Frame::Map(entries, None) => {
+                        let n = entries.len();
+                        let mut map = Map::with_capacity(n);
+                        map.extend(entries);
+                        // A key written twice is left to the serde parser.
+                        if map.len() != n {
+                            return None;
+                        }
+                        Value::Object(map)
+                    }
                     Frame::Map(_, Some(_)) => return None,
                 };
                 add(&mut stack, &mut root, value)?;
@@ -88,18 +102,13 @@ pub fn from_yaml(src: &str) -> Option<Value> {
 }
 
 /// Put a finished value where it belongs: the open sequence, the open mapping's pending
-/// key (a key written twice is left to the serde parser), or the document's root.
+/// key, or the document's root.
 fn add(stack: &mut [Frame], root: &mut Option<Value>, value: Value) -> Option<()> {
     match stack.last_mut() {
         None if root.is_none() => *root = Some(value),
         None => return None,
         Some(Frame::Seq(items)) => items.push(value),
-        Some(Frame::Map(map, key)) => {
-            let k = key.take()?;
-            if map.insert(k, value).is_some() {
-                return None;
-            }
-        }
+        Some(Frame::Map(entries, key)) => entries.push((key.take()?, value)),
     }
     Some(())
 }

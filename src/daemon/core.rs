@@ -376,7 +376,7 @@ impl Core {
                     incident: incident_id(&e.monitor, *opened_at),
                     opened_at: *opened_at,
                     reason: reason.clone(),
-                    diagnose: d.clone(),
+                    diagnose: (*d).clone(),
                 });
             }
         }

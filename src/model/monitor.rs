@@ -26,7 +26,8 @@ pub struct Monitor {
     pub severity: crate::config::raw::Severity,
     pub tags: Vec<String>,
     /// The `hosts` entry this monitor names.
-    pub host: Option<HostRef>,
+    /// Shared by the monitors on that host.
+    pub host: Option<Arc<HostRef>>,
     pub interval: Duration,
     pub timeout: Duration,
     /// When `watch` runs it.
@@ -52,7 +53,7 @@ pub struct Monitor {
     pub quorum: Option<u32>,
     pub probe: Probe,
     /// The command run when an outage is confirmed.
-    pub diagnose: Option<Diagnose>,
+    pub diagnose: Option<Box<Diagnose>>,
 }
 
 /// A checked `diagnose` block: a program, its arguments and its timeout.

@@ -13,15 +13,16 @@ use crate::config::raw::{self, Secret};
 /// What a monitor probes.
 #[derive(Debug)]
 pub enum Probe {
-    // Boxed: an HTTP probe is several times larger than the others.
+    // Boxed: a configuration of 100,000 monitors holds a `Monitor` each, and an inline
+    // probe would make every one as large as the largest kind.
     Http(Box<HttpProbe>),
-    Tcp(TcpProbe),
-    Icmp(IcmpProbe),
-    Dns(DnsProbe),
-    Docker(DockerProbe),
-    Command(CommandProbe),
-    File(FileProbe),
-    System(SystemProbe),
+    Tcp(Box<TcpProbe>),
+    Icmp(Box<IcmpProbe>),
+    Dns(Box<DnsProbe>),
+    Docker(Box<DockerProbe>),
+    Command(Box<CommandProbe>),
+    File(Box<FileProbe>),
+    System(Box<SystemProbe>),
     Heartbeat(Box<crate::heartbeat::Heartbeat>),
     /// A region of `regions.expected`: down while none of its instances reports. Made by
     /// hbmon (`region:NAME`), evaluated by the leading `watch` from `hbmon_regions`.

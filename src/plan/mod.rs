@@ -55,6 +55,7 @@ pub fn build(mut loaded: Loaded) -> Result<Plan, Error> {
             .iter()
             .filter_map(|d| d.pointer().map(str::to_owned))
             .collect(),
+        host_refs: std::collections::HashMap::new(),
     };
     let notifications = b.notifications(&loaded.doc);
     let schedules = b.schedules(&loaded.doc);
@@ -135,6 +136,8 @@ struct Builder<'a> {
     /// Where loading already found a problem (an unknown key, a wrong type): the checks
     /// here do not report the same mistake again in other words.
     reported: Vec<String>,
+    /// Each `hosts:` entry's reference, made once and shared by its monitors.
+    host_refs: std::collections::HashMap<String, std::sync::Arc<crate::model::HostRef>>,
 }
 
 impl Builder<'_> {

@@ -164,15 +164,19 @@ impl Builder<'_> {
         ptr: &str,
         m: &raw::Monitor,
         doc: &load::Document,
-    ) -> Result<Option<HostRef>, ()> {
+    ) -> Result<Option<Arc<HostRef>>, ()> {
         Ok(match &m.host {
             None => None,
             Some(name) => match doc.hosts.get(name) {
-                Some(Some(h)) => Some(HostRef {
-                    name: name.clone(),
-                    address: h.address.clone(),
-                    labels: h.labels.clone(),
-                }),
+                Some(Some(h)) => Some(Arc::clone(
+                    self.host_refs.entry(name.clone()).or_insert_with(|| {
+                        Arc::new(HostRef {
+                            name: name.clone(),
+                            address: h.address.clone(),
+                            labels: h.labels.clone(),
+                        })
+                    }),
+                )),
                 // The entry exists but is invalid: already reported.
                 Some(None) => None,
                 None => {
@@ -245,7 +249,7 @@ impl Builder<'_> {
             self.templates(&renderer, &format!("{ptr}/templates"), t, Users::monitor(m));
         }
         let diagnose = self.diagnose(&format!("{ptr}/diagnose"), m.diagnose.as_ref());
-        let probe = self.probe(ptr, m, host.as_ref())?;
+        let probe = self.probe(ptr, m, host.as_deref())?;
         let (mut schedule, mut policy) = (schedule, policy);
         if let Probe::Heartbeat(hb) = &probe {
             // A heartbeat's timing already has its grace: one evaluation that says down
@@ -285,7 +289,7 @@ impl Builder<'_> {
             regions: m.regions.clone().unwrap_or_default(),
             quorum: m.quorum.or(doc.regions.as_ref().and_then(|r| r.quorum)),
             probe,
-            diagnose,
+            diagnose: diagnose.map(Box::new),
         })
     }
 
@@ -361,18 +365,22 @@ impl Builder<'_> {
                     self.http(&format!("{ptr}/http"), h, host)
                         .map(|h| Probe::Http(Box::new(h)))
                 } else if let Some(t) = &m.tcp {
-                    self.tcp(&format!("{ptr}/tcp"), t, host).map(Probe::Tcp)
+                    self.tcp(&format!("{ptr}/tcp"), t, host)
+                        .map(|p| Probe::Tcp(Box::new(p)))
                 } else if let Some(i) = &m.icmp {
-                    self.icmp(&format!("{ptr}/icmp"), i, host).map(Probe::Icmp)
+                    self.icmp(&format!("{ptr}/icmp"), i, host)
+                        .map(|p| Probe::Icmp(Box::new(p)))
                 } else if let Some(d) = &m.dns {
-                    self.dns(&format!("{ptr}/dns"), d, host).map(Probe::Dns)
+                    self.dns(&format!("{ptr}/dns"), d, host)
+                        .map(|p| Probe::Dns(Box::new(p)))
                 } else if let Some(d) = &m.docker {
-                    self.docker(&format!("{ptr}/docker"), d).map(Probe::Docker)
+                    self.docker(&format!("{ptr}/docker"), d)
+                        .map(|p| Probe::Docker(Box::new(p)))
                 } else if let Some(c) = &m.command {
                     self.command(&format!("{ptr}/command"), c)
-                        .map(Probe::Command)
+                        .map(|p| Probe::Command(Box::new(p)))
                 } else if let Some(f) = &m.file {
-                    Some(Probe::File(self.file(&format!("{ptr}/file"), f)))
+                    Some(Probe::File(Box::new(self.file(&format!("{ptr}/file"), f))))
                 } else if let Some(h) = &m.heartbeat {
                     self.heartbeat(&format!("{ptr}/heartbeat"), h)
                         .map(|h| Probe::Heartbeat(Box::new(h)))
@@ -380,7 +388,7 @@ impl Builder<'_> {
                     m.system
                         .as_ref()
                         .and_then(|s| self.system(&format!("{ptr}/system"), s))
-                        .map(Probe::System)
+                        .map(|p| Probe::System(Box::new(p)))
                 }
             }
             [_, second, ..] => {
