@@ -1,9 +1,6 @@
 //! The `hbmon` binary: everything happens in `hbmon::run`; this maps its outcome to an
 //! exit code.
 
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     std::process::ExitCode::from(hbmon::main_with_args(std::env::args_os()))
 }
