@@ -83,10 +83,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> Result<u8, Error> {
             .map(|m| (m, "paused (name it in --only to check it)".to_owned())),
     );
     write_report(&run, args, global.quiet)?;
-    // Everything selected was skipped: nothing could be checked, which is not a pass.
-    if run.results.is_empty() && !run.skipped.is_empty() {
-        return Ok(crate::exit::UNKNOWN);
-    }
+    // Everything selected skipped reads UNKNOWN (`Run::status`): exit 3.
     Ok(run.status().exit_code())
 }
 
@@ -360,8 +357,9 @@ impl Selection {
             .filter(|m| !self.skip_tags.iter().any(|t| m.tags.contains(t)))
             .partition(|m| !m.paused || self.only.iter().any(|(text, _)| *text == m.name));
         // Nothing to check (`monitors: []`, or everything left out): a gate that checks
-        // nothing must not pass.
-        if selected.is_empty() {
+        // nothing must not pass. Only paused ones selected: they are listed as skipped,
+        // and the run reads UNKNOWN.
+        if selected.is_empty() && paused.is_empty() {
             return Err(Error::Usage(
                 "no monitor to check: the config has none, or the flags leave none".into(),
             ));

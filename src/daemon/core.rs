@@ -386,17 +386,23 @@ impl Core {
     /// instance still leads), it goes to the notifiers that heard of that outage as a
     /// `diagnosis` alert, recorded and sent like any other; otherwise it is only logged.
     /// Whether it was sent.
+    /// Whether a diagnosis is still wanted: this instance leads and the outage it was
+    /// decided for is the one announced now.
+    pub(super) fn wants_diagnosis(&self, run: &DiagnoseRun) -> bool {
+        self.leading
+            && self
+                .engine
+                .state(&run.monitor)
+                .is_some_and(|s| s.announced_down() == Some(run.opened_at))
+    }
+
     pub(super) fn diagnosed(
         &mut self,
         run: &DiagnoseRun,
         diagnosis: crate::observation::Diagnosis,
         now: SystemTime,
     ) -> bool {
-        let open = self
-            .engine
-            .state(&run.monitor)
-            .is_some_and(|s| s.announced_down() == Some(run.opened_at));
-        if !(self.leading && open) {
+        if !self.wants_diagnosis(run) {
             tracing::info!(monitor = %run.monitor, incident = %run.incident, "the diagnosis of {} is not sent: the outage it was run for is over", run.monitor);
             return false;
         }

@@ -29,7 +29,8 @@ use crate::probe::upstream::Upstream;
 use crate::store::Location;
 
 /// At most this many diagnoses run at once (a wide outage starts one per monitor); the
-/// rest wait for a permit, their timeouts counted from their start.
+/// rest wait in order, their timeouts counted from their start, and one whose outage is
+/// over by its turn is not run.
 const DIAGNOSES_AT_ONCE: usize = 4;
 
 /// How often retention is applied.
@@ -107,8 +108,9 @@ struct Daemon<'a> {
     upstream: Option<Upstream>,
     done: UnboundedSender<ObservationRow>,
     diagnosed: UnboundedSender<Box<(DiagnoseRun, probe::diagnose::Diagnosis)>>,
-    /// Permits for diagnoses ([`DIAGNOSES_AT_ONCE`]).
-    diagnosing: Arc<Semaphore>,
+    /// Diagnoses waiting for their turn ([`DIAGNOSES_AT_ONCE`]), and how many run.
+    waiting_diagnoses: std::collections::VecDeque<DiagnoseRun>,
+    diagnosing: usize,
     watchdog: bool,
     /// `--listen`, applied to every config loaded.
     listen: Option<std::net::SocketAddr>,
@@ -179,7 +181,8 @@ pub(super) async fn main_loop(
         upstream,
         done,
         diagnosed,
-        diagnosing: Arc::new(Semaphore::new(DIAGNOSES_AT_ONCE)),
+        waiting_diagnoses: std::collections::VecDeque::new(),
+        diagnosing: 0,
         watchdog: sd_notify::watchdog_enabled().is_some(),
         listen: args.listen,
     };
@@ -266,6 +269,7 @@ impl Daemon<'_> {
             Event::Observed(row) => self.core.observe(row),
             Event::Diagnosed(d) => {
                 let (run, diagnosis) = *d;
+                self.diagnosing = self.diagnosing.saturating_sub(1);
                 super::alerts::log_diagnosis(&run, &diagnosis);
                 self.core.diagnosed(&run, diagnosis, now().wall);
             }
@@ -309,15 +313,28 @@ impl Daemon<'_> {
         Ok(ControlFlow::Continue(()))
     }
 
-    /// Start the diagnoses the core decided on, each on its own task: the loop never
-    /// waits for one, and its result comes back as [`Event::Diagnosed`].
+    /// Start the diagnoses the core decided on, each on its own task, up to
+    /// [`DIAGNOSES_AT_ONCE`]: the loop never waits for one, and its result comes back as
+    /// [`Event::Diagnosed`]. The others wait in order; at its turn, one whose outage is
+    /// over (or whose instance no longer leads) is dropped, said in the log.
     fn start_diagnoses(&mut self) {
         for run in self.core.take_diagnoses() {
-            let (done, permits) = (self.diagnosed.clone(), Arc::clone(&self.diagnosing));
+            if self.diagnosing + self.waiting_diagnoses.len() >= DIAGNOSES_AT_ONCE {
+                tracing::info!(monitor = %run.monitor, incident = %run.incident, "diagnosis of {} waits: {DIAGNOSES_AT_ONCE} diagnoses run at a time", run.monitor);
+            }
+            self.waiting_diagnoses.push_back(run);
+        }
+        while self.diagnosing < DIAGNOSES_AT_ONCE {
+            let Some(run) = self.waiting_diagnoses.pop_front() else {
+                break;
+            };
+            if !self.core.wants_diagnosis(&run) {
+                tracing::info!(monitor = %run.monitor, incident = %run.incident, "diagnosis of {} not run: the outage it was for is over", run.monitor);
+                continue;
+            }
+            self.diagnosing += 1;
+            let done = self.diagnosed.clone();
             tokio::spawn(async move {
-                let Ok(_permit) = permits.acquire_owned().await else {
-                    return;
-                };
                 tracing::info!(monitor = %run.monitor, incident = %run.incident, "diagnosis of {} started", run.monitor);
                 let env = [
                     ("HBMON_MONITOR", run.monitor.as_str()),
@@ -489,6 +506,13 @@ impl Daemon<'_> {
     /// the drain timeout, and hand the last batch to the writer.
     async fn drain(&mut self, sources: &mut Sources, timeout: Duration) {
         notify(&[NotifyState::Stopping]);
+        if self.diagnosing + self.waiting_diagnoses.len() > 0 {
+            tracing::warn!(
+                running = self.diagnosing,
+                waiting = self.waiting_diagnoses.len(),
+                "stopping: diagnoses running or waiting are dropped (their commands are killed; the outages stay announced)"
+            );
+        }
         // Every ping the listener answered 200 is in the channel: take them all. Closing it
         // first makes the listener refuse later pings (503), so none is accepted and lost.
         if let Some(l) = self.services.listening.as_mut() {

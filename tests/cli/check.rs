@@ -316,6 +316,25 @@ fn only_and_tag_select_monitors() {
     assert_eq!(out.code, 64, "{out:?}");
 }
 
+/// Only paused monitors selected (by a pattern, which does not unpause them): they are
+/// listed as skipped, and the run, having checked nothing, reads UNKNOWN and exits 3 (the
+/// headline and the exit code agree).
+#[test]
+fn a_selection_of_only_paused_monitors_is_skipped_and_unknown() {
+    let cfg = config(&[
+        format!("{}\n    paused: true", cmd("p1", 0)),
+        cmd("live", 0),
+    ]);
+    let out = hbmon().config(&cfg).args(["check", "--only", "p*"]).run();
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stdout.contains("skipped p1: paused"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("UNKNOWN: 0 monitors, 0 up, 1 skipped"),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn no_color_in_pipes_and_with_no_color() {
     let srv = HttpServer::start();

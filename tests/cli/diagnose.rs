@@ -2,6 +2,7 @@
 //! prints known lines and more than the cap, one that outlives its timeout), and another
 //! monitor the loop keeps probing meanwhile. Every wait is for a log line.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -178,6 +179,53 @@ fn a_diagnosis_running_when_watch_is_killed_dies_with_it() {
         !orphan,
         "the diagnosis {pid} outlived `watch` killed with SIGKILL"
     );
+}
+
+#[test]
+fn diagnoses_past_four_wait_and_one_whose_outage_ended_meanwhile_is_not_run() {
+    let target = Switch::start();
+    let run = hbmon();
+    let release = run.dir().join("release");
+    let mut config = String::from("version: 1\nmonitors:\n");
+    for i in 1..=5 {
+        let _ = writeln!(
+            config,
+            "  - name: m{i}\n    interval: 100ms\n    timeout: 100ms\n    failure_threshold: 1\n    http: {{ url: \"http://127.0.0.1:{port}/health\" }}\n    diagnose: {{ command: [sh, -c, 'while [ ! -e {release} ]; do sleep 0.05; done'], timeout: 5m }}",
+            port = target.port,
+            release = release.display()
+        );
+    }
+    let run = run.file("hbmon.yaml", &config);
+    let mut d = Daemon::start(run.dir(), &[]);
+    for i in 1..=5 {
+        d.observed(&format!("m{i}"), "up");
+    }
+    target.set(false);
+    let waits = d.wait_for("a waiting diagnosis", |l| {
+        msg(l).ends_with("diagnoses run at a time")
+    });
+    let waiting = waits["monitor"].as_str().unwrap().to_owned();
+    d.wait_total(
+        "four diagnoses started",
+        |l| msg(l).starts_with("diagnosis of") && msg(l).ends_with("started"),
+        4,
+    );
+    // Every outage ends while four diagnoses still run: the fifth's turn finds it over.
+    target.set(true);
+    d.wait_total("five recoveries", |l| l["event"] == "up", 5);
+    std::fs::write(&release, "").unwrap();
+    d.wait_for("the waiting one dropped", |l| {
+        msg(l) == format!("diagnosis of {waiting} not run: the outage it was for is over")
+    });
+    let lines = d.seen_lines();
+    assert!(
+        !lines
+            .iter()
+            .any(|l| msg(l) == format!("diagnosis of {waiting} started")),
+        "{waiting} was diagnosed after its outage"
+    );
+    d.signal(nix::sys::signal::Signal::SIGTERM);
+    assert_eq!(d.exit_code(), 0);
 }
 
 #[test]
