@@ -41,7 +41,20 @@ impl Write for Escaped {
 pub(crate) fn escape(line: &[u8], colours: bool) -> Vec<u8> {
     let body = line.strip_suffix(b"\n").unwrap_or(line);
     let mut out = Vec::with_capacity(line.len() + 8);
-    for &b in body {
+    let mut i = 0;
+    while i < body.len() {
+        // The Unicode line ends some tools split on: NEL, LINE and PARAGRAPH SEPARATOR.
+        let unicode_break = [&b"\xc2\x85"[..], b"\xe2\x80\xa8", b"\xe2\x80\xa9"]
+            .into_iter()
+            .find(|seq| body[i..].starts_with(seq));
+        if let Some(seq) = unicode_break {
+            let c = std::str::from_utf8(seq).ok().and_then(|s| s.chars().next());
+            let _ = write!(out, "\\u{{{:x}}}", c.map_or(0, u32::from));
+            i += seq.len();
+            continue;
+        }
+        let b = body[i];
+        i += 1;
         match b {
             b'\n' => out.extend_from_slice(b"\\n"),
             b'\r' => out.extend_from_slice(b"\\r"),
@@ -75,6 +88,9 @@ mod tests {
         // hbmon's own colours survive on a terminal; other control characters do not.
         let coloured = escape(b"\x1b[33mWARN\x1b[0m a\nb\n", true);
         assert_eq!(coloured, b"\x1b[33mWARN\x1b[0m a\\nb\n");
+        // Unicode line ends are escaped too.
+        let unicode = escape("a\u{85}b\u{2028}c\u{2029}d\n".as_bytes(), false);
+        assert_eq!(unicode, b"a\\u{85}b\\u{2028}c\\u{2029}d\n");
         // UTF-8 passes untouched; a line without its newline gets none.
         assert_eq!(escape("café ✓".as_bytes(), false), "café ✓".as_bytes());
     }

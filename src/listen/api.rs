@@ -147,6 +147,10 @@ pub(super) async fn get_one(
         Ok(d) => d,
         Err(r) => return r,
     };
+    // Not a monitor name: 400, as for PUT and DELETE.
+    if let Err(r) = managed::file_for(&dir, &name) {
+        return refused(&r);
+    }
     let kind = shared
         .monitors
         .read()
@@ -221,11 +225,12 @@ async fn change(shared: &Shared, peer: Option<IpAddr>, c: MonitorChange) -> Resp
                 (true, false) => (StatusCode::OK, "replaced"),
                 (false, _) => (StatusCode::OK, "removed"),
             };
-            tracing::info!(monitor = %name, client = %client, change = done, "monitor {name} {done} through the API");
+            tracing::info!(monitor = ?name, client = %client, change = done, "monitor {name:?} {done} through the API");
             (code, axum::Json(json!({ "monitor": name, "result": done }))).into_response()
         }
         Ok(Ok(Err(r))) => {
-            tracing::info!(monitor = %name, client = %client, status = r.status, reason = %r.message, "a change to {name} through the API was refused");
+            // The name is the client's: quoted, so that it cannot pass for other fields.
+            tracing::info!(monitor = ?name, client = %client, status = r.status, reason = %r.message, "a change to {name:?} through the API was refused");
             refused(&r)
         }
         _ => error(

@@ -220,6 +220,8 @@ fn monitors_are_added_replaced_refused_listed_and_removed_over_the_api() {
         assert_eq!(code, 400, "{path} {body}: {answer}");
         assert!(answer["error"].is_string(), "{answer}");
     }
+    let (code, _) = curl(port, "GET", "/api/monitors/a%0D%0Ab", Some(API), None);
+    assert_eq!(code, 400, "GET of a name that is not a monitor name");
     assert!(!dir.join("escape.yaml").exists());
     assert!(
         !dir.join("monitors.d/leak.yaml").exists() && !dir.join("monitors.d/rce.yaml").exists()
@@ -374,8 +376,9 @@ fn a_name_in_a_request_cannot_forge_a_line_in_the_human_log() {
     assert_eq!(code, 400);
     let line = d.wait_for("the refusal", |l| raw(l).contains("was refused"));
     let text = raw(&line);
+    // Quoted and escaped, in the message and in the field: one line, no fake fields.
     assert!(
-        text.contains("a\\n2026-12-05T00:00:00Z ERROR forged\\x1b[2J"),
+        text.contains("monitor=\"a\\n2026-12-05T00:00:00Z ERROR forged\\u{1b}[2J\""),
         "{text}"
     );
     let seen = d.seen_lines();
