@@ -44,9 +44,13 @@ pub(crate) fn escape(line: &[u8], colours: bool) -> Vec<u8> {
     let mut i = 0;
     while i < body.len() {
         // The Unicode line ends some tools split on: NEL, LINE and PARAGRAPH SEPARATOR.
-        let unicode_break = [&b"\xc2\x85"[..], b"\xe2\x80\xa8", b"\xe2\x80\xa9"]
-            .into_iter()
-            .find(|seq| body[i..].starts_with(seq));
+        let unicode_break = matches!(body[i], 0xc2 | 0xe2)
+            .then(|| {
+                [&b"\xc2\x85"[..], b"\xe2\x80\xa8", b"\xe2\x80\xa9"]
+                    .into_iter()
+                    .find(|seq| body[i..].starts_with(seq))
+            })
+            .flatten();
         if let Some(seq) = unicode_break {
             let c = std::str::from_utf8(seq).ok().and_then(|s| s.chars().next());
             let _ = write!(out, "\\u{{{:x}}}", c.map_or(0, u32::from));

@@ -10,6 +10,12 @@ use serde_json::Value;
 use crate::harness::{hbmon, silent_listener};
 use crate::watch::{Daemon, Switch, msg};
 
+/// Whether process `pid` runs (a zombie waiting for its parent does not).
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s.split_whitespace().nth(2) != Some("Z"))
+}
+
 fn finished<'a>(lines: &'a [Value], monitor: &str) -> &'a Value {
     lines
         .iter()
@@ -89,10 +95,7 @@ fn an_outage_runs_its_diagnosis_off_the_loop_and_a_slow_one_is_killed_with_its_g
         .parse()
         .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let gone = || {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map_or(true, |s| s.split_whitespace().nth(2) == Some("Z"))
-    };
+    let gone = || !running(&pid.to_string());
     while !gone() && std::time::Instant::now() < deadline {
         std::thread::yield_now();
     }
@@ -157,10 +160,7 @@ fn a_diagnosis_running_when_watch_is_killed_dies_with_it() {
         std::thread::yield_now();
     }
     let pid = std::fs::read_to_string(&pidfile).expect("the diagnosis wrote its pid");
-    let alive = || {
-        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
-            .is_ok_and(|s| s.split_whitespace().nth(2) != Some("Z"))
-    };
+    let alive = || running(pid.trim());
     assert!(alive(), "the diagnosis is running");
     d.signal(nix::sys::signal::Signal::SIGKILL);
     let _ = d.exit_code();
